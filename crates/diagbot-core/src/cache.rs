@@ -1,0 +1,289 @@
+//! The result cache: the lesson of the bot diagbot grew out of.
+//!
+//! That bot cached every log grep it ran, 5-10 MB an entry, with nothing to
+//! remove them, until the OOM killer took it every hour. Here:
+//! - entries are bounded `SearchResult`s weighed by their heap size, under a
+//!   byte budget (moka's `max_capacity` with a weigher) and a TTL;
+//! - moka frees expired entries only during maintenance, which otherwise runs
+//!   inside other cache calls, so an idle cache would keep them forever; a timer
+//!   calls `run_pending_tasks()` (see [`ResultCache::spawn_maintenance`]);
+//! - concurrent callers of one key share one load (`try_get_with`), and a
+//!   semaphore bounds loads in flight, whose memory is outside the budget;
+//! - everything is counted, and a rate-limited warning fires when entries or
+//!   bytes pass their thresholds.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use moka::notification::RemovalCause;
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+use crate::query::SearchResult;
+
+/// Bytes an entry costs beyond its result's heap: moka's node, the `Arc`, the key's struct.
+const ENTRY_OVERHEAD: usize = 256;
+/// At most one threshold warning in this long.
+const WARN_EVERY: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone)]
+pub struct CacheConfig {
+    pub ttl: Duration,
+    pub budget_bytes: u64,
+    /// Warn when there are more entries than this.
+    pub warn_entries: u64,
+    pub max_concurrent_loads: usize,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            ttl: Duration::from_secs(300),
+            budget_bytes: 8 << 20,
+            warn_entries: 20,
+            max_concurrent_loads: 4,
+        }
+    }
+}
+
+/// Counters, readable at any time; entries and bytes are as of the last maintenance.
+#[derive(Debug, Default)]
+struct Counters {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    loads: AtomicU64,
+    load_errors: AtomicU64,
+    load_micros: AtomicU64,
+    evicted_expired: AtomicU64,
+    evicted_size: AtomicU64,
+    evicted_explicit: AtomicU64,
+    replaced: AtomicU64,
+    entries: AtomicU64,
+    bytes: AtomicU64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CacheStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub loads: u64,
+    pub load_errors: u64,
+    pub load_seconds_total: f64,
+    pub evictions_expired: u64,
+    pub evictions_size: u64,
+    pub evictions_explicit: u64,
+    pub replaced: u64,
+    pub entries: u64,
+    pub bytes: u64,
+    pub budget_bytes: u64,
+    pub ttl_seconds: u64,
+}
+
+/// Whether an answer came from the cache or was computed for this call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HitOrLoad {
+    Hit,
+    /// This caller ran the load.
+    Loaded,
+    /// Another caller's load, awaited.
+    Joined,
+}
+
+pub struct ResultCache {
+    inner: moka::future::Cache<String, Arc<SearchResult>>,
+    counters: Arc<Counters>,
+    loads: Semaphore,
+    config: CacheConfig,
+    last_warning: Mutex<Option<Instant>>,
+}
+
+impl ResultCache {
+    pub fn new(config: CacheConfig) -> Self {
+        let counters = Arc::new(Counters::default());
+        let listener_counters = Arc::clone(&counters);
+        let inner = moka::future::Cache::builder()
+            .max_capacity(config.budget_bytes)
+            .weigher(|key: &String, value: &Arc<SearchResult>| {
+                weight(key, value).try_into().unwrap_or(u32::MAX)
+            })
+            .time_to_live(config.ttl)
+            .eviction_listener(move |_key, _value, cause| {
+                let c = &listener_counters;
+                let counter = match cause {
+                    RemovalCause::Expired => &c.evicted_expired,
+                    RemovalCause::Size => &c.evicted_size,
+                    RemovalCause::Explicit => &c.evicted_explicit,
+                    RemovalCause::Replaced => &c.replaced,
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+            })
+            .build();
+        ResultCache {
+            inner,
+            counters,
+            loads: Semaphore::new(config.max_concurrent_loads.max(1)),
+            config,
+            last_warning: Mutex::new(None),
+        }
+    }
+
+    pub fn config(&self) -> &CacheConfig {
+        &self.config
+    }
+
+    /// The cached answer for `key`, or the one `load` computes; concurrent callers
+    /// of one key share one load.
+    pub async fn get_or_load<F, Fut, E>(
+        &self,
+        key: String,
+        load: F,
+    ) -> Result<(Arc<SearchResult>, HitOrLoad), Arc<E>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<SearchResult, E>>,
+        E: Send + Sync + 'static,
+    {
+        if let Some(hit) = self.inner.get(&key).await {
+            self.counters.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok((hit, HitOrLoad::Hit));
+        }
+        self.counters.misses.fetch_add(1, Ordering::Relaxed);
+        let mut ran = false;
+        let value = self
+            .inner
+            .try_get_with(key, async {
+                ran = true;
+                self.timed_load(load).await.map(Arc::new)
+            })
+            .await?;
+        Ok((
+            value,
+            if ran {
+                HitOrLoad::Loaded
+            } else {
+                HitOrLoad::Joined
+            },
+        ))
+    }
+
+    /// Computes the answer for `key` anew and stores it (the background refresh).
+    pub async fn refresh<F, Fut, E>(&self, key: String, load: F) -> Result<Arc<SearchResult>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<SearchResult, E>>,
+    {
+        let value = Arc::new(self.timed_load(load).await?);
+        self.inner.insert(key, Arc::clone(&value)).await;
+        Ok(value)
+    }
+
+    async fn timed_load<F, Fut, E>(&self, load: F) -> Result<SearchResult, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<SearchResult, E>>,
+    {
+        // Closed only if the cache is dropped mid-call; then load without a permit.
+        let _permit = self.loads.acquire().await.ok();
+        let started = Instant::now();
+        let result = load().await;
+        let c = &self.counters;
+        c.loads.fetch_add(1, Ordering::Relaxed);
+        c.load_micros
+            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        if result.is_err() {
+            c.load_errors.fetch_add(1, Ordering::Relaxed);
+        }
+        result
+    }
+
+    pub async fn invalidate_all(&self) {
+        self.inner.invalidate_all();
+        self.maintain().await;
+    }
+
+    /// Runs moka's pending work (expiry, eviction), then records the size and
+    /// warns if it is past a threshold. Returns the stats after it.
+    pub async fn maintain(&self) -> CacheStats {
+        self.inner.run_pending_tasks().await;
+        let entries = self.inner.entry_count();
+        let bytes = self.inner.weighted_size();
+        self.counters.entries.store(entries, Ordering::Relaxed);
+        self.counters.bytes.store(bytes, Ordering::Relaxed);
+        let over_entries = entries > self.config.warn_entries;
+        let over_bytes = bytes * 10 > self.config.budget_bytes * 9;
+        if (over_entries || over_bytes) && self.may_warn() {
+            tracing::warn!(
+                entries,
+                bytes,
+                budget_bytes = self.config.budget_bytes,
+                warn_entries = self.config.warn_entries,
+                "result cache past its threshold: {entries} entries (warn above {}), {bytes} of {} bytes",
+                self.config.warn_entries,
+                self.config.budget_bytes
+            );
+        }
+        self.stats()
+    }
+
+    fn may_warn(&self) -> bool {
+        let Ok(mut last) = self.last_warning.lock() else {
+            return false;
+        };
+        let due = last.is_none_or(|t| t.elapsed() >= WARN_EVERY);
+        if due {
+            *last = Some(Instant::now());
+        }
+        due
+    }
+
+    /// Calls [`Self::maintain`] every `interval` until `stop` resolves, so that an
+    /// idle cache frees its expired entries.
+    pub fn spawn_maintenance(
+        self: &Arc<Self>,
+        interval: Duration,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> tokio::task::JoinHandle<()> {
+        let cache = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            tokio::pin!(stop);
+            loop {
+                tokio::select! {
+                    _ = &mut stop => break,
+                    _ = tick.tick() => { cache.maintain().await; }
+                }
+            }
+        })
+    }
+
+    pub fn stats(&self) -> CacheStats {
+        let c = &self.counters;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        CacheStats {
+            hits: get(&c.hits),
+            misses: get(&c.misses),
+            loads: get(&c.loads),
+            load_errors: get(&c.load_errors),
+            load_seconds_total: get(&c.load_micros) as f64 / 1e6,
+            evictions_expired: get(&c.evicted_expired),
+            evictions_size: get(&c.evicted_size),
+            evictions_explicit: get(&c.evicted_explicit),
+            replaced: get(&c.replaced),
+            entries: get(&c.entries),
+            bytes: get(&c.bytes),
+            budget_bytes: self.config.budget_bytes,
+            ttl_seconds: self.config.ttl.as_secs(),
+        }
+    }
+}
+
+/// An entry's weight in the budget.
+pub fn weight(key: &str, value: &SearchResult) -> usize {
+    key.len() + value.heap_size() + ENTRY_OVERHEAD
+}
+
+#[cfg(test)]
+mod tests;

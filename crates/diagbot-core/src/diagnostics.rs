@@ -1,0 +1,60 @@
+//! The facade front ends call: a `Query` in, a `SearchResult` out, through the
+//! result cache. Scans run on tokio's blocking pool; the incremental engine
+//! behind the cache makes a reload after expiry read only what was appended.
+
+use std::sync::Arc;
+
+use chrono::Local;
+
+use crate::cache::{CacheConfig, HitOrLoad, ResultCache};
+use crate::engine::{Engine, SearchError};
+use crate::logs::tail::TailLimits;
+use crate::query::{Query, SearchResult};
+
+pub struct Diagnostics {
+    engine: Arc<Engine>,
+    cache: Arc<ResultCache>,
+}
+
+impl Diagnostics {
+    pub fn new(cache: CacheConfig, tails: TailLimits) -> Self {
+        Diagnostics {
+            engine: Arc::new(Engine::incremental(tails)),
+            cache: Arc::new(ResultCache::new(cache)),
+        }
+    }
+
+    pub fn cache(&self) -> &Arc<ResultCache> {
+        &self.cache
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// The answer to `query`, from the cache when it is there.
+    pub async fn answer(
+        &self,
+        query: &Query,
+    ) -> Result<(Arc<SearchResult>, HitOrLoad), Arc<SearchError>> {
+        self.cache
+            .get_or_load(query.canonical(), || self.scan(query.clone()))
+            .await
+    }
+
+    /// Recomputes `query` and stores the answer (the background refresh).
+    pub async fn refresh(&self, query: &Query) -> Result<Arc<SearchResult>, SearchError> {
+        self.cache
+            .refresh(query.canonical(), || self.scan(query.clone()))
+            .await
+    }
+
+    async fn scan(&self, query: Query) -> Result<SearchResult, SearchError> {
+        let engine = Arc::clone(&self.engine);
+        let task = tokio::task::spawn_blocking(move || {
+            engine.search(&query, Local::now().fixed_offset(), &|_| {})
+        });
+        task.await
+            .unwrap_or_else(|e| Err(SearchError::NothingSearchable(format!("scan failed: {e}"))))
+    }
+}

@@ -1,0 +1,429 @@
+//! The search engine: turns a `Query` into a `SearchResult`, reading only what
+//! changed since the query last ran when it keeps tails.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use chrono::{DateTime, FixedOffset};
+use grep_regex::{RegexMatcher, RegexMatcherBuilder};
+
+use crate::logs::read::Counted;
+use crate::logs::scan::{
+    resolve_pending_timestamps, scan_region, Counting, FileTally, ScanSpec, Window,
+};
+use crate::logs::tail::{FileTail, HeadHash, QueryTails, TailLimits, TailStore};
+use crate::logs::timestamp::YearHint;
+use crate::logs::walk::{collect_files, identity, LogFile};
+use crate::query::{
+    FileMatches, MatchLine, Query, QueryKind, SearchResult, Skipped, MAX_LINES_LIMIT,
+    MAX_PATTERN_LEN,
+};
+
+/// The compiled size a pattern may reach (the regex crate's own default is 10 MiB).
+pub const REGEX_SIZE_LIMIT: usize = 2 << 20;
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum SearchError {
+    #[error("invalid pattern {pattern:?}: {message}")]
+    InvalidPattern { pattern: String, message: String },
+    #[error("pattern is {len} bytes long; the limit is {MAX_PATTERN_LEN}")]
+    PatternTooLong { len: usize },
+    #[error("max_lines is {0}; the limit is {MAX_LINES_LIMIT}")]
+    TooManyLines(usize),
+    #[error("no paths to search")]
+    NoPaths,
+    #[error("nothing could be searched: {0}")]
+    NothingSearchable(String),
+}
+
+/// Reports bytes read, for progress bars.
+pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
+
+pub struct Engine {
+    /// `None`: every search reads everything (one-shot commands).
+    tails: Option<Mutex<TailStore>>,
+}
+
+impl Engine {
+    /// An engine that reads every file in full each time.
+    pub fn one_shot() -> Self {
+        Engine { tails: None }
+    }
+
+    /// An engine that remembers what each query read, so refreshes read only what changed.
+    pub fn incremental(limits: TailLimits) -> Self {
+        Engine {
+            tails: Some(Mutex::new(TailStore::new(limits))),
+        }
+    }
+
+    /// Bytes and queries held by the tail store.
+    pub fn tail_usage(&self) -> (usize, usize) {
+        self.tails
+            .as_ref()
+            .and_then(|t| t.lock().ok())
+            .map_or((0, 0), |t| (t.len(), t.bytes()))
+    }
+
+    pub fn search(
+        &self,
+        query: &Query,
+        now: DateTime<FixedOffset>,
+        progress: Progress<'_>,
+    ) -> Result<SearchResult, SearchError> {
+        let started = Instant::now();
+        let matcher = compile(query)?;
+        if query.paths.is_empty() {
+            return Err(SearchError::NoPaths);
+        }
+        let (files, mut skipped) = collect_files(&query.paths);
+        let none_exist = query.paths.iter().all(|p| std::fs::metadata(p).is_err());
+        if let (true, Some(first)) = (none_exist, skipped.first()) {
+            return Err(SearchError::NothingSearchable(format!(
+                "{}: {}",
+                first.path, first.reason
+            )));
+        }
+        let window = Window {
+            since: query.since.as_ref().map(|b| b.resolve(now)),
+            until: query.until.as_ref().map(|b| b.resolve(now)),
+        };
+        let counting = match query.kind {
+            QueryKind::Grep { .. } => Counting::Matches,
+            QueryKind::Errors => Counting::Levels,
+        };
+        let key = query.canonical();
+        // A window that moves with the clock changes old answers: nothing to resume.
+        let store = self.tails.as_ref().filter(|_| !query.has_relative_window());
+        let mut previous = store
+            .and_then(|s| s.lock().ok().map(|mut s| s.take(&key)))
+            .unwrap_or_default();
+        let mut next = QueryTails::default();
+        let mut keep_tails = store.is_some();
+
+        let mut result = SearchResult {
+            kind: match counting {
+                Counting::Matches => "grep",
+                Counting::Levels => "errors",
+            },
+            matches: 0,
+            levels: Default::default(),
+            files_searched: 0,
+            bytes_scanned: 0,
+            long_lines_cut: 0,
+            files: Vec::new(),
+            skipped: Vec::new(),
+            lines: Vec::new(),
+            elapsed: Default::default(),
+        };
+        let mut kept: Vec<(usize, crate::logs::scan::KeptLine)> = Vec::new();
+        let mut paths: Vec<String> = Vec::new();
+        for file in &files {
+            let path = file.path.display().to_string();
+            let scanned = match scan_file(
+                &matcher,
+                counting,
+                window,
+                query.max_lines,
+                file,
+                &mut previous,
+                progress,
+            ) {
+                Ok(s) => s,
+                Err(reason) => {
+                    skipped.push(Skipped { path, reason });
+                    continue;
+                }
+            };
+            result.files_searched += 1;
+            result.bytes_scanned += scanned.bytes;
+            let answer = &scanned.answer;
+            result.matches += answer.matches;
+            result.levels.add(&answer.levels);
+            result.long_lines_cut += answer.long_lines_cut;
+            if answer.matches > 0 {
+                result.files.push(FileMatches {
+                    path: path.clone(),
+                    matches: answer.matches,
+                });
+            }
+            let index = paths.len();
+            kept.extend(answer.ring.iter().cloned().map(|l| (index, l)));
+            paths.push(path.clone());
+            if let Some(note) = scanned.note {
+                skipped.push(Skipped { path, reason: note });
+            }
+            match scanned.tail {
+                Some((id, tail)) => {
+                    next.files.insert(id, tail);
+                }
+                None => keep_tails = false,
+            }
+        }
+        // The last lines across files, by time (lines without one first), then path and line.
+        kept.sort_by(|(pa, a), (pb, b)| {
+            let time = |l: &crate::logs::scan::KeptLine| l.timestamp.map(|t| t.timestamp_millis());
+            time(a)
+                .cmp(&time(b))
+                .then(pa.cmp(pb))
+                .then(a.line_number.cmp(&b.line_number))
+        });
+        let drop = kept.len().saturating_sub(query.max_lines);
+        result.lines = kept
+            .into_iter()
+            .skip(drop)
+            .map(|(i, l)| MatchLine {
+                path: paths[i].clone(),
+                line_number: l.line_number,
+                timestamp: l.timestamp,
+                level: l.level,
+                text: l.text,
+                truncated: l.truncated,
+            })
+            .collect();
+        result.skipped = skipped;
+        if let (Some(store), true) = (store, keep_tails) {
+            if let Ok(mut s) = store.lock() {
+                s.put(key, next);
+            }
+        }
+        result.elapsed = started.elapsed();
+        Ok(result)
+    }
+}
+
+fn compile(query: &Query) -> Result<RegexMatcher, SearchError> {
+    if query.max_lines > MAX_LINES_LIMIT {
+        return Err(SearchError::TooManyLines(query.max_lines));
+    }
+    let (pattern, ignore_case, fixed) = match &query.kind {
+        QueryKind::Grep {
+            pattern,
+            ignore_case,
+            fixed_strings,
+        } => (pattern.as_str(), *ignore_case, *fixed_strings),
+        // Every line reaches the sink and is sorted by level there.
+        QueryKind::Errors => ("", false, false),
+    };
+    if pattern.len() > MAX_PATTERN_LEN {
+        return Err(SearchError::PatternTooLong { len: pattern.len() });
+    }
+    RegexMatcherBuilder::new()
+        .case_insensitive(ignore_case)
+        .fixed_strings(fixed)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .line_terminator(Some(b'\n'))
+        .build(pattern)
+        .map_err(|e| SearchError::InvalidPattern {
+            pattern: pattern.to_string(),
+            message: e.to_string(),
+        })
+}
+
+/// One file's part of an answer.
+struct ScannedFile {
+    answer: FileTally,
+    bytes: u64,
+    /// The state to resume from next time; `None` when it must not be trusted.
+    tail: Option<((u64, u64), FileTail)>,
+    /// Something the user should know: the file changed under us, a corrupt gzip.
+    note: Option<String>,
+}
+
+fn scan_file(
+    matcher: &RegexMatcher,
+    counting: Counting,
+    window: Window,
+    max_lines: usize,
+    file: &LogFile,
+    previous: &mut QueryTails,
+    progress: Progress<'_>,
+) -> Result<ScannedFile, String> {
+    let handle = File::open(&file.path).map_err(|e| e.to_string())?;
+    let meta = handle.metadata().map_err(|e| e.to_string())?;
+    let id = identity(&meta);
+    let size = meta.len();
+    let modified = meta.modified().ok();
+    let spec = ScanSpec {
+        matcher,
+        counting,
+        window,
+        max_lines,
+        year_hint: YearHint::from_system_time(modified.unwrap_or_else(std::time::SystemTime::now)),
+    };
+    let prior = previous.files.remove(&id);
+    if let Some(tail) = &prior {
+        if tail.size == size && tail.modified == modified {
+            let mut answer = tail.tally.clone();
+            if let Some(p) = &tail.partial {
+                answer.extend(p, max_lines);
+            }
+            return Ok(ScannedFile {
+                answer,
+                bytes: 0,
+                tail: prior.map(|t| (id, t)),
+                note: None,
+            });
+        }
+    }
+    if file.compressed {
+        return scan_gzip(&spec, handle, size, modified, id, progress);
+    }
+    let resumable = prior.filter(|t| size >= t.offset && t.head.still_matches(&handle, size));
+    let (offset, mut tally) = resumable.map_or((0, FileTally::default()), |t| (t.offset, t.tally));
+    let head = HeadHash::of(&handle, size).map_err(|e| e.to_string())?;
+    let end = end_of_last_line(&handle, offset, size).map_err(|e| e.to_string())?;
+
+    let mut bytes = 0;
+    let mut note = None;
+    let complete = read_range(
+        &spec, &handle, offset, end, &mut tally, progress, &mut bytes, &mut note,
+    );
+    resolve_pending_timestamps(&handle, &spec.year_hint, &mut tally.ring);
+    let mut answer = tally.clone();
+    let mut partial = None;
+    if complete && size > end {
+        let mut p = tally.continuation();
+        read_range(
+            &spec, &handle, end, size, &mut p, progress, &mut bytes, &mut note,
+        );
+        resolve_pending_timestamps(&handle, &spec.year_hint, &mut p.ring);
+        answer.extend(&p, max_lines);
+        partial = Some(p);
+    }
+    let tail = (complete && note.is_none()).then(|| {
+        (
+            id,
+            FileTail {
+                head,
+                offset: end,
+                size,
+                modified,
+                tally,
+                partial,
+            },
+        )
+    });
+    Ok(ScannedFile {
+        answer,
+        bytes,
+        tail,
+        note,
+    })
+}
+
+/// Scans `[from, to)`; returns whether all of it could be read.
+#[allow(clippy::too_many_arguments)]
+fn read_range(
+    spec: &ScanSpec<'_>,
+    handle: &File,
+    from: u64,
+    to: u64,
+    tally: &mut FileTally,
+    progress: Progress<'_>,
+    bytes: &mut u64,
+    note: &mut Option<String>,
+) -> bool {
+    let mut reader = match handle
+        .try_clone()
+        .and_then(|mut f| f.seek(SeekFrom::Start(from)).map(|_| f))
+    {
+        Ok(f) => f,
+        Err(e) => {
+            *note = Some(format!("read failed: {e}"));
+            return false;
+        }
+    };
+    let limited = Counted::new((&mut reader).take(to - from), progress);
+    match scan_region(spec, limited, from, false, tally) {
+        Ok(read) => {
+            *bytes += read.bytes;
+            if read.bytes < to - from {
+                *note = Some(format!(
+                    "file shrank while it was read (truncated or rotated); counted the {} bytes read",
+                    read.bytes
+                ));
+                return false;
+            }
+            true
+        }
+        Err(e) => {
+            *note = Some(format!("read failed: {e}; counted what was read before"));
+            false
+        }
+    }
+}
+
+fn scan_gzip(
+    spec: &ScanSpec<'_>,
+    handle: File,
+    size: u64,
+    modified: Option<std::time::SystemTime>,
+    id: (u64, u64),
+    progress: Progress<'_>,
+) -> Result<ScannedFile, String> {
+    let head = HeadHash::of(&handle, size).map_err(|e| e.to_string())?;
+    let decoder = flate2::read::MultiGzDecoder::new(BufReader::new(Counted::new(handle, progress)));
+    let mut tally = FileTally::default();
+    let (bytes, note) = match scan_region(spec, decoder, 0, true, &mut tally) {
+        Ok(read) => (read.bytes, None),
+        Err(e) => (
+            0,
+            Some(format!(
+                "could not decompress all of it ({e}); counted what was read"
+            )),
+        ),
+    };
+    let tail = note.is_none().then(|| {
+        (
+            id,
+            FileTail {
+                head,
+                offset: size,
+                size,
+                modified,
+                tally: tally.clone(),
+                partial: None,
+            },
+        )
+    });
+    Ok(ScannedFile {
+        answer: tally,
+        bytes,
+        tail,
+        note,
+    })
+}
+
+/// The offset just after the last newline in `[from, size)`, or `from` if there is none.
+fn end_of_last_line(file: &File, from: u64, size: u64) -> std::io::Result<u64> {
+    const CHUNK: u64 = 64 << 10;
+    let mut buf = vec![0u8; CHUNK as usize];
+    let mut end = size;
+    while end > from {
+        let start = end.saturating_sub(CHUNK).max(from);
+        let chunk = &mut buf[..(end - start) as usize];
+        let n = read_at_most(file, chunk, start)?;
+        if let Some(i) = memchr::memrchr(b'\n', &chunk[..n]) {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(from)
+}
+
+/// Reads as much of `buf` as the file has at `offset` (it may have shrunk).
+fn read_at_most(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read_at(&mut buf[filled..], offset + filled as u64)? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}

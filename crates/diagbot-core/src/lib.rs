@@ -1,0 +1,21 @@
+//! diagbot's engine: everything that decides and computes, no network code.
+//!
+//! - [`query`]: the question (`Query`, whose canonical form is the cache key) and
+//!   the bounded answer (`SearchResult`).
+//! - [`logs`]: finding log files, reading timestamps and levels, scanning with
+//!   ripgrep's searcher, and the incremental tails that make refreshes cheap.
+//! - [`engine`]: runs a query over the files.
+//! - [`cache`]: the result cache with a byte budget, a TTL enforced by a timer,
+//!   and one load for many identical questions.
+//! - [`diagnostics`]: the facade front ends call: a query in, an answer out,
+//!   through the cache.
+
+pub mod cache;
+pub mod diagnostics;
+pub mod engine;
+pub mod logs;
+pub mod query;
+pub mod when;
+
+pub use engine::{Engine, SearchError};
+pub use query::{Query, QueryKind, SearchResult};

@@ -1,0 +1,73 @@
+use super::*;
+
+fn level(line: &str) -> Option<&'static str> {
+    detect_level(line.as_bytes()).map(Level::name)
+}
+
+#[test]
+fn usual_words() {
+    assert_eq!(
+        level("2026-01-27 12:00:00,123 - bot - ERROR - boom"),
+        Some("error")
+    );
+    assert_eq!(level("2026-01-27 12:00:00,123 WARNING x"), Some("warning"));
+    assert_eq!(
+        level("2015-07-29 17:41:44,747 - INFO  [Quorum] - x"),
+        Some("info")
+    );
+    assert_eq!(
+        level("[Sun Dec 04 04:47:44 2005] [error] mod_jk child"),
+        Some("error")
+    );
+    assert_eq!(
+        level("[Sun Dec 04 04:47:44 2005] [notice] jk2_init()"),
+        Some("info")
+    );
+    assert_eq!(level("ts=1 level=warn msg=slow"), Some("warning"));
+    assert_eq!(
+        level("Jan 1 00:00:00 host app: CRITICAL disk full"),
+        Some("fatal")
+    );
+    assert_eq!(level("SEVERE: servlet failed"), Some("error"));
+    assert_eq!(level("Error: connection refused"), Some("error"));
+    assert_eq!(level("2026-01-27T10:00:00Z ERR something"), Some("error"));
+    assert_eq!(level("2026-01-27 10:00:00 DEBUG x"), Some("debug"));
+}
+
+#[test]
+fn single_letters() {
+    assert_eq!(
+        level("01-27 10:00:00.123  1234  5678 E Tag: boom"),
+        Some("error")
+    );
+    assert_eq!(
+        level("01-27 10:00:00.123  1234  5678 W Tag: hmm"),
+        Some("warning")
+    );
+    assert_eq!(level("E/ActivityManager( 123): boom"), Some("error"));
+    assert_eq!(level("I/Tag( 1): ok"), Some("info"));
+    // A lone capital in prose is not a level.
+    assert_eq!(level("Jun 14 host sshd: I am here"), None);
+}
+
+#[test]
+fn free_text_is_not_a_level() {
+    assert_eq!(level("Jun 14 15:16:01 combo sshd: no error found"), None);
+    assert_eq!(level("user error-prone thing"), None);
+    assert_eq!(level("ERRORS are fun"), None);
+}
+
+#[test]
+fn tracebacks_panics_and_exceptions() {
+    assert_eq!(level("Traceback (most recent call last):"), Some("error"));
+    assert_eq!(
+        level("thread 'main' panicked at src/main.rs:3:5:"),
+        Some("fatal")
+    );
+    assert_eq!(
+        level("Exception in thread \"main\" java.lang.NullPointerException"),
+        Some("error")
+    );
+    assert_eq!(level("Caused by: java.io.IOException: gone"), Some("error"));
+    assert_eq!(level("  File \"bot.py\", line 3, in <module>"), None);
+}

@@ -1,0 +1,8 @@
+//! Log files: which to read, how to read them, and what their lines say.
+
+pub mod level;
+pub mod read;
+pub mod scan;
+pub mod tail;
+pub mod timestamp;
+pub mod walk;

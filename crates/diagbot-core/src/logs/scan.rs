@@ -1,0 +1,307 @@
+//! Scanning one byte range of one file with ripgrep's searcher.
+//!
+//! A scan adds to a `FileTally`: match and level counts, a ring of the last
+//! N matching lines, the number of lines read (the base for line numbers when
+//! the next scan resumes at the offset) and the last timestamp seen (the time
+//! of continuation lines that follow). Scanning `[0, a)` then `[a, b)` into the
+//! same tally gives what scanning `[0, b)` gives: that is what makes refreshes
+//! incremental.
+//!
+//! Two ways through the searcher:
+//! - fast: only matching lines reach the sink; a matching line without a
+//!   timestamp gets the one above it later, by reading back from its offset.
+//!   Used for plain files when the query has no time window.
+//! - tracking: every line reaches the sink (passthru) so that the time of each
+//!   line is known. Used for time windows, for `errors` (every line has a
+//!   level) and for compressed files (which cannot be read backwards).
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
+
+use chrono::{DateTime, FixedOffset};
+use grep_matcher::LineTerminator;
+use grep_regex::RegexMatcher;
+use grep_searcher::{
+    BinaryDetection, MmapChoice, Searcher, SearcherBuilder, Sink, SinkContext, SinkMatch,
+};
+
+use crate::logs::level::{detect_level, Level};
+use crate::logs::read::{LineCutter, MAX_LINE};
+use crate::logs::timestamp::{parse_line_timestamp, YearHint};
+use crate::query::{LevelCounts, MAX_LINE_TEXT};
+
+/// Heap the searcher may use for its line buffer: a cut line plus room.
+const SEARCHER_HEAP_LIMIT: usize = 2 * MAX_LINE + (256 << 10);
+/// How far back a continuation line looks for the timestamp of the line above.
+const TIMESTAMP_LOOKBACK: u64 = 256 << 10;
+
+/// What a scan counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counting {
+    /// Lines matching the pattern.
+    Matches,
+    /// Every line by level; error lines are the matches.
+    Levels,
+}
+
+/// A time window in milliseconds since the epoch, both ends inclusive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Window {
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+impl Window {
+    pub fn is_open(&self) -> bool {
+        self.since.is_none() && self.until.is_none()
+    }
+
+    /// A line with no known time is outside every window but the open one.
+    pub fn contains(&self, ts: Option<&DateTime<FixedOffset>>) -> bool {
+        if self.is_open() {
+            return true;
+        }
+        let Some(ms) = ts.map(DateTime::timestamp_millis) else {
+            return false;
+        };
+        self.since.is_none_or(|s| ms >= s) && self.until.is_none_or(|u| ms <= u)
+    }
+}
+
+/// Everything a scan needs besides the bytes.
+pub struct ScanSpec<'a> {
+    pub matcher: &'a RegexMatcher,
+    pub counting: Counting,
+    pub window: Window,
+    pub max_lines: usize,
+    pub year_hint: YearHint,
+}
+
+impl ScanSpec<'_> {
+    /// Whether every line must pass through the sink (see the module docs).
+    pub fn tracks_every_line(&self, compressed: bool) -> bool {
+        compressed || self.counting == Counting::Levels || !self.window.is_open()
+    }
+}
+
+/// One kept matching line, before it is given its path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeptLine {
+    pub line_number: u64,
+    /// Byte offset of the line in the file (decompressed for `.gz`).
+    pub offset: u64,
+    pub timestamp: Option<DateTime<FixedOffset>>,
+    /// The line had no timestamp and the one above it is still to be looked up.
+    pub timestamp_pending: bool,
+    pub level: Option<Level>,
+    pub text: String,
+    pub truncated: bool,
+}
+
+/// What scanning a file so far has found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FileTally {
+    pub matches: u64,
+    pub levels: LevelCounts,
+    pub ring: VecDeque<KeptLine>,
+    /// Lines read so far: the next line's number is `lines + 1`.
+    pub lines: u64,
+    pub last_timestamp: Option<DateTime<FixedOffset>>,
+    pub long_lines_cut: u64,
+}
+
+impl FileTally {
+    /// An empty tally that goes on where `self` stopped: for the unfinished last line.
+    pub fn continuation(&self) -> FileTally {
+        FileTally {
+            lines: self.lines,
+            last_timestamp: self.last_timestamp,
+            ..FileTally::default()
+        }
+    }
+
+    /// Adds a tally of the bytes that follow this one's.
+    pub fn extend(&mut self, later: &FileTally, max_lines: usize) {
+        self.matches += later.matches;
+        self.levels.add(&later.levels);
+        self.ring.extend(later.ring.iter().cloned());
+        while self.ring.len() > max_lines {
+            self.ring.pop_front();
+        }
+        self.lines = later.lines;
+        self.last_timestamp = later.last_timestamp.or(self.last_timestamp);
+        self.long_lines_cut += later.long_lines_cut;
+    }
+
+    pub fn heap_size(&self) -> usize {
+        self.ring.capacity() * std::mem::size_of::<KeptLine>()
+            + self.ring.iter().map(|l| l.text.capacity()).sum::<usize>()
+    }
+}
+
+/// What one region scan read.
+#[derive(Debug, Default)]
+pub struct RegionRead {
+    pub bytes: u64,
+}
+
+/// Scans the lines of `reader` (a region starting at line `tally.lines + 1`,
+/// byte `start_offset`) into `tally`.
+pub fn scan_region<R: Read>(
+    spec: &ScanSpec<'_>,
+    reader: R,
+    start_offset: u64,
+    compressed: bool,
+    tally: &mut FileTally,
+) -> io::Result<RegionRead> {
+    let tracking = spec.tracks_every_line(compressed);
+    let need_line_numbers = spec.max_lines > 0;
+    let mut searcher = SearcherBuilder::new()
+        .line_terminator(LineTerminator::byte(b'\n'))
+        .memory_map(MmapChoice::never())
+        // NUL bytes are ordinary bytes: a log with a NUL run (a crash) is still searched.
+        .binary_detection(BinaryDetection::none())
+        .bom_sniffing(false)
+        .heap_limit(Some(SEARCHER_HEAP_LIMIT))
+        .line_number(need_line_numbers)
+        .passthru(tracking)
+        .build();
+    let mut cutter = LineCutter::new(reader, MAX_LINE, need_line_numbers);
+    let base_line = tally.lines;
+    let mut sink = TallySink {
+        spec,
+        tally,
+        base_line,
+        start_offset,
+        tracking,
+    };
+    let outcome = searcher.search_reader(spec.matcher, &mut cutter, &mut sink);
+    // Whatever happened, what was read is counted: a failed read keeps its partial tally.
+    tally.lines = base_line + cutter.newlines;
+    tally.long_lines_cut += cutter.lines_cut;
+    outcome.map(|()| RegionRead {
+        bytes: cutter.bytes_read,
+    })
+}
+
+struct TallySink<'s, 't> {
+    spec: &'s ScanSpec<'s>,
+    tally: &'t mut FileTally,
+    base_line: u64,
+    start_offset: u64,
+    tracking: bool,
+}
+
+impl TallySink<'_, '_> {
+    fn on_line(&mut self, raw: &[u8], line_number: u64, offset: u64, is_match: bool) {
+        let line = trim_newline(raw);
+        let spec = self.spec;
+        let mut timestamp = None;
+        if self.tracking {
+            if let Some(t) =
+                parse_line_timestamp(line, &spec.year_hint).and_then(|p| p.to_datetime())
+            {
+                self.tally.last_timestamp = Some(t);
+            }
+            timestamp = self.tally.last_timestamp;
+            if !is_match || !spec.window.contains(timestamp.as_ref()) {
+                return;
+            }
+        }
+        let level = match spec.counting {
+            Counting::Levels => {
+                let level = detect_level(line);
+                if let Some(l) = level {
+                    self.tally.levels.0[l.index()] += 1;
+                }
+                if !level.is_some_and(Level::is_error) {
+                    return;
+                }
+                level
+            }
+            Counting::Matches => None,
+        };
+        self.tally.matches += 1;
+        if spec.max_lines == 0 {
+            return;
+        }
+        let mut pending = false;
+        if !self.tracking {
+            timestamp = parse_line_timestamp(line, &spec.year_hint).and_then(|p| p.to_datetime());
+            pending = timestamp.is_none();
+        }
+        let cut = line.len().min(MAX_LINE_TEXT);
+        self.tally.ring.push_back(KeptLine {
+            line_number,
+            offset,
+            timestamp,
+            timestamp_pending: pending,
+            level: level.or_else(|| detect_level(line)),
+            text: String::from_utf8_lossy(&line[..cut]).into_owned(),
+            truncated: cut < line.len(),
+        });
+        if self.tally.ring.len() > spec.max_lines {
+            self.tally.ring.pop_front();
+        }
+    }
+}
+
+impl Sink for TallySink<'_, '_> {
+    type Error = io::Error;
+
+    fn matched(&mut self, _: &Searcher, m: &SinkMatch<'_>) -> Result<bool, io::Error> {
+        let line_number = self.base_line + m.line_number().unwrap_or(0);
+        let offset = self.start_offset + m.absolute_byte_offset();
+        self.on_line(m.bytes(), line_number, offset, true);
+        Ok(true)
+    }
+
+    fn context(&mut self, _: &Searcher, c: &SinkContext<'_>) -> Result<bool, io::Error> {
+        let line_number = self.base_line + c.line_number().unwrap_or(0);
+        let offset = self.start_offset + c.absolute_byte_offset();
+        self.on_line(c.bytes(), line_number, offset, false);
+        Ok(true)
+    }
+}
+
+fn trim_newline(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Gives kept lines without a timestamp the time of the nearest line above that has one,
+/// reading the file backwards from each line (at most `TIMESTAMP_LOOKBACK` bytes).
+pub fn resolve_pending_timestamps(file: &File, hint: &YearHint, ring: &mut VecDeque<KeptLine>) {
+    for kept in ring.iter_mut().filter(|k| k.timestamp_pending) {
+        kept.timestamp = timestamp_above(file, hint, kept.offset);
+        kept.timestamp_pending = false;
+    }
+}
+
+fn timestamp_above(file: &File, hint: &YearHint, offset: u64) -> Option<DateTime<FixedOffset>> {
+    let mut span = 4096u64;
+    loop {
+        let start = offset.saturating_sub(span);
+        let mut buf = vec![0u8; (offset - start) as usize];
+        file.read_exact_at(&mut buf, start).ok()?;
+        // Lines above, nearest first; the first one is whole only if the span reached byte 0.
+        let mut end = buf.len();
+        while let Some(nl) = memchr::memrchr(b'\n', &buf[..end.saturating_sub(1)]) {
+            let line = &buf[nl + 1..end];
+            if let Some(t) = parse_line_timestamp(line, hint).and_then(|p| p.to_datetime()) {
+                return Some(t);
+            }
+            end = nl + 1;
+        }
+        if start == 0 {
+            let line = &buf[..end];
+            return parse_line_timestamp(line, hint).and_then(|p| p.to_datetime());
+        }
+        if span >= TIMESTAMP_LOOKBACK {
+            return None;
+        }
+        span *= 4;
+    }
+}

@@ -1,0 +1,174 @@
+//! Incremental tails: what a query has already read of each file.
+//!
+//! A file is known by `(device, inode)`, checked against a hash of its first
+//! bytes (inodes are reused). Its tail remembers the offset just after the last
+//! complete line and the tally of everything before it, so a refresh:
+//! - skips a file whose size and mtime are unchanged;
+//! - reads a grown file from the offset;
+//! - rereads from 0 a file that shrank (copytruncate) or whose head changed;
+//! - follows a renamed file by its identity (`app.log` → `app.log.1`);
+//! - reads a `.gz` file once: rotated files do not change.
+//!
+//! The store is bounded: a number of queries, files per query and bytes, the
+//! least recently used query's tails dropped first. A dropped tail only costs
+//! a full rescan.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::hash::{Hash, Hasher};
+use std::os::unix::fs::FileExt;
+use std::time::SystemTime;
+
+use crate::logs::scan::FileTally;
+
+/// How many leading bytes identify a file's content.
+const HEAD_BYTES: usize = 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeadHash {
+    len: usize,
+    hash: u64,
+}
+
+impl HeadHash {
+    pub fn of(file: &File, size: u64) -> std::io::Result<HeadHash> {
+        let len = (size as usize).min(HEAD_BYTES);
+        let mut buf = vec![0u8; len];
+        file.read_exact_at(&mut buf, 0)?;
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        buf.hash(&mut hasher);
+        Ok(HeadHash {
+            len,
+            hash: hasher.finish(),
+        })
+    }
+
+    /// Whether `file` (now `size` bytes long) still starts with the same bytes.
+    pub fn still_matches(&self, file: &File, size: u64) -> bool {
+        if (size as usize) < self.len {
+            return false;
+        }
+        let mut buf = vec![0u8; self.len];
+        if file.read_exact_at(&mut buf, 0).is_err() {
+            return false;
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        buf.hash(&mut hasher);
+        hasher.finish() == self.hash
+    }
+}
+
+/// What a query has read of one file.
+#[derive(Debug, Clone)]
+pub struct FileTail {
+    pub head: HeadHash,
+    /// Just after the last complete line read (for `.gz`, the compressed size).
+    pub offset: u64,
+    pub size: u64,
+    pub modified: Option<SystemTime>,
+    /// The tally of `[0, offset)`.
+    pub tally: FileTally,
+    /// The tally of an unfinished last line, `[offset, size)`: part of the answer,
+    /// read again at the next refresh.
+    pub partial: Option<FileTally>,
+}
+
+impl FileTail {
+    pub fn heap_size(&self) -> usize {
+        std::mem::size_of::<FileTail>()
+            + self.tally.heap_size()
+            + self.partial.as_ref().map_or(0, FileTally::heap_size)
+    }
+}
+
+pub type FileId = (u64, u64);
+
+/// The tails of one query.
+#[derive(Debug, Default)]
+pub struct QueryTails {
+    pub files: HashMap<FileId, FileTail>,
+    last_used: u64,
+}
+
+impl QueryTails {
+    pub fn heap_size(&self) -> usize {
+        self.files.values().map(FileTail::heap_size).sum::<usize>()
+            + self.files.capacity() * std::mem::size_of::<(FileId, FileTail)>()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct TailLimits {
+    pub max_queries: usize,
+    pub max_files_per_query: usize,
+    pub max_bytes: usize,
+}
+
+impl Default for TailLimits {
+    fn default() -> Self {
+        TailLimits {
+            max_queries: 64,
+            max_files_per_query: 10_000,
+            max_bytes: 8 << 20,
+        }
+    }
+}
+
+/// Tails of recent queries, by canonical query key.
+#[derive(Debug, Default)]
+pub struct TailStore {
+    limits: TailLimits,
+    queries: HashMap<String, (QueryTails, usize)>,
+    tick: u64,
+}
+
+impl TailStore {
+    pub fn new(limits: TailLimits) -> Self {
+        TailStore {
+            limits,
+            ..TailStore::default()
+        }
+    }
+
+    /// Takes a query's tails out for a refresh (a concurrent refresh of the same
+    /// query then starts from scratch rather than sharing half-updated state).
+    pub fn take(&mut self, key: &str) -> QueryTails {
+        self.queries.remove(key).map(|(t, _)| t).unwrap_or_default()
+    }
+
+    /// Puts a query's tails back, then drops least recently used ones over the limits.
+    pub fn put(&mut self, key: String, mut tails: QueryTails) {
+        if tails.files.len() > self.limits.max_files_per_query {
+            return;
+        }
+        self.tick += 1;
+        tails.last_used = self.tick;
+        let size = tails.heap_size() + key.len();
+        self.queries.insert(key, (tails, size));
+        while self.queries.len() > self.limits.max_queries || self.bytes() > self.limits.max_bytes {
+            let oldest = self
+                .queries
+                .iter()
+                .min_by_key(|(_, (t, _))| t.last_used)
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => {
+                    self.queries.remove(&k);
+                }
+                None => break,
+            }
+        }
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.queries.values().map(|(_, size)| size).sum()
+    }
+
+    pub fn len(&self) -> usize {
+        self.queries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queries.is_empty()
+    }
+}

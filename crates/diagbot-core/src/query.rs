@@ -1,0 +1,217 @@
+//! The question and its answer: `Query` (a value whose canonical form is the
+//! cache key) and `SearchResult` (bounded by construction, and able to say how
+//! many heap bytes it holds, which is its weight in the cache).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+
+use crate::logs::level::Level;
+use crate::when::TimeBound;
+
+/// The most matching lines a result keeps.
+pub const MAX_LINES_LIMIT: usize = 1000;
+/// The most bytes of one line a result keeps; the rest is cut.
+pub const MAX_LINE_TEXT: usize = 1000;
+/// The longest pattern accepted, in bytes.
+pub const MAX_PATTERN_LEN: usize = 4096;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum QueryKind {
+    /// Lines matching a pattern.
+    Grep {
+        pattern: String,
+        ignore_case: bool,
+        fixed_strings: bool,
+    },
+    /// Line counts by level, and the last error lines.
+    Errors,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Query {
+    pub kind: QueryKind,
+    /// Files or directories, sorted and without repeats.
+    pub paths: Vec<PathBuf>,
+    pub since: Option<TimeBound>,
+    pub until: Option<TimeBound>,
+    /// How many of the last matching lines to keep (0: counts only).
+    pub max_lines: usize,
+}
+
+impl Query {
+    pub fn grep(pattern: impl Into<String>, paths: Vec<PathBuf>) -> Self {
+        Query::new(
+            QueryKind::Grep {
+                pattern: pattern.into(),
+                ignore_case: false,
+                fixed_strings: false,
+            },
+            paths,
+        )
+    }
+
+    pub fn errors(paths: Vec<PathBuf>) -> Self {
+        Query::new(QueryKind::Errors, paths)
+    }
+
+    fn new(kind: QueryKind, mut paths: Vec<PathBuf>) -> Self {
+        paths.sort();
+        paths.dedup();
+        Query {
+            kind,
+            paths,
+            since: None,
+            until: None,
+            max_lines: 20,
+        }
+    }
+
+    /// The cache key: every parameter that changes the answer, in one fixed order.
+    /// Relative bounds stay relative (`since=1h`), so "the last hour" is one key.
+    pub fn canonical(&self) -> String {
+        let mut key = match &self.kind {
+            QueryKind::Grep {
+                pattern,
+                ignore_case,
+                fixed_strings,
+            } => format!(
+                "grep i={} F={} pattern={:?}",
+                u8::from(*ignore_case),
+                u8::from(*fixed_strings),
+                pattern
+            ),
+            QueryKind::Errors => "errors".to_string(),
+        };
+        let bound =
+            |b: &Option<TimeBound>| b.as_ref().map_or("-".to_string(), TimeBound::canonical);
+        key.push_str(&format!(
+            " since={} until={} max_lines={} paths={:?}",
+            bound(&self.since),
+            bound(&self.until),
+            self.max_lines,
+            self.paths
+        ));
+        key
+    }
+
+    /// True when the window moves with the clock, so a stored tail cannot be reused.
+    pub fn has_relative_window(&self) -> bool {
+        [&self.since, &self.until]
+            .iter()
+            .any(|b| matches!(b, Some(TimeBound::Ago(_))))
+    }
+}
+
+/// One kept matching line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MatchLine {
+    pub path: String,
+    pub line_number: u64,
+    /// The line's own timestamp, or that of the nearest line above it that has one.
+    pub timestamp: Option<DateTime<FixedOffset>>,
+    pub level: Option<Level>,
+    /// The line, lossily decoded, without its newline; cut to `MAX_LINE_TEXT` bytes.
+    pub text: String,
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileMatches {
+    pub path: String,
+    pub matches: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+/// Line counts by level.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LevelCounts(pub [u64; 6]);
+
+impl LevelCounts {
+    pub fn add(&mut self, other: &LevelCounts) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a += b;
+        }
+    }
+
+    pub fn get(&self, level: Level) -> u64 {
+        self.0[level.index()]
+    }
+}
+
+impl Serialize for LevelCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(6))?;
+        for level in Level::ALL {
+            map.serialize_entry(level.name(), &self.get(level))?;
+        }
+        map.end()
+    }
+}
+
+/// A bounded answer: totals, per-file counts and the last few matching lines.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchResult {
+    /// `grep` or `errors`.
+    pub kind: &'static str,
+    /// Matching lines in all files (for `errors`, lines at error level or worse).
+    pub matches: u64,
+    /// Line counts by level (`errors` only; zeros for `grep`).
+    pub levels: LevelCounts,
+    pub files_searched: u64,
+    /// Bytes read to produce this answer (after decompression); a refresh reads only what changed.
+    pub bytes_scanned: u64,
+    /// Lines longer than the line limit, whose tail was not searched.
+    pub long_lines_cut: u64,
+    /// Files with at least one match.
+    pub files: Vec<FileMatches>,
+    pub skipped: Vec<Skipped>,
+    /// The last matching lines, oldest first.
+    pub lines: Vec<MatchLine>,
+    #[serde(serialize_with = "as_millis")]
+    pub elapsed: Duration,
+}
+
+fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1000.0)
+}
+
+impl SearchResult {
+    /// Heap bytes held by this result: its weight in the cache.
+    pub fn heap_size(&self) -> usize {
+        let lines: usize = self
+            .lines
+            .iter()
+            .map(|l| l.path.capacity() + l.text.capacity())
+            .sum();
+        let files: usize = self.files.iter().map(|f| f.path.capacity()).sum();
+        let skipped: usize = self
+            .skipped
+            .iter()
+            .map(|s| s.path.capacity() + s.reason.capacity())
+            .sum();
+        lines
+            + files
+            + skipped
+            + self.lines.capacity() * std::mem::size_of::<MatchLine>()
+            + self.files.capacity() * std::mem::size_of::<FileMatches>()
+            + self.skipped.capacity() * std::mem::size_of::<Skipped>()
+    }
+
+    /// The same answer, whatever it cost to produce: for comparing a refresh with a full scan.
+    pub fn without_costs(&self) -> SearchResult {
+        SearchResult {
+            bytes_scanned: 0,
+            elapsed: Duration::ZERO,
+            ..self.clone()
+        }
+    }
+}
