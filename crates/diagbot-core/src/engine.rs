@@ -257,7 +257,11 @@ fn scan_file(
     };
     let prior = previous.files.remove(&id);
     if let Some(tail) = &prior {
-        if tail.size == size && tail.modified == modified {
+        // Same size and mtime, and still the same file: nothing to read. (The head is
+        // checked too: mtime has coarse granularity, and a truncate-and-rewrite to
+        // the same size within one tick would otherwise go unseen.)
+        if tail.size == size && tail.modified == modified && tail.head.still_matches(&handle, size)
+        {
             let mut answer = tail.tally.clone();
             if let Some(p) = &tail.partial {
                 answer.extend(p, max_lines);

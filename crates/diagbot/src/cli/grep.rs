@@ -1,0 +1,49 @@
+//! `diagbot grep`: search logs for a pattern.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use diagbot_core::{Query, QueryKind};
+
+use super::{exit_for, progress, render, LogArgs};
+
+#[derive(Args)]
+pub struct GrepArgs {
+    /// A regular expression (Rust regex syntax), or a literal with -F.
+    pub pattern: String,
+    #[command(flatten)]
+    pub logs: LogArgs,
+    /// Ignore case.
+    #[arg(short = 'i', long)]
+    pub ignore_case: bool,
+    /// Take the pattern as a literal string.
+    #[arg(short = 'F', long)]
+    pub fixed_strings: bool,
+    /// Print only the number of matching lines.
+    #[arg(long)]
+    pub count: bool,
+}
+
+pub fn run(args: GrepArgs) -> anyhow::Result<ExitCode> {
+    let mut query = Query::grep(args.pattern, args.logs.paths.clone());
+    query.kind = match query.kind {
+        QueryKind::Grep { pattern, .. } => QueryKind::Grep {
+            pattern,
+            ignore_case: args.ignore_case,
+            fixed_strings: args.fixed_strings,
+        },
+        other => other,
+    };
+    query.since = args.logs.since.clone();
+    query.until = args.logs.until.clone();
+    query.max_lines = if args.count { 0 } else { args.logs.max_lines };
+    let result = progress::search_with_progress(&query)?;
+    if args.count && !args.logs.json {
+        println!("{}", result.matches);
+    } else if args.logs.json {
+        render::print_json(&result)?;
+    } else {
+        render::print_grep(&result);
+    }
+    Ok(exit_for(result.matches))
+}
