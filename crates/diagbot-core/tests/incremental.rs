@@ -57,7 +57,8 @@ impl Logs {
     fn line(&mut self, kind: u8) -> String {
         self.seq += 1;
         let n = self.seq;
-        let ts = (base_time() + chrono::Duration::seconds(n as i64)).format("%Y-%m-%d %H:%M:%S,%3f");
+        let ts =
+            (base_time() + chrono::Duration::seconds(n as i64)).format("%Y-%m-%d %H:%M:%S,%3f");
         match kind {
             0 => format!("{ts} INFO worker {n} ok\n"),
             1 => format!("{ts} ERROR worker {n} failed\n"),
@@ -78,7 +79,11 @@ impl Logs {
     }
 
     fn append(&self, text: &str) {
-        let mut f = OpenOptions::new().create(true).append(true).open(self.log()).unwrap();
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log())
+            .unwrap();
         f.write_all(text.as_bytes()).unwrap();
     }
 
@@ -96,7 +101,10 @@ impl Logs {
                 let one = self.dir.join("app.log.1");
                 if one.exists() {
                     self.rotations += 1;
-                    gzip(&one, &self.dir.join(format!("app.log.old{}.gz", self.rotations)));
+                    gzip(
+                        &one,
+                        &self.dir.join(format!("app.log.old{}.gz", self.rotations)),
+                    );
                 }
                 if self.log().exists() {
                     fs::rename(self.log(), &one).unwrap();
@@ -106,9 +114,17 @@ impl Logs {
             Step::CopyTruncate => {
                 if self.log().exists() {
                     self.rotations += 1;
-                    fs::copy(self.log(), self.dir.join(format!("app.log.ct{}", self.rotations)))
+                    fs::copy(
+                        self.log(),
+                        self.dir.join(format!("app.log.ct{}", self.rotations)),
+                    )
+                    .unwrap();
+                    OpenOptions::new()
+                        .write(true)
+                        .open(self.log())
+                        .unwrap()
+                        .set_len(0)
                         .unwrap();
-                    OpenOptions::new().write(true).open(self.log()).unwrap().set_len(0).unwrap();
                 }
             }
             Step::GzipRotated => {
@@ -124,7 +140,8 @@ impl Logs {
 
 fn gzip(from: &Path, to: &Path) {
     let data = fs::read(from).unwrap();
-    let mut enc = flate2::write::GzEncoder::new(File::create(to).unwrap(), flate2::Compression::fast());
+    let mut enc =
+        flate2::write::GzEncoder::new(File::create(to).unwrap(), flate2::Compression::fast());
     enc.write_all(&data).unwrap();
     enc.finish().unwrap();
     fs::remove_file(from).unwrap();
@@ -190,7 +207,11 @@ proptest! {
 #[test]
 fn a_refresh_reads_only_appended_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let mut logs = Logs { dir: dir.path().to_path_buf(), seq: 0, rotations: 0 };
+    let mut logs = Logs {
+        dir: dir.path().to_path_buf(),
+        seq: 0,
+        rotations: 0,
+    };
     let text: String = (0..5000).map(|i| logs.line((i % 3) as u8)).collect();
     logs.append(&text);
     let mut q = Query::grep("ERROR", vec![dir.path().to_path_buf()]);
@@ -209,13 +230,20 @@ fn a_refresh_reads_only_appended_bytes() {
     assert_eq!(refreshed.bytes_scanned, more.len() as u64);
     assert_eq!(refreshed.matches, first.matches + 10);
     let lines_before = text.lines().count() as u64;
-    assert_eq!(refreshed.lines.last().unwrap().line_number, lines_before + 10);
+    assert_eq!(
+        refreshed.lines.last().unwrap().line_number,
+        lines_before + 10
+    );
 }
 
 #[test]
 fn a_partial_last_line_is_searched_and_read_again_when_finished() {
     let dir = tempfile::tempdir().unwrap();
-    let logs = Logs { dir: dir.path().to_path_buf(), seq: 0, rotations: 0 };
+    let logs = Logs {
+        dir: dir.path().to_path_buf(),
+        seq: 0,
+        rotations: 0,
+    };
     logs.append("2026-01-27 10:00:00 INFO start\n2026-01-27 10:00:01 ERROR half");
     let mut q = Query::grep("ERROR", vec![dir.path().to_path_buf()]);
     q.max_lines = 5;
@@ -227,13 +255,20 @@ fn a_partial_last_line_is_searched_and_read_again_when_finished() {
     let second = engine.search(&q, now(), &|_| {}).unwrap();
     assert_eq!(second.matches, 1);
     assert_eq!(second.lines[0].text, "2026-01-27 10:00:01 ERROR half done");
-    assert_eq!(second.bytes_scanned, "2026-01-27 10:00:01 ERROR half done\n".len() as u64);
+    assert_eq!(
+        second.bytes_scanned,
+        "2026-01-27 10:00:01 ERROR half done\n".len() as u64
+    );
 }
 
 #[test]
 fn a_renamed_file_is_followed_not_reread() {
     let dir = tempfile::tempdir().unwrap();
-    let logs = Logs { dir: dir.path().to_path_buf(), seq: 0, rotations: 0 };
+    let logs = Logs {
+        dir: dir.path().to_path_buf(),
+        seq: 0,
+        rotations: 0,
+    };
     let text = "2026-01-27 10:00:00 ERROR one\n".repeat(1000);
     logs.append(&text);
     let q = Query::grep("ERROR", vec![dir.path().to_path_buf()]);
@@ -243,6 +278,9 @@ fn a_renamed_file_is_followed_not_reread() {
     logs.append("2026-01-27 10:00:01 ERROR two\n");
     let after = engine.search(&q, now(), &|_| {}).unwrap();
     assert_eq!(after.matches, 1001);
-    assert_eq!(after.bytes_scanned, "2026-01-27 10:00:01 ERROR two\n".len() as u64);
+    assert_eq!(
+        after.bytes_scanned,
+        "2026-01-27 10:00:01 ERROR two\n".len() as u64
+    );
     assert_eq!(after.files.len(), 2);
 }

@@ -15,7 +15,11 @@ mod render;
 pub const DEFAULT_LOG_PATH: &str = "/var/log";
 
 #[derive(Parser)]
-#[command(name = "diagbot", version, about = "Diagnostics for small servers: log errors, search, memory and OOM kills")]
+#[command(
+    name = "diagbot",
+    version,
+    about = "Diagnostics for small servers: log errors, search, memory and OOM kills"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

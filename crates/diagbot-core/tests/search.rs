@@ -1,0 +1,298 @@
+//! Searching real files in temp dirs: answers, time windows, and bad input.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset, TimeZone};
+use diagbot_core::engine::{Engine, SearchError};
+use diagbot_core::query::{Query, QueryKind, MAX_LINE_TEXT};
+use diagbot_core::when::TimeBound;
+
+fn now() -> DateTime<FixedOffset> {
+    chrono::Local::now().fixed_offset()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn search(q: &Query) -> Result<diagbot_core::SearchResult, SearchError> {
+    Engine::one_shot().search(q, now(), &|_| {})
+}
+
+fn at(s: &str) -> TimeBound {
+    TimeBound::At(
+        FixedOffset::east_opt(0)
+            .unwrap()
+            .from_local_datetime(
+                &chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap(),
+            )
+            .unwrap(),
+    )
+}
+
+const APP_LOG: &str = "\
+2026-01-27 10:00:00,000 INFO start
+2026-01-27 10:00:01,000 ERROR first failure
+2026-01-27 10:05:00,000 ERROR job crashed
+Traceback (most recent call last):
+  File \"bot.py\", line 3, in <module>
+ValueError: bad input
+2026-01-27 10:10:00,000 WARNING slow
+2026-01-27 10:20:00,000 ERROR late failure
+";
+
+#[test]
+fn grep_counts_and_keeps_the_last_lines_with_file_line_and_time() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "app.log", APP_LOG.as_bytes());
+    let mut q = Query::grep("ERROR|Error", vec![dir.path().to_path_buf()]);
+    q.max_lines = 2;
+    let r = search(&q).unwrap();
+    assert_eq!(r.matches, 4);
+    assert_eq!(r.files.len(), 1);
+    assert_eq!(r.lines.len(), 2);
+    let last = &r.lines[1];
+    assert_eq!(last.line_number, 8);
+    assert_eq!(last.text, "2026-01-27 10:20:00,000 ERROR late failure");
+    assert_eq!(
+        last.timestamp.unwrap().format("%H:%M:%S").to_string(),
+        "10:20:00"
+    );
+    // `ValueError: bad input` has no time of its own: it takes the line above's.
+    let traceback_end = &r.lines[0];
+    assert_eq!(traceback_end.line_number, 6);
+    assert_eq!(
+        traceback_end
+            .timestamp
+            .unwrap()
+            .format("%H:%M:%S")
+            .to_string(),
+        "10:05:00"
+    );
+}
+
+#[test]
+fn a_time_window_keeps_continuation_lines_with_their_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "app.log", APP_LOG.as_bytes());
+    let mut q = Query::grep("Error|ERROR", vec![dir.path().to_path_buf()]);
+    q.since = Some(at("2026-01-27 10:04:00"));
+    q.until = Some(at("2026-01-27 10:11:00"));
+    let r = search(&q).unwrap();
+    let texts: Vec<&str> = r.lines.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "2026-01-27 10:05:00,000 ERROR job crashed",
+            "ValueError: bad input"
+        ]
+    );
+}
+
+#[test]
+fn an_unfinished_last_line_without_a_time_takes_the_time_above() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "app.log",
+        b"2026-01-27 10:05:00 ERROR crashed\nValueError: half written",
+    );
+    let mut q = Query::grep("ValueError", vec![dir.path().to_path_buf()]);
+    q.since = Some(at("2026-01-27 10:00:00"));
+    let r = search(&q).unwrap();
+    assert_eq!(r.matches, 1);
+    assert_eq!(
+        r.lines[0].timestamp.unwrap().format("%H:%M").to_string(),
+        "10:05"
+    );
+}
+
+#[test]
+fn errors_counts_lines_by_level_and_lists_error_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "app.log", APP_LOG.as_bytes());
+    let r = search(&Query::errors(vec![dir.path().to_path_buf()])).unwrap();
+    assert_eq!(r.kind, "errors");
+    // Three ERROR lines and the traceback's first line.
+    assert_eq!(r.matches, 4);
+    assert_eq!(r.levels.0, [0, 4, 1, 1, 0, 0]);
+    assert!(r.lines.iter().any(|l| l.text.starts_with("Traceback")));
+}
+
+#[test]
+fn gzipped_rotations_are_searched() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut enc = flate2::write::GzEncoder::new(
+        fs::File::create(dir.path().join("app.log.2.gz")).unwrap(),
+        flate2::Compression::default(),
+    );
+    enc.write_all(APP_LOG.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    write(dir.path(), "app.log", APP_LOG.as_bytes());
+    let r = search(&Query::grep("ERROR", vec![dir.path().to_path_buf()])).unwrap();
+    assert_eq!(r.matches, 6);
+    assert_eq!(r.files.len(), 2);
+    assert_eq!(r.bytes_scanned, 2 * APP_LOG.len() as u64);
+}
+
+#[test]
+fn ignore_case_and_fixed_strings() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a.log",
+        b"Timeout here\nTIMEOUT there\na.b literal\naxb no\n",
+    );
+    let paths = vec![dir.path().to_path_buf()];
+    let mut q = Query::grep("timeout", paths.clone());
+    assert_eq!(search(&q).unwrap().matches, 0);
+    q.kind = QueryKind::Grep {
+        pattern: "timeout".into(),
+        ignore_case: true,
+        fixed_strings: false,
+    };
+    assert_eq!(search(&q).unwrap().matches, 2);
+    q.kind = QueryKind::Grep {
+        pattern: "a.b".into(),
+        ignore_case: false,
+        fixed_strings: true,
+    };
+    assert_eq!(search(&q).unwrap().matches, 1);
+}
+
+#[test]
+fn an_invalid_pattern_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = search(&Query::grep("ERROR(", vec![dir.path().to_path_buf()])).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, SearchError::InvalidPattern { .. }));
+    assert!(
+        msg.contains("ERROR(") && msg.contains("unclosed group"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_pattern_over_the_size_limit_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = search(&Query::grep(
+        r"(\w{50}){50}",
+        vec![dir.path().to_path_buf()],
+    ))
+    .unwrap_err();
+    assert!(err.to_string().contains("size limit"), "{err}");
+    let long = "a".repeat(10_000);
+    let err = search(&Query::grep(long, vec![dir.path().to_path_buf()])).unwrap_err();
+    assert!(matches!(err, SearchError::PatternTooLong { len: 10_000 }));
+}
+
+#[test]
+fn missing_paths_are_skipped_and_the_rest_searched() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "app.log", APP_LOG.as_bytes());
+    let missing = dir.path().join("nope.log");
+    let r = search(&Query::grep(
+        "ERROR",
+        vec![dir.path().join("app.log"), missing.clone()],
+    ))
+    .unwrap();
+    assert_eq!(r.matches, 3);
+    assert_eq!(r.skipped.len(), 1);
+    assert_eq!(r.skipped[0].path, missing.display().to_string());
+    assert!(
+        r.skipped[0].reason.contains("No such file"),
+        "{}",
+        r.skipped[0].reason
+    );
+    // Nothing at all to search is an error, not an empty answer.
+    let err = search(&Query::grep("ERROR", vec![missing])).unwrap_err();
+    assert!(err.to_string().contains("nope.log"), "{err}");
+}
+
+#[test]
+fn invalid_utf8_and_nul_runs_do_not_stop_the_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = b"2026-01-27 10:00:00 ERROR bad bytes \xff\xfe here\n".to_vec();
+    bytes.extend(std::iter::repeat_n(0u8, 1 << 20));
+    bytes.extend(b"\n2026-01-27 10:00:01 ERROR after the crash\n");
+    write(dir.path(), "app.log", &bytes);
+    let r = search(&Query::grep("ERROR", vec![dir.path().to_path_buf()])).unwrap();
+    assert_eq!(r.matches, 2);
+    assert!(r.lines[0].text.contains("bad bytes \u{fffd}\u{fffd} here"));
+    assert_eq!(r.lines[1].text, "2026-01-27 10:00:01 ERROR after the crash");
+    assert_eq!(r.lines[1].line_number, 3);
+}
+
+#[test]
+fn a_50_mb_line_is_cut_and_the_lines_after_it_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = b"2026-01-27 10:00:00 ERROR huge payload: ".to_vec();
+    bytes.extend(std::iter::repeat_n(b'x', 50 << 20));
+    bytes.extend(b" ERROR-at-the-end\n2026-01-27 10:00:01 ERROR next line\n");
+    write(dir.path(), "app.log", &bytes);
+    let r = search(&Query::grep("ERROR", vec![dir.path().to_path_buf()])).unwrap();
+    assert_eq!(r.matches, 2);
+    assert_eq!(r.long_lines_cut, 1);
+    assert_eq!(r.bytes_scanned, bytes.len() as u64);
+    assert!(r.lines[0].truncated);
+    assert_eq!(r.lines[0].text.len(), MAX_LINE_TEXT);
+    assert_eq!(r.lines[1].text, "2026-01-27 10:00:01 ERROR next line");
+    assert_eq!(r.lines[1].line_number, 2);
+}
+
+#[test]
+fn a_file_truncated_during_the_scan_is_reported_and_counted_as_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = "2026-01-27 10:00:00 ERROR boom\n";
+    let path = write(dir.path(), "app.log", line.repeat(200_000).as_bytes());
+    write(dir.path(), "other.log", line.as_bytes());
+    let truncated = std::sync::atomic::AtomicBool::new(false);
+    let q = Query::grep("ERROR", vec![dir.path().to_path_buf()]);
+    // The progress callback runs between reads: truncate the file under the scan.
+    let r = Engine::incremental(Default::default())
+        .search(&q, now(), &|_| {
+            if !truncated.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                fs::OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .unwrap()
+                    .set_len(0)
+                    .unwrap();
+            }
+        })
+        .unwrap();
+    assert!(r.matches > 0 && r.matches < 200_001, "{}", r.matches);
+    let note = r
+        .skipped
+        .iter()
+        .find(|s| s.path.ends_with("app.log"))
+        .expect("a note");
+    assert!(note.reason.contains("shrank"), "{}", note.reason);
+    assert!(r.files.iter().any(|f| f.path.ends_with("other.log")));
+}
+
+#[test]
+fn directories_are_walked_and_binary_or_unsupported_files_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("nested")).unwrap();
+    write(&dir.path().join("nested"), "deep.log", b"ERROR deep\n");
+    write(dir.path(), "wtmp", b"\0\0\0");
+    write(dir.path(), "old.log.xz", b"xz");
+    let r = search(&Query::grep("ERROR", vec![dir.path().to_path_buf()])).unwrap();
+    assert_eq!(r.matches, 1);
+    assert_eq!(r.skipped.len(), 2);
+}
+
+#[test]
+fn max_lines_has_a_limit() {
+    let mut q = Query::errors(vec![PathBuf::from("/tmp")]);
+    q.max_lines = 100_000;
+    assert!(matches!(
+        search(&q),
+        Err(SearchError::TooManyLines(100_000))
+    ));
+}
