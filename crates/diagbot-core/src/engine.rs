@@ -124,6 +124,7 @@ impl Engine {
         for file in &files {
             let path = file.path.display().to_string();
             let scanned = match scan_file(
+                store.is_some(),
                 &matcher,
                 counting,
                 window,
@@ -234,7 +235,9 @@ struct ScannedFile {
     note: Option<String>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn scan_file(
+    count_lines: bool,
     matcher: &RegexMatcher,
     counting: Counting,
     window: Window,
@@ -253,6 +256,7 @@ fn scan_file(
         counting,
         window,
         max_lines,
+        count_lines,
         year_hint: YearHint::from_system_time(modified.unwrap_or_else(std::time::SystemTime::now)),
     };
     let prior = previous.files.remove(&id);
@@ -299,23 +303,18 @@ fn scan_file(
         answer.extend(&p, max_lines);
         partial = Some(p);
     }
-    let tail = (complete && note.is_none()).then(|| {
-        (
-            id,
-            FileTail {
-                head,
-                offset: end,
-                size,
-                modified,
-                tally,
-                partial,
-            },
-        )
-    });
+    let tail = FileTail {
+        head,
+        offset: end,
+        size,
+        modified,
+        tally,
+        partial,
+    };
     Ok(ScannedFile {
+        tail: (complete && note.is_none()).then_some((id, tail)),
         answer,
         bytes,
-        tail,
         note,
     })
 }

@@ -1,6 +1,8 @@
 //! The facade: answers through the cache, one scan for many identical
 //! questions, and reloads after expiry that read only what was appended.
 
+#![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
+
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,6 +2,8 @@
 //! files gives, whatever happened to the files in between: appends, partial
 //! last lines, rotation by rename, copytruncate, gzip of rotated files.
 
+#![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
+
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -2,6 +2,8 @@
 //! samples in `../shared/data/loghub`, whose `_structured.csv` files give each
 //! line's date, time and (for Apache and Zookeeper) level.
 
+#![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
+
 use std::fs;
 use std::path::PathBuf;
 

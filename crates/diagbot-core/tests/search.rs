@@ -1,5 +1,7 @@
 //! Searching real files in temp dirs: answers, time windows, and bad input.
 
+#![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
+
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};

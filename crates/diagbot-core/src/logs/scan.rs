@@ -28,12 +28,10 @@ use grep_searcher::{
 };
 
 use crate::logs::level::{detect_level, Level};
-use crate::logs::read::{LineCutter, MAX_LINE};
+use crate::logs::read::{for_each_chunk, MAX_LINE};
 use crate::logs::timestamp::{parse_line_timestamp, YearHint};
 use crate::query::{LevelCounts, MAX_LINE_TEXT};
 
-/// Heap the searcher may use for its line buffer: a cut line plus room.
-const SEARCHER_HEAP_LIMIT: usize = 2 * MAX_LINE + (256 << 10);
 /// How far back a continuation line looks for the timestamp of the line above.
 const TIMESTAMP_LOOKBACK: u64 = 256 << 10;
 
@@ -76,6 +74,9 @@ pub struct ScanSpec<'a> {
     pub counting: Counting,
     pub window: Window,
     pub max_lines: usize,
+    /// Keep `FileTally::lines` right even when no line numbers are shown
+    /// (needed to resume a tail; costs a count of newlines).
+    pub count_lines: bool,
     pub year_hint: YearHint,
 }
 
@@ -148,7 +149,8 @@ pub struct RegionRead {
 }
 
 /// Scans the lines of `reader` (a region starting at line `tally.lines + 1`,
-/// byte `start_offset`) into `tally`.
+/// byte `start_offset`) into `tally`. On a read error, `tally` keeps what was
+/// read before it.
 pub fn scan_region<R: Read>(
     spec: &ScanSpec<'_>,
     reader: R,
@@ -157,33 +159,123 @@ pub fn scan_region<R: Read>(
     tally: &mut FileTally,
 ) -> io::Result<RegionRead> {
     let tracking = spec.tracks_every_line(compressed);
-    let need_line_numbers = spec.max_lines > 0;
-    let mut searcher = SearcherBuilder::new()
+    let searcher = SearcherBuilder::new()
         .line_terminator(LineTerminator::byte(b'\n'))
         .memory_map(MmapChoice::never())
         // NUL bytes are ordinary bytes: a log with a NUL run (a crash) is still searched.
         .binary_detection(BinaryDetection::none())
-        .bom_sniffing(false)
-        .heap_limit(Some(SEARCHER_HEAP_LIMIT))
-        .line_number(need_line_numbers)
+        .line_number(spec.max_lines > 0)
         .passthru(tracking)
         .build();
-    let mut cutter = LineCutter::new(reader, MAX_LINE, need_line_numbers);
-    let base_line = tally.lines;
-    let mut sink = TallySink {
-        spec,
-        tally,
-        base_line,
-        start_offset,
-        tracking,
+    let mut lines = LineSplitter {
+        searcher,
+        sink: TallySink {
+            spec,
+            tally,
+            base_line: 0,
+            start_offset: 0,
+            tracking,
+        },
+        count_lines: spec.max_lines > 0 || spec.count_lines,
+        offset: start_offset,
+        carry: Vec::new(),
+        carry_offset: start_offset,
+        carry_cut: false,
+        bytes: 0,
     };
-    let outcome = searcher.search_reader(spec.matcher, &mut cutter, &mut sink);
-    // Whatever happened, what was read is counted: a failed read keeps its partial tally.
-    tally.lines = base_line + cutter.newlines;
-    tally.long_lines_cut += cutter.lines_cut;
-    outcome.map(|()| RegionRead {
-        bytes: cutter.bytes_read,
-    })
+    lines.sink.base_line = lines.sink.tally.lines;
+    let outcome = for_each_chunk(reader, |chunk| lines.feed(chunk));
+    lines.finish();
+    outcome.map(|()| RegionRead { bytes: lines.bytes })
+}
+
+/// Cuts a stream of chunks into whole lines and searches them, chunk by chunk,
+/// with the right line numbers and file offsets. A line split across chunks is
+/// carried over; one longer than `MAX_LINE` is searched in its first `MAX_LINE` bytes.
+struct LineSplitter<'s, 't> {
+    searcher: Searcher,
+    sink: TallySink<'s, 't>,
+    count_lines: bool,
+    /// File offset of the next byte fed.
+    offset: u64,
+    /// The start of a line not yet ended.
+    carry: Vec<u8>,
+    carry_offset: u64,
+    /// The carried line passed `MAX_LINE` bytes; the rest of it is dropped.
+    carry_cut: bool,
+    bytes: u64,
+}
+
+impl LineSplitter<'_, '_> {
+    fn feed(&mut self, chunk: &[u8]) {
+        let chunk_offset = self.offset;
+        self.offset += chunk.len() as u64;
+        self.bytes += chunk.len() as u64;
+        let mut body = chunk;
+        let mut body_offset = chunk_offset;
+        if !self.carry.is_empty() || self.carry_cut {
+            let Some(newline) = memchr::memchr(b'\n', chunk) else {
+                self.carry_more(chunk);
+                return;
+            };
+            self.carry_more(&chunk[..newline]);
+            self.carry.push(b'\n');
+            let carried = std::mem::take(&mut self.carry);
+            self.search(&carried, self.carry_offset, 1);
+            self.carry = carried;
+            self.carry.clear();
+            self.carry_cut = false;
+            body = &chunk[newline + 1..];
+            body_offset = chunk_offset + newline as u64 + 1;
+        }
+        match memchr::memrchr(b'\n', body) {
+            Some(last) => {
+                let whole = &body[..=last];
+                let newlines = if self.count_lines {
+                    memchr::memchr_iter(b'\n', whole).count() as u64
+                } else {
+                    0
+                };
+                self.search(whole, body_offset, newlines);
+                self.carry.extend_from_slice(&body[last + 1..]);
+                self.carry_offset = body_offset + last as u64 + 1;
+            }
+            None => {
+                self.carry.extend_from_slice(body);
+                self.carry_offset = body_offset;
+            }
+        }
+    }
+
+    /// Adds to the carried line, keeping at most `MAX_LINE` bytes of it.
+    fn carry_more(&mut self, bytes: &[u8]) {
+        let room = MAX_LINE.saturating_sub(self.carry.len());
+        if bytes.len() > room && !self.carry_cut {
+            self.carry_cut = true;
+            self.sink.tally.long_lines_cut += 1;
+        }
+        self.carry
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+
+    /// Searches the unfinished last line, if any.
+    fn finish(&mut self) {
+        if !self.carry.is_empty() || self.carry_cut {
+            let carried = std::mem::take(&mut self.carry);
+            self.search(&carried, self.carry_offset, 0);
+        }
+    }
+
+    /// Searches whole lines starting at `offset`, holding `newlines` line ends.
+    fn search(&mut self, lines: &[u8], offset: u64, newlines: u64) {
+        self.sink.start_offset = offset;
+        // The sink never fails: its error type is only there for the trait.
+        let _ = self
+            .searcher
+            .search_slice(self.sink.spec.matcher, lines, &mut self.sink);
+        self.sink.base_line += newlines;
+        self.sink.tally.lines = self.sink.base_line;
+    }
 }
 
 struct TallySink<'s, 't> {

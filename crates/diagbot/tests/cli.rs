@@ -1,0 +1,247 @@
+//! The `diagbot grep` and `diagbot errors` commands, run as a user would run
+//! them, on generated logs in temp dirs.
+
+#![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+const APP_LOG: &str = "\
+2026-01-27 10:00:00,000 INFO start
+2026-01-27 10:00:01,000 ERROR first failure
+2026-01-27 10:05:00,000 ERROR job crashed
+Traceback (most recent call last):
+  File \"bot.py\", line 3, in <module>
+ValueError: bad input
+2026-01-27 10:10:00,000 WARNING slow
+2026-01-27 10:20:00,000 ERROR late failure
+";
+
+fn logs() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("app.log"), APP_LOG).unwrap();
+    fs::write(
+        dir.path().join("quiet.log"),
+        "2026-01-27 09:00:00 INFO nothing\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn diagbot() -> Command {
+    Command::cargo_bin("diagbot").unwrap()
+}
+
+fn json(dir: &Path, args: &[&str]) -> Value {
+    let out = diagbot()
+        .args(args)
+        .arg("--path")
+        .arg(dir)
+        .arg("--json")
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn grep_prints_a_summary_and_a_table_of_the_last_lines() {
+    let dir = logs();
+    diagbot()
+        .args(["grep", "ERROR", "--max-lines", "2", "--path"])
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("3 matching lines in 1 of 2 files"))
+        .stdout(predicate::str::contains("last 2 of 3:"))
+        .stdout(predicate::str::is_match(r"TIME\s+FILE\s+LINE\s+TEXT").unwrap())
+        .stdout(
+            predicate::str::is_match(
+                r"2026-01-27 10:20:00\s+\S+app\.log\s+8\s+2026-01-27 10:20:00,000 ERROR late failure",
+            )
+            .unwrap(),
+        )
+        .stdout(predicate::str::contains("first failure").not());
+}
+
+#[test]
+fn grep_json_has_the_documented_fields() {
+    let dir = logs();
+    let v = json(dir.path(), &["grep", "Error|ERROR"]);
+    assert_eq!(v["matches"], 4);
+    assert!(v["bytes_scanned"].as_u64().unwrap() > 0);
+    assert_eq!(v["files"].as_array().unwrap().len(), 1);
+    assert_eq!(v["files"][0]["matches"], 4);
+    assert!(v["files"][0]["path"].as_str().unwrap().ends_with("app.log"));
+    assert_eq!(v["skipped"], serde_json::json!([]));
+    let lines = v["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[2]["text"], "ValueError: bad input");
+    assert_eq!(lines[2]["line_number"], 6);
+    // A continuation line carries the time of the entry above it, in RFC 3339.
+    let ts = lines[2]["timestamp"].as_str().unwrap();
+    assert!(chrono::DateTime::parse_from_rfc3339(ts).is_ok(), "{ts}");
+    assert!(ts.starts_with("2026-01-27T10:05:00"), "{ts}");
+}
+
+#[test]
+fn grep_count_prints_only_the_number() {
+    let dir = logs();
+    diagbot()
+        .args(["grep", "-i", "error", "--count", "--path"])
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .stdout("4\n");
+}
+
+#[test]
+fn no_match_exits_1_and_an_error_exits_2() {
+    let dir = logs();
+    diagbot()
+        .args(["grep", "no such words", "--path"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("0 matching lines"));
+    diagbot()
+        .args(["grep", "ERROR(", "--path"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid pattern \"ERROR(\""))
+        .stderr(predicate::str::contains("unclosed group"));
+    diagbot()
+        .args(["grep", "x", "--path", "/nonexistent/diagbot/logs"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/nonexistent/diagbot/logs"));
+    diagbot()
+        .args(["grep", "x", "--since", "last tuesday", "--path"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid time \"last tuesday\""));
+}
+
+#[test]
+fn since_and_until_select_a_window() {
+    let dir = logs();
+    let v = json(
+        dir.path(),
+        &[
+            "grep",
+            "ERROR|Error",
+            "--since",
+            "2026-01-27 10:04",
+            "--until",
+            "2026-01-27T10:11:00",
+        ],
+    );
+    assert_eq!(v["matches"], 2);
+    // The last hour holds none of these lines.
+    diagbot()
+        .args(["grep", "ERROR", "--since", "1h", "--path"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn errors_prints_levels_and_the_last_error_lines() {
+    let dir = logs();
+    diagbot()
+        .args(["errors", "--path"])
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("4 error lines in 1 of 2 files"))
+        .stdout(predicate::str::is_match(r"error\s+4").unwrap())
+        .stdout(predicate::str::is_match(r"warning\s+1").unwrap())
+        .stdout(predicate::str::is_match(r"info\s+2").unwrap())
+        .stdout(predicate::str::contains(
+            "Traceback (most recent call last):",
+        ));
+    let v = json(dir.path(), &["errors"]);
+    assert_eq!(v["levels"]["error"], 4);
+    assert_eq!(v["levels"]["fatal"], 0);
+    assert_eq!(v["lines"].as_array().unwrap().len(), 4);
+    assert_eq!(v["skipped"], serde_json::json!([]));
+}
+
+#[test]
+fn errors_with_no_error_lines_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("ok.log"), "2026-01-27 09:00:00 INFO fine\n").unwrap();
+    diagbot()
+        .args(["errors", "--path"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn control_bytes_in_logs_are_shown_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("a.log"),
+        b"ERROR \x1b[31mred\x1b[0m and \xff\n",
+    )
+    .unwrap();
+    diagbot()
+        .args(["grep", "ERROR", "--path"])
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("\\u{1b}[31mred"))
+        .stdout(predicate::str::contains("\u{1b}").not());
+}
+
+/// Root reads every file, so this runs diagbot as `nobody` when the tests run as root.
+#[test]
+fn an_unreadable_file_is_skipped_and_listed_and_the_rest_searched() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = logs();
+    let secret = dir.path().join("secret.log");
+    fs::write(&secret, "ERROR hidden\n").unwrap();
+    fs::set_permissions(&secret, fs::Permissions::from_mode(0o000)).unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("diagbot");
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .unwrap()
+        .stdout
+        == b"0\n";
+    let mut cmd = if is_root {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin);
+        c
+    } else {
+        Command::new(&bin)
+    };
+    let out = cmd
+        .args(["grep", "ERROR", "--json", "--path"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["matches"], 3);
+    let skipped = v["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1);
+    assert!(skipped[0]["path"].as_str().unwrap().ends_with("secret.log"));
+    assert!(skipped[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("Permission denied"));
+}
