@@ -3,12 +3,14 @@
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::num::NonZeroU64;
 use std::os::unix::fs::FileExt;
 use std::sync::Mutex;
 use std::time::Instant;
 
 use chrono::{DateTime, FixedOffset};
 use grep_regex::{RegexMatcher, RegexMatcherBuilder};
+use rustix::fs::Advice;
 
 use crate::logs::read::Counted;
 use crate::logs::scan::{
@@ -341,6 +343,13 @@ fn read_range(
             return false;
         }
     };
+    // Twice the kernel's read-ahead for a cold file; advice only, so a failure is harmless.
+    let _ = rustix::fs::fadvise(
+        &reader,
+        from,
+        NonZeroU64::new(to - from),
+        Advice::Sequential,
+    );
     let limited = Counted::new((&mut reader).take(to - from), progress);
     match scan_region(spec, limited, from, false, tally) {
         Ok(read) => {
