@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # diagbot against ripgrep on the same generated log, side by side.
 #
-#   bench/search.sh            # 1 GiB log in bench-data/, 9 warm and 3 cold rounds
+#   bench/search.sh            # 1 GiB log in bench-data/, 9 warm and 5 cold rounds
 #   SIZE_MIB=256 ROUNDS=5 COLD_ROUNDS=0 bench/search.sh
 #
 # Needs ripgrep (apt-get install ripgrep) and GNU time (apt-get install time).
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 SIZE_MIB=${SIZE_MIB:-1024}
 ROUNDS=${ROUNDS:-9}
-COLD_ROUNDS=${COLD_ROUNDS:-3}
+COLD_ROUNDS=${COLD_ROUNDS:-5}
 DATA=${DATA:-bench-data}
 LOG="$DATA/app.log"
 
