@@ -11,6 +11,7 @@
 //!   through the cache.
 
 pub mod cache;
+pub mod config;
 pub mod diagnostics;
 pub mod engine;
 pub mod logs;
