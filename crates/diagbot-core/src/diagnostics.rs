@@ -11,9 +11,13 @@ use crate::engine::{Engine, SearchError};
 use crate::logs::tail::TailLimits;
 use crate::query::{Query, SearchResult};
 
+/// Called after each scan with its result (for metrics).
+pub type ScanObserver = Arc<dyn Fn(&SearchResult) + Send + Sync>;
+
 pub struct Diagnostics {
     engine: Arc<Engine>,
     cache: Arc<ResultCache>,
+    observer: Option<ScanObserver>,
 }
 
 impl Diagnostics {
@@ -21,7 +25,14 @@ impl Diagnostics {
         Diagnostics {
             engine: Arc::new(Engine::incremental(tails)),
             cache: Arc::new(ResultCache::new(cache)),
+            observer: None,
         }
+    }
+
+    /// Calls `observer` after each scan.
+    pub fn observed(mut self, observer: ScanObserver) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     pub fn cache(&self) -> &Arc<ResultCache> {
@@ -54,7 +65,12 @@ impl Diagnostics {
         let task = tokio::task::spawn_blocking(move || {
             engine.search(&query, Local::now().fixed_offset(), &|_| {})
         });
-        task.await
-            .unwrap_or_else(|e| Err(SearchError::NothingSearchable(format!("scan failed: {e}"))))
+        let result = task
+            .await
+            .unwrap_or_else(|e| Err(SearchError::ScanFailed(e.to_string())));
+        if let (Ok(r), Some(observe)) = (&result, &self.observer) {
+            observe(r);
+        }
+        result
     }
 }

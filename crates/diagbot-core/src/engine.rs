@@ -20,7 +20,7 @@ use crate::logs::tail::{FileTail, HeadHash, QueryTails, TailLimits, TailStore};
 use crate::logs::timestamp::YearHint;
 use crate::logs::walk::{collect_files, identity, LogFile};
 use crate::query::{
-    FileMatches, MatchLine, Query, QueryKind, SearchResult, Skipped, MAX_LINES_LIMIT,
+    FileMatches, MatchLine, Query, QueryKind, ResultKind, SearchResult, Skipped, MAX_LINES_LIMIT,
     MAX_PATTERN_LEN,
 };
 
@@ -39,6 +39,8 @@ pub enum SearchError {
     NoPaths,
     #[error("nothing could be searched: {0}")]
     NothingSearchable(String),
+    #[error("the scan failed: {0}")]
+    ScanFailed(String),
 }
 
 /// Reports bytes read, for progress bars.
@@ -108,8 +110,8 @@ impl Engine {
 
         let mut result = SearchResult {
             kind: match counting {
-                Counting::Matches => "grep",
-                Counting::Levels => "errors",
+                Counting::Matches => ResultKind::Grep,
+                Counting::Levels => ResultKind::Errors,
             },
             matches: 0,
             levels: Default::default(),

@@ -15,6 +15,7 @@ pub mod config;
 pub mod diagnostics;
 pub mod engine;
 pub mod logs;
+pub mod process;
 pub mod query;
 pub mod when;
 

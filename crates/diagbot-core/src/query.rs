@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::logs::level::Level;
 use crate::when::TimeBound;
@@ -106,7 +106,7 @@ impl Query {
 }
 
 /// One kept matching line.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatchLine {
     pub path: String,
     pub line_number: u64,
@@ -118,13 +118,13 @@ pub struct MatchLine {
     pub truncated: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileMatches {
     pub path: String,
     pub matches: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
     pub path: String,
     pub reason: String,
@@ -146,6 +146,17 @@ impl LevelCounts {
     }
 }
 
+impl<'de> Deserialize<'de> for LevelCounts {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = std::collections::BTreeMap::<String, u64>::deserialize(d)?;
+        let mut counts = LevelCounts::default();
+        for level in Level::ALL {
+            counts.0[level.index()] = map.get(level.name()).copied().unwrap_or(0);
+        }
+        Ok(counts)
+    }
+}
+
 impl Serialize for LevelCounts {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -157,11 +168,18 @@ impl Serialize for LevelCounts {
     }
 }
 
+/// Which question a result answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResultKind {
+    Grep,
+    Errors,
+}
+
 /// A bounded answer: totals, per-file counts and the last few matching lines.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchResult {
-    /// `grep` or `errors`.
-    pub kind: &'static str,
+    pub kind: ResultKind,
     /// Matching lines in all files (for `errors`, lines at error level or worse).
     pub matches: u64,
     /// Line counts by level (`errors` only; zeros for `grep`).
@@ -176,12 +194,24 @@ pub struct SearchResult {
     pub skipped: Vec<Skipped>,
     /// The last matching lines, oldest first.
     pub lines: Vec<MatchLine>,
-    #[serde(serialize_with = "as_millis")]
+    /// Serialised as milliseconds.
+    #[serde(with = "millis")]
     pub elapsed: Duration,
 }
 
-fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(d.as_secs_f64() * 1000.0)
+mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64() * 1000.0)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let ms = f64::deserialize(d)?;
+        Ok(Duration::from_secs_f64(ms.max(0.0) / 1000.0))
+    }
 }
 
 impl SearchResult {

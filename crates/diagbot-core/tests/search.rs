@@ -118,7 +118,7 @@ fn errors_counts_lines_by_level_and_lists_error_lines() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "app.log", APP_LOG.as_bytes());
     let r = search(&Query::errors(vec![dir.path().to_path_buf()])).unwrap();
-    assert_eq!(r.kind, "errors");
+    assert_eq!(r.kind, diagbot_core::query::ResultKind::Errors);
     // Three ERROR lines and the traceback's first line.
     assert_eq!(r.matches, 4);
     assert_eq!(r.levels.0, [0, 4, 1, 1, 0, 0]);

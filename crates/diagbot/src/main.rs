@@ -2,10 +2,8 @@
 
 use std::process::ExitCode;
 
-mod cli;
-
 fn main() -> ExitCode {
-    match cli::run() {
+    match diagbot::cli::run() {
         Ok(code) => code,
         Err(e) => {
             eprintln!("diagbot: error: {e:#}");

@@ -7,7 +7,7 @@ use crate::query::{LevelCounts, MatchLine};
 /// A result holding `lines` lines of `width` bytes each.
 fn result(lines: usize, width: usize) -> SearchResult {
     SearchResult {
-        kind: "grep",
+        kind: crate::query::ResultKind::Grep,
         matches: lines as u64,
         levels: LevelCounts::default(),
         files_searched: 1,

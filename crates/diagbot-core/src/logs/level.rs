@@ -5,9 +5,9 @@
 //! as "no error found" must not turn a line into an error. Tracebacks, Rust
 //! panics and Java exceptions are errors wherever their marker line appears.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Fatal,

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 use diagbot_core::Query;
 
-use super::{exit_for, progress, render, LogArgs};
+use super::{exit_for, render, LogArgs};
 
 #[derive(Args)]
 pub struct ErrorsArgs {
@@ -14,11 +14,9 @@ pub struct ErrorsArgs {
 }
 
 pub fn run(args: ErrorsArgs) -> anyhow::Result<ExitCode> {
-    let mut query = Query::errors(args.logs.paths.clone());
-    query.since = args.logs.since.clone();
-    query.until = args.logs.until.clone();
+    let mut query = Query::errors(Vec::new());
     query.max_lines = args.logs.max_lines;
-    let result = progress::search_with_progress(&query)?;
+    let result = args.logs.answer(query)?;
     if args.logs.json {
         render::print_json(&result)?;
     } else {

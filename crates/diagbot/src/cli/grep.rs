@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 use diagbot_core::{Query, QueryKind};
 
-use super::{exit_for, progress, render, LogArgs};
+use super::{exit_for, render, LogArgs};
 
 #[derive(Args)]
 pub struct GrepArgs {
@@ -25,19 +25,14 @@ pub struct GrepArgs {
 }
 
 pub fn run(args: GrepArgs) -> anyhow::Result<ExitCode> {
-    let mut query = Query::grep(args.pattern, args.logs.paths.clone());
-    query.kind = match query.kind {
-        QueryKind::Grep { pattern, .. } => QueryKind::Grep {
-            pattern,
-            ignore_case: args.ignore_case,
-            fixed_strings: args.fixed_strings,
-        },
-        other => other,
+    let mut query = Query::grep(args.pattern.clone(), Vec::new());
+    query.kind = QueryKind::Grep {
+        pattern: args.pattern,
+        ignore_case: args.ignore_case,
+        fixed_strings: args.fixed_strings,
     };
-    query.since = args.logs.since.clone();
-    query.until = args.logs.until.clone();
     query.max_lines = if args.count { 0 } else { args.logs.max_lines };
-    let result = progress::search_with_progress(&query)?;
+    let result = args.logs.answer(query)?;
     if args.count && !args.logs.json {
         println!("{}", result.matches);
     } else if args.logs.json {

@@ -6,10 +6,13 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use diagbot_core::when::TimeBound;
 
+mod config;
 mod errors;
 mod grep;
 mod progress;
+mod remote;
 mod render;
+mod serve;
 
 /// Where logs are searched when no `--path` is given.
 pub const DEFAULT_LOG_PATH: &str = "/var/log";
@@ -31,13 +34,19 @@ enum Command {
     Grep(grep::GrepArgs),
     /// Count log lines by level and show the last error lines.
     Errors(errors::ErrorsArgs),
+    /// Run the daemon: background refresh, HTTP API and metrics.
+    Serve(serve::ServeArgs),
+    /// Check or print a configuration.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
 }
 
 /// What every log command takes.
 #[derive(Args)]
 pub struct LogArgs {
     /// A log file or directory (searched recursively, `.gz` included); repeatable.
-    #[arg(long = "path", value_name = "PATH", default_value = DEFAULT_LOG_PATH)]
+    /// Default: /var/log, or the daemon's configured paths with --remote.
+    #[arg(long = "path", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Only lines at or after WHEN: a duration back from now (90s, 15m, 1h, 2d) or a time (2026-01-27T10:00:00).
     #[arg(long, value_name = "WHEN", value_parser = parse_when)]
@@ -51,6 +60,30 @@ pub struct LogArgs {
     /// Print one JSON object instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// Ask the diagbot daemon at this URL (http://HOST:PORT) instead of scanning here.
+    #[arg(long, value_name = "URL")]
+    pub remote: Option<String>,
+}
+
+impl LogArgs {
+    /// Fills `query`'s common parts and answers it, here or from the daemon.
+    pub fn answer(
+        &self,
+        mut query: diagbot_core::Query,
+    ) -> anyhow::Result<diagbot_core::SearchResult> {
+        let explicit = !self.paths.is_empty();
+        query.paths = if explicit {
+            self.paths.clone()
+        } else {
+            vec![PathBuf::from(DEFAULT_LOG_PATH)]
+        };
+        query.since = self.since.clone();
+        query.until = self.until.clone();
+        match &self.remote {
+            Some(url) => remote::ask(url, &query, explicit),
+            None => progress::search_with_progress(&query),
+        }
+    }
 }
 
 fn parse_when(s: &str) -> Result<TimeBound, String> {
@@ -62,6 +95,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Grep(args) => grep::run(args),
         Command::Errors(args) => errors::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Config(command) => config::run(command),
     }
 }
 

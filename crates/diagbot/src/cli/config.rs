@@ -1,0 +1,38 @@
+//! `diagbot config check [FILE]` and `diagbot config example`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use diagbot_core::config::{self, find_config_file};
+
+#[derive(Subcommand)]
+pub enum ConfigCommand {
+    /// Check a configuration and print the effective settings (secrets masked).
+    Check {
+        /// The file to check (else the one `serve` would read).
+        file: Option<PathBuf>,
+    },
+    /// Print a commented example configuration.
+    Example,
+}
+
+pub fn run(command: ConfigCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        ConfigCommand::Example => print!("{}", config::EXAMPLE),
+        ConfigCommand::Check { file } => {
+            let env: BTreeMap<String, String> = std::env::vars().collect();
+            let file = find_config_file(file.as_deref(), &env);
+            let settings = config::load(file.as_deref(), &env)?;
+            match &file {
+                Some(f) => println!("# {} is valid; effective settings:", f.display()),
+                None => {
+                    println!("# no config file; effective settings (defaults and environment):")
+                }
+            }
+            print!("{}", settings.to_toml());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,73 @@
+//! `--remote URL`: ask a running daemon instead of scanning, and print the
+//! same output from its warm cache.
+
+use diagbot_core::query::{Query, QueryKind};
+use diagbot_core::SearchResult;
+
+/// Asks the daemon at `base` (for example `http://127.0.0.1:9187`) for `query`'s answer.
+/// `paths` empty means the daemon's own configured paths. A token is taken from
+/// `$DIAGBOT_TOKEN`.
+pub fn ask(base: &str, query: &Query, explicit_paths: bool) -> anyhow::Result<SearchResult> {
+    if !base.starts_with("http://") {
+        anyhow::bail!("--remote takes an http:// URL (got {base:?}); put TLS in front of diagbot with a proxy if needed");
+    }
+    let (route, mut params): (&str, Vec<(&str, String)>) = match &query.kind {
+        QueryKind::Grep {
+            pattern,
+            ignore_case,
+            fixed_strings,
+        } => (
+            "grep",
+            vec![
+                ("pattern", pattern.clone()),
+                ("ignore_case", ignore_case.to_string()),
+                ("fixed_strings", fixed_strings.to_string()),
+            ],
+        ),
+        QueryKind::Errors => ("errors", Vec::new()),
+    };
+    params.push(("max_lines", query.max_lines.to_string()));
+    if let Some(b) = &query.since {
+        params.push(("since", b.canonical()));
+    }
+    if let Some(b) = &query.until {
+        params.push(("until", b.canonical()));
+    }
+    if explicit_paths {
+        let paths: Vec<String> = query
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        params.push(("paths", paths.join(",")));
+    }
+    let url = format!("{}/api/v1/{route}", base.trim_end_matches('/'));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(120)))
+        .build()
+        .into();
+    let mut request = agent
+        .get(&url)
+        .query_pairs(params.iter().map(|(k, v)| (*k, v.as_str())));
+    if let Ok(token) = std::env::var("DIAGBOT_TOKEN") {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let mut response = request
+        .call()
+        .map_err(|e| anyhow::anyhow!("cannot reach {url}: {e}"))?;
+    let status = response.status();
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| anyhow::anyhow!("reading the answer from {url}: {e}"))?;
+    if !status.is_success() {
+        let message = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_string))
+            .unwrap_or(body);
+        anyhow::bail!("{url} answered {status}: {message}");
+    }
+    serde_json::from_str(&body)
+        .map_err(|e| anyhow::anyhow!("{url} sent an answer diagbot cannot read: {e}"))
+}

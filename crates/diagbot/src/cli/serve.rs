@@ -1,0 +1,100 @@
+//! `diagbot serve`: the daemon.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use diagbot_core::config::{self, find_config_file};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::mpsc;
+
+use crate::daemon::{self, AppState, Control};
+use crate::logging;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// The configuration file (else $DIAGBOT_CONFIG, /etc/diagbot/diagbot.toml, ./diagbot.toml, or defaults).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// How diagbot's own log is written on stderr.
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+fn environment() -> BTreeMap<String, String> {
+    std::env::vars().collect()
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let file = find_config_file(args.config.as_deref(), &environment());
+    let settings = config::load(file.as_deref(), &environment())?;
+    let json = match args.log_format {
+        Some(LogFormat::Json) => true,
+        Some(LogFormat::Text) => false,
+        None => settings.log_json,
+    };
+    logging::init(&settings.log_level, json);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (http.listen)", settings.listen))?;
+        let addr = listener.local_addr()?;
+        println!("diagbot listening on http://{addr}");
+        println!(
+            "  config: {}",
+            file.as_ref()
+                .map_or("defaults (no config file)".to_string(), |f| f
+                    .display()
+                    .to_string())
+        );
+        let paths: Vec<String> = settings
+            .log_paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        println!("  watching: {}", paths.join(", "));
+        let names: Vec<&str> = settings.refresh.iter().map(|q| q.name.as_str()).collect();
+        println!(
+            "  refreshing every {:?}: {}",
+            settings.refresh_interval,
+            names.join(", ")
+        );
+        println!("  try: curl 'http://{addr}/api/v1/errors' or curl 'http://{addr}/metrics'");
+        tracing::info!(%addr, "listening");
+        let (tx, rx) = mpsc::channel(4);
+        tokio::spawn(forward_signals(tx));
+        let reloader: daemon::Reloader =
+            Box::new(move || config::load(file.as_deref(), &environment()));
+        daemon::run(AppState::new(settings), listener, rx, reloader).await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGHUP reloads; SIGTERM and SIGINT stop.
+async fn forward_signals(tx: mpsc::Sender<Control>) -> anyhow::Result<()> {
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    loop {
+        let msg = tokio::select! {
+            _ = hup.recv() => Control::Reload,
+            _ = term.recv() => Control::Stop,
+            _ = int.recv() => Control::Stop,
+        };
+        if tx.send(msg).await.is_err() {
+            return Ok(());
+        }
+    }
+}

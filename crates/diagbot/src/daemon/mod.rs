@@ -1,0 +1,153 @@
+//! The daemon: the cache's maintenance timer, the background refresh, the HTTP
+//! server and systemd notifications, started together and stopped together.
+//!
+//! `run` takes its listener and a control channel as arguments, so tests bind
+//! 127.0.0.1:0 and stop or reload it without signals.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use diagbot_core::config::{ConfigError, Settings};
+use diagbot_core::diagnostics::Diagnostics;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+
+use crate::http::metrics::Metrics;
+use crate::systemd;
+
+pub mod scheduler;
+
+/// How often moka's maintenance runs, freeing expired answers in an idle cache.
+const MAINTENANCE_EVERY: Duration = Duration::from_secs(1);
+/// How long in-flight requests get to finish at shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
+
+pub enum Control {
+    /// Read the configuration again (SIGHUP).
+    Reload,
+    /// Stop (SIGTERM, SIGINT).
+    Stop,
+}
+
+/// Reads the configuration again, for a reload.
+pub type Reloader = Box<dyn Fn() -> Result<Settings, ConfigError> + Send + Sync>;
+
+/// What the HTTP handlers and the scheduler share.
+pub struct AppState {
+    pub diag: Diagnostics,
+    settings: RwLock<Arc<Settings>>,
+    pub metrics: Metrics,
+    pub started: Instant,
+}
+
+impl AppState {
+    pub fn new(settings: Settings) -> Arc<Self> {
+        // The metrics need the cache, and the cache's observer needs the metrics:
+        // the observer reaches them through a cell filled right after.
+        let cell: Arc<std::sync::OnceLock<std::sync::Weak<AppState>>> = Arc::default();
+        let observer_cell = Arc::clone(&cell);
+        let diag = Diagnostics::new(settings.cache.clone(), Default::default()).observed(Arc::new(
+            move |result| {
+                if let Some(state) = observer_cell.get().and_then(std::sync::Weak::upgrade) {
+                    state.metrics.scan_bytes.inc_by(result.bytes_scanned);
+                    state
+                        .metrics
+                        .scan_seconds
+                        .observe(result.elapsed.as_secs_f64());
+                }
+            },
+        ));
+        let metrics = Metrics::new(Arc::clone(diag.cache()));
+        let state = Arc::new(AppState {
+            diag,
+            settings: RwLock::new(Arc::new(settings)),
+            metrics,
+            started: Instant::now(),
+        });
+        let _ = cell.set(Arc::downgrade(&state));
+        state
+    }
+
+    pub fn settings(&self) -> Arc<Settings> {
+        match self.settings.read() {
+            Ok(s) => Arc::clone(&s),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    fn replace_settings(&self, new: Settings) {
+        match self.settings.write() {
+            Ok(mut s) => *s = Arc::new(new),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(new),
+        }
+    }
+}
+
+/// Runs until `Control::Stop` arrives or the channel closes.
+pub async fn run(
+    state: Arc<AppState>,
+    listener: TcpListener,
+    mut control: mpsc::Receiver<Control>,
+    reload: Reloader,
+) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let maintenance = state
+        .diag
+        .cache()
+        .spawn_maintenance(MAINTENANCE_EVERY, stopped(stop_rx.clone()));
+    let refresh = tokio::spawn(scheduler::run(Arc::clone(&state), stopped(stop_rx.clone())));
+    let watchdog = systemd::spawn_watchdog(stopped(stop_rx.clone()));
+    let stop_rx_server = stop_rx.clone();
+    let router = crate::http::router(Arc::clone(&state));
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(stopped(stop_rx_server))
+            .await
+    });
+    systemd::ready(&state);
+
+    while let Some(msg) = control.recv().await {
+        match msg {
+            Control::Reload => apply_reload(&state, &reload),
+            Control::Stop => break,
+        }
+    }
+    tracing::info!("stopping");
+    systemd::stopping();
+    let _ = stop_tx.send(true);
+    match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => tracing::error!("HTTP server failed: {e}"),
+        Ok(Err(e)) => tracing::error!("HTTP server task failed: {e}"),
+        Err(_) => {
+            tracing::warn!("requests still running after {SHUTDOWN_GRACE:?}; stopping anyway")
+        }
+    }
+    refresh.abort();
+    let _ = tokio::join!(maintenance, watchdog);
+    Ok(())
+}
+
+fn apply_reload(state: &AppState, reload: &Reloader) {
+    match reload() {
+        Ok(new) => {
+            let old = state.settings();
+            if new.listen != old.listen
+                || new.cache.ttl != old.cache.ttl
+                || new.cache.budget_bytes != old.cache.budget_bytes
+            {
+                tracing::warn!("http.listen and cache settings take effect at the next start; the rest is applied now");
+            }
+            tracing::info!(
+                paths = ?new.log_paths,
+                refresh_queries = new.refresh.len(),
+                "configuration reloaded"
+            );
+            state.replace_settings(new);
+        }
+        Err(e) => tracing::error!("configuration not reloaded, keeping the old one: {e}"),
+    }
+}

@@ -1,0 +1,173 @@
+//! The API's handlers: each turns its parameters into a `Query`, asks the
+//! cache, and returns the same JSON as `diagbot … --json`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::extract::{Query as Params, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use diagbot_core::cache::HitOrLoad;
+use diagbot_core::engine::SearchError;
+use diagbot_core::query::{Query, QueryKind, MAX_LINES_LIMIT};
+use diagbot_core::when::TimeBound;
+use serde_json::json;
+
+use super::ApiError;
+use crate::daemon::AppState;
+
+type RawParams = Params<BTreeMap<String, String>>;
+
+pub async fn grep(
+    State(state): State<Arc<AppState>>,
+    Params(params): RawParams,
+) -> Result<Response, ApiError> {
+    let pattern = params
+        .get("pattern")
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| ApiError::bad("pattern", "pattern is required"))?;
+    let kind = QueryKind::Grep {
+        pattern: pattern.clone(),
+        ignore_case: flag(&params, "ignore_case")?,
+        fixed_strings: flag(&params, "fixed_strings")?,
+    };
+    let allowed = ["pattern", "ignore_case", "fixed_strings"];
+    answer(&state, kind, &params, &allowed).await
+}
+
+pub async fn errors(
+    State(state): State<Arc<AppState>>,
+    Params(params): RawParams,
+) -> Result<Response, ApiError> {
+    answer(&state, QueryKind::Errors, &params, &[]).await
+}
+
+pub async fn cache(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    let stats = state.diag.cache().stats();
+    let (tail_queries, tail_bytes) = state.diag.engine().tail_usage();
+    Json(json!({ "cache": stats, "tails": { "queries": tail_queries, "bytes": tail_bytes } }))
+}
+
+pub async fn healthz(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok", "uptime_seconds": state.started.elapsed().as_secs() }))
+}
+
+pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.encode(),
+    )
+}
+
+/// Parameters every log query takes: since, until, max_lines, paths.
+async fn answer(
+    state: &AppState,
+    kind: QueryKind,
+    params: &BTreeMap<String, String>,
+    own: &[&str],
+) -> Result<Response, ApiError> {
+    const COMMON: [&str; 4] = ["since", "until", "max_lines", "paths"];
+    if let Some(unknown) = params
+        .keys()
+        .find(|k| !COMMON.contains(&k.as_str()) && !own.contains(&k.as_str()))
+    {
+        return Err(ApiError::bad(
+            unknown,
+            format!("unknown parameter {unknown:?}"),
+        ));
+    }
+    let settings = state.settings();
+    let paths = match params.get("paths").filter(|p| !p.is_empty()) {
+        Some(list) => list
+            .split(',')
+            .map(|p| within(Path::new(p.trim()), &settings.log_paths))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => settings.log_paths.clone(),
+    };
+    let mut query = match kind {
+        QueryKind::Errors => Query::errors(paths),
+        grep => {
+            let mut q = Query::grep(String::new(), paths);
+            q.kind = grep;
+            q
+        }
+    };
+    query.since = bound(params, "since")?;
+    query.until = bound(params, "until")?;
+    if let Some(n) = params.get("max_lines") {
+        query.max_lines = n
+            .parse()
+            .ok()
+            .filter(|n| *n <= MAX_LINES_LIMIT)
+            .ok_or_else(|| {
+                ApiError::bad(
+                    "max_lines",
+                    format!("max_lines must be a number from 0 to {MAX_LINES_LIMIT}"),
+                )
+            })?;
+    }
+    let (result, how) = state
+        .diag
+        .answer(&query)
+        .await
+        .map_err(|e| match e.as_ref() {
+            SearchError::InvalidPattern { .. } | SearchError::PatternTooLong { .. } => {
+                ApiError::bad("pattern", e.to_string())
+            }
+            SearchError::TooManyLines(_) => ApiError::bad("max_lines", e.to_string()),
+            other => ApiError::bad("paths", other.to_string()),
+        })?;
+    let mut response = Json(result.as_ref()).into_response();
+    let how = match how {
+        HitOrLoad::Hit => "hit",
+        HitOrLoad::Loaded => "loaded",
+        HitOrLoad::Joined => "joined",
+    };
+    response
+        .headers_mut()
+        .insert("x-diagbot-cache", HeaderValue::from_static(how));
+    Ok(response)
+}
+
+fn bound(params: &BTreeMap<String, String>, name: &str) -> Result<Option<TimeBound>, ApiError> {
+    params
+        .get(name)
+        .filter(|v| !v.is_empty())
+        .map(|v| TimeBound::parse(v).map_err(|e| ApiError::bad(name, e.to_string())))
+        .transpose()
+}
+
+fn flag(params: &BTreeMap<String, String>, name: &str) -> Result<bool, ApiError> {
+    match params.get(name).map(String::as_str) {
+        None | Some("false" | "0" | "") => Ok(false),
+        Some("true" | "1") => Ok(true),
+        Some(other) => Err(ApiError::bad(
+            name,
+            format!("{name} must be true or false, not {other:?}"),
+        )),
+    }
+}
+
+/// A requested path, if it lies within one of the configured log paths.
+fn within(path: &Path, allowed: &[PathBuf]) -> Result<PathBuf, ApiError> {
+    let real = path
+        .canonicalize()
+        .map_err(|e| ApiError::bad("paths", format!("{}: {e}", path.display())))?;
+    let inside = allowed
+        .iter()
+        .filter_map(|a| a.canonicalize().ok())
+        .any(|a| real.starts_with(a));
+    if inside {
+        Ok(real)
+    } else {
+        Err(ApiError::bad(
+            "paths",
+            format!("{} is outside the configured log paths", path.display()),
+        ))
+    }
+}

@@ -1,0 +1,179 @@
+//! Prometheus metrics. Counters diagbot owns (requests, scans, refreshes) live
+//! in a per-daemon registry (no global recorder, so tests can run many
+//! daemons in one process); the cache's and the process's figures are read at
+//! each scrape by a collector.
+
+use std::sync::Arc;
+
+use diagbot_core::cache::ResultCache;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub route: String,
+    pub status: u16,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: Family<RequestLabels, Counter>,
+    pub scan_bytes: Counter,
+    pub scan_seconds: Histogram,
+    pub refresh_runs: Counter,
+    pub refresh_seconds: Histogram,
+}
+
+impl Metrics {
+    pub fn new(cache: Arc<ResultCache>) -> Self {
+        let mut registry = Registry::default();
+        let http_requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "diagbot_http_requests",
+            "HTTP requests by route and status",
+            http_requests.clone(),
+        );
+        let scan_bytes = Counter::default();
+        registry.register(
+            "diagbot_scan_bytes",
+            "Bytes read by log scans",
+            scan_bytes.clone(),
+        );
+        let scan_seconds = Histogram::new(exponential_buckets(0.001, 4.0, 9));
+        registry.register(
+            "diagbot_scan_seconds",
+            "Time of one log scan",
+            scan_seconds.clone(),
+        );
+        let refresh_runs = Counter::default();
+        registry.register(
+            "diagbot_refresh_runs",
+            "Background refresh runs",
+            refresh_runs.clone(),
+        );
+        let refresh_seconds = Histogram::new(exponential_buckets(0.001, 4.0, 9));
+        registry.register(
+            "diagbot_refresh_seconds",
+            "Time of one background refresh of all queries",
+            refresh_seconds.clone(),
+        );
+        registry.register_collector(Box::new(Snapshot { cache }));
+        Metrics {
+            registry,
+            http_requests,
+            scan_bytes,
+            scan_seconds,
+            refresh_runs,
+            refresh_seconds,
+        }
+    }
+
+    /// The Prometheus text format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// Figures read at scrape time: the cache's counters and the process's footprint.
+struct Snapshot {
+    cache: Arc<ResultCache>,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Snapshot")
+    }
+}
+
+fn counter(e: &mut DescriptorEncoder, name: &str, help: &str, value: u64) -> std::fmt::Result {
+    let c = ConstCounter::new(value);
+    c.encode(e.encode_descriptor(name, help, None, c.metric_type())?)
+}
+
+fn gauge(e: &mut DescriptorEncoder, name: &str, help: &str, value: i64) -> std::fmt::Result {
+    let g = ConstGauge::new(value);
+    g.encode(e.encode_descriptor(name, help, None, g.metric_type())?)
+}
+
+impl Collector for Snapshot {
+    fn encode(&self, mut e: DescriptorEncoder) -> std::fmt::Result {
+        let s = self.cache.stats();
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        gauge(
+            &mut e,
+            "diagbot_cache_entries",
+            "Answers in the result cache",
+            n(s.entries),
+        )?;
+        gauge(
+            &mut e,
+            "diagbot_cache_bytes",
+            "Bytes the cached answers weigh",
+            n(s.bytes),
+        )?;
+        gauge(
+            &mut e,
+            "diagbot_cache_budget_bytes",
+            "The cache's byte budget",
+            n(s.budget_bytes),
+        )?;
+        counter(
+            &mut e,
+            "diagbot_cache_hits",
+            "Answers served from the cache",
+            s.hits,
+        )?;
+        counter(
+            &mut e,
+            "diagbot_cache_misses",
+            "Questions not in the cache",
+            s.misses,
+        )?;
+        counter(
+            &mut e,
+            "diagbot_cache_loads",
+            "Scans run to fill the cache",
+            s.loads,
+        )?;
+        counter(
+            &mut e,
+            "diagbot_cache_load_errors",
+            "Scans that failed",
+            s.load_errors,
+        )?;
+        let evictions = ConstCounter::new(0u64);
+        let mut family = e.encode_descriptor(
+            "diagbot_cache_evictions",
+            "Answers removed from the cache, by cause",
+            None,
+            evictions.metric_type(),
+        )?;
+        for (cause, value) in [
+            ("expired", s.evictions_expired),
+            ("size", s.evictions_size),
+            ("explicit", s.evictions_explicit),
+        ] {
+            ConstCounter::new(value).encode(family.encode_family(&[("cause", cause)])?)?;
+        }
+        if let Some(rss) = diagbot_core::process::resident_bytes() {
+            gauge(
+                &mut e,
+                "process_resident_memory_bytes",
+                "Resident memory",
+                n(rss),
+            )?;
+        }
+        if let Some(fds) = diagbot_core::process::open_fds() {
+            gauge(&mut e, "process_open_fds", "Open file descriptors", n(fds))?;
+        }
+        Ok(())
+    }
+}
