@@ -1,0 +1,108 @@
+//! `diagbot config check` on fixture files, one for each kind of mistake; the
+//! first line of each fixture says what the message must say.
+
+#![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn fixtures() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn each_mistake_gets_its_message_with_file_line_and_key() {
+    let mut checked = 0;
+    for file in fixtures() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let Some(expected) = text.lines().next().unwrap().strip_prefix("# expect: ") else {
+            continue;
+        };
+        let out = Command::cargo_bin("diagbot")
+            .unwrap()
+            .args(["config", "check"])
+            .arg(&file)
+            .env_remove("DIAGBOT_CONFIG")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {stderr}", file.display());
+        assert!(
+            stderr.contains(expected),
+            "{}\n  said: {stderr}\n  want: {expected}",
+            file.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 9, "only {checked} fixtures");
+}
+
+#[test]
+fn a_valid_file_prints_the_effective_settings_with_the_token_masked() {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config/good.toml");
+    Command::cargo_bin("diagbot")
+        .unwrap()
+        .args(["config", "check"])
+        .arg(&file)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("is valid"))
+        .stdout(predicate::str::contains("ttl = \"60s\""))
+        .stdout(predicate::str::contains("budget = 4194304"))
+        .stdout(predicate::str::contains("token = \"****\""))
+        .stdout(predicate::str::contains("sekrit").not());
+}
+
+#[test]
+fn environment_overrides_show_in_check() {
+    Command::cargo_bin("diagbot")
+        .unwrap()
+        .args(["config", "check"])
+        .env_remove("DIAGBOT_CONFIG")
+        .env("DIAGBOT_CACHE__TTL", "1s")
+        .current_dir(tempfile::tempdir().unwrap().path())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("ttl = \"1s\""));
+}
+
+#[test]
+fn the_example_is_valid() {
+    let out = Command::cargo_bin("diagbot")
+        .unwrap()
+        .args(["config", "example"])
+        .output()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("diagbot.toml");
+    std::fs::write(&path, &out.stdout).unwrap();
+    Command::cargo_bin("diagbot")
+        .unwrap()
+        .args(["config", "check"])
+        .arg(&path)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn serve_refuses_a_public_address_without_a_token() {
+    Command::cargo_bin("diagbot")
+        .unwrap()
+        .arg("serve")
+        .env_remove("DIAGBOT_CONFIG")
+        .env("DIAGBOT_HTTP__LISTEN", "0.0.0.0:0")
+        .current_dir(tempfile::tempdir().unwrap().path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "not a loopback address: set http.token",
+        ));
+}

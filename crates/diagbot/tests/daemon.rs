@@ -1,0 +1,443 @@
+//! The daemon in-process on 127.0.0.1:0 with temp logs and a temp config: the
+//! API against the CLI, bad parameters, the token, metrics, one scan for many
+//! identical requests, reload and shutdown.
+
+#![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use diagbot::daemon::{self, AppState, Control};
+use diagbot_core::config;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+const APP_LOG: &str = "\
+2026-01-27 10:00:00,000 INFO start
+2026-01-27 10:00:01,000 ERROR first failure
+2026-01-27 10:05:00,000 ERROR job crashed
+Traceback (most recent call last):
+  File \"bot.py\", line 3, in <module>
+ValueError: bad input
+2026-01-27 10:20:00,000 ERROR late failure
+";
+
+struct TestDaemon {
+    addr: SocketAddr,
+    control: mpsc::Sender<Control>,
+    thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
+    state: Arc<AppState>,
+}
+
+fn config_text(logs: &Path, extra: &str) -> String {
+    format!(
+        "[logs]\npaths = [{:?}]\n[refresh]\ninterval = \"1h\"\nqueries = [ {{ name = \"errors\", kind = \"errors\" }} ]\n{extra}",
+        logs.display().to_string()
+    )
+}
+
+impl TestDaemon {
+    /// Starts a daemon whose configuration is `config_file` (read again on reload).
+    fn start(config_file: &Path) -> TestDaemon {
+        let env = BTreeMap::new();
+        let settings = config::load(Some(config_file), &env).unwrap();
+        let file = config_file.to_path_buf();
+        let (control, rx) = mpsc::channel(4);
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                let state = AppState::new(settings);
+                ready_tx.send((listener.local_addr()?, Arc::clone(&state)))?;
+                let reloader: daemon::Reloader =
+                    Box::new(move || config::load(Some(&file), &BTreeMap::new()));
+                daemon::run(state, listener, rx, reloader).await
+            })
+        });
+        let (addr, state) = ready_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        TestDaemon {
+            addr,
+            control,
+            thread: Some(thread),
+            state,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        get_with(&self.url(path), None)
+    }
+
+    fn json(&self, path: &str) -> Value {
+        let (status, body) = self.get(path);
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    fn wait_for_first_refresh(&self) {
+        let started = Instant::now();
+        while metric(&self.get("/metrics").1, "diagbot_refresh_runs_total") < 1.0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "no refresh ran"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn stop(mut self) -> Duration {
+        let started = Instant::now();
+        self.control.blocking_send(Control::Stop).unwrap();
+        self.thread.take().unwrap().join().unwrap().unwrap();
+        started.elapsed()
+    }
+}
+
+impl Drop for TestDaemon {
+    fn drop(&mut self) {
+        if let Some(thread) = self.thread.take() {
+            let _ = self.control.try_send(Control::Stop);
+            let _ = thread.join();
+        }
+    }
+}
+
+fn get_with(url: &str, token: Option<&str>) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut req = agent.get(url);
+    if let Some(t) = token {
+        req = req.header("Authorization", &format!("Bearer {t}"));
+    }
+    let mut response = req.call().unwrap();
+    let status = response.status().as_u16();
+    (status, response.body_mut().read_to_string().unwrap())
+}
+
+/// The value of a sample in Prometheus text, after checking every line's form.
+fn metric(text: &str, name: &str) -> f64 {
+    let mut found = None;
+    for line in text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let (series, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("bad line {line:?}"));
+        let value: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("bad value in {line:?}"));
+        let metric_name = series.split('{').next().unwrap();
+        assert!(
+            !metric_name.is_empty()
+                && metric_name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            "bad name in {line:?}"
+        );
+        if let Some(labels) = series.strip_prefix(metric_name) {
+            assert!(
+                labels.is_empty() || (labels.starts_with('{') && labels.ends_with('}')),
+                "{line:?}"
+            );
+        }
+        if series == name {
+            found = Some(value);
+        }
+    }
+    found.unwrap_or(0.0)
+}
+
+fn setup(extra: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::write(logs.join("app.log"), APP_LOG).unwrap();
+    let config_file = dir.path().join("diagbot.toml");
+    std::fs::write(&config_file, config_text(&logs, extra)).unwrap();
+    (dir, logs, config_file)
+}
+
+fn without_elapsed(mut v: Value) -> Value {
+    v.as_object_mut().unwrap().remove("elapsed");
+    v
+}
+
+#[test]
+fn the_api_answers_as_the_cli_does() {
+    let (_dir, logs, config_file) = setup("");
+    let d = TestDaemon::start(&config_file);
+    for (api, cli) in [
+        (
+            "/api/v1/grep?pattern=ERROR|Error&max_lines=3",
+            vec!["grep", "ERROR|Error", "--max-lines", "3"],
+        ),
+        ("/api/v1/errors", vec!["errors"]),
+        (
+            "/api/v1/grep?pattern=error&ignore_case=true&since=2026-01-27T10:04:00",
+            vec!["grep", "-i", "error", "--since", "2026-01-27T10:04:00"],
+        ),
+    ] {
+        let from_api = d.json(api);
+        let out = Command::cargo_bin("diagbot")
+            .unwrap()
+            .args(&cli)
+            .arg("--path")
+            .arg(&logs)
+            .arg("--json")
+            .output()
+            .unwrap();
+        let from_cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            without_elapsed(from_api),
+            without_elapsed(from_cli),
+            "{api}"
+        );
+    }
+    // --remote prints the daemon's answer the way a local run prints its own.
+    let remote = Command::cargo_bin("diagbot")
+        .unwrap()
+        .args(["grep", "ERROR", "--count", "--remote", &d.url("")])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&remote.stdout), "3\n");
+    assert_eq!(remote.status.code(), Some(0));
+}
+
+#[test]
+fn bad_parameters_get_400_naming_the_parameter() {
+    let (_dir, _logs, config_file) = setup("");
+    let d = TestDaemon::start(&config_file);
+    for (path, parameter, words) in [
+        ("/api/v1/grep", "pattern", "pattern is required"),
+        ("/api/v1/grep?pattern=(", "pattern", "unclosed group"),
+        (
+            "/api/v1/grep?pattern=x&since=tuesday",
+            "since",
+            "invalid time \"tuesday\"",
+        ),
+        (
+            "/api/v1/errors?max_lines=5000",
+            "max_lines",
+            "from 0 to 1000",
+        ),
+        ("/api/v1/errors?colour=red", "colour", "unknown parameter"),
+        (
+            "/api/v1/grep?pattern=x&ignore_case=maybe",
+            "ignore_case",
+            "true or false",
+        ),
+        (
+            "/api/v1/grep?pattern=x&paths=/etc",
+            "paths",
+            "outside the configured log paths",
+        ),
+        (
+            "/api/v1/grep?pattern=x&paths=/nonexistent",
+            "paths",
+            "No such file",
+        ),
+    ] {
+        let (status, body) = d.get(path);
+        assert_eq!(status, 400, "{path}: {body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["parameter"], parameter, "{path}: {body}");
+        assert!(
+            v["error"].as_str().unwrap().contains(words),
+            "{path}: {body}"
+        );
+    }
+    let (status, body) = d.get("/api/v2/nothing");
+    assert_eq!(status, 404);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["error"],
+        "no such route: /api/v2/nothing"
+    );
+}
+
+#[test]
+fn a_token_is_required_when_configured() {
+    let (_dir, _logs, config_file) = setup("[http]\ntoken = \"t0ken\"\n");
+    let d = TestDaemon::start(&config_file);
+    assert_eq!(get_with(&d.url("/healthz"), None).0, 401);
+    assert_eq!(get_with(&d.url("/api/v1/errors"), Some("wrong")).0, 401);
+    assert_eq!(get_with(&d.url("/metrics"), Some("t0ke")).0, 401);
+    assert_eq!(get_with(&d.url("/api/v1/errors"), Some("t0ken")).0, 200);
+}
+
+#[test]
+fn metrics_parse_and_move_with_queries_and_refreshes() {
+    let (_dir, _logs, config_file) = setup("");
+    let d = TestDaemon::start(&config_file);
+    d.wait_for_first_refresh();
+    let before = d.get("/metrics").1;
+    for name in [
+        "diagbot_cache_entries",
+        "diagbot_cache_bytes",
+        "diagbot_cache_budget_bytes",
+        "diagbot_cache_hits_total",
+        "diagbot_cache_misses_total",
+        "diagbot_cache_loads_total",
+        "diagbot_cache_evictions_total{cause=\"expired\"}",
+        "diagbot_scan_bytes_total",
+        "diagbot_scan_seconds_count",
+        "diagbot_refresh_runs_total",
+        "diagbot_refresh_seconds_count",
+        "process_resident_memory_bytes",
+        "process_open_fds",
+    ] {
+        assert!(
+            before.lines().any(|l| l.starts_with(name)),
+            "{name} missing"
+        );
+    }
+    d.json("/api/v1/grep?pattern=crashed");
+    d.json("/api/v1/grep?pattern=crashed");
+    let after = d.get("/metrics").1;
+    assert_eq!(
+        metric(&after, "diagbot_cache_loads_total"),
+        metric(&before, "diagbot_cache_loads_total") + 1.0
+    );
+    assert_eq!(
+        metric(&after, "diagbot_cache_hits_total"),
+        metric(&before, "diagbot_cache_hits_total") + 1.0
+    );
+    assert!(
+        metric(&after, "diagbot_scan_bytes_total") > metric(&before, "diagbot_scan_bytes_total")
+    );
+    assert_eq!(
+        metric(
+            &after,
+            "diagbot_http_requests_total{route=\"/api/v1/grep\",status=\"200\"}"
+        ),
+        2.0
+    );
+    assert!(metric(&after, "diagbot_refresh_runs_total") >= 1.0);
+    assert!(metric(&after, "process_resident_memory_bytes") > 0.0);
+}
+
+#[test]
+fn fifty_concurrent_requests_for_a_new_pattern_run_one_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::write(logs.join("big.log"), APP_LOG.repeat(40_000)).unwrap();
+    let config_file = dir.path().join("diagbot.toml");
+    std::fs::write(&config_file, config_text(&logs, "")).unwrap();
+    let d = TestDaemon::start(&config_file);
+    d.wait_for_first_refresh();
+    let loads_before = d.state.diag.cache().stats().loads;
+    let url = d.url("/api/v1/grep?pattern=late%20failure");
+    let answers: Vec<(u16, String)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..50).map(|_| s.spawn(|| get_with(&url, None))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (status, body) in &answers {
+        assert_eq!(*status, 200, "{body}");
+        assert_eq!(
+            serde_json::from_str::<Value>(body).unwrap()["matches"],
+            40_000
+        );
+    }
+    assert_eq!(d.state.diag.cache().stats().loads, loads_before + 1);
+}
+
+#[test]
+fn a_broken_config_on_reload_keeps_the_old_one_and_a_good_one_applies() {
+    let (_dir, logs, config_file) = setup("");
+    let d = TestDaemon::start(&config_file);
+    std::fs::write(&config_file, "[logs\npaths = ").unwrap();
+    d.control.blocking_send(Control::Reload).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        d.get("/api/v1/errors").0,
+        200,
+        "old settings (no token) still apply"
+    );
+    std::fs::write(
+        &config_file,
+        config_text(&logs, "[http]\ntoken = \"new\"\n"),
+    )
+    .unwrap();
+    d.control.blocking_send(Control::Reload).unwrap();
+    let started = Instant::now();
+    while d.get("/healthz").0 != 401 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the new token never applied"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn shutdown_is_clean_and_quick() {
+    let (_dir, _logs, config_file) = setup("");
+    let d = TestDaemon::start(&config_file);
+    d.json("/api/v1/errors");
+    let addr = d.addr;
+    let took = d.stop();
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "still listening after stop"
+    );
+}
+
+/// The real binary: SIGHUP with a broken config keeps it running, SIGTERM stops it.
+#[test]
+fn signals_reload_and_stop_the_real_daemon() {
+    let (_dir, _logs, config_file) = setup("[http]\nlisten = \"127.0.0.1:0\"\n");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("diagbot"))
+        .args(["serve", "--config"])
+        .arg(&config_file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    let url = first
+        .trim()
+        .strip_prefix("diagbot listening on ")
+        .unwrap()
+        .to_string();
+    assert_eq!(get_with(&format!("{url}/healthz"), None).0, 200);
+    let pid = child.id().to_string();
+    std::fs::write(&config_file, "not = [toml").unwrap();
+    std::process::Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(get_with(&format!("{url}/healthz"), None).0, 200);
+    let started = Instant::now();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        stderr.contains("configuration not reloaded, keeping the old one"),
+        "{stderr}"
+    );
+}
