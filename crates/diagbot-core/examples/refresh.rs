@@ -20,6 +20,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     query.max_lines = 20;
     let now = || chrono::Local::now().fixed_offset();
 
+    // Tails are kept from a query's second run on (as for the daemon's refresh queries).
+    engine.search(&query, now(), &|_| {})?;
     let started = Instant::now();
     let full = engine.search(&query, now(), &|_| {})?;
     let full_time = started.elapsed();

@@ -221,6 +221,11 @@ fn a_refresh_reads_only_appended_bytes() {
     let engine = Engine::incremental(TailLimits::default());
     let first = engine.search(&q, now(), &|_| {}).unwrap();
     assert_eq!(first.bytes_scanned, text.len() as u64);
+    // Tails are kept from a query's second run on.
+    assert_eq!(engine.tail_usage().0, 0, "a one-off query left tails behind");
+    let second = engine.search(&q, now(), &|_| {}).unwrap();
+    assert_eq!(second.bytes_scanned, text.len() as u64);
+    assert_eq!(engine.tail_usage().0, 1);
 
     let unchanged = engine.search(&q, now(), &|_| {}).unwrap();
     assert_eq!(unchanged.bytes_scanned, 0);
@@ -250,6 +255,7 @@ fn a_partial_last_line_is_searched_and_read_again_when_finished() {
     let mut q = Query::grep("ERROR", vec![dir.path().to_path_buf()]);
     q.max_lines = 5;
     let engine = Engine::incremental(TailLimits::default());
+    engine.search(&q, now(), &|_| {}).unwrap();
     let first = engine.search(&q, now(), &|_| {}).unwrap();
     assert_eq!(first.matches, 1);
     assert_eq!(first.lines[0].text, "2026-01-27 10:00:01 ERROR half");
@@ -275,6 +281,7 @@ fn a_renamed_file_is_followed_not_reread() {
     logs.append(&text);
     let q = Query::grep("ERROR", vec![dir.path().to_path_buf()]);
     let engine = Engine::incremental(TailLimits::default());
+    engine.search(&q, now(), &|_| {}).unwrap();
     engine.search(&q, now(), &|_| {}).unwrap();
     fs::rename(logs.log(), dir.path().join("app.log.1")).unwrap();
     logs.append("2026-01-27 10:00:01 ERROR two\n");

@@ -159,14 +159,7 @@ pub fn scan_region<R: Read>(
     tally: &mut FileTally,
 ) -> io::Result<RegionRead> {
     let tracking = spec.tracks_every_line(compressed);
-    let searcher = SearcherBuilder::new()
-        .line_terminator(LineTerminator::byte(b'\n'))
-        .memory_map(MmapChoice::never())
-        // NUL bytes are ordinary bytes: a log with a NUL run (a crash) is still searched.
-        .binary_detection(BinaryDetection::none())
-        .line_number(spec.max_lines > 0)
-        .passthru(tracking)
-        .build();
+    let searcher = take_searcher(spec.max_lines > 0, tracking);
     let mut lines = LineSplitter {
         searcher,
         sink: TallySink {
@@ -186,7 +179,39 @@ pub fn scan_region<R: Read>(
     lines.sink.base_line = lines.sink.tally.lines;
     let outcome = for_each_chunk(reader, |chunk| lines.feed(chunk));
     lines.finish();
-    outcome.map(|()| RegionRead { bytes: lines.bytes })
+    let bytes = lines.bytes;
+    give_back_searcher(lines.searcher);
+    outcome.map(|()| RegionRead { bytes })
+}
+
+thread_local! {
+    /// Searchers kept between scans, one per setting of (line numbers, passthru):
+    /// each holds buffers of about 72 KiB that would otherwise be allocated and
+    /// freed for every file, fragmenting a long-running daemon's heap.
+    static SEARCHERS: std::cell::RefCell<[Option<Searcher>; 4]> = const { std::cell::RefCell::new([None, None, None, None]) };
+}
+
+fn searcher_slot(line_numbers: bool, passthru: bool) -> usize {
+    usize::from(line_numbers) * 2 + usize::from(passthru)
+}
+
+fn take_searcher(line_numbers: bool, passthru: bool) -> Searcher {
+    let kept = SEARCHERS.with(|s| s.borrow_mut()[searcher_slot(line_numbers, passthru)].take());
+    kept.unwrap_or_else(|| {
+        SearcherBuilder::new()
+            .line_terminator(LineTerminator::byte(b'\n'))
+            .memory_map(MmapChoice::never())
+            // NUL bytes are ordinary bytes: a log with a NUL run (a crash) is still searched.
+            .binary_detection(BinaryDetection::none())
+            .line_number(line_numbers)
+            .passthru(passthru)
+            .build()
+    })
+}
+
+fn give_back_searcher(searcher: Searcher) {
+    let slot = searcher_slot(searcher.line_number(), searcher.passthru());
+    SEARCHERS.with(|s| s.borrow_mut()[slot] = Some(searcher));
 }
 
 /// Cuts a stream of chunks into whole lines and searches them, chunk by chunk,

@@ -11,9 +11,10 @@
 //!
 //! The store is bounded: a number of queries, files per query and bytes, the
 //! least recently used query's tails dropped first. A dropped tail only costs
-//! a full rescan.
+//! a full rescan. Tails are kept from a query's second run on: a question asked
+//! once (a new pattern typed by a user) leaves nothing behind.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::hash::{Hash, Hasher};
 use std::os::unix::fs::FileExt;
@@ -114,12 +115,18 @@ impl Default for TailLimits {
     }
 }
 
+/// How many recently run queries are remembered (as 8-byte hashes) to tell a
+/// repeated query from a one-off.
+const RECENT_KEYS: usize = 1024;
+
 /// Tails of recent queries, by canonical query key.
 #[derive(Debug, Default)]
 pub struct TailStore {
     limits: TailLimits,
     queries: HashMap<String, (QueryTails, usize)>,
     tick: u64,
+    recent: VecDeque<u64>,
+    recent_set: HashSet<u64>,
 }
 
 impl TailStore {
@@ -136,9 +143,10 @@ impl TailStore {
         self.queries.remove(key).map(|(t, _)| t).unwrap_or_default()
     }
 
-    /// Puts a query's tails back, then drops least recently used ones over the limits.
+    /// Puts a query's tails back (from its second run on), then drops least
+    /// recently used ones over the limits.
     pub fn put(&mut self, key: String, mut tails: QueryTails) {
-        if tails.files.len() > self.limits.max_files_per_query {
+        if !self.seen_before(&key) || tails.files.len() > self.limits.max_files_per_query {
             return;
         }
         self.tick += 1;
@@ -158,6 +166,24 @@ impl TailStore {
                 None => break,
             }
         }
+    }
+
+    /// Whether `key` ran before; remembers it either way.
+    fn seen_before(&mut self, key: &str) -> bool {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut hasher);
+        let hash = hasher.finish();
+        if self.recent_set.contains(&hash) {
+            return true;
+        }
+        if self.recent.len() >= RECENT_KEYS {
+            if let Some(old) = self.recent.pop_front() {
+                self.recent_set.remove(&old);
+            }
+        }
+        self.recent.push_back(hash);
+        self.recent_set.insert(hash);
+        false
     }
 
     pub fn bytes(&self) -> usize {

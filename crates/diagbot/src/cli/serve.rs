@@ -44,6 +44,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     logging::init(&settings.log_level, json);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .max_blocking_threads(2)
+        .thread_keep_alive(std::time::Duration::from_secs(24 * 3600))
         .enable_all()
         .build()?;
     runtime.block_on(async move {
