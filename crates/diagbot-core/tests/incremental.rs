@@ -222,7 +222,11 @@ fn a_refresh_reads_only_appended_bytes() {
     let first = engine.search(&q, now(), &|_| {}).unwrap();
     assert_eq!(first.bytes_scanned, text.len() as u64);
     // Tails are kept from a query's second run on.
-    assert_eq!(engine.tail_usage().0, 0, "a one-off query left tails behind");
+    assert_eq!(
+        engine.tail_usage().0,
+        0,
+        "a one-off query left tails behind"
+    );
     let second = engine.search(&q, now(), &|_| {}).unwrap();
     assert_eq!(second.bytes_scanned, text.len() as u64);
     assert_eq!(engine.tail_usage().0, 1);
