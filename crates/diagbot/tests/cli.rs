@@ -10,16 +10,11 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-const APP_LOG: &str = "\
-2026-01-27 10:00:00,000 INFO start
-2026-01-27 10:00:01,000 ERROR first failure
-2026-01-27 10:05:00,000 ERROR job crashed
-Traceback (most recent call last):
-  File \"bot.py\", line 3, in <module>
-ValueError: bad input
-2026-01-27 10:10:00,000 WARNING slow
-2026-01-27 10:20:00,000 ERROR late failure
-";
+/// A service log: levels, a traceback, a warning (shared by the test suites).
+const APP_LOG: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../testdata/app.log"
+));
 
 fn logs() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

@@ -137,19 +137,27 @@ fn time_of_day(s: &[u8], at: usize) -> Option<(chrono::NaiveTime, usize)> {
     let m = digits(s, at + 3, 2)?;
     (s.get(at + 5) == Some(&b':')).then_some(())?;
     let sec = digits(s, at + 6, 2)?;
-    let mut end = at + 8;
-    let mut nanos = 0u32;
-    if matches!(s.get(end), Some(b'.' | b',')) {
-        let n = count_digits(&s[end + 1..]);
-        if n > 0 {
-            for (i, &b) in s[end + 1..end + 1 + n.min(9)].iter().enumerate() {
-                nanos += u32::from(b - b'0') * 10u32.pow(8 - i as u32);
-            }
-            end += 1 + n;
-        }
-    }
+    let (nanos, end) = fraction(s, at + 8, b".,");
     let time = chrono::NaiveTime::from_hms_nano_opt(h, m, sec, nanos)?;
     Some((time, end))
+}
+
+/// A fraction of a second at `at` (a separator from `separators`, then digits):
+/// its nanoseconds and the index after it; `(0, at)` when there is none.
+fn fraction(s: &[u8], at: usize, separators: &[u8]) -> (u32, usize) {
+    if !s.get(at).is_some_and(|b| separators.contains(b)) {
+        return (0, at);
+    }
+    let n = count_digits(&s[at + 1..]);
+    if n == 0 {
+        return (0, at);
+    }
+    let nanos = s[at + 1..at + 1 + n.min(9)]
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| u32::from(b - b'0') * 10u32.pow(8 - i as u32))
+        .sum();
+    (nanos, at + 1 + n)
 }
 
 /// `Z`, `+02:00`, `+0200` or `-07` after a time.
@@ -255,15 +263,7 @@ fn parse_epoch(s: &[u8]) -> Option<ParsedTime> {
         return None;
     }
     let secs = i64::from(digits(s, 0, 10)?);
-    let mut end = 10;
-    let mut nanos = 0u32;
-    if s.get(10) == Some(&b'.') {
-        let f = count_digits(&s[11..]);
-        for (i, &b) in s[11..11 + f.min(9)].iter().enumerate() {
-            nanos += u32::from(b - b'0') * 10u32.pow(8 - i as u32);
-        }
-        end = 11 + f;
-    }
+    let (nanos, end) = fraction(s, 10, b".");
     ends_cleanly(s, end).then_some(())?;
     let utc = DateTime::from_timestamp(secs, nanos)?;
     Some(ParsedTime {
@@ -274,16 +274,7 @@ fn parse_epoch(s: &[u8]) -> Option<ParsedTime> {
 
 /// Syslog: `Jun 14 15:16:01`, `Jun  4 15:16:01`, and with a year, `Jun 14 2026 15:16:01`.
 fn parse_syslog(s: &[u8], hint: &YearHint) -> Option<ParsedTime> {
-    let mo = month(s.get(0..3)?)?;
-    (s.get(3) == Some(&b' ')).then_some(())?;
-    let mut at = 4;
-    if s.get(at) == Some(&b' ') {
-        at += 1;
-    }
-    let (d, n) = day_digits(s, at)?;
-    at += n;
-    (s.get(at) == Some(&b' ')).then_some(())?;
-    at += 1;
+    let (mo, d, at) = month_and_day(s, 0)?;
     if let Some(y) = digits(s, at, 4).filter(|_| s.get(at + 4) == Some(&b' ')) {
         let (time, _) = time_of_day(s, at + 5)?;
         return Some(ParsedTime {
@@ -299,20 +290,26 @@ fn parse_syslog(s: &[u8], hint: &YearHint) -> Option<ParsedTime> {
     })
 }
 
+/// `Jun 14 ` or `Jun  4 ` at `at`: the month, the day, and the index after the space that follows.
+fn month_and_day(s: &[u8], at: usize) -> Option<(u32, u32, usize)> {
+    let mo = month(s.get(at..at + 3)?)?;
+    (s.get(at + 3) == Some(&b' ')).then_some(())?;
+    let mut i = at + 4;
+    if s.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    let (d, n) = day_digits(s, i)?;
+    i += n;
+    (s.get(i) == Some(&b' ')).then_some(())?;
+    Some((mo, d, i + 1))
+}
+
 /// ctime / Apache error log: `Sun Dec 04 04:47:44 2005` (also with a fraction).
 fn parse_ctime(s: &[u8]) -> Option<ParsedTime> {
     weekday(s.get(0..3)?)?;
     (s.get(3) == Some(&b' ')).then_some(())?;
-    let mo = month(s.get(4..7)?)?;
-    (s.get(7) == Some(&b' ')).then_some(())?;
-    let mut at = 8;
-    if s.get(at) == Some(&b' ') {
-        at += 1;
-    }
-    let (d, n) = day_digits(s, at)?;
-    at += n;
-    (s.get(at) == Some(&b' ')).then_some(())?;
-    let (time, end) = time_of_day(s, at + 1)?;
+    let (mo, d, at) = month_and_day(s, 4)?;
+    let (time, end) = time_of_day(s, at)?;
     (s.get(end) == Some(&b' ')).then_some(())?;
     let y = digits(s, end + 1, 4)?;
     Some(ParsedTime {
