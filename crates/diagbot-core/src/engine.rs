@@ -64,7 +64,7 @@ impl Engine {
         }
     }
 
-    /// Bytes and queries held by the tail store.
+    /// Queries and bytes held by the tail store.
     pub fn tail_usage(&self) -> (usize, usize) {
         self.tails
             .as_ref()
