@@ -520,6 +520,16 @@ fn check(raw: RawConfig, name: &str, text: &str) -> Result<Settings, ConfigError
             format!("{listen} is not a loopback address: set http.token (or http.token_file) so that requests need it"),
         ));
     }
+    const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+    let level = raw.log.level.trim().to_ascii_lowercase();
+    // A level, or a tracing directive list such as "warn,diagbot=debug".
+    if !LEVELS.contains(&level.as_str()) && !level.contains('=') {
+        return Err(at(
+            "log",
+            "level",
+            format!("{:?} is not one of {}", raw.log.level, LEVELS.join(", ")),
+        ));
+    }
     let format = raw.log.format.as_str();
     if !["text", "json"].contains(&format) {
         return Err(at(

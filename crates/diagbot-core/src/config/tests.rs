@@ -83,7 +83,11 @@ fn a_bad_environment_override_names_the_variable() {
 
 #[test]
 fn errors_name_the_file_the_line_and_the_key() {
-    let cases: [(&str, &str); 8] = [
+    let cases: [(&str, &str); 9] = [
+        (
+            "[log]\nlevel = \"loud\"\n",
+            "diagbot.toml:2: log.level: \"loud\" is not one of trace",
+        ),
         (
             "[cache]\nttl = \"5 parsecs\"\n",
             "diagbot.toml:2: cache.ttl: invalid duration",
