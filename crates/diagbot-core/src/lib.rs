@@ -9,6 +9,9 @@
 //!   and one load for many identical questions.
 //! - [`diagnostics`]: the facade front ends call: a query in, an answer out,
 //!   through the cache.
+//! - [`config`]: the TOML configuration and its environment overrides, checked.
+//! - [`trend`]: whether memory climbs toward a limit, and when it gets there.
+//! - [`process`]: diagbot's own RSS and open files.
 
 pub mod cache;
 pub mod config;
@@ -17,6 +20,7 @@ pub mod engine;
 pub mod logs;
 pub mod process;
 pub mod query;
+pub mod trend;
 pub mod when;
 
 pub use engine::{Engine, SearchError};

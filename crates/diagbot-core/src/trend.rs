@@ -1,0 +1,166 @@
+//! Memory trends: is a service's memory climbing toward an OOM kill, and when
+//! would it get there?
+//!
+//! The slope is Theil–Sen (the median of the slopes between every pair of
+//! samples): one spike or one drop does not move it, as it would a
+//! least-squares line. A garbage-collected process climbs and falls back in a
+//! sawtooth, and the slopes inside each climb would read as growth; so when
+//! there are enough samples, growth must also show in the troughs (the lowest
+//! sample of each quarter of the window) before it is called a climb.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// One measurement: seconds from any fixed origin, and bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    pub at_secs: f64,
+    pub bytes: f64,
+}
+
+/// Fewer samples, or a shorter span, and there is no verdict.
+pub const MIN_SAMPLES: usize = 5;
+pub const MIN_SPAN: Duration = Duration::from_secs(10 * 60);
+/// From this many samples on, the troughs must climb too.
+const TROUGH_CHECK_FROM: usize = 12;
+/// Growth below this is flat: 1 % of the current size per hour, and at least 1 MiB per hour.
+const MIN_GROWTH_PER_HOUR: f64 = 0.01;
+const MIN_BYTES_PER_HOUR: f64 = (1 << 20) as f64;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Trend {
+    /// Not enough to say anything.
+    TooFewSamples {
+        samples: usize,
+        span_secs: f64,
+    },
+    Flat {
+        bytes_per_sec: f64,
+    },
+    Falling {
+        bytes_per_sec: f64,
+    },
+    /// Growing; `limit_in_secs` is when the limit is reached at this rate, if there is a limit.
+    Climbing {
+        bytes_per_sec: f64,
+        limit_in_secs: Option<f64>,
+    },
+}
+
+impl Trend {
+    /// "+6.7 MiB/min over 60 min, limit 900 MiB reached in about 52 min".
+    pub fn describe(&self, span_secs: f64, limit: Option<f64>) -> String {
+        let mib = |b: f64| b / (1 << 20) as f64;
+        match self {
+            Trend::TooFewSamples { samples, span_secs } => format!(
+                "no trend yet: {samples} samples over {:.0} min (need {MIN_SAMPLES} over {} min)",
+                span_secs / 60.0,
+                MIN_SPAN.as_secs() / 60
+            ),
+            Trend::Flat { .. } => format!("flat over {:.0} min", span_secs / 60.0),
+            Trend::Falling { bytes_per_sec } => format!(
+                "falling, {:.1} MiB/min over {:.0} min",
+                mib(bytes_per_sec * 60.0),
+                span_secs / 60.0
+            ),
+            Trend::Climbing {
+                bytes_per_sec,
+                limit_in_secs,
+            } => {
+                let mut text = format!(
+                    "+{:.1} MiB/min over {:.0} min",
+                    mib(bytes_per_sec * 60.0),
+                    span_secs / 60.0
+                );
+                if let (Some(limit), Some(eta)) = (limit, limit_in_secs) {
+                    text.push_str(&format!(
+                        ", limit {:.0} MiB reached in about {:.0} min",
+                        mib(limit),
+                        eta / 60.0
+                    ));
+                }
+                text
+            }
+        }
+    }
+}
+
+/// The trend of `samples` (in time order), and when `limit` bytes would be reached.
+pub fn analyse(samples: &[Sample], limit: Option<f64>) -> Trend {
+    let span_secs = match (samples.first(), samples.last()) {
+        (Some(a), Some(b)) => b.at_secs - a.at_secs,
+        _ => 0.0,
+    };
+    if samples.len() < MIN_SAMPLES || span_secs < MIN_SPAN.as_secs_f64() {
+        return Trend::TooFewSamples {
+            samples: samples.len(),
+            span_secs,
+        };
+    }
+    let slope = theil_sen(samples);
+    let latest = samples.last().map_or(0.0, |s| s.bytes);
+    let threshold = (latest * MIN_GROWTH_PER_HOUR).max(MIN_BYTES_PER_HOUR) / 3600.0;
+    if slope <= -threshold {
+        return Trend::Falling {
+            bytes_per_sec: slope,
+        };
+    }
+    let troughs_climb = samples.len() < TROUGH_CHECK_FROM
+        || theil_sen(&troughs(samples, span_secs)) > threshold / 2.0;
+    if slope < threshold || !troughs_climb {
+        return Trend::Flat {
+            bytes_per_sec: slope,
+        };
+    }
+    Trend::Climbing {
+        bytes_per_sec: slope,
+        limit_in_secs: limit.map(|l| ((l - latest) / slope).max(0.0)),
+    }
+}
+
+/// The median of the slopes between every pair of samples at different times.
+pub fn theil_sen(samples: &[Sample]) -> f64 {
+    let mut slopes = Vec::with_capacity(samples.len() * samples.len().saturating_sub(1) / 2);
+    for (i, a) in samples.iter().enumerate() {
+        for b in &samples[i + 1..] {
+            let dt = b.at_secs - a.at_secs;
+            if dt > 0.0 {
+                slopes.push((b.bytes - a.bytes) / dt);
+            }
+        }
+    }
+    median(&mut slopes)
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 0 {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    }
+}
+
+/// The lowest sample of each quarter of the window.
+fn troughs(samples: &[Sample], span_secs: f64) -> Vec<Sample> {
+    let start = samples.first().map_or(0.0, |s| s.at_secs);
+    let mut lowest: [Option<Sample>; 4] = [None; 4];
+    for s in samples {
+        let quarter = (((s.at_secs - start) / span_secs) * 4.0)
+            .floor()
+            .clamp(0.0, 3.0) as usize;
+        if lowest[quarter].is_none_or(|l| s.bytes < l.bytes) {
+            lowest[quarter] = Some(*s);
+        }
+    }
+    lowest.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests;

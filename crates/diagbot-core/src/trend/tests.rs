@@ -1,0 +1,120 @@
+use super::*;
+
+const MB: f64 = 1_000_000.0;
+const MIB: f64 = (1 << 20) as f64;
+
+fn series(points: &[(f64, f64)]) -> Vec<Sample> {
+    points
+        .iter()
+        .map(|&(minute, mb)| Sample {
+            at_secs: minute * 60.0,
+            bytes: mb * MB,
+        })
+        .collect()
+}
+
+/// Every 30 s for `minutes`, the value `f(minute)` in MB.
+fn sampled(minutes: f64, f: impl Fn(f64) -> f64) -> Vec<Sample> {
+    let n = (minutes * 2.0) as usize;
+    series(
+        &(0..=n)
+            .map(|i| (i as f64 / 2.0, f(i as f64 / 2.0)))
+            .collect::<Vec<_>>(),
+    )
+}
+
+#[test]
+fn the_original_bot_is_a_leak_with_an_oom_within_90_minutes() {
+    // 150 MB growing to 550 MB in an hour on a 961 MB host.
+    let s = series(&[
+        (0.0, 150.0),
+        (15.0, 240.0),
+        (30.0, 320.0),
+        (50.0, 450.0),
+        (60.0, 550.0),
+    ]);
+    let trend = analyse(&s, Some(961.0 * MB));
+    let Trend::Climbing {
+        bytes_per_sec,
+        limit_in_secs,
+    } = trend.clone()
+    else {
+        panic!("not a leak: {trend:?}");
+    };
+    let mb_per_min = bytes_per_sec * 60.0 / MB;
+    assert!((6.0..=7.0).contains(&mb_per_min), "{mb_per_min} MB/min");
+    let minutes = limit_in_secs.unwrap() / 60.0;
+    assert!(minutes < 90.0, "OOM in {minutes} min");
+    let text = trend.describe(3600.0, Some(961.0 * MB));
+    assert!(
+        text.starts_with("+6.0 MiB/min over 60 min, limit 916 MiB reached in about 66 min"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_flat_series_is_flat() {
+    let s = sampled(60.0, |m| {
+        200.0 + if (m as u64) % 2 == 0 { 0.3 } else { -0.3 }
+    });
+    assert!(matches!(analyse(&s, Some(961.0 * MB)), Trend::Flat { .. }));
+}
+
+#[test]
+fn a_garbage_collected_sawtooth_is_not_a_leak() {
+    // Climbs 60 MB over 10 minutes, then the collector brings it back.
+    let s = sampled(60.0, |m| 200.0 + 6.0 * (m % 10.0));
+    let trend = analyse(&s, Some(961.0 * MB));
+    assert!(matches!(trend, Trend::Flat { .. }), "{trend:?}");
+}
+
+#[test]
+fn a_sawtooth_on_a_rising_floor_is_a_leak() {
+    let s = sampled(60.0, |m| 200.0 + 2.0 * m + 6.0 * (m % 10.0));
+    let trend = analyse(&s, Some(961.0 * MB));
+    assert!(matches!(trend, Trend::Climbing { .. }), "{trend:?}");
+}
+
+#[test]
+fn too_few_samples_give_no_verdict_and_say_so() {
+    let s = series(&[(0.0, 150.0), (5.0, 240.0), (8.0, 320.0)]);
+    let trend = analyse(&s, None);
+    assert_eq!(
+        trend,
+        Trend::TooFewSamples {
+            samples: 3,
+            span_secs: 480.0
+        }
+    );
+    assert_eq!(
+        trend.describe(480.0, None),
+        "no trend yet: 3 samples over 8 min (need 5 over 10 min)"
+    );
+    assert!(matches!(
+        analyse(&[], None),
+        Trend::TooFewSamples { samples: 0, .. }
+    ));
+}
+
+#[test]
+fn falling_memory_is_falling() {
+    let s = sampled(30.0, |m| 500.0 - 3.0 * m);
+    assert!(matches!(analyse(&s, None), Trend::Falling { .. }));
+}
+
+#[test]
+fn one_spike_does_not_make_a_leak() {
+    let mut s = sampled(60.0, |_| 300.0);
+    s[100].bytes = 900.0 * MB;
+    assert!(matches!(analyse(&s, Some(961.0 * MB)), Trend::Flat { .. }));
+    assert_eq!(theil_sen(&s), 0.0);
+}
+
+#[test]
+fn a_limit_already_passed_is_reached_now() {
+    let s = sampled(20.0, |m| 100.0 + 10.0 * m);
+    let Trend::Climbing { limit_in_secs, .. } = analyse(&s, Some(50.0 * MIB)) else {
+        panic!("not climbing");
+    };
+    assert_eq!(limit_in_secs, Some(0.0));
+}
