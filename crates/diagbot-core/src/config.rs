@@ -42,6 +42,21 @@ struct RawConfig {
     refresh: RawRefresh,
     http: RawHttp,
     log: RawLog,
+    system: RawSystem,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawSystem {
+    proc_root: PathBuf,
+}
+
+impl Default for RawSystem {
+    fn default() -> Self {
+        RawSystem {
+            proc_root: PathBuf::from("/proc"),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -280,6 +295,8 @@ pub struct Settings {
     pub request_timeout: Duration,
     pub log_level: String,
     pub log_json: bool,
+    /// Where `/proc` is (a fixture tree in tests).
+    pub proc_root: PathBuf,
 }
 
 impl Settings {
@@ -319,9 +336,13 @@ impl Settings {
             self.request_timeout.as_secs_f64()
         ));
         out.push_str(&format!(
-            "[log]\nlevel = {}\nformat = \"{}\"\n",
+            "[log]\nlevel = {}\nformat = \"{}\"\n\n",
             quote(&self.log_level),
             if self.log_json { "json" } else { "text" }
+        ));
+        out.push_str(&format!(
+            "[system]\nproc_root = {}\n",
+            quote(&self.proc_root.display().to_string())
         ));
         out
     }
@@ -561,6 +582,7 @@ fn check(raw: RawConfig, name: &str, text: &str) -> Result<Settings, ConfigError
         request_timeout: raw.http.request_timeout.0,
         log_level: raw.log.level,
         log_json: format == "json",
+        proc_root: raw.system.proc_root,
     })
 }
 

@@ -18,6 +18,7 @@ pub mod config;
 pub mod diagnostics;
 pub mod engine;
 pub mod logs;
+pub mod probe;
 pub mod process;
 pub mod query;
 pub mod trend;

@@ -240,3 +240,44 @@ fn an_unreadable_file_is_skipped_and_listed_and_the_rest_searched() {
         .unwrap()
         .contains("Permission denied"));
 }
+
+/// A fixture `/proc` through the environment override of `system.proc_root`.
+#[test]
+fn status_reads_the_configured_proc_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    fs::write(
+        p.join("meminfo"),
+        "MemTotal: 984064 kB\nMemAvailable: 102400 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n",
+    )
+    .unwrap();
+    fs::write(p.join("loadavg"), "2.00 1.00 0.50 1/100 7\n").unwrap();
+    fs::write(p.join("uptime"), "90061.0 1.0\n").unwrap();
+    fs::write(p.join("stat"), "cpu  1 0 1 8 0 0 0 0 0 0\n").unwrap();
+    fs::write(p.join("mounts"), "").unwrap();
+    diagbot()
+        .arg("status")
+        .env_remove("DIAGBOT_CONFIG")
+        .env("DIAGBOT_SYSTEM__PROC_ROOT", p)
+        .current_dir(p)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "861.0 MiB used of 961.0 MiB, 100.0 MiB available (90 % used)",
+        ))
+        .stdout(predicate::str::contains("2.00 1.00 0.50"))
+        .stdout(predicate::str::contains("1 d 1 h 1 min"));
+    fs::remove_file(p.join("loadavg")).unwrap();
+    let out = diagbot()
+        .args(["status", "--json"])
+        .env_remove("DIAGBOT_CONFIG")
+        .env("DIAGBOT_SYSTEM__PROC_ROOT", p)
+        .current_dir(p)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["host"]["memory"]["available_bytes"], 102_400 * 1024);
+    assert_eq!(v["host"]["load"], Value::Null);
+    assert_eq!(v["host"]["unavailable"][0]["source"], "load");
+    assert!(v["diagbot"]["rss_bytes"].as_u64().unwrap() > 0);
+}

@@ -295,6 +295,7 @@ fn metrics_parse_and_move_with_queries_and_refreshes() {
         "diagbot_refresh_seconds_count",
         "process_resident_memory_bytes",
         "process_open_fds",
+        "diagbot_host_memory_available_bytes",
     ] {
         assert!(
             before.lines().any(|l| l.starts_with(name)),
@@ -378,6 +379,27 @@ fn a_broken_config_on_reload_keeps_the_old_one_and_a_good_one_applies() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+#[test]
+fn status_reports_the_host_and_the_cache() {
+    let (_dir, _logs, config_file) = setup("");
+    let d = TestDaemon::start(&config_file);
+    let v = d.json("/api/v1/status");
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let total_kb: u64 = meminfo
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(v["host"]["memory"]["total_bytes"], total_kb * 1024);
+    assert!(v["host"]["cpu_percent"].is_number());
+    assert!(v["diagbot"]["rss_bytes"].as_u64().unwrap() > 0);
+    assert!(v["diagbot"]["cache"]["budget_bytes"].as_u64().unwrap() > 0);
 }
 
 #[test]

@@ -13,6 +13,7 @@ mod progress;
 mod remote;
 mod render;
 mod serve;
+pub mod status;
 
 /// Where logs are searched when no `--path` is given.
 pub const DEFAULT_LOG_PATH: &str = "/var/log";
@@ -34,6 +35,8 @@ enum Command {
     Grep(grep::GrepArgs),
     /// Count log lines by level and show the last error lines.
     Errors(errors::ErrorsArgs),
+    /// How the host stands: memory, swap, load, CPU, disks, uptime.
+    Status(status::StatusArgs),
     /// Run the daemon: background refresh, HTTP API and metrics.
     Serve(serve::ServeArgs),
     /// Check or print a configuration.
@@ -96,6 +99,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Grep(args) => grep::run(args),
         Command::Errors(args) => errors::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Status(args) => status::run(args),
         Command::Config(command) => config::run(command),
     }
 }

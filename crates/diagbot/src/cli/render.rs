@@ -82,7 +82,7 @@ fn print_skipped(result: &SearchResult) {
     println!("{table}");
 }
 
-fn table() -> Table {
+pub fn table() -> Table {
     let mut table = Table::new();
     table
         .load_preset(presets::NOTHING)

@@ -57,7 +57,7 @@ impl AppState {
                 }
             },
         ));
-        let metrics = Metrics::new(Arc::clone(diag.cache()));
+        let metrics = Metrics::new(Arc::clone(diag.cache()), settings.proc_root.clone());
         let state = Arc::new(AppState {
             diag,
             settings: RwLock::new(Arc::new(settings)),

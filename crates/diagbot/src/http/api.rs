@@ -50,6 +50,23 @@ pub async fn cache(State(state): State<Arc<AppState>>) -> Json<serde_json::Value
     Json(json!({ "cache": stats, "tails": { "queries": tail_queries, "bytes": tail_bytes } }))
 }
 
+pub async fn status(
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let proc_root = state.settings().proc_root.clone();
+    let status = tokio::task::spawn_blocking(move || crate::cli::status::collect(&proc_root))
+        .await
+        .map_err(|e| ApiError {
+            error: format!("status failed: {e}"),
+            parameter: None,
+            status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        })?;
+    let mut value = serde_json::to_value(status).unwrap_or_default();
+    value["diagbot"]["cache"] =
+        serde_json::to_value(state.diag.cache().stats()).unwrap_or_default();
+    Ok(Json(value))
+}
+
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     Json(json!({ "status": "ok", "uptime_seconds": state.started.elapsed().as_secs() }))
 }

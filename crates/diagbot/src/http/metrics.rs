@@ -30,7 +30,7 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new(cache: Arc<ResultCache>) -> Self {
+    pub fn new(cache: Arc<ResultCache>, proc_root: std::path::PathBuf) -> Self {
         let mut registry = Registry::default();
         let http_requests = Family::<RequestLabels, Counter>::default();
         registry.register(
@@ -62,7 +62,7 @@ impl Metrics {
             "Time of one background refresh of all queries",
             refresh_seconds.clone(),
         );
-        registry.register_collector(Box::new(Snapshot { cache }));
+        registry.register_collector(Box::new(Snapshot { cache, proc_root }));
         Metrics {
             registry,
             http_requests,
@@ -85,6 +85,7 @@ impl Metrics {
 /// Figures read at scrape time: the cache's counters and the process's footprint.
 struct Snapshot {
     cache: Arc<ResultCache>,
+    proc_root: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -162,6 +163,19 @@ impl Collector for Snapshot {
             ("explicit", s.evictions_explicit),
         ] {
             ConstCounter::new(value).encode(family.encode_family(&[("cause", cause)])?)?;
+        }
+        let meminfo = std::fs::read_to_string(self.proc_root.join("meminfo"));
+        if let Ok((memory, _)) = meminfo
+            .as_deref()
+            .map_err(|_| ())
+            .and_then(|t| diagbot_core::probe::host::parse_meminfo(t).map_err(|_| ()))
+        {
+            gauge(
+                &mut e,
+                "diagbot_host_memory_available_bytes",
+                "Memory available on the host (MemAvailable)",
+                n(memory.available_bytes),
+            )?;
         }
         if let Some(rss) = diagbot_core::process::resident_bytes() {
             gauge(

@@ -29,6 +29,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/grep", get(api::grep))
         .route("/api/v1/errors", get(api::errors))
         .route("/api/v1/cache", get(api::cache))
+        .route("/api/v1/status", get(api::status))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics))
         .fallback(not_found)

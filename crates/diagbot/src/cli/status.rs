@@ -1,0 +1,139 @@
+//! `diagbot status`: how the host stands (memory, swap, load, CPU, disks,
+//! uptime) and diagbot's own footprint.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use comfy_table::{Cell, CellAlignment};
+use diagbot_core::config::{self, find_config_file};
+use diagbot_core::probe::host::{read_host, HostStatus};
+use serde::Serialize;
+
+use super::render::{human_bytes, table};
+
+/// How long CPU use is sampled for.
+pub const CPU_SAMPLE: Duration = Duration::from_millis(250);
+
+#[derive(Args)]
+pub struct StatusArgs {
+    /// The configuration file (for `system.proc_root`); as `serve` finds it otherwise.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+pub struct Status {
+    pub host: HostStatus,
+    pub diagbot: Own,
+}
+
+#[derive(Serialize)]
+pub struct Own {
+    pub rss_bytes: Option<u64>,
+    pub open_fds: Option<u64>,
+}
+
+pub fn collect(proc_root: &std::path::Path) -> Status {
+    Status {
+        host: read_host(proc_root, Some(CPU_SAMPLE)),
+        diagbot: Own {
+            rss_bytes: diagbot_core::process::resident_bytes(),
+            open_fds: diagbot_core::process::open_fds(),
+        },
+    }
+}
+
+pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let file = find_config_file(args.config.as_deref(), &env);
+    let settings = config::load(file.as_deref(), &env)?;
+    let status = collect(&settings.proc_root);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+    } else {
+        print(&status);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print(status: &Status) {
+    let host = &status.host;
+    let mut t = table();
+    let mut row = |what: &str, value: String| {
+        t.add_row(vec![Cell::new(what), Cell::new(value)]);
+    };
+    if let Some(m) = &host.memory {
+        row(
+            "memory",
+            format!(
+                "{} used of {}, {} available ({:.0} % used)",
+                human_bytes(m.used_bytes),
+                human_bytes(m.total_bytes),
+                human_bytes(m.available_bytes),
+                100.0 * m.used_bytes as f64 / m.total_bytes.max(1) as f64
+            ),
+        );
+    }
+    if let Some(s) = &host.swap {
+        row(
+            "swap",
+            if s.total_bytes == 0 {
+                "none".to_string()
+            } else {
+                format!(
+                    "{} used of {}",
+                    human_bytes(s.used_bytes),
+                    human_bytes(s.total_bytes)
+                )
+            },
+        );
+    }
+    if let Some([a, b, c]) = host.load {
+        row("load", format!("{a:.2} {b:.2} {c:.2}"));
+    }
+    if let Some(cpu) = host.cpu_percent {
+        row("cpu", format!("{cpu:.0} % busy"));
+    }
+    if let Some(up) = host.uptime_secs {
+        let minutes = (up / 60.0) as u64;
+        row(
+            "uptime",
+            format!(
+                "{} d {} h {} min",
+                minutes / 1440,
+                minutes / 60 % 24,
+                minutes % 60
+            ),
+        );
+    }
+    if let Some(rss) = status.diagbot.rss_bytes {
+        row("diagbot", format!("RSS {}", human_bytes(rss)));
+    }
+    println!("{t}");
+    if !host.disks.is_empty() {
+        let mut disks = table();
+        disks.set_header(["DISK", "DEVICE", "USED", "AVAILABLE", "SIZE"]);
+        for d in &host.disks {
+            disks.add_row(vec![
+                Cell::new(&d.mount),
+                Cell::new(&d.device),
+                Cell::new(format!("{:.0} %", d.used_percent)).set_alignment(CellAlignment::Right),
+                Cell::new(human_bytes(d.available_bytes)).set_alignment(CellAlignment::Right),
+                Cell::new(human_bytes(d.total_bytes)).set_alignment(CellAlignment::Right),
+            ]);
+        }
+        println!("\n{disks}");
+    }
+    if !host.unavailable.is_empty() {
+        println!("\nunavailable:");
+        for u in &host.unavailable {
+            println!("  {}: {}", u.source, u.reason);
+        }
+    }
+}
