@@ -13,7 +13,7 @@ mod progress;
 mod remote;
 mod render;
 mod serve;
-pub mod status;
+mod status;
 
 /// Where logs are searched when no `--path` is given.
 pub const DEFAULT_LOG_PATH: &str = "/var/log";

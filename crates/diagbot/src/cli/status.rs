@@ -4,18 +4,13 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Args;
 use comfy_table::{Cell, CellAlignment};
 use diagbot_core::config::{self, find_config_file};
-use diagbot_core::probe::host::{read_host, HostStatus};
-use serde::Serialize;
+use diagbot_core::probe::{self, Status};
 
 use super::render::{human_bytes, table};
-
-/// How long CPU use is sampled for.
-pub const CPU_SAMPLE: Duration = Duration::from_millis(250);
 
 #[derive(Args)]
 pub struct StatusArgs {
@@ -27,33 +22,11 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
-#[derive(Serialize)]
-pub struct Status {
-    pub host: HostStatus,
-    pub diagbot: Own,
-}
-
-#[derive(Serialize)]
-pub struct Own {
-    pub rss_bytes: Option<u64>,
-    pub open_fds: Option<u64>,
-}
-
-pub fn collect(proc_root: &std::path::Path) -> Status {
-    Status {
-        host: read_host(proc_root, Some(CPU_SAMPLE)),
-        diagbot: Own {
-            rss_bytes: diagbot_core::process::resident_bytes(),
-            open_fds: diagbot_core::process::open_fds(),
-        },
-    }
-}
-
 pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
     let env: BTreeMap<String, String> = std::env::vars().collect();
     let file = find_config_file(args.config.as_deref(), &env);
     let settings = config::load(file.as_deref(), &env)?;
-    let status = collect(&settings.proc_root);
+    let status = probe::status(&settings.proc_root);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status)?);
     } else {

@@ -54,7 +54,7 @@ pub async fn status(
     State(state): State<Arc<AppState>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let proc_root = state.settings().proc_root.clone();
-    let status = tokio::task::spawn_blocking(move || crate::cli::status::collect(&proc_root))
+    let status = tokio::task::spawn_blocking(move || diagbot_core::probe::status(&proc_root))
         .await
         .map_err(|e| ApiError {
             error: format!("status failed: {e}"),
