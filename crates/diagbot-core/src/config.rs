@@ -49,12 +49,16 @@ struct RawConfig {
 #[serde(default, deny_unknown_fields)]
 struct RawSystem {
     proc_root: PathBuf,
+    kernel_log: String,
+    journalctl: String,
 }
 
 impl Default for RawSystem {
     fn default() -> Self {
         RawSystem {
             proc_root: PathBuf::from("/proc"),
+            kernel_log: String::new(),
+            journalctl: "journalctl".into(),
         }
     }
 }
@@ -297,6 +301,10 @@ pub struct Settings {
     pub log_json: bool,
     /// Where `/proc` is (a fixture tree in tests).
     pub proc_root: PathBuf,
+    /// A kernel log file to read OOM kills from (else `journalctl -k`).
+    pub kernel_log: Option<PathBuf>,
+    /// The `journalctl` command.
+    pub journalctl: String,
 }
 
 impl Settings {
@@ -341,8 +349,16 @@ impl Settings {
             if self.log_json { "json" } else { "text" }
         ));
         out.push_str(&format!(
-            "[system]\nproc_root = {}\n",
-            quote(&self.proc_root.display().to_string())
+            "[system]\nproc_root = {}\nkernel_log = {}\njournalctl = {}\n",
+            quote(&self.proc_root.display().to_string()),
+            quote(
+                &self
+                    .kernel_log
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            ),
+            quote(&self.journalctl)
         ));
         out
     }
@@ -583,6 +599,9 @@ fn check(raw: RawConfig, name: &str, text: &str) -> Result<Settings, ConfigError
         log_level: raw.log.level,
         log_json: format == "json",
         proc_root: raw.system.proc_root,
+        kernel_log: (!raw.system.kernel_log.is_empty())
+            .then(|| PathBuf::from(&raw.system.kernel_log)),
+        journalctl: raw.system.journalctl,
     })
 }
 

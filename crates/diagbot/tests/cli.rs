@@ -281,3 +281,104 @@ fn status_reads_the_configured_proc_root() {
     assert_eq!(v["host"]["unavailable"][0]["source"], "load");
     assert!(v["diagbot"]["rss_bytes"].as_u64().unwrap() > 0);
 }
+
+const KERN_LOG: &str = "\
+Feb 27 10:00:00 vps kernel: oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/system.slice/crypto-bot.service,task_memcg=/system.slice/crypto-bot.service,task=python3,pid=908,uid=1000
+Feb 27 10:00:00 vps kernel: Memory cgroup out of memory: Killed process 908 (python3) total-vm:1468412kB, anon-rss:562104kB, file-rss:3316kB, shmem-rss:0kB, UID:1000 pgtables:1300kB oom_score_adj:0
+";
+
+fn oom_fixture(vmstat_kills: u64) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("proc")).unwrap();
+    fs::write(
+        dir.path().join("proc/vmstat"),
+        format!("pgfault 10\noom_kill {vmstat_kills}\n"),
+    )
+    .unwrap();
+    fs::write(dir.path().join("kern.log"), KERN_LOG).unwrap();
+    dir
+}
+
+fn oom_cmd(dir: &Path) -> Command {
+    let mut cmd = diagbot();
+    cmd.arg("oom")
+        .env_remove("DIAGBOT_CONFIG")
+        .env("DIAGBOT_SYSTEM__PROC_ROOT", dir.join("proc"))
+        .current_dir(dir);
+    cmd
+}
+
+/// The original incident: the bot's python3 killed in its service's cgroup.
+#[test]
+fn oom_names_the_victim_its_rss_cgroup_and_time_from_a_kernel_log() {
+    let dir = oom_fixture(1);
+    oom_cmd(dir.path())
+        .env("DIAGBOT_SYSTEM__KERNEL_LOG", dir.path().join("kern.log"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "1 OOM kills in the log; 1 since boot",
+        ))
+        .stdout(
+            predicate::str::is_match(
+                r"-02-27 10:00:00\s+908\s+python3\s+552.2 MiB\s+/system.slice/crypto-bot.service",
+            )
+            .unwrap(),
+        )
+        .stdout(predicate::str::contains("note:").not());
+}
+
+#[test]
+fn oom_reads_journalctl_k_when_no_file_is_configured() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = oom_fixture(1);
+    let fake = dir.path().join("journalctl");
+    fs::write(
+        &fake,
+        format!("#!/bin/sh\n[ \"$1\" = -k ] || exit 3\ncat <<'LOG'\n{KERN_LOG}LOG\n"),
+    )
+    .unwrap();
+    fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+    let out = oom_cmd(dir.path())
+        .arg("--json")
+        .env("DIAGBOT_SYSTEM__JOURNALCTL", &fake)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kills"][0]["pid"], 908);
+    assert_eq!(v["kills"][0]["source"], "journalctl -k");
+    assert_eq!(v["kills"][0]["rss_bytes"], (562_104 + 3316) * 1024);
+    assert_eq!(v["kills_since_boot"], 1);
+}
+
+#[test]
+fn oom_with_only_the_counter_says_a_kill_happened_and_what_access_would_name_it() {
+    let dir = oom_fixture(2);
+    let out = oom_cmd(dir.path())
+        .arg("--json")
+        .env("DIAGBOT_SYSTEM__JOURNALCTL", "/nonexistent/journalctl")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kills"], serde_json::json!([]));
+    assert_eq!(v["kills_since_boot"], 2);
+    let note = v["note"].as_str().unwrap();
+    assert!(
+        note.contains("counted 2 OOM kill(s)")
+            && note.contains("systemd-journal")
+            && note.contains("CAP_SYSLOG"),
+        "{note}"
+    );
+    assert_eq!(v["unavailable"][0]["source"], "journalctl -k");
+    assert!(v["unavailable"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("cannot run /nonexistent/journalctl"));
+}

@@ -403,6 +403,35 @@ fn status_reports_the_host_and_the_cache() {
 }
 
 #[test]
+fn oom_kills_are_served() {
+    let (dir, _logs, config_file) = setup("");
+    let kern = dir.path().join("kern.log");
+    std::fs::write(
+        &kern,
+        "Feb 27 10:00:00 vps kernel: Out of memory: Killed process 908 (python3) total-vm:100kB, anon-rss:50kB, file-rss:0kB, shmem-rss:0kB\n",
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&config_file).unwrap();
+    std::fs::write(
+        &config_file,
+        format!(
+            "{text}[system]\nkernel_log = {:?}\n",
+            kern.display().to_string()
+        ),
+    )
+    .unwrap();
+    let d = TestDaemon::start(&config_file);
+    let v = d.json("/api/v1/oom");
+    assert_eq!(v["kills"][0]["pid"], 908);
+    assert_eq!(v["kills"][0]["rss_bytes"], 50 * 1024);
+    assert_eq!(
+        d.json("/api/v1/oom?since=1h")["kills"],
+        serde_json::json!([])
+    );
+    assert_eq!(d.get("/api/v1/oom?colour=red").0, 400);
+}
+
+#[test]
 fn shutdown_is_clean_and_quick() {
     let (_dir, _logs, config_file) = setup("");
     let d = TestDaemon::start(&config_file);

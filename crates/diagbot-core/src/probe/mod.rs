@@ -4,6 +4,7 @@
 //! silent zero.
 
 pub mod host;
+pub mod oom;
 
 use std::path::Path;
 use std::time::Duration;

@@ -9,6 +9,7 @@ use diagbot_core::when::TimeBound;
 mod config;
 mod errors;
 mod grep;
+mod oom;
 mod progress;
 mod remote;
 mod render;
@@ -37,6 +38,8 @@ enum Command {
     Errors(errors::ErrorsArgs),
     /// How the host stands: memory, swap, load, CPU, disks, uptime.
     Status(status::StatusArgs),
+    /// OOM kills: when, the victim, its RSS and cgroup; and the kernel's count.
+    Oom(oom::OomArgs),
     /// Run the daemon: background refresh, HTTP API and metrics.
     Serve(serve::ServeArgs),
     /// Check or print a configuration.
@@ -100,6 +103,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Errors(args) => errors::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Status(args) => status::run(args),
+        Command::Oom(args) => oom::run(args),
         Command::Config(command) => config::run(command),
     }
 }

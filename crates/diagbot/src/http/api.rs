@@ -67,6 +67,29 @@ pub async fn status(
     Ok(Json(value))
 }
 
+pub async fn oom(
+    State(state): State<Arc<AppState>>,
+    Params(params): RawParams,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if let Some(unknown) = params.keys().find(|k| k.as_str() != "since") {
+        return Err(ApiError::bad(
+            unknown,
+            format!("unknown parameter {unknown:?}"),
+        ));
+    }
+    let since = bound(&params, "since")?.map(|b| b.resolve(chrono::Local::now().fixed_offset()));
+    let settings = state.settings();
+    let report =
+        tokio::task::spawn_blocking(move || diagbot_core::probe::oom::report(&settings, since))
+            .await
+            .map_err(|e| ApiError {
+                error: format!("oom report failed: {e}"),
+                parameter: None,
+                status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            })?;
+    Ok(Json(serde_json::to_value(report).unwrap_or_default()))
+}
+
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     Json(json!({ "status": "ok", "uptime_seconds": state.started.elapsed().as_secs() }))
 }

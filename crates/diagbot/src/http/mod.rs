@@ -30,6 +30,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/errors", get(api::errors))
         .route("/api/v1/cache", get(api::cache))
         .route("/api/v1/status", get(api::status))
+        .route("/api/v1/oom", get(api::oom))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics))
         .fallback(not_found)
