@@ -1,11 +1,10 @@
 //! `diagbot config check [FILE]` and `diagbot config example`.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use diagbot_core::config::{self, find_config_file};
+use diagbot_core::config;
 
 #[derive(Subcommand)]
 pub enum ConfigCommand {
@@ -22,9 +21,7 @@ pub fn run(command: ConfigCommand) -> anyhow::Result<ExitCode> {
     match command {
         ConfigCommand::Example => print!("{}", config::EXAMPLE),
         ConfigCommand::Check { file } => {
-            let env: BTreeMap<String, String> = std::env::vars().collect();
-            let file = find_config_file(file.as_deref(), &env);
-            let settings = config::load(file.as_deref(), &env)?;
+            let (settings, file) = super::load_settings(file.as_deref())?;
             match &file {
                 Some(f) => println!("# {} is valid; effective settings:", f.display()),
                 None => {

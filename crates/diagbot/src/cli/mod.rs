@@ -92,6 +92,22 @@ impl LogArgs {
     }
 }
 
+/// The configuration every command that needs one reads: `explicit`, else the
+/// file `serve` would find; with the environment's overrides. Returns the file read.
+pub fn load_settings(
+    explicit: Option<&std::path::Path>,
+) -> anyhow::Result<(diagbot_core::config::Settings, Option<PathBuf>)> {
+    let env = environment();
+    let file = diagbot_core::config::find_config_file(explicit, &env);
+    let settings = diagbot_core::config::load(file.as_deref(), &env)?;
+    Ok((settings, file))
+}
+
+/// The process environment, for config overrides.
+pub fn environment() -> std::collections::BTreeMap<String, String> {
+    std::env::vars().collect()
+}
+
 fn parse_when(s: &str) -> Result<TimeBound, String> {
     TimeBound::parse(s).map_err(|e| e.to_string())
 }

@@ -1,14 +1,12 @@
 //! `diagbot oom`: OOM kills with their victims, from the kernel log, and the
 //! kernel's own count.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::Local;
 use clap::Args;
 use comfy_table::{Cell, CellAlignment};
-use diagbot_core::config::{self, find_config_file};
 use diagbot_core::probe::oom::{self, OomReport};
 use diagbot_core::when::TimeBound;
 
@@ -28,9 +26,7 @@ pub struct OomArgs {
 }
 
 pub fn run(args: OomArgs) -> anyhow::Result<ExitCode> {
-    let env: BTreeMap<String, String> = std::env::vars().collect();
-    let file = find_config_file(args.config.as_deref(), &env);
-    let settings = config::load(file.as_deref(), &env)?;
+    let (settings, _) = super::load_settings(args.config.as_deref())?;
     let since = args
         .since
         .as_ref()

@@ -1,12 +1,11 @@
 //! `diagbot serve`: the daemon.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use diagbot_core::config::{self, find_config_file};
+use diagbot_core::config;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
@@ -29,13 +28,8 @@ pub enum LogFormat {
     Json,
 }
 
-fn environment() -> BTreeMap<String, String> {
-    std::env::vars().collect()
-}
-
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let file = find_config_file(args.config.as_deref(), &environment());
-    let settings = config::load(file.as_deref(), &environment())?;
+    let (settings, file) = super::load_settings(args.config.as_deref())?;
     let json = match args.log_format {
         Some(LogFormat::Json) => true,
         Some(LogFormat::Text) => false,
@@ -78,7 +72,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let (tx, rx) = mpsc::channel(4);
         tokio::spawn(forward_signals(tx));
         let reloader: daemon::Reloader =
-            Box::new(move || config::load(file.as_deref(), &environment()));
+            Box::new(move || config::load(file.as_deref(), &super::environment()));
         daemon::run(AppState::new(settings), listener, rx, reloader).await
     })?;
     Ok(ExitCode::SUCCESS)

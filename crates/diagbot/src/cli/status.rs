@@ -1,13 +1,11 @@
 //! `diagbot status`: how the host stands (memory, swap, load, CPU, disks,
 //! uptime) and diagbot's own footprint.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 use comfy_table::{Cell, CellAlignment};
-use diagbot_core::config::{self, find_config_file};
 use diagbot_core::probe::{self, Status};
 
 use super::render::{human_bytes, table};
@@ -23,9 +21,7 @@ pub struct StatusArgs {
 }
 
 pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
-    let env: BTreeMap<String, String> = std::env::vars().collect();
-    let file = find_config_file(args.config.as_deref(), &env);
-    let settings = config::load(file.as_deref(), &env)?;
+    let (settings, _) = super::load_settings(args.config.as_deref())?;
     let status = probe::status(&settings.proc_root);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status)?);

@@ -54,13 +54,7 @@ pub async fn status(
     State(state): State<Arc<AppState>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let proc_root = state.settings().proc_root.clone();
-    let status = tokio::task::spawn_blocking(move || diagbot_core::probe::status(&proc_root))
-        .await
-        .map_err(|e| ApiError {
-            error: format!("status failed: {e}"),
-            parameter: None,
-            status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-        })?;
+    let status = blocking("status", move || diagbot_core::probe::status(&proc_root)).await?;
     let mut value = serde_json::to_value(status).unwrap_or_default();
     value["diagbot"]["cache"] =
         serde_json::to_value(state.diag.cache().stats()).unwrap_or_default();
@@ -71,22 +65,13 @@ pub async fn oom(
     State(state): State<Arc<AppState>>,
     Params(params): RawParams,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if let Some(unknown) = params.keys().find(|k| k.as_str() != "since") {
-        return Err(ApiError::bad(
-            unknown,
-            format!("unknown parameter {unknown:?}"),
-        ));
-    }
+    reject_unknown(&params, &["since"])?;
     let since = bound(&params, "since")?.map(|b| b.resolve(chrono::Local::now().fixed_offset()));
     let settings = state.settings();
-    let report =
-        tokio::task::spawn_blocking(move || diagbot_core::probe::oom::report(&settings, since))
-            .await
-            .map_err(|e| ApiError {
-                error: format!("oom report failed: {e}"),
-                parameter: None,
-                status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            })?;
+    let report = blocking("oom report", move || {
+        diagbot_core::probe::oom::report(&settings, since)
+    })
+    .await?;
     Ok(Json(serde_json::to_value(report).unwrap_or_default()))
 }
 
@@ -112,15 +97,7 @@ async fn answer(
     own: &[&str],
 ) -> Result<Response, ApiError> {
     const COMMON: [&str; 4] = ["since", "until", "max_lines", "paths"];
-    if let Some(unknown) = params
-        .keys()
-        .find(|k| !COMMON.contains(&k.as_str()) && !own.contains(&k.as_str()))
-    {
-        return Err(ApiError::bad(
-            unknown,
-            format!("unknown parameter {unknown:?}"),
-        ));
-    }
+    reject_unknown(params, &[&COMMON[..], own].concat())?;
     let settings = state.settings();
     let paths = match params.get("paths").filter(|p| !p.is_empty()) {
         Some(list) => list
@@ -172,6 +149,31 @@ async fn answer(
         .headers_mut()
         .insert("x-diagbot-cache", HeaderValue::from_static(how));
     Ok(response)
+}
+
+/// A 400 for the first parameter not in `allowed`.
+fn reject_unknown(params: &BTreeMap<String, String>, allowed: &[&str]) -> Result<(), ApiError> {
+    match params.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(unknown) => Err(ApiError::bad(
+            unknown,
+            format!("unknown parameter {unknown:?}"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Runs blocking probe work off the async workers; a panic there becomes a 500.
+async fn blocking<T: Send + 'static>(
+    what: &str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError {
+            error: format!("{what} failed: {e}"),
+            parameter: None,
+            status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        })
 }
 
 fn bound(params: &BTreeMap<String, String>, name: &str) -> Result<Option<TimeBound>, ApiError> {
