@@ -43,13 +43,18 @@ struct RawConfig {
     http: RawHttp,
     log: RawLog,
     system: RawSystem,
+    health: RawHealth,
+    services: Vec<RawService>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct RawSystem {
     proc_root: PathBuf,
+    sys_root: PathBuf,
     kernel_log: String,
+    kmsg: String,
+    systemctl: String,
     journalctl: String,
 }
 
@@ -57,10 +62,53 @@ impl Default for RawSystem {
     fn default() -> Self {
         RawSystem {
             proc_root: PathBuf::from("/proc"),
+            sys_root: PathBuf::from("/sys"),
             kernel_log: String::new(),
+            kmsg: "/dev/kmsg".into(),
+            systemctl: "systemctl".into(),
             journalctl: "journalctl".into(),
         }
     }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawHealth {
+    sample_interval: Human<Duration>,
+    trend_window: Human<Duration>,
+    trend_min_span: Human<Duration>,
+    oom_horizon: Human<Duration>,
+}
+
+impl Default for RawHealth {
+    fn default() -> Self {
+        let d = HealthSettings::default();
+        RawHealth {
+            sample_interval: Human(d.sample_interval),
+            trend_window: Human(d.trend_window),
+            trend_min_span: Human(d.trend_min_span),
+            oom_horizon: Human(d.oom_horizon),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    name: String,
+    unit: Option<String>,
+    process: Option<RawProcess>,
+    #[serde(default)]
+    logs: Vec<PathBuf>,
+    memory_limit: Option<Human<u64>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProcess {
+    name: Option<String>,
+    cmdline: Option<String>,
+    pidfile: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -280,6 +328,56 @@ impl Serialize for Secret {
     }
 }
 
+/// How the daemon watches services' memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthSettings {
+    /// How often each service's RSS and the host's memory are sampled.
+    pub sample_interval: Duration,
+    /// How far back the trend looks.
+    pub trend_window: Duration,
+    /// Samples must span this long before a trend is called.
+    pub trend_min_span: Duration,
+    /// Warn when a limit would be reached within this long.
+    pub oom_horizon: Duration,
+}
+
+impl Default for HealthSettings {
+    fn default() -> Self {
+        HealthSettings {
+            sample_interval: Duration::from_secs(30),
+            trend_window: Duration::from_secs(3600),
+            trend_min_span: crate::trend::MIN_SPAN,
+            oom_horizon: Duration::from_secs(2 * 3600),
+        }
+    }
+}
+
+/// The most samples one trend holds (Theil–Sen compares every pair).
+pub const MAX_TREND_SAMPLES: u64 = 256;
+
+/// A service to watch: a systemd unit, a process match, or both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceConfig {
+    pub name: String,
+    pub unit: Option<String>,
+    pub process: Option<ProcessMatch>,
+    pub logs: Vec<PathBuf>,
+    /// Overrides the cgroup's or the unit's limit.
+    pub memory_limit: Option<u64>,
+}
+
+/// How a service's processes are found without systemd.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProcessMatch {
+    /// The process name (`comm`, or argv\[0\]'s file name) and/or a regex over the command line.
+    Pattern {
+        name: Option<String>,
+        cmdline: Option<String>,
+    },
+    /// The PID written in a file.
+    Pidfile(PathBuf),
+}
+
 #[derive(Debug, Clone)]
 pub struct RefreshQuery {
     pub name: String,
@@ -305,6 +403,14 @@ pub struct Settings {
     pub kernel_log: Option<PathBuf>,
     /// The `journalctl` command.
     pub journalctl: String,
+    /// Where `/sys` is (cgroup memory files).
+    pub sys_root: PathBuf,
+    /// The kernel's log device, read when no kernel log file is set (`None`: skipped).
+    pub kmsg: Option<PathBuf>,
+    /// The `systemctl` command.
+    pub systemctl: String,
+    pub services: Vec<ServiceConfig>,
+    pub health: HealthSettings,
 }
 
 impl Settings {
@@ -348,18 +454,62 @@ impl Settings {
             quote(&self.log_level),
             if self.log_json { "json" } else { "text" }
         ));
-        out.push_str(&format!(
-            "[system]\nproc_root = {}\nkernel_log = {}\njournalctl = {}\n",
-            quote(&self.proc_root.display().to_string()),
+        let path = |p: &Option<PathBuf>| {
             quote(
-                &self
-                    .kernel_log
-                    .as_ref()
+                &p.as_ref()
                     .map(|p| p.display().to_string())
-                    .unwrap_or_default()
-            ),
+                    .unwrap_or_default(),
+            )
+        };
+        out.push_str(&format!(
+            "[system]\nproc_root = {}\nsys_root = {}\nkernel_log = {}\nkmsg = {}\nsystemctl = {}\njournalctl = {}\n\n",
+            quote(&self.proc_root.display().to_string()),
+            quote(&self.sys_root.display().to_string()),
+            path(&self.kernel_log),
+            path(&self.kmsg),
+            quote(&self.systemctl),
             quote(&self.journalctl)
         ));
+        let h = &self.health;
+        out.push_str(&format!(
+            "[health]\nsample_interval = \"{}s\"\ntrend_window = \"{}s\"\ntrend_min_span = \"{}s\"\noom_horizon = \"{}s\"\n",
+            h.sample_interval.as_secs_f64(),
+            h.trend_window.as_secs_f64(),
+            h.trend_min_span.as_secs_f64(),
+            h.oom_horizon.as_secs_f64()
+        ));
+        for svc in &self.services {
+            out.push_str(&format!("\n[[services]]\nname = {}\n", quote(&svc.name)));
+            if let Some(unit) = &svc.unit {
+                out.push_str(&format!("unit = {}\n", quote(unit)));
+            }
+            match &svc.process {
+                Some(ProcessMatch::Pattern { name, cmdline }) => {
+                    let mut parts = Vec::new();
+                    if let Some(n) = name {
+                        parts.push(format!("name = {}", quote(n)));
+                    }
+                    if let Some(c) = cmdline {
+                        parts.push(format!("cmdline = {}", quote(c)));
+                    }
+                    out.push_str(&format!("process = {{ {} }}\n", parts.join(", ")));
+                }
+                Some(ProcessMatch::Pidfile(p)) => out.push_str(&format!(
+                    "process = {{ pidfile = {} }}\n",
+                    quote(&p.display().to_string())
+                )),
+                None => {}
+            }
+            let logs: Vec<String> = svc
+                .logs
+                .iter()
+                .map(|p| quote(&p.display().to_string()))
+                .collect();
+            out.push_str(&format!("logs = [{}]\n", logs.join(", ")));
+            if let Some(limit) = svc.memory_limit {
+                out.push_str(&format!("memory_limit = {limit}\n"));
+            }
+        }
         out
     }
 }
@@ -575,16 +725,34 @@ fn check(raw: RawConfig, name: &str, text: &str) -> Result<Settings, ConfigError
             format!("{format:?} is neither \"text\" nor \"json\""),
         ));
     }
+    let health = check_health(&raw.health).map_err(|(key, msg)| at("health", key, msg))?;
+    let services = check_services(&raw.services).map_err(|m| {
+        let line = text
+            .lines()
+            .position(|l| l.trim() == "[[services]]")
+            .map(|l| format!(":{}", l + 1))
+            .unwrap_or_default();
+        err(format!("{name}{line}: services: {m}"))
+    })?;
+    // A service's logs are searched and may be asked for, as configured paths are.
+    let mut log_paths = raw.logs.paths.clone();
+    for svc in &services {
+        for p in &svc.logs {
+            if !log_paths.contains(p) {
+                log_paths.push(p.clone());
+            }
+        }
+    }
     let mut refresh = Vec::new();
     for q in &raw.refresh.queries {
         refresh.push(
-            refresh_query(q, &raw.logs.paths)
+            refresh_query(q, &log_paths)
                 .map_err(|m| at("refresh", "queries", format!("{}: {m}", q.name)))?,
         );
     }
     Ok(Settings {
         source: None,
-        log_paths: raw.logs.paths,
+        log_paths,
         cache: CacheConfig {
             ttl: raw.cache.ttl.0,
             budget_bytes: raw.cache.budget.0,
@@ -602,7 +770,100 @@ fn check(raw: RawConfig, name: &str, text: &str) -> Result<Settings, ConfigError
         kernel_log: (!raw.system.kernel_log.is_empty())
             .then(|| PathBuf::from(&raw.system.kernel_log)),
         journalctl: raw.system.journalctl,
+        sys_root: raw.system.sys_root,
+        kmsg: (!raw.system.kmsg.is_empty()).then(|| PathBuf::from(&raw.system.kmsg)),
+        systemctl: raw.system.systemctl,
+        services,
+        health,
     })
+}
+
+fn check_health(raw: &RawHealth) -> Result<HealthSettings, (&'static str, String)> {
+    let h = HealthSettings {
+        sample_interval: raw.sample_interval.0,
+        trend_window: raw.trend_window.0,
+        trend_min_span: raw.trend_min_span.0,
+        oom_horizon: raw.oom_horizon.0,
+    };
+    if h.sample_interval < Duration::from_millis(100) {
+        return Err(("sample_interval", "must be at least 100ms".into()));
+    }
+    let samples = h.trend_window.as_millis() / h.sample_interval.as_millis().max(1);
+    if samples > u128::from(MAX_TREND_SAMPLES) {
+        return Err((
+            "trend_window",
+            format!(
+                "{samples} samples at one every sample_interval; at most {MAX_TREND_SAMPLES}: lengthen sample_interval or shorten the window"
+            ),
+        ));
+    }
+    if h.trend_min_span > h.trend_window {
+        return Err(("trend_min_span", "is longer than trend_window".into()));
+    }
+    Ok(h)
+}
+
+fn check_services(raw: &[RawService]) -> Result<Vec<ServiceConfig>, String> {
+    let mut out: Vec<ServiceConfig> = Vec::new();
+    for s in raw {
+        let name = s.name.trim();
+        if name.is_empty() {
+            return Err("a service needs a name".into());
+        }
+        let at = |m: &str| format!("{name}: {m}");
+        if out.iter().any(|o| o.name == name) {
+            return Err(at("the name is used twice"));
+        }
+        let process = match &s.process {
+            None => None,
+            Some(RawProcess {
+                pidfile: Some(p),
+                name: None,
+                cmdline: None,
+            }) => Some(ProcessMatch::Pidfile(p.clone())),
+            Some(RawProcess {
+                pidfile: Some(_), ..
+            }) => {
+                return Err(at(
+                    "process: give pidfile, or name and/or cmdline, not both",
+                ))
+            }
+            Some(RawProcess {
+                name: None,
+                cmdline: None,
+                ..
+            }) => return Err(at("process: give name, cmdline or pidfile")),
+            Some(RawProcess { name, cmdline, .. }) => {
+                if let Some(c) = cmdline {
+                    grep_regex::RegexMatcher::new(c)
+                        .map_err(|e| at(&format!("process.cmdline: invalid regex: {e}")))?;
+                }
+                Some(ProcessMatch::Pattern {
+                    name: name.clone(),
+                    cmdline: cmdline.clone(),
+                })
+            }
+        };
+        let unit = s
+            .unit
+            .as_ref()
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty());
+        if unit.is_none() && process.is_none() {
+            return Err(at("give a unit, a process match, or both"));
+        }
+        if s.memory_limit.is_some_and(|l| l.0 == 0) {
+            return Err(at("memory_limit must be more than 0"));
+        }
+        out.push(ServiceConfig {
+            name: name.to_string(),
+            unit,
+            process,
+            logs: s.logs.clone(),
+            memory_limit: s.memory_limit.map(|l| l.0),
+        });
+    }
+    Ok(out)
 }
 
 fn refresh_query(q: &RawRefreshQuery, paths: &[PathBuf]) -> Result<RefreshQuery, String> {

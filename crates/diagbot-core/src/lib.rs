@@ -10,6 +10,8 @@
 //! - [`diagnostics`]: the facade front ends call: a query in, an answer out,
 //!   through the cache.
 //! - [`config`]: the TOML configuration and its environment overrides, checked.
+//! - [`health`]: samples over time, trends and the events (kills, restarts, projected OOMs).
+//! - [`probe`]: the host, services and OOM kills, from /proc, /sys, systemd and the kernel log.
 //! - [`trend`]: whether memory climbs toward a limit, and when it gets there.
 //! - [`process`]: diagbot's own RSS and open files.
 
@@ -17,6 +19,7 @@ pub mod cache;
 pub mod config;
 pub mod diagnostics;
 pub mod engine;
+pub mod health;
 pub mod logs;
 pub mod probe;
 pub mod process;

@@ -6,11 +6,13 @@
 //! least-squares line. A garbage-collected process climbs and falls back in a
 //! sawtooth, and the slopes inside each climb would read as growth; so when
 //! there are enough samples, growth must also show in the troughs (the lowest
-//! sample of each quarter of the window) before it is called a climb.
+//! sample of the later half of the window above that of the earlier half)
+//! before it is called a climb, and memory that just fell back far below the
+//! line is not climbing now.
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One measurement: seconds from any fixed origin, and bytes.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,13 +30,14 @@ const TROUGH_CHECK_FROM: usize = 12;
 const MIN_GROWTH_PER_HOUR: f64 = 0.01;
 const MIN_BYTES_PER_HOUR: f64 = (1 << 20) as f64;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Trend {
     /// Not enough to say anything.
     TooFewSamples {
         samples: usize,
         span_secs: f64,
+        need_span_secs: f64,
     },
     Flat {
         bytes_per_sec: f64,
@@ -54,31 +57,35 @@ impl Trend {
     pub fn describe(&self, span_secs: f64, limit: Option<f64>) -> String {
         let mib = |b: f64| b / (1 << 20) as f64;
         match self {
-            Trend::TooFewSamples { samples, span_secs } => format!(
-                "no trend yet: {samples} samples over {:.0} min (need {MIN_SAMPLES} over {} min)",
-                span_secs / 60.0,
-                MIN_SPAN.as_secs() / 60
+            Trend::TooFewSamples {
+                samples,
+                span_secs,
+                need_span_secs,
+            } => format!(
+                "no trend yet: {samples} samples over {} (need {MIN_SAMPLES} over {})",
+                minutes(*span_secs),
+                minutes(*need_span_secs)
             ),
-            Trend::Flat { .. } => format!("flat over {:.0} min", span_secs / 60.0),
+            Trend::Flat { .. } => format!("flat over {}", minutes(span_secs)),
             Trend::Falling { bytes_per_sec } => format!(
-                "falling, {:.1} MiB/min over {:.0} min",
+                "falling, {:.1} MiB/min over {}",
                 mib(bytes_per_sec * 60.0),
-                span_secs / 60.0
+                minutes(span_secs)
             ),
             Trend::Climbing {
                 bytes_per_sec,
                 limit_in_secs,
             } => {
                 let mut text = format!(
-                    "+{:.1} MiB/min over {:.0} min",
+                    "+{:.1} MiB/min over {}",
                     mib(bytes_per_sec * 60.0),
-                    span_secs / 60.0
+                    minutes(span_secs)
                 );
                 if let (Some(limit), Some(eta)) = (limit, limit_in_secs) {
                     text.push_str(&format!(
-                        ", limit {:.0} MiB reached in about {:.0} min",
+                        ", limit {:.0} MiB reached in about {}",
                         mib(limit),
-                        eta / 60.0
+                        minutes(*eta)
                     ));
                 }
                 text
@@ -87,16 +94,28 @@ impl Trend {
     }
 }
 
+/// "8 min", or "40 s" under a minute.
+fn minutes(secs: f64) -> String {
+    if secs < 60.0 {
+        format!("{secs:.0} s")
+    } else {
+        format!("{:.0} min", secs / 60.0)
+    }
+}
+
 /// The trend of `samples` (in time order), and when `limit` bytes would be reached.
 pub fn analyse(samples: &[Sample], limit: Option<f64>) -> Trend {
-    let span_secs = match (samples.first(), samples.last()) {
-        (Some(a), Some(b)) => b.at_secs - a.at_secs,
-        _ => 0.0,
-    };
-    if samples.len() < MIN_SAMPLES || span_secs < MIN_SPAN.as_secs_f64() {
+    analyse_with(samples, limit, MIN_SPAN)
+}
+
+/// As [`analyse`], with the span the samples must cover before there is a verdict.
+pub fn analyse_with(samples: &[Sample], limit: Option<f64>, min_span: Duration) -> Trend {
+    let span_secs = span(samples);
+    if samples.len() < MIN_SAMPLES || span_secs < min_span.as_secs_f64() {
         return Trend::TooFewSamples {
             samples: samples.len(),
             span_secs,
+            need_span_secs: min_span.as_secs_f64(),
         };
     }
     let slope = theil_sen(samples);
@@ -108,8 +127,11 @@ pub fn analyse(samples: &[Sample], limit: Option<f64>) -> Trend {
         };
     }
     let troughs_climb = samples.len() < TROUGH_CHECK_FROM
-        || theil_sen(&troughs(samples, span_secs)) > threshold / 2.0;
-    if slope < threshold || !troughs_climb {
+        || trough_rise(samples, span_secs) > threshold / 2.0 * (span_secs / 2.0);
+    // Memory that just fell back far below the line (a collection after one
+    // climb, before there are enough samples for the trough check) is not climbing now.
+    let fell_back = latest < line_at(samples, slope, span_end(samples)) - slope * span_secs / 2.0;
+    if slope < threshold || !troughs_climb || fell_back {
         return Trend::Flat {
             bytes_per_sec: slope,
         };
@@ -117,6 +139,27 @@ pub fn analyse(samples: &[Sample], limit: Option<f64>) -> Trend {
     Trend::Climbing {
         bytes_per_sec: slope,
         limit_in_secs: limit.map(|l| ((l - latest) / slope).max(0.0)),
+    }
+}
+
+fn span_end(samples: &[Sample]) -> f64 {
+    samples.last().map_or(0.0, |s| s.at_secs)
+}
+
+/// The Theil–Sen line's value at `at_secs`: its intercept is the median of each sample's.
+fn line_at(samples: &[Sample], slope: f64, at_secs: f64) -> f64 {
+    let mut intercepts: Vec<f64> = samples
+        .iter()
+        .map(|s| s.bytes - slope * s.at_secs)
+        .collect();
+    median(&mut intercepts) + slope * at_secs
+}
+
+/// Seconds from the first sample to the last.
+pub fn span(samples: &[Sample]) -> f64 {
+    match (samples.first(), samples.last()) {
+        (Some(a), Some(b)) => b.at_secs - a.at_secs,
+        _ => 0.0,
     }
 }
 
@@ -147,19 +190,18 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
-/// The lowest sample of each quarter of the window.
-fn troughs(samples: &[Sample], span_secs: f64) -> Vec<Sample> {
-    let start = samples.first().map_or(0.0, |s| s.at_secs);
-    let mut lowest: [Option<Sample>; 4] = [None; 4];
-    for s in samples {
-        let quarter = (((s.at_secs - start) / span_secs) * 4.0)
-            .floor()
-            .clamp(0.0, 3.0) as usize;
-        if lowest[quarter].is_none_or(|l| s.bytes < l.bytes) {
-            lowest[quarter] = Some(*s);
-        }
-    }
-    lowest.into_iter().flatten().collect()
+/// How much higher the lowest sample of the later half of the window is than
+/// the lowest of the earlier half.
+fn trough_rise(samples: &[Sample], span_secs: f64) -> f64 {
+    let middle = samples.first().map_or(0.0, |s| s.at_secs) + span_secs / 2.0;
+    let lowest = |early: bool| {
+        samples
+            .iter()
+            .filter(|s| (s.at_secs < middle) == early)
+            .map(|s| s.bytes)
+            .fold(f64::INFINITY, f64::min)
+    };
+    lowest(false) - lowest(true)
 }
 
 #[cfg(test)]

@@ -304,6 +304,8 @@ fn oom_cmd(dir: &Path) -> Command {
     cmd.arg("oom")
         .env_remove("DIAGBOT_CONFIG")
         .env("DIAGBOT_SYSTEM__PROC_ROOT", dir.join("proc"))
+        // Not this machine's kernel log.
+        .env("DIAGBOT_SYSTEM__KMSG", "")
         .current_dir(dir);
     cmd
 }
@@ -321,7 +323,7 @@ fn oom_names_the_victim_its_rss_cgroup_and_time_from_a_kernel_log() {
         ))
         .stdout(
             predicate::str::is_match(
-                r"-02-27 10:00:00\s+908\s+python3\s+552.2 MiB\s+/system.slice/crypto-bot.service",
+                r"-02-27 10:00:00\s+908\s+python3\s+552.2 MiB\s+-\s+-\s+/system.slice/crypto-bot.service\s+kernel log",
             )
             .unwrap(),
         )
@@ -352,7 +354,10 @@ fn oom_reads_journalctl_k_when_no_file_is_configured() {
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["kills"][0]["pid"], 908);
-    assert_eq!(v["kills"][0]["source"], "journalctl -k");
+    assert_eq!(
+        v["kills"][0]["sources"],
+        serde_json::json!(["kernel log (journalctl -k)"])
+    );
     assert_eq!(v["kills"][0]["rss_bytes"], (562_104 + 3316) * 1024);
     assert_eq!(v["kills_since_boot"], 1);
 }

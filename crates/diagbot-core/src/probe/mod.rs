@@ -3,37 +3,50 @@
 //! that cannot be read is reported as unavailable with the reason, never as a
 //! silent zero.
 
+pub mod cgroup;
 pub mod host;
 pub mod oom;
+pub mod procs;
+pub mod service;
+pub mod systemd;
 
-use std::path::Path;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use host::{read_host, HostStatus};
+use service::{ServiceStatus, TrendReport};
+
+use crate::config::Settings;
 
 /// How long CPU use is sampled for in a status.
 pub const CPU_SAMPLE: Duration = Duration::from_millis(250);
 
-/// What `diagbot status` shows: the host, and diagbot itself.
-#[derive(Debug, Clone, Serialize)]
+/// What `diagbot status` shows: the host, the services, and diagbot itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Status {
     pub host: HostStatus,
+    /// The trend of the host's used memory toward its total (from the daemon's samples).
+    pub host_memory_trend: Option<TrendReport>,
+    pub services: Vec<ServiceStatus>,
     pub diagbot: Own,
 }
 
 /// diagbot's own footprint.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Own {
     pub rss_bytes: Option<u64>,
     pub open_fds: Option<u64>,
 }
 
-/// Reads the status now (takes `CPU_SAMPLE` to measure CPU use).
-pub fn status(proc_root: &Path) -> Status {
+/// Reads the status now (takes `CPU_SAMPLE` to measure CPU use); trends are
+/// left for the daemon, which has samples, to fill in.
+pub fn status(settings: &Settings) -> Status {
+    let host = read_host(&settings.proc_root, Some(CPU_SAMPLE));
     Status {
-        host: read_host(proc_root, Some(CPU_SAMPLE)),
+        services: services(settings, host.memory.as_ref().map(|m| m.total_bytes)),
+        host,
+        host_memory_trend: None,
         diagbot: Own {
             rss_bytes: crate::process::resident_bytes(),
             open_fds: crate::process::open_fds(),
@@ -41,8 +54,17 @@ pub fn status(proc_root: &Path) -> Status {
     }
 }
 
+/// Each configured service, read now.
+pub fn services(settings: &Settings, host_memory: Option<u64>) -> Vec<ServiceStatus> {
+    settings
+        .services
+        .iter()
+        .map(|svc| service::probe(settings, svc, host_memory))
+        .collect()
+}
+
 /// A source that could not be read, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unavailable {
     pub source: String,
     pub reason: String,
@@ -54,5 +76,59 @@ impl Unavailable {
             source: source.into(),
             reason: reason.to_string(),
         }
+    }
+}
+
+/// Runs `command args`, handing each line of its output to `each` as it comes
+/// (the output may be large), and fails with the command's own words when it
+/// cannot be run or exits with an error.
+pub(crate) fn run_lines(
+    command: &str,
+    args: &[&str],
+    mut each: impl FnMut(&str),
+) -> Result<(), String> {
+    use std::io::{BufRead, Read};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(command)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {command}: {e}"))?;
+    // Drained aside, so a chatty stderr cannot stall the child while stdout is read.
+    let stderr = child.stderr.take().map(|mut err| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = (&mut err).take(64 * 1024).read_to_string(&mut text);
+            text
+        })
+    });
+    if let Some(stdout) = child.stdout.take() {
+        let mut reader = std::io::BufReader::new(stdout);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    let text = String::from_utf8_lossy(&line);
+                    each(text.trim_end_matches(['\n', '\r']));
+                }
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("{command}: cannot wait: {e}"))?;
+    let stderr = stderr.and_then(|h| h.join().ok()).unwrap_or_default();
+    if status.success() {
+        Ok(())
+    } else {
+        let said = stderr.lines().next().unwrap_or("").trim();
+        Err(format!(
+            "{command} {} failed ({status}): {said}",
+            args.first().unwrap_or(&"")
+        ))
     }
 }

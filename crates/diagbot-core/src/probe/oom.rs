@@ -7,37 +7,68 @@
 //! ```
 //!
 //! The `oom-kill:` line names the cgroup, the `Killed process` line the RSS;
-//! the two are joined by pid. `/proc/vmstat`'s `oom_kill` counts kills even when
-//! the log cannot be read, so a kill is never missed silently.
+//! the two are joined by pid. The kernel log comes from a configured file, else
+//! `/dev/kmsg`, else `journalctl -k`. A configured service's kills are joined
+//! with what systemd wrote in its journal (the kill, and the restart after it),
+//! and its cgroup's own OOM count is read. `/proc/vmstat`'s `oom_kill` counts
+//! kills even when no log can be read, so a kill is never missed silently.
 
-use chrono::{DateTime, FixedOffset};
-use serde::Serialize;
+use std::io::Read;
+use std::path::Path;
 
-use super::Unavailable;
-use crate::config::Settings;
+use chrono::{DateTime, FixedOffset, Local, TimeZone};
+use serde::{Deserialize, Serialize};
+
+use super::systemd::{unit_journal, UnitEvent, UnitEventKind};
+use super::{cgroup, run_lines, Unavailable};
+use crate::config::{ProcessMatch, ServiceConfig, Settings};
 use crate::logs::timestamp::{parse_line_timestamp, YearHint};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Journal and kernel times of one kill differ by less than this.
+const SAME_KILL_SECS: i64 = 10;
+/// systemd's restart after a kill comes within this (RestartSec is 100 ms by default).
+const RESTART_AFTER_KILL_SECS: i64 = 600;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OomKill {
     pub time: Option<DateTime<FixedOffset>>,
-    pub pid: u32,
-    pub process: String,
+    /// The victim; unknown when only systemd's journal saw the kill.
+    pub pid: Option<u32>,
+    pub process: Option<String>,
     /// anon + file + shmem RSS when killed.
     pub rss_bytes: Option<u64>,
     pub total_vm_bytes: Option<u64>,
-    /// The victim's memory cgroup (`task_memcg`), which names its service.
+    /// The victim's memory cgroup (`task_memcg`).
     pub cgroup: Option<String>,
     /// `CONSTRAINT_NONE` (the host ran out) or `CONSTRAINT_MEMCG` (a cgroup limit).
     pub constraint: Option<String>,
-    pub source: String,
+    /// The configured service the victim belonged to.
+    pub service: Option<String>,
+    /// systemd's restart counter when it restarted the service after the kill.
+    pub restart_counter: Option<u64>,
+    /// What saw the kill: the kernel log, the unit's journal.
+    pub sources: Vec<String>,
 }
 
-/// The OOM kills in kernel log `text`, oldest first.
-pub fn parse_kernel_log(text: &str, source: &str, hint: &YearHint) -> Vec<OomKill> {
-    let mut kills: Vec<OomKill> = Vec::new();
-    // From `oom-kill:` lines, waiting for their `Killed process` line: pid → (cgroup, constraint).
-    let mut pending: Vec<(u32, Option<String>, Option<String>)> = Vec::new();
-    for line in text.lines() {
+/// Reads kernel log lines one at a time and keeps only the OOM kills.
+pub struct KernelLogParser {
+    source: String,
+    /// From `oom-kill:` lines, waiting for their `Killed process` line: (pid, cgroup, constraint).
+    pending: Vec<(u32, Option<String>, Option<String>)>,
+    kills: Vec<OomKill>,
+}
+
+impl KernelLogParser {
+    pub fn new(source: &str) -> Self {
+        KernelLogParser {
+            source: source.to_string(),
+            pending: Vec::new(),
+            kills: Vec::new(),
+        }
+    }
+
+    /// One line of kernel log, and its time if known.
+    pub fn line(&mut self, line: &str, time: Option<DateTime<FixedOffset>>) {
         if let Some(rest) = find_after(line, "oom-kill:") {
             let field = |key: &str| {
                 rest.split(',')
@@ -45,15 +76,20 @@ pub fn parse_kernel_log(text: &str, source: &str, hint: &YearHint) -> Vec<OomKil
                     .map(str::to_string)
             };
             if let Some(pid) = field("pid").and_then(|p| p.parse().ok()) {
-                pending.push((pid, field("task_memcg"), field("constraint")));
+                // Bounded: an `oom-kill:` line without its partner must not pile up.
+                if self.pending.len() >= 64 {
+                    self.pending.remove(0);
+                }
+                self.pending
+                    .push((pid, field("task_memcg"), field("constraint")));
             }
-            continue;
+            return;
         }
         let Some(rest) = find_after(line, "Killed process ") else {
-            continue;
+            return;
         };
         let Some((pid, process, tail)) = pid_and_name(rest) else {
-            continue;
+            return;
         };
         let kb = |key: &str| -> Option<u64> {
             let value = find_after(tail, key)?;
@@ -64,25 +100,47 @@ pub fn parse_kernel_log(text: &str, source: &str, hint: &YearHint) -> Vec<OomKil
             (None, None, None) => None,
             (a, f, s) => Some(a.unwrap_or(0) + f.unwrap_or(0) + s.unwrap_or(0)),
         };
-        let (cgroup, constraint) = match pending.iter().position(|(p, ..)| *p == pid) {
+        let (cgroup, constraint) = match self.pending.iter().position(|(p, ..)| *p == pid) {
             Some(i) => {
-                let (_, c, k) = pending.remove(i);
+                let (_, c, k) = self.pending.remove(i);
                 (c, k)
             }
             None => (None, None),
         };
-        kills.push(OomKill {
-            time: parse_line_timestamp(line.as_bytes(), hint).and_then(|t| t.to_datetime()),
-            pid,
-            process,
+        self.kills.push(OomKill {
+            time,
+            pid: Some(pid),
+            process: Some(process),
             rss_bytes: rss,
             total_vm_bytes: kb("total-vm:"),
             cgroup,
             constraint,
-            source: source.to_string(),
+            service: None,
+            restart_counter: None,
+            sources: vec![self.source.clone()],
         });
     }
-    kills
+
+    pub fn finish(self) -> Vec<OomKill> {
+        self.kills
+    }
+}
+
+/// The OOM kills in kernel log `text` (syslog or ISO times), oldest first.
+pub fn parse_kernel_log(text: &str, source: &str, hint: &YearHint) -> Vec<OomKill> {
+    let mut parser = KernelLogParser::new(source);
+    for line in text.lines() {
+        parse_timed_line(&mut parser, line, hint);
+    }
+    parser.finish()
+}
+
+fn parse_timed_line(parser: &mut KernelLogParser, line: &str, hint: &YearHint) {
+    // Only the two kinds of line that matter pay for a timestamp.
+    if line.contains("oom-kill:") || line.contains("Killed process ") {
+        let time = parse_line_timestamp(line.as_bytes(), hint).and_then(|t| t.to_datetime());
+        parser.line(line, time);
+    }
 }
 
 fn find_after<'a>(line: &'a str, marker: &str) -> Option<&'a str> {
@@ -98,6 +156,67 @@ fn pid_and_name(rest: &str) -> Option<(u32, String, &str)> {
     Some((pid, after[..close].to_string(), &after[close + 1..]))
 }
 
+/// One `/dev/kmsg` record, `6,1234,5000000,-;message` (priority, sequence,
+/// microseconds since boot, flags), as (time, message). Continuation lines
+/// (` KEY=value`) are not records.
+pub fn parse_kmsg_record(
+    record: &str,
+    boot_epoch_secs: i64,
+) -> Option<(DateTime<FixedOffset>, &str)> {
+    let (head, message) = record.split_once(';')?;
+    let usec: i64 = head.split(',').nth(2)?.parse().ok()?;
+    let time = Local
+        .timestamp_micros(boot_epoch_secs * 1_000_000 + usec)
+        .single()?
+        .fixed_offset();
+    Some((time, message))
+}
+
+/// The kills in the kernel's log device. Each `read` returns one record; the
+/// device is opened non-blocking, so reading stops at the newest record.
+fn read_kmsg(path: &Path, boot_epoch_secs: i64) -> Result<Vec<OomKill>, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+        .map_err(|e| format!("cannot open: {e}"))?;
+    let mut parser = KernelLogParser::new("kernel log (kmsg)");
+    // A record is at most 8 KiB (less the header); a regular file (a fixture) gives many at once.
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut partial = String::new();
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                partial.push_str(&String::from_utf8_lossy(&buf[..n]));
+                while let Some(end) = partial.find('\n') {
+                    let record: String = partial.drain(..=end).collect();
+                    if let Some((time, message)) =
+                        parse_kmsg_record(record.trim_end(), boot_epoch_secs)
+                    {
+                        parser.line(message, Some(time));
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            // The record was overwritten while we read: go on with the next.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => continue,
+            Err(e) => return Err(format!("cannot read: {e}")),
+        }
+    }
+    Ok(parser.finish())
+}
+
+/// Boot time, seconds since the epoch (`btime` in `/proc/stat`).
+fn boot_time(proc_root: &Path) -> Result<i64, String> {
+    let stat = std::fs::read_to_string(proc_root.join("stat")).map_err(|e| e.to_string())?;
+    stat.lines()
+        .find_map(|l| l.strip_prefix("btime "))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| "no btime line".to_string())
+}
+
 /// The kernel's count of OOM kills since boot, from `/proc/vmstat`.
 pub fn vmstat_oom_kills(vmstat: &str) -> Option<u64> {
     vmstat
@@ -106,44 +225,49 @@ pub fn vmstat_oom_kills(vmstat: &str) -> Option<u64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
+/// One service's own OOM count, from its cgroup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceOomCount {
+    pub service: String,
+    pub cgroup: String,
+    pub oom_kills: u64,
+}
+
 /// What `diagbot oom` shows.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OomReport {
     pub kills: Vec<OomKill>,
     /// `oom_kill` in `/proc/vmstat`: kills since boot, whether or not the log shows them.
     pub kills_since_boot: Option<u64>,
+    /// Each service's cgroup count (`memory.events`, `memory.oom_control`).
+    pub services: Vec<ServiceOomCount>,
     pub unavailable: Vec<Unavailable>,
     /// Said when the counter shows kills the log does not.
     pub note: Option<String>,
 }
 
-/// OOM kills at or after `since` (milliseconds since the epoch), from the
-/// kernel log file if one is configured, else `journalctl -k`, and the counter.
+/// OOM kills at or after `since` (milliseconds since the epoch) from the
+/// kernel log and the services' journals, and the counters.
 pub fn report(settings: &Settings, since: Option<i64>) -> OomReport {
     let mut unavailable = Vec::new();
-    let mut kills = Vec::new();
-    let mut read_any_log = false;
-    match &settings.kernel_log {
-        Some(path) => match std::fs::read_to_string(path) {
-            Ok(text) => {
-                read_any_log = true;
-                let modified = std::fs::metadata(path).and_then(|m| m.modified());
-                let hint = YearHint::from_system_time(
-                    modified.unwrap_or_else(|_| std::time::SystemTime::now()),
-                );
-                kills = parse_kernel_log(&text, &path.display().to_string(), &hint);
-            }
-            Err(e) => unavailable.push(Unavailable::new(path.display().to_string(), e)),
-        },
-        None => match journal(&settings.journalctl) {
-            Ok(text) => {
-                read_any_log = true;
-                let hint = YearHint::from_system_time(std::time::SystemTime::now());
-                kills = parse_kernel_log(&text, "journalctl -k", &hint);
-            }
-            Err(e) => unavailable.push(Unavailable::new("journalctl -k", e)),
-        },
+    let (mut kills, read_any_log) = kernel_kills(settings, &mut unavailable);
+    if let Some(since) = since {
+        kills.retain(|k| k.time.is_some_and(|t| t.timestamp_millis() >= since));
     }
+    let mut services = Vec::new();
+    for svc in &settings.services {
+        attribute(&mut kills, svc);
+        if let Some(unit) = &svc.unit {
+            match unit_journal(&settings.journalctl, unit, since) {
+                Ok(events) => join_journal(&mut kills, svc, unit, &events),
+                Err(e) => unavailable.push(Unavailable::new(format!("journal of {unit}"), e)),
+            }
+        }
+        if let Some(count) = cgroup_count(settings, svc) {
+            services.push(count);
+        }
+    }
+    kills.sort_by_key(|k| k.time);
     let vmstat = std::fs::read_to_string(settings.proc_root.join("vmstat"));
     let kills_since_boot = match &vmstat {
         Ok(text) => vmstat_oom_kills(text),
@@ -152,43 +276,165 @@ pub fn report(settings: &Settings, since: Option<i64>) -> OomReport {
             None
         }
     };
-    let unnamed = kills_since_boot
-        .unwrap_or(0)
-        .saturating_sub(kills.len() as u64);
+    let named = kills.iter().filter(|k| k.pid.is_some()).count() as u64;
+    let unnamed = kills_since_boot.unwrap_or(0).saturating_sub(named);
     let note = (unnamed > 0 && (!read_any_log || since.is_none())).then(|| {
         format!(
-            "the kernel counted {} OOM kill(s) since boot that diagbot cannot name: \
+            "the kernel counted {unnamed} OOM kill(s) since boot whose victim diagbot cannot name: \
              reading the kernel log needs group adm (for a file such as /var/log/kern.log), \
-             group systemd-journal (for journalctl -k) or CAP_SYSLOG (for /dev/kmsg)",
-            unnamed
+             CAP_SYSLOG (for /dev/kmsg) or group systemd-journal (for journalctl -k)"
         )
     });
-    if let Some(since) = since {
-        kills.retain(|k| k.time.is_some_and(|t| t.timestamp_millis() >= since));
-    }
     OomReport {
         kills,
         kills_since_boot,
+        services,
         unavailable,
         note,
     }
 }
 
-/// `journalctl -k` with ISO timestamps; an error names what went wrong.
-fn journal(command: &str) -> Result<String, String> {
-    let out = std::process::Command::new(command)
-        .args(["-k", "--no-pager", "-o", "short-iso"])
-        .output()
-        .map_err(|e| format!("cannot run {command}: {e}"))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        return Err(format!(
-            "{command} -k failed ({}): {}",
-            out.status,
-            err.trim()
-        ));
+/// Kills from the first kernel log source that can be read: the configured
+/// file, `/dev/kmsg`, `journalctl -k`. Also whether any could be read.
+fn kernel_kills(settings: &Settings, unavailable: &mut Vec<Unavailable>) -> (Vec<OomKill>, bool) {
+    if let Some(path) = &settings.kernel_log {
+        match read_kernel_log_file(path) {
+            Ok(kills) => return (kills, true),
+            Err(e) => unavailable.push(Unavailable::new(path.display().to_string(), e)),
+        }
     }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    if let Some(kmsg) = &settings.kmsg {
+        match boot_time(&settings.proc_root).and_then(|boot| read_kmsg(kmsg, boot)) {
+            Ok(kills) => return (kills, true),
+            Err(e) => unavailable.push(Unavailable::new(kmsg.display().to_string(), e)),
+        }
+    }
+    let hint = YearHint::from_system_time(std::time::SystemTime::now());
+    let mut parser = KernelLogParser::new("kernel log (journalctl -k)");
+    match run_lines(
+        &settings.journalctl,
+        &["-k", "--no-pager", "-o", "short-iso"],
+        |line| parse_timed_line(&mut parser, line, &hint),
+    ) {
+        Ok(()) => (parser.finish(), true),
+        Err(e) => {
+            unavailable.push(Unavailable::new("journalctl -k", e));
+            (Vec::new(), false)
+        }
+    }
+}
+
+/// A kernel log file such as kern.log, read line by line (it may be large).
+fn read_kernel_log_file(path: &Path) -> Result<Vec<OomKill>, String> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let modified = file.metadata().and_then(|m| m.modified());
+    let hint =
+        YearHint::from_system_time(modified.unwrap_or_else(|_| std::time::SystemTime::now()));
+    let mut parser = KernelLogParser::new("kernel log");
+    let mut reader = std::io::BufReader::new(file);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => parse_timed_line(&mut parser, &String::from_utf8_lossy(&line), &hint),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Ok(parser.finish())
+}
+
+/// Marks the kills that belong to `svc`: by the unit's cgroup, or by the process name.
+fn attribute(kills: &mut [OomKill], svc: &ServiceConfig) {
+    for kill in kills.iter_mut().filter(|k| k.service.is_none()) {
+        let by_unit = svc.unit.as_deref().is_some_and(|unit| {
+            kill.cgroup
+                .as_deref()
+                .is_some_and(|cg| cg.rsplit('/').next() == Some(unit))
+        });
+        let by_name = match &svc.process {
+            Some(ProcessMatch::Pattern { name: Some(n), .. }) => {
+                svc.unit.is_none() && kill.process.as_deref() == Some(n)
+            }
+            _ => false,
+        };
+        if by_unit || by_name {
+            kill.service = Some(svc.name.clone());
+        }
+    }
+}
+
+/// Adds what systemd wrote about `unit`: its kills join the kernel's (or stand
+/// alone when the kernel log was not readable), and the restart after each.
+fn join_journal(kills: &mut Vec<OomKill>, svc: &ServiceConfig, unit: &str, events: &[UnitEvent]) {
+    let source = format!("journal of {unit}");
+    let near = |a: DateTime<FixedOffset>, b: DateTime<FixedOffset>| {
+        (a.timestamp() - b.timestamp()).abs() <= SAME_KILL_SECS
+    };
+    let mut service_kill_times = Vec::new();
+    for event in events {
+        if !matches!(
+            event.kind,
+            UnitEventKind::OomKilled | UnitEventKind::FailedOomKill
+        ) {
+            continue;
+        }
+        let joined = kills.iter_mut().find(|k| {
+            k.service.as_deref().is_none_or(|s| s == svc.name)
+                && k.time.is_some_and(|t| near(t, event.time))
+        });
+        match joined {
+            Some(kill) => {
+                kill.service = Some(svc.name.clone());
+                if !kill.sources.contains(&source) {
+                    kill.sources.push(source.clone());
+                }
+                service_kill_times.push(kill.time.unwrap_or(event.time));
+            }
+            None => {
+                kills.push(OomKill {
+                    time: Some(event.time),
+                    pid: None,
+                    process: None,
+                    rss_bytes: None,
+                    total_vm_bytes: None,
+                    cgroup: None,
+                    constraint: None,
+                    service: Some(svc.name.clone()),
+                    restart_counter: None,
+                    sources: vec![source.clone()],
+                });
+                service_kill_times.push(event.time);
+            }
+        }
+    }
+    // The first restart after each of the service's kills.
+    for kill in kills
+        .iter_mut()
+        .filter(|k| k.service.as_deref() == Some(&svc.name))
+    {
+        let Some(at) = kill.time else { continue };
+        kill.restart_counter = events.iter().find_map(|e| match e.kind {
+            UnitEventKind::Restart { counter }
+                if e.time >= at && (e.time - at).num_seconds() <= RESTART_AFTER_KILL_SECS =>
+            {
+                Some(counter)
+            }
+            _ => None,
+        });
+    }
+}
+
+fn cgroup_count(settings: &Settings, svc: &ServiceConfig) -> Option<ServiceOomCount> {
+    let unit = svc.unit.as_deref()?;
+    let state = super::systemd::show(&settings.systemctl, unit).ok()?;
+    let memory = cgroup::read(&settings.sys_root, state.control_group.as_deref()?).ok()?;
+    Some(ServiceOomCount {
+        service: svc.name.clone(),
+        cgroup: memory.path,
+        oom_kills: memory.oom_kills?,
+    })
 }
 
 #[cfg(test)]
@@ -218,7 +464,10 @@ Feb 27 11:05:00 vps kernel: eth0: link up
         let kills = parse_kernel_log(KERN_LOG, "kernel log", &hint());
         assert_eq!(kills.len(), 2);
         let bot = &kills[0];
-        assert_eq!((bot.pid, bot.process.as_str()), (908, "python3"));
+        assert_eq!(
+            (bot.pid, bot.process.as_deref()),
+            (Some(908), Some("python3"))
+        );
         assert_eq!(bot.rss_bytes, Some((562_104 + 3316) * 1024));
         assert_eq!(bot.total_vm_bytes, Some(1_468_412 * 1024));
         assert_eq!(
@@ -231,7 +480,10 @@ Feb 27 11:05:00 vps kernel: eth0: link up
             "2026-02-27 10:00:00"
         );
         let node = &kills[1];
-        assert_eq!((node.pid, node.process.as_str()), (1337, "node worker"));
+        assert_eq!(
+            (node.pid, node.process.as_deref()),
+            (Some(1337), Some("node worker"))
+        );
         assert_eq!(node.cgroup, None);
     }
 

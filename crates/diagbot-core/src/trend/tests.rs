@@ -83,7 +83,8 @@ fn too_few_samples_give_no_verdict_and_say_so() {
         trend,
         Trend::TooFewSamples {
             samples: 3,
-            span_secs: 480.0
+            span_secs: 480.0,
+            need_span_secs: 600.0
         }
     );
     assert_eq!(

@@ -1,5 +1,5 @@
-//! `diagbot oom`: OOM kills with their victims, from the kernel log, and the
-//! kernel's own count.
+//! `diagbot oom`: OOM kills with their victims, from the kernel log and the
+//! services' journals, and the kernel's and cgroups' own counts.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,22 +55,43 @@ fn print(report: &OomReport) {
     }
     if !report.kills.is_empty() {
         let mut t = table();
-        t.set_header(["TIME", "PID", "PROCESS", "RSS", "CGROUP", "SOURCE"]);
+        t.set_header([
+            "TIME",
+            "PID",
+            "PROCESS",
+            "RSS",
+            "SERVICE",
+            "RESTARTED",
+            "CGROUP",
+            "SEEN IN",
+        ]);
+        let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
         for k in &report.kills {
             t.add_row(vec![
                 Cell::new(
                     k.time
                         .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
                 ),
-                Cell::new(k.pid).set_alignment(CellAlignment::Right),
-                Cell::new(&k.process),
-                Cell::new(k.rss_bytes.map_or("-".into(), human_bytes))
+                Cell::new(or_dash(k.pid.map(|p| p.to_string())))
                     .set_alignment(CellAlignment::Right),
+                Cell::new(k.process.as_deref().unwrap_or("(unknown)")),
+                Cell::new(or_dash(k.rss_bytes.map(human_bytes)))
+                    .set_alignment(CellAlignment::Right),
+                Cell::new(k.service.as_deref().unwrap_or("-")),
+                Cell::new(or_dash(
+                    k.restart_counter.map(|c| format!("yes, restart {c}")),
+                )),
                 Cell::new(k.cgroup.as_deref().unwrap_or("-")),
-                Cell::new(&k.source),
+                Cell::new(k.sources.join(", ")),
             ]);
         }
         println!("\n{t}");
+    }
+    for s in &report.services {
+        println!(
+            "{}: {} OOM kill(s) counted by its cgroup {}",
+            s.service, s.oom_kills, s.cgroup
+        );
     }
     if let Some(note) = &report.note {
         println!("\nnote: {note}");

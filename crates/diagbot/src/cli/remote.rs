@@ -8,9 +8,6 @@ use diagbot_core::SearchResult;
 /// `paths` empty means the daemon's own configured paths. A token is taken from
 /// `$DIAGBOT_TOKEN`.
 pub fn ask(base: &str, query: &Query, explicit_paths: bool) -> anyhow::Result<SearchResult> {
-    if !base.starts_with("http://") {
-        anyhow::bail!("--remote takes an http:// URL (got {base:?}); put TLS in front of diagbot with a proxy if needed");
-    }
     let (route, mut params): (&str, Vec<(&str, String)>) = match &query.kind {
         QueryKind::Grep {
             pattern,
@@ -41,7 +38,20 @@ pub fn ask(base: &str, query: &Query, explicit_paths: bool) -> anyhow::Result<Se
             .collect();
         params.push(("paths", paths.join(",")));
     }
-    let url = format!("{}/api/v1/{route}", base.trim_end_matches('/'));
+    get_json(base, &format!("/api/v1/{route}"), &params)
+}
+
+/// GETs `base` + `path` with `params` and reads the JSON answer; an error
+/// answer is shown with the daemon's own message.
+pub fn get_json<T: serde::de::DeserializeOwned>(
+    base: &str,
+    path: &str,
+    params: &[(&str, String)],
+) -> anyhow::Result<T> {
+    if !base.starts_with("http://") {
+        anyhow::bail!("--remote takes an http:// URL (got {base:?}); put TLS in front of diagbot with a proxy if needed");
+    }
+    let url = format!("{}{path}", base.trim_end_matches('/'));
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(std::time::Duration::from_secs(120)))

@@ -1,11 +1,14 @@
 //! `diagbot status`: how the host stands (memory, swap, load, CPU, disks,
-//! uptime) and diagbot's own footprint.
+//! uptime), how each configured service stands (state, RSS against its limit,
+//! restarts, last result), and diagbot's own footprint. Memory trends need
+//! samples over time, which the daemon takes: `--remote` asks it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 use comfy_table::{Cell, CellAlignment};
+use diagbot_core::probe::service::ServiceStatus;
 use diagbot_core::probe::{self, Status};
 
 use super::render::{human_bytes, table};
@@ -18,15 +21,26 @@ pub struct StatusArgs {
     /// Print one JSON object instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// Ask a running daemon (with its memory trends) instead of reading here.
+    #[arg(long, value_name = "URL")]
+    pub remote: Option<String>,
 }
 
 pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
-    let (settings, _) = super::load_settings(args.config.as_deref())?;
-    let status = probe::status(&settings.proc_root);
+    let status: Status = match &args.remote {
+        Some(url) => super::remote::get_json(url, "/api/v1/status", &[])?,
+        None => {
+            let (settings, _) = super::load_settings(args.config.as_deref())?;
+            probe::status(&settings)
+        }
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status)?);
     } else {
         print(&status);
+        if args.remote.is_none() && !status.services.is_empty() {
+            println!("\nmemory trends come from the daemon's samples: diagbot status --remote http://127.0.0.1:9187");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -99,10 +113,80 @@ fn print(status: &Status) {
         }
         println!("\n{disks}");
     }
+    if let Some(trend) = &status.host_memory_trend {
+        println!("\nhost memory: {}", trend.text);
+    }
+    if !status.services.is_empty() {
+        print_services(&status.services);
+    }
     if !host.unavailable.is_empty() {
         println!("\nunavailable:");
         for u in &host.unavailable {
             println!("  {}: {}", u.source, u.reason);
         }
+    }
+}
+
+fn print_services(services: &[ServiceStatus]) {
+    let mut t = table();
+    t.set_header([
+        "SERVICE",
+        "STATE",
+        "PID",
+        "RSS",
+        "LIMIT",
+        "RESTARTS",
+        "LAST RESULT",
+        "RUNNING",
+    ]);
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    for s in services {
+        let state = match (&s.state, &s.sub_state) {
+            (Some(a), Some(b)) => format!("{a} ({b})"),
+            (Some(a), None) => a.clone(),
+            _ => "-".into(),
+        };
+        let limit = s.memory_limit_bytes.map(|l| {
+            let share = s
+                .memory_used_percent
+                .map(|p| format!(" ({p:.0} % used)"))
+                .unwrap_or_default();
+            format!(
+                "{}{share}, {}",
+                human_bytes(l),
+                s.memory_limit_source.as_deref().unwrap_or("?")
+            )
+        });
+        let right = CellAlignment::Right;
+        t.add_row(vec![
+            Cell::new(&s.name),
+            Cell::new(state),
+            Cell::new(or_dash(s.main_pid.map(|p| p.to_string()))).set_alignment(right),
+            Cell::new(or_dash(s.rss_bytes.map(human_bytes))).set_alignment(right),
+            Cell::new(or_dash(limit)),
+            Cell::new(or_dash(s.restarts.map(|r| r.to_string()))).set_alignment(right),
+            Cell::new(or_dash(s.last_result.clone())),
+            Cell::new(or_dash(s.running_secs.map(duration))),
+        ]);
+    }
+    println!("\n{t}");
+    for s in services {
+        if let Some(trend) = &s.memory_trend {
+            println!("{}: memory {}", s.name, trend.text);
+        }
+        for u in &s.unavailable {
+            println!("{}: {} unavailable: {}", s.name, u.source, u.reason);
+        }
+    }
+}
+
+/// "3 d 4 h", "2 h 5 min", "40 s".
+fn duration(secs: f64) -> String {
+    let s = secs as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        3600..86400 => format!("{} h {} min", s / 3600, s / 60 % 60),
+        _ => format!("{} d {} h", s / 86400, s / 3600 % 24),
     }
 }

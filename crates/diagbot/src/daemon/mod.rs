@@ -4,18 +4,24 @@
 //! `run` takes its listener and a control channel as arguments, so tests bind
 //! 127.0.0.1:0 and stop or reload it without signals.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use diagbot_core::config::{ConfigError, Settings};
 use diagbot_core::diagnostics::Diagnostics;
+use diagbot_core::health::{self, Event, Watch};
+use diagbot_core::probe::Status;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::http::metrics::Metrics;
 use crate::systemd;
 
+pub mod sampler;
 pub mod scheduler;
+
+/// Events waiting for a slow subscriber before the oldest are dropped.
+const EVENT_BACKLOG: usize = 64;
 
 /// How often moka's maintenance runs, freeing expired answers in an idle cache.
 const MAINTENANCE_EVERY: Duration = Duration::from_secs(1);
@@ -38,6 +44,10 @@ pub struct AppState {
     settings: RwLock<Arc<Settings>>,
     pub metrics: Metrics,
     pub started: Instant,
+    /// Samples of the services' memory, and what changed.
+    watch: Mutex<Watch>,
+    /// Health events (OOM kills, restarts, projected OOMs) for whoever listens.
+    pub events: broadcast::Sender<Event>,
 }
 
 impl AppState {
@@ -58,11 +68,14 @@ impl AppState {
             },
         ));
         let metrics = Metrics::new(Arc::clone(diag.cache()), settings.proc_root.clone());
+        let watch = Mutex::new(Watch::new(settings.health.clone()));
         let state = Arc::new(AppState {
             diag,
             settings: RwLock::new(Arc::new(settings)),
             metrics,
             started: Instant::now(),
+            watch,
+            events: broadcast::channel(EVENT_BACKLOG).0,
         });
         let _ = cell.set(Arc::downgrade(&state));
         state
@@ -72,6 +85,20 @@ impl AppState {
         match self.settings.read() {
             Ok(s) => Arc::clone(&s),
             Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    pub fn lock_watch(&self) -> MutexGuard<'_, Watch> {
+        // A panic while holding it leaves samples that are still samples.
+        self.watch.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Fills in the memory trends from the samples taken so far.
+    pub fn add_trends(&self, status: &mut Status) {
+        let watch = self.lock_watch();
+        status.host_memory_trend = watch.trend(health::HOST);
+        for svc in &mut status.services {
+            svc.memory_trend = watch.trend(&svc.name);
         }
     }
 
@@ -99,6 +126,7 @@ pub async fn run(
         .cache()
         .spawn_maintenance(MAINTENANCE_EVERY, stopped(stop_rx.clone()));
     let refresh = tokio::spawn(scheduler::run(Arc::clone(&state), stopped(stop_rx.clone())));
+    let sampler = tokio::spawn(sampler::run(Arc::clone(&state), stopped(stop_rx.clone())));
     let watchdog = systemd::spawn_watchdog(stopped(stop_rx.clone()));
     let stop_rx_server = stop_rx.clone();
     let router = crate::http::router(Arc::clone(&state));
@@ -127,6 +155,7 @@ pub async fn run(
         }
     }
     refresh.abort();
+    sampler.abort();
     let _ = tokio::join!(maintenance, watchdog);
     Ok(())
 }

@@ -53,8 +53,9 @@ pub async fn cache(State(state): State<Arc<AppState>>) -> Json<serde_json::Value
 pub async fn status(
     State(state): State<Arc<AppState>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let proc_root = state.settings().proc_root.clone();
-    let status = blocking("status", move || diagbot_core::probe::status(&proc_root)).await?;
+    let settings = state.settings();
+    let mut status = blocking("status", move || diagbot_core::probe::status(&settings)).await?;
+    state.add_trends(&mut status);
     let mut value = serde_json::to_value(status).unwrap_or_default();
     value["diagbot"]["cache"] =
         serde_json::to_value(state.diag.cache().stats()).unwrap_or_default();

@@ -3,7 +3,9 @@
 //! daemons in one process); the cache's and the process's figures are read at
 //! each scrape by a collector.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use diagbot_core::health::Event;
 
 use diagbot_core::cache::ResultCache;
 use prometheus_client::collector::Collector;
@@ -20,8 +22,32 @@ pub struct RequestLabels {
     pub status: u16,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ServiceLabel {
+    pub service: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabel {
+    pub kind: String,
+}
+
+/// A service's figures from the latest health sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceFigures {
+    pub name: String,
+    pub rss_bytes: Option<u64>,
+    pub slope_bytes_per_sec: Option<f64>,
+    pub restarts: Option<u64>,
+}
+
 pub struct Metrics {
     registry: Registry,
+    /// OOM kills seen while diagbot ran, by service (`unknown` when none could be named).
+    pub oom_kills: Family<ServiceLabel, Counter>,
+    /// Health events by kind.
+    pub health_events: Family<KindLabel, Counter>,
+    service_figures: Arc<Mutex<Vec<ServiceFigures>>>,
     pub http_requests: Family<RequestLabels, Counter>,
     pub scan_bytes: Counter,
     pub scan_seconds: Histogram,
@@ -62,14 +88,55 @@ impl Metrics {
             "Time of one background refresh of all queries",
             refresh_seconds.clone(),
         );
-        registry.register_collector(Box::new(Snapshot { cache, proc_root }));
+        let oom_kills = Family::<ServiceLabel, Counter>::default();
+        registry.register(
+            "diagbot_oom_kills",
+            "OOM kills seen while diagbot ran, by service",
+            oom_kills.clone(),
+        );
+        let health_events = Family::<KindLabel, Counter>::default();
+        registry.register(
+            "diagbot_health_events",
+            "OOM kills, restarts and projected OOMs seen, by kind",
+            health_events.clone(),
+        );
+        let service_figures: Arc<Mutex<Vec<ServiceFigures>>> = Arc::default();
+        registry.register_collector(Box::new(Snapshot {
+            cache,
+            proc_root,
+            services: Arc::clone(&service_figures),
+        }));
         Metrics {
             registry,
+            oom_kills,
+            health_events,
+            service_figures,
             http_requests,
             scan_bytes,
             scan_seconds,
             refresh_runs,
             refresh_seconds,
+        }
+    }
+
+    pub fn set_service_figures(&self, figures: Vec<ServiceFigures>) {
+        *self
+            .service_figures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = figures;
+    }
+
+    pub fn count_event(&self, event: &Event) {
+        self.health_events
+            .get_or_create(&KindLabel {
+                kind: event.kind().to_string(),
+            })
+            .inc();
+        if let Event::OomKill { service, .. } = event {
+            let service = service.clone().unwrap_or_else(|| "unknown".into());
+            self.oom_kills
+                .get_or_create(&ServiceLabel { service })
+                .inc();
         }
     }
 
@@ -86,6 +153,7 @@ impl Metrics {
 struct Snapshot {
     cache: Arc<ResultCache>,
     proc_root: std::path::PathBuf,
+    services: Arc<Mutex<Vec<ServiceFigures>>>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -177,6 +245,7 @@ impl Collector for Snapshot {
                 n(memory.available_bytes),
             )?;
         }
+        self.encode_services(&mut e)?;
         if let Some(rss) = diagbot_core::process::resident_bytes() {
             gauge(
                 &mut e,
@@ -187,6 +256,57 @@ impl Collector for Snapshot {
         }
         if let Some(fds) = diagbot_core::process::open_fds() {
             gauge(&mut e, "process_open_fds", "Open file descriptors", n(fds))?;
+        }
+        Ok(())
+    }
+}
+
+impl Snapshot {
+    /// RSS, slope and restarts per service, from the latest sample.
+    fn encode_services(&self, e: &mut DescriptorEncoder) -> std::fmt::Result {
+        let figures = self
+            .services
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if figures.is_empty() {
+            return Ok(());
+        }
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        let mut rss = e.encode_descriptor(
+            "diagbot_service_rss_bytes",
+            "Resident memory of the service's processes",
+            None,
+            ConstGauge::new(0i64).metric_type(),
+        )?;
+        for f in &figures {
+            if let Some(v) = f.rss_bytes {
+                ConstGauge::new(n(v))
+                    .encode(rss.encode_family(&[("service", f.name.as_str())])?)?;
+            }
+        }
+        let mut slope = e.encode_descriptor(
+            "diagbot_service_rss_slope_bytes_per_second",
+            "Trend of the service's RSS (Theil-Sen over the trend window; 0 before there is one)",
+            None,
+            ConstGauge::new(0f64).metric_type(),
+        )?;
+        for f in &figures {
+            if let Some(v) = f.slope_bytes_per_sec {
+                ConstGauge::new(v).encode(slope.encode_family(&[("service", f.name.as_str())])?)?;
+            }
+        }
+        let mut restarts = e.encode_descriptor(
+            "diagbot_service_restarts",
+            "systemd's restart count of the service's unit (NRestarts)",
+            None,
+            ConstCounter::new(0u64).metric_type(),
+        )?;
+        for f in &figures {
+            if let Some(v) = f.restarts {
+                ConstCounter::new(v)
+                    .encode(restarts.encode_family(&[("service", f.name.as_str())])?)?;
+            }
         }
         Ok(())
     }

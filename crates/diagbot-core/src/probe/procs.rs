@@ -1,0 +1,123 @@
+//! Processes under a `/proc` root: finding them by name, command line or
+//! pidfile, and reading their RSS, start time and cgroup.
+
+use std::path::Path;
+
+use grep_matcher::Matcher;
+use grep_regex::RegexMatcher;
+
+use crate::config::ProcessMatch;
+
+/// The PIDs under `proc_root` that `matcher` selects, lowest first; an error
+/// says why none could be looked for.
+pub fn find(proc_root: &Path, matcher: &ProcessMatch) -> Result<Vec<u32>, String> {
+    match matcher {
+        ProcessMatch::Pidfile(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read pidfile {}: {e}", path.display()))?;
+            let pid: u32 = text.trim().parse().map_err(|_| {
+                format!(
+                    "pidfile {} does not hold a PID: {:?}",
+                    path.display(),
+                    text.trim()
+                )
+            })?;
+            // A stale pidfile names a process that is gone.
+            Ok(if proc_root.join(pid.to_string()).is_dir() {
+                vec![pid]
+            } else {
+                Vec::new()
+            })
+        }
+        ProcessMatch::Pattern { name, cmdline } => {
+            let regex = cmdline
+                .as_deref()
+                .map(RegexMatcher::new)
+                .transpose()
+                .map_err(|e| format!("process.cmdline: {e}"))?;
+            let entries = std::fs::read_dir(proc_root)
+                .map_err(|e| format!("cannot list {}: {e}", proc_root.display()))?;
+            let own = std::process::id();
+            let mut pids: Vec<u32> = entries
+                .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+                .filter(|&pid| pid != own)
+                .filter(|&pid| matches(proc_root, pid, name.as_deref(), regex.as_ref()))
+                .collect();
+            pids.sort_unstable();
+            Ok(pids)
+        }
+    }
+}
+
+fn matches(proc_root: &Path, pid: u32, name: Option<&str>, cmdline: Option<&RegexMatcher>) -> bool {
+    let dir = proc_root.join(pid.to_string());
+    // Kernel threads and processes gone meanwhile have no command line.
+    let Ok(raw) = std::fs::read(dir.join("cmdline")) else {
+        return false;
+    };
+    if raw.is_empty() {
+        return false;
+    }
+    let args: Vec<&[u8]> = raw.split(|&b| b == 0).filter(|a| !a.is_empty()).collect();
+    if let Some(name) = name {
+        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        // comm is cut to 15 bytes; argv[0]'s file name is not.
+        let argv0 = args
+            .first()
+            .map(|a| a.rsplit(|&b| b == b'/').next().unwrap_or(a))
+            .unwrap_or_default();
+        if comm.trim_end() != name && argv0 != name.as_bytes() {
+            return false;
+        }
+    }
+    if let Some(regex) = cmdline {
+        let joined = args.join(&b' ');
+        if !regex.is_match(&joined).unwrap_or(false) {
+            return false;
+        }
+    }
+    true
+}
+
+/// A process's resident memory (`VmRSS` in its status), in bytes.
+pub fn rss_bytes(proc_root: &Path, pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(proc_root.join(pid.to_string()).join("status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+}
+
+/// How long ago a process started, in seconds, from its start time in clock
+/// ticks after boot and the host's uptime.
+pub fn running_secs(proc_root: &Path, pid: u32, uptime_secs: f64) -> Option<f64> {
+    let stat = std::fs::read_to_string(proc_root.join(pid.to_string()).join("stat")).ok()?;
+    // The name in parentheses may hold spaces; fields count from after it.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    // Field 22 (starttime) is the 20th after the name.
+    let start_ticks: f64 = after_name.split_whitespace().nth(19)?.parse().ok()?;
+    let ticks = rustix::param::clock_ticks_per_second() as f64;
+    Some((uptime_secs - start_ticks / ticks).max(0.0))
+}
+
+/// The process's cgroup paths: (cgroup v2 path, cgroup v1 memory controller path).
+pub fn cgroups(proc_root: &Path, pid: u32) -> (Option<String>, Option<String>) {
+    let text =
+        std::fs::read_to_string(proc_root.join(pid.to_string()).join("cgroup")).unwrap_or_default();
+    let mut v2 = None;
+    let mut v1_memory = None;
+    for line in text.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (Some(id), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        if id == "0" && controllers.is_empty() {
+            v2 = Some(path.to_string());
+        } else if controllers.split(',').any(|c| c == "memory") {
+            v1_memory = Some(path.to_string());
+        }
+    }
+    (v2, v1_memory)
+}

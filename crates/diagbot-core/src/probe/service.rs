@@ -1,0 +1,163 @@
+//! One configured service now: its state and restarts from systemd, its
+//! processes (the unit's cgroup, or a process match), their summed RSS, its
+//! memory limit and how long its main process has run. Each source that
+//! cannot be read is listed as unavailable with the reason.
+
+use serde::{Deserialize, Serialize};
+
+use super::cgroup::{self, CgroupMemory};
+use super::systemd::{self, UnitState};
+use super::{procs, Unavailable};
+use crate::config::{ServiceConfig, Settings};
+use crate::trend::Trend;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceStatus {
+    pub name: String,
+    pub unit: Option<String>,
+    /// `active`, `failed`, ... (systemd), or `running` / `not running` for a process match.
+    pub state: Option<String>,
+    pub sub_state: Option<String>,
+    pub main_pid: Option<u32>,
+    pub pids: Vec<u32>,
+    /// Summed over `pids`.
+    pub rss_bytes: Option<u64>,
+    pub memory_limit_bytes: Option<u64>,
+    /// `config`, `cgroup`, `unit MemoryMax` or `host memory`.
+    pub memory_limit_source: Option<String>,
+    /// RSS as a share of the limit, in percent.
+    pub memory_used_percent: Option<f64>,
+    /// systemd's `NRestarts`.
+    pub restarts: Option<u64>,
+    /// systemd's `Result`: `success`, `oom-kill`, `exit-code`, ...
+    pub last_result: Option<String>,
+    /// How long the main process has run.
+    pub running_secs: Option<f64>,
+    pub cgroup: Option<CgroupMemory>,
+    /// Filled by the daemon from its samples.
+    pub memory_trend: Option<TrendReport>,
+    pub unavailable: Vec<Unavailable>,
+}
+
+/// A trend with the figures it came from, and in words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrendReport {
+    #[serde(flatten)]
+    pub trend: Trend,
+    pub samples: usize,
+    pub span_secs: f64,
+    pub limit_bytes: Option<u64>,
+    pub text: String,
+}
+
+/// Reads `svc` now. `host_memory` is the host's total, the limit of last resort.
+pub fn probe(settings: &Settings, svc: &ServiceConfig, host_memory: Option<u64>) -> ServiceStatus {
+    let mut unavailable = Vec::new();
+    let unit: Option<UnitState> = svc.unit.as_deref().and_then(|unit| {
+        systemd::show(&settings.systemctl, unit)
+            .map_err(|e| unavailable.push(Unavailable::new(format!("systemd ({unit})"), e)))
+            .ok()
+    });
+    let matched: Option<Vec<u32>> = svc.process.as_ref().and_then(|m| {
+        procs::find(&settings.proc_root, m)
+            .map_err(|e| unavailable.push(Unavailable::new("process match", e)))
+            .ok()
+    });
+    let main_pid = unit
+        .as_ref()
+        .and_then(|u| u.main_pid)
+        .or_else(|| matched.as_ref().and_then(|p| p.first().copied()));
+    // The cgroup: the unit's, else the main process's own.
+    let cgroup_path = unit
+        .as_ref()
+        .and_then(|u| u.control_group.clone())
+        .or_else(|| {
+            let (v2, v1) = procs::cgroups(&settings.proc_root, main_pid?);
+            // Not the root: its "limit" is the host's and its processes are everyone's.
+            v2.filter(|p| p != "/").or(v1.filter(|p| p != "/"))
+        });
+    let cgroup = cgroup_path.and_then(|path| {
+        cgroup::read(&settings.sys_root, &path)
+            .map_err(|e| unavailable.push(Unavailable::new("cgroup memory", e)))
+            .ok()
+    });
+    // A unit's processes are its cgroup's; a process match's are the matches.
+    let mut pids = match (&unit, &cgroup, &matched) {
+        (Some(_), Some(cg), _) if !cg.procs.is_empty() => cg.procs.clone(),
+        (_, _, Some(m)) => m.clone(),
+        _ => main_pid.into_iter().collect(),
+    };
+    pids.sort_unstable();
+    pids.dedup();
+    let rss: Vec<u64> = pids
+        .iter()
+        .filter_map(|&p| procs::rss_bytes(&settings.proc_root, p))
+        .collect();
+    let rss_bytes = (!rss.is_empty()).then(|| rss.iter().sum());
+    let (memory_limit_bytes, memory_limit_source) =
+        limit(svc, cgroup.as_ref(), unit.as_ref(), host_memory);
+    let uptime = std::fs::read_to_string(settings.proc_root.join("uptime"))
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse::<f64>().ok());
+    let running_secs = uptime.and_then(|up| {
+        main_pid
+            .and_then(|p| procs::running_secs(&settings.proc_root, p, up))
+            .or_else(|| {
+                let started = unit.as_ref()?.start_monotonic_usec? as f64 / 1e6;
+                Some((up - started).max(0.0))
+            })
+    });
+    let state = match (&unit, &matched) {
+        (Some(u), _) => u.active_state.clone(),
+        (None, Some(m)) => Some(
+            if m.is_empty() {
+                "not running"
+            } else {
+                "running"
+            }
+            .to_string(),
+        ),
+        (None, None) => None,
+    };
+    ServiceStatus {
+        name: svc.name.clone(),
+        unit: svc.unit.clone(),
+        state,
+        sub_state: unit.as_ref().and_then(|u| u.sub_state.clone()),
+        main_pid,
+        pids,
+        rss_bytes,
+        memory_used_percent: match (rss_bytes, memory_limit_bytes) {
+            (Some(r), Some(l)) if l > 0 => Some(100.0 * r as f64 / l as f64),
+            _ => None,
+        },
+        memory_limit_bytes,
+        memory_limit_source,
+        restarts: unit.as_ref().and_then(|u| u.restarts),
+        last_result: unit.as_ref().and_then(|u| u.result.clone()),
+        running_secs,
+        cgroup,
+        memory_trend: None,
+        unavailable,
+    }
+}
+
+/// The limit the service is killed at: configured, the cgroup's, the unit's
+/// `MemoryMax`, else the host's memory.
+fn limit(
+    svc: &ServiceConfig,
+    cgroup: Option<&CgroupMemory>,
+    unit: Option<&UnitState>,
+    host_memory: Option<u64>,
+) -> (Option<u64>, Option<String>) {
+    let candidates = [
+        (svc.memory_limit, "config"),
+        (cgroup.and_then(|c| c.limit_bytes), "cgroup"),
+        (unit.and_then(|u| u.memory_max_bytes), "unit MemoryMax"),
+        (host_memory, "host memory"),
+    ];
+    candidates
+        .into_iter()
+        .find_map(|(v, source)| v.map(|v| (Some(v), Some(source.to_string()))))
+        .unwrap_or((None, None))
+}

@@ -1,0 +1,117 @@
+//! The health sampler: every `health.sample_interval` it reads each service's
+//! RSS, restarts and cgroup OOM count, the host's memory and the kernel's OOM
+//! count, and hands them to the [`Watch`](diagbot_core::health::Watch). What
+//! changed (an OOM kill, a restart, an OOM projected within the horizon) is
+//! logged as a warning, counted in the metrics and sent to subscribers (the
+//! Telegram alerts).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use diagbot_core::config::Settings;
+use diagbot_core::health::{name_victims, Event, Observation};
+use diagbot_core::probe::{self, host, oom};
+
+use super::AppState;
+use crate::http::metrics::ServiceFigures;
+
+/// How far before the previous sample the kernel log is searched for a new kill's victim.
+const VICTIM_SLACK: Duration = Duration::from_secs(60);
+
+pub async fn run(state: Arc<AppState>, stop: impl Future<Output = ()>) {
+    tokio::pin!(stop);
+    let mut interval = state.settings().health.sample_interval;
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tick.tick() => {}
+        }
+        sample_once(&state).await;
+        let wanted = state.settings().health.sample_interval;
+        if wanted != interval {
+            interval = wanted;
+            tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        }
+    }
+}
+
+/// Takes one sample and reports what changed.
+pub async fn sample_once(state: &AppState) {
+    let settings = state.settings();
+    let observed = {
+        let settings = Arc::clone(&settings);
+        tokio::task::spawn_blocking(move || observe(&settings)).await
+    };
+    let obs = match observed {
+        Ok(obs) => obs,
+        Err(e) => {
+            tracing::error!("health sample failed: {e}");
+            return;
+        }
+    };
+    let (mut events, figures) = {
+        let mut watch = state.lock_watch();
+        watch.set_settings(settings.health.clone());
+        let events = watch.record(&obs);
+        let slopes = watch.slopes();
+        let figures: Vec<ServiceFigures> = obs
+            .services
+            .iter()
+            .map(|s| ServiceFigures {
+                name: s.name.clone(),
+                rss_bytes: s.rss_bytes,
+                slope_bytes_per_sec: slopes
+                    .iter()
+                    .find(|(n, _)| *n == s.name)
+                    .map(|(_, slope)| *slope),
+                restarts: s.restarts,
+            })
+            .collect();
+        (events, figures)
+    };
+    state.metrics.set_service_figures(figures);
+    if events.iter().any(|e| matches!(e, Event::OomKill { .. })) {
+        let since = SystemTime::now() - settings.health.sample_interval - VICTIM_SLACK;
+        let since_ms = since
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let report = {
+            let settings = Arc::clone(&settings);
+            tokio::task::spawn_blocking(move || oom::report(&settings, Some(since_ms))).await
+        };
+        if let Ok(report) = report {
+            name_victims(&mut events, &report.kills);
+        }
+    }
+    for event in events {
+        tracing::warn!(event = event.kind(), "{}", event.describe());
+        state.metrics.count_event(&event);
+        // Nobody listening is fine.
+        let _ = state.events.send(event);
+    }
+}
+
+/// Reads everything one sample needs; slow parts (systemctl) run here, off the async threads.
+pub fn observe(settings: &Settings) -> Observation {
+    let memory = std::fs::read_to_string(settings.proc_root.join("meminfo"))
+        .ok()
+        .and_then(|t| host::parse_meminfo(&t).ok())
+        .map(|(memory, _)| memory);
+    let oom_kills = std::fs::read_to_string(settings.proc_root.join("vmstat"))
+        .ok()
+        .and_then(|t| oom::vmstat_oom_kills(&t));
+    let total = memory.as_ref().map(|m| m.total_bytes);
+    Observation {
+        at_secs: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64()),
+        host_total_bytes: total,
+        host_available_bytes: memory.as_ref().map(|m| m.available_bytes),
+        oom_kills,
+        services: probe::services(settings, total),
+    }
+}
