@@ -258,13 +258,22 @@ impl Watch {
     }
 }
 
-/// Adds a sample, dropping those older than the window and beyond the bound.
+/// Adds a sample and drops those older than the window; past the bound, every
+/// other sample goes, so the ring still spans the window at a coarser step.
 fn push(ring: &mut VecDeque<Sample>, at_secs: f64, bytes: f64, window: f64) {
     ring.push_back(Sample { at_secs, bytes });
-    while ring.front().is_some_and(|s| s.at_secs < at_secs - window)
-        || ring.len() as u64 > MAX_TREND_SAMPLES
-    {
+    while ring.front().is_some_and(|s| s.at_secs < at_secs - window) {
         ring.pop_front();
+    }
+    if ring.len() as u64 > MAX_TREND_SAMPLES {
+        // Keep the newest, and every other one before it.
+        let last = ring.len() - 1;
+        let mut i = 0;
+        ring.retain(|_| {
+            let keep = (last - i) % 2 == 0;
+            i += 1;
+            keep
+        });
     }
 }
 

@@ -49,7 +49,7 @@ impl TimeBound {
 
 /// `90s`, `15m`, `1h`, `2d`, `1w`, and sums such as `1h30m`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let mut total: u64 = 0;
+    let mut total_ms: u64 = 0;
     let mut rest = s.trim();
     if rest.is_empty() {
         return Err("empty duration".into());
@@ -64,13 +64,13 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             .map_err(|_| format!("number too large in {s:?}"))?;
         rest = &rest[digits..];
         let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-        let unit = match &rest[..unit_len] {
-            "ms" => 0,
-            "s" | "sec" | "secs" => 1,
-            "m" | "min" | "mins" => 60,
-            "h" | "hour" | "hours" => 3600,
-            "d" | "day" | "days" => 86_400,
-            "w" | "week" | "weeks" => 604_800,
+        let unit_ms: u64 = match &rest[..unit_len] {
+            "ms" => 1,
+            "s" | "sec" | "secs" => 1000,
+            "m" | "min" | "mins" => 60_000,
+            "h" | "hour" | "hours" => 3_600_000,
+            "d" | "day" | "days" => 86_400_000,
+            "w" | "week" | "weeks" => 604_800_000,
             other => {
                 return Err(format!(
                     "unknown unit {other:?} in {s:?} (use s, m, h, d or w)"
@@ -78,14 +78,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             }
         };
         rest = &rest[unit_len..];
-        let secs = if unit == 0 {
-            n / 1000
-        } else {
-            n.saturating_mul(unit)
-        };
-        total = total.saturating_add(secs);
+        total_ms = total_ms.saturating_add(n.saturating_mul(unit_ms));
     }
-    Ok(Duration::from_secs(total))
+    Ok(Duration::from_millis(total_ms))
 }
 
 fn parse_absolute(s: &str) -> Option<DateTime<FixedOffset>> {
@@ -122,6 +117,9 @@ mod tests {
         assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
         assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
+        // Regression: milliseconds were cut to whole seconds, so "100ms" read as 0.
+        assert_eq!(parse_duration("100ms"), Ok(Duration::from_millis(100)));
+        assert_eq!(parse_duration("1s500ms"), Ok(Duration::from_millis(1500)));
         assert!(parse_duration("5 parsecs").is_err());
         assert!(parse_duration("").is_err());
     }

@@ -488,3 +488,184 @@ fn signals_reload_and_stop_the_real_daemon() {
         "{stderr}"
     );
 }
+
+/// A child process that grows by 1 MiB every 100 ms for 6 s, then sleeps.
+struct Leaky(std::process::Child);
+
+impl Drop for Leaky {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A process-match service whose memory climbs: the daemon's samples show
+/// its RSS and a climbing trend, exported and warned about.
+#[test]
+fn a_growing_process_shows_a_climbing_trend() {
+    let marker = format!("diagbot-leak-test-{}", std::process::id());
+    let (_dir, _logs, config_file) = setup(&format!(
+        "[system]\nkmsg = \"\"\njournalctl = \"/nonexistent/journalctl\"\n\
+         [health]\nsample_interval = \"100ms\"\ntrend_window = \"20s\"\ntrend_min_span = \"2s\"\noom_horizon = \"1000d\"\n\
+         [[services]]\nname = \"leaky\"\nprocess = {{ name = \"python3\", cmdline = {marker:?} }}\n"
+    ));
+    let child = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import time\nb = []\nfor _ in range(60):\n    b.append(b'x' * (1 << 20))\n    time.sleep(0.1)\ntime.sleep(60)\n",
+            &marker,
+        ])
+        .spawn()
+        .unwrap();
+    let _child = Leaky(child);
+    let d = TestDaemon::start(&config_file);
+    let mut events = d.state.events.subscribe();
+    let started = Instant::now();
+    let service = loop {
+        let v = d.json("/api/v1/status");
+        let s = v["services"][0].clone();
+        if s["memory_trend"]["verdict"] == "climbing" {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no climbing trend: {s:#}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(service["state"], "running");
+    assert!(
+        service["rss_bytes"].as_u64().unwrap() > 10 << 20,
+        "{service:#}"
+    );
+    let text = service["memory_trend"]["text"].as_str().unwrap();
+    assert!(text.contains("MiB/min over"), "{text}");
+    let metrics = d.get("/metrics").1;
+    assert!(
+        metric(&metrics, "diagbot_service_rss_bytes{service=\"leaky\"}") > 10.0 * (1 << 20) as f64
+    );
+    assert!(
+        metric(
+            &metrics,
+            "diagbot_service_rss_slope_bytes_per_second{service=\"leaky\"}"
+        ) > 0.0
+    );
+    // The CLI shows the daemon's trend.
+    let out = Command::cargo_bin("diagbot")
+        .unwrap()
+        .args(["status", "--remote", &d.url("")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("leaky: memory +"), "{text}");
+    // The climb reaches the host's memory within the (long) horizon: one projected OOM.
+    let event = loop {
+        match events.try_recv() {
+            Ok(e) => break e,
+            Err(_) => {
+                assert!(started.elapsed() < Duration::from_secs(30), "no event");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    };
+    assert_eq!(event.kind(), "projected_oom", "{event:?}");
+    assert!(
+        event
+            .describe()
+            .starts_with("leaky may run out of memory: +"),
+        "{}",
+        event.describe()
+    );
+}
+
+/// A unit restarted after an OOM kill: the sampler reports the restart and
+/// the kill with its victim, counts them, and sends them to subscribers.
+#[test]
+fn a_restart_and_an_oom_kill_become_events() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let proc = root.join("proc");
+    std::fs::create_dir(&proc).unwrap();
+    std::fs::write(
+        proc.join("meminfo"),
+        "MemTotal: 961000 kB\nMemFree: 1000 kB\nMemAvailable: 400000 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n",
+    )
+    .unwrap();
+    std::fs::write(proc.join("vmstat"), "oom_kill 0\n").unwrap();
+    let show = root.join("show.txt");
+    let show_text = |restarts: u32, result: &str| {
+        format!("LoadState=loaded\nActiveState=active\nSubState=running\nMainPID=0\nNRestarts={restarts}\nResult={result}\nControlGroup=/system.slice/bot.service\n")
+    };
+    std::fs::write(&show, show_text(3, "success")).unwrap();
+    let systemctl = root.join("systemctl");
+    std::fs::write(&systemctl, format!("#!/bin/sh\ncat {:?}\n", show)).unwrap();
+    std::fs::set_permissions(&systemctl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let kern_log = root.join("kern.log");
+    std::fs::write(&kern_log, "").unwrap();
+    let (_d2, _logs, config_file) = setup(&format!(
+        "[system]\nproc_root = {proc:?}\nsys_root = {sys:?}\nkernel_log = {kern_log:?}\nkmsg = \"\"\n\
+         systemctl = {systemctl:?}\njournalctl = \"/nonexistent/journalctl\"\n\
+         [health]\nsample_interval = \"100ms\"\n\
+         [[services]]\nname = \"bot\"\nunit = \"bot.service\"\n",
+        sys = root.join("sys"),
+    ));
+    let d = TestDaemon::start(&config_file);
+    let mut events = d.state.events.subscribe();
+    // The baseline: restarts already at 3 are not news.
+    let started = Instant::now();
+    while metric(
+        &d.get("/metrics").1,
+        "diagbot_service_restarts_total{service=\"bot\"}",
+    ) < 3.0
+    {
+        assert!(started.elapsed() < Duration::from_secs(20), "no sample");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The kill, as the kernel logs it now, and systemd's restart.
+    let now = chrono::Local::now().format("%b %e %H:%M:%S");
+    std::fs::write(
+        &kern_log,
+        format!(
+            "{now} vps kernel: oom-kill:constraint=CONSTRAINT_MEMCG,task_memcg=/system.slice/bot.service,task=python3,pid=908,uid=1000\n\
+             {now} vps kernel: Memory cgroup out of memory: Killed process 908 (python3) total-vm:1468412kB, anon-rss:562104kB, file-rss:3316kB, shmem-rss:0kB\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(proc.join("vmstat"), "oom_kill 1\n").unwrap();
+    std::fs::write(&show, show_text(4, "oom-kill")).unwrap();
+    let mut got = Vec::new();
+    while got.len() < 2 {
+        match events.try_recv() {
+            Ok(e) => got.push(e.describe()),
+            Err(_) => {
+                assert!(
+                    started.elapsed() < Duration::from_secs(20),
+                    "events: {got:?}"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "OOM kill in bot: python3 (pid 908) killed at 552 MiB RSS",
+            "bot restarted (restart 4, last result oom-kill)",
+        ]
+    );
+    let metrics = d.get("/metrics").1;
+    assert_eq!(
+        metric(&metrics, "diagbot_service_restarts_total{service=\"bot\"}"),
+        4.0
+    );
+    assert_eq!(
+        metric(&metrics, "diagbot_oom_kills_total{service=\"bot\"}"),
+        1.0
+    );
+    assert_eq!(
+        metric(&metrics, "diagbot_health_events_total{kind=\"restart\"}"),
+        1.0
+    );
+}

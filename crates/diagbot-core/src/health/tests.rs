@@ -156,6 +156,35 @@ fn a_sawtooth_is_not_projected() {
 }
 
 #[test]
+fn a_long_window_is_thinned_not_cut() {
+    let mut w = Watch::new(HealthSettings {
+        sample_interval: Duration::from_secs(1),
+        trend_window: Duration::from_secs(3600),
+        trend_min_span: Duration::from_secs(10),
+        oom_horizon: Duration::from_secs(60),
+    });
+    // One every 4 s for an hour: 900 samples.
+    for i in 0..900 {
+        w.record(&obs(
+            i as f64 / 15.0,
+            vec![service("bot", 100 * MB, None, None)],
+            0,
+        ));
+    }
+    let trend = w.trend("bot").unwrap();
+    assert!(
+        trend.samples <= MAX_TREND_SAMPLES as usize,
+        "{}",
+        trend.samples
+    );
+    assert!(
+        trend.span_secs > 3000.0,
+        "the window is still spanned: {}",
+        trend.span_secs
+    );
+}
+
+#[test]
 fn the_ring_is_bounded_by_window_and_count() {
     let mut w = Watch::new(HealthSettings {
         sample_interval: Duration::from_secs(1),
