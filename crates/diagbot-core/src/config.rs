@@ -45,6 +45,33 @@ struct RawConfig {
     system: RawSystem,
     health: RawHealth,
     services: Vec<RawService>,
+    telegram: RawTelegram,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawTelegram {
+    token: String,
+    token_file: Option<PathBuf>,
+    api_url: String,
+    allowed_chats: Vec<i64>,
+    alert_chats: Vec<i64>,
+    alert_cooldown: Human<Duration>,
+    outbox_size: usize,
+}
+
+impl Default for RawTelegram {
+    fn default() -> Self {
+        RawTelegram {
+            token: String::new(),
+            token_file: None,
+            api_url: DEFAULT_TELEGRAM_API.into(),
+            allowed_chats: Vec::new(),
+            alert_chats: Vec::new(),
+            alert_cooldown: Human(Duration::from_secs(600)),
+            outbox_size: 100,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +105,8 @@ struct RawHealth {
     trend_window: Human<Duration>,
     trend_min_span: Human<Duration>,
     oom_horizon: Human<Duration>,
+    error_burst_lines: u64,
+    error_burst_window: Human<Duration>,
 }
 
 impl Default for RawHealth {
@@ -88,6 +117,8 @@ impl Default for RawHealth {
             trend_window: Human(d.trend_window),
             trend_min_span: Human(d.trend_min_span),
             oom_horizon: Human(d.oom_horizon),
+            error_burst_lines: d.error_burst_lines,
+            error_burst_window: Human(d.error_burst_window),
         }
     }
 }
@@ -339,6 +370,9 @@ pub struct HealthSettings {
     pub trend_min_span: Duration,
     /// Warn when a limit would be reached within this long.
     pub oom_horizon: Duration,
+    /// More error lines than this in a service's logs within the window is a burst (0: off).
+    pub error_burst_lines: u64,
+    pub error_burst_window: Duration,
 }
 
 impl Default for HealthSettings {
@@ -348,6 +382,8 @@ impl Default for HealthSettings {
             trend_window: Duration::from_secs(3600),
             trend_min_span: crate::trend::MIN_SPAN,
             oom_horizon: Duration::from_secs(2 * 3600),
+            error_burst_lines: 20,
+            error_burst_window: Duration::from_secs(300),
         }
     }
 }
@@ -355,6 +391,24 @@ impl Default for HealthSettings {
 /// The most samples one trend holds (Theil–Sen compares every pair): past
 /// this, every other sample is dropped, keeping the window at a coarser step.
 pub const MAX_TREND_SAMPLES: u64 = 256;
+
+/// Where the Telegram Bot API is, unless configured otherwise.
+pub const DEFAULT_TELEGRAM_API: &str = "https://api.telegram.org";
+
+/// The Telegram bot; present only when a token is configured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TelegramSettings {
+    pub token: Secret,
+    pub api_url: String,
+    /// Chats whose commands are answered (empty: nobody's).
+    pub allowed_chats: Vec<i64>,
+    /// Chats alerts go to.
+    pub alert_chats: Vec<i64>,
+    /// The same alert is sent at most once per this.
+    pub alert_cooldown: Duration,
+    /// Messages waiting to be sent before the oldest are dropped.
+    pub outbox_size: usize,
+}
 
 /// A service to watch: a systemd unit, a process match, or both.
 #[derive(Debug, Clone, PartialEq)]
@@ -412,6 +466,7 @@ pub struct Settings {
     pub systemctl: String,
     pub services: Vec<ServiceConfig>,
     pub health: HealthSettings,
+    pub telegram: Option<TelegramSettings>,
 }
 
 impl Settings {
@@ -473,12 +528,25 @@ impl Settings {
         ));
         let h = &self.health;
         out.push_str(&format!(
-            "[health]\nsample_interval = \"{}s\"\ntrend_window = \"{}s\"\ntrend_min_span = \"{}s\"\noom_horizon = \"{}s\"\n",
+            "[health]\nsample_interval = \"{}s\"\ntrend_window = \"{}s\"\ntrend_min_span = \"{}s\"\noom_horizon = \"{}s\"\nerror_burst_lines = {}\nerror_burst_window = \"{}s\"\n",
             h.sample_interval.as_secs_f64(),
             h.trend_window.as_secs_f64(),
             h.trend_min_span.as_secs_f64(),
-            h.oom_horizon.as_secs_f64()
+            h.oom_horizon.as_secs_f64(),
+            h.error_burst_lines,
+            h.error_burst_window.as_secs_f64()
         ));
+        match &self.telegram {
+            None => out.push_str("\n[telegram]\ntoken = \"\"   # no token: the bot is off\n"),
+            Some(t) => out.push_str(&format!(
+                "\n[telegram]\ntoken = \"****\"\napi_url = {}\nallowed_chats = {:?}\nalert_chats = {:?}\nalert_cooldown = \"{}s\"\noutbox_size = {}\n",
+                quote(&t.api_url),
+                t.allowed_chats,
+                t.alert_chats,
+                t.alert_cooldown.as_secs_f64(),
+                t.outbox_size
+            )),
+        }
         for svc in &self.services {
             out.push_str(&format!("\n[[services]]\nname = {}\n", quote(&svc.name)));
             if let Some(unit) = &svc.unit {
@@ -727,6 +795,7 @@ fn check(raw: RawConfig, name: &str, text: &str) -> Result<Settings, ConfigError
         ));
     }
     let health = check_health(&raw.health).map_err(|(key, msg)| at("health", key, msg))?;
+    let telegram = check_telegram(&raw.telegram).map_err(|(key, msg)| at("telegram", key, msg))?;
     let services = check_services(&raw.services).map_err(|m| {
         let line = text
             .lines()
@@ -776,7 +845,54 @@ fn check(raw: RawConfig, name: &str, text: &str) -> Result<Settings, ConfigError
         systemctl: raw.system.systemctl,
         services,
         health,
+        telegram,
     })
+}
+
+fn check_telegram(raw: &RawTelegram) -> Result<Option<TelegramSettings>, (&'static str, String)> {
+    let token = match (&raw.token_file, raw.token.is_empty()) {
+        (Some(_), false) => return Err(("token", "give token or token_file, not both".into())),
+        (Some(path), true) => std::fs::read_to_string(path)
+            .map(|t| t.trim().to_string())
+            .map_err(|e| ("token_file", format!("cannot read {}: {e}", path.display())))?,
+        (None, _) => raw.token.trim().to_string(),
+    };
+    if token.is_empty() {
+        return Ok(None);
+    }
+    // A BotFather token is "123456789:AA..."; anything else would only fail later, less clearly.
+    let well_formed = token.split_once(':').is_some_and(|(id, secret)| {
+        !id.is_empty()
+            && id.bytes().all(|b| b.is_ascii_digit())
+            && !secret.is_empty()
+            && secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    });
+    if !well_formed {
+        return Err((
+            "token",
+            "is not a bot token as BotFather gives them (digits, a colon, then letters, digits, _ and -)".into(),
+        ));
+    }
+    let api_url = raw.api_url.trim().trim_end_matches('/').to_string();
+    if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
+        return Err((
+            "api_url",
+            format!("{api_url:?} is not an http:// or https:// URL"),
+        ));
+    }
+    if raw.outbox_size == 0 {
+        return Err(("outbox_size", "must be at least 1".into()));
+    }
+    Ok(Some(TelegramSettings {
+        token: Secret(token),
+        api_url,
+        allowed_chats: raw.allowed_chats.clone(),
+        alert_chats: raw.alert_chats.clone(),
+        alert_cooldown: raw.alert_cooldown.0,
+        outbox_size: raw.outbox_size,
+    }))
 }
 
 fn check_health(raw: &RawHealth) -> Result<HealthSettings, (&'static str, String)> {
@@ -785,6 +901,8 @@ fn check_health(raw: &RawHealth) -> Result<HealthSettings, (&'static str, String
         trend_window: raw.trend_window.0,
         trend_min_span: raw.trend_min_span.0,
         oom_horizon: raw.oom_horizon.0,
+        error_burst_lines: raw.error_burst_lines,
+        error_burst_window: raw.error_burst_window.0,
     };
     if h.sample_interval < Duration::from_millis(100) {
         return Err(("sample_interval", "must be at least 100ms".into()));

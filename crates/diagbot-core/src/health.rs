@@ -50,6 +50,19 @@ pub enum Event {
         in_secs: f64,
         text: String,
     },
+    /// More error lines than the threshold in a service's logs within the window.
+    ErrorBurst {
+        service: String,
+        lines: u64,
+        window_secs: f64,
+        last_line: Option<String>,
+    },
+    /// diagbot's own cache is past its thresholds.
+    CachePressure {
+        entries: u64,
+        bytes: u64,
+        budget_bytes: u64,
+    },
 }
 
 impl Event {
@@ -59,7 +72,21 @@ impl Event {
             Event::OomKill { .. } => "oom_kill",
             Event::Restart { .. } => "restart",
             Event::ProjectedOom { .. } => "projected_oom",
+            Event::ErrorBurst { .. } => "error_burst",
+            Event::CachePressure { .. } => "cache_pressure",
         }
+    }
+
+    /// What makes two events "the same alert": the kind and whom it is about.
+    pub fn key(&self) -> String {
+        let whom = match self {
+            Event::OomKill { service, .. } | Event::ProjectedOom { service, .. } => {
+                service.clone().unwrap_or_else(|| HOST.into())
+            }
+            Event::Restart { service, .. } | Event::ErrorBurst { service, .. } => service.clone(),
+            Event::CachePressure { .. } => "diagbot".into(),
+        };
+        format!("{}:{whom}", self.kind())
     }
 
     /// One line for a person.
@@ -100,6 +127,24 @@ impl Event {
                 "{} may run out of memory: {text}",
                 service.as_deref().unwrap_or("the host")
             ),
+            Event::ErrorBurst {
+                service,
+                lines,
+                window_secs,
+                ..
+            } => format!(
+                "{service}: {lines} error lines in the last {:.0} min",
+                window_secs / 60.0
+            ),
+            Event::CachePressure {
+                entries,
+                bytes,
+                budget_bytes,
+            } => format!(
+                "diagbot's cache holds {entries} answers, {:.1} of {:.1} MiB",
+                *bytes as f64 / (1 << 20) as f64,
+                *budget_bytes as f64 / (1 << 20) as f64
+            ),
         }
     }
 }
@@ -112,6 +157,9 @@ struct Seen {
     cgroup_oom_kills: Option<u64>,
     projecting: bool,
     limit: Option<u64>,
+    /// (time, error lines so far) over the burst window.
+    errors: VecDeque<(f64, u64)>,
+    in_burst: bool,
 }
 
 #[derive(Debug, Default)]
@@ -122,6 +170,7 @@ pub struct Watch {
     oom_kills: Option<u64>,
     /// Whether the first sample (the baseline) has been taken.
     started: bool,
+    cache_pressed: bool,
 }
 
 impl Watch {
@@ -224,6 +273,60 @@ impl Watch {
         check(None, &mut self.host);
         self.started = true;
         events
+    }
+
+    /// Takes in the count of error lines in service `name`'s logs so far (a
+    /// running total, read incrementally); a burst is when more than the
+    /// threshold came within the window. Said once per burst.
+    pub fn record_errors(
+        &mut self,
+        name: &str,
+        at_secs: f64,
+        total: u64,
+        last_line: Option<String>,
+    ) -> Option<Event> {
+        let threshold = self.settings.error_burst_lines;
+        let window = self.settings.error_burst_window.as_secs_f64();
+        let seen = self.services.entry(name.to_string()).or_default();
+        // A rotated-away file lowers the total: start counting again from there.
+        if seen.errors.back().is_some_and(|&(_, t)| total < t) {
+            seen.errors.clear();
+        }
+        seen.errors.push_back((at_secs, total));
+        while seen.errors.len() > 2 && seen.errors[1].0 <= at_secs - window {
+            seen.errors.pop_front();
+        }
+        let oldest = seen.errors.front().map_or(total, |&(_, t)| t);
+        let lines = total - oldest;
+        let burst = threshold > 0 && lines > threshold;
+        let event = (burst && !seen.in_burst).then(|| Event::ErrorBurst {
+            service: name.to_string(),
+            lines,
+            window_secs: window,
+            last_line,
+        });
+        seen.in_burst = burst;
+        event
+    }
+
+    /// Whether diagbot's cache just went past its thresholds: more answers
+    /// than `warn_entries`, or 90 % of its byte budget. Said once per crossing.
+    pub fn record_cache(
+        &mut self,
+        entries: u64,
+        bytes: u64,
+        budget_bytes: u64,
+        warn_entries: u64,
+    ) -> Option<Event> {
+        let pressed =
+            entries > warn_entries || bytes.saturating_mul(10) > budget_bytes.saturating_mul(9);
+        let event = (pressed && !self.cache_pressed).then_some(Event::CachePressure {
+            entries,
+            bytes,
+            budget_bytes,
+        });
+        self.cache_pressed = pressed;
+        event
     }
 
     /// The memory trend of service `name`.

@@ -162,6 +162,7 @@ fn a_long_window_is_thinned_not_cut() {
         trend_window: Duration::from_secs(3600),
         trend_min_span: Duration::from_secs(10),
         oom_horizon: Duration::from_secs(60),
+        ..HealthSettings::default()
     });
     // One every 4 s for an hour: 900 samples.
     for i in 0..900 {
@@ -191,6 +192,7 @@ fn the_ring_is_bounded_by_window_and_count() {
         trend_window: Duration::from_secs(100),
         trend_min_span: Duration::from_secs(10),
         oom_horizon: Duration::from_secs(60),
+        ..HealthSettings::default()
     });
     for i in 0..1000 {
         w.record(&obs(
@@ -240,4 +242,40 @@ fn victims_are_named_from_the_log() {
         events[1].describe(),
         "OOM kill: python3 (pid 2) killed at 552 MiB RSS"
     );
+}
+
+#[test]
+fn an_error_burst_is_said_once_and_again_after_it_ends() {
+    let mut w = Watch::new(HealthSettings {
+        error_burst_lines: 20,
+        error_burst_window: Duration::from_secs(300),
+        ..HealthSettings::default()
+    });
+    let t0 = 1_772_186_400.0;
+    // 1000 errors already in the logs when diagbot starts: not a burst.
+    assert_eq!(w.record_errors("bot", t0, 1000, None), None);
+    assert_eq!(w.record_errors("bot", t0 + 30.0, 1010, None), None);
+    let burst = w.record_errors("bot", t0 + 60.0, 1025, Some("ERROR db down".into()));
+    assert_eq!(
+        burst,
+        Some(Event::ErrorBurst {
+            service: "bot".into(),
+            lines: 25,
+            window_secs: 300.0,
+            last_line: Some("ERROR db down".into())
+        })
+    );
+    assert_eq!(
+        burst.unwrap().describe(),
+        "bot: 25 error lines in the last 5 min"
+    );
+    // Still in the same burst.
+    assert_eq!(w.record_errors("bot", t0 + 90.0, 1040, None), None);
+    // Quiet for longer than the window: the burst is over ...
+    assert_eq!(w.record_errors("bot", t0 + 500.0, 1040, None), None);
+    assert_eq!(w.record_errors("bot", t0 + 800.0, 1040, None), None);
+    // ... and the next one is said again.
+    assert!(w.record_errors("bot", t0 + 830.0, 1070, None).is_some());
+    // A rotation that lowers the total is not a burst.
+    assert_eq!(w.record_errors("bot", t0 + 860.0, 10, None), None);
 }

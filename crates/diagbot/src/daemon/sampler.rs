@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use diagbot_core::config::Settings;
 use diagbot_core::health::{name_victims, Event, Observation};
 use diagbot_core::probe::{self, host, oom};
+use diagbot_core::query::Query;
 
 use super::AppState;
 use crate::http::metrics::ServiceFigures;
@@ -74,6 +75,14 @@ pub async fn sample_once(state: &AppState) {
         (events, figures)
     };
     state.metrics.set_service_figures(figures);
+    events.extend(error_bursts(state, &settings, obs.at_secs).await);
+    let stats = state.diag.cache().stats();
+    events.extend(state.lock_watch().record_cache(
+        stats.entries,
+        stats.bytes,
+        stats.budget_bytes,
+        settings.cache.warn_entries,
+    ));
     if events.iter().any(|e| matches!(e, Event::OomKill { .. })) {
         let since = SystemTime::now() - settings.health.sample_interval - VICTIM_SLACK;
         let since_ms = since
@@ -93,6 +102,32 @@ pub async fn sample_once(state: &AppState) {
         // Nobody listening is fine.
         let _ = state.events.send(event);
     }
+}
+
+/// Counts each service's error lines so far (an incremental refresh: only
+/// appended bytes are read) and says which are in a burst.
+async fn error_bursts(state: &AppState, settings: &Settings, at_secs: f64) -> Vec<Event> {
+    let mut events = Vec::new();
+    if settings.health.error_burst_lines == 0 {
+        return events;
+    }
+    for svc in settings.services.iter().filter(|s| !s.logs.is_empty()) {
+        let mut query = Query::errors(svc.logs.clone());
+        query.max_lines = 1;
+        match state.diag.refresh(&query).await {
+            Ok(result) => {
+                let last = result.lines.last().map(|l| l.text.clone());
+                events.extend(state.lock_watch().record_errors(
+                    &svc.name,
+                    at_secs,
+                    result.matches,
+                    last,
+                ));
+            }
+            Err(e) => tracing::warn!(service = %svc.name, "counting errors failed: {e}"),
+        }
+    }
+    events
 }
 
 /// Reads everything one sample needs; slow parts (systemctl) run here, off the async threads.
