@@ -1,5 +1,5 @@
 //! diagbot's front ends: the command line, the daemon with its HTTP API and
-//! metrics, and systemd integration. They compute nothing themselves: each
+//! metrics, the Telegram bot, and systemd integration. They compute nothing themselves: each
 //! turns a request into a `Query` for `diagbot-core` and renders the answer.
 
 pub mod cli;
@@ -7,3 +7,4 @@ pub mod daemon;
 pub mod http;
 pub mod logging;
 pub mod systemd;
+pub mod telegram;

@@ -12,7 +12,7 @@ mod grep;
 mod oom;
 mod progress;
 mod remote;
-mod render;
+pub mod render;
 mod serve;
 mod status;
 

@@ -127,6 +127,14 @@ pub async fn run(
         .spawn_maintenance(MAINTENANCE_EVERY, stopped(stop_rx.clone()));
     let refresh = tokio::spawn(scheduler::run(Arc::clone(&state), stopped(stop_rx.clone())));
     let sampler = tokio::spawn(sampler::run(Arc::clone(&state), stopped(stop_rx.clone())));
+    // The bot starts with the daemon; a token set by a reload needs a restart.
+    let telegram = state.settings().telegram.clone().map(|t| {
+        tokio::spawn(crate::telegram::run(
+            Arc::clone(&state),
+            t,
+            stopped(stop_rx.clone()),
+        ))
+    });
     let watchdog = systemd::spawn_watchdog(stopped(stop_rx.clone()));
     let stop_rx_server = stop_rx.clone();
     let router = crate::http::router(Arc::clone(&state));
@@ -156,6 +164,9 @@ pub async fn run(
     }
     refresh.abort();
     sampler.abort();
+    if let Some(t) = telegram {
+        t.abort();
+    }
     let _ = tokio::join!(maintenance, watchdog);
     Ok(())
 }

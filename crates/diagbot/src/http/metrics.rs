@@ -41,8 +41,94 @@ pub struct ServiceFigures {
     pub restarts: Option<u64>,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CommandLabel {
+    pub command: String,
+}
+
+/// The Telegram bot's counters.
+#[derive(Default)]
+pub struct TelegramMetrics {
+    pub updates: Counter,
+    pub commands: Family<CommandLabel, Counter>,
+    pub refused: Counter,
+    pub sent: Counter,
+    pub send_failures: Counter,
+    pub outbox: prometheus_client::metrics::gauge::Gauge,
+    pub outbox_dropped: prometheus_client::metrics::gauge::Gauge,
+    pub alerts: Family<KindLabel, Counter>,
+}
+
+impl TelegramMetrics {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "diagbot_telegram_updates",
+            "Telegram updates received",
+            self.updates.clone(),
+        );
+        registry.register(
+            "diagbot_telegram_commands",
+            "Telegram commands answered, by command",
+            self.commands.clone(),
+        );
+        registry.register(
+            "diagbot_telegram_refused",
+            "Telegram messages from chats not allowed",
+            self.refused.clone(),
+        );
+        registry.register(
+            "diagbot_telegram_sent",
+            "Telegram messages sent",
+            self.sent.clone(),
+        );
+        registry.register(
+            "diagbot_telegram_send_failures",
+            "Telegram sends that failed (each retry counts)",
+            self.send_failures.clone(),
+        );
+        registry.register(
+            "diagbot_telegram_outbox",
+            "Telegram messages waiting to be sent",
+            self.outbox.clone(),
+        );
+        registry.register(
+            "diagbot_telegram_outbox_dropped",
+            "Telegram messages dropped from a full outbox (oldest first)",
+            self.outbox_dropped.clone(),
+        );
+        registry.register(
+            "diagbot_telegram_alerts",
+            "Alerts raised, by kind (before cooldowns)",
+            self.alerts.clone(),
+        );
+    }
+
+    pub fn count_command(&self, command: &str) {
+        self.commands
+            .get_or_create(&CommandLabel {
+                command: command.to_string(),
+            })
+            .inc();
+    }
+
+    pub fn count_alert(&self, kind: &str) {
+        self.alerts
+            .get_or_create(&KindLabel {
+                kind: kind.to_string(),
+            })
+            .inc();
+    }
+
+    pub fn set_outbox(&self, waiting: usize, dropped: u64) {
+        self.outbox.set(i64::try_from(waiting).unwrap_or(i64::MAX));
+        self.outbox_dropped
+            .set(i64::try_from(dropped).unwrap_or(i64::MAX));
+    }
+}
+
 pub struct Metrics {
     registry: Registry,
+    pub telegram: TelegramMetrics,
     /// OOM kills seen while diagbot ran, by service (`unknown` when none could be named).
     pub oom_kills: Family<ServiceLabel, Counter>,
     /// Health events by kind.
@@ -100,6 +186,8 @@ impl Metrics {
             "OOM kills, restarts and projected OOMs seen, by kind",
             health_events.clone(),
         );
+        let telegram = TelegramMetrics::default();
+        telegram.register(&mut registry);
         let service_figures: Arc<Mutex<Vec<ServiceFigures>>> = Arc::default();
         registry.register_collector(Box::new(Snapshot {
             cache,
@@ -108,6 +196,7 @@ impl Metrics {
         }));
         Metrics {
             registry,
+            telegram,
             oom_kills,
             health_events,
             service_figures,

@@ -1,0 +1,398 @@
+//! The bot's commands: each is parsed into a question for the core (the same
+//! `Query`, through the same cache, as the CLI and HTTP ask), and the answer is
+//! rendered as Telegram HTML.
+
+use std::path::Path;
+
+use diagbot_core::engine::SearchError;
+use diagbot_core::logs::level::Level;
+use diagbot_core::probe::{self, oom};
+use diagbot_core::query::{Query, QueryKind, SearchResult};
+use diagbot_core::when::TimeBound;
+
+use super::render::{escape, fit, with_lines};
+use crate::cli::render::human_bytes;
+use crate::daemon::AppState;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Help,
+    Status,
+    Services,
+    Errors {
+        since: Option<String>,
+    },
+    Grep {
+        pattern: String,
+        since: Option<String>,
+    },
+    Oom {
+        since: Option<String>,
+    },
+    Cache,
+}
+
+impl Command {
+    /// The name counted in the metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Help => "help",
+            Command::Status => "status",
+            Command::Services => "services",
+            Command::Errors { .. } => "errors",
+            Command::Grep { .. } => "grep",
+            Command::Oom { .. } => "oom",
+            Command::Cache => "cache",
+        }
+    }
+
+    /// Whether answering may take a while (a scan or a probe).
+    pub fn is_slow(&self) -> bool {
+        !matches!(self, Command::Help | Command::Cache)
+    }
+}
+
+/// `/grep@diagbot_bot timeout 1h` → `Grep { "timeout", Some("1h") }`. Anything
+/// that is not a known command asks for help.
+pub fn parse(text: &str) -> Command {
+    let text = text.trim();
+    let (head, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+    // In groups commands come as /cmd@botname.
+    let name = head.split('@').next().unwrap_or(head).to_ascii_lowercase();
+    let rest = rest.trim();
+    let since = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    match name.as_str() {
+        "/status" => Command::Status,
+        "/services" => Command::Services,
+        "/errors" => Command::Errors { since: since(rest) },
+        "/oom" => Command::Oom { since: since(rest) },
+        "/cache" => Command::Cache,
+        "/grep" if !rest.is_empty() => {
+            // A last word that reads as a time is the window: "/grep timed out 1h".
+            match rest.rsplit_once(char::is_whitespace) {
+                Some((pattern, last)) if TimeBound::parse(last).is_ok() => Command::Grep {
+                    pattern: pattern.trim().to_string(),
+                    since: Some(last.to_string()),
+                },
+                _ => Command::Grep {
+                    pattern: rest.to_string(),
+                    since: None,
+                },
+            }
+        }
+        _ => Command::Help,
+    }
+}
+
+pub const HELP: &str = "<b>diagbot</b> answers:
+/status — host memory, load, disks and services
+/services — each service: state, RSS against its limit, restarts, trend
+/errors [since] — error counts and the last error lines
+/grep &lt;pattern&gt; [since] — the last lines matching a regex
+/oom [since] — OOM kills with their victims
+/cache — diagbot's own cache
+<i>since</i> is 90s, 15m, 1h, 2d or a time such as 2026-02-27T10:00.";
+
+/// The answer to `cmd`, as Telegram HTML.
+pub async fn answer(state: &AppState, cmd: &Command) -> String {
+    match cmd {
+        Command::Help => HELP.to_string(),
+        Command::Status => status(state, false).await,
+        Command::Services => status(state, true).await,
+        Command::Errors { since } => search(state, QueryKind::Errors, since.as_deref()).await,
+        Command::Grep { pattern, since } => {
+            let kind = QueryKind::Grep {
+                pattern: pattern.clone(),
+                ignore_case: false,
+                fixed_strings: false,
+            };
+            search(state, kind, since.as_deref()).await
+        }
+        Command::Oom { since } => oom_kills(state, since.as_deref()).await,
+        Command::Cache => cache(state),
+    }
+}
+
+fn parse_since(since: Option<&str>) -> Result<Option<TimeBound>, String> {
+    since
+        .map(|s| {
+            TimeBound::parse(s).map_err(|e| {
+                format!(
+                    "⚠ <b>{}</b> is not a time: {}",
+                    escape(s),
+                    escape(&e.to_string())
+                )
+            })
+        })
+        .transpose()
+}
+
+async fn search(state: &AppState, kind: QueryKind, since: Option<&str>) -> String {
+    let since_bound = match parse_since(since) {
+        Ok(b) => b,
+        Err(msg) => return msg,
+    };
+    let paths = state.settings().log_paths.clone();
+    let mut query = match &kind {
+        QueryKind::Errors => Query::errors(paths),
+        QueryKind::Grep { pattern, .. } => Query::grep(pattern.clone(), paths),
+    };
+    query.since = since_bound;
+    // As many lines as a message can show; the rest are left to the CLI.
+    query.max_lines = 100;
+    match state.diag.answer(&query).await {
+        Ok((result, _)) => render_search(&kind, since, &result),
+        Err(e) => match e.as_ref() {
+            SearchError::InvalidPattern { .. } | SearchError::PatternTooLong { .. } => {
+                format!("⚠ {}", escape(&e.to_string()))
+            }
+            other => format!("⚠ the search failed: {}", escape(&other.to_string())),
+        },
+    }
+}
+
+fn render_search(kind: &QueryKind, since: Option<&str>, r: &SearchResult) -> String {
+    let window = since
+        .map(|s| format!(" since {}", escape(s)))
+        .unwrap_or_default();
+    let since_arg = since
+        .map(|s| format!(" --since {}", escape(s)))
+        .unwrap_or_default();
+    let (head, cli) = match kind {
+        QueryKind::Errors => (
+            format!(
+                "<b>errors</b>{window}: {} error lines ({} fatal) and {} warnings in {} files",
+                r.matches,
+                r.levels.get(Level::Fatal),
+                r.levels.get(Level::Warning),
+                r.files_searched
+            ),
+            format!("<code>diagbot errors{since_arg} --max-lines 1000</code>"),
+        ),
+        QueryKind::Grep { pattern, .. } => (
+            format!(
+                "<b>grep</b> <code>{}</code>{window}: {} matching lines in {} of {} files",
+                escape(pattern),
+                r.matches,
+                r.files.len(),
+                r.files_searched
+            ),
+            format!(
+                "<code>diagbot grep '{}'{since_arg} --max-lines 1000</code>",
+                escape(pattern)
+            ),
+        ),
+    };
+    let mut head = head;
+    if !r.skipped.is_empty() {
+        head.push_str(&format!(
+            "\n<i>{} file(s) could not be read</i>",
+            r.skipped.len()
+        ));
+    }
+    let lines: Vec<String> = r
+        .lines
+        .iter()
+        .map(|l| {
+            let file = Path::new(&l.path)
+                .file_name()
+                .map_or(l.path.clone(), |f| f.to_string_lossy().into_owned());
+            format!("{file}:{} {}", l.line_number, l.text)
+        })
+        .collect();
+    // Lines the answer itself left out (past max_lines) count too.
+    let not_in_answer = r.matches.saturating_sub(r.lines.len() as u64);
+    let mut html = with_lines(&head, &lines, &cli);
+    if not_in_answer > 0 && !html.contains("not shown") {
+        html.push_str(&format!(
+            "\n<i>{not_in_answer} earlier line(s) not shown; all of them: {cli}</i>"
+        ));
+    }
+    html
+}
+
+async fn status(state: &AppState, services_only: bool) -> String {
+    let settings = state.settings();
+    let probed = tokio::task::spawn_blocking(move || probe::status(&settings)).await;
+    let mut status = match probed {
+        Ok(s) => s,
+        Err(e) => return format!("⚠ status failed: {}", escape(&e.to_string())),
+    };
+    state.add_trends(&mut status);
+    let mut out = Vec::new();
+    if !services_only {
+        let h = &status.host;
+        if let Some(m) = &h.memory {
+            out.push(format!(
+                "<b>memory</b> {} used of {}, {} available",
+                human_bytes(m.used_bytes),
+                human_bytes(m.total_bytes),
+                human_bytes(m.available_bytes)
+            ));
+        }
+        if let Some(t) = &status.host_memory_trend {
+            out.push(format!("  {}", escape(&t.text)));
+        }
+        if let Some(s) = &h.swap {
+            if s.total_bytes > 0 {
+                out.push(format!(
+                    "<b>swap</b> {} used of {}",
+                    human_bytes(s.used_bytes),
+                    human_bytes(s.total_bytes)
+                ));
+            }
+        }
+        if let Some([a, b, c]) = h.load {
+            out.push(format!("<b>load</b> {a:.2} {b:.2} {c:.2}"));
+        }
+        if let Some(cpu) = h.cpu_percent {
+            out.push(format!("<b>cpu</b> {cpu:.0} % busy"));
+        }
+        for d in &h.disks {
+            out.push(format!(
+                "<b>disk</b> {} {:.0} % used, {} free",
+                escape(&d.mount),
+                d.used_percent,
+                human_bytes(d.available_bytes)
+            ));
+        }
+        for u in &h.unavailable {
+            out.push(format!(
+                "<i>{}: {}</i>",
+                escape(&u.source),
+                escape(&u.reason)
+            ));
+        }
+    }
+    if status.services.is_empty() {
+        out.push("<i>no services configured ([[services]] in the config)</i>".into());
+    }
+    for s in &status.services {
+        let mut line = format!("<b>{}</b>", escape(&s.name));
+        if let Some(state) = &s.state {
+            line.push_str(&format!(" {}", escape(state)));
+            if let Some(sub) = &s.sub_state {
+                line.push_str(&format!(" ({})", escape(sub)));
+            }
+        }
+        if let Some(rss) = s.rss_bytes {
+            line.push_str(&format!(", RSS {}", human_bytes(rss)));
+            if let (Some(limit), Some(p)) = (s.memory_limit_bytes, s.memory_used_percent) {
+                line.push_str(&format!(" of {} ({p:.0} %)", human_bytes(limit)));
+            }
+        }
+        if let Some(r) = s.restarts {
+            line.push_str(&format!(", {r} restarts"));
+        }
+        if let Some(result) = s.last_result.as_deref().filter(|r| *r != "success") {
+            line.push_str(&format!(", last result {}", escape(result)));
+        }
+        out.push(line);
+        if let Some(t) = &s.memory_trend {
+            out.push(format!("  memory {}", escape(&t.text)));
+        }
+        for u in &s.unavailable {
+            out.push(format!(
+                "  <i>{} unavailable: {}</i>",
+                escape(&u.source),
+                escape(&u.reason)
+            ));
+        }
+    }
+    fit(&out.join("\n"))
+}
+
+async fn oom_kills(state: &AppState, since: Option<&str>) -> String {
+    let since_ms = match parse_since(since) {
+        Ok(b) => b.map(|b| b.resolve(chrono::Local::now().fixed_offset())),
+        Err(msg) => return msg,
+    };
+    let settings = state.settings();
+    let report = match tokio::task::spawn_blocking(move || oom::report(&settings, since_ms)).await {
+        Ok(r) => r,
+        Err(e) => return format!("⚠ the OOM report failed: {}", escape(&e.to_string())),
+    };
+    let mut head = format!("<b>{} OOM kill(s)</b>", report.kills.len());
+    if let Some(s) = since {
+        head.push_str(&format!(" since {}", escape(s)));
+    }
+    if let Some(n) = report.kills_since_boot {
+        head.push_str(&format!("; {n} since boot by the kernel's count"));
+    }
+    let lines: Vec<String> = report
+        .kills
+        .iter()
+        .map(|k| {
+            let mut l = format!(
+                "{} {} (pid {})",
+                k.time
+                    .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+                k.process.as_deref().unwrap_or("unknown"),
+                k.pid.map_or("?".into(), |p| p.to_string())
+            );
+            if let Some(rss) = k.rss_bytes {
+                l.push_str(&format!(" RSS {}", human_bytes(rss)));
+            }
+            if let Some(s) = &k.service {
+                l.push_str(&format!(" in {s}"));
+            }
+            if let Some(c) = k.restart_counter {
+                l.push_str(&format!(", restarted ({c})"));
+            }
+            l
+        })
+        .collect();
+    if let Some(note) = &report.note {
+        head.push_str(&format!("\n<i>{}</i>", escape(note)));
+    }
+    with_lines(&head, &lines, "<code>diagbot oom</code>")
+}
+
+fn cache(state: &AppState) -> String {
+    let s = state.diag.cache().stats();
+    format!(
+        "<b>cache</b> {} answers, {} of {}\n{} hits, {} misses, {} scans, {} expired",
+        s.entries,
+        human_bytes(s.bytes),
+        human_bytes(s.budget_bytes),
+        s.hits,
+        s.misses,
+        s.loads,
+        s.evictions_expired
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_and_their_arguments() {
+        assert_eq!(parse("/status"), Command::Status);
+        assert_eq!(parse("/status@diagbot_bot"), Command::Status);
+        assert_eq!(
+            parse("/errors 1h"),
+            Command::Errors {
+                since: Some("1h".into())
+            }
+        );
+        assert_eq!(
+            parse("/grep timed out 15m"),
+            Command::Grep {
+                pattern: "timed out".into(),
+                since: Some("15m".into())
+            }
+        );
+        assert_eq!(
+            parse("/grep connection refused"),
+            Command::Grep {
+                pattern: "connection refused".into(),
+                since: None
+            }
+        );
+        assert_eq!(parse("/grep"), Command::Help);
+        assert_eq!(parse("/frobnicate"), Command::Help);
+        assert_eq!(parse("hello"), Command::Help);
+        assert_eq!(parse("/oom"), Command::Oom { since: None });
+    }
+}

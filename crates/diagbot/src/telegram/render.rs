@@ -1,0 +1,147 @@
+//! Telegram HTML: every byte of log text escaped, and messages fitted under
+//! Telegram's 4096-character limit without breaking markup. A message is a
+//! head (HTML written here) and log lines in one `<pre>` block; when the lines
+//! do not fit, the oldest are left out whole and the message says how many and
+//! where to see them all.
+
+/// Telegram's limit, in UTF-16 code units of the text after entity parsing.
+pub const TELEGRAM_LIMIT: usize = 4096;
+/// What a message may measure here. The HTML source is counted (tags and
+/// entities included), which is never shorter than what Telegram counts.
+const BUDGET: usize = 4000;
+/// A longer log line is cut (at a character boundary) and marked.
+const MAX_LINE_CHARS: usize = 300;
+
+/// Escapes `<`, `>`, `&` and `"`, and shows control characters as `\xNN`.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\t' => out.push(' '),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Telegram's measure of a string.
+pub fn length(html: &str) -> usize {
+    html.encode_utf16().count()
+}
+
+/// `head`, then `lines` (plain text, newest last) in a `<pre>` block. When
+/// they do not all fit, the newest that fit are kept and `where_all` (HTML)
+/// follows the count of those left out.
+pub fn with_lines(head: &str, lines: &[String], where_all: &str) -> String {
+    let escaped: Vec<String> = lines.iter().map(|l| escape(&cut(l))).collect();
+    let note = |left_out: usize| {
+        format!("\n<i>{left_out} earlier line(s) not shown; all of them: {where_all}</i>")
+    };
+    // Newest first, while they fit with the note that might follow.
+    let mut kept: Vec<&str> = Vec::new();
+    let mut size = length(head) + length("\n<pre></pre>");
+    for (i, line) in escaped.iter().enumerate().rev() {
+        let left_out_after = i;
+        let reserve = if left_out_after > 0 {
+            length(&note(left_out_after))
+        } else {
+            0
+        };
+        let add = length(line) + 1;
+        if size + add + reserve > BUDGET {
+            break;
+        }
+        size += add;
+        kept.push(line);
+    }
+    kept.reverse();
+    let mut out = head.to_string();
+    if !kept.is_empty() {
+        out.push_str("\n<pre>");
+        out.push_str(&kept.join("\n"));
+        out.push_str("</pre>");
+    }
+    let left_out = escaped.len() - kept.len();
+    if left_out > 0 {
+        out.push_str(&note(left_out));
+    }
+    out
+}
+
+/// A head alone, cut to fit (it is built from short parts, but a list of many
+/// services could grow): cut at a line end, never inside a tag.
+pub fn fit(html: &str) -> String {
+    if length(html) <= BUDGET {
+        return html.to_string();
+    }
+    let mut out = String::new();
+    for line in html.lines() {
+        if length(&out) + length(line) + 40 > BUDGET {
+            out.push_str("<i>… cut to fit Telegram's limit</i>");
+            break;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+fn cut(line: &str) -> String {
+    match line.char_indices().nth(MAX_LINE_CHARS) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None => line.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_bytes_are_escaped() {
+        assert_eq!(
+            escape("<script>alert(1)</script> & </b> \"q\"\u{1b}[31m\u{fffd}"),
+            "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;/b&gt; &quot;q&quot;\\x1b[31m\u{fffd}"
+        );
+    }
+
+    #[test]
+    fn many_lines_keep_the_newest_and_say_how_many_were_left_out() {
+        let lines: Vec<String> = (0..300)
+            .map(|i| {
+                format!(
+                    "2026-02-27 10:00:{:02} ERROR line {i} <x> & more text here",
+                    i % 60
+                )
+            })
+            .collect();
+        let html = with_lines("<b>grep</b>", &lines, "<code>diagbot grep x</code>");
+        assert!(length(&html) <= TELEGRAM_LIMIT, "{}", length(&html));
+        assert!(
+            html.contains("line 299 &lt;x&gt;"),
+            "the newest line is kept"
+        );
+        assert!(!html.contains("line 0 "), "the oldest is left out");
+        assert!(html.ends_with("all of them: <code>diagbot grep x</code></i>"));
+        assert_eq!(html.matches("<pre>").count(), 1);
+        assert_eq!(html.matches("</pre>").count(), 1);
+    }
+
+    #[test]
+    fn a_long_line_is_cut_at_a_character_boundary() {
+        let long = "é".repeat(1000);
+        let html = with_lines("h", &[long], "x");
+        assert!(html.contains(&format!("{}…", "é".repeat(MAX_LINE_CHARS))));
+    }
+
+    #[test]
+    fn all_lines_that_fit_are_shown_without_a_note() {
+        let html = with_lines("h", &["a".into(), "b".into()], "x");
+        assert_eq!(html, "h\n<pre>a\nb</pre>");
+    }
+}

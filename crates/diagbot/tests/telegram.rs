@@ -1,0 +1,628 @@
+//! The Telegram bot against a fake Bot API that this suite serves on
+//! 127.0.0.1:0: it scripts updates, answers `GetMe`, `GetUpdates`,
+//! `SendMessage` and `SendChatAction` (teloxide capitalises method names), can
+//! answer 429 or be unreachable, and records what the bot sent.
+
+#![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
+
+mod common;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use common::{metric, setup, TestDaemon};
+use diagbot_core::health::Event;
+use diagbot_core::probe::oom::OomKill;
+use serde_json::{json, Value};
+
+const TOKEN: &str = "123456789:AAFakeTokenForTestsOnly_xyz-0123456789";
+const OPERATOR: i64 = 4242;
+const STRANGER: i64 = 666;
+
+#[derive(Debug, Clone)]
+struct Sent {
+    chat: i64,
+    text: String,
+    parse_mode: Option<String>,
+    at: Instant,
+}
+
+/// How the fake answers the next `SendMessage`.
+#[derive(Debug, Clone, Copy)]
+enum Answer {
+    RetryAfter(u64),
+}
+
+#[derive(Default)]
+struct FakeState {
+    updates: VecDeque<Value>,
+    next_update: u64,
+    sent: Vec<Sent>,
+    actions: Vec<(i64, String)>,
+    script: VecDeque<Answer>,
+    send_attempts: Vec<Instant>,
+    wrong_token: bool,
+}
+
+#[derive(Clone, Default)]
+struct Fake(Arc<Mutex<FakeState>>);
+
+impl Fake {
+    fn lock(&self) -> std::sync::MutexGuard<'_, FakeState> {
+        self.0.lock().unwrap()
+    }
+
+    /// A message from `chat`, delivered at the next `GetUpdates`.
+    fn say(&self, chat: i64, text: &str) {
+        let mut s = self.lock();
+        s.next_update += 1;
+        let id = s.next_update;
+        s.updates.push_back(json!({
+            "update_id": id,
+            "message": {
+                "message_id": id,
+                "date": 1_772_186_400,
+                "chat": { "id": chat, "type": "private", "first_name": "Op" },
+                "from": { "id": chat, "is_bot": false, "first_name": "Op" },
+                "text": text,
+            }
+        }));
+    }
+
+    fn sent(&self) -> Vec<Sent> {
+        self.lock().sent.clone()
+    }
+
+    /// Waits until `n` messages were sent (at most 30 s) and returns them.
+    fn wait_sent(&self, n: usize) -> Vec<Sent> {
+        let started = Instant::now();
+        loop {
+            let sent = self.sent();
+            if sent.len() >= n {
+                return sent;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "{} of {n} messages sent: {sent:#?}",
+                sent.len()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+async fn bot_api(
+    State(fake): State<Fake>,
+    UrlPath((bot, method)): UrlPath<(String, String)>,
+    body: Option<Json<Value>>,
+) -> axum::response::Response {
+    if bot != format!("bot{TOKEN}") {
+        fake.lock().wrong_token = true;
+        let body = json!({"ok": false, "error_code": 401, "description": "Unauthorized"});
+        return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    }
+    let body = body.map(|Json(v)| v).unwrap_or(Value::Null);
+    match method.to_ascii_lowercase().as_str() {
+        "getme" => Json(json!({ "ok": true, "result": {
+            "id": 1, "is_bot": true, "first_name": "diagbot", "username": "diagbot_test_bot",
+            "can_join_groups": false, "can_read_all_group_messages": false,
+            "supports_inline_queries": false, "can_connect_to_business": false,
+            "has_main_web_app": false
+        }}))
+        .into_response(),
+        "getupdates" => {
+            let offset = body["offset"].as_u64().unwrap_or(0);
+            let updates: Vec<Value> = {
+                let mut s = fake.lock();
+                s.updates
+                    .retain(|u| u["update_id"].as_u64().unwrap() >= offset);
+                s.updates.iter().cloned().collect()
+            };
+            if updates.is_empty() {
+                // A real server holds the request; a short wait keeps the poller from spinning.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Json(json!({ "ok": true, "result": updates })).into_response()
+        }
+        "sendchataction" => {
+            fake.lock().actions.push((
+                body["chat_id"].as_i64().unwrap(),
+                body["action"].as_str().unwrap_or("").to_string(),
+            ));
+            Json(json!({ "ok": true, "result": true })).into_response()
+        }
+        "sendmessage" => {
+            let mut s = fake.lock();
+            s.send_attempts.push(Instant::now());
+            if let Some(Answer::RetryAfter(secs)) = s.script.pop_front() {
+                let body = json!({
+                    "ok": false, "error_code": 429,
+                    "description": format!("Too Many Requests: retry after {secs}"),
+                    "parameters": { "retry_after": secs }
+                });
+                return (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+            }
+            let chat = body["chat_id"].as_i64().unwrap();
+            let text = body["text"].as_str().unwrap().to_string();
+            s.sent.push(Sent {
+                chat,
+                text: text.clone(),
+                parse_mode: body["parse_mode"].as_str().map(str::to_string),
+                at: Instant::now(),
+            });
+            let id = s.sent.len();
+            Json(json!({ "ok": true, "result": {
+                "message_id": id, "date": 1_772_186_400,
+                "chat": { "id": chat, "type": "private", "first_name": "Op" },
+                "from": { "id": 1, "is_bot": true, "first_name": "diagbot" },
+                "text": text,
+            }}))
+            .into_response()
+        }
+        other => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"ok": false, "error_code": 404, "description": format!("Not Found: {other}")})),
+        )
+            .into_response(),
+    }
+}
+
+/// Serves the fake on `listener` (bound by the caller) from a thread of its own.
+fn serve_fake_on(listener: std::net::TcpListener, fake: Fake) {
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let app = axum::Router::new()
+                .route("/{bot}/{method}", axum::routing::post(bot_api))
+                .with_state(fake);
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+}
+
+fn serve_fake(fake: Fake) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    serve_fake_on(listener, fake);
+    addr
+}
+
+fn telegram_config(api: SocketAddr, extra: &str) -> String {
+    format!(
+        "[telegram]\ntoken = {TOKEN:?}\napi_url = \"http://{api}\"\nallowed_chats = [{OPERATOR}]\nalert_chats = [{OPERATOR}]\n{extra}"
+    )
+}
+
+/// Checks `html` against Telegram's HTML rules: only its tags, balanced; `&`
+/// only in the four entities; no bare `<` or `>`.
+fn assert_telegram_html(html: &str) {
+    const TAGS: [&str; 8] = ["b", "i", "u", "s", "code", "pre", "a", "blockquote"];
+    let mut open: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find(['<', '>', '&']) {
+        let (c, after) = (rest.as_bytes()[i], &rest[i..]);
+        match c {
+            b'&' => {
+                let entity = ["&lt;", "&gt;", "&amp;", "&quot;"]
+                    .iter()
+                    .find(|e| after.starts_with(**e))
+                    .unwrap_or_else(|| panic!("a bare & in {html:?}"));
+                rest = &after[entity.len()..];
+            }
+            b'>' => panic!("a bare > in {html:?}"),
+            _ => {
+                let end = after
+                    .find('>')
+                    .unwrap_or_else(|| panic!("an open < in {html:?}"));
+                let tag = &after[1..end];
+                if let Some(name) = tag.strip_prefix('/') {
+                    assert_eq!(open.pop().as_deref(), Some(name), "unbalanced in {html:?}");
+                } else {
+                    let name = tag.split_whitespace().next().unwrap();
+                    assert!(TAGS.contains(&name), "tag <{name}> in {html:?}");
+                    open.push(name.to_string());
+                }
+                rest = &after[end + 1..];
+            }
+        }
+    }
+    assert!(open.is_empty(), "unclosed {open:?} in {html:?}");
+}
+
+/// A log with lines that must arrive escaped, and invalid UTF-8.
+fn hostile_log(dir: &std::path::Path) {
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(
+        b"2026-02-27 10:00:00 ERROR <script>alert(1)</script> & </b> <i>not markup\n",
+    );
+    bytes.extend_from_slice(b"2026-02-27 10:00:01 ERROR bad bytes \xff\xfe here\n");
+    for i in 0..300 {
+        bytes.extend_from_slice(
+            format!(
+                "2026-02-27 10:01:{:02} ERROR request {i} failed: upstream timed out <&>\n",
+                i % 60
+            )
+            .as_bytes(),
+        );
+    }
+    std::fs::write(dir.join("hostile.log"), bytes).unwrap();
+}
+
+#[test]
+fn commands_are_answered_from_the_same_queries_and_escaped() {
+    let fake = Fake::default();
+    let api = serve_fake(fake.clone());
+    let (_dir, logs, config_file) = setup(&telegram_config(api, ""));
+    hostile_log(&logs);
+    let d = TestDaemon::start(&config_file);
+
+    fake.say(OPERATOR, "/help");
+    let help = &fake.wait_sent(1)[0];
+    assert_eq!(help.chat, OPERATOR);
+    assert_eq!(help.parse_mode.as_deref(), Some("HTML"));
+    assert!(
+        help.text.contains("/grep &lt;pattern&gt; [since]"),
+        "{}",
+        help.text
+    );
+
+    // An unknown command gets the help.
+    fake.say(OPERATOR, "/frobnicate");
+    assert_eq!(fake.wait_sent(2)[1].text, help.text);
+
+    // /grep: 300 lines arrive under the limit, markup intact, the newest kept.
+    fake.say(OPERATOR, "/grep timed out");
+    let grep = fake.wait_sent(3)[2].clone();
+    assert!(grep.text.chars().count() < 4096, "{}", grep.text.len());
+    assert_telegram_html(&grep.text);
+    assert!(grep.text.contains("300 matching lines"), "{}", grep.text);
+    assert!(grep
+        .text
+        .contains("request 299 failed: upstream timed out &lt;&amp;&gt;"));
+    assert!(
+        grep.text
+            .contains("not shown; all of them: <code>diagbot grep"),
+        "{}",
+        grep.text
+    );
+    // The same answer the HTTP API gives.
+    let api_answer = d.json("/api/v1/grep?pattern=timed%20out");
+    assert_eq!(api_answer["matches"], 300);
+
+    // /errors: the hostile line escaped, invalid UTF-8 replaced.
+    // Past the burst of five, one command a second.
+    std::thread::sleep(Duration::from_millis(1100));
+    fake.say(OPERATOR, "/errors");
+    let errors = fake.wait_sent(4)[3].clone();
+    assert_telegram_html(&errors.text);
+    std::thread::sleep(Duration::from_millis(1100));
+    fake.say(OPERATOR, "/grep script|bad bytes");
+    let hostile = fake.wait_sent(5)[4].clone();
+    assert_telegram_html(&hostile.text);
+    assert!(
+        hostile
+            .text
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;/b&gt; &lt;i&gt;not markup"),
+        "{}",
+        hostile.text
+    );
+    assert!(
+        hostile.text.contains("bad bytes \u{fffd}\u{fffd} here"),
+        "{}",
+        hostile.text
+    );
+
+    // A bad regex is a clear message, not a failure.
+    std::thread::sleep(Duration::from_millis(1100));
+    fake.say(OPERATOR, "/grep (unclosed");
+    let bad = fake.wait_sent(6)[5].clone();
+    assert!(bad.text.contains("invalid pattern"), "{}", bad.text);
+
+    std::thread::sleep(Duration::from_millis(1100));
+    fake.say(OPERATOR, "/status");
+    let status = fake.wait_sent(7)[6].clone();
+    assert_telegram_html(&status.text);
+    assert!(status.text.contains("<b>memory</b>"), "{}", status.text);
+    std::thread::sleep(Duration::from_millis(1100));
+    fake.say(OPERATOR, "/cache");
+    let cache = fake.wait_sent(8)[7].clone();
+    assert!(cache.text.starts_with("<b>cache</b>"), "{}", cache.text);
+    std::thread::sleep(Duration::from_millis(1100));
+    fake.say(OPERATOR, "/oom 1h");
+    let oom = fake.wait_sent(9)[8].clone();
+    assert_telegram_html(&oom.text);
+    assert!(
+        oom.text.contains("OOM kill(s)</b> since 1h"),
+        "{}",
+        oom.text
+    );
+
+    let metrics = d.get("/metrics").1;
+    assert_eq!(
+        metric(
+            &metrics,
+            "diagbot_telegram_commands_total{command=\"grep\"}"
+        ),
+        3.0
+    );
+    assert!(metric(&metrics, "diagbot_telegram_updates_total") >= 9.0);
+    assert!(metric(&metrics, "diagbot_telegram_sent_total") >= 9.0);
+    assert!(!fake.lock().wrong_token);
+}
+
+#[test]
+fn strangers_get_one_refusal_with_their_chat_id_and_no_data() {
+    let fake = Fake::default();
+    let api = serve_fake(fake.clone());
+    let (_dir, _logs, config_file) = setup(&telegram_config(api, ""));
+    let d = TestDaemon::start(&config_file);
+    fake.say(STRANGER, "/status");
+    fake.say(STRANGER, "/errors");
+    fake.say(STRANGER, "/grep .");
+    // Then the operator, so we know the stranger's messages were all handled.
+    fake.say(OPERATOR, "/cache");
+    fake.wait_sent(2);
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = fake.sent();
+    let sent_to_stranger: Vec<&Sent> = sent.iter().filter(|s| s.chat == STRANGER).collect();
+    assert_eq!(sent_to_stranger.len(), 1, "{sent:#?}");
+    assert!(sent_to_stranger[0]
+        .text
+        .contains(&format!("<code>{STRANGER}</code>")));
+    assert!(!sent_to_stranger[0].text.contains("memory"));
+    let metrics = d.get("/metrics").1;
+    assert_eq!(metric(&metrics, "diagbot_telegram_refused_total"), 3.0);
+}
+
+#[test]
+fn a_burst_of_commands_is_slowed_down_politely() {
+    let fake = Fake::default();
+    let api = serve_fake(fake.clone());
+    let (_dir, _logs, config_file) = setup(&telegram_config(api, ""));
+    let _d = TestDaemon::start(&config_file);
+    for _ in 0..8 {
+        fake.say(OPERATOR, "/cache");
+    }
+    fake.wait_sent(6);
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = fake.sent();
+    let answers = sent
+        .iter()
+        .filter(|s| s.text.starts_with("<b>cache</b>"))
+        .count();
+    let notices = sent
+        .iter()
+        .filter(|s| s.text.starts_with("Slow down"))
+        .count();
+    assert_eq!((answers, notices), (5, 1), "{sent:#?}");
+}
+
+fn oom_event(pid: u32) -> Event {
+    Event::OomKill {
+        service: Some("crypto-bot".into()),
+        victim: Some(OomKill {
+            time: None,
+            pid: Some(pid),
+            process: Some("python3".into()),
+            rss_bytes: Some(552 << 20),
+            total_vm_bytes: None,
+            cgroup: None,
+            constraint: None,
+            service: Some("crypto-bot".into()),
+            restart_counter: None,
+            sources: vec!["kernel log".into()],
+        }),
+    }
+}
+
+#[test]
+fn alerts_wait_out_retry_after_and_repeats_are_held_back() {
+    let fake = Fake::default();
+    fake.lock().script.push_back(Answer::RetryAfter(1));
+    let api = serve_fake(fake.clone());
+    let (_dir, _logs, config_file) = setup(&telegram_config(api, "alert_cooldown = \"2s\"\n"));
+    let d = TestDaemon::start(&config_file);
+    // Wait for the bot to be up (its first poll), then 50 identical OOM alerts.
+    fake.say(OPERATOR, "/cache");
+    fake.wait_sent(1);
+    let raised = Instant::now();
+    fake.lock().script.push_back(Answer::RetryAfter(1));
+    for i in 0..50 {
+        d.state.events.send(oom_event(900 + i)).unwrap();
+    }
+    let sent = fake.wait_sent(2);
+    let alert = &sent[1];
+    assert!(alert.text.contains("<b>OOM kill</b>"), "{}", alert.text);
+    assert!(
+        alert
+            .text
+            .contains("python3 (pid 900) killed at 552 MiB RSS"),
+        "{}",
+        alert.text
+    );
+    assert!(
+        alert.at.duration_since(raised) >= Duration::from_secs(1),
+        "sent before retry_after ran out"
+    );
+    // The 429 was one attempt, the alert was sent once.
+    assert_eq!(
+        sent.iter().filter(|s| s.text.contains("pid 900")).count(),
+        1
+    );
+    // After the cooldown: one summary of the 49 held back.
+    let sent = fake.wait_sent(3);
+    assert!(
+        sent[2]
+            .text
+            .contains("49 more like this in the last 1 min, held back"),
+        "{}",
+        sent[2].text
+    );
+    assert!(
+        sent[2].text.contains("pid 949"),
+        "the summary shows the latest: {}",
+        sent[2].text
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(fake.sent().len(), 3, "{:#?}", fake.sent());
+    let metrics = d.get("/metrics").1;
+    assert_eq!(
+        metric(&metrics, "diagbot_telegram_alerts_total{kind=\"oom_kill\"}"),
+        50.0
+    );
+}
+
+#[test]
+fn with_the_bot_api_down_alerts_queue_and_the_http_api_answers() {
+    // A port with nothing on it yet: the Bot API is down.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let api = listener.local_addr().unwrap();
+    drop(listener);
+    let (_dir, _logs, config_file) = setup(&telegram_config(api, "outbox_size = 3\n"));
+    let d = TestDaemon::start(&config_file);
+    // The alerter is listening once the bot has started.
+    let started = Instant::now();
+    while d.state.events.receiver_count() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the bot did not start"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for i in 0..5 {
+        d.state
+            .events
+            .send(Event::Restart {
+                service: format!("svc{i}"),
+                restarts: 1,
+                last_result: None,
+            })
+            .unwrap();
+    }
+    // Meanwhile the daemon answers.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(d.get("/healthz").0, 200);
+    assert_eq!(d.json("/api/v1/errors")["kind"], "errors");
+    let metrics = d.get("/metrics").1;
+    assert!(
+        metric(&metrics, "diagbot_telegram_send_failures_total") >= 1.0,
+        "{metrics}"
+    );
+    // The outbox kept the newest; with one message in the sender's hands, at most 3 + 1 arrive.
+    let listener = std::net::TcpListener::bind(api).unwrap();
+    let fake = Fake::default();
+    serve_fake_on(listener, fake.clone());
+    let sent = fake.wait_sent(3);
+    std::thread::sleep(Duration::from_secs(2));
+    let sent_now = fake.sent();
+    assert!(sent_now.len() <= 4, "{sent_now:#?}");
+    assert!(
+        sent.iter().any(|s| s.text.contains("svc4 restarted")),
+        "{sent:#?}"
+    );
+    let metrics = d.get("/metrics").1;
+    assert!(
+        metric(&metrics, "diagbot_telegram_outbox_dropped") >= 1.0,
+        "{metrics}"
+    );
+}
+
+/// A slow answer (here a `systemctl` that takes a second) shows "typing" first.
+#[test]
+fn a_slow_answer_shows_typing() {
+    use std::os::unix::fs::PermissionsExt;
+    let fake = Fake::default();
+    let api = serve_fake(fake.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let systemctl = dir.path().join("systemctl");
+    std::fs::write(&systemctl, "#!/bin/sh\nsleep 1\necho ActiveState=active\n").unwrap();
+    std::fs::set_permissions(&systemctl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (_dir, _logs, config_file) = setup(&format!(
+        "[system]\nsystemctl = {systemctl:?}\n[[services]]\nname = \"bot\"\nunit = \"bot.service\"\n{}",
+        telegram_config(api, "")
+    ));
+    let _d = TestDaemon::start(&config_file);
+    fake.say(OPERATOR, "/services");
+    let sent = fake.wait_sent(1);
+    assert!(
+        sent[0].text.contains("<b>bot</b> active"),
+        "{}",
+        sent[0].text
+    );
+    assert_eq!(fake.lock().actions, vec![(OPERATOR, "typing".to_string())]);
+}
+
+/// The real binary, with the Bot API unreachable at first: errors are
+/// logged, and the token is in none of its output, nor in `config check` or
+/// the metrics.
+#[test]
+fn the_token_is_never_shown() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let api = listener.local_addr().unwrap();
+    drop(listener);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (_dir, _logs, config_file) = setup(&format!(
+        "[http]\nlisten = \"127.0.0.1:{port}\"\n[log]\nlevel = \"debug\"\n{}",
+        telegram_config(api, "")
+    ));
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("diagbot"))
+        .args(["serve", "--config"])
+        .arg(&config_file)
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Until the first failed getMe was logged and the API answers.
+    let started = Instant::now();
+    let metrics = loop {
+        let url = format!("http://127.0.0.1:{port}/metrics");
+        if let Ok(mut r) = ureq::get(&url).call() {
+            break r.body_mut().read_to_string().unwrap();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the daemon did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().unwrap();
+    let logs = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(logs.contains("telegram: getMe failed"), "{logs}");
+    assert!(!logs.contains(TOKEN), "{logs}");
+    let secret = TOKEN.split_once(':').unwrap().1;
+    assert!(!logs.contains(secret), "{logs}");
+    assert!(!metrics.contains(secret));
+    let check = assert_cmd::Command::cargo_bin("diagbot")
+        .unwrap()
+        .args(["config", "check"])
+        .arg(&config_file)
+        .output()
+        .unwrap();
+    let check = String::from_utf8_lossy(&check.stdout);
+    assert!(check.contains("[telegram]\ntoken = \"****\""), "{check}");
+    assert!(!check.contains(secret), "{check}");
+}
