@@ -67,6 +67,29 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             settings.refresh_interval,
             names.join(", ")
         );
+        let services: Vec<&str> = settings.services.iter().map(|s| s.name.as_str()).collect();
+        println!(
+            "  services: {} (sampled every {:?})",
+            if services.is_empty() {
+                "none configured".to_string()
+            } else {
+                services.join(", ")
+            },
+            settings.health.sample_interval
+        );
+        match &settings.telegram {
+            Some(t) => println!(
+                "  telegram: on, {} allowed chat(s), {} alert chat(s){}",
+                t.allowed_chats.len(),
+                t.alert_chats.len(),
+                if t.allowed_chats.is_empty() {
+                    " (nobody is answered yet: a chat that writes is told its id for telegram.allowed_chats)"
+                } else {
+                    ""
+                }
+            ),
+            None => println!("  telegram: off (no telegram.token)"),
+        }
         println!("  try: curl 'http://{addr}/api/v1/errors' or curl 'http://{addr}/metrics'");
         tracing::info!(%addr, "listening");
         let (tx, rx) = mpsc::channel(4);
