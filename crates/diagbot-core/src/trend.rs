@@ -163,8 +163,24 @@ pub fn span(samples: &[Sample]) -> f64 {
     }
 }
 
+/// Theil–Sen looks at this many samples at most, evenly spread (first and last
+/// included): 2016 pairs, a 16 KiB scratch list. All 256 samples of a ring
+/// would make 32 640 pairs and a 255 KiB list every sample, and the soak showed
+/// that churn growing the daemon's RSS.
+const MAX_SLOPE_SAMPLES: usize = 64;
+
 /// The median of the slopes between every pair of samples at different times.
 pub fn theil_sen(samples: &[Sample]) -> f64 {
+    let thinned: Vec<Sample>;
+    let samples = if samples.len() > MAX_SLOPE_SAMPLES {
+        let last = samples.len() - 1;
+        thinned = (0..MAX_SLOPE_SAMPLES)
+            .map(|i| samples[i * last / (MAX_SLOPE_SAMPLES - 1)])
+            .collect();
+        &thinned[..]
+    } else {
+        samples
+    };
     let mut slopes = Vec::with_capacity(samples.len() * samples.len().saturating_sub(1) / 2);
     for (i, a) in samples.iter().enumerate() {
         for b in &samples[i + 1..] {

@@ -119,3 +119,20 @@ fn a_limit_already_passed_is_reached_now() {
     };
     assert_eq!(limit_in_secs, Some(0.0));
 }
+
+#[test]
+fn many_samples_are_thinned_for_the_slope_and_read_the_same() {
+    // 256 samples over an hour, climbing 2 MB a minute with noise.
+    let s: Vec<Sample> = (0..256)
+        .map(|i| {
+            let minute = i as f64 * 60.0 / 256.0;
+            let noise = if i % 7 == 0 { 30.0 } else { 0.0 };
+            Sample {
+                at_secs: minute * 60.0,
+                bytes: (200.0 + 2.0 * minute + noise) * MB,
+            }
+        })
+        .collect();
+    let slope = theil_sen(&s) * 60.0 / MB;
+    assert!((slope - 2.0).abs() < 0.05, "{slope} MB/min");
+}
