@@ -626,3 +626,47 @@ fn the_token_is_never_shown() {
     assert!(check.contains("[telegram]\ntoken = \"****\""), "{check}");
     assert!(!check.contains(secret), "{check}");
 }
+
+/// /oom and /services on fixture health data: the original incident.
+#[test]
+fn oom_and_services_answer_from_fixture_health_data() {
+    use std::os::unix::fs::PermissionsExt;
+    let fake = Fake::default();
+    let api = serve_fake(fake.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let kern_log = dir.path().join("kern.log");
+    std::fs::write(
+        &kern_log,
+        "Feb 27 10:00:00 vps kernel: oom-kill:constraint=CONSTRAINT_MEMCG,task_memcg=/system.slice/crypto-bot.service,task=python3,pid=908,uid=1000\n\
+         Feb 27 10:00:00 vps kernel: Memory cgroup out of memory: Killed process 908 (python3) total-vm:1468412kB, anon-rss:562104kB, file-rss:3316kB, shmem-rss:0kB\n",
+    )
+    .unwrap();
+    let systemctl = dir.path().join("systemctl");
+    std::fs::write(
+        &systemctl,
+        "#!/bin/sh\nprintf 'ActiveState=failed\\nSubState=failed\\nNRestarts=5\\nResult=oom-kill\\n'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&systemctl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (_dir, _logs, config_file) = setup(&format!(
+        "[system]\nkernel_log = {kern_log:?}\nkmsg = \"\"\nsystemctl = {systemctl:?}\njournalctl = \"/nonexistent/journalctl\"\n\
+         [[services]]\nname = \"crypto-bot\"\nunit = \"crypto-bot.service\"\n{}",
+        telegram_config(api, "")
+    ));
+    let _d = TestDaemon::start(&config_file);
+    fake.say(OPERATOR, "/oom");
+    let oom = fake.wait_sent(1)[0].text.clone();
+    assert_telegram_html(&oom);
+    assert!(oom.starts_with("<b>1 OOM kill(s)</b>"), "{oom}");
+    assert!(
+        oom.contains("2026-02-27 10:00:00 python3 (pid 908) RSS 552.2 MiB in crypto-bot"),
+        "{oom}"
+    );
+    fake.say(OPERATOR, "/services");
+    let services = fake.wait_sent(2)[1].text.clone();
+    assert_telegram_html(&services);
+    assert!(
+        services.starts_with("<b>crypto-bot</b> failed (failed), 5 restarts, last result oom-kill"),
+        "{services}"
+    );
+}
