@@ -181,6 +181,19 @@ fn apply_reload(state: &AppState, reload: &Reloader) {
             {
                 tracing::warn!("http.listen and cache settings take effect at the next start; the rest is applied now");
             }
+            let bot = |s: &Settings| {
+                s.telegram.as_ref().map(|t| {
+                    (
+                        t.token.clone(),
+                        t.api_url.clone(),
+                        t.alert_cooldown,
+                        t.outbox_size,
+                    )
+                })
+            };
+            if bot(&new) != bot(&old) {
+                tracing::warn!("telegram.token, api_url, alert_cooldown and outbox_size take effect at the next start; the chat lists are applied now");
+            }
             tracing::info!(
                 paths = ?new.log_paths,
                 refresh_queries = new.refresh.len(),
