@@ -303,9 +303,21 @@ fn commands_are_answered_from_the_same_queries_and_escaped() {
     // /errors: the hostile line escaped, invalid UTF-8 replaced.
     // Past the burst of five, one command a second.
     std::thread::sleep(Duration::from_millis(1100));
+    // /errors is what the background refresh keeps warm: no scan of its own.
+    d.wait_for_first_refresh();
+    let loads = metric(&d.get("/metrics").1, "diagbot_cache_loads_total");
     fake.say(OPERATOR, "/errors");
     let errors = fake.wait_sent(4)[3].clone();
     assert_telegram_html(&errors.text);
+    assert!(
+        errors.text.starts_with("<b>errors</b>: 306 error lines"),
+        "{}",
+        errors.text
+    );
+    assert_eq!(
+        metric(&d.get("/metrics").1, "diagbot_cache_loads_total"),
+        loads
+    );
     std::thread::sleep(Duration::from_millis(1100));
     fake.say(OPERATOR, "/grep script|bad bytes");
     let hostile = fake.wait_sent(5)[4].clone();

@@ -138,8 +138,12 @@ async fn search(state: &AppState, kind: QueryKind, since: Option<&str>) -> Strin
         QueryKind::Grep { pattern, .. } => Query::grep(pattern.clone(), paths),
     };
     query.since = since_bound;
-    // As many lines as a message can show; the rest are left to the CLI.
-    query.max_lines = 100;
+    // /errors asks what the background refresh keeps warm (and what the HTTP
+    // API asks by default), so it is answered from the cache at once. A grep is
+    // usually new: it asks for as many lines as a message can show.
+    if matches!(kind, QueryKind::Grep { .. }) {
+        query.max_lines = 100;
+    }
     match state.diag.answer(&query).await {
         Ok((result, _)) => render_search(&kind, since, &result),
         Err(e) => match e.as_ref() {
