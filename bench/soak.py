@@ -10,7 +10,12 @@ Writes a CSV and an SVG chart, prints a table like the original bot's, and check
 the bars: RSS at the last cycle within 10 % of RSS at cycle 30, largest RSS at most
 24 MiB, cache bytes within the budget at every sample, no failed request.
 
-    python3 bench/soak.py [--cycles 288] [--out bench-data/soak] [--chart docs/soak.svg]
+    python3 bench/soak.py [--cycles 288] [--out bench-data/soak] [--chart docs/soak.svg] [--telegram]
+
+With --telegram, diagbot's Telegram bot runs too, against a fake Bot API served
+here on loopback: an allowed chat sends a command every cycle, a stranger every
+tenth, and a service whose logs are the writer's raises error-burst alerts;
+one more bar checks that every command was answered.
 
 Standard library only. Exits 1 if a bar is missed.
 """
@@ -28,6 +33,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUDGET = 8 << 20
@@ -46,6 +52,87 @@ def rss_bytes(pid, field="VmRSS"):
             if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+TOKEN = "123456789:AASoakTokenForBenchmarksOnly"
+OPERATOR, STRANGER = 1001, 2002
+COMMANDS = ["/status", "/errors", "/grep ERROR", "/oom", "/cache", "/services", "/errors 1h", "/grep Traceback"]
+
+
+class FakeBotApi(threading.Thread):
+    """The Telegram Bot API as diagbot's bot uses it: getMe, getUpdates (held up
+    to a second when there is nothing), sendMessage, sendChatAction."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.cond = threading.Condition()
+        self.updates, self.next_id, self.sent = [], 0, []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                method = self.path.rsplit("/", 1)[-1].lower()
+                if not self.path.startswith(f"/bot{TOKEN}/"):
+                    return self.answer(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+                if method == "getme":
+                    return self.answer(200, {"ok": True, "result": {
+                        "id": 1, "is_bot": True, "first_name": "diagbot", "username": "diagbot_soak_bot",
+                        "can_join_groups": False, "can_read_all_group_messages": False,
+                        "supports_inline_queries": False, "can_connect_to_business": False,
+                        "has_main_web_app": False}})
+                if method == "getupdates":
+                    offset = body.get("offset", 0)
+                    with fake.cond:
+                        fake.updates = [u for u in fake.updates if u["update_id"] >= offset]
+                        if not fake.updates:
+                            fake.cond.wait(timeout=1.0)
+                        result = list(fake.updates)
+                    return self.answer(200, {"ok": True, "result": result})
+                if method == "sendchataction":
+                    return self.answer(200, {"ok": True, "result": True})
+                if method == "sendmessage":
+                    with fake.cond:
+                        fake.sent.append((body["chat_id"], body["text"]))
+                        n = len(fake.sent)
+                    return self.answer(200, {"ok": True, "result": {
+                        "message_id": n, "date": int(time.time()),
+                        "chat": {"id": body["chat_id"], "type": "private", "first_name": "Op"},
+                        "text": body["text"]}})
+                return self.answer(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+
+            def answer(self, status, obj):
+                data = json.dumps(obj).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+
+    def run(self):
+        self.server.serve_forever()
+
+    def say(self, chat, text):
+        with self.cond:
+            self.next_id += 1
+            self.updates.append({"update_id": self.next_id, "message": {
+                "message_id": self.next_id, "date": int(time.time()),
+                "chat": {"id": chat, "type": "private", "first_name": "Op"},
+                "from": {"id": chat, "is_bot": False, "first_name": "Op"}, "text": text}})
+            self.cond.notify_all()
+
+    def sent_to(self, chat):
+        with self.cond:
+            return [text for c, text in self.sent if c == chat]
 
 
 def get(url, timeout=10):
@@ -170,6 +257,7 @@ def main():
     ap.add_argument("--chart", default=None, help="SVG path (default: OUT.svg)")
     ap.add_argument("--env", action="append", default=[], help="NAME=VALUE for diagbot's environment")
     ap.add_argument("--binary", default=os.path.join(ROOT, "target", "release", "diagbot"))
+    ap.add_argument("--telegram", action="store_true", help="run the Telegram bot against a fake Bot API")
     args = ap.parse_args()
     if args.binary.endswith(os.path.join("release", "diagbot")):
         subprocess.run(["cargo", "build", "--quiet", "--release", "-p", "diagbot", "--bin", "diagbot"], cwd=ROOT, check=True)
@@ -185,6 +273,17 @@ def main():
     with open(config, "w") as f:
         f.write(f'[logs]\npaths = ["{logs}"]\n[cache]\nttl = "1s"\nbudget = "{BUDGET}"\n'
                 f'[refresh]\ninterval = "1s"\n[http]\nlisten = "127.0.0.1:{port}"\n[log]\nlevel = "warn"\n')
+        fake = None
+        if args.telegram:
+            fake = FakeBotApi()
+            fake.start()
+            f.write(f'[health]\nsample_interval = "1s"\nerror_burst_lines = 20\nerror_burst_window = "30s"\n'
+                    f'[telegram]\ntoken = "{TOKEN}"\napi_url = "http://127.0.0.1:{fake.port}"\n'
+                    f'allowed_chats = [{OPERATOR}]\nalert_chats = [{OPERATOR}]\nalert_cooldown = "30s"\n'
+                    f'[[services]]\nname = "soak-writer"\nprocess = {{ pidfile = "{work}/writer.pid" }}\n'
+                    f'logs = ["{logs}"]\n')
+            with open(os.path.join(work, "writer.pid"), "w") as pidfile:
+                pidfile.write(str(os.getpid()))
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIAGBOT_")}
     env.update(dict(kv.split("=", 1) for kv in args.env))
     daemon = subprocess.Popen([args.binary, "serve", "--config", config], env=env,
@@ -206,6 +305,10 @@ def main():
             time.sleep(max(0.0, started + cycle - time.monotonic()))
             if cycle % 50 == 0:
                 writer.rotate()
+            if fake:
+                fake.say(OPERATOR, COMMANDS[cycle % len(COMMANDS)])
+                if cycle % 10 == 0:
+                    fake.say(STRANGER, "/status")
             if daemon.poll() is not None:
                 sys.exit(f"diagbot exited with {daemon.returncode} at cycle {cycle}; see {work}/diagbot.log")
             _, body = get(base + "/api/v1/cache")
@@ -218,8 +321,11 @@ def main():
                          "cache_entries": cache["entries"], "cache_bytes": cache["bytes"],
                          "cache_mib": cache["bytes"] / 2**20, "tail_queries": tails["queries"],
                          "tail_bytes": tails["bytes"], "requests": client.sent,
+                         "telegram_sent": len(fake.sent) if fake else 0,
                          "failed": len(client.failed)})
     finally:
+        if fake:
+            time.sleep(3)  # for the answers to the last commands
         client.stop.set()
         writer.stop.set()
         client.join(timeout=15)
@@ -228,7 +334,7 @@ def main():
 
     with open(args.out + ".csv", "w") as f:
         keys = ["cycle", "seconds", "rss_mib", "anon_mib", "file_mib", "cache_entries", "cache_bytes", "tail_queries",
-                "tail_bytes", "requests", "failed"]
+                "tail_bytes", "requests", "failed", "telegram_sent"]
         f.write(",".join(keys) + "\n")
         for r in rows:
             f.write(",".join(f"{r[k]:.2f}" if isinstance(r[k], float) else str(r[k]) for k in keys) + "\n")
@@ -252,6 +358,14 @@ def main():
         (f"cache bytes within the {BUDGET >> 20} MiB budget at all {len(rows)} samples", not over),
         (f"no failed request ({client.sent} sent, {len(client.failed)} failed)", not client.failed),
     ]
+    if fake:
+        answers = fake.sent_to(OPERATOR)
+        replies = [t for t in answers if not t.startswith("⚠")]
+        alerts = len(answers) - len(replies)
+        refusals = fake.sent_to(STRANGER)
+        bars.append((f"every command answered ({len(replies)} answers to {args.cycles} commands; "
+                     f"{alerts} alerts; {len(refusals)} refusal(s) to {args.cycles // 10} stranger messages)",
+                     len(replies) >= args.cycles and len(refusals) == 1))
     print()
     for text, ok in bars:
         print(f"{'PASS' if ok else 'FAIL'}  {text}")

@@ -133,8 +133,8 @@ impl Event {
                 window_secs,
                 ..
             } => format!(
-                "{service}: {lines} error lines in the last {:.0} min",
-                window_secs / 60.0
+                "{service}: {lines} error lines in the last {}",
+                crate::trend::minutes(*window_secs)
             ),
             Event::CachePressure {
                 entries,

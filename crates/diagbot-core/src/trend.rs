@@ -95,7 +95,7 @@ impl Trend {
 }
 
 /// "8 min", or "40 s" under a minute.
-fn minutes(secs: f64) -> String {
+pub fn minutes(secs: f64) -> String {
     if secs < 60.0 {
         format!("{secs:.0} s")
     } else {
