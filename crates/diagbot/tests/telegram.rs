@@ -37,6 +37,8 @@ struct Sent {
 #[derive(Debug, Clone, Copy)]
 enum Answer {
     RetryAfter(u64),
+    /// 400 "can't parse entities", to HTML only.
+    CantParseHtml,
 }
 
 #[derive(Default)]
@@ -140,13 +142,25 @@ async fn bot_api(
         "sendmessage" => {
             let mut s = fake.lock();
             s.send_attempts.push(Instant::now());
-            if let Some(Answer::RetryAfter(secs)) = s.script.pop_front() {
-                let body = json!({
-                    "ok": false, "error_code": 429,
-                    "description": format!("Too Many Requests: retry after {secs}"),
-                    "parameters": { "retry_after": secs }
-                });
-                return (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+            match s.script.front().copied() {
+                Some(Answer::RetryAfter(secs)) => {
+                    s.script.pop_front();
+                    let body = json!({
+                        "ok": false, "error_code": 429,
+                        "description": format!("Too Many Requests: retry after {secs}"),
+                        "parameters": { "retry_after": secs }
+                    });
+                    return (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+                }
+                Some(Answer::CantParseHtml) if body["parse_mode"] == "HTML" => {
+                    s.script.pop_front();
+                    let body = json!({
+                        "ok": false, "error_code": 400,
+                        "description": "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0"
+                    });
+                    return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+                }
+                _ => {}
             }
             let chat = body["chat_id"].as_i64().unwrap();
             let text = body["text"].as_str().unwrap().to_string();
@@ -680,5 +694,29 @@ fn oom_and_services_answer_from_fixture_health_data() {
     assert!(
         services.starts_with("<b>crypto-bot</b> failed (failed), 5 restarts, last result oom-kill"),
         "{services}"
+    );
+}
+
+/// Markup Telegram refuses (a bug, were it to happen) still gets the words
+/// through, as plain text.
+#[test]
+fn refused_markup_falls_back_to_plain_text() {
+    let fake = Fake::default();
+    fake.lock().script.push_back(Answer::CantParseHtml);
+    let api = serve_fake(fake.clone());
+    let (_dir, _logs, config_file) = setup(&telegram_config(api, ""));
+    let _d = TestDaemon::start(&config_file);
+    fake.say(OPERATOR, "/help");
+    let sent = fake.wait_sent(1);
+    assert_eq!(sent[0].parse_mode, None);
+    assert!(
+        sent[0].text.starts_with("diagbot answers:\n/status"),
+        "{}",
+        sent[0].text
+    );
+    assert!(
+        sent[0].text.contains("/grep <pattern> [since]"),
+        "{}",
+        sent[0].text
     );
 }

@@ -246,15 +246,29 @@ async fn send(state: &AppState, bot: &Bot, outbox: &Outbox, settings: &TelegramS
             .telegram
             .set_outbox(outbox.len(), outbox.dropped());
         let mut backoff = BACKOFF_FIRST;
+        let mut html = true;
         loop {
-            let sent = bot
-                .send_message(ChatId(msg.chat), &msg.html)
-                .parse_mode(ParseMode::Html)
-                .await;
+            let sent = if html {
+                bot.send_message(ChatId(msg.chat), &msg.html)
+                    .parse_mode(ParseMode::Html)
+                    .await
+            } else {
+                bot.send_message(ChatId(msg.chat), render::plain(&msg.html))
+                    .await
+            };
             match sent {
                 Ok(_) => {
                     state.metrics.telegram.sent.inc();
                     break;
+                }
+                // Markup Telegram will not take is a bug here; the words still go, as plain text.
+                Err(RequestError::Api(ApiError::CantParseEntities(why))) if html => {
+                    state.metrics.telegram.send_failures.inc();
+                    tracing::error!(
+                        chat = msg.chat,
+                        "telegram: HTML refused ({why}); sending as plain text"
+                    );
+                    html = false;
                 }
                 Err(e) => {
                     state.metrics.telegram.send_failures.inc();

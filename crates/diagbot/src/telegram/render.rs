@@ -91,6 +91,25 @@ pub fn fit(html: &str) -> String {
     out
 }
 
+/// The text of `html` without its tags and with its entities read: what is
+/// sent when Telegram refuses the markup.
+pub fn plain(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        rest = match rest[i..].find('>') {
+            Some(end) => &rest[i + end + 1..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+}
+
 fn cut(line: &str) -> String {
     match line.char_indices().nth(MAX_LINE_CHARS) {
         Some((at, _)) => format!("{}…", &line[..at]),
@@ -137,6 +156,14 @@ mod tests {
         let long = "é".repeat(1000);
         let html = with_lines("h", &[long], "x");
         assert!(html.contains(&format!("{}…", "é".repeat(MAX_LINE_CHARS))));
+    }
+
+    #[test]
+    fn plain_text_reads_the_entities_and_drops_the_tags() {
+        assert_eq!(
+            plain("<b>grep</b> <code>a&lt;b</code>\n<pre>x &amp;lt; &quot;y&quot;</pre>"),
+            "grep a<b\nx &lt; \"y\""
+        );
     }
 
     #[test]
