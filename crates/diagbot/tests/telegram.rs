@@ -720,3 +720,23 @@ fn refused_markup_falls_back_to_plain_text() {
         sent[0].text
     );
 }
+
+/// A token the Bot API refuses turns the bot off; the daemon goes on.
+#[test]
+fn a_refused_token_stops_the_bot_not_the_daemon() {
+    let fake = Fake::default();
+    let api = serve_fake(fake.clone());
+    let config = telegram_config(api, "").replace(TOKEN, "123456789:AAWrongTokenWrongToken");
+    let (_dir, _logs, config_file) = setup(&config);
+    let d = TestDaemon::start(&config_file);
+    let started = Instant::now();
+    while !fake.lock().wrong_token {
+        assert!(started.elapsed() < Duration::from_secs(10), "no getMe");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    fake.say(OPERATOR, "/help");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(fake.sent().is_empty());
+    assert_eq!(fake.lock().updates.len(), 1, "nobody polled");
+    assert_eq!(d.get("/healthz").0, 200);
+}
