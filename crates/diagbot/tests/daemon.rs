@@ -403,6 +403,7 @@ fn a_growing_process_shows_a_climbing_trend() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("leaky: memory +"), "{text}");
+    assert!(text.contains(", cache "), "the daemon's cache: {text}");
     // The climb reaches the host's memory within the (long) horizon: one
     // projected OOM for the service (the host's own memory may climb too).
     let event = loop {

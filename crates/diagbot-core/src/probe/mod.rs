@@ -37,6 +37,8 @@ pub struct Status {
 pub struct Own {
     pub rss_bytes: Option<u64>,
     pub open_fds: Option<u64>,
+    /// The daemon's result cache (none for a one-shot command).
+    pub cache: Option<crate::cache::CacheStats>,
 }
 
 /// Reads the status now (takes `CPU_SAMPLE` to measure CPU use); trends are
@@ -50,6 +52,7 @@ pub fn status(settings: &Settings) -> Status {
         diagbot: Own {
             rss_bytes: crate::process::resident_bytes(),
             open_fds: crate::process::open_fds(),
+            cache: None,
         },
     }
 }

@@ -96,7 +96,19 @@ fn print(status: &Status) {
         );
     }
     if let Some(rss) = status.diagbot.rss_bytes {
-        row("diagbot", format!("RSS {}", human_bytes(rss)));
+        let cache = status
+            .diagbot
+            .cache
+            .map(|c| {
+                format!(
+                    ", cache {} answers in {} of {}",
+                    c.entries,
+                    human_bytes(c.bytes),
+                    human_bytes(c.budget_bytes)
+                )
+            })
+            .unwrap_or_default();
+        row("diagbot", format!("RSS {}{cache}", human_bytes(rss)));
     }
     println!("{t}");
     if !host.disks.is_empty() {

@@ -56,10 +56,8 @@ pub async fn status(
     let settings = state.settings();
     let mut status = blocking("status", move || diagbot_core::probe::status(&settings)).await?;
     state.add_trends(&mut status);
-    let mut value = serde_json::to_value(status).unwrap_or_default();
-    value["diagbot"]["cache"] =
-        serde_json::to_value(state.diag.cache().stats()).unwrap_or_default();
-    Ok(Json(value))
+    status.diagbot.cache = Some(state.diag.cache().stats());
+    Ok(Json(serde_json::to_value(status).unwrap_or_default()))
 }
 
 pub async fn oom(
