@@ -1,7 +1,8 @@
 //! Watching over time: the daemon hands each sample of the host and its
 //! services to a [`Watch`], which keeps a bounded ring of RSS samples per
 //! service, computes their trends, and says what changed since the last
-//! sample: an OOM kill, a restart, an OOM projected within the horizon.
+//! sample: an OOM kill, a restart, an OOM projected within the horizon, an
+//! error burst in a service's logs, or diagbot's own cache past its thresholds.
 //!
 //! The first sample only sets the baseline: counters that were already up when
 //! diagbot started are not news.
