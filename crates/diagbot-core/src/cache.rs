@@ -211,9 +211,7 @@ impl ResultCache {
         let bytes = self.inner.weighted_size();
         self.counters.entries.store(entries, Ordering::Relaxed);
         self.counters.bytes.store(bytes, Ordering::Relaxed);
-        let over_entries = entries > self.config.warn_entries;
-        let over_bytes = bytes * 10 > self.config.budget_bytes * 9;
-        if (over_entries || over_bytes) && self.may_warn() {
+        if self.past_thresholds(entries, bytes) && self.may_warn() {
             tracing::warn!(
                 entries,
                 bytes,
@@ -225,6 +223,12 @@ impl ResultCache {
             );
         }
         self.stats()
+    }
+
+    /// More answers than `warn_entries`, or 90 % of the byte budget.
+    pub fn past_thresholds(&self, entries: u64, bytes: u64) -> bool {
+        entries > self.config.warn_entries
+            || bytes.saturating_mul(10) > self.config.budget_bytes.saturating_mul(9)
     }
 
     fn may_warn(&self) -> bool {

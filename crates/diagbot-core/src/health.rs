@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde::Serialize;
 
+use crate::cache::CacheStats;
 use crate::config::{HealthSettings, MAX_TREND_SAMPLES};
 use crate::probe::oom::OomKill;
 use crate::probe::service::{ServiceStatus, TrendReport};
@@ -310,21 +311,13 @@ impl Watch {
         event
     }
 
-    /// Whether diagbot's cache just went past its thresholds: more answers
-    /// than `warn_entries`, or 90 % of its byte budget. Said once per crossing.
-    pub fn record_cache(
-        &mut self,
-        entries: u64,
-        bytes: u64,
-        budget_bytes: u64,
-        warn_entries: u64,
-    ) -> Option<Event> {
-        let pressed =
-            entries > warn_entries || bytes.saturating_mul(10) > budget_bytes.saturating_mul(9);
+    /// Whether diagbot's cache just went past its thresholds (`pressed`, as
+    /// the cache judges it). Said once per crossing.
+    pub fn record_cache(&mut self, stats: &CacheStats, pressed: bool) -> Option<Event> {
         let event = (pressed && !self.cache_pressed).then_some(Event::CachePressure {
-            entries,
-            bytes,
-            budget_bytes,
+            entries: stats.entries,
+            bytes: stats.bytes,
+            budget_bytes: stats.budget_bytes,
         });
         self.cache_pressed = pressed;
         event

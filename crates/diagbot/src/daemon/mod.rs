@@ -93,13 +93,21 @@ impl AppState {
         self.watch.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Fills in the memory trends from the samples taken so far.
-    pub fn add_trends(&self, status: &mut Status) {
-        let watch = self.lock_watch();
-        status.host_memory_trend = watch.trend(health::HOST);
-        for svc in &mut status.services {
-            svc.memory_trend = watch.trend(&svc.name);
+    /// The status now, with the memory trends from the samples taken so far
+    /// and the cache's size: what `/api/v1/status` and `/status` show.
+    pub async fn status(&self) -> Result<Status, tokio::task::JoinError> {
+        let settings = self.settings();
+        let mut status =
+            tokio::task::spawn_blocking(move || diagbot_core::probe::status(&settings)).await?;
+        {
+            let watch = self.lock_watch();
+            status.host_memory_trend = watch.trend(health::HOST);
+            for svc in &mut status.services {
+                svc.memory_trend = watch.trend(&svc.name);
+            }
         }
+        status.diagbot.cache = Some(self.diag.cache().stats());
+        Ok(status)
     }
 
     fn replace_settings(&self, new: Settings) {
@@ -169,6 +177,38 @@ pub async fn run(
     }
     let _ = tokio::join!(maintenance, watchdog);
     Ok(())
+}
+
+/// Runs `work` every `interval_of(settings)` until `stop`: a missed tick is
+/// skipped, never bunched, one run never overlaps the next, and an interval
+/// changed by a reload takes effect after the current run.
+pub(crate) async fn every<F, Fut>(
+    state: Arc<AppState>,
+    interval_of: fn(&Settings) -> Duration,
+    stop: impl std::future::Future<Output = ()>,
+    mut work: F,
+) where
+    F: FnMut(Arc<AppState>) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    use tokio::time::{interval_at, Instant as TokioInstant, MissedTickBehavior};
+    tokio::pin!(stop);
+    let mut interval = interval_of(&state.settings());
+    let mut tick = interval_at(TokioInstant::now(), interval);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tick.tick() => {}
+        }
+        work(Arc::clone(&state)).await;
+        let wanted = interval_of(&state.settings());
+        if wanted != interval {
+            interval = wanted;
+            tick = interval_at(TokioInstant::now() + interval, interval);
+            tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        }
+    }
 }
 
 fn apply_reload(state: &AppState, reload: &Reloader) {

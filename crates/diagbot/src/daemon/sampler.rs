@@ -21,23 +21,13 @@ use crate::http::metrics::ServiceFigures;
 const VICTIM_SLACK: Duration = Duration::from_secs(60);
 
 pub async fn run(state: Arc<AppState>, stop: impl Future<Output = ()>) {
-    tokio::pin!(stop);
-    let mut interval = state.settings().health.sample_interval;
-    let mut tick = tokio::time::interval(interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        tokio::select! {
-            _ = &mut stop => return,
-            _ = tick.tick() => {}
-        }
-        sample_once(&state).await;
-        let wanted = state.settings().health.sample_interval;
-        if wanted != interval {
-            interval = wanted;
-            tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        }
-    }
+    super::every(
+        state,
+        |s| s.health.sample_interval,
+        stop,
+        |state| async move { sample_once(&state).await },
+    )
+    .await
 }
 
 /// Takes one sample and reports what changed.
@@ -76,13 +66,10 @@ pub async fn sample_once(state: &AppState) {
     };
     state.metrics.set_service_figures(figures);
     events.extend(error_bursts(state, &settings, obs.at_secs).await);
-    let stats = state.diag.cache().stats();
-    events.extend(state.lock_watch().record_cache(
-        stats.entries,
-        stats.bytes,
-        stats.budget_bytes,
-        settings.cache.warn_entries,
-    ));
+    let cache = state.diag.cache();
+    let stats = cache.stats();
+    let pressed = cache.past_thresholds(stats.entries, stats.bytes);
+    events.extend(state.lock_watch().record_cache(&stats, pressed));
     if events.iter().any(|e| matches!(e, Event::OomKill { .. })) {
         let since = SystemTime::now() - settings.health.sample_interval - VICTIM_SLACK;
         let since_ms = since

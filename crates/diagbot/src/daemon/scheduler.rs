@@ -17,24 +17,13 @@ use super::AppState;
 use crate::systemd;
 
 pub async fn run(state: Arc<AppState>, stop: impl Future<Output = ()>) {
-    tokio::pin!(stop);
-    let mut interval = state.settings().refresh_interval;
-    let mut tick = tokio::time::interval(interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        tokio::select! {
-            _ = &mut stop => return,
-            _ = tick.tick() => {}
-        }
-        refresh_once(&state).await;
-        // A reload may have changed the interval.
-        let wanted = state.settings().refresh_interval;
-        if wanted != interval {
-            interval = wanted;
-            tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        }
-    }
+    super::every(
+        state,
+        |s| s.refresh_interval,
+        stop,
+        |state| async move { refresh_once(&state).await },
+    )
+    .await
 }
 
 /// Refreshes every configured query once, and logs the cache's state around it.

@@ -53,10 +53,11 @@ pub async fn cache(State(state): State<Arc<AppState>>) -> Json<serde_json::Value
 pub async fn status(
     State(state): State<Arc<AppState>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let settings = state.settings();
-    let mut status = blocking("status", move || diagbot_core::probe::status(&settings)).await?;
-    state.add_trends(&mut status);
-    status.diagbot.cache = Some(state.diag.cache().stats());
+    let status = state.status().await.map_err(|e| ApiError {
+        error: format!("status failed: {e}"),
+        parameter: None,
+        status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+    })?;
     Ok(Json(serde_json::to_value(status).unwrap_or_default()))
 }
 

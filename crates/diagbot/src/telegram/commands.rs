@@ -6,7 +6,7 @@ use std::path::Path;
 
 use diagbot_core::engine::SearchError;
 use diagbot_core::logs::level::Level;
-use diagbot_core::probe::{self, oom};
+use diagbot_core::probe::oom;
 use diagbot_core::query::{Query, QueryKind, SearchResult};
 use diagbot_core::when::TimeBound;
 
@@ -216,13 +216,10 @@ fn render_search(kind: &QueryKind, since: Option<&str>, r: &SearchResult) -> Str
 }
 
 async fn status(state: &AppState, services_only: bool) -> String {
-    let settings = state.settings();
-    let probed = tokio::task::spawn_blocking(move || probe::status(&settings)).await;
-    let mut status = match probed {
+    let status = match state.status().await {
         Ok(s) => s,
         Err(e) => return format!("⚠ status failed: {}", escape(&e.to_string())),
     };
-    state.add_trends(&mut status);
     let mut out = Vec::new();
     if !services_only {
         let h = &status.host;
