@@ -162,6 +162,8 @@ struct Seen {
     /// (time, error lines so far) over the burst window.
     errors: VecDeque<(f64, u64)>,
     in_burst: bool,
+    /// The trend as of the latest sample.
+    trend: Option<TrendReport>,
 }
 
 #[derive(Debug, Default)]
@@ -268,6 +270,7 @@ impl Watch {
                 });
             }
             seen.projecting = eta.is_some();
+            seen.trend = Some(report);
         };
         for (name, seen) in self.services.iter_mut() {
             check(Some(name), seen);
@@ -323,18 +326,14 @@ impl Watch {
         event
     }
 
-    /// The memory trend of service `name`.
+    /// The memory trend of service `name` (or [`HOST`]) as of the latest sample.
     pub fn trend(&self, name: &str) -> Option<TrendReport> {
         let seen = if name == HOST {
             &self.host
         } else {
             self.services.get(name)?
         };
-        Some(report(
-            &seen.samples,
-            seen.limit,
-            self.settings.trend_min_span,
-        ))
+        seen.trend.clone()
     }
 
     /// The latest slope of each service, bytes per second (0 without a verdict).
@@ -342,13 +341,14 @@ impl Watch {
         self.services
             .iter()
             .map(|(name, seen)| {
-                let slope =
-                    match report(&seen.samples, seen.limit, self.settings.trend_min_span).trend {
+                let slope = match seen.trend.as_ref().map(|t| &t.trend) {
+                    Some(
                         Trend::Flat { bytes_per_sec }
                         | Trend::Falling { bytes_per_sec }
-                        | Trend::Climbing { bytes_per_sec, .. } => bytes_per_sec,
-                        Trend::TooFewSamples { .. } => 0.0,
-                    };
+                        | Trend::Climbing { bytes_per_sec, .. },
+                    ) => *bytes_per_sec,
+                    _ => 0.0,
+                };
                 (name.clone(), slope)
             })
             .collect()
