@@ -107,6 +107,8 @@ struct RawHealth {
     oom_horizon: Human<Duration>,
     error_burst_lines: u64,
     error_burst_window: Human<Duration>,
+    restart_loop: u64,
+    restart_loop_window: Human<Duration>,
 }
 
 impl Default for RawHealth {
@@ -119,6 +121,8 @@ impl Default for RawHealth {
             oom_horizon: Human(d.oom_horizon),
             error_burst_lines: d.error_burst_lines,
             error_burst_window: Human(d.error_burst_window),
+            restart_loop: d.restart_loop,
+            restart_loop_window: Human(d.restart_loop_window),
         }
     }
 }
@@ -373,6 +377,11 @@ pub struct HealthSettings {
     /// More error lines than this in a service's logs within the window is a burst (0: off).
     pub error_burst_lines: u64,
     pub error_burst_window: Duration,
+    /// More deaths than this within `restart_loop_window` is a restart loop.
+    pub restart_loop: u64,
+    /// How far back deaths are counted for a restart loop (longer than the
+    /// trend window: a bot killed hourly needs hours to show its loop).
+    pub restart_loop_window: Duration,
 }
 
 impl Default for HealthSettings {
@@ -384,6 +393,8 @@ impl Default for HealthSettings {
             oom_horizon: Duration::from_secs(2 * 3600),
             error_burst_lines: 20,
             error_burst_window: Duration::from_secs(300),
+            restart_loop: 3,
+            restart_loop_window: Duration::from_secs(6 * 3600),
         }
     }
 }
@@ -528,13 +539,15 @@ impl Settings {
         ));
         let h = &self.health;
         out.push_str(&format!(
-            "[health]\nsample_interval = \"{}s\"\ntrend_window = \"{}s\"\ntrend_min_span = \"{}s\"\noom_horizon = \"{}s\"\nerror_burst_lines = {}\nerror_burst_window = \"{}s\"\n",
+            "[health]\nsample_interval = \"{}s\"\ntrend_window = \"{}s\"\ntrend_min_span = \"{}s\"\noom_horizon = \"{}s\"\nerror_burst_lines = {}\nerror_burst_window = \"{}s\"\nrestart_loop = {}\nrestart_loop_window = \"{}s\"\n",
             h.sample_interval.as_secs_f64(),
             h.trend_window.as_secs_f64(),
             h.trend_min_span.as_secs_f64(),
             h.oom_horizon.as_secs_f64(),
             h.error_burst_lines,
-            h.error_burst_window.as_secs_f64()
+            h.error_burst_window.as_secs_f64(),
+            h.restart_loop,
+            h.restart_loop_window.as_secs_f64()
         ));
         match &self.telegram {
             None => out.push_str("\n[telegram]\ntoken = \"\"   # no token: the bot is off\n"),
@@ -903,9 +916,14 @@ fn check_health(raw: &RawHealth) -> Result<HealthSettings, (&'static str, String
         oom_horizon: raw.oom_horizon.0,
         error_burst_lines: raw.error_burst_lines,
         error_burst_window: raw.error_burst_window.0,
+        restart_loop: raw.restart_loop,
+        restart_loop_window: raw.restart_loop_window.0,
     };
     if h.sample_interval < Duration::from_millis(100) {
         return Err(("sample_interval", "must be at least 100ms".into()));
+    }
+    if h.restart_loop == 0 {
+        return Err(("restart_loop", "must be at least 1".into()));
     }
     if h.trend_min_span > h.trend_window {
         return Err(("trend_min_span", "is longer than trend_window".into()));

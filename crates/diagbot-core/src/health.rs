@@ -1,21 +1,37 @@
 //! Watching over time: the daemon hands each sample of the host and its
-//! services to a [`Watch`], which keeps a bounded ring of RSS samples per
-//! service, computes their trends, and says what changed since the last
-//! sample: an OOM kill, a restart, an OOM projected within the horizon, an
-//! error burst in a service's logs, or diagbot's own cache past its thresholds.
+//! services to a [`Watch`], which follows each service's process instances
+//! (see [`life`]), computes the memory trend of the current one, and says what
+//! changed since the last sample: an OOM kill, a restart, a process gone or
+//! back, an OOM projected within the horizon, a restart loop, an error burst in
+//! a service's logs, or diagbot's own cache past its thresholds.
+//!
+//! A sample is taken in two steps: [`Watch::record`] takes the observation and
+//! says what it shows; when that includes a death or an OOM kill, the caller
+//! reads the kernel log's kills (slow: a file or a command, so not under the
+//! watch's lock) and hands them to [`Watch::settle`], which names victims,
+//! tells OOM kills from exits, reports restart loops and projections, and
+//! brings the trends up to date.
 //!
 //! The first sample only sets the baseline: counters that were already up when
 //! diagbot started are not news.
 
-use std::collections::{BTreeMap, VecDeque};
+mod event;
+mod life;
 
-use serde::Serialize;
+use std::collections::BTreeMap;
+
+use chrono::{Local, TimeZone};
+
+pub use event::Event;
+use life::{Instance, Life};
 
 use crate::cache::CacheStats;
-use crate::config::{HealthSettings, MAX_TREND_SAMPLES};
+use crate::config::HealthSettings;
 use crate::probe::oom::OomKill;
-use crate::probe::service::{ServiceStatus, TrendReport};
-use crate::trend::{analyse_with, span, Sample, Trend};
+use crate::probe::service::ServiceStatus;
+use crate::trend::{
+    analyse_with, minutes, span, InstanceReport, Sample, Trend, TrendReport, MIN_SAMPLES,
+};
 
 /// The name the host's own trend goes by.
 pub const HOST: &str = "host";
@@ -32,156 +48,43 @@ pub struct Observation {
     pub services: Vec<ServiceStatus>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Event {
-    /// The OOM killer struck; `victim` when a log named it.
-    OomKill {
-        service: Option<String>,
-        victim: Option<OomKill>,
-    },
-    /// systemd restarted a service.
-    Restart {
-        service: String,
-        restarts: u64,
-        last_result: Option<String>,
-    },
-    /// At this rate a service (or the host, `service: None`) runs out within the horizon.
-    ProjectedOom {
-        service: Option<String>,
-        in_secs: f64,
-        text: String,
-    },
-    /// More error lines than the threshold in a service's logs within the window.
-    ErrorBurst {
-        service: String,
-        lines: u64,
-        window_secs: f64,
-        last_line: Option<String>,
-    },
-    /// diagbot's own cache is past its thresholds.
-    CachePressure {
-        entries: u64,
-        bytes: u64,
-        budget_bytes: u64,
-    },
-}
-
-impl Event {
-    /// A short name for metrics and alert keys.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Event::OomKill { .. } => "oom_kill",
-            Event::Restart { .. } => "restart",
-            Event::ProjectedOom { .. } => "projected_oom",
-            Event::ErrorBurst { .. } => "error_burst",
-            Event::CachePressure { .. } => "cache_pressure",
-        }
-    }
-
-    /// What makes two events "the same alert": the kind and whom it is about.
-    pub fn key(&self) -> String {
-        let whom = match self {
-            Event::OomKill { service, .. } | Event::ProjectedOom { service, .. } => {
-                service.clone().unwrap_or_else(|| HOST.into())
-            }
-            Event::Restart { service, .. } | Event::ErrorBurst { service, .. } => service.clone(),
-            Event::CachePressure { .. } => "diagbot".into(),
-        };
-        format!("{}:{whom}", self.kind())
-    }
-
-    /// One line for a person.
-    pub fn describe(&self) -> String {
-        let mib = |b: u64| b as f64 / (1 << 20) as f64;
-        match self {
-            Event::OomKill { service, victim } => {
-                let whose = service
-                    .as_deref()
-                    .map(|s| format!(" in {s}"))
-                    .unwrap_or_default();
-                match victim {
-                    Some(v) => format!(
-                        "OOM kill{whose}: {} (pid {}) killed{}",
-                        v.process.as_deref().unwrap_or("a process"),
-                        v.pid.map_or("unknown".into(), |p| p.to_string()),
-                        v.rss_bytes
-                            .map(|r| format!(" at {:.0} MiB RSS", mib(r)))
-                            .unwrap_or_default()
-                    ),
-                    None => {
-                        format!("OOM kill{whose}: the victim is not in any log diagbot can read")
-                    }
-                }
-            }
-            Event::Restart {
-                service,
-                restarts,
-                last_result,
-            } => format!(
-                "{service} restarted (restart {restarts}{})",
-                last_result
-                    .as_deref()
-                    .map(|r| format!(", last result {r}"))
-                    .unwrap_or_default()
-            ),
-            Event::ProjectedOom { service, text, .. } => format!(
-                "{} may run out of memory: {text}",
-                service.as_deref().unwrap_or("the host")
-            ),
-            Event::ErrorBurst {
-                service,
-                lines,
-                window_secs,
-                ..
-            } => format!(
-                "{service}: {lines} error lines in the last {}",
-                crate::trend::minutes(*window_secs)
-            ),
-            Event::CachePressure {
-                entries,
-                bytes,
-                budget_bytes,
-            } => format!(
-                "diagbot's cache holds {entries} answers, {:.1} of {:.1} MiB",
-                *bytes as f64 / (1 << 20) as f64,
-                *budget_bytes as f64 / (1 << 20) as f64
-            ),
-        }
-    }
-}
-
-/// What the watch remembers of one service between samples.
-#[derive(Debug, Default)]
-struct Seen {
-    samples: VecDeque<Sample>,
-    restarts: Option<u64>,
-    cgroup_oom_kills: Option<u64>,
-    projecting: bool,
-    limit: Option<u64>,
-    /// (time, error lines so far) over the burst window.
-    errors: VecDeque<(f64, u64)>,
-    in_burst: bool,
-    /// The trend as of the latest sample.
-    trend: Option<TrendReport>,
-}
-
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Watch {
     settings: HealthSettings,
-    services: BTreeMap<String, Seen>,
-    host: Seen,
+    services: BTreeMap<String, Life>,
+    /// The host's used memory: one instance that never ends.
+    host: Instance,
+    host_limit: Option<u64>,
+    host_trend: Option<TrendReport>,
+    /// Each service's trend as of the latest settled sample.
+    trends: BTreeMap<String, TrendReport>,
     oom_kills: Option<u64>,
     /// Whether the first sample (the baseline) has been taken.
     started: bool,
+    /// The latest sample's time.
+    now: f64,
     cache_pressed: bool,
+}
+
+impl Default for Watch {
+    fn default() -> Self {
+        Watch::new(HealthSettings::default())
+    }
 }
 
 impl Watch {
     pub fn new(settings: HealthSettings) -> Self {
         Watch {
             settings,
-            ..Watch::default()
+            services: BTreeMap::new(),
+            host: Instance::new(None, None, 0.0),
+            host_limit: None,
+            host_trend: None,
+            trends: BTreeMap::new(),
+            oom_kills: None,
+            started: false,
+            now: 0.0,
+            cache_pressed: false,
         }
     }
 
@@ -190,94 +93,175 @@ impl Watch {
         self.settings = settings;
     }
 
-    /// Takes in one round of samples and returns what changed since the last.
+    /// Takes in one round of samples and returns what changed since the last;
+    /// [`Watch::settle`] must follow (with the kernel log's kills when
+    /// [`needs_kills`] says so).
     pub fn record(&mut self, obs: &Observation) -> Vec<Event> {
         let mut events = Vec::new();
         let window = self.settings.trend_window.as_secs_f64();
+        self.now = obs.at_secs;
         // Services that left the config are forgotten.
         self.services
             .retain(|name, _| obs.services.iter().any(|s| &s.name == name));
+        self.trends
+            .retain(|name, _| obs.services.iter().any(|s| &s.name == name));
+        let watching = self.started;
         let mut attributed = 0;
         for svc in &obs.services {
-            let seen = self.services.entry(svc.name.clone()).or_default();
-            if let Some(rss) = svc.rss_bytes {
-                push(&mut seen.samples, obs.at_secs, rss as f64, window);
-            }
-            seen.limit = svc.memory_limit_bytes;
-            if let (Some(before), Some(now)) = (seen.restarts, svc.restarts) {
-                if now > before && self.started {
-                    events.push(Event::Restart {
-                        service: svc.name.clone(),
-                        restarts: now,
-                        last_result: svc.last_result.clone(),
-                    });
-                }
-            }
-            seen.restarts = svc.restarts.or(seen.restarts);
-            let cgroup_kills = svc.cgroup.as_ref().and_then(|c| c.oom_kills);
-            if let (Some(before), Some(now)) = (seen.cgroup_oom_kills, cgroup_kills) {
-                let new = now.saturating_sub(before);
-                if self.started {
-                    attributed += new;
-                    for _ in 0..new {
-                        events.push(Event::OomKill {
-                            service: Some(svc.name.clone()),
-                            victim: None,
-                        });
-                    }
-                }
-            }
-            seen.cgroup_oom_kills = cgroup_kills.or(seen.cgroup_oom_kills);
-        }
-        if let (Some(before), Some(now)) = (self.oom_kills, obs.oom_kills) {
-            // Kills the services' cgroups did not account for.
-            let rest = now.saturating_sub(before).saturating_sub(attributed);
-            if self.started {
-                for _ in 0..rest {
-                    events.push(Event::OomKill {
-                        service: None,
-                        victim: None,
-                    });
-                }
-            }
-        }
-        self.oom_kills = obs.oom_kills.or(self.oom_kills);
-        if let (Some(total), Some(available)) = (obs.host_total_bytes, obs.host_available_bytes) {
-            push(
-                &mut self.host.samples,
-                obs.at_secs,
-                total.saturating_sub(available) as f64,
-                window,
+            let life = self.services.entry(svc.name.clone()).or_default();
+            life.limit = svc.memory_limit_bytes;
+            let restarted = rose(&mut life.restarts, svc.restarts) > 0;
+            let killed = rose(
+                &mut life.cgroup_oom_kills,
+                svc.cgroup.as_ref().and_then(|c| c.oom_kills),
             );
-            self.host.limit = Some(total);
-        }
-        let horizon = self.settings.oom_horizon.as_secs_f64();
-        let min_span = self.settings.trend_min_span;
-        let mut check = |name: Option<&str>, seen: &mut Seen| {
-            let report = report(&seen.samples, seen.limit, min_span);
-            let eta = match report.trend {
-                Trend::Climbing {
-                    limit_in_secs: Some(eta),
-                    ..
-                } if eta <= horizon => Some(eta),
-                _ => None,
-            };
-            if let Some(in_secs) = eta.filter(|_| !seen.projecting) {
-                events.push(Event::ProjectedOom {
-                    service: name.map(str::to_string),
-                    in_secs,
-                    text: report.text.clone(),
+            if watching && restarted {
+                events.push(Event::Restart {
+                    service: svc.name.clone(),
+                    restarts: svc.restarts.unwrap_or_default(),
+                    last_result: svc.last_result.clone(),
+                    pid: None,
                 });
             }
-            seen.projecting = eta.is_some();
-            seen.trend = Some(report);
-        };
-        for (name, seen) in self.services.iter_mut() {
-            check(Some(name), seen);
+            if watching {
+                attributed += killed;
+                for _ in 0..killed {
+                    events.push(Event::OomKill {
+                        service: Some(svc.name.clone()),
+                        victim: None,
+                        ran_secs: None,
+                    });
+                }
+            }
+            let step = life.step(svc, obs.at_secs, restarted, killed > 0, window);
+            if !watching {
+                continue;
+            }
+            if let Some(death) = step.ended {
+                events.push(Event::Exited {
+                    service: svc.name.clone(),
+                    pid: death.pid,
+                    last_rss_bytes: death.last_bytes.map(|b| b as u64),
+                    ran_secs: (death.at_secs - death.started_secs).max(0.0),
+                });
+            }
+            if step.started {
+                events.push(Event::Started {
+                    service: svc.name.clone(),
+                    pid: svc.main_pid,
+                    rss_bytes: svc.rss_bytes,
+                    after_secs: life.last_death.as_ref().map(|d| obs.at_secs - d.at_secs),
+                });
+            }
         }
-        check(None, &mut self.host);
+        // Kills the services' cgroups did not account for.
+        let kills = rose(&mut self.oom_kills, obs.oom_kills);
+        if watching {
+            for _ in 0..kills.saturating_sub(attributed) {
+                events.push(Event::OomKill {
+                    service: None,
+                    victim: None,
+                    ran_secs: None,
+                });
+            }
+        }
+        if let (Some(total), Some(available)) = (obs.host_total_bytes, obs.host_available_bytes) {
+            self.host
+                .push(obs.at_secs, total.saturating_sub(available) as f64, window);
+            self.host_limit = Some(total);
+        }
         self.started = true;
         events
+    }
+
+    /// Finishes a sample: names OOM victims from `kills` (the kernel log's, as
+    /// [`needs_kills`] asked), turns an exit the OOM killer caused into an OOM
+    /// kill, folds a process's start into systemd's restart of it, reports
+    /// restart loops, and brings trends and projections up to date.
+    pub fn settle(&mut self, events: &mut Vec<Event>, kills: &[OomKill]) {
+        name_victims(events, kills);
+        self.explain_exits(events, kills);
+        fold_starts_into_restarts(events);
+        let now = self.now;
+        let loop_window = self.settings.restart_loop_window.as_secs_f64();
+        for (name, life) in self.services.iter_mut() {
+            let died_now = std::mem::take(&mut life.died_now);
+            life.update_loop(now, loop_window, self.settings.restart_loop);
+            if let (true, Some(found)) = (died_now, &life.restart_loop) {
+                events.push(Event::RestartLoop {
+                    service: name.clone(),
+                    deaths: found.deaths,
+                    text: found.text.clone(),
+                });
+            }
+        }
+        let horizon = self.settings.oom_horizon.as_secs_f64();
+        for (name, life) in self.services.iter_mut() {
+            let report = service_report(&self.settings, life, now);
+            if let Some(instance) = life.current.as_mut() {
+                project(Some(name), instance, &report, horizon, events);
+            }
+            self.trends.insert(name.clone(), report);
+        }
+        let host = instance_report(&self.settings, &mut self.host, self.host_limit);
+        project(None, &mut self.host, &host, horizon, events);
+        self.host_trend = Some(host);
+    }
+
+    /// An `Exited` event whose PID the kernel log shows the OOM killer took is
+    /// an OOM kill; one that a counted kill of its service already stands
+    /// for gives that event its running time.
+    fn explain_exits(&mut self, events: &mut Vec<Event>, kills: &[OomKill]) {
+        let mut i = 0;
+        while i < events.len() {
+            let Event::Exited {
+                service,
+                pid: Some(pid),
+                ran_secs,
+                ..
+            } = &events[i]
+            else {
+                i += 1;
+                continue;
+            };
+            let (service, pid, ran) = (service.clone(), *pid, *ran_secs);
+            let counted = events.iter_mut().find_map(|e| match e {
+                Event::OomKill {
+                    service: Some(s),
+                    victim,
+                    ran_secs,
+                } if *s == service
+                    && victim.as_ref().is_none_or(|v| v.pid == Some(pid))
+                    && ran_secs.is_none() =>
+                {
+                    *ran_secs = Some(ran);
+                    Some(victim.is_some())
+                }
+                _ => None,
+            });
+            let logged = kills.iter().rev().find(|k| k.pid == Some(pid));
+            let life = self.services.get_mut(&service);
+            match (counted, logged) {
+                // The counted kill names this very process: the exit says nothing more.
+                (Some(true), _) => {
+                    events.remove(i);
+                    continue;
+                }
+                // A kill only the kernel log tells of.
+                (None, Some(kill)) => {
+                    if let Some(life) = life {
+                        life.killed(pid);
+                    }
+                    events[i] = Event::OomKill {
+                        service: Some(service),
+                        victim: Some(kill.clone()),
+                        ran_secs: Some(ran),
+                    };
+                }
+                _ => {}
+            }
+            i += 1;
+        }
     }
 
     /// Takes in the count of error lines in service `name`'s logs so far (a
@@ -328,68 +312,213 @@ impl Watch {
 
     /// The memory trend of service `name` (or [`HOST`]) as of the latest sample.
     pub fn trend(&self, name: &str) -> Option<TrendReport> {
-        let seen = if name == HOST {
-            &self.host
-        } else {
-            self.services.get(name)?
-        };
-        seen.trend.clone()
+        if name == HOST {
+            return self.host_trend.clone();
+        }
+        self.trends.get(name).cloned()
     }
 
-    /// The latest slope of each service, bytes per second (0 without a verdict).
+    /// The slope of each running service's current instance, bytes per
+    /// second (0 without a verdict, or when it is not running).
     pub fn slopes(&self) -> Vec<(String, f64)> {
-        self.services
+        self.trends
             .iter()
-            .map(|(name, seen)| {
-                let slope = match seen.trend.as_ref().map(|t| &t.trend) {
-                    Some(
-                        Trend::Flat { bytes_per_sec }
-                        | Trend::Falling { bytes_per_sec }
-                        | Trend::Climbing { bytes_per_sec, .. },
-                    ) => *bytes_per_sec,
-                    _ => 0.0,
-                };
-                (name.clone(), slope)
+            .map(|(name, report)| {
+                let live = report.instance.as_ref().is_some_and(|i| i.running);
+                let slope = report.trend.bytes_per_sec().filter(|_| live);
+                (name.clone(), slope.unwrap_or(0.0))
             })
             .collect()
     }
 }
 
-/// Adds a sample and drops those older than the window; past the bound, every
-/// other sample goes, so the ring still spans the window at a coarser step.
-fn push(ring: &mut VecDeque<Sample>, at_secs: f64, bytes: f64, window: f64) {
-    ring.push_back(Sample { at_secs, bytes });
-    while ring.front().is_some_and(|s| s.at_secs < at_secs - window) {
-        ring.pop_front();
-    }
-    if ring.len() as u64 > MAX_TREND_SAMPLES {
-        // Keep the newest, and every other one before it.
-        let last = ring.len() - 1;
-        let mut i = 0;
-        ring.retain(|_| {
-            let keep = (last - i) % 2 == 0;
-            i += 1;
-            keep
-        });
-    }
+/// Whether `events` need the kernel log's kills to be settled: an OOM kill to
+/// name, or a process gone that the OOM killer may have taken.
+pub fn needs_kills(events: &[Event]) -> bool {
+    events.iter().any(|e| {
+        matches!(
+            e,
+            Event::OomKill { victim: None, .. } | Event::Exited { pid: Some(_), .. }
+        )
+    })
 }
 
-fn report(
-    samples: &VecDeque<Sample>,
+/// How much a counter rose since `before` (0 at the first reading, or when it
+/// went down: a reboot or a reset unit), remembering the new reading.
+fn rose(before: &mut Option<u64>, now: Option<u64>) -> u64 {
+    let up = match (*before, now) {
+        (Some(b), Some(n)) => n.saturating_sub(b),
+        _ => 0,
+    };
+    if now.is_some() {
+        *before = now;
+    }
+    up
+}
+
+/// A process that systemd restarted starts a new instance too: one event, the
+/// restart, with the new PID.
+fn fold_starts_into_restarts(events: &mut Vec<Event>) {
+    let started: Vec<(String, Option<u32>)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Started { service, pid, .. } => Some((service.clone(), *pid)),
+            _ => None,
+        })
+        .collect();
+    let mut folded = Vec::new();
+    for event in events.iter_mut() {
+        if let Event::Restart { service, pid, .. } = event {
+            if let Some((_, new_pid)) = started.iter().find(|(s, _)| s == service) {
+                *pid = *new_pid;
+                folded.push(service.clone());
+            }
+        }
+    }
+    events.retain(|e| !matches!(e, Event::Started { service, .. } if folded.contains(service)));
+}
+
+/// Says an OOM is projected within the horizon, once per instance and climb.
+fn project(
+    name: Option<&str>,
+    instance: &mut Instance,
+    report: &TrendReport,
+    horizon: f64,
+    events: &mut Vec<Event>,
+) {
+    let eta = match report.trend {
+        Trend::Climbing {
+            limit_in_secs: Some(eta),
+            ..
+        } if eta <= horizon => Some(eta),
+        _ => None,
+    };
+    if let Some(in_secs) = eta.filter(|_| !instance.projecting) {
+        events.push(Event::ProjectedOom {
+            service: name.map(str::to_string),
+            in_secs,
+            text: report.text.clone(),
+        });
+    }
+    instance.projecting = eta.is_some();
+}
+
+/// A service's report: its current instance's trend, or, when it is not
+/// running, when it stopped and how its last instance went.
+fn service_report(settings: &HealthSettings, life: &mut Life, now: f64) -> TrendReport {
+    let mut report = match (life.current.as_mut(), &life.last_death) {
+        (Some(instance), _) => {
+            let mut report = instance_report(settings, instance, life.limit);
+            if let (Trend::TooFewSamples { .. }, true) = (&report.trend, instance.after_restart) {
+                report.text = format!(
+                    "restarted {} ago{}; {}",
+                    minutes((now - instance.started_secs).max(0.0)),
+                    instance
+                        .pid
+                        .map(|p| format!(" (pid {p})"))
+                        .unwrap_or_default(),
+                    samples_to_go(settings, &report)
+                );
+            }
+            report
+        }
+        (None, Some(death)) => {
+            let last = match death.trend.as_ref().and_then(Trend::bytes_per_sec) {
+                Some(rate) if matches!(death.trend, Some(Trend::Climbing { .. })) => {
+                    format!("last instance climbed +{:.1} MiB/min", rate * 60.0 / MIB)
+                }
+                Some(_) => "last instance did not climb".to_string(),
+                None => "too short for a trend".to_string(),
+            };
+            TrendReport {
+                trend: death.trend.clone().unwrap_or(Trend::TooFewSamples {
+                    samples: 0,
+                    span_secs: 0.0,
+                    need_span_secs: settings.trend_min_span.as_secs_f64(),
+                }),
+                samples: 0,
+                span_secs: 0.0,
+                limit_bytes: life.limit,
+                latest_bytes: None,
+                instance: Some(InstanceReport {
+                    pid: death.pid,
+                    running: false,
+                    since_secs: death.at_secs,
+                    after_restart: false,
+                }),
+                restart_loop: None,
+                text: format!("not running since {} ({last})", clock(death.at_secs)),
+            }
+        }
+        (None, None) => TrendReport {
+            trend: Trend::TooFewSamples {
+                samples: 0,
+                span_secs: 0.0,
+                need_span_secs: settings.trend_min_span.as_secs_f64(),
+            },
+            samples: 0,
+            span_secs: 0.0,
+            limit_bytes: life.limit,
+            latest_bytes: None,
+            instance: None,
+            restart_loop: None,
+            text: "not running".into(),
+        },
+    };
+    report.restart_loop.clone_from(&life.restart_loop);
+    report
+}
+
+/// The trend of one instance's samples.
+fn instance_report(
+    settings: &HealthSettings,
+    instance: &mut Instance,
     limit: Option<u64>,
-    min_span: std::time::Duration,
 ) -> TrendReport {
-    let samples: Vec<Sample> = samples.iter().copied().collect();
+    let samples: Vec<Sample> = instance.samples.iter().copied().collect();
     let limit_f = limit.map(|l| l as f64);
-    let trend = analyse_with(&samples, limit_f, min_span);
+    let latest = instance.latest_bytes();
+    let trend = analyse_with(&samples, limit_f, settings.trend_min_span);
     let span_secs = span(&samples);
-    TrendReport {
-        text: trend.describe(span_secs, limit_f),
+    instance.trend = Some(trend.clone());
+    let mut report = TrendReport {
+        text: trend.describe(span_secs, limit_f, latest),
         trend,
         samples: samples.len(),
         span_secs,
         limit_bytes: limit,
+        latest_bytes: latest.map(|b| b as u64),
+        instance: instance.pid.map(|pid| InstanceReport {
+            pid: Some(pid),
+            running: true,
+            since_secs: instance.samples.front().map_or(0.0, |s| s.at_secs),
+            after_restart: instance.after_restart,
+        }),
+        restart_loop: None,
+    };
+    if matches!(report.trend, Trend::TooFewSamples { .. }) && !instance.after_restart {
+        report.text = format!("{}; {}", report.text, samples_to_go(settings, &report));
     }
+    report
+}
+
+/// "trend after 17 more samples": how many more samples, at the sampling
+/// interval, before there are enough over a long enough span.
+fn samples_to_go(settings: &HealthSettings, report: &TrendReport) -> String {
+    let by_count = MIN_SAMPLES.saturating_sub(report.samples);
+    let short = (settings.trend_min_span.as_secs_f64() - report.span_secs).max(0.0);
+    let by_span = (short / settings.sample_interval.as_secs_f64().max(0.001)).ceil() as usize;
+    format!("trend after {} more samples", by_count.max(by_span).max(1))
+}
+
+const MIB: f64 = (1 << 20) as f64;
+
+/// "10:42", local time.
+fn clock(at_secs: f64) -> String {
+    Local.timestamp_opt(at_secs as i64, 0).single().map_or_else(
+        || format!("{at_secs:.0} s"),
+        |t| t.format("%H:%M").to_string(),
+    )
 }
 
 /// Gives the unnamed OOM events their victims from `kills` (newest kills
@@ -398,7 +527,10 @@ pub fn name_victims(events: &mut [Event], kills: &[OomKill]) {
     let mut unused: Vec<&OomKill> = kills.iter().filter(|k| k.pid.is_some()).collect();
     // The newest kills are the ones the new counts are about.
     for event in events.iter_mut().rev() {
-        let Event::OomKill { service, victim } = event else {
+        let Event::OomKill {
+            service, victim, ..
+        } = event
+        else {
             continue;
         };
         if victim.is_some() {

@@ -53,10 +53,29 @@ pub enum Trend {
 }
 
 impl Trend {
-    /// "+6.7 MiB/min over 60 min, limit 900 MiB reached in about 52 min".
-    pub fn describe(&self, span_secs: f64, limit: Option<f64>) -> String {
-        let mib = |b: f64| b / (1 << 20) as f64;
+    /// The slope, when there is a verdict.
+    pub fn bytes_per_sec(&self) -> Option<f64> {
         match self {
+            Trend::TooFewSamples { .. } => None,
+            Trend::Flat { bytes_per_sec }
+            | Trend::Falling { bytes_per_sec }
+            | Trend::Climbing { bytes_per_sec, .. } => Some(*bytes_per_sec),
+        }
+    }
+
+    /// "+6.7 MiB/min over 60 min, limit 900 MiB reached in about 52 min", or,
+    /// once `latest` is past the limit, "..., over its limit of 400 MiB by 20 MiB":
+    /// never "reached in about 0 s".
+    pub fn describe(&self, span_secs: f64, limit: Option<f64>, latest: Option<f64>) -> String {
+        let over = match (limit, latest) {
+            (Some(l), Some(v)) if v >= l => Some(format!(
+                "over its limit of {:.0} MiB by {:.0} MiB",
+                mib(l),
+                mib(v - l)
+            )),
+            _ => None,
+        };
+        let words = match self {
             Trend::TooFewSamples {
                 samples,
                 span_secs,
@@ -81,7 +100,7 @@ impl Trend {
                     mib(bytes_per_sec * 60.0),
                     minutes(span_secs)
                 );
-                if let (Some(limit), Some(eta)) = (limit, limit_in_secs) {
+                if let (Some(limit), Some(eta), None) = (limit, limit_in_secs, &over) {
                     text.push_str(&format!(
                         ", limit {:.0} MiB reached in about {}",
                         mib(limit),
@@ -90,8 +109,16 @@ impl Trend {
                 }
                 text
             }
+        };
+        match over {
+            Some(over) => format!("{words}, {over}"),
+            None => words,
         }
     }
+}
+
+fn mib(bytes: f64) -> f64 {
+    bytes / (1 << 20) as f64
 }
 
 /// "8 min", or "40 s" under a minute.
@@ -101,6 +128,67 @@ pub fn minutes(secs: f64) -> String {
     } else {
         format!("{:.0} min", secs / 60.0)
     }
+}
+
+/// "40 s", "58 min", "4 h": for spans that may run to hours.
+pub fn long_span(secs: f64) -> String {
+    if secs < 2.0 * 3600.0 {
+        minutes(secs)
+    } else {
+        format!("{:.0} h", secs / 3600.0)
+    }
+}
+
+/// What the daemon says of one memory trend: the verdict, the figures it came
+/// from, the process instance it is about, a restart loop if there is one,
+/// and all of it in words (`text`). This is the `memory_trend` object of
+/// `/api/v1/status`; every field round-trips through serde.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrendReport {
+    /// The verdict on the current instance's samples (when not running: on the last instance's).
+    pub trend: Trend,
+    /// Samples behind the verdict, and the seconds they span.
+    pub samples: usize,
+    pub span_secs: f64,
+    pub limit_bytes: Option<u64>,
+    /// The newest sample.
+    pub latest_bytes: Option<u64>,
+    /// The process instance the trend is about; none for the host.
+    pub instance: Option<InstanceReport>,
+    /// Set when the service keeps dying and being started again.
+    pub restart_loop: Option<RestartLoop>,
+    /// The whole report in one line for a person.
+    pub text: String,
+}
+
+/// One run of a service's process, from its start (or diagbot's first sample
+/// of it) to its death.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceReport {
+    /// The main PID, when known.
+    pub pid: Option<u32>,
+    pub running: bool,
+    /// Seconds since the epoch: the instance's first sample when running,
+    /// its last one when not.
+    pub since_secs: f64,
+    /// Whether an earlier instance died while diagbot watched.
+    pub after_restart: bool,
+}
+
+/// A service that died and was started again more than `health.restart_loop`
+/// times within `health.restart_loop_window`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestartLoop {
+    pub deaths: usize,
+    /// OOM kills among the deaths.
+    pub oom_kills: usize,
+    /// From the first counted instance's start to now.
+    pub over_secs: f64,
+    /// The median climb before each death, when the instances climbed.
+    pub climb_bytes_per_sec: Option<f64>,
+    /// "killed 4 times in 4 h, each time after climbing ~6.4 MiB/min from
+    /// ~143 MiB to ~525 MiB (OOM kill each time; pids 908, 1207, 1302, 1400)".
+    pub text: String,
 }
 
 /// The trend of `samples` (in time order), and when `limit` bytes would be reached.

@@ -369,7 +369,7 @@ fn a_growing_process_shows_a_climbing_trend() {
     let service = loop {
         let v = d.json("/api/v1/status");
         let s = v["services"][0].clone();
-        if s["memory_trend"]["verdict"] == "climbing" {
+        if s["memory_trend"]["trend"]["verdict"] == "climbing" {
             break s;
         }
         assert!(

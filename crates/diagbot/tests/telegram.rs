@@ -449,6 +449,7 @@ fn oom_event(pid: u32) -> Event {
             restart_counter: None,
             sources: vec!["kernel log".into()],
         }),
+        ran_secs: None,
     }
 }
 
@@ -533,6 +534,7 @@ fn with_the_bot_api_down_alerts_queue_and_the_http_api_answers() {
                 service: format!("svc{i}"),
                 restarts: 1,
                 last_result: None,
+                pid: None,
             })
             .unwrap();
     }

@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use super::*;
+use crate::config::MAX_TREND_SAMPLES;
 use crate::probe::cgroup::CgroupMemory;
 
 const MB: u64 = 1_000_000;
@@ -17,6 +18,7 @@ fn service(
         state: Some("active".into()),
         sub_state: None,
         main_pid: Some(908),
+        main_start_ticks: Some(1000),
         pids: vec![908],
         rss_bytes: Some(rss),
         memory_limit_bytes: Some(961 * MB),
@@ -48,6 +50,17 @@ fn obs(minute: f64, services: Vec<ServiceStatus>, oom_kills: u64) -> Observation
     }
 }
 
+/// One whole sample: recorded, then settled with the kernel log's `kills`.
+fn sample_with(w: &mut Watch, o: &Observation, kills: &[OomKill]) -> Vec<Event> {
+    let mut events = w.record(o);
+    w.settle(&mut events, kills);
+    events
+}
+
+fn sample(w: &mut Watch, o: &Observation) -> Vec<Event> {
+    sample_with(w, o, &[])
+}
+
 fn watch() -> Watch {
     Watch::new(HealthSettings::default())
 }
@@ -55,53 +68,74 @@ fn watch() -> Watch {
 #[test]
 fn counters_already_up_at_start_are_not_news() {
     let mut w = watch();
-    let events = w.record(&obs(
-        0.0,
-        vec![service("bot", 100 * MB, Some(3), Some(2))],
-        5,
-    ));
+    let events = sample(
+        &mut w,
+        &obs(0.0, vec![service("bot", 100 * MB, Some(3), Some(2))], 5),
+    );
     assert_eq!(events, vec![]);
 }
 
 #[test]
 fn a_restart_is_reported_once() {
     let mut w = watch();
-    w.record(&obs(0.0, vec![service("bot", 100 * MB, Some(3), None)], 0));
-    let events = w.record(&obs(1.0, vec![service("bot", 100 * MB, Some(4), None)], 0));
+    sample(
+        &mut w,
+        &obs(0.0, vec![service("bot", 100 * MB, Some(3), None)], 0),
+    );
+    let restarted = || ServiceStatus {
+        main_pid: Some(1207),
+        pids: vec![1207],
+        ..service("bot", 100 * MB, Some(4), None)
+    };
+    let events = sample(&mut w, &obs(1.0, vec![restarted()], 0));
     assert_eq!(
         events,
-        vec![Event::Restart {
-            service: "bot".into(),
-            restarts: 4,
-            last_result: Some("oom-kill".into())
-        }]
+        vec![
+            Event::Restart {
+                service: "bot".into(),
+                restarts: 4,
+                last_result: Some("oom-kill".into()),
+                pid: Some(1207),
+            },
+            Event::Exited {
+                service: "bot".into(),
+                pid: Some(908),
+                last_rss_bytes: Some(100 * MB),
+                ran_secs: 0.0,
+            }
+        ]
     );
     assert_eq!(
         events[0].describe(),
-        "bot restarted (restart 4, last result oom-kill)"
+        "bot restarted (restart 4, last result oom-kill), now pid 1207"
     );
-    assert_eq!(
-        w.record(&obs(2.0, vec![service("bot", 100 * MB, Some(4), None)], 0)),
-        vec![]
-    );
+    assert_eq!(sample(&mut w, &obs(2.0, vec![restarted()], 0)), vec![]);
 }
 
 #[test]
 fn oom_kills_are_split_between_services_and_the_host() {
     let mut w = watch();
-    w.record(&obs(0.0, vec![service("bot", 100 * MB, None, Some(0))], 10));
+    sample(
+        &mut w,
+        &obs(0.0, vec![service("bot", 100 * MB, None, Some(0))], 10),
+    );
     // Two kills by the kernel's count; one of them in the bot's cgroup.
-    let events = w.record(&obs(1.0, vec![service("bot", 100 * MB, None, Some(1))], 12));
+    let events = sample(
+        &mut w,
+        &obs(1.0, vec![service("bot", 100 * MB, None, Some(1))], 12),
+    );
     assert_eq!(
         events,
         vec![
             Event::OomKill {
                 service: Some("bot".into()),
-                victim: None
+                victim: None,
+                ran_secs: None,
             },
             Event::OomKill {
                 service: None,
-                victim: None
+                victim: None,
+                ran_secs: None,
             },
         ]
     );
@@ -119,7 +153,10 @@ fn the_original_bot_is_projected_to_run_out_once() {
     ];
     let mut projected = Vec::new();
     for (minute, mb) in series {
-        projected.extend(w.record(&obs(minute, vec![service("bot", mb * MB, None, None)], 0)));
+        projected.extend(sample(
+            &mut w,
+            &obs(minute, vec![service("bot", mb * MB, None, None)], 0),
+        ));
     }
     assert_eq!(projected.len(), 1, "{projected:?}");
     let Event::ProjectedOom {
@@ -135,7 +172,10 @@ fn the_original_bot_is_projected_to_run_out_once() {
     assert!(text.contains("MiB/min over 60 min"), "{text}");
     // Still climbing: not said again.
     assert_eq!(
-        w.record(&obs(61.0, vec![service("bot", 560 * MB, None, None)], 0)),
+        sample(
+            &mut w,
+            &obs(61.0, vec![service("bot", 560 * MB, None, None)], 0)
+        ),
         vec![]
     );
     let trend = w.trend("bot").unwrap();
@@ -149,7 +189,10 @@ fn a_sawtooth_is_not_projected() {
     for i in 0..60 {
         // Climbs 20 MB a minute, then the collector brings it back every 10 minutes.
         let mb = 200 + 20 * (i % 10);
-        events.extend(w.record(&obs(i as f64, vec![service("bot", mb * MB, None, None)], 0)));
+        events.extend(sample(
+            &mut w,
+            &obs(i as f64, vec![service("bot", mb * MB, None, None)], 0),
+        ));
     }
     assert_eq!(events, vec![]);
     assert!(matches!(w.trend("bot").unwrap().trend, Trend::Flat { .. }));
@@ -166,11 +209,14 @@ fn a_long_window_is_thinned_not_cut() {
     });
     // One every 4 s for an hour: 900 samples.
     for i in 0..900 {
-        w.record(&obs(
-            i as f64 / 15.0,
-            vec![service("bot", 100 * MB, None, None)],
-            0,
-        ));
+        sample(
+            &mut w,
+            &obs(
+                i as f64 / 15.0,
+                vec![service("bot", 100 * MB, None, None)],
+                0,
+            ),
+        );
     }
     let trend = w.trend("bot").unwrap();
     assert!(
@@ -195,17 +241,20 @@ fn the_ring_is_bounded_by_window_and_count() {
         ..HealthSettings::default()
     });
     for i in 0..1000 {
-        w.record(&obs(
-            i as f64 / 60.0,
-            vec![service("bot", 100 * MB, None, None)],
-            0,
-        ));
+        sample(
+            &mut w,
+            &obs(
+                i as f64 / 60.0,
+                vec![service("bot", 100 * MB, None, None)],
+                0,
+            ),
+        );
     }
     let trend = w.trend("bot").unwrap();
     assert!(trend.samples <= 101, "{}", trend.samples);
     assert!(trend.span_secs <= 100.0);
     // A service gone from the config is forgotten.
-    w.record(&obs(20.0, vec![], 0));
+    sample(&mut w, &obs(20.0, vec![], 0));
     assert!(w.trend("bot").is_none());
 }
 
@@ -227,10 +276,12 @@ fn victims_are_named_from_the_log() {
         Event::OomKill {
             service: Some("bot".into()),
             victim: None,
+            ran_secs: None,
         },
         Event::OomKill {
             service: None,
             victim: None,
+            ran_secs: None,
         },
     ];
     name_victims(&mut events, &[kill(1, Some("bot")), kill(2, None)]);
@@ -278,4 +329,184 @@ fn an_error_burst_is_said_once_and_again_after_it_ends() {
     assert!(w.record_errors("bot", t0 + 830.0, 1070, None).is_some());
     // A rotation that lowers the total is not a burst.
     assert_eq!(w.record_errors("bot", t0 + 860.0, 10, None), None);
+}
+
+/// The origin story, as a unit of crypto-bot.service: 150 MB climbing to
+/// 550 MB in 60 minutes under a 560 MB cgroup limit, killed there by the OOM
+/// killer and restarted by systemd at 150 MB, five times over, sampled every
+/// 30 s. `cargo test -p diagbot-core origin_story -- --nocapture` prints the
+/// lead time of each warning (BENCHMARKS.md).
+#[test]
+fn origin_story_warns_before_every_kill_and_finds_the_loop() {
+    origin_story(Death::Systemd);
+}
+
+/// The same bot matched by process name (no systemd): each death is a PID
+/// gone, the kernel log names it, and the next PID is a new instance.
+#[test]
+fn origin_story_as_a_process_match() {
+    origin_story(Death::ProcessGone);
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Death {
+    Systemd,
+    ProcessGone,
+}
+
+fn origin_story(death: Death) {
+    const LIMIT: u64 = 560 * MB;
+    const CYCLES: u64 = 5;
+    let mut w = watch();
+    let bot = |cycle: u64, mb: f64| ServiceStatus {
+        main_pid: Some(1000 + cycle as u32),
+        pids: vec![1000 + cycle as u32],
+        main_start_ticks: Some(1000 + cycle * 360_000),
+        memory_limit_bytes: Some(LIMIT),
+        memory_limit_source: Some("cgroup".into()),
+        ..match death {
+            Death::Systemd => service("bot", (mb * MB as f64) as u64, Some(cycle), Some(cycle)),
+            Death::ProcessGone => ServiceStatus {
+                unit: None,
+                last_result: None,
+                ..service("bot", (mb * MB as f64) as u64, None, None)
+            },
+        }
+    };
+    let kill = |cycle: u64, minute: f64| OomKill {
+        time: None,
+        pid: Some(1000 + cycle as u32),
+        process: Some("python3".into()),
+        rss_bytes: Some(550 * MB),
+        total_vm_bytes: None,
+        cgroup: None,
+        constraint: None,
+        service: Some("bot".into()),
+        restart_counter: None,
+        sources: vec![format!("kernel log at minute {minute}")],
+    };
+    let mut minute = 0.0;
+    let mut lead_times = Vec::new();
+    // Where the instance's first sample was.
+    let mut start = 0.0;
+    for cycle in 0..CYCLES {
+        let mut warned: Option<(f64, f64)> = None;
+        // The climb: every 30 s from 150 MB until the sample before the kill
+        // (after a restart, its first sample came with the restart).
+        let first = if cycle == 0 { 0 } else { 1 };
+        for step in first..120 {
+            let mb = 150.0 + 400.0 * (step as f64 / 120.0);
+            let events = sample(&mut w, &obs(minute, vec![bot(cycle, mb)], 0));
+            for e in &events {
+                match e {
+                    Event::ProjectedOom { service, .. } if service.as_deref() == Some("bot") => {
+                        assert!(
+                            warned.is_none(),
+                            "warned twice in cycle {cycle}: {events:?}"
+                        );
+                        warned = Some((minute, mb));
+                    }
+                    Event::RestartLoop { .. } | Event::OomKill { .. } | Event::Exited { .. } => {
+                        panic!("cycle {cycle}, minute {minute}: {events:?}")
+                    }
+                    _ => {}
+                }
+            }
+            if step == 10 && cycle > 0 {
+                // Five minutes into a new instance: not "flat", but what it waits for.
+                let text = w.trend("bot").unwrap().text;
+                let expected = format!(" min ago (pid {}); trend after ", 1000 + cycle);
+                assert!(
+                    text.starts_with("restarted ")
+                        && text.contains(&expected)
+                        && text.ends_with(" more samples"),
+                    "{text}"
+                );
+            }
+            minute += 0.5;
+        }
+        let (at, mb) = warned.unwrap_or_else(|| panic!("no warning before kill {}", cycle + 1));
+        assert!(
+            at - start >= 10.0,
+            "warned {} min into the instance, before trend_min_span",
+            at - start
+        );
+        let way = (mb - 150.0) / (560.0 - 150.0);
+        assert!(
+            way <= 0.6,
+            "cycle {cycle}: warned {:.0} % of the way to the limit",
+            way * 100.0
+        );
+        lead_times.push((cycle + 1, at - start, mb, minute - at));
+        // The kill, and what the next sample says of it.
+        let deaths = cycle + 1;
+        let events = match death {
+            Death::Systemd => {
+                start = minute;
+                sample(&mut w, &obs(minute, vec![bot(deaths, 150.0)], 0))
+            }
+            Death::ProcessGone => {
+                let gone = ServiceStatus {
+                    main_pid: None,
+                    pids: vec![],
+                    rss_bytes: None,
+                    state: Some("not running".into()),
+                    ..bot(cycle, 0.0)
+                };
+                let events =
+                    sample_with(&mut w, &obs(minute, vec![gone], 0), &[kill(cycle, minute)]);
+                let text = w.trend("bot").unwrap().text;
+                assert!(
+                    text.starts_with("not running since ")
+                        && text.contains("(last instance climbed +"),
+                    "{text}"
+                );
+                minute += 0.5;
+                start = minute;
+                let back = sample(&mut w, &obs(minute, vec![bot(deaths, 150.0)], 0));
+                assert!(
+                    back.iter().any(|e| matches!(e, Event::Started { pid: Some(p), .. } if *p == 1000 + deaths as u32)),
+                    "{back:?}"
+                );
+                events
+            }
+        };
+        minute += 0.5;
+        let killed = events.iter().find_map(|e| match e {
+            Event::OomKill {
+                service: Some(s),
+                victim,
+                ran_secs,
+            } if s == "bot" => Some((victim.clone(), *ran_secs)),
+            _ => None,
+        });
+        let (victim, ran) =
+            killed.unwrap_or_else(|| panic!("death {deaths}: no OOM kill in {events:?}"));
+        if death == Death::ProcessGone {
+            assert_eq!(victim.and_then(|v| v.pid), Some(1000 + cycle as u32));
+            assert!(
+                !events.iter().any(|e| matches!(e, Event::Exited { .. })),
+                "{events:?}"
+            );
+        }
+        assert!(ran.is_some_and(|r| r >= 59.0 * 60.0), "{ran:?}");
+        let looped = events.iter().find_map(|e| match e {
+            Event::RestartLoop { deaths, .. } => Some(*deaths),
+            _ => None,
+        });
+        let found = w.trend("bot").unwrap().restart_loop;
+        if deaths >= 4 {
+            assert_eq!(looped, Some(deaths as usize), "death {deaths}: {events:?}");
+            let text = found.unwrap().text;
+            let expected = format!("killed {deaths} times in {deaths} h, each time after climbing ~6.4 MiB/min from ~143 MiB to ~521 MiB (OOM kill each time; pids 1000, ");
+            assert!(text.starts_with(&expected), "{text}");
+        } else {
+            assert_eq!(looped, None, "death {deaths}: {events:?}");
+            assert_eq!(found, None);
+        }
+    }
+    println!("kill  warned after  at      lead time before the kill");
+    for (n, after, mb, lead) in lead_times {
+        println!("{n:>4}  {after:>6.1} min  {mb:>4.0} MB  {lead:>5.1} min");
+    }
 }

@@ -92,13 +92,18 @@ pub fn rss_bytes(proc_root: &Path, pid: u32) -> Option<u64> {
 /// How long ago a process started, in seconds, from its start time in clock
 /// ticks after boot and the host's uptime.
 pub fn running_secs(proc_root: &Path, pid: u32, uptime_secs: f64) -> Option<f64> {
+    let start_ticks = start_ticks(proc_root, pid)? as f64;
+    let ticks = rustix::param::clock_ticks_per_second() as f64;
+    Some((uptime_secs - start_ticks / ticks).max(0.0))
+}
+
+/// When a process started, in clock ticks after boot (field 22 of its `stat`).
+pub fn start_ticks(proc_root: &Path, pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(proc_root.join(pid.to_string()).join("stat")).ok()?;
     // The name in parentheses may hold spaces; fields count from after it.
     let after_name = &stat[stat.rfind(')')? + 1..];
     // Field 22 (starttime) is the 20th after the name.
-    let start_ticks: f64 = after_name.split_whitespace().nth(19)?.parse().ok()?;
-    let ticks = rustix::param::clock_ticks_per_second() as f64;
-    Some((uptime_secs - start_ticks / ticks).max(0.0))
+    after_name.split_whitespace().nth(19)?.parse().ok()
 }
 
 /// The process's cgroup paths: (cgroup v2 path, cgroup v1 memory controller path).

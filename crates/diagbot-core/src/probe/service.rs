@@ -9,7 +9,7 @@ use super::cgroup::{self, CgroupMemory};
 use super::systemd::{self, UnitState};
 use super::{procs, Unavailable};
 use crate::config::{ServiceConfig, Settings};
-use crate::trend::Trend;
+pub use crate::trend::TrendReport;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceStatus {
@@ -19,6 +19,11 @@ pub struct ServiceStatus {
     pub state: Option<String>,
     pub sub_state: Option<String>,
     pub main_pid: Option<u32>,
+    /// When the main process started, in clock ticks after boot (from
+    /// `/proc/PID/stat`): with the PID, it tells one process instance from
+    /// the next, even when a PID is reused.
+    #[serde(default)]
+    pub main_start_ticks: Option<u64>,
     pub pids: Vec<u32>,
     /// Summed over `pids`.
     pub rss_bytes: Option<u64>,
@@ -37,17 +42,6 @@ pub struct ServiceStatus {
     /// Filled by the daemon from its samples.
     pub memory_trend: Option<TrendReport>,
     pub unavailable: Vec<Unavailable>,
-}
-
-/// A trend with the figures it came from, and in words.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrendReport {
-    #[serde(flatten)]
-    pub trend: Trend,
-    pub samples: usize,
-    pub span_secs: f64,
-    pub limit_bytes: Option<u64>,
-    pub text: String,
 }
 
 /// Reads `svc` now. `host_memory` is the host's total, the limit of last resort.
@@ -125,6 +119,7 @@ pub fn probe(settings: &Settings, svc: &ServiceConfig, host_memory: Option<u64>)
         state,
         sub_state: unit.as_ref().and_then(|u| u.sub_state.clone()),
         main_pid,
+        main_start_ticks: main_pid.and_then(|p| procs::start_ticks(&settings.proc_root, p)),
         pids,
         rss_bytes,
         memory_used_percent: match (rss_bytes, memory_limit_bytes) {

@@ -45,7 +45,7 @@ fn the_original_bot_is_a_leak_with_an_oom_within_90_minutes() {
     assert!((6.0..=7.0).contains(&mb_per_min), "{mb_per_min} MB/min");
     let minutes = limit_in_secs.unwrap() / 60.0;
     assert!(minutes < 90.0, "OOM in {minutes} min");
-    let text = trend.describe(3600.0, Some(961.0 * MB));
+    let text = trend.describe(3600.0, Some(961.0 * MB), Some(550.0 * MB));
     assert!(
         text.starts_with("+6.0 MiB/min over 60 min, limit 916 MiB reached in about 66 min"),
         "{text}"
@@ -88,7 +88,7 @@ fn too_few_samples_give_no_verdict_and_say_so() {
         }
     );
     assert_eq!(
-        trend.describe(480.0, None),
+        trend.describe(480.0, None, None),
         "no trend yet: 3 samples over 8 min (need 5 over 10 min)"
     );
     assert!(matches!(
@@ -135,4 +135,23 @@ fn many_samples_are_thinned_for_the_slope_and_read_the_same() {
         .collect();
     let slope = theil_sen(&s) * 60.0 / MB;
     assert!((slope - 2.0).abs() < 0.05, "{slope} MB/min");
+}
+
+#[test]
+fn past_the_limit_is_over_it_never_reached_in_0_s() {
+    let s = sampled(20.0, |m| 300.0 + 6.0 * m);
+    let limit = 400.0 * MIB;
+    let latest = s.last().unwrap().bytes;
+    let trend = analyse(&s, Some(limit));
+    let text = trend.describe(1200.0, Some(limit), Some(latest));
+    assert_eq!(
+        text,
+        "+5.7 MiB/min over 20 min, over its limit of 400 MiB by 1 MiB"
+    );
+    // A flat service past a configured limit is said to be over it too.
+    let flat = Trend::Flat { bytes_per_sec: 0.0 };
+    assert_eq!(
+        flat.describe(600.0, Some(limit), Some(limit + 20.0 * MIB)),
+        "flat over 10 min, over its limit of 400 MiB by 20 MiB"
+    );
 }

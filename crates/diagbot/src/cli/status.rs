@@ -185,6 +185,9 @@ fn print_services(services: &[ServiceStatus]) {
     for s in services {
         if let Some(trend) = &s.memory_trend {
             println!("{}: memory {}", s.name, trend.text);
+            if let Some(found) = &trend.restart_loop {
+                println!("{}: restart loop: {}", s.name, found.text);
+            }
         }
         for u in &s.unavailable {
             println!("{}: {} unavailable: {}", s.name, u.source, u.reason);

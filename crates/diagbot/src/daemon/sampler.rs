@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use diagbot_core::config::Settings;
-use diagbot_core::health::{name_victims, Event, Observation};
+use diagbot_core::health::{needs_kills, Event, Observation};
 use diagbot_core::probe::{self, host, oom};
 use diagbot_core::query::Query;
 
@@ -44,10 +44,28 @@ pub async fn sample_once(state: &AppState) {
             return;
         }
     };
-    let (mut events, figures) = {
+    let mut events = {
         let mut watch = state.lock_watch();
         watch.set_settings(settings.health.clone());
-        let events = watch.record(&obs);
+        watch.record(&obs)
+    };
+    // The kernel log names OOM victims and tells a kill from an exit; it is
+    // read off the async threads and outside the watch's lock.
+    let kills = if needs_kills(&events) {
+        let since = SystemTime::now() - settings.health.sample_interval - VICTIM_SLACK;
+        let since_ms = since
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let settings = Arc::clone(&settings);
+        tokio::task::spawn_blocking(move || oom::report(&settings, Some(since_ms)).kills)
+            .await
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let figures = {
+        let mut watch = state.lock_watch();
+        watch.settle(&mut events, &kills);
         let slopes = watch.slopes();
         let figures: Vec<ServiceFigures> = obs
             .services
@@ -61,8 +79,8 @@ pub async fn sample_once(state: &AppState) {
                     .map(|(_, slope)| *slope),
                 restarts: s.restarts,
             })
-            .collect();
-        (events, figures)
+            .collect::<Vec<_>>();
+        figures
     };
     state.metrics.set_service_figures(figures);
     events.extend(error_bursts(state, &settings, obs.at_secs).await);
@@ -70,19 +88,6 @@ pub async fn sample_once(state: &AppState) {
     let stats = cache.stats();
     let pressed = cache.past_thresholds(stats.entries, stats.bytes);
     events.extend(state.lock_watch().record_cache(&stats, pressed));
-    if events.iter().any(|e| matches!(e, Event::OomKill { .. })) {
-        let since = SystemTime::now() - settings.health.sample_interval - VICTIM_SLACK;
-        let since_ms = since
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        let report = {
-            let settings = Arc::clone(&settings);
-            tokio::task::spawn_blocking(move || oom::report(&settings, Some(since_ms))).await
-        };
-        if let Ok(report) = report {
-            name_victims(&mut events, &report.kills);
-        }
-    }
     for event in events {
         tracing::warn!(event = event.kind(), "{}", event.describe());
         state.metrics.count_event(&event);

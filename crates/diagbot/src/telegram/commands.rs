@@ -291,6 +291,9 @@ async fn status(state: &AppState, services_only: bool) -> String {
         out.push(line);
         if let Some(t) = &s.memory_trend {
             out.push(format!("  memory {}", escape(&t.text)));
+            if let Some(found) = &t.restart_loop {
+                out.push(format!("  <b>restart loop</b>: {}", escape(&found.text)));
+            }
         }
         for u in &s.unavailable {
             out.push(format!(

@@ -344,6 +344,9 @@ fn alert_text(event: &Event) -> String {
     let title = match event {
         Event::OomKill { .. } => "OOM kill",
         Event::Restart { .. } => "Restart",
+        Event::Exited { .. } => "Process gone",
+        Event::Started { .. } => "Process back",
+        Event::RestartLoop { .. } => "Restart loop",
         Event::ProjectedOom { .. } => "Memory climbing",
         Event::ErrorBurst { .. } => "Error burst",
         Event::CachePressure { .. } => "diagbot's cache",

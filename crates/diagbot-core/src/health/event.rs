@@ -1,0 +1,207 @@
+//! What the watch says happened: each event names its kind, whom it is about
+//! (the key that makes two alerts "the same") and a line for a person.
+
+use serde::Serialize;
+
+use super::HOST;
+use crate::probe::oom::OomKill;
+use crate::trend::{long_span, minutes};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// The OOM killer struck; `victim` when a log named it, `ran_secs` when
+    /// diagbot saw the victim's instance start.
+    OomKill {
+        service: Option<String>,
+        victim: Option<OomKill>,
+        ran_secs: Option<f64>,
+    },
+    /// systemd restarted a service; `pid` is the new main process.
+    Restart {
+        service: String,
+        restarts: u64,
+        last_result: Option<String>,
+        pid: Option<u32>,
+    },
+    /// A service's process went away (not known to be an OOM kill).
+    Exited {
+        service: String,
+        pid: Option<u32>,
+        last_rss_bytes: Option<u64>,
+        ran_secs: f64,
+    },
+    /// A service's process is there again (not counted by systemd as a restart).
+    Started {
+        service: String,
+        pid: Option<u32>,
+        rss_bytes: Option<u64>,
+        /// Since the last instance was last seen.
+        after_secs: Option<f64>,
+    },
+    /// At this rate a service (or the host, `service: None`) runs out within the horizon.
+    ProjectedOom {
+        service: Option<String>,
+        in_secs: f64,
+        text: String,
+    },
+    /// A service died and came back more than `health.restart_loop` times.
+    RestartLoop {
+        service: String,
+        deaths: usize,
+        text: String,
+    },
+    /// More error lines than the threshold in a service's logs within the window.
+    ErrorBurst {
+        service: String,
+        lines: u64,
+        window_secs: f64,
+        last_line: Option<String>,
+    },
+    /// diagbot's own cache is past its thresholds.
+    CachePressure {
+        entries: u64,
+        bytes: u64,
+        budget_bytes: u64,
+    },
+}
+
+impl Event {
+    /// A short name for metrics and alert keys.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::OomKill { .. } => "oom_kill",
+            Event::Restart { .. } => "restart",
+            Event::Exited { .. } => "exited",
+            Event::Started { .. } => "started",
+            Event::ProjectedOom { .. } => "projected_oom",
+            Event::RestartLoop { .. } => "restart_loop",
+            Event::ErrorBurst { .. } => "error_burst",
+            Event::CachePressure { .. } => "cache_pressure",
+        }
+    }
+
+    /// The service the event is about; `None` for the host or diagbot itself.
+    pub fn service(&self) -> Option<&str> {
+        match self {
+            Event::OomKill { service, .. } | Event::ProjectedOom { service, .. } => {
+                service.as_deref()
+            }
+            Event::Restart { service, .. }
+            | Event::Exited { service, .. }
+            | Event::Started { service, .. }
+            | Event::RestartLoop { service, .. }
+            | Event::ErrorBurst { service, .. } => Some(service),
+            Event::CachePressure { .. } => None,
+        }
+    }
+
+    /// What makes two events "the same alert": the kind and whom it is about.
+    pub fn key(&self) -> String {
+        let whom = match self {
+            Event::CachePressure { .. } => "diagbot",
+            other => other.service().unwrap_or(HOST),
+        };
+        format!("{}:{whom}", self.kind())
+    }
+
+    /// One line for a person.
+    pub fn describe(&self) -> String {
+        match self {
+            Event::OomKill {
+                service,
+                victim,
+                ran_secs,
+            } => {
+                let whose = service
+                    .as_deref()
+                    .map(|s| format!(" in {s}"))
+                    .unwrap_or_default();
+                let ran = ran_secs
+                    .map(|r| format!(" after running {}", long_span(r)))
+                    .unwrap_or_default();
+                match victim {
+                    Some(v) => format!(
+                        "OOM kill{whose}: {} (pid {}) killed{}{ran}",
+                        v.process.as_deref().unwrap_or("a process"),
+                        v.pid.map_or("unknown".into(), |p| p.to_string()),
+                        v.rss_bytes
+                            .map(|r| format!(" at {:.0} MiB RSS", mib(r)))
+                            .unwrap_or_default()
+                    ),
+                    None => {
+                        format!("OOM kill{whose}: the victim is not in any log diagbot can read")
+                    }
+                }
+            }
+            Event::Restart {
+                service,
+                restarts,
+                last_result,
+                pid,
+            } => format!(
+                "{service} restarted (restart {restarts}{}){}",
+                last_result
+                    .as_deref()
+                    .map(|r| format!(", last result {r}"))
+                    .unwrap_or_default(),
+                pid.map(|p| format!(", now pid {p}")).unwrap_or_default()
+            ),
+            Event::Exited {
+                service,
+                pid,
+                last_rss_bytes,
+                ran_secs,
+            } => format!(
+                "{service}: {} is gone after running {}{}",
+                pid.map_or("its process".into(), |p| format!("pid {p}")),
+                long_span(*ran_secs),
+                last_rss_bytes
+                    .map(|r| format!(", last seen at {:.0} MiB", mib(r)))
+                    .unwrap_or_default()
+            ),
+            Event::Started {
+                service,
+                pid,
+                rss_bytes,
+                after_secs,
+            } => format!(
+                "{service} is running again{}{}{}",
+                pid.map(|p| format!(" as pid {p}")).unwrap_or_default(),
+                rss_bytes
+                    .map(|r| format!(" at {:.0} MiB", mib(r)))
+                    .unwrap_or_default(),
+                after_secs
+                    .map(|a| format!(", {} after the last one was seen", minutes(a)))
+                    .unwrap_or_default()
+            ),
+            Event::ProjectedOom { service, text, .. } => format!(
+                "{} may run out of memory: {text}",
+                service.as_deref().unwrap_or("the host")
+            ),
+            Event::RestartLoop { service, text, .. } => format!("{service}: {text}"),
+            Event::ErrorBurst {
+                service,
+                lines,
+                window_secs,
+                ..
+            } => format!(
+                "{service}: {lines} error lines in the last {}",
+                minutes(*window_secs)
+            ),
+            Event::CachePressure {
+                entries,
+                bytes,
+                budget_bytes,
+            } => format!(
+                "diagbot's cache holds {entries} answers, {:.1} of {:.1} MiB",
+                mib(*bytes),
+                mib(*budget_bytes)
+            ),
+        }
+    }
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1 << 20) as f64
+}
