@@ -53,8 +53,11 @@ impl Diagnostics {
             .await
     }
 
-    /// Recomputes `query` and stores the answer (the background refresh).
+    /// Recomputes `query` and stores the answer (the background refresh). A
+    /// refreshed query repeats, so it keeps its tails from the first run: the
+    /// second refresh after start reads only what was appended.
     pub async fn refresh(&self, query: &Query) -> Result<Arc<SearchResult>, SearchError> {
+        self.engine.expect_repeats(query);
         self.cache
             .refresh(query.canonical(), || self.scan(query.clone()))
             .await

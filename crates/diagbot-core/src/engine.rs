@@ -64,6 +64,14 @@ impl Engine {
         }
     }
 
+    /// Keeps `query`'s tails from its next run on, even the first: it is known
+    /// to repeat (the background refresh).
+    pub fn expect_repeats(&self, query: &Query) {
+        if let Some(Ok(mut store)) = self.tails.as_ref().map(|s| s.lock()) {
+            store.expect_repeats(&query.canonical());
+        }
+    }
+
     /// Queries and bytes held by the tail store.
     pub fn tail_usage(&self) -> (usize, usize) {
         self.tails

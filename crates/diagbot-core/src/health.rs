@@ -225,15 +225,20 @@ impl Watch {
                 continue;
             };
             let (service, pid, ran) = (service.clone(), *pid, *ran_secs);
+            // A counted kill of this process (the host's count may have named
+            // it without knowing its service), or an unnamed one of its service.
             let counted = events.iter_mut().find_map(|e| match e {
                 Event::OomKill {
-                    service: Some(s),
+                    service: whose,
                     victim,
                     ran_secs,
-                } if *s == service
-                    && victim.as_ref().is_none_or(|v| v.pid == Some(pid))
-                    && ran_secs.is_none() =>
+                } if ran_secs.is_none()
+                    && match victim.as_ref().map(|v| v.pid) {
+                        Some(victim_pid) => victim_pid == Some(pid),
+                        None => whose.as_deref() == Some(service.as_str()),
+                    } =>
                 {
+                    *whose = Some(service.clone());
                     *ran_secs = Some(ran);
                     Some(victim.is_some())
                 }

@@ -51,8 +51,7 @@ async fn after_expiry_a_reload_reads_only_the_appended_bytes() {
     };
     let diag = Diagnostics::new(config, Default::default());
     let query = Query::grep("ERROR", vec![dir.path().to_path_buf()]);
-    // The background refresh runs the query twice: from then on its tails are kept.
-    diag.refresh(&query).await.unwrap();
+    // The background refresh's query repeats: its tails are kept from its first run.
     diag.refresh(&query).await.unwrap();
     tokio::time::sleep(Duration::from_millis(400)).await;
     let (first, how) = diag.answer(&query).await.unwrap();
@@ -85,4 +84,32 @@ async fn a_refresh_replaces_the_cached_answer() {
     assert_eq!(how, HitOrLoad::Hit);
     assert_eq!(cached.matches, refreshed.matches);
     assert_eq!(cached.levels.0[1], 50_000);
+}
+
+/// The second refresh after start reads only what was appended since the
+/// first: a refresh query keeps its tails from its first run. A one-off
+/// question (asked through the cache) is read whole again the second time.
+#[tokio::test]
+async fn the_second_refresh_reads_only_appended_bytes() {
+    let dir = log_dir();
+    let size = std::fs::metadata(dir.path().join("app.log")).unwrap().len();
+    let diag = Diagnostics::new(CacheConfig::default(), Default::default());
+    let query = Query::errors(vec![dir.path().to_path_buf()]);
+    assert_eq!(diag.refresh(&query).await.unwrap().bytes_scanned, size);
+    let appended = "2026-01-27 10:00:02,000 ERROR again\n";
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.path().join("app.log"))
+        .unwrap()
+        .write_all(appended.as_bytes())
+        .unwrap();
+    let second = diag.refresh(&query).await.unwrap();
+    assert_eq!(second.bytes_scanned, appended.len() as u64);
+    assert_eq!(second.levels.0[1], 50_001);
+
+    let one_off = Query::grep("worker", vec![dir.path().to_path_buf()]);
+    let size = size + appended.len() as u64;
+    assert_eq!(diag.answer(&one_off).await.unwrap().0.bytes_scanned, size);
+    diag.cache().invalidate_all().await;
+    assert_eq!(diag.answer(&one_off).await.unwrap().0.bytes_scanned, size);
 }

@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
@@ -516,4 +517,197 @@ fn a_restart_and_an_oom_kill_become_events() {
         metric(&metrics, "diagbot_health_events_total{kind=\"restart\"}"),
         1.0
     );
+}
+
+/// One run of the leaking bot: a python3 process that grows 1 MiB every 50 ms.
+fn leaking_bot(marker: &str) -> Leaky {
+    let child = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import time\nb = []\nfor _ in range(600):\n    b.append(b'x' * (1 << 20))\n    time.sleep(0.05)\ntime.sleep(60)\n",
+            marker,
+        ])
+        .spawn()
+        .unwrap();
+    Leaky(child)
+}
+
+fn rss_of(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb << 10)
+}
+
+/// The origin story with a real process, three times over: a bot that leaks
+/// is killed past its limit (by the test: SIGKILL, and the kernel's line in
+/// the configured kernel log) and started again under a new PID. Each climb
+/// is warned about before its kill, each kill is named, each return is said,
+/// and the third death is a restart loop; `/api/v1/status` reads into the
+/// client's types at every moment, from the first sample on.
+#[test]
+fn a_bot_killed_and_started_again_is_warned_about_every_time() {
+    const LIMIT: u64 = 120 << 20;
+    let marker = format!("diagbot-origin-test-{}", std::process::id());
+    let dir = tempfile::tempdir().unwrap();
+    let kern_log = dir.path().join("kern.log");
+    std::fs::write(&kern_log, "").unwrap();
+    let (_dir, _logs, config_file) = setup(&format!(
+        "[system]\nkernel_log = {kern_log:?}\nkmsg = \"\"\njournalctl = \"/nonexistent/journalctl\"\n\
+         [health]\nsample_interval = \"100ms\"\ntrend_window = \"60s\"\ntrend_min_span = \"1s\"\noom_horizon = \"1h\"\n\
+         restart_loop = 2\nrestart_loop_window = \"10m\"\n\
+         [[services]]\nname = \"leaky\"\nprocess = {{ name = \"python3\", cmdline = {marker:?} }}\nmemory_limit = \"120MiB\"\n"
+    ));
+    let d = TestDaemon::start(&config_file);
+    let mut events = d.state.events.subscribe();
+    // Every 20 ms, the status as the client reads it.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (url, stop) = (d.url("/api/v1/status"), std::sync::Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut reads = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (code, body) = get_with(&url, None);
+                assert_eq!(code, 200, "{body}");
+                if let Err(e) = serde_json::from_str::<diagbot_core::probe::Status>(&body) {
+                    panic!("status the client cannot read ({e}): {body}");
+                }
+                reads += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            reads
+        })
+    };
+    let mut seen: Vec<diagbot_core::health::Event> = Vec::new();
+    let mut drain = |seen: &mut Vec<_>| {
+        while let Ok(e) = events.try_recv() {
+            seen.push(e);
+        }
+    };
+    let mut pids = Vec::new();
+    for round in 0..3 {
+        let mut bot = leaking_bot(&marker);
+        let pid = bot.0.id();
+        pids.push(pid);
+        let started = Instant::now();
+        while rss_of(pid) < LIMIT {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "round {round}: the bot does not grow"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        drain(&mut seen);
+        let warned = seen.iter().any(|e| {
+            matches!(e, diagbot_core::health::Event::ProjectedOom { service: Some(s), .. } if s == "leaky")
+        });
+        assert!(
+            warned,
+            "round {round}: no warning before the kill: {seen:#?}"
+        );
+        // The kernel's line first, as the kernel writes it before the kill.
+        let now = chrono::Local::now().format("%b %e %H:%M:%S");
+        let line = format!(
+            "{now} vps kernel: Out of memory: Killed process {pid} (python3) total-vm:900000kB, anon-rss:{}kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:900kB oom_score_adj:0\n",
+            rss_of(pid) >> 10
+        );
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&kern_log)
+            .unwrap()
+            .write_all(line.as_bytes())
+            .unwrap();
+        bot.0.kill().unwrap();
+        bot.0.wait().unwrap();
+        // The kill, named, before the next run starts.
+        let started = Instant::now();
+        loop {
+            drain(&mut seen);
+            let named = seen.iter().any(|e| match e {
+                diagbot_core::health::Event::OomKill {
+                    service: Some(s),
+                    victim: Some(v),
+                    ..
+                } => s == "leaky" && v.pid == Some(pid),
+                _ => false,
+            });
+            if named {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "round {round}: no OOM kill named: {seen:#?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let status = d.json("/api/v1/status");
+        let text = status["services"][0]["memory_trend"]["text"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(text.starts_with("not running since "), "{text}");
+        seen.retain(|e| !matches!(e, diagbot_core::health::Event::ProjectedOom { .. }));
+    }
+    drain(&mut seen);
+    let kinds: Vec<&str> = seen.iter().map(|e| e.kind()).collect();
+    let count = |kind: &str| kinds.iter().filter(|k| **k == kind).count();
+    assert_eq!(count("oom_kill"), 3, "{seen:#?}");
+    assert_eq!(
+        count("exited"),
+        0,
+        "a kill the log names is one event: {seen:#?}"
+    );
+    // The second and third runs are said to be back (the first may be in
+    // diagbot's baseline sample).
+    let back = seen
+        .iter()
+        .filter(|e| {
+            matches!(e, diagbot_core::health::Event::Started { pid: Some(p), after_secs: Some(_), .. } if pids[1..].contains(p))
+        })
+        .count();
+    assert_eq!(back, 2, "{seen:#?}");
+    let found = seen
+        .iter()
+        .find_map(|e| match e {
+            diagbot_core::health::Event::RestartLoop { deaths, text, .. } => {
+                Some((*deaths, text.clone()))
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no restart loop: {seen:#?}"));
+    assert_eq!(found.0, 3);
+    assert!(
+        found.1.starts_with("killed 3 times in ")
+            && found.1.contains(", each time after climbing ~"),
+        "{}",
+        found.1
+    );
+    assert!(
+        found.1.ends_with(&format!(
+            "(OOM kill each time; pids {}, {}, {})",
+            pids[0], pids[1], pids[2]
+        )),
+        "{}",
+        found.1
+    );
+    // The CLI reads the daemon's status, the loop included.
+    let out = Command::cargo_bin("diagbot")
+        .unwrap()
+        .args(["status", "--remote", &d.url("")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("leaky: restart loop: killed 3 times in "),
+        "{text}"
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(reader.join().unwrap() > 10);
 }

@@ -1,8 +1,11 @@
 //! `diagbot status` and `diagbot oom` for services, on fixture trees for
 //! `/proc` and `/sys` (cgroup v1 and v2) with fake `systemctl` and
-//! `journalctl` executables printing recorded output.
+//! `journalctl` executables printing recorded output; and the daemon's watch
+//! of a unit that systemd restarts again and again.
 
 #![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
+
+mod common;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -483,4 +486,177 @@ fn oom_from_kmsg_records() {
     // btime 1772182800 + 3600 s.
     let time = chrono::DateTime::parse_from_rfc3339(kill["time"].as_str().unwrap()).unwrap();
     assert_eq!(time.timestamp(), 1_772_182_800 + 3600);
+}
+
+/// Writes `text` to `root/rel` through a rename, so that a reader never sees half of it.
+fn replace(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    let tmp = p.with_extension("new");
+    fs::write(&tmp, text).unwrap();
+    fs::rename(tmp, p).unwrap();
+}
+
+/// The origin story as systemd tells it, on fixture trees: bot.service grows
+/// from 100 MiB past its 300 MiB limit, the kernel kills it (its line in the
+/// kernel log, the host's `oom_kill` count up) and systemd restarts it under
+/// a new `MainPID` with `NRestarts` up, three times. Each climb is warned
+/// about before the kill, each kill named, each restart said with the new
+/// PID, and the third death is a restart loop.
+#[test]
+fn a_unit_restarted_after_each_oom_kill_is_a_restart_loop() {
+    use common::TestDaemon;
+    use diagbot_core::health::Event;
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "proc/meminfo",
+        "MemTotal: 961000 kB\nMemFree: 1000 kB\nMemAvailable: 600000 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n",
+    );
+    write(root, "proc/vmstat", "oom_kill 0\n");
+    write(root, "proc/uptime", "7200.00 7000.00\n");
+    write(
+        root,
+        "proc/stat",
+        "cpu 1 2 3 4 5 6 7 0 0 0\nbtime 1772182800\n",
+    );
+    write(root, "kern.log", "");
+    fs::create_dir_all(root.join("sys")).unwrap();
+    let show = |pid: u32, restarts: u32, result: &str| {
+        format!("LoadState=loaded\nActiveState=active\nSubState=running\nMainPID={pid}\nNRestarts={restarts}\nResult={result}\n")
+    };
+    replace(root, "show.txt", &show(2000, 0, "success"));
+    script(
+        &root.join("systemctl"),
+        &format!("cat {:?}\n", root.join("show.txt")),
+    );
+    write(
+        root,
+        "diagbot.toml",
+        &format!(
+            "[logs]\npaths = [{logs:?}]\n[refresh]\ninterval = \"1h\"\n\
+             [system]\nproc_root = {proc:?}\nsys_root = {sys:?}\nkernel_log = {kern:?}\nkmsg = \"\"\n\
+             systemctl = {systemctl:?}\njournalctl = \"/nonexistent/journalctl\"\n\
+             [health]\nsample_interval = \"100ms\"\ntrend_window = \"60s\"\ntrend_min_span = \"1s\"\noom_horizon = \"1h\"\n\
+             restart_loop = 2\nrestart_loop_window = \"10m\"\n\
+             [[services]]\nname = \"bot\"\nunit = \"bot.service\"\nmemory_limit = \"300MiB\"\n",
+            logs = root.join("kern.log"),
+            proc = root.join("proc"),
+            sys = root.join("sys"),
+            kern = root.join("kern.log"),
+            systemctl = root.join("systemctl"),
+        ),
+    );
+    let rss = |pid: u32, mib: u64| {
+        replace(
+            root,
+            &format!("proc/{pid}/status"),
+            &format!("Name:\tpython3\nVmRSS:\t{} kB\n", mib * 1024),
+        );
+    };
+    process(
+        root,
+        2000,
+        &["python3", "/opt/bot/bot.py"],
+        100 * 1024,
+        3600,
+        "0::/\n",
+    );
+    let d = TestDaemon::start(&root.join("diagbot.toml"));
+    let mut events = d.state.events.subscribe();
+    let mut seen: Vec<Event> = Vec::new();
+    let mut wait_for = |seen: &mut Vec<Event>, what: &str, found: &dyn Fn(&Event) -> bool| {
+        let started = Instant::now();
+        loop {
+            while let Ok(e) = events.try_recv() {
+                seen.push(e);
+            }
+            if seen.iter().any(found) {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "no {what}: {seen:#?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    // diagbot's first sample is the baseline.
+    let started = Instant::now();
+    while d.json("/api/v1/status")["services"][0]["memory_trend"].is_null() {
+        assert!(started.elapsed() < Duration::from_secs(20), "no sample");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for round in 0..3u32 {
+        let pid = 2000 + round;
+        // The climb: 4 MiB every 50 ms from 100 MiB to the limit.
+        for mib in (100..=300).step_by(4) {
+            rss(pid, mib);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        wait_for(
+            &mut seen,
+            "warning",
+            &|e| matches!(e, Event::ProjectedOom { service: Some(s), .. } if s == "bot"),
+        );
+        // The kill, as the kernel logs it and counts it ...
+        let now = Local::now().format("%b %e %H:%M:%S");
+        let mut kern = fs::OpenOptions::new()
+            .append(true)
+            .open(root.join("kern.log"))
+            .unwrap();
+        writeln!(kern, "{now} vps kernel: Out of memory: Killed process {pid} (python3) total-vm:900000kB, anon-rss:307200kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:900kB oom_score_adj:0").unwrap();
+        replace(root, "proc/vmstat", &format!("oom_kill {}\n", round + 1));
+        // ... and systemd's restart under a new PID.
+        process(
+            root,
+            pid + 1,
+            &["python3", "/opt/bot/bot.py"],
+            100 * 1024,
+            3700 + 100 * u64::from(round),
+            "0::/\n",
+        );
+        replace(root, "show.txt", &show(pid + 1, round + 1, "oom-kill"));
+        fs::remove_dir_all(root.join(format!("proc/{pid}"))).unwrap();
+        wait_for(
+            &mut seen,
+            "kill",
+            &|e| matches!(e, Event::OomKill { service: Some(s), victim: Some(v), .. } if s == "bot" && v.pid == Some(pid)),
+        );
+        wait_for(
+            &mut seen,
+            "restart",
+            &|e| matches!(e, Event::Restart { pid: Some(p), .. } if *p == pid + 1),
+        );
+        let kinds: Vec<&str> = seen.iter().map(Event::kind).collect();
+        assert_eq!(
+            kinds.iter().filter(|k| **k == "projected_oom").count(),
+            1,
+            "one warning per climb: {seen:#?}"
+        );
+        assert!(
+            !kinds.contains(&"exited") && !kinds.contains(&"started"),
+            "one event per fact: {seen:#?}"
+        );
+        if round < 2 {
+            assert!(!kinds.contains(&"restart_loop"), "{seen:#?}");
+            seen.clear();
+        }
+    }
+    wait_for(&mut seen, "restart loop", &|e| {
+        matches!(e, Event::RestartLoop { deaths: 3, .. })
+    });
+    let status = d.json("/api/v1/status");
+    let found = &status["services"][0]["memory_trend"]["restart_loop"];
+    let text = found["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("killed 3 times in ")
+            && text.ends_with("(OOM kill each time; pids 2000, 2001, 2002)")
+            && text.contains("each time after climbing ~"),
+        "{text}"
+    );
+    assert_eq!(found["oom_kills"], 3);
 }

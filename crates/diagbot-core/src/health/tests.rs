@@ -510,3 +510,40 @@ fn origin_story(death: Death) {
         println!("{n:>4}  {after:>6.1} min  {mb:>4.0} MB  {lead:>5.1} min");
     }
 }
+
+/// The host's kill count went up and the kernel log names the bot's process
+/// without knowing its service: one OOM kill, the bot's, not two.
+#[test]
+fn a_host_counted_kill_of_a_services_process_is_said_once() {
+    let mut w = watch();
+    let alive = || ServiceStatus {
+        unit: None,
+        running_secs: Some(600.0),
+        ..service("bot", 300 * MB, None, None)
+    };
+    sample(&mut w, &obs(0.0, vec![alive()], 0));
+    let gone = ServiceStatus {
+        main_pid: None,
+        pids: vec![],
+        rss_bytes: None,
+        ..alive()
+    };
+    let kill = OomKill {
+        time: None,
+        pid: Some(908),
+        process: Some("python3".into()),
+        rss_bytes: Some(300 * MB),
+        total_vm_bytes: None,
+        cgroup: None,
+        constraint: None,
+        service: None,
+        restart_counter: None,
+        sources: vec!["kernel log".into()],
+    };
+    let events = sample_with(&mut w, &obs(1.0, vec![gone], 1), &[kill]);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        events[0].describe(),
+        "OOM kill in bot: python3 (pid 908) killed at 286 MiB RSS after running 10 min"
+    );
+}

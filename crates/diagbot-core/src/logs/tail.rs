@@ -12,7 +12,8 @@
 //! The store is bounded: a number of queries, files per query and bytes, the
 //! least recently used query's tails dropped first. A dropped tail only costs
 //! a full rescan. Tails are kept from a query's second run on: a question asked
-//! once (a new pattern typed by a user) leaves nothing behind.
+//! once (a new pattern typed by a user) leaves nothing behind. Queries known
+//! to repeat (the background refresh's) keep theirs from the first run.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
@@ -166,6 +167,12 @@ impl TailStore {
                 None => break,
             }
         }
+    }
+
+    /// Marks `key` as a query known to repeat (a background refresh): its
+    /// tails are kept from its first run on.
+    pub fn expect_repeats(&mut self, key: &str) {
+        self.seen_before(key);
     }
 
     /// Whether `key` ran before; remembers it either way.

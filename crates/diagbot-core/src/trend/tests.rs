@@ -155,3 +155,59 @@ fn past_the_limit_is_over_it_never_reached_in_0_s() {
         "flat over 10 min, over its limit of 400 MiB by 20 MiB"
     );
 }
+
+/// `status --remote` reads what the daemon writes, whatever the verdict:
+/// every variant round-trips through the client's types.
+#[test]
+fn every_trend_report_round_trips_through_json() {
+    let variants = [
+        Trend::TooFewSamples {
+            samples: 3,
+            span_secs: 60.0,
+            need_span_secs: 600.0,
+        },
+        Trend::Flat { bytes_per_sec: 0.5 },
+        Trend::Falling {
+            bytes_per_sec: -20.0,
+        },
+        Trend::Climbing {
+            bytes_per_sec: 110_000.0,
+            limit_in_secs: Some(3000.0),
+        },
+        Trend::Climbing {
+            bytes_per_sec: 110_000.0,
+            limit_in_secs: None,
+        },
+    ];
+    for trend in variants {
+        for running in [true, false] {
+            let report = TrendReport {
+                text: trend.describe(60.0, Some(400.0 * MIB), Some(150.0 * MIB)),
+                trend: trend.clone(),
+                samples: 3,
+                span_secs: 60.0,
+                limit_bytes: Some(400 << 20),
+                latest_bytes: running.then_some(150 << 20),
+                instance: Some(InstanceReport {
+                    pid: Some(908),
+                    running,
+                    since_secs: 1_772_186_400.0,
+                    after_restart: !running,
+                }),
+                restart_loop: (!running).then(|| RestartLoop {
+                    deaths: 4,
+                    oom_kills: 4,
+                    over_secs: 14_400.0,
+                    climb_bytes_per_sec: Some(110_000.0),
+                    text: "killed 4 times in 4 h".into(),
+                }),
+            };
+            let json = serde_json::to_string(&report).unwrap();
+            let back: TrendReport =
+                serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+            assert_eq!(back, report, "{json}");
+            let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+            assert!(value["trend"]["verdict"].is_string(), "{json}");
+        }
+    }
+}
