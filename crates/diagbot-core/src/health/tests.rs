@@ -404,6 +404,7 @@ fn origin_story(death: Death) {
                             warned.is_none(),
                             "warned twice in cycle {cycle}: {events:?}"
                         );
+                        println!("{}", e.describe());
                         warned = Some((minute, mb));
                     }
                     Event::RestartLoop { .. } | Event::OomKill { .. } | Event::Exited { .. } => {
@@ -415,6 +416,7 @@ fn origin_story(death: Death) {
             if step == 10 && cycle > 0 {
                 // Five minutes into a new instance: not "flat", but what it waits for.
                 let text = w.trend("bot").unwrap().text;
+                println!("{text}");
                 let expected = format!(" min ago (pid {}); trend after ", 1000 + cycle);
                 assert!(
                     text.starts_with("restarted ")
@@ -422,6 +424,9 @@ fn origin_story(death: Death) {
                         && text.ends_with(" more samples"),
                     "{text}"
                 );
+            }
+            if step == 119 {
+                println!("{}", w.trend("bot").unwrap().text);
             }
             minute += 0.5;
         }
@@ -456,6 +461,7 @@ fn origin_story(death: Death) {
                 let events =
                     sample_with(&mut w, &obs(minute, vec![gone], 0), &[kill(cycle, minute)]);
                 let text = w.trend("bot").unwrap().text;
+                println!("{text}");
                 assert!(
                     text.starts_with("not running since ")
                         && text.contains("(last instance climbed +"),
@@ -498,6 +504,7 @@ fn origin_story(death: Death) {
         if deaths >= 4 {
             assert_eq!(looped, Some(deaths as usize), "death {deaths}: {events:?}");
             let text = found.unwrap().text;
+            println!("{text}");
             let expected = format!("killed {deaths} times in {deaths} h, each time after climbing ~6.4 MiB/min from ~143 MiB to ~521 MiB (OOM kill each time; pids 1000, ");
             assert!(text.starts_with(&expected), "{text}");
         } else {
