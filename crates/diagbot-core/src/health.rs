@@ -414,6 +414,12 @@ fn service_report(settings: &HealthSettings, life: &mut Life, now: f64) -> Trend
     let mut report = match (life.current.as_mut(), &life.last_death) {
         (Some(instance), _) => {
             let mut report = instance_report(settings, instance, life.limit);
+            report.instance = Some(InstanceReport {
+                pid: instance.pid,
+                running: true,
+                since_secs: instance.samples.front().map_or(now, |s| s.at_secs),
+                after_restart: instance.after_restart,
+            });
             if let (Trend::TooFewSamples { .. }, true) = (&report.trend, instance.after_restart) {
                 report.text = format!(
                     "restarted {} ago{}; {}",
@@ -474,7 +480,7 @@ fn service_report(settings: &HealthSettings, life: &mut Life, now: f64) -> Trend
     report
 }
 
-/// The trend of one instance's samples.
+/// The trend of one instance's samples (the caller says which instance it is).
 fn instance_report(
     settings: &HealthSettings,
     instance: &mut Instance,
@@ -493,12 +499,7 @@ fn instance_report(
         span_secs,
         limit_bytes: limit,
         latest_bytes: latest.map(|b| b as u64),
-        instance: instance.pid.map(|pid| InstanceReport {
-            pid: Some(pid),
-            running: true,
-            since_secs: instance.samples.front().map_or(0.0, |s| s.at_secs),
-            after_restart: instance.after_restart,
-        }),
+        instance: None,
         restart_loop: None,
     };
     if matches!(report.trend, Trend::TooFewSamples { .. }) && !instance.after_restart {
@@ -513,7 +514,10 @@ fn samples_to_go(settings: &HealthSettings, report: &TrendReport) -> String {
     let by_count = MIN_SAMPLES.saturating_sub(report.samples);
     let short = (settings.trend_min_span.as_secs_f64() - report.span_secs).max(0.0);
     let by_span = (short / settings.sample_interval.as_secs_f64().max(0.001)).ceil() as usize;
-    format!("trend after {} more samples", by_count.max(by_span).max(1))
+    match by_count.max(by_span).max(1) {
+        1 => "trend after 1 more sample".to_string(),
+        n => format!("trend after {n} more samples"),
+    }
 }
 
 const MIB: f64 = (1 << 20) as f64;

@@ -81,7 +81,8 @@ impl Trend {
                 span_secs,
                 need_span_secs,
             } => format!(
-                "no trend yet: {samples} samples over {} (need {MIN_SAMPLES} over {})",
+                "no trend yet: {samples} sample{} over {} (need {MIN_SAMPLES} over {})",
+                if *samples == 1 { "" } else { "s" },
                 minutes(*span_secs),
                 minutes(*need_span_secs)
             ),

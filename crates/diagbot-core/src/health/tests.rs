@@ -554,3 +554,26 @@ fn a_host_counted_kill_of_a_services_process_is_said_once() {
         "OOM kill in bot: python3 (pid 908) killed at 286 MiB RSS after running 10 min"
     );
 }
+
+/// A unit whose main PID systemd does not know (its cgroup's processes are
+/// all there is) still has a live trend and slope.
+#[test]
+fn a_running_service_without_a_main_pid_has_a_slope() {
+    let mut w = watch();
+    for i in 0..30 {
+        let svc = ServiceStatus {
+            main_pid: None,
+            main_start_ticks: None,
+            pids: vec![908, 909],
+            ..service("bot", (200 + 5 * i) * MB, None, None)
+        };
+        sample(&mut w, &obs(i as f64, vec![svc], 0));
+    }
+    let report = w.trend("bot").unwrap();
+    assert!(matches!(report.trend, Trend::Climbing { .. }), "{report:?}");
+    assert!(report
+        .instance
+        .is_some_and(|i| i.running && i.pid.is_none()));
+    let slope = w.slopes()[0].1;
+    assert!(slope > 80_000.0, "{slope}");
+}

@@ -95,6 +95,11 @@ fn too_few_samples_give_no_verdict_and_say_so() {
         analyse(&[], None),
         Trend::TooFewSamples { samples: 0, .. }
     ));
+    let one = analyse(&s[..1], None);
+    assert_eq!(
+        one.describe(0.0, None, None),
+        "no trend yet: 1 sample over 0 s (need 5 over 10 min)"
+    );
 }
 
 #[test]
