@@ -13,7 +13,7 @@
 //!   bytes pass their thresholds.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,7 +28,7 @@ const ENTRY_OVERHEAD: usize = 256;
 /// At most one threshold warning in this long.
 const WARN_EVERY: Duration = Duration::from_secs(60);
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CacheConfig {
     pub ttl: Duration,
     pub budget_bytes: u64,
@@ -94,8 +94,13 @@ pub enum HitOrLoad {
 pub struct ResultCache {
     inner: moka::future::Cache<String, Arc<SearchResult>>,
     counters: Arc<Counters>,
-    loads: Semaphore,
+    /// Bounds scans in flight; replaced whole when the bound changes (loads
+    /// already running finish on the old one).
+    loads: Mutex<Arc<Semaphore>>,
+    /// TTL and budget are fixed at start; the thresholds and the load bound follow reloads.
     config: CacheConfig,
+    warn_entries: AtomicU64,
+    max_concurrent_loads: AtomicUsize,
     last_warning: Mutex<Option<Instant>>,
 }
 
@@ -123,14 +128,34 @@ impl ResultCache {
         ResultCache {
             inner,
             counters,
-            loads: Semaphore::new(config.max_concurrent_loads.max(1)),
+            loads: Mutex::new(Arc::new(Semaphore::new(config.max_concurrent_loads.max(1)))),
+            warn_entries: AtomicU64::new(config.warn_entries),
+            max_concurrent_loads: AtomicUsize::new(config.max_concurrent_loads.max(1)),
             config,
             last_warning: Mutex::new(None),
         }
     }
 
-    pub fn config(&self) -> &CacheConfig {
-        &self.config
+    /// The configuration in effect now (thresholds and load bound as last set).
+    pub fn config(&self) -> CacheConfig {
+        CacheConfig {
+            warn_entries: self.warn_entries.load(Ordering::Relaxed),
+            max_concurrent_loads: self.max_concurrent_loads.load(Ordering::Relaxed),
+            ..self.config.clone()
+        }
+    }
+
+    /// Warn when more answers than this are cached (a reload).
+    pub fn set_warn_entries(&self, entries: u64) {
+        self.warn_entries.store(entries, Ordering::Relaxed);
+    }
+
+    /// At most this many scans at once (a reload); scans already running finish.
+    pub fn set_max_concurrent_loads(&self, loads: usize) {
+        let loads = loads.max(1);
+        if self.max_concurrent_loads.swap(loads, Ordering::Relaxed) != loads {
+            *self.loads.lock().unwrap_or_else(|p| p.into_inner()) = Arc::new(Semaphore::new(loads));
+        }
     }
 
     /// The cached answer for `key`, or the one `load` computes; concurrent callers
@@ -185,7 +210,8 @@ impl ResultCache {
         Fut: Future<Output = Result<SearchResult, E>>,
     {
         // Closed only if the cache is dropped mid-call; then load without a permit.
-        let _permit = self.loads.acquire().await.ok();
+        let loads = Arc::clone(&self.loads.lock().unwrap_or_else(|p| p.into_inner()));
+        let _permit = loads.acquire_owned().await.ok();
         let started = Instant::now();
         let result = load().await;
         let c = &self.counters;
@@ -216,9 +242,9 @@ impl ResultCache {
                 entries,
                 bytes,
                 budget_bytes = self.config.budget_bytes,
-                warn_entries = self.config.warn_entries,
+                warn_entries = self.warn_entries.load(Ordering::Relaxed),
                 "result cache past its threshold: {entries} entries (warn above {}), {bytes} of {} bytes",
-                self.config.warn_entries,
+                self.warn_entries.load(Ordering::Relaxed),
                 self.config.budget_bytes
             );
         }
@@ -227,7 +253,7 @@ impl ResultCache {
 
     /// More answers than `warn_entries`, or 90 % of the byte budget.
     pub fn past_thresholds(&self, entries: u64, bytes: u64) -> bool {
-        entries > self.config.warn_entries
+        entries > self.warn_entries.load(Ordering::Relaxed)
             || bytes.saturating_mul(10) > self.config.budget_bytes.saturating_mul(9)
     }
 

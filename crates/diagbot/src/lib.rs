@@ -6,5 +6,8 @@ pub mod cli;
 pub mod daemon;
 pub mod http;
 pub mod logging;
+pub mod metrics;
+pub mod settings;
+pub mod state;
 pub mod systemd;
 pub mod telegram;

@@ -6,7 +6,7 @@ use std::future::Future;
 
 use sd_notify::NotifyState;
 
-use crate::daemon::AppState;
+use crate::state::AppState;
 
 fn notify(states: &[NotifyState<'_>]) {
     if let Err(e) = sd_notify::notify(states) {
@@ -20,8 +20,8 @@ pub fn ready(state: &AppState) {
         NotifyState::Ready,
         NotifyState::Status(&format!(
             "listening on {}; watching {} paths",
-            s.listen,
-            s.log_paths.len()
+            s.http.listen,
+            s.core.log_paths.len()
         )),
     ]);
 }

@@ -55,10 +55,43 @@ fn a_valid_file_prints_the_effective_settings_with_the_token_masked() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("is valid"))
-        .stdout(predicate::str::contains("ttl = \"60s\""))
-        .stdout(predicate::str::contains("budget = 4194304"))
-        .stdout(predicate::str::contains("token = \"****\""))
+        .stdout(predicate::str::contains("ttl = \"1m\""))
+        .stdout(predicate::str::contains("budget = \"4MiB\""))
+        .stdout(predicate::str::contains("token = \"\"   # set, not shown"))
         .stdout(predicate::str::contains("sekrit").not());
+}
+
+/// What `config check` prints is a configuration: checked again, it prints
+/// the same (the round trip of settings is tested in `settings::tests`).
+#[test]
+fn config_check_output_checks_again_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("diagbot.toml");
+    std::fs::write(
+        &file,
+        "[cache]\nttl = \"90s\"\n[[services]]\nname = \"bot\"\nprocess = { name = \"python3\", cmdline = 'bot\\.py' }\nmemory_limit = \"900MiB\"\n",
+    )
+    .unwrap();
+    let check = |path: &std::path::Path| {
+        let out = Command::cargo_bin("diagbot")
+            .unwrap()
+            .args(["config", "check"])
+            .arg(path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        // The first line names the file.
+        text.split_once('\n').unwrap().1.to_string()
+    };
+    let first = check(&file);
+    let again = dir.path().join("again.toml");
+    std::fs::write(&again, &first).unwrap();
+    assert_eq!(check(&again), first);
 }
 
 #[test]

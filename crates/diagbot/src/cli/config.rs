@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use diagbot_core::config;
 
 #[derive(Subcommand)]
 pub enum ConfigCommand {
@@ -19,7 +18,7 @@ pub enum ConfigCommand {
 
 pub fn run(command: ConfigCommand) -> anyhow::Result<ExitCode> {
     match command {
-        ConfigCommand::Example => print!("{}", config::EXAMPLE),
+        ConfigCommand::Example => print!("{}", crate::settings::EXAMPLE),
         ConfigCommand::Check { file } => {
             let (settings, file) = super::load_settings(file.as_deref())?;
             match &file {

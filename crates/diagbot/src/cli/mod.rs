@@ -96,16 +96,29 @@ impl LogArgs {
 /// file `serve` would find; with the environment's overrides. Returns the file read.
 pub fn load_settings(
     explicit: Option<&std::path::Path>,
-) -> anyhow::Result<(diagbot_core::config::Settings, Option<PathBuf>)> {
+) -> anyhow::Result<(crate::settings::DaemonSettings, Option<PathBuf>)> {
     let env = environment();
     let file = diagbot_core::config::find_config_file(explicit, &env);
-    let settings = diagbot_core::config::load(file.as_deref(), &env)?;
+    let settings = crate::settings::load(file.as_deref(), &env)?;
     Ok((settings, file))
 }
 
-/// The process environment, for config overrides.
+/// The process environment, for config overrides. A variable whose name or
+/// value is not UTF-8 cannot be a setting: it is left out (and said, when
+/// it looks like one of diagbot's), never a panic.
 pub fn environment() -> std::collections::BTreeMap<String, String> {
-    std::env::vars().collect()
+    std::env::vars_os()
+        .filter_map(|(name, value)| match (name.to_str(), value.to_str()) {
+            (Some(n), Some(v)) => Some((n.to_string(), v.to_string())),
+            _ => {
+                let name = name.to_string_lossy();
+                if name.starts_with(diagbot_core::config::ENV_PREFIX) {
+                    eprintln!("diagbot: ignoring {name}: its name or value is not UTF-8");
+                }
+                None
+            }
+        })
+        .collect()
 }
 
 fn parse_when(s: &str) -> Result<TimeBound, String> {

@@ -31,7 +31,7 @@ pub fn run(args: OomArgs) -> anyhow::Result<ExitCode> {
         .since
         .as_ref()
         .map(|b| b.resolve(Local::now().fixed_offset()));
-    let report = oom::report(&settings, since);
+    let report = oom::report(&settings.core, since);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -5,12 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use diagbot_core::config;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
-use crate::daemon::{self, AppState, Control};
+use crate::daemon::{self, Control};
 use crate::logging;
+use crate::state::AppState;
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -33,9 +33,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let json = match args.log_format {
         Some(LogFormat::Json) => true,
         Some(LogFormat::Text) => false,
-        None => settings.log_json,
+        None => settings.log.json,
     };
-    logging::init(&settings.log_level, json);
+    let log_level = logging::init(&settings.log.level, json);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .max_blocking_threads(2)
@@ -43,9 +43,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(settings.listen)
+        let listener = tokio::net::TcpListener::bind(settings.http.listen)
             .await
-            .with_context(|| format!("cannot listen on {} (http.listen)", settings.listen))?;
+            .with_context(|| format!("cannot listen on {} (http.listen)", settings.http.listen))?;
         let addr = listener.local_addr()?;
         println!("diagbot listening on http://{addr}");
         println!(
@@ -55,19 +55,20 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     .display()
                     .to_string())
         );
-        let paths: Vec<String> = settings
+        let core = &settings.core;
+        let paths: Vec<String> = core
             .log_paths
             .iter()
             .map(|p| p.display().to_string())
             .collect();
         println!("  watching: {}", paths.join(", "));
-        let names: Vec<&str> = settings.refresh.iter().map(|q| q.name.as_str()).collect();
+        let names: Vec<&str> = core.refresh.iter().map(|q| q.name.as_str()).collect();
         println!(
             "  refreshing every {:?}: {}",
-            settings.refresh_interval,
+            core.refresh_interval,
             names.join(", ")
         );
-        let services: Vec<&str> = settings.services.iter().map(|s| s.name.as_str()).collect();
+        let services: Vec<&str> = core.services.iter().map(|s| s.name.as_str()).collect();
         println!(
             "  services: {} (sampled every {:?})",
             if services.is_empty() {
@@ -75,7 +76,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             } else {
                 services.join(", ")
             },
-            settings.health.sample_interval
+            core.health.sample_interval
         );
         match &settings.telegram {
             Some(t) => println!(
@@ -95,8 +96,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let (tx, rx) = mpsc::channel(4);
         tokio::spawn(forward_signals(tx));
         let reloader: daemon::Reloader =
-            Box::new(move || config::load(file.as_deref(), &super::environment()));
-        daemon::run(AppState::new(settings), listener, rx, reloader).await
+            Box::new(move || crate::settings::load(file.as_deref(), &super::environment()));
+        let state = AppState::with_log_level(settings, log_level);
+        daemon::run(state, listener, rx, reloader).await
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -31,7 +31,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
         Some(url) => super::remote::get_json(url, "/api/v1/status", &[])?,
         None => {
             let (settings, _) = super::load_settings(args.config.as_deref())?;
-            probe::status(&settings)
+            probe::status(&settings.core)
         }
     };
     if args.json {

@@ -14,16 +14,17 @@ use diagbot_core::health::{needs_kills, Event, Observation};
 use diagbot_core::probe::{self, host, oom};
 use diagbot_core::query::Query;
 
-use super::AppState;
-use crate::http::metrics::ServiceFigures;
+use super::ticker::every;
+use crate::metrics::ServiceFigures;
+use crate::state::AppState;
 
 /// How far before the previous sample the kernel log is searched for a new kill's victim.
 const VICTIM_SLACK: Duration = Duration::from_secs(60);
 
 pub async fn run(state: Arc<AppState>, stop: impl Future<Output = ()>) {
-    super::every(
+    every(
         state,
-        |s| s.health.sample_interval,
+        |s| s.core.health.sample_interval,
         stop,
         |state| async move { sample_once(&state).await },
     )
@@ -32,7 +33,8 @@ pub async fn run(state: Arc<AppState>, stop: impl Future<Output = ()>) {
 
 /// Takes one sample and reports what changed.
 pub async fn sample_once(state: &AppState) {
-    let settings = state.settings();
+    let daemon = state.settings();
+    let settings = Arc::new(daemon.core.clone());
     let observed = {
         let settings = Arc::clone(&settings);
         tokio::task::spawn_blocking(move || observe(&settings)).await
@@ -44,11 +46,7 @@ pub async fn sample_once(state: &AppState) {
             return;
         }
     };
-    let mut events = {
-        let mut watch = state.lock_watch();
-        watch.set_settings(settings.health.clone());
-        watch.record(&obs)
-    };
+    let mut events = { state.lock_watch().record(&obs) };
     // The kernel log names OOM victims and tells a kill from an exit; it is
     // read off the async threads and outside the watch's lock.
     let kills = if needs_kills(&events) {
@@ -82,7 +80,7 @@ pub async fn sample_once(state: &AppState) {
             .collect::<Vec<_>>();
         figures
     };
-    state.metrics.set_service_figures(figures);
+    state.metrics.set_sampled(figures, obs.host_available_bytes);
     events.extend(error_bursts(state, &settings, obs.at_secs).await);
     let cache = state.diag.cache();
     let stats = cache.stats();

@@ -13,13 +13,14 @@ use std::time::Instant;
 
 use diagbot_core::process;
 
-use super::AppState;
+use super::ticker::every;
+use crate::state::AppState;
 use crate::systemd;
 
 pub async fn run(state: Arc<AppState>, stop: impl Future<Output = ()>) {
-    super::every(
+    every(
         state,
-        |s| s.refresh_interval,
+        |s| s.core.refresh_interval,
         stop,
         |state| async move { refresh_once(&state).await },
     )
@@ -34,7 +35,7 @@ pub async fn refresh_once(state: &AppState) {
     let started = Instant::now();
     let mut bytes = 0;
     let mut failed = 0;
-    for q in &settings.refresh {
+    for q in &settings.core.refresh {
         match state.diag.refresh(&q.query).await {
             Ok(result) => bytes += result.bytes_scanned,
             Err(e) => {
@@ -55,7 +56,7 @@ pub async fn refresh_once(state: &AppState) {
         entries_after = after.entries,
         bytes_after = after.bytes,
         budget = after.budget_bytes,
-        queries = settings.refresh.len(),
+        queries = settings.core.refresh.len(),
         failed,
         bytes_read = bytes,
         ms = elapsed.as_millis() as u64,

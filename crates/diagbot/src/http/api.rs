@@ -16,7 +16,7 @@ use diagbot_core::when::TimeBound;
 use serde_json::json;
 
 use super::ApiError;
-use crate::daemon::AppState;
+use crate::state::AppState;
 
 type RawParams = Params<BTreeMap<String, String>>;
 
@@ -69,7 +69,7 @@ pub async fn oom(
     let since = bound(&params, "since")?.map(|b| b.resolve(chrono::Local::now().fixed_offset()));
     let settings = state.settings();
     let report = blocking("oom report", move || {
-        diagbot_core::probe::oom::report(&settings, since)
+        diagbot_core::probe::oom::report(&settings.core, since)
     })
     .await?;
     Ok(Json(serde_json::to_value(report).unwrap_or_default()))
@@ -102,9 +102,9 @@ async fn answer(
     let paths = match params.get("paths").filter(|p| !p.is_empty()) {
         Some(list) => list
             .split(',')
-            .map(|p| within(Path::new(p.trim()), &settings.log_paths))
+            .map(|p| within(Path::new(p.trim()), &settings.core.log_paths))
             .collect::<Result<Vec<_>, _>>()?,
-        None => settings.log_paths.clone(),
+        None => settings.core.log_paths.clone(),
     };
     let mut query = match kind {
         QueryKind::Errors => Query::errors(paths),

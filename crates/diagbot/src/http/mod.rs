@@ -2,7 +2,6 @@
 //! `/healthz`. Every error is JSON `{"error": …, "parameter": …}`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, StatusCode};
@@ -12,19 +11,14 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 
-use crate::daemon::AppState;
+use crate::state::AppState;
 
 pub mod api;
-pub mod metrics;
 
 /// Largest request body accepted (the API takes none; this bounds what a client can push).
 const MAX_BODY: usize = 16 << 10;
 
 pub fn router(state: Arc<AppState>) -> Router {
-    let timeout = state
-        .settings()
-        .request_timeout
-        .max(Duration::from_millis(100));
     Router::new()
         .route("/api/v1/grep", get(api::grep))
         .route("/api/v1/errors", get(api::errors))
@@ -43,9 +37,9 @@ pub fn router(state: Arc<AppState>) -> Router {
             count_requests,
         ))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            timeout,
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            time_limit,
         ))
         .with_state(state)
 }
@@ -86,7 +80,8 @@ async fn not_found(req: Request) -> ApiError {
 /// With a token configured, every request needs `Authorization: Bearer TOKEN`.
 async fn authorize(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let settings = state.settings();
-    if settings.token.is_empty() {
+    let token = &settings.http.token;
+    if token.is_empty() {
         return next.run(req).await;
     }
     let given = req
@@ -94,7 +89,7 @@ async fn authorize(State(state): State<Arc<AppState>>, req: Request, next: Next)
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    if given.is_some_and(|t| constant_time_eq(t.as_bytes(), settings.token.expose().as_bytes())) {
+    if given.is_some_and(|t| constant_time_eq(t.as_bytes(), token.expose().as_bytes())) {
         return next.run(req).await;
     }
     let mut response = ApiError {
@@ -108,6 +103,24 @@ async fn authorize(State(state): State<Arc<AppState>>, req: Request, next: Next)
         header::HeaderValue::from_static("Bearer"),
     );
     response
+}
+
+/// Answers 408 when a request runs past `http.request_timeout`, read per
+/// request so that a reload applies at once.
+async fn time_limit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let limit = state.settings().http.request_timeout;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => ApiError {
+            error: format!(
+                "the request took longer than {} (http.request_timeout)",
+                diagbot_core::config::units::write_duration(limit)
+            ),
+            parameter: None,
+            status: StatusCode::REQUEST_TIMEOUT,
+        }
+        .into_response(),
+    }
 }
 
 /// Compares without stopping at the first difference, so timing does not leak the token.
@@ -125,7 +138,7 @@ async fn count_requests(State(state): State<Arc<AppState>>, req: Request, next: 
     state
         .metrics
         .http_requests
-        .get_or_create(&metrics::RequestLabels {
+        .get_or_create(&crate::metrics::RequestLabels {
             route,
             status: response.status().as_u16(),
         })

@@ -12,7 +12,7 @@ use diagbot_core::when::TimeBound;
 
 use super::render::{escape, fit, with_lines};
 use crate::cli::render::human_bytes;
-use crate::daemon::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -132,7 +132,7 @@ async fn search(state: &AppState, kind: QueryKind, since: Option<&str>) -> Strin
         Ok(b) => b,
         Err(msg) => return msg,
     };
-    let paths = state.settings().log_paths.clone();
+    let paths = state.settings().core.log_paths.clone();
     let mut query = match &kind {
         QueryKind::Errors => Query::errors(paths),
         QueryKind::Grep { pattern, .. } => Query::grep(pattern.clone(), paths),
@@ -312,10 +312,11 @@ async fn oom_kills(state: &AppState, since: Option<&str>) -> String {
         Err(msg) => return msg,
     };
     let settings = state.settings();
-    let report = match tokio::task::spawn_blocking(move || oom::report(&settings, since_ms)).await {
-        Ok(r) => r,
-        Err(e) => return format!("⚠ the OOM report failed: {}", escape(&e.to_string())),
-    };
+    let report =
+        match tokio::task::spawn_blocking(move || oom::report(&settings.core, since_ms)).await {
+            Ok(r) => r,
+            Err(e) => return format!("⚠ the OOM report failed: {}", escape(&e.to_string())),
+        };
     let mut head = format!("<b>{} OOM kill(s)</b>", report.kills.len());
     if let Some(s) = since {
         head.push_str(&format!(" since {}", escape(s)));

@@ -23,7 +23,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use diagbot_core::config::TelegramSettings;
+use crate::settings::TelegramSettings;
 use diagbot_core::health::Event;
 use teloxide::payloads::{GetUpdatesSetters, SendMessageSetters};
 use teloxide::requests::Requester;
@@ -31,7 +31,7 @@ use teloxide::types::{AllowedUpdate, ChatAction, ChatId, ParseMode, UpdateKind};
 use teloxide::{ApiError, Bot, RequestError};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::daemon::AppState;
+use crate::state::AppState;
 use guard::{Guard, Verdict};
 use outbox::{Cooldowns, Outbox, Outgoing, Release};
 

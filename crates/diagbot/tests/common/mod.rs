@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use diagbot::daemon::{self, AppState, Control};
-use diagbot_core::config;
+use diagbot::daemon::{self, Control};
+use diagbot::settings;
+use diagbot::state::AppState;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -37,7 +38,7 @@ impl TestDaemon {
     /// Starts a daemon whose configuration is `config_file` (read again on reload).
     pub fn start(config_file: &Path) -> TestDaemon {
         let env = BTreeMap::new();
-        let settings = config::load(Some(config_file), &env).unwrap();
+        let settings = settings::load(Some(config_file), &env).unwrap();
         let file = config_file.to_path_buf();
         let (control, rx) = mpsc::channel(4);
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
@@ -51,7 +52,7 @@ impl TestDaemon {
                 let state = AppState::new(settings);
                 ready_tx.send((listener.local_addr()?, Arc::clone(&state)))?;
                 let reloader: daemon::Reloader =
-                    Box::new(move || config::load(Some(&file), &BTreeMap::new()));
+                    Box::new(move || settings::load(Some(&file), &BTreeMap::new()));
                 daemon::run(state, listener, rx, reloader).await
             })
         });

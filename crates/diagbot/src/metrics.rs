@@ -1,7 +1,8 @@
 //! Prometheus metrics. Counters diagbot owns (requests, scans, refreshes) live
 //! in a per-daemon registry (no global recorder, so tests can run many
 //! daemons in one process); the cache's and the process's figures are read at
-//! each scrape by a collector.
+//! each scrape by a collector, and the host's and services' come from the
+//! latest health sample (nothing here reads `/proc` but diagbot's own files).
 
 use std::sync::{Arc, Mutex};
 
@@ -44,6 +45,39 @@ pub struct ServiceFigures {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CommandLabel {
     pub command: String,
+}
+
+/// What each log scan adds: made before the engine, which reports to a clone.
+#[derive(Clone, Debug)]
+pub struct ScanMetrics {
+    /// Bytes read.
+    pub bytes: Counter,
+    /// Time of each scan.
+    pub seconds: Histogram,
+}
+
+impl Default for ScanMetrics {
+    fn default() -> Self {
+        ScanMetrics {
+            bytes: Counter::default(),
+            seconds: Histogram::new(exponential_buckets(0.001, 4.0, 9)),
+        }
+    }
+}
+
+impl ScanMetrics {
+    /// Counts one scan's bytes and time.
+    pub fn observe(&self, result: &diagbot_core::SearchResult) {
+        self.bytes.inc_by(result.bytes_scanned);
+        self.seconds.observe(result.elapsed.as_secs_f64());
+    }
+}
+
+/// Figures from the latest health sample.
+#[derive(Debug, Default)]
+struct Sampled {
+    services: Vec<ServiceFigures>,
+    host_available_bytes: Option<u64>,
 }
 
 /// The Telegram bot's counters.
@@ -133,16 +167,14 @@ pub struct Metrics {
     pub oom_kills: Family<ServiceLabel, Counter>,
     /// Health events by kind.
     pub health_events: Family<KindLabel, Counter>,
-    service_figures: Arc<Mutex<Vec<ServiceFigures>>>,
+    sampled: Arc<Mutex<Sampled>>,
     pub http_requests: Family<RequestLabels, Counter>,
-    pub scan_bytes: Counter,
-    pub scan_seconds: Histogram,
     pub refresh_runs: Counter,
     pub refresh_seconds: Histogram,
 }
 
 impl Metrics {
-    pub fn new(cache: Arc<ResultCache>, proc_root: std::path::PathBuf) -> Self {
+    pub fn new(cache: Arc<ResultCache>, scans: ScanMetrics) -> Self {
         let mut registry = Registry::default();
         let http_requests = Family::<RequestLabels, Counter>::default();
         registry.register(
@@ -150,17 +182,11 @@ impl Metrics {
             "HTTP requests by route and status",
             http_requests.clone(),
         );
-        let scan_bytes = Counter::default();
-        registry.register(
-            "diagbot_scan_bytes",
-            "Bytes read by log scans",
-            scan_bytes.clone(),
-        );
-        let scan_seconds = Histogram::new(exponential_buckets(0.001, 4.0, 9));
+        registry.register("diagbot_scan_bytes", "Bytes read by log scans", scans.bytes);
         registry.register(
             "diagbot_scan_seconds",
             "Time of one log scan",
-            scan_seconds.clone(),
+            scans.seconds,
         );
         let refresh_runs = Counter::default();
         registry.register(
@@ -188,31 +214,29 @@ impl Metrics {
         );
         let telegram = TelegramMetrics::default();
         telegram.register(&mut registry);
-        let service_figures: Arc<Mutex<Vec<ServiceFigures>>> = Arc::default();
+        let sampled: Arc<Mutex<Sampled>> = Arc::default();
         registry.register_collector(Box::new(Snapshot {
             cache,
-            proc_root,
-            services: Arc::clone(&service_figures),
+            sampled: Arc::clone(&sampled),
         }));
         Metrics {
             registry,
             telegram,
             oom_kills,
             health_events,
-            service_figures,
+            sampled,
             http_requests,
-            scan_bytes,
-            scan_seconds,
             refresh_runs,
             refresh_seconds,
         }
     }
 
-    pub fn set_service_figures(&self, figures: Vec<ServiceFigures>) {
-        *self
-            .service_figures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = figures;
+    /// The latest sample's figures: each service's, and the host's available memory.
+    pub fn set_sampled(&self, services: Vec<ServiceFigures>, host_available_bytes: Option<u64>) {
+        *self.sampled.lock().unwrap_or_else(|p| p.into_inner()) = Sampled {
+            services,
+            host_available_bytes,
+        };
     }
 
     pub fn count_event(&self, event: &Event) {
@@ -241,8 +265,7 @@ impl Metrics {
 /// Figures read at scrape time: the cache's counters and the process's footprint.
 struct Snapshot {
     cache: Arc<ResultCache>,
-    proc_root: std::path::PathBuf,
-    services: Arc<Mutex<Vec<ServiceFigures>>>,
+    sampled: Arc<Mutex<Sampled>>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -321,17 +344,17 @@ impl Collector for Snapshot {
         ] {
             ConstCounter::new(value).encode(family.encode_family(&[("cause", cause)])?)?;
         }
-        let meminfo = std::fs::read_to_string(self.proc_root.join("meminfo"));
-        if let Ok((memory, _)) = meminfo
-            .as_deref()
-            .map_err(|_| ())
-            .and_then(|t| diagbot_core::probe::host::parse_meminfo(t).map_err(|_| ()))
-        {
+        let available = self
+            .sampled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .host_available_bytes;
+        if let Some(bytes) = available {
             gauge(
                 &mut e,
                 "diagbot_host_memory_available_bytes",
-                "Memory available on the host (MemAvailable)",
-                n(memory.available_bytes),
+                "Memory available on the host (MemAvailable, from the latest sample)",
+                n(bytes),
             )?;
         }
         self.encode_services(&mut e)?;
@@ -354,9 +377,10 @@ impl Snapshot {
     /// RSS, slope and restarts per service, from the latest sample.
     fn encode_services(&self, e: &mut DescriptorEncoder) -> std::fmt::Result {
         let figures = self
-            .services
+            .sampled
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+            .services
             .clone();
         if figures.is_empty() {
             return Ok(());

@@ -1,0 +1,174 @@
+//! Configuration: a TOML file whose every key can be overridden from the
+//! environment (`DIAGBOT_CACHE__TTL=1s` sets `cache.ttl`), checked into
+//! [`Settings`] in one step. Errors name the file, the line and the key (or
+//! the variable), from the parser's spans.
+//!
+//! - [`source`]: reading the file, laying the overrides over it, locating errors.
+//! - [`raw`]: the core's sections as written, one description of each key.
+//! - `check`: the rules, from raw sections to [`Settings`] and back.
+//! - `services`: `[[services]]`.
+//! - [`units`]: durations and sizes as people write them.
+//!
+//! The core knows the sections the engine needs (`logs`, `cache`, `refresh`,
+//! `system`, `health`, `services`); front ends add theirs (HTTP, Telegram,
+//! logging) and read the whole file with [`source::parse`].
+
+mod check;
+mod error;
+pub mod raw;
+mod services;
+pub mod source;
+pub mod units;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use check::MAX_CONCURRENT_LOADS;
+pub use error::ConfigError;
+pub use source::{find_config_file, Locator, Source, ENV_PREFIX};
+pub use units::{parse_size, Human};
+
+use crate::cache::CacheConfig;
+use crate::query::Query;
+
+/// The most samples one trend holds (Theil–Sen compares every pair): past
+/// this, every other sample is dropped, keeping the window at a coarser step.
+pub const MAX_TREND_SAMPLES: u64 = 256;
+
+/// What the engine is configured to do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Searched by default, and the only paths a request may name (services' logs included).
+    pub log_paths: Vec<PathBuf>,
+    /// The result cache.
+    pub cache: CacheConfig,
+    /// How often the refresh queries run.
+    pub refresh_interval: Duration,
+    /// The queries kept warm.
+    pub refresh: Vec<RefreshQuery>,
+    /// Where `/proc` is (a fixture tree in tests).
+    pub proc_root: PathBuf,
+    /// Where `/sys` is (cgroup memory files).
+    pub sys_root: PathBuf,
+    /// A kernel log file to read OOM kills from (else kmsg, then `journalctl -k`).
+    pub kernel_log: Option<PathBuf>,
+    /// The kernel's log device, read when no kernel log file is set (`None`: skipped).
+    pub kmsg: Option<PathBuf>,
+    /// The `systemctl` command.
+    pub systemctl: String,
+    /// The `journalctl` command.
+    pub journalctl: String,
+    /// The services watched.
+    pub services: Vec<ServiceConfig>,
+    /// How services' memory is watched.
+    pub health: HealthSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let (raw, at) = (raw::RawCore::default(), Locator::defaults());
+        // The defaults keep every rule; a test says so.
+        match raw.check(&at) {
+            Ok(settings) => settings,
+            Err(e) => unreachable!("the defaults break a rule: {e}"),
+        }
+    }
+}
+
+/// A query the background refresh keeps warm, by name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshQuery {
+    /// What logs and status lines call it.
+    pub name: String,
+    /// The question.
+    pub query: Query,
+}
+
+/// How the daemon watches services' memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthSettings {
+    /// How often each service's RSS and the host's memory are sampled.
+    pub sample_interval: Duration,
+    /// How far back the trend looks.
+    pub trend_window: Duration,
+    /// Samples must span this long before a trend is called.
+    pub trend_min_span: Duration,
+    /// Warn when a limit would be reached within this long.
+    pub oom_horizon: Duration,
+    /// More error lines than this in a service's logs within the window is a burst (0: off).
+    pub error_burst_lines: u64,
+    /// The window error bursts are counted over.
+    pub error_burst_window: Duration,
+    /// More deaths than this within `restart_loop_window` is a restart loop.
+    pub restart_loop: u64,
+    /// How far back deaths are counted for a restart loop (longer than the
+    /// trend window: a bot killed hourly needs hours to show its loop).
+    pub restart_loop_window: Duration,
+}
+
+impl Default for HealthSettings {
+    fn default() -> Self {
+        HealthSettings {
+            sample_interval: Duration::from_secs(30),
+            trend_window: Duration::from_secs(3600),
+            trend_min_span: crate::trend::MIN_SPAN,
+            oom_horizon: Duration::from_secs(2 * 3600),
+            error_burst_lines: 20,
+            error_burst_window: Duration::from_secs(300),
+            restart_loop: 3,
+            restart_loop_window: Duration::from_secs(6 * 3600),
+        }
+    }
+}
+
+/// A service to watch: a systemd unit, a process match, or both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceConfig {
+    /// Its name in status, alerts and metrics.
+    pub name: String,
+    /// Its systemd unit.
+    pub unit: Option<String>,
+    /// How its processes are found without systemd.
+    pub process: Option<ProcessMatch>,
+    /// Its logs (searched, and allowed in requests' paths).
+    pub logs: Vec<PathBuf>,
+    /// Overrides the cgroup's or the unit's limit.
+    pub memory_limit: Option<u64>,
+}
+
+/// How a service's processes are found without systemd.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProcessMatch {
+    /// The process name (`comm`, or argv\[0\]'s file name) and/or a regex over the command line.
+    Pattern {
+        /// The name.
+        name: Option<String>,
+        /// The command-line regex.
+        cmdline: Option<String>,
+    },
+    /// The PID written in a file.
+    Pidfile(PathBuf),
+}
+
+/// Reads and checks a file of the core's sections only (front ends read the
+/// whole file with their own schema), with `env`'s overrides.
+pub fn load(file: Option<&Path>, env: &BTreeMap<String, String>) -> Result<Settings, ConfigError> {
+    let source = Source::read(file)?;
+    let (raw, at) = source::parse::<raw::RawCore>(&source, env)?;
+    raw.check(&at)
+}
+
+/// As [`load`], from text already read; `name` is used in messages.
+pub fn load_str(
+    text: &str,
+    name: &str,
+    env: &BTreeMap<String, String>,
+) -> Result<Settings, ConfigError> {
+    let source = Source::text(name, text);
+    let (raw, at) = source::parse::<raw::RawCore>(&source, env)?;
+    raw.check(&at)
+}
+
+#[cfg(test)]
+mod tests;

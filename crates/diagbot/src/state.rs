@@ -1,0 +1,116 @@
+//! What the daemon's parts share: the engine's cache, the settings (swapped
+//! whole by a reload), the metrics, the health watch and its events. The
+//! HTTP API, the Telegram bot, systemd notifications and the background tasks
+//! all take an `Arc<AppState>`; none of them imports another.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use diagbot_core::diagnostics::Diagnostics;
+use diagbot_core::health::{self, Event, Watch};
+use diagbot_core::probe::Status;
+use tokio::sync::{broadcast, watch};
+
+use crate::metrics::{Metrics, ScanMetrics};
+use crate::settings::DaemonSettings;
+
+/// Events waiting for a slow subscriber before the oldest are dropped.
+const EVENT_BACKLOG: usize = 64;
+
+/// Sets diagbot's own log filter (`log.level`) while it runs.
+pub type LogLevelSetter = Box<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+
+/// What the HTTP handlers, the bot and the background tasks share.
+pub struct AppState {
+    /// The engine behind the cache.
+    pub diag: Diagnostics,
+    settings: watch::Sender<Arc<DaemonSettings>>,
+    /// Counters and gauges for `/metrics`.
+    pub metrics: Metrics,
+    /// When the daemon started.
+    pub started: Instant,
+    /// Samples of the services' memory, and what changed.
+    watch: Mutex<Watch>,
+    /// Health events (OOM kills, restarts, projected OOMs, ...) for whoever listens.
+    pub events: broadcast::Sender<Event>,
+    /// Applies a reloaded `log.level`; none when the log cannot change (tests).
+    log_level: Option<LogLevelSetter>,
+}
+
+impl AppState {
+    /// The state for `settings`, with no way to change the log level.
+    pub fn new(settings: DaemonSettings) -> Arc<Self> {
+        AppState::with_log_level(settings, None)
+    }
+
+    /// The state for `settings`; `log_level` applies a reloaded level.
+    pub fn with_log_level(
+        settings: DaemonSettings,
+        log_level: Option<LogLevelSetter>,
+    ) -> Arc<Self> {
+        // The scan counters first: the engine's observer holds a clone.
+        let scans = ScanMetrics::default();
+        let observed = scans.clone();
+        let diag = Diagnostics::new(settings.core.cache.clone(), Default::default())
+            .observed(Arc::new(move |result| observed.observe(result)));
+        let metrics = Metrics::new(Arc::clone(diag.cache()), scans);
+        Arc::new(AppState {
+            diag,
+            watch: Mutex::new(Watch::new(settings.core.health.clone())),
+            settings: watch::Sender::new(Arc::new(settings)),
+            metrics,
+            started: Instant::now(),
+            events: broadcast::channel(EVENT_BACKLOG).0,
+            log_level,
+        })
+    }
+
+    /// The settings in effect now.
+    pub fn settings(&self) -> Arc<DaemonSettings> {
+        Arc::clone(&self.settings.borrow())
+    }
+
+    /// A receiver told of every reload.
+    pub fn subscribe_settings(&self) -> watch::Receiver<Arc<DaemonSettings>> {
+        self.settings.subscribe()
+    }
+
+    /// Puts `settings` in effect: the parts that hold a setting of their own
+    /// are told, and every subscriber wakes.
+    pub fn replace_settings(&self, settings: DaemonSettings) {
+        let cache = self.diag.cache();
+        cache.set_warn_entries(settings.core.cache.warn_entries);
+        cache.set_max_concurrent_loads(settings.core.cache.max_concurrent_loads);
+        if let Some(set) = &self.log_level {
+            if let Err(e) = set(&settings.log.level) {
+                tracing::warn!("log.level not applied: {e}");
+            }
+        }
+        self.lock_watch().set_settings(settings.core.health.clone());
+        self.settings.send_replace(Arc::new(settings));
+    }
+
+    /// The health watch.
+    pub fn lock_watch(&self) -> MutexGuard<'_, Watch> {
+        // A panic while holding it leaves samples that are still samples.
+        self.watch.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The status now, with the memory trends from the samples taken so far
+    /// and the cache's size: what `/api/v1/status` and `/status` show.
+    pub async fn status(&self) -> Result<Status, tokio::task::JoinError> {
+        let settings = self.settings();
+        let mut status =
+            tokio::task::spawn_blocking(move || diagbot_core::probe::status(&settings.core))
+                .await?;
+        {
+            let watch = self.lock_watch();
+            status.host_memory_trend = watch.trend(health::HOST);
+            for svc in &mut status.services {
+                svc.memory_trend = watch.trend(&svc.name);
+            }
+        }
+        status.diagbot.cache = Some(self.diag.cache().stats());
+        Ok(status)
+    }
+}
