@@ -180,6 +180,7 @@ impl Watch {
     /// restart loops, and brings trends and projections up to date.
     pub fn settle(&mut self, events: &mut Vec<Event>, kills: &[OomKill]) {
         name_victims(events, kills);
+        self.explain_missing(events);
         self.explain_exits(events, kills);
         fold_starts_into_restarts(events);
         let now = self.now;
@@ -206,6 +207,30 @@ impl Watch {
         let host = instance_report(&self.settings, &mut self.host, self.host_limit);
         project(None, &mut self.host, &host, horizon, events);
         self.host_trend = Some(host);
+    }
+
+    /// A named OOM kill of a matched process that the latest sample missed:
+    /// it is not execing, it is dead, and the kill is that service's.
+    fn explain_missing(&mut self, events: &mut [Event]) {
+        let now = self.now;
+        for event in events.iter_mut() {
+            let Event::OomKill {
+                service,
+                victim: Some(victim),
+                ran_secs,
+            } = event
+            else {
+                continue;
+            };
+            let Some(pid) = victim.pid else { continue };
+            let Some((name, life)) = self.services.iter_mut().find(|(_, l)| l.missing(pid)) else {
+                continue;
+            };
+            if let Some(death) = life.end(now, true) {
+                *service = Some(name.clone());
+                *ran_secs = Some((death.at_secs - death.started_secs).max(0.0));
+            }
+        }
     }
 
     /// An `Exited` event whose PID the kernel log shows the OOM killer took is

@@ -31,6 +31,8 @@ pub(super) struct Instance {
     pub after_restart: bool,
     /// Whether an OOM within the horizon has been said for this instance.
     pub projecting: bool,
+    /// A process match missed it in the latest sample (see [`Life::step`]).
+    missing: bool,
     /// The verdict as of the latest sample.
     pub trend: Option<Trend>,
 }
@@ -45,6 +47,7 @@ impl Instance {
             samples: VecDeque::new(),
             after_restart: false,
             projecting: false,
+            missing: false,
             trend: None,
         }
     }
@@ -156,6 +159,21 @@ impl Life {
             ended: None,
             started: false,
         };
+        // A process found by a match may miss one sample and still live: a
+        // wrapper that execs (a pyenv shim, `sh -c`, `exec python …`) keeps
+        // its PID and start time but not its name while it execs. So a
+        // matched process is dead only when it is missed twice, or another
+        // takes its place; systemd's MainPID has no such gap.
+        if let (Some(instance), false, None) = (self.current.as_mut(), running, &svc.unit) {
+            if !instance.missing {
+                instance.missing = true;
+                self.died_now = false;
+                return step;
+            }
+        }
+        if let Some(instance) = self.current.as_mut() {
+            instance.missing = false;
+        }
         let same = self.current.as_ref().is_some_and(|c| c.is(svc));
         let replaced = self.current.is_some() && (!running || !same || restarted);
         if let (Some(instance), true) = (self.current.as_mut(), same && cgroup_killed) {
@@ -165,25 +183,9 @@ impl Life {
             instance.projecting = false;
         }
         if replaced {
-            if let Some(old) = self.current.take() {
-                let oom =
-                    cgroup_killed || (restarted && svc.last_result.as_deref() == Some("oom-kill"));
-                let death = Death {
-                    at_secs: old.last_seen().unwrap_or(at_secs),
-                    pid: old.pid,
-                    started_secs: old.started_secs,
-                    first_bytes: old.first_bytes,
-                    last_bytes: old.latest_bytes(),
-                    trend: old.trend,
-                    oom_killed: oom,
-                };
-                self.deaths.push_back(death.clone());
-                if self.deaths.len() > MAX_DEATHS {
-                    self.deaths.pop_front();
-                }
-                self.last_death = Some(death.clone());
-                step.ended = Some(death);
-            }
+            let oom =
+                cgroup_killed || (restarted && svc.last_result.as_deref() == Some("oom-kill"));
+            step.ended = self.end(at_secs, oom);
         }
         if running && self.current.is_none() {
             let started_secs = svc.running_secs.map_or(at_secs, |r| at_secs - r);
@@ -197,6 +199,34 @@ impl Life {
         }
         self.died_now = step.ended.is_some();
         step
+    }
+
+    /// Ends the current instance (its last sample, or `at_secs`, is its death).
+    pub fn end(&mut self, at_secs: f64, oom_killed: bool) -> Option<Death> {
+        let old = self.current.take()?;
+        let death = Death {
+            at_secs: old.last_seen().unwrap_or(at_secs),
+            pid: old.pid,
+            started_secs: old.started_secs,
+            first_bytes: old.first_bytes,
+            last_bytes: old.latest_bytes(),
+            trend: old.trend,
+            oom_killed,
+        };
+        self.deaths.push_back(death.clone());
+        if self.deaths.len() > MAX_DEATHS {
+            self.deaths.pop_front();
+        }
+        self.last_death = Some(death.clone());
+        self.died_now = true;
+        Some(death)
+    }
+
+    /// Whether the current instance is `pid` and a process match just missed it.
+    pub fn missing(&self, pid: u32) -> bool {
+        self.current
+            .as_ref()
+            .is_some_and(|i| i.missing && i.pid == Some(pid))
     }
 
     /// Marks the death of `pid` as an OOM kill (the kernel log named it).

@@ -458,6 +458,15 @@ fn origin_story(death: Death) {
                     state: Some("not running".into()),
                     ..bot(cycle, 0.0)
                 };
+                // Missed once, it may be execing; missed twice, it is gone.
+                let once = sample(&mut w, &obs(minute, vec![gone.clone()], 0));
+                assert!(
+                    !once
+                        .iter()
+                        .any(|e| matches!(e, Event::Exited { .. } | Event::OomKill { .. })),
+                    "{once:?}"
+                );
+                minute += 0.5;
                 let events =
                     sample_with(&mut w, &obs(minute, vec![gone], 0), &[kill(cycle, minute)]);
                 let text = w.trend("bot").unwrap().text;
@@ -547,12 +556,44 @@ fn a_host_counted_kill_of_a_services_process_is_said_once() {
         restart_counter: None,
         sources: vec!["kernel log".into()],
     };
-    let events = sample_with(&mut w, &obs(1.0, vec![gone], 1), &[kill]);
+    // The host's count rises while the match misses the process: the kill
+    // is the bot's, said once, and the bot is not running.
+    let events = sample_with(&mut w, &obs(1.0, vec![gone.clone()], 1), &[kill.clone()]);
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(
         events[0].describe(),
         "OOM kill in bot: python3 (pid 908) killed at 286 MiB RSS after running 10 min"
     );
+    assert!(w
+        .trend("bot")
+        .unwrap()
+        .text
+        .starts_with("not running since"));
+    assert_eq!(
+        sample_with(&mut w, &obs(2.0, vec![gone], 1), &[kill]),
+        vec![]
+    );
+}
+
+/// A wrapper that execs (a pyenv shim) is missed by the match for a sample
+/// but keeps its PID and start time: the same instance, not a death.
+#[test]
+fn a_process_missed_once_while_it_execs_lives_on() {
+    let mut w = watch();
+    let alive = |mb: u64| ServiceStatus {
+        unit: None,
+        ..service("bot", mb * MB, None, None)
+    };
+    let gone = ServiceStatus {
+        main_pid: None,
+        pids: vec![],
+        rss_bytes: None,
+        ..alive(0)
+    };
+    sample(&mut w, &obs(0.0, vec![alive(2)], 0));
+    assert_eq!(sample(&mut w, &obs(0.5, vec![gone], 0)), vec![]);
+    assert_eq!(sample(&mut w, &obs(1.0, vec![alive(15)], 0)), vec![]);
+    assert_eq!(w.trend("bot").unwrap().samples, 2);
 }
 
 /// A unit whose main PID systemd does not know (its cgroup's processes are
