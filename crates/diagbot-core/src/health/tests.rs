@@ -558,7 +558,11 @@ fn a_host_counted_kill_of_a_services_process_is_said_once() {
     };
     // The host's count rises while the match misses the process: the kill
     // is the bot's, said once, and the bot is not running.
-    let events = sample_with(&mut w, &obs(1.0, vec![gone.clone()], 1), &[kill.clone()]);
+    let events = sample_with(
+        &mut w,
+        &obs(1.0, vec![gone.clone()], 1),
+        std::slice::from_ref(&kill),
+    );
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(
         events[0].describe(),
