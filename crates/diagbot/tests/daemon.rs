@@ -711,3 +711,111 @@ fn a_bot_killed_and_started_again_is_warned_about_every_time() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     assert!(reader.join().unwrap() > 10);
 }
+
+/// SIGHUP's reload applies every live key at once, each where it acts, and
+/// warns about each startup key instead of silently keeping the old value.
+#[test]
+fn a_reload_applies_each_live_key_and_names_each_startup_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = |name: &str, available_kib: u64| {
+        let proc = dir.path().join(name);
+        std::fs::create_dir_all(&proc).unwrap();
+        std::fs::write(
+            proc.join("meminfo"),
+            format!("MemTotal: 961000 kB\nMemFree: 1000 kB\nMemAvailable: {available_kib} kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n"),
+        )
+        .unwrap();
+        std::fs::write(proc.join("vmstat"), "oom_kill 0\n").unwrap();
+        proc
+    };
+    let (old_proc, new_proc) = (fixture("proc-a", 100_000), fixture("proc-b", 200_000));
+    let system = |proc: &std::path::Path| {
+        format!("[system]\nproc_root = {proc:?}\nkmsg = \"\"\njournalctl = \"/nonexistent/journalctl\"\n")
+    };
+    let (_d, logs, config_file) = setup(&format!(
+        "{}[health]\nsample_interval = \"1h\"\n[http]\nrequest_timeout = \"30s\"\n[cache]\nwarn_entries = 20\nmax_concurrent_loads = 4\n[log]\nlevel = \"info\"\n",
+        system(&old_proc)
+    ));
+    let levels = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = std::sync::Arc::clone(&levels);
+    let d = TestDaemon::start_with_log_level(
+        &config_file,
+        Some(Box::new(move |level: &str| {
+            seen.lock().unwrap().push(level.to_string());
+            Ok(())
+        })),
+    );
+    d.wait_for_first_refresh();
+    let available = || metric(&d.get("/metrics").1, "diagbot_host_memory_available_bytes");
+    let started = Instant::now();
+    while available() != 100_000.0 * 1024.0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no first sample"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let other_logs = dir.path().join("other-logs");
+    std::fs::create_dir(&other_logs).unwrap();
+    std::fs::write(
+        other_logs.join("x.log"),
+        "2026-01-27 10:00:00 ERROR other\n",
+    )
+    .unwrap();
+    // The refresh and the sampler ran once at start and would next run in an hour.
+    std::fs::write(
+        &config_file,
+        format!(
+            "[logs]\npaths = [{logs:?}, {other_logs:?}]\n[refresh]\ninterval = \"100ms\"\n{}\
+             [health]\nsample_interval = \"100ms\"\n[http]\nrequest_timeout = \"7s\"\n\
+             [cache]\nwarn_entries = 3\nmax_concurrent_loads = 2\n[log]\nlevel = \"debug\"\n\
+             [[services]]\nname = \"new-one\"\nprocess = {{ pidfile = \"/nonexistent/pid\" }}\n",
+            system(&new_proc)
+        ),
+    )
+    .unwrap();
+    let runs = metric(&d.get("/metrics").1, "diagbot_refresh_runs_total");
+    d.control.blocking_send(Control::Reload).unwrap();
+    let started = Instant::now();
+    // A new interval takes effect at once, not after the old tick; the
+    // sampler reads the new /proc.
+    while metric(&d.get("/metrics").1, "diagbot_refresh_runs_total") < runs + 2.0
+        || available() != 200_000.0 * 1024.0
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the new intervals and proc_root never applied"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let s = d.state.settings();
+    assert_eq!(
+        s.http.request_timeout,
+        Duration::from_secs(7),
+        "read by every request"
+    );
+    let cache = d.state.diag.cache().config();
+    assert_eq!((cache.warn_entries, cache.max_concurrent_loads), (3, 2));
+    assert_eq!(*levels.lock().unwrap(), ["debug"]);
+    let status = d.json("/api/v1/status");
+    assert_eq!(status["services"][0]["name"], "new-one");
+    let (code, body) = d.get(&format!("/api/v1/errors?paths={}", other_logs.display()));
+    assert_eq!(code, 200, "the new path may be asked for: {body}");
+
+    // The startup part: each changed key is named and the old value kept.
+    let new = diagbot::settings::load_str(
+        "[http]\nlisten = \"127.0.0.1:1\"\n[cache]\nttl = \"1m\"\nbudget = \"1MiB\"\n[log]\nformat = \"json\"\n",
+        "new.toml",
+        &Default::default(),
+    )
+    .unwrap();
+    let waiting = diagbot::daemon::reload(&d.state, new);
+    assert_eq!(
+        waiting,
+        ["http.listen", "cache.ttl", "cache.budget", "log.format"]
+    );
+    let s = d.state.settings();
+    assert_ne!(s.http.listen.port(), 1);
+    assert_eq!(s.core.cache.ttl, Duration::from_secs(300));
+    assert!(!s.log.json);
+}

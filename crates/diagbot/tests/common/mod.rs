@@ -37,6 +37,14 @@ pub fn config_text(logs: &Path, extra: &str) -> String {
 impl TestDaemon {
     /// Starts a daemon whose configuration is `config_file` (read again on reload).
     pub fn start(config_file: &Path) -> TestDaemon {
+        TestDaemon::start_with_log_level(config_file, None)
+    }
+
+    /// As [`TestDaemon::start`], with what applies a reloaded `log.level`.
+    pub fn start_with_log_level(
+        config_file: &Path,
+        log_level: Option<diagbot::state::LogLevelSetter>,
+    ) -> TestDaemon {
         let env = BTreeMap::new();
         let settings = settings::load(Some(config_file), &env).unwrap();
         let file = config_file.to_path_buf();
@@ -49,7 +57,7 @@ impl TestDaemon {
                 .build()?;
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-                let state = AppState::new(settings);
+                let state = AppState::with_log_level(settings, log_level);
                 ready_tx.send((listener.local_addr()?, Arc::clone(&state)))?;
                 let reloader: daemon::Reloader =
                     Box::new(move || settings::load(Some(&file), &BTreeMap::new()));
