@@ -20,7 +20,7 @@ pub fn run(command: ConfigCommand) -> anyhow::Result<ExitCode> {
     match command {
         ConfigCommand::Example => print!("{}", crate::settings::EXAMPLE),
         ConfigCommand::Check { file } => {
-            let (settings, file) = super::load_settings(file.as_deref())?;
+            let (settings, file) = super::args::load_settings(file.as_deref())?;
             match &file {
                 Some(f) => println!("# {} is valid; effective settings:", f.display()),
                 None => {

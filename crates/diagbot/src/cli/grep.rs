@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use clap::Args;
 use diagbot_core::{Query, QueryKind};
 
-use super::{exit_for, render, LogArgs};
+use super::args::{exit_for, LogArgs};
+use super::render;
 
 #[derive(Args)]
 pub struct GrepArgs {

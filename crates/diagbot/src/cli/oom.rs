@@ -15,7 +15,7 @@ use super::render::{human_bytes, table};
 #[derive(Args)]
 pub struct OomArgs {
     /// Only kills at or after WHEN (90s, 15m, 1h, 2d, or a time).
-    #[arg(long, value_name = "WHEN", value_parser = super::parse_when)]
+    #[arg(long, value_name = "WHEN", value_parser = super::args::parse_when)]
     pub since: Option<TimeBound>,
     /// The configuration file (for `system.*`); as `serve` finds it otherwise.
     #[arg(long, value_name = "FILE")]
@@ -26,7 +26,7 @@ pub struct OomArgs {
 }
 
 pub fn run(args: OomArgs) -> anyhow::Result<ExitCode> {
-    let (settings, _) = super::load_settings(args.config.as_deref())?;
+    let (settings, _) = super::args::load_settings(args.config.as_deref())?;
     let since = args
         .since
         .as_ref()

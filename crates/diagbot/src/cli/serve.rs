@@ -29,7 +29,7 @@ pub enum LogFormat {
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let (settings, file) = super::load_settings(args.config.as_deref())?;
+    let (settings, file) = super::args::load_settings(args.config.as_deref())?;
     let json = match args.log_format {
         Some(LogFormat::Json) => true,
         Some(LogFormat::Text) => false,
@@ -96,7 +96,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let (tx, rx) = mpsc::channel(4);
         tokio::spawn(forward_signals(tx));
         let reloader: daemon::Reloader =
-            Box::new(move || crate::settings::load(file.as_deref(), &super::environment()));
+            Box::new(move || crate::settings::load(file.as_deref(), &super::args::environment()));
         let state = AppState::with_log_level(settings, log_level);
         daemon::run(state, listener, rx, reloader).await
     })?;

@@ -30,7 +30,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
     let status: Status = match &args.remote {
         Some(url) => super::remote::get_json(url, "/api/v1/status", &[])?,
         None => {
-            let (settings, _) = super::load_settings(args.config.as_deref())?;
+            let (settings, _) = super::args::load_settings(args.config.as_deref())?;
             probe::status(&settings.core)
         }
     };

@@ -15,7 +15,7 @@ use diagbot_core::query::{Query, QueryKind, MAX_LINES_LIMIT};
 use diagbot_core::when::TimeBound;
 use serde_json::json;
 
-use super::ApiError;
+use super::error::ApiError;
 use crate::state::AppState;
 
 type RawParams = Params<BTreeMap<String, String>>;

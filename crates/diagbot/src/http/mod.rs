@@ -8,12 +8,14 @@ use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
-use serde::Serialize;
+use axum::Router;
 
 use crate::state::AppState;
 
 pub mod api;
+mod error;
+
+pub use error::ApiError;
 
 /// Largest request body accepted (the API takes none; this bounds what a client can push).
 const MAX_BODY: usize = 16 << 10;
@@ -42,31 +44,6 @@ pub fn router(state: Arc<AppState>) -> Router {
             time_limit,
         ))
         .with_state(state)
-}
-
-#[derive(Serialize)]
-pub struct ApiError {
-    pub error: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub parameter: Option<String>,
-    #[serde(skip)]
-    pub status: StatusCode,
-}
-
-impl ApiError {
-    pub fn bad(parameter: &str, error: impl Into<String>) -> Self {
-        ApiError {
-            error: error.into(),
-            parameter: Some(parameter.to_string()),
-            status: StatusCode::BAD_REQUEST,
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.status, Json(&self)).into_response()
-    }
 }
 
 async fn not_found(req: Request) -> ApiError {

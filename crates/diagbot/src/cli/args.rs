@@ -1,0 +1,100 @@
+//! What the subcommands share: the log arguments, the configuration they
+//! read, the environment, and grep's exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use diagbot_core::when::TimeBound;
+
+use super::{progress, remote};
+
+/// Where logs are searched when no `--path` is given.
+pub const DEFAULT_LOG_PATH: &str = "/var/log";
+
+/// What every log command takes.
+#[derive(Args)]
+pub struct LogArgs {
+    /// A log file or directory (searched recursively, `.gz` included); repeatable.
+    /// Default: /var/log, or the daemon's configured paths with --remote.
+    #[arg(long = "path", value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Only lines at or after WHEN: a duration back from now (90s, 15m, 1h, 2d) or a time (2026-01-27T10:00:00).
+    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+    pub since: Option<TimeBound>,
+    /// Only lines at or before WHEN.
+    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+    pub until: Option<TimeBound>,
+    /// How many of the last matching lines to show.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub max_lines: usize,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Ask the diagbot daemon at this URL (http://HOST:PORT) instead of scanning here.
+    #[arg(long, value_name = "URL")]
+    pub remote: Option<String>,
+}
+
+impl LogArgs {
+    /// Fills `query`'s common parts and answers it, here or from the daemon.
+    pub fn answer(
+        &self,
+        mut query: diagbot_core::Query,
+    ) -> anyhow::Result<diagbot_core::SearchResult> {
+        let explicit = !self.paths.is_empty();
+        query.paths = if explicit {
+            self.paths.clone()
+        } else {
+            vec![PathBuf::from(DEFAULT_LOG_PATH)]
+        };
+        query.since = self.since.clone();
+        query.until = self.until.clone();
+        match &self.remote {
+            Some(url) => remote::ask(url, &query, explicit),
+            None => progress::search_with_progress(&query),
+        }
+    }
+}
+
+/// The configuration every command that needs one reads: `explicit`, else the
+/// file `serve` would find; with the environment's overrides. Returns the file read.
+pub fn load_settings(
+    explicit: Option<&std::path::Path>,
+) -> anyhow::Result<(crate::settings::DaemonSettings, Option<PathBuf>)> {
+    let env = environment();
+    let file = diagbot_core::config::find_config_file(explicit, &env);
+    let settings = crate::settings::load(file.as_deref(), &env)?;
+    Ok((settings, file))
+}
+
+/// The process environment, for config overrides. A variable whose name or
+/// value is not UTF-8 cannot be a setting: it is left out (and said, when
+/// it looks like one of diagbot's), never a panic.
+pub fn environment() -> std::collections::BTreeMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(name, value)| match (name.to_str(), value.to_str()) {
+            (Some(n), Some(v)) => Some((n.to_string(), v.to_string())),
+            _ => {
+                let name = name.to_string_lossy();
+                if name.starts_with(diagbot_core::config::ENV_PREFIX) {
+                    eprintln!("diagbot: ignoring {name}: its name or value is not UTF-8");
+                }
+                None
+            }
+        })
+        .collect()
+}
+
+pub fn parse_when(s: &str) -> Result<TimeBound, String> {
+    TimeBound::parse(s).map_err(|e| e.to_string())
+}
+
+/// grep's exit codes: 0 something matched, 1 nothing did.
+pub fn exit_for(matches: u64) -> ExitCode {
+    if matches > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
