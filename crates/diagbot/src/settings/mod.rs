@@ -25,7 +25,7 @@ use toml::Spanned;
 pub use self::http::{HttpSettings, RawHttp, DEFAULT_PORT};
 pub use self::log::{LogSettings, RawLog};
 pub use self::secret::Secret;
-pub use self::telegram::{RawTelegram, TelegramSettings, DEFAULT_TELEGRAM_API};
+pub use self::telegram::{RateLimit, RawTelegram, TelegramSettings, DEFAULT_TELEGRAM_API};
 
 /// A commented example, printed by `diagbot config example`; it loads to the defaults.
 pub const EXAMPLE: &str = include_str!("example.toml");

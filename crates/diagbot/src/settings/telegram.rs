@@ -33,6 +33,10 @@ pub struct RawTelegram {
     pub alert_cooldown: Human<Duration>,
     /// Messages kept while Telegram is unreachable.
     pub outbox_size: Spanned<usize>,
+    /// Commands an allowed chat may send per second, on average.
+    pub commands_per_second: Spanned<f64>,
+    /// Commands an allowed chat may send at once.
+    pub command_burst: Spanned<u32>,
 }
 
 impl Default for RawTelegram {
@@ -45,6 +49,27 @@ impl Default for RawTelegram {
             alert_chats: Vec::new(),
             alert_cooldown: Human(Duration::from_secs(600)),
             outbox_size: Spanned::new(0..0, 100),
+            commands_per_second: Spanned::new(0..0, 1.0),
+            command_burst: Spanned::new(0..0, 5),
+        }
+    }
+}
+
+/// How fast an allowed chat may ask: a bucket of `burst` commands that
+/// refills at `per_second`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Commands refilled per second.
+    pub per_second: f64,
+    /// Commands that may come at once.
+    pub burst: f64,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit {
+            per_second: 1.0,
+            burst: 5.0,
         }
     }
 }
@@ -66,6 +91,20 @@ pub struct TelegramSettings {
     pub alert_cooldown: Duration,
     /// Messages waiting to be sent before the oldest are dropped.
     pub outbox_size: usize,
+    /// Commands an allowed chat may send per second, on average.
+    pub commands_per_second: f64,
+    /// Commands an allowed chat may send at once.
+    pub command_burst: u32,
+}
+
+impl TelegramSettings {
+    /// The chats' rate limit.
+    pub fn rate_limit(&self) -> RateLimit {
+        RateLimit {
+            per_second: self.commands_per_second,
+            burst: f64::from(self.command_burst),
+        }
+    }
 }
 
 impl RawTelegram {
@@ -121,6 +160,22 @@ impl RawTelegram {
                 "must be from 1 to 100000",
             ));
         }
+        let per_second = *self.commands_per_second.get_ref();
+        if !(per_second > 0.0 && per_second <= 1000.0) {
+            return Err(at.error(
+                self.commands_per_second.span(),
+                "telegram.commands_per_second",
+                "must be more than 0 and at most 1000",
+            ));
+        }
+        let burst = *self.command_burst.get_ref();
+        if !(1..=1000).contains(&burst) {
+            return Err(at.error(
+                self.command_burst.span(),
+                "telegram.command_burst",
+                "must be from 1 to 1000",
+            ));
+        }
         Ok(Some(TelegramSettings {
             token,
             token_file: file.map(|f| f.get_ref().clone()),
@@ -129,6 +184,8 @@ impl RawTelegram {
             alert_chats: self.alert_chats.clone(),
             alert_cooldown: self.alert_cooldown.0,
             outbox_size,
+            commands_per_second: per_second,
+            command_burst: burst,
         }))
     }
 }
@@ -147,6 +204,8 @@ impl From<Option<&TelegramSettings>> for RawTelegram {
             alert_chats: t.alert_chats.clone(),
             alert_cooldown: Human(t.alert_cooldown),
             outbox_size: Spanned::new(0..0, t.outbox_size),
+            commands_per_second: Spanned::new(0..0, t.commands_per_second),
+            command_burst: Spanned::new(0..0, t.command_burst),
         }
     }
 }

@@ -1,15 +1,16 @@
 //! Who may ask, and how often. Only allowed chats get answers; any other chat
 //! is told its own chat id (so its owner can add it) at most once an hour, and
-//! nothing else. Allowed chats are rate-limited with a token bucket: about one
-//! command a second, bursts of five, and one polite notice when they run dry.
+//! nothing else. Allowed chats are rate-limited with a token bucket (by
+//! default about one command a second, bursts of five; `telegram.commands_per_second`
+//! and `telegram.command_burst`), and get one polite notice when they run dry.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+pub use crate::settings::RateLimit;
+
 /// A refused chat is told so at most once per this.
 const REFUSAL_EVERY: Duration = Duration::from_secs(3600);
-const BURST: f64 = 5.0;
-const PER_SECOND: f64 = 1.0;
 /// Chats remembered at most (refusals and buckets); the stalest go first.
 const MAX_CHATS: usize = 1024;
 
@@ -34,22 +35,25 @@ struct Bucket {
 
 pub struct Guard {
     allowed: Vec<i64>,
+    rate: RateLimit,
     refused: HashMap<i64, Instant>,
     buckets: HashMap<i64, Bucket>,
 }
 
 impl Guard {
-    pub fn new(allowed: Vec<i64>) -> Guard {
+    pub fn new(allowed: Vec<i64>, rate: RateLimit) -> Guard {
         Guard {
             allowed,
+            rate,
             refused: HashMap::new(),
             buckets: HashMap::new(),
         }
     }
 
-    /// A new allowlist (a reload); what was remembered stays.
-    pub fn set_allowed(&mut self, allowed: Vec<i64>) {
+    /// A new allowlist and rate (a reload); what was remembered stays.
+    pub fn set_allowed(&mut self, allowed: Vec<i64>, rate: RateLimit) {
         self.allowed = allowed;
+        self.rate = rate;
     }
 
     pub fn check(&mut self, chat: i64, now: Instant) -> Verdict {
@@ -68,13 +72,14 @@ impl Guard {
         if !self.buckets.contains_key(&chat) {
             bound(&mut self.buckets, |b| b.at);
         }
+        let RateLimit { per_second, burst } = self.rate;
         let bucket = self.buckets.entry(chat).or_insert(Bucket {
-            tokens: BURST,
+            tokens: burst,
             at: now,
             warned: false,
         });
-        let refill = now.duration_since(bucket.at).as_secs_f64() * PER_SECOND;
-        bucket.tokens = (bucket.tokens + refill).min(BURST);
+        let refill = now.duration_since(bucket.at).as_secs_f64() * per_second;
+        bucket.tokens = (bucket.tokens + refill).min(burst);
         bucket.at = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
@@ -105,7 +110,7 @@ mod tests {
 
     #[test]
     fn strangers_are_refused_once_an_hour() {
-        let mut g = Guard::new(vec![1]);
+        let mut g = Guard::new(vec![1], RateLimit::default());
         let t = Instant::now();
         assert_eq!(g.check(2, t), Verdict::Refuse);
         assert_eq!(g.check(2, t + Duration::from_secs(60)), Verdict::Ignore);
@@ -114,13 +119,13 @@ mod tests {
 
     #[test]
     fn an_empty_list_allows_nobody() {
-        let mut g = Guard::new(vec![]);
+        let mut g = Guard::new(vec![], RateLimit::default());
         assert_eq!(g.check(1, Instant::now()), Verdict::Refuse);
     }
 
     #[test]
     fn bursts_of_five_then_one_a_second() {
-        let mut g = Guard::new(vec![1]);
+        let mut g = Guard::new(vec![1], RateLimit::default());
         let t = Instant::now();
         for _ in 0..5 {
             assert_eq!(g.check(1, t), Verdict::Answer);
@@ -136,7 +141,7 @@ mod tests {
 
     #[test]
     fn memory_is_bounded() {
-        let mut g = Guard::new(vec![]);
+        let mut g = Guard::new(vec![], RateLimit::default());
         let t = Instant::now();
         for chat in 0..5000 {
             g.check(chat, t + Duration::from_millis(chat as u64));

@@ -129,7 +129,7 @@ async fn poll(state: &Arc<AppState>, bot: &Bot, outbox: &Arc<Outbox>, settings: 
             }
         }
     }
-    let mut guard = Guard::new(settings.allowed_chats.clone());
+    let mut guard = Guard::new(settings.allowed_chats.clone(), settings.rate_limit());
     let mut offset: i32 = 0;
     backoff = BACKOFF_FIRST;
     loop {
@@ -170,7 +170,7 @@ async fn poll(state: &Arc<AppState>, bot: &Bot, outbox: &Arc<Outbox>, settings: 
             let chat = message.chat.id.0;
             // The allowlist may change on reload.
             if let Some(t) = &state.settings().telegram {
-                guard.set_allowed(t.allowed_chats.clone());
+                guard.set_allowed(t.allowed_chats.clone(), t.rate_limit());
             }
             match guard.check(chat, Instant::now()) {
                 Verdict::Answer => {

@@ -101,10 +101,6 @@ impl Cooldowns {
         }
     }
 
-    pub fn set_cooldown(&mut self, cooldown: Duration) {
-        self.cooldown = cooldown;
-    }
-
     /// An alert happened: `Some` when it may be sent now, `None` when it is held back.
     pub fn admit(&mut self, key: &str, text: &str, now: Instant) -> Option<Release> {
         match self.keys.get_mut(key) {
