@@ -282,10 +282,11 @@ fn status_reads_the_configured_proc_root() {
     assert!(v["diagbot"]["rss_bytes"].as_u64().unwrap() > 0);
 }
 
-const KERN_LOG: &str = "\
-Feb 27 10:00:00 vps kernel: oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/system.slice/crypto-bot.service,task_memcg=/system.slice/crypto-bot.service,task=python3,pid=908,uid=1000
-Feb 27 10:00:00 vps kernel: Memory cgroup out of memory: Killed process 908 (python3) total-vm:1468412kB, anon-rss:562104kB, file-rss:3316kB, shmem-rss:0kB, UID:1000 pgtables:1300kB oom_score_adj:0
-";
+/// The original incident's kernel lines (shared by the test suites).
+const KERN_LOG: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../testdata/kern-oom.log"
+));
 
 fn oom_fixture(vmstat_kills: u64) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

@@ -19,11 +19,10 @@ const MIB: u64 = 1 << 20;
 
 /// The original incident: python3 (pid 908) of crypto-bot.service killed in its
 /// cgroup at 10:00:00, restarted by systemd as pid 1207 (restart counter 3).
-const KERN_LOG: &str = "\
-Feb 27 10:00:00 vps kernel: python3 invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=0
-Feb 27 10:00:00 vps kernel: oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/system.slice/crypto-bot.service,task_memcg=/system.slice/crypto-bot.service,task=python3,pid=908,uid=1000
-Feb 27 10:00:00 vps kernel: Memory cgroup out of memory: Killed process 908 (python3) total-vm:1468412kB, anon-rss:562104kB, file-rss:3316kB, shmem-rss:0kB, UID:1000 pgtables:1300kB oom_score_adj:0
-";
+const KERN_LOG: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../testdata/kern-oom.log"
+));
 
 const UNIT: &str = "crypto-bot.service";
 const CGROUP: &str = "/system.slice/crypto-bot.service";

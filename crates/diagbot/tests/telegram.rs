@@ -667,8 +667,10 @@ fn oom_and_services_answer_from_fixture_health_data() {
     let kern_log = dir.path().join("kern.log");
     std::fs::write(
         &kern_log,
-        "Feb 27 10:00:00 vps kernel: oom-kill:constraint=CONSTRAINT_MEMCG,task_memcg=/system.slice/crypto-bot.service,task=python3,pid=908,uid=1000\n\
-         Feb 27 10:00:00 vps kernel: Memory cgroup out of memory: Killed process 908 (python3) total-vm:1468412kB, anon-rss:562104kB, file-rss:3316kB, shmem-rss:0kB\n",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/kern-oom.log"
+        )),
     )
     .unwrap();
     let systemctl = dir.path().join("systemctl");

@@ -451,13 +451,11 @@ mod tests {
         )
     }
 
-    const KERN_LOG: &str = "\
-Feb 27 10:00:00 vps kernel: python3 invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=0
-Feb 27 10:00:00 vps kernel: oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/system.slice/crypto-bot.service,task_memcg=/system.slice/crypto-bot.service,task=python3,pid=908,uid=1000
-Feb 27 10:00:00 vps kernel: Memory cgroup out of memory: Killed process 908 (python3) total-vm:1468412kB, anon-rss:562104kB, file-rss:3316kB, shmem-rss:0kB, UID:1000 pgtables:1300kB oom_score_adj:0
-Feb 27 11:02:13 vps kernel: Out of memory: Killed process 1337 (node worker) total-vm:900000kB, anon-rss:400000kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:900kB oom_score_adj:0
-Feb 27 11:05:00 vps kernel: eth0: link up
-";
+    /// The original incident (shared with the other suites), then a kill in no cgroup.
+    const KERN_LOG: &str = concat!(
+        include_str!("../../../../testdata/kern-oom.log"),
+        "Feb 27 11:02:13 vps kernel: Out of memory: Killed process 1337 (node worker) total-vm:900000kB, anon-rss:400000kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:900kB oom_score_adj:0\nFeb 27 11:05:00 vps kernel: eth0: link up\n"
+    );
 
     #[test]
     fn kills_with_victim_rss_cgroup_and_time() {
