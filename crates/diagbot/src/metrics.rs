@@ -169,6 +169,8 @@ pub struct Metrics {
     pub health_events: Family<KindLabel, Counter>,
     sampled: Arc<Mutex<Sampled>>,
     pub http_requests: Family<RequestLabels, Counter>,
+    /// Connections closed at once because `MAX_CONNECTIONS` were open.
+    pub refused_connections: Counter,
     pub refresh_runs: Counter,
     pub refresh_seconds: Histogram,
 }
@@ -181,6 +183,12 @@ impl Metrics {
             "diagbot_http_requests",
             "HTTP requests by route and status",
             http_requests.clone(),
+        );
+        let refused_connections = Counter::default();
+        registry.register(
+            "diagbot_http_refused_connections",
+            "Connections closed at once because the most were already open",
+            refused_connections.clone(),
         );
         registry.register("diagbot_scan_bytes", "Bytes read by log scans", scans.bytes);
         registry.register(
@@ -226,6 +234,7 @@ impl Metrics {
             health_events,
             sampled,
             http_requests,
+            refused_connections,
             refresh_runs,
             refresh_seconds,
         }

@@ -83,15 +83,17 @@ fn bad_parameters_get_400_naming_the_parameter() {
             "ignore_case",
             "true or false",
         ),
+        // Outside, or not there at all: the same answer, so that a client
+        // cannot tell which paths exist.
         (
             "/api/v1/grep?pattern=x&paths=/etc",
             "paths",
-            "outside the configured log paths",
+            "/etc is not a path within the configured log paths",
         ),
         (
             "/api/v1/grep?pattern=x&paths=/nonexistent",
             "paths",
-            "No such file",
+            "/nonexistent is not a path within the configured log paths",
         ),
     ] {
         let (status, body) = d.get(path);
@@ -103,6 +105,31 @@ fn bad_parameters_get_400_naming_the_parameter() {
             "{path}: {body}"
         );
     }
+    // A wrong method and a target too long get the same JSON as every error.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent.post(&d.url("/api/v1/errors")).send("").unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    let body = response.body_mut().read_to_string().unwrap();
+    assert!(
+        serde_json::from_str::<Value>(&body).unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .contains("POST is not allowed here"),
+        "{body}"
+    );
+    let long = format!("/api/v1/grep?pattern={}", "a".repeat(20_000));
+    let (status, body) = d.get(&long);
+    assert_eq!(status, 414, "{body}");
+    assert!(
+        serde_json::from_str::<Value>(&body).unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .contains("over the 16384 accepted"),
+        "{body}"
+    );
     let (status, body) = d.get("/api/v2/nothing");
     assert_eq!(status, 404);
     assert_eq!(
@@ -818,4 +845,86 @@ fn a_reload_applies_each_live_key_and_names_each_startup_key() {
     assert_ne!(s.http.listen.port(), 1);
     assert_eq!(s.core.cache.ttl, Duration::from_secs(300));
     assert!(!s.log.json);
+}
+
+/// Connections cannot exhaust the daemon: past `MAX_CONNECTIONS` a new one
+/// is closed at once while the open ones are served, an idle or half-sent
+/// connection is closed after the head timeout, and once connections close
+/// everything is served again.
+#[test]
+fn idle_and_excess_connections_are_closed() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    let (_dir, _logs, config_file) = setup("[http]\nrequest_timeout = \"500ms\"\n");
+    let d = TestDaemon::start(&config_file);
+    // Closed by the daemon (EOF or reset) within `limit`; a read timeout is not closed.
+    let closed_within = |stream: &mut TcpStream, limit: Duration| {
+        stream.set_read_timeout(Some(limit)).unwrap();
+        let mut buf = [0u8; 256];
+        match stream.read(&mut buf) {
+            Ok(n) => n == 0,
+            Err(e) => !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+        }
+    };
+    let healthz = |addr| -> Option<String> {
+        let mut s = TcpStream::connect(addr).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .ok()?;
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).ok()?;
+        Some(answer)
+    };
+    // A half-sent request head and an idle connection are closed.
+    let mut half = TcpStream::connect(d.addr).unwrap();
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let mut idle = TcpStream::connect(d.addr).unwrap();
+    assert!(
+        closed_within(&mut half, Duration::from_secs(10)),
+        "a half-sent head is kept open"
+    );
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(10)),
+        "an idle connection is kept open"
+    );
+
+    drop(d);
+    // With the default head timeout (10 s), fill every slot, then one more:
+    // that one is closed at once, and the daemon still answers on a slot it has.
+    let (_dir, _logs, config_file) = setup("");
+    let d = TestDaemon::start(&config_file);
+    let mut held: Vec<TcpStream> = (0..diagbot::http::serve::MAX_CONNECTIONS)
+        .map(|_| TcpStream::connect(d.addr).unwrap())
+        .collect();
+    let mut one_more = TcpStream::connect(d.addr).unwrap();
+    assert!(closed_within(&mut one_more, Duration::from_secs(5)));
+    let mut first = held.remove(0);
+    first
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    first
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    first.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    drop(held);
+    let started = Instant::now();
+    while !healthz(d.addr).is_some_and(|a| a.starts_with("HTTP/1.1 200")) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "not served again"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        metric(
+            &d.get("/metrics").1,
+            "diagbot_http_refused_connections_total"
+        ) >= 1.0
+    );
 }

@@ -64,11 +64,23 @@ pub async fn run(
     let watchdog = systemd::spawn_watchdog(stopped(stop_rx.clone()));
     let stop_rx_server = stop_rx.clone();
     let router = crate::http::router(Arc::clone(&state));
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(stopped(stop_rx_server))
-            .await
-    });
+    let refused = {
+        let state = Arc::clone(&state);
+        move || {
+            state.metrics.refused_connections.inc();
+        }
+    };
+    let server = tokio::spawn(crate::http::serve::serve(
+        listener,
+        router,
+        stopped(stop_rx_server),
+        SHUTDOWN_GRACE,
+        {
+            let state = Arc::clone(&state);
+            move || state.settings().http.request_timeout
+        },
+        refused,
+    ));
     systemd::ready(&state);
 
     while let Some(msg) = control.recv().await {
@@ -85,13 +97,9 @@ pub async fn run(
     tracing::info!("stopping");
     systemd::stopping();
     let _ = stop_tx.send(true);
-    match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => tracing::error!("HTTP server failed: {e}"),
-        Ok(Err(e)) => tracing::error!("HTTP server task failed: {e}"),
-        Err(_) => {
-            tracing::warn!("requests still running after {SHUTDOWN_GRACE:?}; stopping anyway")
-        }
+    // The server waits for requests in flight at most SHUTDOWN_GRACE itself.
+    if let Err(e) = server.await {
+        tracing::error!("HTTP server task failed: {e}");
     }
     refresh.abort();
     sampler.abort();

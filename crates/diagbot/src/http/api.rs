@@ -195,21 +195,23 @@ fn flag(params: &BTreeMap<String, String>, name: &str) -> Result<bool, ApiError>
     }
 }
 
-/// A requested path, if it lies within one of the configured log paths.
+/// A requested path, if it lies within one of the configured log paths. A
+/// path that does not exist and one outside get the same answer, so that a
+/// client cannot learn which paths exist on the host.
 fn within(path: &Path, allowed: &[PathBuf]) -> Result<PathBuf, ApiError> {
-    let real = path
-        .canonicalize()
-        .map_err(|e| ApiError::bad("paths", format!("{}: {e}", path.display())))?;
-    let inside = allowed
-        .iter()
-        .filter_map(|a| a.canonicalize().ok())
-        .any(|a| real.starts_with(a));
-    if inside {
-        Ok(real)
-    } else {
-        Err(ApiError::bad(
+    let inside = path.canonicalize().ok().filter(|real| {
+        allowed
+            .iter()
+            .filter_map(|a| a.canonicalize().ok())
+            .any(|a| real.starts_with(a))
+    });
+    inside.ok_or_else(|| {
+        ApiError::bad(
             "paths",
-            format!("{} is outside the configured log paths", path.display()),
-        ))
-    }
+            format!(
+                "{} is not a path within the configured log paths",
+                path.display()
+            ),
+        )
+    })
 }

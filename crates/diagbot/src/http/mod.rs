@@ -14,11 +14,14 @@ use crate::state::AppState;
 
 pub mod api;
 mod error;
+pub mod serve;
 
 pub use error::ApiError;
 
 /// Largest request body accepted (the API takes none; this bounds what a client can push).
 const MAX_BODY: usize = 16 << 10;
+/// Longest request target accepted (a pattern is at most 4 KiB, escaped up to three times that).
+pub const MAX_URI: usize = 16 << 10;
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -30,6 +33,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             authorize,
@@ -43,7 +47,36 @@ pub fn router(state: Arc<AppState>) -> Router {
             Arc::clone(&state),
             time_limit,
         ))
+        .layer(middleware::from_fn(uri_limit))
         .with_state(state)
+}
+
+/// 405 with the documented JSON body, and the methods that are allowed.
+async fn method_not_allowed(req: Request) -> Response {
+    let mut response = ApiError {
+        error: format!("{} is not allowed here: use GET", req.method()),
+        parameter: None,
+        status: StatusCode::METHOD_NOT_ALLOWED,
+    }
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static("GET,HEAD"));
+    response
+}
+
+/// 414 with the documented JSON body for a request target past `MAX_URI`.
+async fn uri_limit(req: Request, next: Next) -> Response {
+    let length = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if length > MAX_URI {
+        return ApiError {
+            error: format!("the request target is {length} bytes, over the {MAX_URI} accepted"),
+            parameter: None,
+            status: StatusCode::URI_TOO_LONG,
+        }
+        .into_response();
+    }
+    next.run(req).await
 }
 
 async fn not_found(req: Request) -> ApiError {
