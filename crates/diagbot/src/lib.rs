@@ -2,6 +2,7 @@
 //! metrics, the Telegram bot, and systemd integration. They compute nothing themselves: each
 //! turns a request into a `Query` for `diagbot-core` and renders the answer.
 
+pub mod budget;
 pub mod cli;
 pub mod daemon;
 pub mod http;

@@ -35,6 +35,8 @@ pub struct AppState {
     pub events: broadcast::Sender<Event>,
     /// Applies a reloaded `log.level`; none when the log cannot change (tests).
     log_level: Option<LogLevelSetter>,
+    /// The byte budget of HTTP answers being computed or sent.
+    pub answers_in_flight: crate::budget::Budget,
 }
 
 impl AppState {
@@ -62,6 +64,7 @@ impl AppState {
             started: Instant::now(),
             events: broadcast::channel(EVENT_BACKLOG).0,
             log_level,
+            answers_in_flight: Default::default(),
         })
     }
 

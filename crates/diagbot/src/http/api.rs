@@ -16,6 +16,7 @@ use diagbot_core::when::TimeBound;
 use serde_json::json;
 
 use super::error::ApiError;
+use crate::budget::Budgeted;
 use crate::state::AppState;
 
 type RawParams = Params<BTreeMap<String, String>>;
@@ -128,6 +129,8 @@ async fn answer(
                 )
             })?;
     }
+    // The answer's worst case is reserved before it exists, and held until it is sent.
+    let reservation = state.answers_in_flight.reserve(query.max_lines).await;
     let (result, how) = state
         .diag
         .answer(&query)
@@ -139,7 +142,17 @@ async fn answer(
             SearchError::TooManyLines(_) => ApiError::bad("max_lines", e.to_string()),
             other => ApiError::bad("paths", other.to_string()),
         })?;
-    let mut response = Json(result.as_ref()).into_response();
+    let json = serde_json::to_vec(result.as_ref()).map_err(|e| ApiError {
+        error: format!("cannot write the answer: {e}"),
+        parameter: None,
+        status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+    })?;
+    drop(result);
+    let mut response = Response::new(axum::body::Body::new(Budgeted::new(json, reservation)));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     let how = match how {
         HitOrLoad::Hit => "hit",
         HitOrLoad::Loaded => "loaded",
