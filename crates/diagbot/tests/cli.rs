@@ -388,3 +388,36 @@ fn oom_with_only_the_counter_says_a_kill_happened_and_what_access_would_name_it(
         .unwrap()
         .contains("cannot run /nonexistent/journalctl"));
 }
+
+/// `diagbot grep … | head`: the reader goes away, diagbot stops quietly.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let line = "2026-01-27 10:00:00,000 ERROR worker failed: a long enough line to fill the pipe quickly\n";
+    std::fs::write(dir.path().join("big.log"), line.repeat(5000)).unwrap();
+    for json in [false, true] {
+        let mut args = vec!["grep", "ERROR", "--max-lines", "1000"];
+        if json {
+            args.push("--json");
+        }
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("diagbot"))
+            .args(&args)
+            .arg("--path")
+            .arg(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read one line, as `head -1` would, and close the pipe.
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "json={json}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "json={json}: {stderr}");
+    }
+}
