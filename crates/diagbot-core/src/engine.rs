@@ -37,6 +37,9 @@ pub enum SearchError {
     TooManyLines(usize),
     #[error("no paths to search")]
     NoPaths,
+    /// `--since` at or after `--until`: nothing could ever match, which is a mistake, not a quiet zero.
+    #[error("the window is empty: since {since} is not before until {until}")]
+    EmptyWindow { since: String, until: String },
     #[error("nothing could be searched: {0}")]
     NothingSearchable(String),
     #[error("the scan failed: {0}")]
@@ -103,6 +106,19 @@ impl Engine {
             since: query.since.as_ref().map(|b| b.resolve(now)),
             until: query.until.as_ref().map(|b| b.resolve(now)),
         };
+        if let (Some(since), Some(until)) = (window.since, window.until) {
+            if since >= until {
+                let at = |ms: i64| {
+                    chrono::DateTime::from_timestamp_millis(ms).map_or(ms.to_string(), |t| {
+                        t.with_timezone(now.offset()).to_rfc3339()
+                    })
+                };
+                return Err(SearchError::EmptyWindow {
+                    since: at(since),
+                    until: at(until),
+                });
+            }
+        }
         let counting = match query.kind {
             QueryKind::Grep { .. } => Counting::Matches,
             QueryKind::Errors => Counting::Levels,

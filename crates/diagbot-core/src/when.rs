@@ -47,40 +47,51 @@ impl TimeBound {
     }
 }
 
-/// `90s`, `15m`, `1h`, `2d`, `1w`, and sums such as `1h30m`.
+/// `90s`, `15m`, `1h`, `2d`, `1w`, sums such as `1h30m` or `1h 30m`, a
+/// space between number and unit (`5 m`) and decimals (`2.5h`).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let mut total_ms: u64 = 0;
+    let expected = || {
+        format!("{s:?} is not a duration: expected a number and a unit (ms, s, m, h, d, w), such as 90s, 15m, 2.5h or 1h30m")
+    };
+    let mut total_ms: f64 = 0.0;
     let mut rest = s.trim();
     if rest.is_empty() {
-        return Err("empty duration".into());
+        return Err("empty duration: expected a number and a unit, such as 90s or 15m".into());
     }
     while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let digits = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || *b == b'.')
+            .count();
         if digits == 0 {
-            return Err(format!("expected a number in {s:?}"));
+            return Err(expected());
         }
-        let n: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("number too large in {s:?}"))?;
-        rest = &rest[digits..];
+        let n: f64 = rest[..digits].parse().map_err(|_| expected())?;
+        rest = rest[digits..].trim_start();
         let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-        let unit_ms: u64 = match &rest[..unit_len] {
-            "ms" => 1,
-            "s" | "sec" | "secs" => 1000,
-            "m" | "min" | "mins" => 60_000,
-            "h" | "hour" | "hours" => 3_600_000,
-            "d" | "day" | "days" => 86_400_000,
-            "w" | "week" | "weeks" => 604_800_000,
+        let unit_ms: f64 = match &rest[..unit_len] {
+            "ms" => 1.0,
+            "s" | "sec" | "secs" => 1000.0,
+            "m" | "min" | "mins" => 60_000.0,
+            "h" | "hour" | "hours" => 3_600_000.0,
+            "d" | "day" | "days" => 86_400_000.0,
+            "w" | "week" | "weeks" => 604_800_000.0,
+            "" => {
+                return Err(format!(
+                    "{s:?}: a number needs a unit (ms, s, m, h, d or w), such as 90s"
+                ))
+            }
             other => {
                 return Err(format!(
-                    "unknown unit {other:?} in {s:?} (use s, m, h, d or w)"
+                    "unknown unit {other:?} in {s:?} (use ms, s, m, h, d or w)"
                 ))
             }
         };
-        rest = &rest[unit_len..];
-        total_ms = total_ms.saturating_add(n.saturating_mul(unit_ms));
+        rest = rest[unit_len..].trim_start();
+        total_ms += n * unit_ms;
     }
-    Ok(Duration::from_millis(total_ms))
+    // Past u64 milliseconds a duration is no duration anyone means; saturate.
+    Ok(Duration::from_millis(total_ms.min(u64::MAX as f64) as u64))
 }
 
 fn parse_absolute(s: &str) -> Option<DateTime<FixedOffset>> {
@@ -122,6 +133,14 @@ mod tests {
         assert_eq!(parse_duration("1s500ms"), Ok(Duration::from_millis(1500)));
         assert!(parse_duration("5 parsecs").is_err());
         assert!(parse_duration("").is_err());
+        // As people type them.
+        assert_eq!(parse_duration("5 m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("2.5h"), Ok(Duration::from_secs(9000)));
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        let e = parse_duration("5").unwrap_err();
+        assert!(e.contains("needs a unit"), "{e}");
+        let e = parse_duration("soon").unwrap_err();
+        assert!(e.contains("such as 90s, 15m, 2.5h"), "{e}");
     }
 
     #[test]

@@ -421,3 +421,26 @@ fn a_closed_pipe_ends_the_output_quietly() {
         assert_eq!(out.status.code(), Some(0), "json={json}: {stderr}");
     }
 }
+
+/// `--since 1h --until 2h` can match nothing: an error naming both ends, not a quiet 0.
+#[test]
+fn an_empty_or_inverted_window_is_an_error() {
+    let dir = logs();
+    let out = diagbot()
+        .args(["errors", "--since", "1h", "--until", "2h", "--path"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the window is empty: since ") && stderr.contains(" is not before until "),
+        "{stderr}"
+    );
+    // As people type durations: a space, a decimal.
+    diagbot()
+        .args(["errors", "--since", "2.5h", "--until", "5 m", "--path"])
+        .arg(dir.path())
+        .assert()
+        .code(predicates::ord::ne(2));
+}

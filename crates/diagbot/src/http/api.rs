@@ -140,6 +140,7 @@ async fn answer(
                 ApiError::bad("pattern", e.to_string())
             }
             SearchError::TooManyLines(_) => ApiError::bad("max_lines", e.to_string()),
+            SearchError::EmptyWindow { .. } => ApiError::bad("since", e.to_string()),
             other => ApiError::bad("paths", other.to_string()),
         })?;
     let json = serde_json::to_vec(result.as_ref()).map_err(|e| ApiError {
