@@ -5,6 +5,7 @@
 pub mod budget;
 pub mod cli;
 pub mod daemon;
+pub mod heartbeat;
 pub mod http;
 pub mod logging;
 pub mod metrics;

@@ -172,6 +172,8 @@ pub struct Metrics {
     /// Connections closed at once because `MAX_CONNECTIONS` were open.
     pub refused_connections: Counter,
     pub refresh_runs: Counter,
+    /// Refreshes abandoned because the next was due.
+    pub refresh_abandoned: Counter,
     pub refresh_seconds: Histogram,
 }
 
@@ -201,6 +203,12 @@ impl Metrics {
             "diagbot_refresh_runs",
             "Background refresh runs",
             refresh_runs.clone(),
+        );
+        let refresh_abandoned = Counter::default();
+        registry.register(
+            "diagbot_refresh_abandoned",
+            "Refreshes abandoned because they still ran when the next was due",
+            refresh_abandoned.clone(),
         );
         let refresh_seconds = Histogram::new(exponential_buckets(0.001, 4.0, 9));
         registry.register(
@@ -236,6 +244,7 @@ impl Metrics {
             http_requests,
             refused_connections,
             refresh_runs,
+            refresh_abandoned,
             refresh_seconds,
         }
     }

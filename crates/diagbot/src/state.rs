@@ -35,6 +35,8 @@ pub struct AppState {
     pub events: broadcast::Sender<Event>,
     /// Applies a reloaded `log.level`; none when the log cannot change (tests).
     log_level: Option<LogLevelSetter>,
+    /// When the refresh and the sampler began their current runs.
+    pub heartbeat: crate::heartbeat::Heartbeat,
     /// The byte budget of HTTP answers being computed or sent.
     pub answers_in_flight: crate::budget::Budget,
 }
@@ -65,6 +67,7 @@ impl AppState {
             events: broadcast::channel(EVENT_BACKLOG).0,
             log_level,
             answers_in_flight: Default::default(),
+            heartbeat: Default::default(),
         })
     }
 

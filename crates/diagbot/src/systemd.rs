@@ -3,9 +3,12 @@
 //! (`NOTIFY_SOCKET` unset).
 
 use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
 
 use sd_notify::NotifyState;
 
+use crate::heartbeat::Task;
 use crate::state::AppState;
 
 fn notify(states: &[NotifyState<'_>]) {
@@ -34,8 +37,12 @@ pub fn stopping() {
     notify(&[NotifyState::Stopping]);
 }
 
-/// Pings the watchdog at half its interval, when the unit sets `WatchdogSec`.
+/// Pings the watchdog at half its interval, when the unit sets `WatchdogSec`,
+/// as long as the daemon's loops do their work (see [`crate::heartbeat`]): a
+/// refresh may take its interval and a minute more, a health sample two
+/// minutes. Past that the pings stop and systemd restarts diagbot.
 pub fn spawn_watchdog(
+    state: Arc<AppState>,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -44,11 +51,35 @@ pub fn spawn_watchdog(
         };
         let mut tick = tokio::time::interval(every / 2);
         tokio::pin!(stop);
+        let mut said = false;
         loop {
             tokio::select! {
                 _ = &mut stop => return,
-                _ = tick.tick() => notify(&[NotifyState::Watchdog]),
+                _ = tick.tick() => {}
+            }
+            match stalled(&state, std::time::Instant::now()) {
+                None => {
+                    notify(&[NotifyState::Watchdog]);
+                    said = false;
+                }
+                Some((task, busy)) if !said => {
+                    tracing::error!(
+                        "the {} has run for {busy:?} without finishing; no more watchdog pings, so systemd restarts diagbot",
+                        task.name()
+                    );
+                    said = true;
+                }
+                Some(_) => {}
             }
         }
+    })
+}
+
+/// The loop that has been busy too long, if one has.
+pub fn stalled(state: &AppState, now: std::time::Instant) -> Option<(Task, Duration)> {
+    let refresh = state.settings().core.refresh_interval;
+    state.heartbeat.stalled(now, |task| match task {
+        Task::Refresh => refresh + Duration::from_secs(60),
+        Task::Sample => Duration::from_secs(120),
     })
 }

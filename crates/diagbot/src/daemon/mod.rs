@@ -61,7 +61,7 @@ pub async fn run(
             stopped(stop_rx.clone()),
         ))
     });
-    let watchdog = systemd::spawn_watchdog(stopped(stop_rx.clone()));
+    let watchdog = systemd::spawn_watchdog(Arc::clone(&state), stopped(stop_rx.clone()));
     let stop_rx_server = stop_rx.clone();
     let router = crate::http::router(Arc::clone(&state));
     let refused = {

@@ -15,6 +15,7 @@ use diagbot_core::probe::{self, host, oom};
 use diagbot_core::query::Query;
 
 use super::ticker::every;
+use crate::heartbeat::Task;
 use crate::metrics::ServiceFigures;
 use crate::state::AppState;
 
@@ -33,6 +34,7 @@ pub async fn run(state: Arc<AppState>, stop: impl Future<Output = ()>) {
 
 /// Takes one sample and reports what changed.
 pub async fn sample_once(state: &AppState) {
+    let _busy = state.heartbeat.busy(Task::Sample);
     let daemon = state.settings();
     let settings = Arc::new(daemon.core.clone());
     let observed = {

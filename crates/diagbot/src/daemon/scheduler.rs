@@ -14,6 +14,7 @@ use std::time::Instant;
 use diagbot_core::process;
 
 use super::ticker::every;
+use crate::heartbeat::Task;
 use crate::state::AppState;
 use crate::systemd;
 
@@ -22,9 +23,29 @@ pub async fn run(state: Arc<AppState>, stop: impl Future<Output = ()>) {
         state,
         |s| s.core.refresh_interval,
         stop,
-        |state| async move { refresh_once(&state).await },
+        |state| async move { refresh_within_interval(&state).await },
     )
     .await
+}
+
+/// One refresh, abandoned (and counted) if it is still running when the next
+/// is due, so that the next tick runs; the heartbeat sees it meanwhile.
+async fn refresh_within_interval(state: &AppState) {
+    let _busy = state.heartbeat.busy(Task::Refresh);
+    let deadline = state
+        .settings()
+        .core
+        .refresh_interval
+        .max(std::time::Duration::from_secs(1));
+    if tokio::time::timeout(deadline, refresh_once(state))
+        .await
+        .is_err()
+    {
+        state.metrics.refresh_abandoned.inc();
+        tracing::error!(
+            "refresh abandoned: still running after {deadline:?}, when the next was due"
+        );
+    }
 }
 
 /// Refreshes every configured query once, and logs the cache's state around it.
