@@ -13,3 +13,6 @@ pub mod settings;
 pub mod state;
 pub mod systemd;
 pub mod telegram;
+
+#[cfg(test)]
+mod fuzz;
