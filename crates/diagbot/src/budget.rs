@@ -16,7 +16,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use diagbot_core::query::MAX_LINE_TEXT;
 
 /// Bytes of answers in flight at once.
-pub const IN_FLIGHT_BYTES: usize = 24 << 20;
+pub const IN_FLIGHT_BYTES: usize = 12 << 20;
 /// Units the semaphore counts in.
 const UNIT: usize = 1 << 10;
 
