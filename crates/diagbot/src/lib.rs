@@ -6,5 +6,6 @@ pub mod cli;
 pub mod daemon;
 pub mod http;
 pub mod logging;
+pub mod present;
 pub mod systemd;
 pub mod telegram;

@@ -35,7 +35,7 @@ pub fn run(args: OomArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print(&report);
+        print!("{}", render(&report));
     }
     // As grep: 0 when kills were found, 1 when none.
     Ok(if report.kills.is_empty() {
@@ -45,14 +45,18 @@ pub fn run(args: OomArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn print(report: &OomReport) {
-    match report.kills_since_boot {
-        Some(n) => println!(
+/// The report as a table and notes, as printed.
+fn render(report: &OomReport) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = match report.kills_since_boot {
+        Some(n) => writeln!(
+            out,
             "{} OOM kills in the log; {n} since boot by the kernel's count",
             report.kills.len()
         ),
-        None => println!("{} OOM kills in the log", report.kills.len()),
-    }
+        None => writeln!(out, "{} OOM kills in the log", report.kills.len()),
+    };
     if !report.kills.is_empty() {
         let mut t = table();
         t.set_header([
@@ -85,21 +89,37 @@ fn print(report: &OomReport) {
                 Cell::new(k.sources.join(", ")),
             ]);
         }
-        println!("\n{t}");
+        let _ = writeln!(out, "\n{t}");
     }
     for s in &report.services {
-        println!(
+        let _ = writeln!(
+            out,
             "{}: {} OOM kill(s) counted by its cgroup {}",
             s.service, s.oom_kills, s.cgroup
         );
     }
     if let Some(note) = &report.note {
-        println!("\nnote: {note}");
+        let _ = writeln!(out, "\nnote: {note}");
     }
     if !report.unavailable.is_empty() {
-        println!("\nunavailable:");
+        let _ = writeln!(out, "\nunavailable:");
         for u in &report.unavailable {
-            println!("  {}: {}", u.source, u.reason);
+            let _ = writeln!(out, "  {}: {}", u.source, u.reason);
         }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::present::fixture;
+
+    #[test]
+    fn kills_counts_note_and_unavailable_sources() {
+        assert_eq!(
+            render(&fixture::oom_report()),
+            include_str!("../../tests/fixtures/render/cli_oom.txt")
+        );
     }
 }

@@ -37,7 +37,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status)?);
     } else {
-        print(&status);
+        print!("{}", render(&status));
         if args.remote.is_none() && !status.services.is_empty() {
             println!("\nmemory trends come from the daemon's samples: diagbot status --remote http://127.0.0.1:9187");
         }
@@ -45,7 +45,10 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print(status: &Status) {
+/// The status as tables, as printed.
+fn render(status: &Status) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
     let host = &status.host;
     let mut t = table();
     let mut row = |what: &str, value: String| {
@@ -110,7 +113,7 @@ fn print(status: &Status) {
             .unwrap_or_default();
         row("diagbot", format!("RSS {}{cache}", human_bytes(rss)));
     }
-    println!("{t}");
+    let _ = writeln!(out, "{t}");
     if !host.disks.is_empty() {
         let mut disks = table();
         disks.set_header(["DISK", "DEVICE", "USED", "AVAILABLE", "SIZE"]);
@@ -123,23 +126,25 @@ fn print(status: &Status) {
                 Cell::new(human_bytes(d.total_bytes)).set_alignment(CellAlignment::Right),
             ]);
         }
-        println!("\n{disks}");
+        let _ = writeln!(out, "\n{disks}");
     }
     if let Some(trend) = &status.host_memory_trend {
-        println!("\nhost memory: {}", trend.text);
+        let _ = writeln!(out, "\nhost memory: {}", trend.text);
     }
     if !status.services.is_empty() {
-        print_services(&status.services);
+        render_services(&mut out, &status.services);
     }
     if !host.unavailable.is_empty() {
-        println!("\nunavailable:");
+        let _ = writeln!(out, "\nunavailable:");
         for u in &host.unavailable {
-            println!("  {}: {}", u.source, u.reason);
+            let _ = writeln!(out, "  {}: {}", u.source, u.reason);
         }
     }
+    out
 }
 
-fn print_services(services: &[ServiceStatus]) {
+fn render_services(out: &mut String, services: &[ServiceStatus]) {
+    use std::fmt::Write;
     let mut t = table();
     t.set_header([
         "SERVICE",
@@ -181,16 +186,16 @@ fn print_services(services: &[ServiceStatus]) {
             Cell::new(or_dash(s.running_secs.map(duration))),
         ]);
     }
-    println!("\n{t}");
+    let _ = writeln!(out, "\n{t}");
     for s in services {
         if let Some(trend) = &s.memory_trend {
-            println!("{}: memory {}", s.name, trend.text);
+            let _ = writeln!(out, "{}: memory {}", s.name, trend.text);
             if let Some(found) = &trend.restart_loop {
-                println!("{}: restart loop: {}", s.name, found.text);
+                let _ = writeln!(out, "{}: restart loop: {}", s.name, found.text);
             }
         }
         for u in &s.unavailable {
-            println!("{}: {} unavailable: {}", s.name, u.source, u.reason);
+            let _ = writeln!(out, "{}: {} unavailable: {}", s.name, u.source, u.reason);
         }
     }
 }
@@ -203,5 +208,29 @@ fn duration(secs: f64) -> String {
         60..3600 => format!("{} min", s / 60),
         3600..86400 => format!("{} h {} min", s / 3600, s / 60 % 60),
         _ => format!("{} d {} h", s / 86400, s / 3600 % 24),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::present::fixture;
+
+    /// Every part of a status, as people read it (the expected text is
+    /// what `diagbot status` printed before the renderers shared a view).
+    #[test]
+    fn tables_of_a_status_with_every_part() {
+        assert_eq!(
+            render(&fixture::status()),
+            include_str!("../../tests/fixtures/render/cli_status.txt")
+        );
+    }
+
+    #[test]
+    fn no_swap_reads_none_and_empty_parts_are_left_out() {
+        assert_eq!(
+            render(&fixture::bare_status()),
+            include_str!("../../tests/fixtures/render/cli_status_bare.txt")
+        );
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use diagbot_core::engine::SearchError;
 use diagbot_core::logs::level::Level;
-use diagbot_core::probe::oom;
+use diagbot_core::probe::{oom, Status};
 use diagbot_core::query::{Query, QueryKind, SearchResult};
 use diagbot_core::when::TimeBound;
 
@@ -216,10 +216,14 @@ fn render_search(kind: &QueryKind, since: Option<&str>, r: &SearchResult) -> Str
 }
 
 async fn status(state: &AppState, services_only: bool) -> String {
-    let status = match state.status().await {
-        Ok(s) => s,
-        Err(e) => return format!("⚠ status failed: {}", escape(&e.to_string())),
-    };
+    match state.status().await {
+        Ok(status) => render_status(&status, services_only),
+        Err(e) => format!("⚠ status failed: {}", escape(&e.to_string())),
+    }
+}
+
+/// `/status` (or, `services_only`, `/services`) as Telegram HTML.
+fn render_status(status: &Status, services_only: bool) -> String {
     let mut out = Vec::new();
     if !services_only {
         let h = &status.host;
@@ -312,10 +316,14 @@ async fn oom_kills(state: &AppState, since: Option<&str>) -> String {
         Err(msg) => return msg,
     };
     let settings = state.settings();
-    let report = match tokio::task::spawn_blocking(move || oom::report(&settings, since_ms)).await {
-        Ok(r) => r,
-        Err(e) => return format!("⚠ the OOM report failed: {}", escape(&e.to_string())),
-    };
+    match tokio::task::spawn_blocking(move || oom::report(&settings, since_ms)).await {
+        Ok(report) => render_oom(&report, since),
+        Err(e) => format!("⚠ the OOM report failed: {}", escape(&e.to_string())),
+    }
+}
+
+/// `/oom` as Telegram HTML: the counts, then a line per kill.
+fn render_oom(report: &oom::OomReport, since: Option<&str>) -> String {
     let mut head = format!("<b>{} OOM kill(s)</b>", report.kills.len());
     if let Some(s) = since {
         head.push_str(&format!(" since {}", escape(s)));
@@ -398,5 +406,37 @@ mod tests {
         assert_eq!(parse("/frobnicate"), Command::Help);
         assert_eq!(parse("hello"), Command::Help);
         assert_eq!(parse("/oom"), Command::Oom { since: None });
+    }
+
+    /// `/status` and `/services` with every part, system text escaped (the
+    /// expected HTML is what the bot sent before the renderers shared a view).
+    #[test]
+    fn status_and_services_with_every_part() {
+        use crate::present::fixture;
+        assert_eq!(
+            render_status(&fixture::status(), false),
+            include_str!("../../tests/fixtures/render/telegram_status.html")
+        );
+        assert_eq!(
+            render_status(&fixture::status(), true),
+            include_str!("../../tests/fixtures/render/telegram_services.html")
+        );
+        assert_eq!(
+            render_status(&fixture::bare_status(), false),
+            include_str!("../../tests/fixtures/render/telegram_status_bare.html")
+        );
+    }
+
+    #[test]
+    fn oom_kills_with_the_note_escaped() {
+        use crate::present::fixture;
+        assert_eq!(
+            render_oom(&fixture::oom_report(), Some("1h")),
+            include_str!("../../tests/fixtures/render/telegram_oom_since.html")
+        );
+        assert_eq!(
+            render_oom(&fixture::oom_report(), None),
+            include_str!("../../tests/fixtures/render/telegram_oom.html")
+        );
     }
 }
