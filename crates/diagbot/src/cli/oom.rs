@@ -10,7 +10,8 @@ use comfy_table::{Cell, CellAlignment};
 use diagbot_core::probe::oom::{self, OomReport};
 use diagbot_core::when::TimeBound;
 
-use super::render::{human_bytes, table};
+use super::render::table;
+use crate::present::OomRow;
 
 #[derive(Args)]
 pub struct OomArgs {
@@ -69,24 +70,19 @@ fn render(report: &OomReport) -> String {
             "CGROUP",
             "SEEN IN",
         ]);
-        let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
-        for k in &report.kills {
+        let or_dash = |v: Option<&str>| Cell::new(v.unwrap_or("-"));
+        let right = CellAlignment::Right;
+        for row in report.kills.iter().map(OomRow::of) {
+            let restarted = row.restart_counter.map(|c| format!("yes, restart {c}"));
             t.add_row(vec![
-                Cell::new(
-                    k.time
-                        .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
-                ),
-                Cell::new(or_dash(k.pid.map(|p| p.to_string())))
-                    .set_alignment(CellAlignment::Right),
-                Cell::new(k.process.as_deref().unwrap_or("(unknown)")),
-                Cell::new(or_dash(k.rss_bytes.map(human_bytes)))
-                    .set_alignment(CellAlignment::Right),
-                Cell::new(k.service.as_deref().unwrap_or("-")),
-                Cell::new(or_dash(
-                    k.restart_counter.map(|c| format!("yes, restart {c}")),
-                )),
-                Cell::new(k.cgroup.as_deref().unwrap_or("-")),
-                Cell::new(k.sources.join(", ")),
+                or_dash(row.time.as_deref()),
+                or_dash(row.pid.as_deref()).set_alignment(right),
+                Cell::new(row.process.as_deref().unwrap_or("(unknown)")),
+                or_dash(row.rss.as_deref()).set_alignment(right),
+                or_dash(row.service.as_deref()),
+                or_dash(restarted.as_deref()),
+                or_dash(row.cgroup.as_deref()),
+                Cell::new(&row.seen_in),
             ]);
         }
         let _ = writeln!(out, "\n{t}");

@@ -6,13 +6,14 @@ use std::path::Path;
 
 use diagbot_core::engine::SearchError;
 use diagbot_core::logs::level::Level;
-use diagbot_core::probe::{oom, Status};
+use diagbot_core::probe::oom;
 use diagbot_core::query::{Query, QueryKind, SearchResult};
 use diagbot_core::when::TimeBound;
 
-use super::render::{escape, fit, with_lines};
-use crate::cli::render::human_bytes;
+use super::render::{escape, with_lines};
+use super::views;
 use crate::daemon::AppState;
+use crate::present::{format, StatusView};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -217,97 +218,9 @@ fn render_search(kind: &QueryKind, since: Option<&str>, r: &SearchResult) -> Str
 
 async fn status(state: &AppState, services_only: bool) -> String {
     match state.status().await {
-        Ok(status) => render_status(&status, services_only),
+        Ok(status) => views::status(&StatusView::of(&status), services_only),
         Err(e) => format!("⚠ status failed: {}", escape(&e.to_string())),
     }
-}
-
-/// `/status` (or, `services_only`, `/services`) as Telegram HTML.
-fn render_status(status: &Status, services_only: bool) -> String {
-    let mut out = Vec::new();
-    if !services_only {
-        let h = &status.host;
-        if let Some(m) = &h.memory {
-            out.push(format!(
-                "<b>memory</b> {} used of {}, {} available",
-                human_bytes(m.used_bytes),
-                human_bytes(m.total_bytes),
-                human_bytes(m.available_bytes)
-            ));
-        }
-        if let Some(t) = &status.host_memory_trend {
-            out.push(format!("  {}", escape(&t.text)));
-        }
-        if let Some(s) = &h.swap {
-            if s.total_bytes > 0 {
-                out.push(format!(
-                    "<b>swap</b> {} used of {}",
-                    human_bytes(s.used_bytes),
-                    human_bytes(s.total_bytes)
-                ));
-            }
-        }
-        if let Some([a, b, c]) = h.load {
-            out.push(format!("<b>load</b> {a:.2} {b:.2} {c:.2}"));
-        }
-        if let Some(cpu) = h.cpu_percent {
-            out.push(format!("<b>cpu</b> {cpu:.0} % busy"));
-        }
-        for d in &h.disks {
-            out.push(format!(
-                "<b>disk</b> {} {:.0} % used, {} free",
-                escape(&d.mount),
-                d.used_percent,
-                human_bytes(d.available_bytes)
-            ));
-        }
-        for u in &h.unavailable {
-            out.push(format!(
-                "<i>{}: {}</i>",
-                escape(&u.source),
-                escape(&u.reason)
-            ));
-        }
-    }
-    if status.services.is_empty() {
-        out.push("<i>no services configured ([[services]] in the config)</i>".into());
-    }
-    for s in &status.services {
-        let mut line = format!("<b>{}</b>", escape(&s.name));
-        if let Some(state) = &s.state {
-            line.push_str(&format!(" {}", escape(state)));
-            if let Some(sub) = &s.sub_state {
-                line.push_str(&format!(" ({})", escape(sub)));
-            }
-        }
-        if let Some(rss) = s.rss_bytes {
-            line.push_str(&format!(", RSS {}", human_bytes(rss)));
-            if let (Some(limit), Some(p)) = (s.memory_limit_bytes, s.memory_used_percent) {
-                line.push_str(&format!(" of {} ({p:.0} %)", human_bytes(limit)));
-            }
-        }
-        if let Some(r) = s.restarts {
-            line.push_str(&format!(", {r} restarts"));
-        }
-        if let Some(result) = s.last_result.as_deref().filter(|r| *r != "success") {
-            line.push_str(&format!(", last result {}", escape(result)));
-        }
-        out.push(line);
-        if let Some(t) = &s.memory_trend {
-            out.push(format!("  memory {}", escape(&t.text)));
-            if let Some(found) = &t.restart_loop {
-                out.push(format!("  <b>restart loop</b>: {}", escape(&found.text)));
-            }
-        }
-        for u in &s.unavailable {
-            out.push(format!(
-                "  <i>{} unavailable: {}</i>",
-                escape(&u.source),
-                escape(&u.reason)
-            ));
-        }
-    }
-    fit(&out.join("\n"))
 }
 
 async fn oom_kills(state: &AppState, since: Option<&str>) -> String {
@@ -317,47 +230,9 @@ async fn oom_kills(state: &AppState, since: Option<&str>) -> String {
     };
     let settings = state.settings();
     match tokio::task::spawn_blocking(move || oom::report(&settings, since_ms)).await {
-        Ok(report) => render_oom(&report, since),
+        Ok(report) => views::oom(&report, since),
         Err(e) => format!("⚠ the OOM report failed: {}", escape(&e.to_string())),
     }
-}
-
-/// `/oom` as Telegram HTML: the counts, then a line per kill.
-fn render_oom(report: &oom::OomReport, since: Option<&str>) -> String {
-    let mut head = format!("<b>{} OOM kill(s)</b>", report.kills.len());
-    if let Some(s) = since {
-        head.push_str(&format!(" since {}", escape(s)));
-    }
-    if let Some(n) = report.kills_since_boot {
-        head.push_str(&format!("; {n} since boot by the kernel's count"));
-    }
-    let lines: Vec<String> = report
-        .kills
-        .iter()
-        .map(|k| {
-            let mut l = format!(
-                "{} {} (pid {})",
-                k.time
-                    .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
-                k.process.as_deref().unwrap_or("unknown"),
-                k.pid.map_or("?".into(), |p| p.to_string())
-            );
-            if let Some(rss) = k.rss_bytes {
-                l.push_str(&format!(" RSS {}", human_bytes(rss)));
-            }
-            if let Some(s) = &k.service {
-                l.push_str(&format!(" in {s}"));
-            }
-            if let Some(c) = k.restart_counter {
-                l.push_str(&format!(", restarted ({c})"));
-            }
-            l
-        })
-        .collect();
-    if let Some(note) = &report.note {
-        head.push_str(&format!("\n<i>{}</i>", escape(note)));
-    }
-    with_lines(&head, &lines, "<code>diagbot oom</code>")
 }
 
 fn cache(state: &AppState) -> String {
@@ -365,8 +240,8 @@ fn cache(state: &AppState) -> String {
     format!(
         "<b>cache</b> {} answers, {} of {}\n{} hits, {} misses, {} scans, {} expired",
         s.entries,
-        human_bytes(s.bytes),
-        human_bytes(s.budget_bytes),
+        format::bytes(s.bytes),
+        format::bytes(s.budget_bytes),
         s.hits,
         s.misses,
         s.loads,
@@ -406,37 +281,5 @@ mod tests {
         assert_eq!(parse("/frobnicate"), Command::Help);
         assert_eq!(parse("hello"), Command::Help);
         assert_eq!(parse("/oom"), Command::Oom { since: None });
-    }
-
-    /// `/status` and `/services` with every part, system text escaped (the
-    /// expected HTML is what the bot sent before the renderers shared a view).
-    #[test]
-    fn status_and_services_with_every_part() {
-        use crate::present::fixture;
-        assert_eq!(
-            render_status(&fixture::status(), false),
-            include_str!("../../tests/fixtures/render/telegram_status.html")
-        );
-        assert_eq!(
-            render_status(&fixture::status(), true),
-            include_str!("../../tests/fixtures/render/telegram_services.html")
-        );
-        assert_eq!(
-            render_status(&fixture::bare_status(), false),
-            include_str!("../../tests/fixtures/render/telegram_status_bare.html")
-        );
-    }
-
-    #[test]
-    fn oom_kills_with_the_note_escaped() {
-        use crate::present::fixture;
-        assert_eq!(
-            render_oom(&fixture::oom_report(), Some("1h")),
-            include_str!("../../tests/fixtures/render/telegram_oom_since.html")
-        );
-        assert_eq!(
-            render_oom(&fixture::oom_report(), None),
-            include_str!("../../tests/fixtures/render/telegram_oom.html")
-        );
     }
 }
