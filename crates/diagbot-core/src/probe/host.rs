@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::Unavailable;
+use super::{ProbeError, Unavailable};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Memory {
@@ -48,7 +48,7 @@ pub struct HostStatus {
 /// `cpu_interval` (`None`: not sampled, left out).
 pub fn read_host(proc_root: &Path, cpu_interval: Option<Duration>) -> HostStatus {
     let mut unavailable = Vec::new();
-    let mut note = |source: &str, e: String| unavailable.push(Unavailable::new(source, e));
+    let mut note = |source: &str, e: ProbeError| unavailable.push(Unavailable::new(source, e));
     let meminfo = read(proc_root, "meminfo").and_then(|t| parse_meminfo(&t));
     let (memory, swap) = match meminfo {
         Ok(m) => (Some(m.0), Some(m.1)),
@@ -88,24 +88,25 @@ pub fn read_host(proc_root: &Path, cpu_interval: Option<Duration>) -> HostStatus
     }
 }
 
-fn read(proc_root: &Path, name: &str) -> Result<String, String> {
+fn read(proc_root: &Path, name: &str) -> Result<String, ProbeError> {
     let path: PathBuf = proc_root.join(name);
-    std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
+    std::fs::read_to_string(&path).map_err(|e| ProbeError::read(&path, e))
 }
 
 /// Memory and swap from `/proc/meminfo` (values in kB).
-pub fn parse_meminfo(text: &str) -> Result<(Memory, Swap), String> {
+pub fn parse_meminfo(text: &str) -> Result<(Memory, Swap), ProbeError> {
     let field = |name: &str| -> Option<u64> {
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
             .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
             .map(|kb| kb * 1024)
     };
-    let total = field("MemTotal").ok_or("meminfo has no MemTotal")?;
+    let malformed = |what: &str| ProbeError::Malformed(what.to_string());
+    let total = field("MemTotal").ok_or_else(|| malformed("meminfo has no MemTotal"))?;
     // MemAvailable (Linux 3.14+) is the kernel's own estimate; older kernels get free + cache.
     let available = field("MemAvailable")
         .or_else(|| Some(field("MemFree")? + field("Buffers")? + field("Cached")?))
-        .ok_or("meminfo has neither MemAvailable nor MemFree")?;
+        .ok_or_else(|| malformed("meminfo has neither MemAvailable nor MemFree"))?;
     let swap_total = field("SwapTotal").unwrap_or(0);
     let swap_free = field("SwapFree").unwrap_or(0);
     Ok((
@@ -122,35 +123,39 @@ pub fn parse_meminfo(text: &str) -> Result<(Memory, Swap), String> {
     ))
 }
 
-fn parse_loadavg(text: &str) -> Result<[f64; 3], String> {
+fn parse_loadavg(text: &str) -> Result<[f64; 3], ProbeError> {
     let mut it = text.split_whitespace().map(str::parse::<f64>);
     match (it.next(), it.next(), it.next()) {
         (Some(Ok(a)), Some(Ok(b)), Some(Ok(c))) => Ok([a, b, c]),
-        _ => Err(format!("loadavg unreadable: {text:?}")),
+        _ => Err(ProbeError::Malformed(format!(
+            "loadavg unreadable: {text:?}"
+        ))),
     }
 }
 
-fn first_number(text: &str) -> Result<f64, String> {
+fn first_number(text: &str) -> Result<f64, ProbeError> {
     text.split_whitespace()
         .next()
         .and_then(|v| v.parse().ok())
-        .ok_or_else(|| format!("not a number: {text:?}"))
+        .ok_or_else(|| ProbeError::Malformed(format!("not a number: {text:?}")))
 }
 
 /// (busy, total) jiffies from the `cpu` line of `/proc/stat`.
-fn cpu_times(proc_root: &Path) -> Result<(u64, u64), String> {
+fn cpu_times(proc_root: &Path) -> Result<(u64, u64), ProbeError> {
     let stat = read(proc_root, "stat")?;
     let line = stat
         .lines()
         .find(|l| l.starts_with("cpu "))
-        .ok_or("stat has no cpu line")?;
+        .ok_or_else(|| ProbeError::Malformed("stat has no cpu line".into()))?;
     let values: Vec<u64> = line
         .split_whitespace()
         .skip(1)
         .filter_map(|v| v.parse().ok())
         .collect();
     if values.len() < 4 {
-        return Err(format!("stat cpu line unreadable: {line:?}"));
+        return Err(ProbeError::Malformed(format!(
+            "stat cpu line unreadable: {line:?}"
+        )));
     }
     let total: u64 = values.iter().sum();
     // idle and iowait are not busy.
@@ -158,7 +163,7 @@ fn cpu_times(proc_root: &Path) -> Result<(u64, u64), String> {
     Ok((total - idle, total))
 }
 
-fn cpu_percent(proc_root: &Path, interval: Duration) -> Result<f64, String> {
+fn cpu_percent(proc_root: &Path, interval: Duration) -> Result<f64, ProbeError> {
     let (busy_a, total_a) = cpu_times(proc_root)?;
     std::thread::sleep(interval);
     let (busy_b, total_b) = cpu_times(proc_root)?;
@@ -170,7 +175,7 @@ fn cpu_percent(proc_root: &Path, interval: Duration) -> Result<f64, String> {
 }
 
 /// Each mounted block device once, with its use from `statvfs`.
-fn disks(mounts: &str, note: &mut impl FnMut(&str, String)) -> Vec<Disk> {
+fn disks(mounts: &str, note: &mut impl FnMut(&str, ProbeError)) -> Vec<Disk> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for line in mounts.lines() {
@@ -201,7 +206,10 @@ fn disks(mounts: &str, note: &mut impl FnMut(&str, String)) -> Vec<Disk> {
                     used_percent,
                 });
             }
-            Err(e) => note(&format!("disk {mount}"), e.to_string()),
+            Err(e) => note(
+                &format!("disk {mount}"),
+                ProbeError::bare(Path::new(&mount), e.into()),
+            ),
         }
     }
     out

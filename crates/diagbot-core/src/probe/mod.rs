@@ -4,6 +4,7 @@
 //! silent zero.
 
 pub mod cgroup;
+pub mod error;
 pub mod host;
 pub mod oom;
 pub mod procs;
@@ -18,6 +19,7 @@ use host::{read_host, HostStatus};
 use service::{ServiceStatus, TrendReport};
 
 use crate::config::Settings;
+pub use error::{Cause, ProbeError};
 
 /// How long CPU use is sampled for in a status.
 pub const CPU_SAMPLE: Duration = Duration::from_millis(250);
@@ -84,12 +86,13 @@ impl Unavailable {
 
 /// Runs `command args`, handing each line of its output to `each` as it comes
 /// (the output may be large), and fails with the command's own words when it
-/// cannot be run or exits with an error.
+/// cannot be run or exits with an error. On success, returns what the command
+/// wrote to stderr (up to 64 KiB): a warning there may matter to the caller.
 pub(crate) fn run_lines(
     command: &str,
     args: &[&str],
     mut each: impl FnMut(&str),
-) -> Result<(), String> {
+) -> Result<String, ProbeError> {
     use std::io::{BufRead, Read};
     use std::process::{Command, Stdio};
     let mut child = Command::new(command)
@@ -98,7 +101,10 @@ pub(crate) fn run_lines(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot run {command}: {e}"))?;
+        .map_err(|source| ProbeError::Spawn {
+            command: command.to_string(),
+            source,
+        })?;
     // Drained aside, so a chatty stderr cannot stall the child while stdout is read.
     let stderr = child.stderr.take().map(|mut err| {
         std::thread::spawn(move || {
@@ -121,17 +127,20 @@ pub(crate) fn run_lines(
             }
         }
     }
-    let status = child
-        .wait()
-        .map_err(|e| format!("{command}: cannot wait: {e}"))?;
+    let status = child.wait().map_err(|source| ProbeError::Wait {
+        command: command.to_string(),
+        source,
+    })?;
     let stderr = stderr.and_then(|h| h.join().ok()).unwrap_or_default();
     if status.success() {
-        Ok(())
+        Ok(stderr)
     } else {
-        let said = stderr.lines().next().unwrap_or("").trim();
-        Err(format!(
-            "{command} {} failed ({status}): {said}",
-            args.first().unwrap_or(&"")
-        ))
+        Err(ProbeError::Exit {
+            command: command.to_string(),
+            first_arg: args.first().unwrap_or(&"").to_string(),
+            status,
+            said: stderr.lines().next().unwrap_or("").trim().to_string(),
+            stderr,
+        })
     }
 }
