@@ -15,13 +15,14 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use host::{read_host, HostStatus};
-use service::{ServiceStatus, TrendReport};
+use host::{HostCollector, HostStatus};
+use service::{HostFacts, ServiceStatus, TrendReport};
 
 use crate::config::Settings;
 pub use error::{Cause, ProbeError};
 
-/// How long CPU use is sampled for in a status.
+/// How long a collector's first reading samples CPU use for, and the
+/// shortest window it measures CPU use over afterwards.
 pub const CPU_SAMPLE: Duration = Duration::from_millis(250);
 
 /// What `diagbot status` shows: the host, the services, and diagbot itself.
@@ -43,12 +44,17 @@ pub struct Own {
     pub cache: Option<crate::cache::CacheStats>,
 }
 
-/// Reads the status now (takes `CPU_SAMPLE` to measure CPU use); trends are
-/// left for the daemon, which has samples, to fill in.
-pub fn status(settings: &Settings) -> Status {
-    let host = read_host(&settings.proc_root, Some(CPU_SAMPLE));
+/// Reads the status now through `host` (whose first reading takes
+/// `CPU_SAMPLE` to measure CPU use); trends are left for the daemon, which
+/// has samples, to fill in.
+pub fn status(settings: &Settings, host: &HostCollector) -> Status {
+    let host = host.read();
+    let facts = HostFacts {
+        memory_total_bytes: host.memory.as_ref().map(|m| m.total_bytes),
+        uptime_secs: host.uptime_secs,
+    };
     Status {
-        services: services(settings, host.memory.as_ref().map(|m| m.total_bytes)),
+        services: services(settings, &facts),
         host,
         host_memory_trend: None,
         diagbot: Own {
@@ -60,11 +66,11 @@ pub fn status(settings: &Settings) -> Status {
 }
 
 /// Each configured service, read now.
-pub fn services(settings: &Settings, host_memory: Option<u64>) -> Vec<ServiceStatus> {
+pub fn services(settings: &Settings, host: &HostFacts) -> Vec<ServiceStatus> {
     settings
         .services
         .iter()
-        .map(|svc| service::probe(settings, svc, host_memory))
+        .map(|svc| service::probe(settings, svc, host))
         .collect()
 }
 

@@ -44,8 +44,17 @@ pub struct ServiceStatus {
     pub unavailable: Vec<Unavailable>,
 }
 
-/// Reads `svc` now. `host_memory` is the host's total, the limit of last resort.
-pub fn probe(settings: &Settings, svc: &ServiceConfig, host_memory: Option<u64>) -> ServiceStatus {
+/// What a service's figures need from the host, read once for all services.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct HostFacts {
+    /// The host's memory: the limit of last resort.
+    pub memory_total_bytes: Option<u64>,
+    /// For how long the main process has run (its start is in ticks after boot).
+    pub uptime_secs: Option<f64>,
+}
+
+/// Reads `svc` now.
+pub fn probe(settings: &Settings, svc: &ServiceConfig, host: &HostFacts) -> ServiceStatus {
     let mut unavailable = Vec::new();
     let unit: Option<UnitState> = svc.unit.as_deref().and_then(|unit| {
         systemd::show(&settings.systemctl, unit)
@@ -89,11 +98,8 @@ pub fn probe(settings: &Settings, svc: &ServiceConfig, host_memory: Option<u64>)
         .collect();
     let rss_bytes = (!rss.is_empty()).then(|| rss.iter().sum());
     let (memory_limit_bytes, memory_limit_source) =
-        limit(svc, cgroup.as_ref(), unit.as_ref(), host_memory);
-    let uptime = std::fs::read_to_string(settings.proc_root.join("uptime"))
-        .ok()
-        .and_then(|t| t.split_whitespace().next()?.parse::<f64>().ok());
-    let running_secs = uptime.and_then(|up| {
+        limit(svc, cgroup.as_ref(), unit.as_ref(), host.memory_total_bytes);
+    let running_secs = host.uptime_secs.and_then(|up| {
         main_pid
             .and_then(|p| procs::running_secs(&settings.proc_root, p, up))
             .or_else(|| {

@@ -10,6 +10,7 @@ use std::fmt::Write;
 
 use clap::Args;
 use comfy_table::{Cell, CellAlignment};
+use diagbot_core::probe::host::HostCollector;
 use diagbot_core::probe::{self, Status};
 
 use super::render::table;
@@ -33,7 +34,8 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
         Some(url) => super::remote::get_json(url, "/api/v1/status", &[])?,
         None => {
             let (settings, _) = super::load_settings(args.config.as_deref())?;
-            probe::status(&settings)
+            // A new collector: its one reading samples CPU use for a moment.
+            probe::status(&settings, &HostCollector::new(settings.proc_root.clone()))
         }
     };
     if args.json {

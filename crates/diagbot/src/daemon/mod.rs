@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use diagbot_core::config::{ConfigError, Settings};
 use diagbot_core::diagnostics::Diagnostics;
 use diagbot_core::health::{self, Event, Watch};
+use diagbot_core::probe::host::SharedHost;
 use diagbot_core::probe::Status;
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, watch};
@@ -48,6 +49,8 @@ pub struct AppState {
     watch: Mutex<Watch>,
     /// Health events (OOM kills, restarts, projected OOMs) for whoever listens.
     pub events: broadcast::Sender<Event>,
+    /// The host's collector: CPU use is measured from its previous reading.
+    pub host: SharedHost,
 }
 
 impl AppState {
@@ -69,6 +72,7 @@ impl AppState {
         ));
         let metrics = Metrics::new(Arc::clone(diag.cache()), settings.proc_root.clone());
         let watch = Mutex::new(Watch::new(settings.health.clone()));
+        let host = SharedHost::new(settings.proc_root.clone());
         let state = Arc::new(AppState {
             diag,
             settings: RwLock::new(Arc::new(settings)),
@@ -76,6 +80,7 @@ impl AppState {
             started: Instant::now(),
             watch,
             events: broadcast::channel(EVENT_BACKLOG).0,
+            host,
         });
         let _ = cell.set(Arc::downgrade(&state));
         state
@@ -97,8 +102,10 @@ impl AppState {
     /// and the cache's size: what `/api/v1/status` and `/status` show.
     pub async fn status(&self) -> Result<Status, tokio::task::JoinError> {
         let settings = self.settings();
+        let host = self.host.get(&settings.proc_root);
         let mut status =
-            tokio::task::spawn_blocking(move || diagbot_core::probe::status(&settings)).await?;
+            tokio::task::spawn_blocking(move || diagbot_core::probe::status(&settings, &host))
+                .await?;
         {
             let watch = self.lock_watch();
             status.host_memory_trend = watch.trend(health::HOST);

@@ -321,12 +321,7 @@ impl Collector for Snapshot {
         ] {
             ConstCounter::new(value).encode(family.encode_family(&[("cause", cause)])?)?;
         }
-        let meminfo = std::fs::read_to_string(self.proc_root.join("meminfo"));
-        if let Ok((memory, _)) = meminfo
-            .as_deref()
-            .map_err(|_| ())
-            .and_then(|t| diagbot_core::probe::host::parse_meminfo(t).map_err(|_| ()))
-        {
+        if let Ok((memory, _)) = diagbot_core::probe::host::read_meminfo(&self.proc_root) {
             gauge(
                 &mut e,
                 "diagbot_host_memory_available_bytes",
