@@ -30,4 +30,4 @@ pub mod units;
 pub mod when;
 
 pub use engine::{Engine, SearchError};
-pub use query::{Query, QueryKind, SearchResult};
+pub use query::{GrepPattern, Query, QueryKind, SearchResult};

@@ -227,6 +227,31 @@ fn an_unreadable_file_is_skipped_and_listed_and_the_rest_searched() {
 }
 
 /// A fixture `/proc` through the environment override of `system.proc_root`.
+/// `--path` given twice, or in another order, is one path: the query keeps
+/// its paths sorted and without repeats (the CLI used to overwrite them, and a
+/// missing path given twice was reported twice).
+#[test]
+fn a_path_given_twice_is_searched_and_reported_once() {
+    let dir = logs();
+    let missing = dir.path().join("gone.log");
+    let app = dir.path().join("app.log");
+    let out = diagbot()
+        .args(["grep", "ERROR", "--json"])
+        .args(["--path".as_ref(), missing.as_os_str()])
+        .args(["--path".as_ref(), app.as_os_str()])
+        .args(["--path".as_ref(), missing.as_os_str()])
+        .args(["--path".as_ref(), app.as_os_str()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["matches"], 3);
+    assert_eq!(v["files_searched"], 1);
+    let skipped = v["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0]["path"], missing.display().to_string());
+}
+
 #[test]
 fn status_reads_the_configured_proc_root() {
     let dir = tempfile::tempdir().unwrap();

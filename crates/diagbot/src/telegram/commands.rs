@@ -2,7 +2,7 @@
 //! `Query`, through the same cache, as the CLI and HTTP ask), and the answer is
 //! rendered as Telegram HTML.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use diagbot_core::engine::SearchError;
 use diagbot_core::logs::level::Level;
@@ -100,14 +100,10 @@ pub async fn answer(state: &AppState, cmd: &Command) -> String {
         Command::Help => HELP.to_string(),
         Command::Status => status(state, false).await,
         Command::Services => status(state, true).await,
-        Command::Errors { since } => search(state, QueryKind::Errors, since.as_deref()).await,
+        Command::Errors { since } => search(state, Query::errors, since.as_deref()).await,
         Command::Grep { pattern, since } => {
-            let kind = QueryKind::Grep {
-                pattern: pattern.clone(),
-                ignore_case: false,
-                fixed_strings: false,
-            };
-            search(state, kind, since.as_deref()).await
+            let grep = |paths| Query::grep(pattern.as_str(), paths);
+            search(state, grep, since.as_deref()).await
         }
         Command::Oom { since } => oom_kills(state, since.as_deref()).await,
         Command::Cache => cache(state),
@@ -128,25 +124,26 @@ fn parse_since(since: Option<&str>) -> Result<Option<TimeBound>, String> {
         .transpose()
 }
 
-async fn search(state: &AppState, kind: QueryKind, since: Option<&str>) -> String {
+/// Answers the question `query` builds over the configured log paths.
+async fn search(
+    state: &AppState,
+    query: impl FnOnce(Vec<PathBuf>) -> Query,
+    since: Option<&str>,
+) -> String {
     let since_bound = match parse_since(since) {
         Ok(b) => b,
         Err(msg) => return msg,
     };
-    let paths = state.settings().log_paths.clone();
-    let mut query = match &kind {
-        QueryKind::Errors => Query::errors(paths),
-        QueryKind::Grep { pattern, .. } => Query::grep(pattern.clone(), paths),
-    };
+    let mut query = query(state.settings().log_paths.clone());
     query.since = since_bound;
     // /errors asks what the background refresh keeps warm (and what the HTTP
     // API asks by default), so it is answered from the cache at once. A grep is
     // usually new: it asks for as many lines as a message can show.
-    if matches!(kind, QueryKind::Grep { .. }) {
+    if matches!(query.kind, QueryKind::Grep { .. }) {
         query.max_lines = 100;
     }
     match state.diag.answer(&query).await {
-        Ok((result, _)) => render_search(&kind, since, &result),
+        Ok((result, _)) => render_search(&query.kind, since, &result),
         Err(e) => match e.as_ref() {
             SearchError::InvalidPattern { .. } | SearchError::PatternTooLong { .. } => {
                 format!("⚠ {}", escape(&e.to_string()))
