@@ -132,7 +132,7 @@ impl ProbeError {
 }
 
 /// The advice-worthy cause of an I/O error of `kind`.
-pub fn cause_of(kind: Option<io::ErrorKind>) -> Cause {
+fn cause_of(kind: Option<io::ErrorKind>) -> Cause {
     match kind {
         Some(io::ErrorKind::PermissionDenied) => Cause::AccessDenied,
         Some(io::ErrorKind::NotFound) => Cause::NotFound,

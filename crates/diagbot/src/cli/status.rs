@@ -78,7 +78,7 @@ fn render_host(out: &mut String, host: &HostView) {
         );
     }
     match &host.swap {
-        Some(SwapView::None) => row("swap", "none".into()),
+        Some(SwapView::NoSwap) => row("swap", "none".into()),
         Some(SwapView::InUse(used)) => row("swap", used.clone()),
         None => {}
     }

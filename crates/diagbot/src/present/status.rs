@@ -98,7 +98,7 @@ impl MemoryView {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SwapView {
     /// The host has no swap.
-    None,
+    NoSwap,
     /// "256.0 MiB used of 512.0 MiB".
     InUse(String),
 }
@@ -106,7 +106,7 @@ pub enum SwapView {
 impl SwapView {
     fn of(s: &Swap) -> Self {
         if s.total_bytes == 0 {
-            SwapView::None
+            SwapView::NoSwap
         } else {
             SwapView::InUse(format!(
                 "{} used of {}",
@@ -268,7 +268,7 @@ mod tests {
     #[test]
     fn no_swap_is_said_rather_than_left_out() {
         let view = StatusView::of(&fixture::bare_status());
-        assert_eq!(view.host.swap, Some(SwapView::None));
+        assert_eq!(view.host.swap, Some(SwapView::NoSwap));
         assert_eq!(view.host.diagbot.as_deref(), Some("RSS 9.0 MiB"));
     }
 }
