@@ -91,11 +91,11 @@ impl Engine {
     ) -> Result<SearchResult, SearchError> {
         let started = Instant::now();
         let matcher = compile(query)?;
-        if query.paths.is_empty() {
+        if query.paths().is_empty() {
             return Err(SearchError::NoPaths);
         }
-        let (files, mut skipped) = collect_files(&query.paths);
-        let none_exist = query.paths.iter().all(|p| std::fs::metadata(p).is_err());
+        let (files, mut skipped) = collect_files(query.paths());
+        let none_exist = query.paths().iter().all(|p| std::fs::metadata(p).is_err());
         if let (true, Some(first)) = (none_exist, skipped.first()) {
             return Err(SearchError::NothingSearchable(format!(
                 "{}: {}",

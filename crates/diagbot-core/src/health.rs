@@ -29,9 +29,8 @@ use crate::cache::CacheStats;
 use crate::config::HealthSettings;
 use crate::probe::oom::OomKill;
 use crate::probe::service::ServiceStatus;
-use crate::trend::{
-    analyse_with, minutes, span, InstanceReport, Sample, Trend, TrendReport, MIN_SAMPLES,
-};
+use crate::trend::{analyse_with, span, InstanceReport, Sample, Trend, TrendReport, MIN_SAMPLES};
+use crate::units::{mib, minutes};
 
 /// The name the host's own trend goes by.
 pub const HOST: &str = "host";
@@ -461,7 +460,7 @@ fn service_report(settings: &HealthSettings, life: &mut Life, now: f64) -> Trend
         (None, Some(death)) => {
             let last = match death.trend.as_ref().and_then(Trend::bytes_per_sec) {
                 Some(rate) if matches!(death.trend, Some(Trend::Climbing { .. })) => {
-                    format!("last instance climbed +{:.1} MiB/min", rate * 60.0 / MIB)
+                    format!("last instance climbed +{:.1} MiB/min", mib(rate * 60.0))
                 }
                 Some(_) => "last instance did not climb".to_string(),
                 None => "too short for a trend".to_string(),
@@ -544,8 +543,6 @@ fn samples_to_go(settings: &HealthSettings, report: &TrendReport) -> String {
         n => format!("trend after {n} more samples"),
     }
 }
-
-const MIB: f64 = (1 << 20) as f64;
 
 /// "10:42", local time.
 fn clock(at_secs: f64) -> String {

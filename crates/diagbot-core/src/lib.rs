@@ -14,6 +14,7 @@
 //! - [`probe`]: the host, services and OOM kills, from /proc, /sys, systemd and the kernel log.
 //! - [`trend`]: whether memory climbs toward a limit, and when it gets there.
 //! - [`process`]: diagbot's own RSS and open files.
+//! - [`units`]: MiB and spans of time in the core's own sentences.
 
 pub mod cache;
 pub mod config;
@@ -25,7 +26,8 @@ pub mod probe;
 pub mod process;
 pub mod query;
 pub mod trend;
+pub mod units;
 pub mod when;
 
 pub use engine::{Engine, SearchError};
-pub use query::{Query, QueryKind, SearchResult};
+pub use query::{GrepPattern, Query, QueryKind, SearchResult};

@@ -30,11 +30,60 @@ pub enum QueryKind {
     Errors,
 }
 
+/// What a grep looks for: the pattern, and how it is matched.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GrepPattern {
+    pub pattern: String,
+    pub ignore_case: bool,
+    /// The pattern is a literal string, not a regex.
+    pub fixed_strings: bool,
+}
+
+impl GrepPattern {
+    /// A regex, matched with case.
+    pub fn regex(pattern: impl Into<String>) -> Self {
+        GrepPattern {
+            pattern: pattern.into(),
+            ignore_case: false,
+            fixed_strings: false,
+        }
+    }
+
+    pub fn ignore_case(self, ignore_case: bool) -> Self {
+        GrepPattern {
+            ignore_case,
+            ..self
+        }
+    }
+
+    pub fn fixed_strings(self, fixed_strings: bool) -> Self {
+        GrepPattern {
+            fixed_strings,
+            ..self
+        }
+    }
+}
+
+impl From<String> for GrepPattern {
+    fn from(pattern: String) -> Self {
+        GrepPattern::regex(pattern)
+    }
+}
+
+impl From<&str> for GrepPattern {
+    fn from(pattern: &str) -> Self {
+        GrepPattern::regex(pattern)
+    }
+}
+
+/// A question, built by the constructor of its kind ([`Query::grep`],
+/// [`Query::errors`]), which keeps its paths sorted and without repeats.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Query {
     pub kind: QueryKind,
-    /// Files or directories, sorted and without repeats.
-    pub paths: Vec<PathBuf>,
+    /// Files or directories, sorted and without repeats: outside this crate
+    /// only the constructors set them ([`Query::paths`] reads them).
+    pub(crate) paths: Vec<PathBuf>,
     pub since: Option<TimeBound>,
     pub until: Option<TimeBound>,
     /// How many of the last matching lines to keep (0: counts only).
@@ -42,17 +91,25 @@ pub struct Query {
 }
 
 impl Query {
-    pub fn grep(pattern: impl Into<String>, paths: Vec<PathBuf>) -> Self {
+    /// Lines matching `pattern` — a regex (`"ERROR|panic"`), or a
+    /// [`GrepPattern`] with its options — in `paths`.
+    pub fn grep(pattern: impl Into<GrepPattern>, paths: Vec<PathBuf>) -> Self {
+        let GrepPattern {
+            pattern,
+            ignore_case,
+            fixed_strings,
+        } = pattern.into();
         Query::new(
             QueryKind::Grep {
-                pattern: pattern.into(),
-                ignore_case: false,
-                fixed_strings: false,
+                pattern,
+                ignore_case,
+                fixed_strings,
             },
             paths,
         )
     }
 
+    /// Line counts by level, and the last error lines, in `paths`.
     pub fn errors(paths: Vec<PathBuf>) -> Self {
         Query::new(QueryKind::Errors, paths)
     }
@@ -67,6 +124,11 @@ impl Query {
             until: None,
             max_lines: 20,
         }
+    }
+
+    /// The files and directories searched, sorted and without repeats.
+    pub fn paths(&self) -> &[PathBuf] {
+        &self.paths
     }
 
     /// The cache key: every parameter that changes the answer, in one fixed order.
@@ -243,5 +305,55 @@ impl SearchResult {
             elapsed: Duration::ZERO,
             ..self.clone()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same files asked in another order, or twice, are the same question
+    /// (one cache key), and a path given twice is searched once.
+    #[test]
+    fn paths_are_sorted_and_without_repeats_whatever_the_constructor() {
+        let given = || {
+            vec![
+                "/var/log/b".into(),
+                "/var/log/a".into(),
+                "/var/log/b".into(),
+            ]
+        };
+        let sorted: [PathBuf; 2] = ["/var/log/a".into(), "/var/log/b".into()];
+        let grep = Query::grep("x", given());
+        let errors = Query::errors(given());
+        assert_eq!(grep.paths(), sorted);
+        assert_eq!(errors.paths(), sorted);
+        assert_eq!(
+            grep.canonical(),
+            Query::grep("x", sorted.to_vec()).canonical()
+        );
+        assert_eq!(
+            errors.canonical(),
+            Query::errors(vec!["/var/log/a".into(), "/var/log/b".into()]).canonical()
+        );
+    }
+
+    #[test]
+    fn a_grep_pattern_carries_its_options_into_the_kind() {
+        let query = Query::grep(
+            GrepPattern::regex("a.b")
+                .ignore_case(true)
+                .fixed_strings(true),
+            vec![],
+        );
+        assert_eq!(
+            query.kind,
+            QueryKind::Grep {
+                pattern: "a.b".into(),
+                ignore_case: true,
+                fixed_strings: true,
+            }
+        );
+        assert_ne!(query.canonical(), Query::grep("a.b", vec![]).canonical());
     }
 }

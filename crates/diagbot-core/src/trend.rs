@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::units::{mib, minutes};
+
 /// One measurement: seconds from any fixed origin, and bytes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sample {
@@ -28,7 +30,7 @@ pub const MIN_SPAN: Duration = Duration::from_secs(10 * 60);
 const TROUGH_CHECK_FROM: usize = 12;
 /// Growth below this is flat: 1 % of the current size per hour, and at least 1 MiB per hour.
 const MIN_GROWTH_PER_HOUR: f64 = 0.01;
-const MIN_BYTES_PER_HOUR: f64 = (1 << 20) as f64;
+const MIN_BYTES_PER_HOUR: f64 = crate::units::MIB;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
@@ -115,28 +117,6 @@ impl Trend {
             Some(over) => format!("{words}, {over}"),
             None => words,
         }
-    }
-}
-
-fn mib(bytes: f64) -> f64 {
-    bytes / (1 << 20) as f64
-}
-
-/// "8 min", or "40 s" under a minute.
-pub fn minutes(secs: f64) -> String {
-    if secs < 60.0 {
-        format!("{secs:.0} s")
-    } else {
-        format!("{:.0} min", secs / 60.0)
-    }
-}
-
-/// "40 s", "58 min", "4 h": for spans that may run to hours.
-pub fn long_span(secs: f64) -> String {
-    if secs < 2.0 * 3600.0 {
-        minutes(secs)
-    } else {
-        format!("{:.0} h", secs / 3600.0)
     }
 }
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, FixedOffset, TimeZone};
 use diagbot_core::engine::Engine;
 use diagbot_core::logs::tail::TailLimits;
-use diagbot_core::query::{Query, QueryKind};
+use diagbot_core::query::{GrepPattern, Query};
 use diagbot_core::when::TimeBound;
 use proptest::prelude::*;
 
@@ -156,10 +156,10 @@ fn queries(dir: &Path) -> Vec<Query> {
     grep.max_lines = 7;
     let mut counting = Query::grep("worker", paths.clone());
     counting.max_lines = 0;
-    let mut windowed = Query::grep("error|timeout", paths.clone());
-    if let QueryKind::Grep { ignore_case, .. } = &mut windowed.kind {
-        *ignore_case = true;
-    }
+    let mut windowed = Query::grep(
+        GrepPattern::regex("error|timeout").ignore_case(true),
+        paths.clone(),
+    );
     windowed.since = Some(at(15));
     windowed.until = Some(at(60));
     windowed.max_lines = 5;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, TimeZone};
 use diagbot_core::engine::{Engine, SearchError};
-use diagbot_core::query::{Query, QueryKind, MAX_LINE_TEXT};
+use diagbot_core::query::{GrepPattern, Query, MAX_LINE_TEXT};
 use diagbot_core::when::TimeBound;
 
 fn now() -> DateTime<FixedOffset> {
@@ -145,19 +145,14 @@ fn ignore_case_and_fixed_strings() {
         b"Timeout here\nTIMEOUT there\na.b literal\naxb no\n",
     );
     let paths = vec![dir.path().to_path_buf()];
-    let mut q = Query::grep("timeout", paths.clone());
+    let q = Query::grep("timeout", paths.clone());
     assert_eq!(search(&q).unwrap().matches, 0);
-    q.kind = QueryKind::Grep {
-        pattern: "timeout".into(),
-        ignore_case: true,
-        fixed_strings: false,
-    };
+    let q = Query::grep(
+        GrepPattern::regex("timeout").ignore_case(true),
+        paths.clone(),
+    );
     assert_eq!(search(&q).unwrap().matches, 2);
-    q.kind = QueryKind::Grep {
-        pattern: "a.b".into(),
-        ignore_case: false,
-        fixed_strings: true,
-    };
+    let q = Query::grep(GrepPattern::regex("a.b").fixed_strings(true), paths);
     assert_eq!(search(&q).unwrap().matches, 1);
 }
 

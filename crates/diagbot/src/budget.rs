@@ -15,7 +15,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use diagbot_core::query::MAX_LINE_TEXT;
 
-/// Bytes of answers in flight at once.
+/// Bytes of answers in flight at once: two answers of 1000 long lines, or
+/// hundreds of small ones (bench/flood.py measures the daemon under a flood).
 pub const IN_FLIGHT_BYTES: usize = 12 << 20;
 /// Units the semaphore counts in.
 const UNIT: usize = 1 << 10;
@@ -101,7 +102,7 @@ mod tests {
         let budget = Budget::default();
         let one = worst_case(1000);
         let fit = IN_FLIGHT_BYTES / one;
-        assert!(fit >= 4, "{fit} answers of 1000 lines fit");
+        assert!(fit >= 2, "{fit} answers of 1000 lines fit");
         let mut bodies = Vec::new();
         for _ in 0..fit {
             let permit = budget.reserve(1000).await;

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use diagbot_core::diagnostics::Diagnostics;
 use diagbot_core::health::{self, Event, Watch};
+use diagbot_core::probe::host::SharedHost;
 use diagbot_core::probe::Status;
 use tokio::sync::{broadcast, watch};
 
@@ -35,6 +36,8 @@ pub struct AppState {
     pub events: broadcast::Sender<Event>,
     /// Applies a reloaded `log.level`; none when the log cannot change (tests).
     log_level: Option<LogLevelSetter>,
+    /// The host's collector: CPU use is measured from its previous reading.
+    pub host: SharedHost,
     /// When the refresh and the sampler began their current runs.
     pub heartbeat: crate::heartbeat::Heartbeat,
     /// The byte budget of HTTP answers being computed or sent.
@@ -58,6 +61,7 @@ impl AppState {
         let diag = Diagnostics::new(settings.core.cache.clone(), Default::default())
             .observed(Arc::new(move |result| observed.observe(result)));
         let metrics = Metrics::new(Arc::clone(diag.cache()), scans);
+        let host = SharedHost::new(settings.core.proc_root.clone());
         Arc::new(AppState {
             diag,
             watch: Mutex::new(Watch::new(settings.core.health.clone())),
@@ -68,6 +72,7 @@ impl AppState {
             log_level,
             answers_in_flight: Default::default(),
             heartbeat: Default::default(),
+            host,
         })
     }
 
@@ -106,8 +111,9 @@ impl AppState {
     /// and the cache's size: what `/api/v1/status` and `/status` show.
     pub async fn status(&self) -> Result<Status, tokio::task::JoinError> {
         let settings = self.settings();
+        let host = self.host.get(&settings.core.proc_root);
         let mut status =
-            tokio::task::spawn_blocking(move || diagbot_core::probe::status(&settings.core))
+            tokio::task::spawn_blocking(move || diagbot_core::probe::status(&settings.core, &host))
                 .await?;
         {
             let watch = self.lock_watch();

@@ -204,22 +204,7 @@ fn an_unreadable_file_is_skipped_and_listed_and_the_rest_searched() {
     fs::write(&secret, "ERROR hidden\n").unwrap();
     fs::set_permissions(&secret, fs::Permissions::from_mode(0o000)).unwrap();
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("diagbot");
-    let is_root = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .unwrap()
-        .stdout
-        == b"0\n";
-    let mut cmd = if is_root {
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&bin);
-        c
-    } else {
-        Command::new(&bin)
-    };
-    let out = cmd
+    let out = unprivileged(&assert_cmd::cargo::cargo_bin("diagbot"))
         .args(["grep", "ERROR", "--json", "--path"])
         .arg(dir.path())
         .output()
@@ -242,6 +227,31 @@ fn an_unreadable_file_is_skipped_and_listed_and_the_rest_searched() {
 }
 
 /// A fixture `/proc` through the environment override of `system.proc_root`.
+/// `--path` given twice, or in another order, is one path: the query keeps
+/// its paths sorted and without repeats (the CLI used to overwrite them, and a
+/// missing path given twice was reported twice).
+#[test]
+fn a_path_given_twice_is_searched_and_reported_once() {
+    let dir = logs();
+    let missing = dir.path().join("gone.log");
+    let app = dir.path().join("app.log");
+    let out = diagbot()
+        .args(["grep", "ERROR", "--json"])
+        .args(["--path".as_ref(), missing.as_os_str()])
+        .args(["--path".as_ref(), app.as_os_str()])
+        .args(["--path".as_ref(), missing.as_os_str()])
+        .args(["--path".as_ref(), app.as_os_str()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["matches"], 3);
+    assert_eq!(v["files_searched"], 1);
+    let skipped = v["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0]["path"], missing.display().to_string());
+}
+
 #[test]
 fn status_reads_the_configured_proc_root() {
     let dir = tempfile::tempdir().unwrap();
@@ -443,4 +453,93 @@ fn an_empty_or_inverted_window_is_an_error() {
         .arg(dir.path())
         .assert()
         .code(predicates::ord::ne(2));
+}
+
+/// A kernel log that is not there is "not found": it used to be told it
+/// "needs group adm", as if access were the matter.
+#[test]
+fn oom_with_a_missing_kernel_log_says_not_found_not_group_adm() {
+    let dir = oom_fixture(1);
+    let missing = dir.path().join("missing-kern.log");
+    let out = oom_cmd(dir.path())
+        .arg("--json")
+        .env("DIAGBOT_SYSTEM__KERNEL_LOG", &missing)
+        .env("DIAGBOT_SYSTEM__JOURNALCTL", "/nonexistent/journalctl")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let note = v["note"].as_str().unwrap();
+    assert!(
+        note.contains(&format!("{} not found", missing.display())),
+        "{note}"
+    );
+    assert!(!note.contains("adm"), "{note}");
+    assert_eq!(v["unavailable"][0]["source"], missing.display().to_string());
+    assert_eq!(
+        v["unavailable"][0]["reason"],
+        "No such file or directory (os error 2)"
+    );
+}
+
+/// A kernel log the user may not read (mode 000, read as an unprivileged
+/// user) is the one case for "needs group adm".
+#[test]
+fn oom_with_an_unreadable_kernel_log_says_it_needs_group_adm() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = oom_fixture(1);
+    let kern_log = dir.path().join("kern.log");
+    fs::set_permissions(&kern_log, fs::Permissions::from_mode(0o000)).unwrap();
+    // The unprivileged user must reach the files around it.
+    for d in [dir.path().to_path_buf(), dir.path().join("proc")] {
+        fs::set_permissions(&d, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let out = unprivileged(&assert_cmd::cargo::cargo_bin("diagbot"))
+        .args(["oom", "--json"])
+        .env_remove("DIAGBOT_CONFIG")
+        .env("DIAGBOT_SYSTEM__PROC_ROOT", dir.path().join("proc"))
+        .env("DIAGBOT_SYSTEM__KMSG", "")
+        .env("DIAGBOT_SYSTEM__KERNEL_LOG", &kern_log)
+        .env("DIAGBOT_SYSTEM__JOURNALCTL", "/nonexistent/journalctl")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["note"],
+        format!(
+            "the kernel counted 1 OOM kill(s) since boot whose victim diagbot cannot name: \
+             reading the kernel log needs group adm (for {})",
+            kern_log.display()
+        )
+    );
+    assert_eq!(
+        v["unavailable"][0]["reason"],
+        "Permission denied (os error 13)"
+    );
+}
+
+/// `bin` as a user without privileges: nobody when the tests run as root
+/// (root reads a mode-000 file), else the user running them.
+fn unprivileged(bin: &Path) -> std::process::Command {
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .unwrap()
+        .stdout
+        == b"0\n";
+    if is_root {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(bin);
+        c
+    } else {
+        std::process::Command::new(bin)
+    }
 }

@@ -153,6 +153,19 @@ fn metrics_parse_and_move_with_queries_and_refreshes() {
     let (_dir, _logs, config_file) = setup("");
     let d = TestDaemon::start(&config_file);
     d.wait_for_first_refresh();
+    // The host's figures come with the first health sample.
+    let started = Instant::now();
+    while !d
+        .get("/metrics")
+        .1
+        .contains("diagbot_host_memory_available_bytes")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no first sample"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let before = d.get("/metrics").1;
     for name in [
         "diagbot_cache_entries",

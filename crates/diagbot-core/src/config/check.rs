@@ -10,7 +10,7 @@ use super::raw::{
 use super::units::Human;
 use super::{services, ConfigError, HealthSettings, Locator, RefreshQuery, Settings};
 use crate::cache::CacheConfig;
-use crate::query::{Query, QueryKind, MAX_LINES_LIMIT, MAX_PATTERN_LEN};
+use crate::query::{GrepPattern, Query, QueryKind, MAX_LINES_LIMIT, MAX_PATTERN_LEN};
 use crate::when::TimeBound;
 
 /// The most scans a cache may run at once (tokio's semaphore has its own,
@@ -184,13 +184,10 @@ fn refresh_query(q: &RawRefreshQuery, paths: &[PathBuf]) -> Result<RefreshQuery,
                 .case_insensitive(q.ignore_case)
                 .build(p)
                 .map_err(|e| format!("invalid regex: {e}"))?;
-            let mut query = Query::grep(p.clone(), paths.to_vec());
-            query.kind = QueryKind::Grep {
-                pattern: p.clone(),
-                ignore_case: q.ignore_case,
-                fixed_strings: false,
-            };
-            query
+            Query::grep(
+                GrepPattern::regex(p.clone()).ignore_case(q.ignore_case),
+                paths.to_vec(),
+            )
         }
         ("grep", None) => return Err("a grep query needs a pattern".into()),
         (other, _) => return Err(format!("kind {other:?} is neither \"grep\" nor \"errors\"")),

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::HOST;
 use crate::probe::oom::OomKill;
-use crate::trend::{long_span, minutes};
+use crate::units::{long_span, mib, minutes};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -126,7 +126,7 @@ impl Event {
                         v.process.as_deref().unwrap_or("a process"),
                         v.pid.map_or("unknown".into(), |p| p.to_string()),
                         v.rss_bytes
-                            .map(|r| format!(" at {:.0} MiB RSS", mib(r)))
+                            .map(|r| format!(" at {:.0} MiB RSS", mib(r as f64)))
                             .unwrap_or_default()
                     ),
                     None => {
@@ -157,7 +157,7 @@ impl Event {
                 pid.map_or("its process".into(), |p| format!("pid {p}")),
                 long_span(*ran_secs),
                 last_rss_bytes
-                    .map(|r| format!(", last seen at {:.0} MiB", mib(r)))
+                    .map(|r| format!(", last seen at {:.0} MiB", mib(r as f64)))
                     .unwrap_or_default()
             ),
             Event::Started {
@@ -169,7 +169,7 @@ impl Event {
                 "{service} is running again{}{}{}",
                 pid.map(|p| format!(" as pid {p}")).unwrap_or_default(),
                 rss_bytes
-                    .map(|r| format!(" at {:.0} MiB", mib(r)))
+                    .map(|r| format!(" at {:.0} MiB", mib(r as f64)))
                     .unwrap_or_default(),
                 after_secs
                     .map(|a| format!(", {} after the last one was seen", minutes(a)))
@@ -195,13 +195,9 @@ impl Event {
                 budget_bytes,
             } => format!(
                 "diagbot's cache holds {entries} answers, {:.1} of {:.1} MiB",
-                mib(*bytes),
-                mib(*budget_bytes)
+                mib(*bytes as f64),
+                mib(*budget_bytes as f64)
             ),
         }
     }
-}
-
-fn mib(bytes: u64) -> f64 {
-    bytes as f64 / (1 << 20) as f64
 }

@@ -11,7 +11,8 @@ use std::collections::VecDeque;
 
 use crate::config::MAX_TREND_SAMPLES;
 use crate::probe::service::ServiceStatus;
-use crate::trend::{long_span, RestartLoop, Sample, Trend};
+use crate::trend::{RestartLoop, Sample, Trend};
+use crate::units::{long_span, mib};
 
 /// Deaths remembered per service, whatever the window (a crash loop at one
 /// death a second must not grow the watch).
@@ -308,8 +309,4 @@ fn describe_loop(deaths: &VecDeque<Death>, now: f64) -> RestartLoop {
         climb_bytes_per_sec: climb,
         text,
     }
-}
-
-fn mib(bytes: f64) -> f64 {
-    bytes / (1 << 20) as f64
 }

@@ -3,6 +3,7 @@ use std::time::Duration;
 use super::*;
 use crate::config::MAX_TREND_SAMPLES;
 use crate::probe::cgroup::CgroupMemory;
+use crate::probe::service::LimitSource;
 
 const MB: u64 = 1_000_000;
 
@@ -22,7 +23,7 @@ fn service(
         pids: vec![908],
         rss_bytes: Some(rss),
         memory_limit_bytes: Some(961 * MB),
-        memory_limit_source: Some("host memory".into()),
+        memory_limit_source: Some(LimitSource::HostMemory),
         memory_used_percent: None,
         restarts,
         last_result: Some("oom-kill".into()),
@@ -363,7 +364,7 @@ fn origin_story(death: Death) {
         pids: vec![1000 + cycle as u32],
         main_start_ticks: Some(1000 + cycle * 360_000),
         memory_limit_bytes: Some(LIMIT),
-        memory_limit_source: Some("cgroup".into()),
+        memory_limit_source: Some(LimitSource::Cgroup),
         ..match death {
             Death::Systemd => service("bot", (mb * MB as f64) as u64, Some(cycle), Some(cycle)),
             Death::ProcessGone => ServiceStatus {

@@ -35,9 +35,15 @@ pub struct YearHint {
 }
 
 impl YearHint {
-    /// `modified` is the file's mtime as local wall-clock time.
+    /// `modified` is the file's mtime as local wall-clock time. A line may
+    /// stand up to an hour past it and still be this year: the kernel stamps
+    /// mtimes with a coarse clock that lags the writer's by a few
+    /// milliseconds (a line of 10:00:01 in a file modified at 10:00:00.998 is
+    /// not from last year), and a local clock repeats an hour when DST ends.
     pub fn new(modified: NaiveDateTime) -> Self {
-        YearHint { latest: modified }
+        YearHint {
+            latest: modified + chrono::Duration::hours(1),
+        }
     }
 
     pub fn from_system_time(t: std::time::SystemTime) -> Self {

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::ProbeError;
+
 /// v1 writes "no limit" as a number near `i64::MAX`, rounded to pages.
 const V1_UNLIMITED_FROM: u64 = 1 << 62;
 
@@ -30,7 +32,7 @@ pub struct CgroupMemory {
 
 /// Reads the memory files of cgroup `path`: v2 at `sys_root/fs/cgroup/PATH`,
 /// else v1 at `sys_root/fs/cgroup/memory/PATH`.
-pub fn read(sys_root: &Path, path: &str) -> Result<CgroupMemory, String> {
+pub fn read(sys_root: &Path, path: &str) -> Result<CgroupMemory, ProbeError> {
     let relative = path.trim_start_matches('/');
     let base = sys_root.join("fs/cgroup");
     let v2 = base.join(relative);
@@ -71,12 +73,12 @@ pub fn read(sys_root: &Path, path: &str) -> Result<CgroupMemory, String> {
             },
         });
     }
-    Err(format!(
-        "no memory files for cgroup {path} under {} (v2: {}, v1: {})",
-        base.display(),
-        v2.display(),
-        v1.display()
-    ))
+    Err(ProbeError::NoCgroupMemory {
+        cgroup: path.to_string(),
+        base,
+        v2,
+        v1,
+    })
 }
 
 fn number(path: &Path) -> Option<u64> {
@@ -165,7 +167,7 @@ mod tests {
     #[test]
     fn missing_files_say_where_they_were_looked_for() {
         let dir = tempfile::tempdir().unwrap();
-        let e = read(dir.path(), "/nope.service").unwrap_err();
+        let e = read(dir.path(), "/nope.service").unwrap_err().to_string();
         assert!(e.contains("nope.service") && e.contains("v1"), "{e}");
     }
 }

@@ -1,12 +1,17 @@
 //! The host: memory, swap, load, CPU, disks and uptime, from `/proc` (or a
-//! fixture tree standing in for it) and `statvfs` on each mounted device.
+//! fixture tree standing in for it) and `statvfs` on each mounted device,
+//! read through a [`HostCollector`] that keeps the previous CPU reading.
+
+mod cpu;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::Unavailable;
+use super::{ProbeError, Unavailable, CPU_SAMPLE};
+use cpu::{CpuMeter, CpuTimes};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Memory {
@@ -37,75 +42,163 @@ pub struct HostStatus {
     pub swap: Option<Swap>,
     /// 1, 5 and 15 minute load averages.
     pub load: Option<[f64; 3]>,
-    /// Busy share of all CPUs over the sampling interval.
+    /// Busy share of all CPUs since the collector's previous reading (the
+    /// first reading samples for `CPU_SAMPLE`).
     pub cpu_percent: Option<f64>,
     pub uptime_secs: Option<f64>,
     pub disks: Vec<Disk>,
     pub unavailable: Vec<Unavailable>,
 }
 
-/// Reads the host's state under `proc_root`; CPU use is sampled over
-/// `cpu_interval` (`None`: not sampled, left out).
-pub fn read_host(proc_root: &Path, cpu_interval: Option<Duration>) -> HostStatus {
-    let mut unavailable = Vec::new();
-    let mut note = |source: &str, e: String| unavailable.push(Unavailable::new(source, e));
-    let meminfo = read(proc_root, "meminfo").and_then(|t| parse_meminfo(&t));
-    let (memory, swap) = match meminfo {
-        Ok(m) => (Some(m.0), Some(m.1)),
-        Err(e) => {
-            note("memory", e);
-            (None, None)
+/// The host's collector: it owns the `/proc` root and keeps the previous CPU
+/// reading, so CPU use is measured between two readings rather than by
+/// sleeping (the daemon keeps one for its life). Reads take `&self`; the CPU
+/// reading is behind a lock, so tasks can share one collector.
+#[derive(Debug)]
+pub struct HostCollector {
+    proc_root: PathBuf,
+    cpu: Mutex<CpuMeter>,
+    /// How long the first reading samples CPU use for.
+    cpu_sample: Duration,
+}
+
+impl HostCollector {
+    pub fn new(proc_root: impl Into<PathBuf>) -> Self {
+        HostCollector {
+            proc_root: proc_root.into(),
+            cpu: Mutex::default(),
+            cpu_sample: CPU_SAMPLE,
         }
-    };
-    let load = read(proc_root, "loadavg")
-        .and_then(|t| parse_loadavg(&t))
-        .map_err(|e| note("load", e))
-        .ok();
-    let uptime_secs = read(proc_root, "uptime")
-        .and_then(|t| first_number(&t))
-        .map_err(|e| note("uptime", e))
-        .ok();
-    let cpu_percent = cpu_interval.and_then(|interval| {
-        cpu_percent(proc_root, interval)
-            .map_err(|e| note("cpu", e))
-            .ok()
-    });
-    let disks = match read(proc_root, "mounts") {
-        Ok(mounts) => disks(&mounts, &mut note),
-        Err(e) => {
-            note("disks", e);
-            Vec::new()
+    }
+
+    pub fn proc_root(&self) -> &Path {
+        &self.proc_root
+    }
+
+    /// Everything at once; what cannot be read is listed as unavailable.
+    pub fn read(&self) -> HostStatus {
+        let mut unavailable = Vec::new();
+        let mut note = |source: &str, e: ProbeError| unavailable.push(Unavailable::new(source, e));
+        let (memory, swap) = match self.memory() {
+            Ok((memory, swap)) => (Some(memory), Some(swap)),
+            Err(e) => {
+                note("memory", e);
+                (None, None)
+            }
+        };
+        let load = self.load().map_err(|e| note("load", e)).ok();
+        let uptime_secs = self.uptime_secs().map_err(|e| note("uptime", e)).ok();
+        let cpu_percent = self.cpu_percent().map_err(|e| note("cpu", e)).ok();
+        let disks = match read(&self.proc_root, "mounts") {
+            Ok(mounts) => disks(&mounts, &mut note),
+            Err(e) => {
+                note("disks", e);
+                Vec::new()
+            }
+        };
+        HostStatus {
+            memory,
+            swap,
+            load,
+            cpu_percent,
+            uptime_secs,
+            disks,
+            unavailable,
         }
-    };
-    HostStatus {
-        memory,
-        swap,
-        load,
-        cpu_percent,
-        uptime_secs,
-        disks,
-        unavailable,
+    }
+
+    /// Memory and swap, from `/proc/meminfo`.
+    pub fn memory(&self) -> Result<(Memory, Swap), ProbeError> {
+        read_meminfo(&self.proc_root)
+    }
+
+    /// Seconds since boot, from `/proc/uptime`.
+    pub fn uptime_secs(&self) -> Result<f64, ProbeError> {
+        read(&self.proc_root, "uptime").and_then(|t| first_number(&t))
+    }
+
+    /// The 1, 5 and 15 minute load averages, from `/proc/loadavg`.
+    pub fn load(&self) -> Result<[f64; 3], ProbeError> {
+        read(&self.proc_root, "loadavg").and_then(|t| parse_loadavg(&t))
+    }
+
+    /// Busy share of all CPUs since the previous reading, once at least
+    /// `CPU_SAMPLE` of every CPU's time has passed (until then, the last
+    /// share measured). The first reading has nothing to measure from, so it
+    /// samples: it reads, waits `CPU_SAMPLE` and reads again. That wait is
+    /// paid once per collector — the one-shot `diagbot status` pays it every
+    /// time, as it always did; the daemon, once.
+    pub fn cpu_percent(&self) -> Result<f64, ProbeError> {
+        let now = self.cpu_times()?;
+        let min_ticks = now.ticks_in(self.cpu_sample);
+        if let Some(percent) = self.meter().update(now, min_ticks) {
+            return Ok(percent);
+        }
+        std::thread::sleep(self.cpu_sample);
+        let later = self.cpu_times()?;
+        let mut meter = self.meter();
+        Ok(match meter.percent() {
+            // Another reader measured meanwhile, over a window long enough.
+            Some(percent) => percent,
+            // Any window will do for the first measure.
+            None => meter.update(later, 0).unwrap_or(0.0),
+        })
+    }
+
+    fn cpu_times(&self) -> Result<CpuTimes, ProbeError> {
+        CpuTimes::parse(&read(&self.proc_root, "stat")?)
+    }
+
+    fn meter(&self) -> std::sync::MutexGuard<'_, CpuMeter> {
+        // A reading is a reading even after a panic elsewhere.
+        self.cpu.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-fn read(proc_root: &Path, name: &str) -> Result<String, String> {
+/// One collector shared by a daemon's tasks, replaced when a reload points
+/// `system.proc_root` elsewhere (its CPU reading belongs to the old root).
+#[derive(Debug)]
+pub struct SharedHost(Mutex<Arc<HostCollector>>);
+
+impl SharedHost {
+    pub fn new(proc_root: impl Into<PathBuf>) -> Self {
+        SharedHost(Mutex::new(Arc::new(HostCollector::new(proc_root))))
+    }
+
+    /// The collector for `proc_root`.
+    pub fn get(&self, proc_root: &Path) -> Arc<HostCollector> {
+        let mut current = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if current.proc_root() != proc_root {
+            *current = Arc::new(HostCollector::new(proc_root));
+        }
+        Arc::clone(&current)
+    }
+}
+
+/// Memory and swap from `proc_root/meminfo`: the one place it is read.
+pub fn read_meminfo(proc_root: &Path) -> Result<(Memory, Swap), ProbeError> {
+    read(proc_root, "meminfo").and_then(|t| parse_meminfo(&t))
+}
+
+fn read(proc_root: &Path, name: &str) -> Result<String, ProbeError> {
     let path: PathBuf = proc_root.join(name);
-    std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
+    std::fs::read_to_string(&path).map_err(|e| ProbeError::read(&path, e))
 }
 
 /// Memory and swap from `/proc/meminfo` (values in kB).
-pub fn parse_meminfo(text: &str) -> Result<(Memory, Swap), String> {
+fn parse_meminfo(text: &str) -> Result<(Memory, Swap), ProbeError> {
     let field = |name: &str| -> Option<u64> {
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
             .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
             .map(|kb| kb * 1024)
     };
-    let total = field("MemTotal").ok_or("meminfo has no MemTotal")?;
+    let malformed = |what: &str| ProbeError::Malformed(what.to_string());
+    let total = field("MemTotal").ok_or_else(|| malformed("meminfo has no MemTotal"))?;
     // MemAvailable (Linux 3.14+) is the kernel's own estimate; older kernels get free + cache.
     let available = field("MemAvailable")
         .or_else(|| Some(field("MemFree")? + field("Buffers")? + field("Cached")?))
-        .ok_or("meminfo has neither MemAvailable nor MemFree")?;
+        .ok_or_else(|| malformed("meminfo has neither MemAvailable nor MemFree"))?;
     let swap_total = field("SwapTotal").unwrap_or(0);
     let swap_free = field("SwapFree").unwrap_or(0);
     Ok((
@@ -122,55 +215,25 @@ pub fn parse_meminfo(text: &str) -> Result<(Memory, Swap), String> {
     ))
 }
 
-fn parse_loadavg(text: &str) -> Result<[f64; 3], String> {
+fn parse_loadavg(text: &str) -> Result<[f64; 3], ProbeError> {
     let mut it = text.split_whitespace().map(str::parse::<f64>);
     match (it.next(), it.next(), it.next()) {
         (Some(Ok(a)), Some(Ok(b)), Some(Ok(c))) => Ok([a, b, c]),
-        _ => Err(format!("loadavg unreadable: {text:?}")),
+        _ => Err(ProbeError::Malformed(format!(
+            "loadavg unreadable: {text:?}"
+        ))),
     }
 }
 
-fn first_number(text: &str) -> Result<f64, String> {
+fn first_number(text: &str) -> Result<f64, ProbeError> {
     text.split_whitespace()
         .next()
         .and_then(|v| v.parse().ok())
-        .ok_or_else(|| format!("not a number: {text:?}"))
-}
-
-/// (busy, total) jiffies from the `cpu` line of `/proc/stat`.
-fn cpu_times(proc_root: &Path) -> Result<(u64, u64), String> {
-    let stat = read(proc_root, "stat")?;
-    let line = stat
-        .lines()
-        .find(|l| l.starts_with("cpu "))
-        .ok_or("stat has no cpu line")?;
-    let values: Vec<u64> = line
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    if values.len() < 4 {
-        return Err(format!("stat cpu line unreadable: {line:?}"));
-    }
-    let total: u64 = values.iter().sum();
-    // idle and iowait are not busy.
-    let idle = values[3] + values.get(4).copied().unwrap_or(0);
-    Ok((total - idle, total))
-}
-
-fn cpu_percent(proc_root: &Path, interval: Duration) -> Result<f64, String> {
-    let (busy_a, total_a) = cpu_times(proc_root)?;
-    std::thread::sleep(interval);
-    let (busy_b, total_b) = cpu_times(proc_root)?;
-    let total = total_b.saturating_sub(total_a);
-    if total == 0 {
-        return Ok(0.0);
-    }
-    Ok(100.0 * busy_b.saturating_sub(busy_a) as f64 / total as f64)
+        .ok_or_else(|| ProbeError::Malformed(format!("not a number: {text:?}")))
 }
 
 /// Each mounted block device once, with its use from `statvfs`.
-fn disks(mounts: &str, note: &mut impl FnMut(&str, String)) -> Vec<Disk> {
+fn disks(mounts: &str, note: &mut impl FnMut(&str, ProbeError)) -> Vec<Disk> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for line in mounts.lines() {
@@ -201,7 +264,10 @@ fn disks(mounts: &str, note: &mut impl FnMut(&str, String)) -> Vec<Disk> {
                     used_percent,
                 });
             }
-            Err(e) => note(&format!("disk {mount}"), e.to_string()),
+            Err(e) => note(
+                &format!("disk {mount}"),
+                ProbeError::bare(Path::new(&mount), e.into()),
+            ),
         }
     }
     out
@@ -237,10 +303,18 @@ mod tests {
         dir
     }
 
+    /// A collector whose first reading samples CPU use for 1 ms.
+    fn collector(proc_root: &Path) -> HostCollector {
+        HostCollector {
+            cpu_sample: Duration::from_millis(1),
+            ..HostCollector::new(proc_root)
+        }
+    }
+
     #[test]
     fn reads_a_fixture_tree() {
         let dir = fixture();
-        let host = read_host(dir.path(), Some(Duration::from_millis(1)));
+        let host = collector(dir.path()).read();
         let memory = host.memory.unwrap();
         assert_eq!(memory.total_bytes, 984_064 * 1024);
         assert_eq!(memory.available_bytes, 102_400 * 1024);
@@ -262,7 +336,7 @@ mod tests {
         let dir = fixture();
         std::fs::remove_file(dir.path().join("meminfo")).unwrap();
         std::fs::write(dir.path().join("loadavg"), "garbage").unwrap();
-        let host = read_host(dir.path(), Some(Duration::from_millis(1)));
+        let host = collector(dir.path()).read();
         assert_eq!(host.memory, None);
         assert_eq!(host.load, None);
         let sources: Vec<&str> = host.unavailable.iter().map(|u| u.source.as_str()).collect();
@@ -282,10 +356,55 @@ mod tests {
         assert_eq!(m.available_bytes, 400 * 1024);
     }
 
+    /// After the first reading, CPU use is measured from the previous one:
+    /// no wait, and a window too short to mean anything keeps the last figure.
+    #[test]
+    fn cpu_use_since_the_previous_reading() {
+        let dir = fixture();
+        let host = HostCollector::new(dir.path());
+        let stat = dir.path().join("stat");
+        std::fs::write(
+            &stat,
+            "cpu 100 0 100 800
+",
+        )
+        .unwrap();
+        // The first reading samples (the fixture does not move: nothing used).
+        assert_eq!(host.cpu_percent().unwrap(), 0.0);
+        // 1000 ticks later, 600 of them busy.
+        std::fs::write(
+            &stat,
+            "cpu 500 0 300 1200
+",
+        )
+        .unwrap();
+        assert_eq!(host.cpu_percent().unwrap(), 60.0);
+        // One tick later: the last measure stands.
+        std::fs::write(
+            &stat,
+            "cpu 500 0 300 1201
+",
+        )
+        .unwrap();
+        assert_eq!(host.cpu_percent().unwrap(), 60.0);
+        assert_eq!(host.read().cpu_percent, Some(60.0));
+    }
+
+    #[test]
+    fn a_shared_collector_follows_the_proc_root() {
+        let (a, b) = (fixture(), fixture());
+        let shared = SharedHost::new(a.path());
+        let first = shared.get(a.path());
+        assert!(Arc::ptr_eq(&first, &shared.get(a.path())), "kept");
+        let moved = shared.get(b.path());
+        assert_eq!(moved.proc_root(), b.path());
+        assert!(!Arc::ptr_eq(&first, &moved));
+    }
+
     /// This machine's own /proc: within tolerance of what /proc/meminfo says right after.
     #[test]
     fn this_machine() {
-        let host = read_host(Path::new("/proc"), Some(Duration::from_millis(50)));
+        let host = collector(Path::new("/proc")).read();
         let memory = host.memory.unwrap();
         let (again, _) = parse_meminfo(&std::fs::read_to_string("/proc/meminfo").unwrap()).unwrap();
         assert_eq!(memory.total_bytes, again.total_bytes);

@@ -4,6 +4,7 @@
 //! silent zero.
 
 pub mod cgroup;
+pub mod error;
 pub mod host;
 pub mod oom;
 pub mod procs;
@@ -14,12 +15,14 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use host::{read_host, HostStatus};
-use service::{ServiceStatus, TrendReport};
+use host::{HostCollector, HostStatus};
+use service::{HostFacts, ServiceStatus, TrendReport};
 
 use crate::config::Settings;
+pub use error::{Cause, ProbeError};
 
-/// How long CPU use is sampled for in a status.
+/// How long a collector's first reading samples CPU use for, and the
+/// shortest window it measures CPU use over afterwards.
 pub const CPU_SAMPLE: Duration = Duration::from_millis(250);
 
 /// What `diagbot status` shows: the host, the services, and diagbot itself.
@@ -41,12 +44,17 @@ pub struct Own {
     pub cache: Option<crate::cache::CacheStats>,
 }
 
-/// Reads the status now (takes `CPU_SAMPLE` to measure CPU use); trends are
-/// left for the daemon, which has samples, to fill in.
-pub fn status(settings: &Settings) -> Status {
-    let host = read_host(&settings.proc_root, Some(CPU_SAMPLE));
+/// Reads the status now through `host` (whose first reading takes
+/// `CPU_SAMPLE` to measure CPU use); trends are left for the daemon, which
+/// has samples, to fill in.
+pub fn status(settings: &Settings, host: &HostCollector) -> Status {
+    let host = host.read();
+    let facts = HostFacts {
+        memory_total_bytes: host.memory.as_ref().map(|m| m.total_bytes),
+        uptime_secs: host.uptime_secs,
+    };
     Status {
-        services: services(settings, host.memory.as_ref().map(|m| m.total_bytes)),
+        services: services(settings, &facts),
         host,
         host_memory_trend: None,
         diagbot: Own {
@@ -58,11 +66,11 @@ pub fn status(settings: &Settings) -> Status {
 }
 
 /// Each configured service, read now.
-pub fn services(settings: &Settings, host_memory: Option<u64>) -> Vec<ServiceStatus> {
+pub fn services(settings: &Settings, host: &HostFacts) -> Vec<ServiceStatus> {
     settings
         .services
         .iter()
-        .map(|svc| service::probe(settings, svc, host_memory))
+        .map(|svc| service::probe(settings, svc, host))
         .collect()
 }
 
@@ -84,12 +92,13 @@ impl Unavailable {
 
 /// Runs `command args`, handing each line of its output to `each` as it comes
 /// (the output may be large), and fails with the command's own words when it
-/// cannot be run or exits with an error.
+/// cannot be run or exits with an error. On success, returns what the command
+/// wrote to stderr (up to 64 KiB): a warning there may matter to the caller.
 pub(crate) fn run_lines(
     command: &str,
     args: &[&str],
     mut each: impl FnMut(&str),
-) -> Result<(), String> {
+) -> Result<String, ProbeError> {
     use std::io::{BufRead, Read};
     use std::process::{Command, Stdio};
     let mut child = Command::new(command)
@@ -98,7 +107,10 @@ pub(crate) fn run_lines(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot run {command}: {e}"))?;
+        .map_err(|source| ProbeError::Spawn {
+            command: command.to_string(),
+            source,
+        })?;
     // Drained aside, so a chatty stderr cannot stall the child while stdout is read.
     let stderr = child.stderr.take().map(|mut err| {
         std::thread::spawn(move || {
@@ -121,17 +133,20 @@ pub(crate) fn run_lines(
             }
         }
     }
-    let status = child
-        .wait()
-        .map_err(|e| format!("{command}: cannot wait: {e}"))?;
+    let status = child.wait().map_err(|source| ProbeError::Wait {
+        command: command.to_string(),
+        source,
+    })?;
     let stderr = stderr.and_then(|h| h.join().ok()).unwrap_or_default();
     if status.success() {
-        Ok(())
+        Ok(stderr)
     } else {
-        let said = stderr.lines().next().unwrap_or("").trim();
-        Err(format!(
-            "{command} {} failed ({status}): {said}",
-            args.first().unwrap_or(&"")
-        ))
+        Err(ProbeError::Exit {
+            command: command.to_string(),
+            first_arg: args.first().unwrap_or(&"").to_string(),
+            status,
+            said: stderr.lines().next().unwrap_or("").trim().to_string(),
+            stderr,
+        })
     }
 }

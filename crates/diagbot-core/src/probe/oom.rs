@@ -8,19 +8,20 @@
 //!
 //! The `oom-kill:` line names the cgroup, the `Killed process` line the RSS;
 //! the two are joined by pid. The kernel log comes from a configured file, else
-//! `/dev/kmsg`, else `journalctl -k`. A configured service's kills are joined
+//! `/dev/kmsg`, else `journalctl -k` ([`sources`]). A configured service's kills are joined
 //! with what systemd wrote in its journal (the kill, and the restart after it),
 //! and its cgroup's own OOM count is read. `/proc/vmstat`'s `oom_kill` counts
 //! kills even when no log can be read, so a kill is never missed silently.
 
-use std::io::Read;
-use std::path::Path;
+mod sources;
 
-use chrono::{DateTime, FixedOffset, Local, TimeZone};
+use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
+pub use sources::parse_kmsg_record;
+
 use super::systemd::{unit_journal, UnitEvent, UnitEventKind};
-use super::{cgroup, run_lines, Unavailable};
+use super::{cgroup, ProbeError, Unavailable};
 use crate::config::{ProcessMatch, ServiceConfig, Settings};
 use crate::logs::timestamp::{parse_line_timestamp, YearHint};
 
@@ -156,67 +157,6 @@ fn pid_and_name(rest: &str) -> Option<(u32, String, &str)> {
     Some((pid, after[..close].to_string(), &after[close + 1..]))
 }
 
-/// One `/dev/kmsg` record, `6,1234,5000000,-;message` (priority, sequence,
-/// microseconds since boot, flags), as (time, message). Continuation lines
-/// (` KEY=value`) are not records.
-pub fn parse_kmsg_record(
-    record: &str,
-    boot_epoch_secs: i64,
-) -> Option<(DateTime<FixedOffset>, &str)> {
-    let (head, message) = record.split_once(';')?;
-    let usec: i64 = head.split(',').nth(2)?.parse().ok()?;
-    let time = Local
-        .timestamp_micros(boot_epoch_secs * 1_000_000 + usec)
-        .single()?
-        .fixed_offset();
-    Some((time, message))
-}
-
-/// The kills in the kernel's log device. Each `read` returns one record; the
-/// device is opened non-blocking, so reading stops at the newest record.
-fn read_kmsg(path: &Path, boot_epoch_secs: i64) -> Result<Vec<OomKill>, String> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
-        .open(path)
-        .map_err(|e| format!("cannot open: {e}"))?;
-    let mut parser = KernelLogParser::new("kernel log (kmsg)");
-    // A record is at most 8 KiB (less the header); a regular file (a fixture) gives many at once.
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut partial = String::new();
-    loop {
-        match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                partial.push_str(&String::from_utf8_lossy(&buf[..n]));
-                while let Some(end) = partial.find('\n') {
-                    let record: String = partial.drain(..=end).collect();
-                    if let Some((time, message)) =
-                        parse_kmsg_record(record.trim_end(), boot_epoch_secs)
-                    {
-                        parser.line(message, Some(time));
-                    }
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-            // The record was overwritten while we read: go on with the next.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => continue,
-            Err(e) => return Err(format!("cannot read: {e}")),
-        }
-    }
-    Ok(parser.finish())
-}
-
-/// Boot time, seconds since the epoch (`btime` in `/proc/stat`).
-fn boot_time(proc_root: &Path) -> Result<i64, String> {
-    let stat = std::fs::read_to_string(proc_root.join("stat")).map_err(|e| e.to_string())?;
-    stat.lines()
-        .find_map(|l| l.strip_prefix("btime "))
-        .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| "no btime line".to_string())
-}
-
 /// The kernel's count of OOM kills since boot, from `/proc/vmstat`.
 pub fn vmstat_oom_kills(vmstat: &str) -> Option<u64> {
     vmstat
@@ -250,7 +190,9 @@ pub struct OomReport {
 /// kernel log and the services' journals, and the counters.
 pub fn report(settings: &Settings, since: Option<i64>) -> OomReport {
     let mut unavailable = Vec::new();
-    let (mut kills, read_any_log) = kernel_kills(settings, &mut unavailable);
+    let mut kernel_log = sources::read(settings, &mut unavailable);
+    let read_any_log = kernel_log.read_from.is_some();
+    let mut kills = std::mem::take(&mut kernel_log.kills);
     if let Some(since) = since {
         kills.retain(|k| k.time.is_some_and(|t| t.timestamp_millis() >= since));
     }
@@ -268,23 +210,19 @@ pub fn report(settings: &Settings, since: Option<i64>) -> OomReport {
         }
     }
     kills.sort_by_key(|k| k.time);
-    let vmstat = std::fs::read_to_string(settings.proc_root.join("vmstat"));
-    let kills_since_boot = match &vmstat {
-        Ok(text) => vmstat_oom_kills(text),
+    let vmstat_path = settings.proc_root.join("vmstat");
+    let kills_since_boot = match std::fs::read_to_string(&vmstat_path) {
+        Ok(text) => vmstat_oom_kills(&text),
         Err(e) => {
+            let e = ProbeError::bare(&vmstat_path, e);
             unavailable.push(Unavailable::new("/proc/vmstat", e));
             None
         }
     };
     let named = kills.iter().filter(|k| k.pid.is_some()).count() as u64;
     let unnamed = kills_since_boot.unwrap_or(0).saturating_sub(named);
-    let note = (unnamed > 0 && (!read_any_log || since.is_none())).then(|| {
-        format!(
-            "the kernel counted {unnamed} OOM kill(s) since boot whose victim diagbot cannot name: \
-             reading the kernel log needs group adm (for a file such as /var/log/kern.log), \
-             CAP_SYSLOG (for /dev/kmsg) or group systemd-journal (for journalctl -k)"
-        )
-    });
+    let note =
+        (unnamed > 0 && (!read_any_log || since.is_none())).then(|| kernel_log.note(unnamed));
     OomReport {
         kills,
         kills_since_boot,
@@ -292,57 +230,6 @@ pub fn report(settings: &Settings, since: Option<i64>) -> OomReport {
         unavailable,
         note,
     }
-}
-
-/// Kills from the first kernel log source that can be read: the configured
-/// file, `/dev/kmsg`, `journalctl -k`. Also whether any could be read.
-fn kernel_kills(settings: &Settings, unavailable: &mut Vec<Unavailable>) -> (Vec<OomKill>, bool) {
-    if let Some(path) = &settings.kernel_log {
-        match read_kernel_log_file(path) {
-            Ok(kills) => return (kills, true),
-            Err(e) => unavailable.push(Unavailable::new(path.display().to_string(), e)),
-        }
-    }
-    if let Some(kmsg) = &settings.kmsg {
-        match boot_time(&settings.proc_root).and_then(|boot| read_kmsg(kmsg, boot)) {
-            Ok(kills) => return (kills, true),
-            Err(e) => unavailable.push(Unavailable::new(kmsg.display().to_string(), e)),
-        }
-    }
-    let hint = YearHint::from_system_time(std::time::SystemTime::now());
-    let mut parser = KernelLogParser::new("kernel log (journalctl -k)");
-    match run_lines(
-        &settings.journalctl,
-        &["-k", "--no-pager", "-o", "short-iso"],
-        |line| parse_timed_line(&mut parser, line, &hint),
-    ) {
-        Ok(()) => (parser.finish(), true),
-        Err(e) => {
-            unavailable.push(Unavailable::new("journalctl -k", e));
-            (Vec::new(), false)
-        }
-    }
-}
-
-/// A kernel log file such as kern.log, read line by line (it may be large).
-fn read_kernel_log_file(path: &Path) -> Result<Vec<OomKill>, String> {
-    use std::io::BufRead;
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let modified = file.metadata().and_then(|m| m.modified());
-    let hint =
-        YearHint::from_system_time(modified.unwrap_or_else(|_| std::time::SystemTime::now()));
-    let mut parser = KernelLogParser::new("kernel log");
-    let mut reader = std::io::BufReader::new(file);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => parse_timed_line(&mut parser, &String::from_utf8_lossy(&line), &hint),
-            Err(e) => return Err(e.to_string()),
-        }
-    }
-    Ok(parser.finish())
 }
 
 /// Marks the kills that belong to `svc`: by the unit's cgroup, or by the process name.

@@ -6,21 +6,23 @@ use std::path::Path;
 use grep_matcher::Matcher;
 use grep_regex::RegexMatcher;
 
+use super::ProbeError;
 use crate::config::ProcessMatch;
 
 /// The PIDs under `proc_root` that `matcher` selects, lowest first; an error
 /// says why none could be looked for.
-pub fn find(proc_root: &Path, matcher: &ProcessMatch) -> Result<Vec<u32>, String> {
+pub fn find(proc_root: &Path, matcher: &ProcessMatch) -> Result<Vec<u32>, ProbeError> {
     match matcher {
         ProcessMatch::Pidfile(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read pidfile {}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ProbeError::doing(format!("cannot read pidfile {}", path.display()), path, e)
+            })?;
             let pid: u32 = text.trim().parse().map_err(|_| {
-                format!(
+                ProbeError::Malformed(format!(
                     "pidfile {} does not hold a PID: {:?}",
                     path.display(),
                     text.trim()
-                )
+                ))
             })?;
             // A stale pidfile names a process that is gone.
             Ok(if proc_root.join(pid.to_string()).is_dir() {
@@ -34,9 +36,10 @@ pub fn find(proc_root: &Path, matcher: &ProcessMatch) -> Result<Vec<u32>, String
                 .as_deref()
                 .map(RegexMatcher::new)
                 .transpose()
-                .map_err(|e| format!("process.cmdline: {e}"))?;
-            let entries = std::fs::read_dir(proc_root)
-                .map_err(|e| format!("cannot list {}: {e}", proc_root.display()))?;
+                .map_err(|e| ProbeError::Malformed(format!("process.cmdline: {e}")))?;
+            let entries = std::fs::read_dir(proc_root).map_err(|e| {
+                ProbeError::doing(format!("cannot list {}", proc_root.display()), proc_root, e)
+            })?;
             let own = std::process::id();
             let mut pids: Vec<u32> = entries
                 .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())

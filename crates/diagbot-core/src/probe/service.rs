@@ -16,7 +16,7 @@ pub struct ServiceStatus {
     pub name: String,
     pub unit: Option<String>,
     /// `active`, `failed`, ... (systemd), or `running` / `not running` for a process match.
-    pub state: Option<String>,
+    pub state: Option<ServiceState>,
     pub sub_state: Option<String>,
     pub main_pid: Option<u32>,
     /// When the main process started, in clock ticks after boot (from
@@ -29,7 +29,7 @@ pub struct ServiceStatus {
     pub rss_bytes: Option<u64>,
     pub memory_limit_bytes: Option<u64>,
     /// `config`, `cgroup`, `unit MemoryMax` or `host memory`.
-    pub memory_limit_source: Option<String>,
+    pub memory_limit_source: Option<LimitSource>,
     /// RSS as a share of the limit, in percent.
     pub memory_used_percent: Option<f64>,
     /// systemd's `NRestarts`.
@@ -44,8 +44,17 @@ pub struct ServiceStatus {
     pub unavailable: Vec<Unavailable>,
 }
 
-/// Reads `svc` now. `host_memory` is the host's total, the limit of last resort.
-pub fn probe(settings: &Settings, svc: &ServiceConfig, host_memory: Option<u64>) -> ServiceStatus {
+/// What a service's figures need from the host, read once for all services.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct HostFacts {
+    /// The host's memory: the limit of last resort.
+    pub memory_total_bytes: Option<u64>,
+    /// For how long the main process has run (its start is in ticks after boot).
+    pub uptime_secs: Option<f64>,
+}
+
+/// Reads `svc` now.
+pub fn probe(settings: &Settings, svc: &ServiceConfig, host: &HostFacts) -> ServiceStatus {
     let mut unavailable = Vec::new();
     let unit: Option<UnitState> = svc.unit.as_deref().and_then(|unit| {
         systemd::show(&settings.systemctl, unit)
@@ -89,11 +98,8 @@ pub fn probe(settings: &Settings, svc: &ServiceConfig, host_memory: Option<u64>)
         .collect();
     let rss_bytes = (!rss.is_empty()).then(|| rss.iter().sum());
     let (memory_limit_bytes, memory_limit_source) =
-        limit(svc, cgroup.as_ref(), unit.as_ref(), host_memory);
-    let uptime = std::fs::read_to_string(settings.proc_root.join("uptime"))
-        .ok()
-        .and_then(|t| t.split_whitespace().next()?.parse::<f64>().ok());
-    let running_secs = uptime.and_then(|up| {
+        limit(svc, cgroup.as_ref(), unit.as_ref(), host.memory_total_bytes);
+    let running_secs = host.uptime_secs.and_then(|up| {
         main_pid
             .and_then(|p| procs::running_secs(&settings.proc_root, p, up))
             .or_else(|| {
@@ -102,15 +108,9 @@ pub fn probe(settings: &Settings, svc: &ServiceConfig, host_memory: Option<u64>)
             })
     });
     let state = match (&unit, &matched) {
-        (Some(u), _) => u.active_state.clone(),
-        (None, Some(m)) => Some(
-            if m.is_empty() {
-                "not running"
-            } else {
-                "running"
-            }
-            .to_string(),
-        ),
+        (Some(u), _) => u.active_state.as_deref().map(ServiceState::from),
+        (None, Some(m)) if m.is_empty() => Some(ServiceState::NotRunning),
+        (None, Some(_)) => Some(ServiceState::Running),
         (None, None) => None,
     };
     ServiceStatus {
@@ -144,15 +144,173 @@ fn limit(
     cgroup: Option<&CgroupMemory>,
     unit: Option<&UnitState>,
     host_memory: Option<u64>,
-) -> (Option<u64>, Option<String>) {
+) -> (Option<u64>, Option<LimitSource>) {
     let candidates = [
-        (svc.memory_limit, "config"),
-        (cgroup.and_then(|c| c.limit_bytes), "cgroup"),
-        (unit.and_then(|u| u.memory_max_bytes), "unit MemoryMax"),
-        (host_memory, "host memory"),
+        (svc.memory_limit, LimitSource::Config),
+        (cgroup.and_then(|c| c.limit_bytes), LimitSource::Cgroup),
+        (
+            unit.and_then(|u| u.memory_max_bytes),
+            LimitSource::UnitMemoryMax,
+        ),
+        (host_memory, LimitSource::HostMemory),
     ];
     candidates
         .into_iter()
-        .find_map(|(v, source)| v.map(|v| (Some(v), Some(source.to_string()))))
+        .find_map(|(v, source)| v.map(|v| (Some(v), Some(source))))
         .unwrap_or((None, None))
+}
+
+/// A service's state: systemd's `ActiveState` for a unit, or whether a
+/// process match found anything. Serialised as the words systemd and
+/// earlier versions of diagbot use (`"active"`, `"not running"`); a state a
+/// newer systemd adds is kept as it came.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ServiceState {
+    Active,
+    Reloading,
+    Inactive,
+    Failed,
+    Activating,
+    Deactivating,
+    Maintenance,
+    Refreshing,
+    /// A process match found the service's processes.
+    Running,
+    /// A process match found none.
+    NotRunning,
+    /// A state this version does not know.
+    Other(String),
+}
+
+impl ServiceState {
+    pub fn as_str(&self) -> &str {
+        match self {
+            ServiceState::Active => "active",
+            ServiceState::Reloading => "reloading",
+            ServiceState::Inactive => "inactive",
+            ServiceState::Failed => "failed",
+            ServiceState::Activating => "activating",
+            ServiceState::Deactivating => "deactivating",
+            ServiceState::Maintenance => "maintenance",
+            ServiceState::Refreshing => "refreshing",
+            ServiceState::Running => "running",
+            ServiceState::NotRunning => "not running",
+            ServiceState::Other(s) => s,
+        }
+    }
+}
+
+impl From<&str> for ServiceState {
+    fn from(s: &str) -> Self {
+        match s {
+            "active" => ServiceState::Active,
+            "reloading" => ServiceState::Reloading,
+            "inactive" => ServiceState::Inactive,
+            "failed" => ServiceState::Failed,
+            "activating" => ServiceState::Activating,
+            "deactivating" => ServiceState::Deactivating,
+            "maintenance" => ServiceState::Maintenance,
+            "refreshing" => ServiceState::Refreshing,
+            "running" => ServiceState::Running,
+            "not running" => ServiceState::NotRunning,
+            other => ServiceState::Other(other.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for ServiceState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ServiceState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ServiceState {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(ServiceState::from(String::deserialize(d)?.as_str()))
+    }
+}
+
+/// Where a service's memory limit comes from, in the order it is looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LimitSource {
+    /// `memory_limit` in the service's configuration.
+    #[serde(rename = "config")]
+    Config,
+    /// The cgroup's `memory.max` (v2) or `memory.limit_in_bytes` (v1).
+    #[serde(rename = "cgroup")]
+    Cgroup,
+    /// The unit's `MemoryMax`.
+    #[serde(rename = "unit MemoryMax")]
+    UnitMemoryMax,
+    /// No limit of its own: the host's memory.
+    #[serde(rename = "host memory")]
+    HostMemory,
+}
+
+impl LimitSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimitSource::Config => "config",
+            LimitSource::Cgroup => "cgroup",
+            LimitSource::UnitMemoryMax => "unit MemoryMax",
+            LimitSource::HostMemory => "host memory",
+        }
+    }
+}
+
+impl std::fmt::Display for LimitSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON of `status --json` and `/api/v1/status` is what it was when these were strings.
+    #[test]
+    fn states_and_limit_sources_serialise_to_the_same_words() {
+        for word in [
+            "active",
+            "reloading",
+            "inactive",
+            "failed",
+            "activating",
+            "deactivating",
+            "maintenance",
+            "refreshing",
+            "running",
+            "not running",
+            "some-future-state",
+        ] {
+            let state = ServiceState::from(word);
+            assert_eq!(state.as_str(), word);
+            let json = serde_json::to_value(&state).unwrap();
+            assert_eq!(json, serde_json::json!(word));
+            assert_eq!(serde_json::from_value::<ServiceState>(json).unwrap(), state);
+        }
+        assert_eq!(ServiceState::from("failed"), ServiceState::Failed);
+        assert_eq!(
+            ServiceState::from("some-future-state"),
+            ServiceState::Other("some-future-state".into())
+        );
+        for (source, word) in [
+            (LimitSource::Config, "config"),
+            (LimitSource::Cgroup, "cgroup"),
+            (LimitSource::UnitMemoryMax, "unit MemoryMax"),
+            (LimitSource::HostMemory, "host memory"),
+        ] {
+            assert_eq!(source.as_str(), word);
+            let json = serde_json::to_value(source).unwrap();
+            assert_eq!(json, serde_json::json!(word));
+            assert_eq!(serde_json::from_value::<LimitSource>(json).unwrap(), source);
+        }
+    }
 }

@@ -11,7 +11,7 @@
 use chrono::{DateTime, FixedOffset, Local, TimeZone};
 use serde::Serialize;
 
-use super::run_lines;
+use super::{run_lines, ProbeError};
 
 /// The properties asked of `systemctl show`.
 const PROPERTIES: &str = "LoadState,ActiveState,SubState,MainPID,NRestarts,Result,MemoryCurrent,MemoryMax,ControlGroup,ExecMainStartTimestampMonotonic";
@@ -32,7 +32,7 @@ pub struct UnitState {
 }
 
 /// `systemctl show UNIT`; an error says what failed (no systemd, unknown unit).
-pub fn show(systemctl: &str, unit: &str) -> Result<UnitState, String> {
+pub fn show(systemctl: &str, unit: &str) -> Result<UnitState, ProbeError> {
     let mut text = String::new();
     run_lines(
         systemctl,
@@ -44,7 +44,7 @@ pub fn show(systemctl: &str, unit: &str) -> Result<UnitState, String> {
     )?;
     let state = parse_show(&text);
     if text.lines().any(|l| l == "LoadState=not-found") {
-        return Err(format!("{unit}: no such unit"));
+        return Err(ProbeError::NoSuchUnit(unit.to_string()));
     }
     Ok(state)
 }
@@ -101,7 +101,7 @@ pub fn unit_journal(
     journalctl: &str,
     unit: &str,
     since: Option<i64>,
-) -> Result<Vec<UnitEvent>, String> {
+) -> Result<Vec<UnitEvent>, ProbeError> {
     let since_arg = since.and_then(|ms| {
         Local
             .timestamp_millis_opt(ms)

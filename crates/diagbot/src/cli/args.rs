@@ -37,21 +37,25 @@ pub struct LogArgs {
 }
 
 impl LogArgs {
-    /// Fills `query`'s common parts and answers it, here or from the daemon.
+    /// The paths to search: those given, else the default.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        if self.paths.is_empty() {
+            vec![PathBuf::from(DEFAULT_LOG_PATH)]
+        } else {
+            self.paths.clone()
+        }
+    }
+
+    /// Fills `query`'s time window and answers it, here or from the daemon
+    /// (which, without `--path`, searches its own configured paths).
     pub fn answer(
         &self,
         mut query: diagbot_core::Query,
     ) -> anyhow::Result<diagbot_core::SearchResult> {
-        let explicit = !self.paths.is_empty();
-        query.paths = if explicit {
-            self.paths.clone()
-        } else {
-            vec![PathBuf::from(DEFAULT_LOG_PATH)]
-        };
         query.since = self.since.clone();
         query.until = self.until.clone();
         match &self.remote {
-            Some(url) => remote::ask(url, &query, explicit),
+            Some(url) => remote::ask(url, &query, !self.paths.is_empty()),
             None => progress::search_with_progress(&query),
         }
     }

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use diagbot_core::{Query, QueryKind};
+use diagbot_core::{GrepPattern, Query};
 
 use super::args::{exit_for, LogArgs};
 use super::render;
@@ -26,12 +26,10 @@ pub struct GrepArgs {
 }
 
 pub fn run(args: GrepArgs) -> anyhow::Result<ExitCode> {
-    let mut query = Query::grep(args.pattern.clone(), Vec::new());
-    query.kind = QueryKind::Grep {
-        pattern: args.pattern,
-        ignore_case: args.ignore_case,
-        fixed_strings: args.fixed_strings,
-    };
+    let pattern = GrepPattern::regex(args.pattern)
+        .ignore_case(args.ignore_case)
+        .fixed_strings(args.fixed_strings);
+    let mut query = Query::grep(pattern, args.logs.paths());
     query.max_lines = if args.count { 0 } else { args.logs.max_lines };
     let result = args.logs.answer(query)?;
     if args.count && !args.logs.json {

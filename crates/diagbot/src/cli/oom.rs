@@ -10,7 +10,8 @@ use comfy_table::{Cell, CellAlignment};
 use diagbot_core::probe::oom::{self, OomReport};
 use diagbot_core::when::TimeBound;
 
-use super::render::{human_bytes, table};
+use super::render::table;
+use crate::present::OomRow;
 
 #[derive(Args)]
 pub struct OomArgs {
@@ -35,7 +36,7 @@ pub fn run(args: OomArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print(&report);
+        print!("{}", render(&report));
     }
     // As grep: 0 when kills were found, 1 when none.
     Ok(if report.kills.is_empty() {
@@ -45,14 +46,18 @@ pub fn run(args: OomArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn print(report: &OomReport) {
-    match report.kills_since_boot {
-        Some(n) => println!(
+/// The report as a table and notes, as printed.
+fn render(report: &OomReport) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = match report.kills_since_boot {
+        Some(n) => writeln!(
+            out,
             "{} OOM kills in the log; {n} since boot by the kernel's count",
             report.kills.len()
         ),
-        None => println!("{} OOM kills in the log", report.kills.len()),
-    }
+        None => writeln!(out, "{} OOM kills in the log", report.kills.len()),
+    };
     if !report.kills.is_empty() {
         let mut t = table();
         t.set_header([
@@ -65,41 +70,52 @@ fn print(report: &OomReport) {
             "CGROUP",
             "SEEN IN",
         ]);
-        let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
-        for k in &report.kills {
+        let or_dash = |v: Option<&str>| Cell::new(v.unwrap_or("-"));
+        let right = CellAlignment::Right;
+        for row in report.kills.iter().map(OomRow::of) {
+            let restarted = row.restart_counter.map(|c| format!("yes, restart {c}"));
             t.add_row(vec![
-                Cell::new(
-                    k.time
-                        .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
-                ),
-                Cell::new(or_dash(k.pid.map(|p| p.to_string())))
-                    .set_alignment(CellAlignment::Right),
-                Cell::new(k.process.as_deref().unwrap_or("(unknown)")),
-                Cell::new(or_dash(k.rss_bytes.map(human_bytes)))
-                    .set_alignment(CellAlignment::Right),
-                Cell::new(k.service.as_deref().unwrap_or("-")),
-                Cell::new(or_dash(
-                    k.restart_counter.map(|c| format!("yes, restart {c}")),
-                )),
-                Cell::new(k.cgroup.as_deref().unwrap_or("-")),
-                Cell::new(k.sources.join(", ")),
+                or_dash(row.time.as_deref()),
+                or_dash(row.pid.as_deref()).set_alignment(right),
+                Cell::new(row.process.as_deref().unwrap_or("(unknown)")),
+                or_dash(row.rss.as_deref()).set_alignment(right),
+                or_dash(row.service.as_deref()),
+                or_dash(restarted.as_deref()),
+                or_dash(row.cgroup.as_deref()),
+                Cell::new(&row.seen_in),
             ]);
         }
-        println!("\n{t}");
+        let _ = writeln!(out, "\n{t}");
     }
     for s in &report.services {
-        println!(
+        let _ = writeln!(
+            out,
             "{}: {} OOM kill(s) counted by its cgroup {}",
             s.service, s.oom_kills, s.cgroup
         );
     }
     if let Some(note) = &report.note {
-        println!("\nnote: {note}");
+        let _ = writeln!(out, "\nnote: {note}");
     }
     if !report.unavailable.is_empty() {
-        println!("\nunavailable:");
+        let _ = writeln!(out, "\nunavailable:");
         for u in &report.unavailable {
-            println!("  {}: {}", u.source, u.reason);
+            let _ = writeln!(out, "  {}: {}", u.source, u.reason);
         }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::present::fixture;
+
+    #[test]
+    fn kills_counts_note_and_unavailable_sources() {
+        assert_eq!(
+            render(&fixture::oom_report()),
+            include_str!("../../tests/fixtures/render/cli_oom.txt")
+        );
     }
 }

@@ -18,7 +18,7 @@ pub fn search_with_progress(query: &Query) -> anyhow::Result<SearchResult> {
     if !std::io::stderr().is_terminal() {
         return Ok(engine.search(query, now, &|_| {})?);
     }
-    let (files, _) = collect_files(&query.paths);
+    let (files, _) = collect_files(query.paths());
     let total: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(&f.path).ok())

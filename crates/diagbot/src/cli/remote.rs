@@ -32,7 +32,7 @@ pub fn ask(base: &str, query: &Query, explicit_paths: bool) -> anyhow::Result<Se
     }
     if explicit_paths {
         let paths: Vec<String> = query
-            .paths
+            .paths()
             .iter()
             .map(|p| p.display().to_string())
             .collect();

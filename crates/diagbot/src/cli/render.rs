@@ -5,6 +5,8 @@ use diagbot_core::logs::level::Level;
 use diagbot_core::query::MatchLine;
 use diagbot_core::SearchResult;
 
+use crate::present::format;
+
 pub fn print_json(result: &SearchResult) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(result)?);
     Ok(())
@@ -37,7 +39,7 @@ fn summary(result: &SearchResult, what: &str) -> String {
         result.matches,
         result.files.len(),
         result.files_searched,
-        human_bytes(result.bytes_scanned),
+        format::bytes(result.bytes_scanned),
         result.elapsed,
         if result.long_lines_cut > 0 {
             format!("; {} overlong lines cut", result.long_lines_cut)
@@ -110,19 +112,4 @@ fn printable(line: &MatchLine) -> String {
         out.push_str(" [cut]");
     }
     out
-}
-
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }

@@ -6,12 +6,15 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::fmt::Write;
+
 use clap::Args;
 use comfy_table::{Cell, CellAlignment};
-use diagbot_core::probe::service::ServiceStatus;
+use diagbot_core::probe::host::HostCollector;
 use diagbot_core::probe::{self, Status};
 
-use super::render::{human_bytes, table};
+use super::render::table;
+use crate::present::{HostView, ServiceView, StatusView, SwapView};
 
 #[derive(Args)]
 pub struct StatusArgs {
@@ -31,13 +34,17 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
         Some(url) => super::remote::get_json(url, "/api/v1/status", &[])?,
         None => {
             let (settings, _) = super::args::load_settings(args.config.as_deref())?;
-            probe::status(&settings.core)
+            // A new collector: its one reading samples CPU use for a moment.
+            probe::status(
+                &settings.core,
+                &HostCollector::new(settings.core.proc_root.clone()),
+            )
         }
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status)?);
     } else {
-        print(&status);
+        print!("{}", render(&status));
         if args.remote.is_none() && !status.services.is_empty() {
             println!("\nmemory trends come from the daemon's samples: diagbot status --remote http://127.0.0.1:9187");
         }
@@ -45,8 +52,24 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print(status: &Status) {
-    let host = &status.host;
+/// The status as tables, as printed.
+fn render(status: &Status) -> String {
+    let view = StatusView::of(status);
+    let mut out = String::new();
+    render_host(&mut out, &view.host);
+    if !view.services.is_empty() {
+        render_services(&mut out, &view.services);
+    }
+    if !view.host.unavailable.is_empty() {
+        let _ = writeln!(out, "\nunavailable:");
+        for u in &view.host.unavailable {
+            let _ = writeln!(out, "  {}: {}", u.source, u.reason);
+        }
+    }
+    out
+}
+
+fn render_host(out: &mut String, host: &HostView) {
     let mut t = table();
     let mut row = |what: &str, value: String| {
         t.add_row(vec![Cell::new(what), Cell::new(value)]);
@@ -54,92 +77,47 @@ fn print(status: &Status) {
     if let Some(m) = &host.memory {
         row(
             "memory",
-            format!(
-                "{} used of {}, {} available ({:.0} % used)",
-                human_bytes(m.used_bytes),
-                human_bytes(m.total_bytes),
-                human_bytes(m.available_bytes),
-                100.0 * m.used_bytes as f64 / m.total_bytes.max(1) as f64
-            ),
+            format!("{} ({} used)", m.summary(), m.used_percent),
         );
     }
-    if let Some(s) = &host.swap {
-        row(
-            "swap",
-            if s.total_bytes == 0 {
-                "none".to_string()
-            } else {
-                format!(
-                    "{} used of {}",
-                    human_bytes(s.used_bytes),
-                    human_bytes(s.total_bytes)
-                )
-            },
-        );
+    match &host.swap {
+        Some(SwapView::NoSwap) => row("swap", "none".into()),
+        Some(SwapView::InUse(used)) => row("swap", used.clone()),
+        None => {}
     }
-    if let Some([a, b, c]) = host.load {
-        row("load", format!("{a:.2} {b:.2} {c:.2}"));
+    let lines = [
+        ("load", &host.load),
+        ("cpu", &host.cpu),
+        ("uptime", &host.uptime),
+        ("diagbot", &host.diagbot),
+    ];
+    for (what, value) in lines {
+        if let Some(value) = value {
+            row(what, value.clone());
+        }
     }
-    if let Some(cpu) = host.cpu_percent {
-        row("cpu", format!("{cpu:.0} % busy"));
-    }
-    if let Some(up) = host.uptime_secs {
-        let minutes = (up / 60.0) as u64;
-        row(
-            "uptime",
-            format!(
-                "{} d {} h {} min",
-                minutes / 1440,
-                minutes / 60 % 24,
-                minutes % 60
-            ),
-        );
-    }
-    if let Some(rss) = status.diagbot.rss_bytes {
-        let cache = status
-            .diagbot
-            .cache
-            .map(|c| {
-                format!(
-                    ", cache {} answers in {} of {}",
-                    c.entries,
-                    human_bytes(c.bytes),
-                    human_bytes(c.budget_bytes)
-                )
-            })
-            .unwrap_or_default();
-        row("diagbot", format!("RSS {}{cache}", human_bytes(rss)));
-    }
-    println!("{t}");
+    let _ = writeln!(out, "{t}");
     if !host.disks.is_empty() {
         let mut disks = table();
         disks.set_header(["DISK", "DEVICE", "USED", "AVAILABLE", "SIZE"]);
+        let right = CellAlignment::Right;
         for d in &host.disks {
             disks.add_row(vec![
                 Cell::new(&d.mount),
                 Cell::new(&d.device),
-                Cell::new(format!("{:.0} %", d.used_percent)).set_alignment(CellAlignment::Right),
-                Cell::new(human_bytes(d.available_bytes)).set_alignment(CellAlignment::Right),
-                Cell::new(human_bytes(d.total_bytes)).set_alignment(CellAlignment::Right),
+                Cell::new(&d.used_percent).set_alignment(right),
+                Cell::new(&d.available).set_alignment(right),
+                Cell::new(&d.size).set_alignment(right),
             ]);
         }
-        println!("\n{disks}");
+        let _ = writeln!(out, "\n{disks}");
     }
-    if let Some(trend) = &status.host_memory_trend {
-        println!("\nhost memory: {}", trend.text);
-    }
-    if !status.services.is_empty() {
-        print_services(&status.services);
-    }
-    if !host.unavailable.is_empty() {
-        println!("\nunavailable:");
-        for u in &host.unavailable {
-            println!("  {}: {}", u.source, u.reason);
-        }
+    if let Some(trend) = &host.memory_trend {
+        let _ = writeln!(out, "\nhost memory: {trend}");
     }
 }
 
-fn print_services(services: &[ServiceStatus]) {
+fn render_services(out: &mut String, services: &[ServiceView]) {
     let mut t = table();
     t.set_header([
         "SERVICE",
@@ -151,57 +129,62 @@ fn print_services(services: &[ServiceStatus]) {
         "LAST RESULT",
         "RUNNING",
     ]);
-    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    let or_dash = |v: Option<&str>| Cell::new(v.unwrap_or("-"));
+    let right = CellAlignment::Right;
     for s in services {
-        let state = match (&s.state, &s.sub_state) {
-            (Some(a), Some(b)) => format!("{a} ({b})"),
-            (Some(a), None) => a.clone(),
-            _ => "-".into(),
-        };
-        let limit = s.memory_limit_bytes.map(|l| {
-            let share = s
-                .memory_used_percent
-                .map(|p| format!(" ({p:.0} % used)"))
+        let limit = s.limit.as_ref().map(|l| {
+            let share = l
+                .used_percent
+                .as_ref()
+                .map(|p| format!(" ({p} used)"))
                 .unwrap_or_default();
-            format!(
-                "{}{share}, {}",
-                human_bytes(l),
-                s.memory_limit_source.as_deref().unwrap_or("?")
-            )
+            format!("{}{share}, {}", l.size, l.source.as_deref().unwrap_or("?"))
         });
-        let right = CellAlignment::Right;
         t.add_row(vec![
             Cell::new(&s.name),
-            Cell::new(state),
-            Cell::new(or_dash(s.main_pid.map(|p| p.to_string()))).set_alignment(right),
-            Cell::new(or_dash(s.rss_bytes.map(human_bytes))).set_alignment(right),
-            Cell::new(or_dash(limit)),
-            Cell::new(or_dash(s.restarts.map(|r| r.to_string()))).set_alignment(right),
-            Cell::new(or_dash(s.last_result.clone())),
-            Cell::new(or_dash(s.running_secs.map(duration))),
+            or_dash(s.state.as_deref()),
+            or_dash(s.pid.as_deref()).set_alignment(right),
+            or_dash(s.rss.as_deref()).set_alignment(right),
+            or_dash(limit.as_deref()),
+            or_dash(s.restarts.map(|r| r.to_string()).as_deref()).set_alignment(right),
+            or_dash(s.last_result.as_deref()),
+            or_dash(s.running.as_deref()),
         ]);
     }
-    println!("\n{t}");
+    let _ = writeln!(out, "\n{t}");
     for s in services {
         if let Some(trend) = &s.memory_trend {
-            println!("{}: memory {}", s.name, trend.text);
-            if let Some(found) = &trend.restart_loop {
-                println!("{}: restart loop: {}", s.name, found.text);
-            }
+            let _ = writeln!(out, "{}: memory {trend}", s.name);
+        }
+        if let Some(found) = &s.restart_loop {
+            let _ = writeln!(out, "{}: restart loop: {found}", s.name);
         }
         for u in &s.unavailable {
-            println!("{}: {} unavailable: {}", s.name, u.source, u.reason);
+            let _ = writeln!(out, "{}: {} unavailable: {}", s.name, u.source, u.reason);
         }
     }
 }
 
-/// "3 d 4 h", "2 h 5 min", "40 s".
-fn duration(secs: f64) -> String {
-    let s = secs as u64;
-    match s {
-        0..60 => format!("{s} s"),
-        60..3600 => format!("{} min", s / 60),
-        3600..86400 => format!("{} h {} min", s / 3600, s / 60 % 60),
-        _ => format!("{} d {} h", s / 86400, s / 3600 % 24),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::present::fixture;
+
+    /// Every part of a status, as people read it (the expected text is
+    /// what `diagbot status` printed before the renderers shared a view).
+    #[test]
+    fn tables_of_a_status_with_every_part() {
+        assert_eq!(
+            render(&fixture::status()),
+            include_str!("../../tests/fixtures/render/cli_status.txt")
+        );
+    }
+
+    #[test]
+    fn no_swap_reads_none_and_empty_parts_are_left_out() {
+        assert_eq!(
+            render(&fixture::bare_status()),
+            include_str!("../../tests/fixtures/render/cli_status_bare.txt")
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The health sampler: every `health.sample_interval` it reads each service's
 //! RSS, restarts and cgroup OOM count, the host's memory and the kernel's OOM
-//! count, and hands them to the [`Watch`](diagbot_core::health::Watch). What
+//! count (and takes a CPU reading for the next status), and hands them to the
+//! [`Watch`](diagbot_core::health::Watch). What
 //! changed (an OOM kill, a restart, an OOM projected within the horizon) is
 //! logged as a warning, counted in the metrics and sent to subscribers (the
 //! Telegram alerts).
@@ -11,7 +12,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use diagbot_core::config::Settings;
 use diagbot_core::health::{needs_kills, Event, Observation};
-use diagbot_core::probe::{self, host, oom};
+use diagbot_core::probe::host::HostCollector;
+use diagbot_core::probe::service::HostFacts;
+use diagbot_core::probe::{self, oom};
 use diagbot_core::query::Query;
 
 use super::ticker::every;
@@ -39,7 +42,8 @@ pub async fn sample_once(state: &AppState) {
     let settings = Arc::new(daemon.core.clone());
     let observed = {
         let settings = Arc::clone(&settings);
-        tokio::task::spawn_blocking(move || observe(&settings)).await
+        let host = state.host.get(&settings.proc_root);
+        tokio::task::spawn_blocking(move || observe(&settings, &host)).await
     };
     let obs = match observed {
         Ok(obs) => obs,
@@ -123,22 +127,25 @@ async fn error_bursts(state: &AppState, settings: &Settings, at_secs: f64) -> Ve
 }
 
 /// Reads everything one sample needs; slow parts (systemctl) run here, off the async threads.
-pub fn observe(settings: &Settings) -> Observation {
-    let memory = std::fs::read_to_string(settings.proc_root.join("meminfo"))
-        .ok()
-        .and_then(|t| host::parse_meminfo(&t).ok())
-        .map(|(memory, _)| memory);
+pub fn observe(settings: &Settings, host: &HostCollector) -> Observation {
+    let memory = host.memory().ok().map(|(memory, _)| memory);
+    // A CPU reading each sample keeps a status's CPU window within one
+    // sample interval (a status measures from the latest reading).
+    let _ = host.cpu_percent();
     let oom_kills = std::fs::read_to_string(settings.proc_root.join("vmstat"))
         .ok()
         .and_then(|t| oom::vmstat_oom_kills(&t));
-    let total = memory.as_ref().map(|m| m.total_bytes);
+    let facts = HostFacts {
+        memory_total_bytes: memory.as_ref().map(|m| m.total_bytes),
+        uptime_secs: host.uptime_secs().ok(),
+    };
     Observation {
         at_secs: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64()),
-        host_total_bytes: total,
+        host_total_bytes: facts.memory_total_bytes,
         host_available_bytes: memory.as_ref().map(|m| m.available_bytes),
         oom_kills,
-        services: probe::services(settings, total),
+        services: probe::services(settings, &facts),
     }
 }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use diagbot_core::cache::HitOrLoad;
 use diagbot_core::engine::SearchError;
-use diagbot_core::query::{Query, QueryKind, MAX_LINES_LIMIT};
+use diagbot_core::query::{GrepPattern, Query, MAX_LINES_LIMIT};
 use diagbot_core::when::TimeBound;
 use serde_json::json;
 
@@ -29,20 +29,24 @@ pub async fn grep(
         .get("pattern")
         .filter(|p| !p.is_empty())
         .ok_or_else(|| ApiError::bad("pattern", "pattern is required"))?;
-    let kind = QueryKind::Grep {
-        pattern: pattern.clone(),
-        ignore_case: flag(&params, "ignore_case")?,
-        fixed_strings: flag(&params, "fixed_strings")?,
-    };
+    let pattern = GrepPattern::regex(pattern.clone())
+        .ignore_case(flag(&params, "ignore_case")?)
+        .fixed_strings(flag(&params, "fixed_strings")?);
     let allowed = ["pattern", "ignore_case", "fixed_strings"];
-    answer(&state, kind, &params, &allowed).await
+    answer(
+        &state,
+        |paths| Query::grep(pattern, paths),
+        &params,
+        &allowed,
+    )
+    .await
 }
 
 pub async fn errors(
     State(state): State<Arc<AppState>>,
     Params(params): RawParams,
 ) -> Result<Response, ApiError> {
-    answer(&state, QueryKind::Errors, &params, &[]).await
+    answer(&state, Query::errors, &params, &[]).await
 }
 
 pub async fn cache(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
@@ -90,10 +94,11 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     )
 }
 
-/// Parameters every log query takes: since, until, max_lines, paths.
+/// Parameters every log query takes: since, until, max_lines, paths; `query`
+/// builds the question of its kind over the paths.
 async fn answer(
     state: &AppState,
-    kind: QueryKind,
+    query: impl FnOnce(Vec<PathBuf>) -> Query,
     params: &BTreeMap<String, String>,
     own: &[&str],
 ) -> Result<Response, ApiError> {
@@ -107,14 +112,7 @@ async fn answer(
             .collect::<Result<Vec<_>, _>>()?,
         None => settings.core.log_paths.clone(),
     };
-    let mut query = match kind {
-        QueryKind::Errors => Query::errors(paths),
-        grep => {
-            let mut q = Query::grep(String::new(), paths);
-            q.kind = grep;
-            q
-        }
-    };
+    let mut query = query(paths);
     query.since = bound(params, "since")?;
     query.until = bound(params, "until")?;
     if let Some(n) = params.get("max_lines") {

@@ -139,7 +139,7 @@ fn environment_overrides_every_key() {
     );
     assert_eq!(s.http.listen.port(), 0);
     // The refresh queries search the overridden paths.
-    assert_eq!(s.core.refresh[0].query.paths, s.core.log_paths);
+    assert_eq!(s.core.refresh[0].query.paths(), s.core.log_paths);
 }
 
 /// An override's mistake names the variable, never a line of the file.

@@ -2,7 +2,7 @@
 //! `Query`, through the same cache, as the CLI and HTTP ask), and the answer is
 //! rendered as Telegram HTML.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use diagbot_core::engine::SearchError;
 use diagbot_core::logs::level::Level;
@@ -10,8 +10,9 @@ use diagbot_core::probe::oom;
 use diagbot_core::query::{Query, QueryKind, SearchResult};
 use diagbot_core::when::TimeBound;
 
-use super::render::{escape, fit, with_lines};
-use crate::cli::render::human_bytes;
+use super::render::{escape, with_lines};
+use super::views;
+use crate::present::{format, StatusView};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,14 +100,10 @@ pub async fn answer(state: &AppState, cmd: &Command) -> String {
         Command::Help => HELP.to_string(),
         Command::Status => status(state, false).await,
         Command::Services => status(state, true).await,
-        Command::Errors { since } => search(state, QueryKind::Errors, since.as_deref()).await,
+        Command::Errors { since } => search(state, Query::errors, since.as_deref()).await,
         Command::Grep { pattern, since } => {
-            let kind = QueryKind::Grep {
-                pattern: pattern.clone(),
-                ignore_case: false,
-                fixed_strings: false,
-            };
-            search(state, kind, since.as_deref()).await
+            let grep = |paths| Query::grep(pattern.as_str(), paths);
+            search(state, grep, since.as_deref()).await
         }
         Command::Oom { since } => oom_kills(state, since.as_deref()).await,
         Command::Cache => cache(state),
@@ -127,25 +124,26 @@ fn parse_since(since: Option<&str>) -> Result<Option<TimeBound>, String> {
         .transpose()
 }
 
-async fn search(state: &AppState, kind: QueryKind, since: Option<&str>) -> String {
+/// Answers the question `query` builds over the configured log paths.
+async fn search(
+    state: &AppState,
+    query: impl FnOnce(Vec<PathBuf>) -> Query,
+    since: Option<&str>,
+) -> String {
     let since_bound = match parse_since(since) {
         Ok(b) => b,
         Err(msg) => return msg,
     };
-    let paths = state.settings().core.log_paths.clone();
-    let mut query = match &kind {
-        QueryKind::Errors => Query::errors(paths),
-        QueryKind::Grep { pattern, .. } => Query::grep(pattern.clone(), paths),
-    };
+    let mut query = query(state.settings().core.log_paths.clone());
     query.since = since_bound;
     // /errors asks what the background refresh keeps warm (and what the HTTP
     // API asks by default), so it is answered from the cache at once. A grep is
     // usually new: it asks for as many lines as a message can show.
-    if matches!(kind, QueryKind::Grep { .. }) {
+    if matches!(query.kind, QueryKind::Grep { .. }) {
         query.max_lines = 100;
     }
     match state.diag.answer(&query).await {
-        Ok((result, _)) => render_search(&kind, since, &result),
+        Ok((result, _)) => render_search(&query.kind, since, &result),
         Err(e) => match e.as_ref() {
             SearchError::InvalidPattern { .. } | SearchError::PatternTooLong { .. } => {
                 format!("⚠ {}", escape(&e.to_string()))
@@ -216,94 +214,10 @@ fn render_search(kind: &QueryKind, since: Option<&str>, r: &SearchResult) -> Str
 }
 
 async fn status(state: &AppState, services_only: bool) -> String {
-    let status = match state.status().await {
-        Ok(s) => s,
-        Err(e) => return format!("⚠ status failed: {}", escape(&e.to_string())),
-    };
-    let mut out = Vec::new();
-    if !services_only {
-        let h = &status.host;
-        if let Some(m) = &h.memory {
-            out.push(format!(
-                "<b>memory</b> {} used of {}, {} available",
-                human_bytes(m.used_bytes),
-                human_bytes(m.total_bytes),
-                human_bytes(m.available_bytes)
-            ));
-        }
-        if let Some(t) = &status.host_memory_trend {
-            out.push(format!("  {}", escape(&t.text)));
-        }
-        if let Some(s) = &h.swap {
-            if s.total_bytes > 0 {
-                out.push(format!(
-                    "<b>swap</b> {} used of {}",
-                    human_bytes(s.used_bytes),
-                    human_bytes(s.total_bytes)
-                ));
-            }
-        }
-        if let Some([a, b, c]) = h.load {
-            out.push(format!("<b>load</b> {a:.2} {b:.2} {c:.2}"));
-        }
-        if let Some(cpu) = h.cpu_percent {
-            out.push(format!("<b>cpu</b> {cpu:.0} % busy"));
-        }
-        for d in &h.disks {
-            out.push(format!(
-                "<b>disk</b> {} {:.0} % used, {} free",
-                escape(&d.mount),
-                d.used_percent,
-                human_bytes(d.available_bytes)
-            ));
-        }
-        for u in &h.unavailable {
-            out.push(format!(
-                "<i>{}: {}</i>",
-                escape(&u.source),
-                escape(&u.reason)
-            ));
-        }
+    match state.status().await {
+        Ok(status) => views::status(&StatusView::of(&status), services_only),
+        Err(e) => format!("⚠ status failed: {}", escape(&e.to_string())),
     }
-    if status.services.is_empty() {
-        out.push("<i>no services configured ([[services]] in the config)</i>".into());
-    }
-    for s in &status.services {
-        let mut line = format!("<b>{}</b>", escape(&s.name));
-        if let Some(state) = &s.state {
-            line.push_str(&format!(" {}", escape(state)));
-            if let Some(sub) = &s.sub_state {
-                line.push_str(&format!(" ({})", escape(sub)));
-            }
-        }
-        if let Some(rss) = s.rss_bytes {
-            line.push_str(&format!(", RSS {}", human_bytes(rss)));
-            if let (Some(limit), Some(p)) = (s.memory_limit_bytes, s.memory_used_percent) {
-                line.push_str(&format!(" of {} ({p:.0} %)", human_bytes(limit)));
-            }
-        }
-        if let Some(r) = s.restarts {
-            line.push_str(&format!(", {r} restarts"));
-        }
-        if let Some(result) = s.last_result.as_deref().filter(|r| *r != "success") {
-            line.push_str(&format!(", last result {}", escape(result)));
-        }
-        out.push(line);
-        if let Some(t) = &s.memory_trend {
-            out.push(format!("  memory {}", escape(&t.text)));
-            if let Some(found) = &t.restart_loop {
-                out.push(format!("  <b>restart loop</b>: {}", escape(&found.text)));
-            }
-        }
-        for u in &s.unavailable {
-            out.push(format!(
-                "  <i>{} unavailable: {}</i>",
-                escape(&u.source),
-                escape(&u.reason)
-            ));
-        }
-    }
-    fit(&out.join("\n"))
 }
 
 async fn oom_kills(state: &AppState, since: Option<&str>) -> String {
@@ -312,45 +226,10 @@ async fn oom_kills(state: &AppState, since: Option<&str>) -> String {
         Err(msg) => return msg,
     };
     let settings = state.settings();
-    let report =
-        match tokio::task::spawn_blocking(move || oom::report(&settings.core, since_ms)).await {
-            Ok(r) => r,
-            Err(e) => return format!("⚠ the OOM report failed: {}", escape(&e.to_string())),
-        };
-    let mut head = format!("<b>{} OOM kill(s)</b>", report.kills.len());
-    if let Some(s) = since {
-        head.push_str(&format!(" since {}", escape(s)));
+    match tokio::task::spawn_blocking(move || oom::report(&settings.core, since_ms)).await {
+        Ok(report) => views::oom(&report, since),
+        Err(e) => format!("⚠ the OOM report failed: {}", escape(&e.to_string())),
     }
-    if let Some(n) = report.kills_since_boot {
-        head.push_str(&format!("; {n} since boot by the kernel's count"));
-    }
-    let lines: Vec<String> = report
-        .kills
-        .iter()
-        .map(|k| {
-            let mut l = format!(
-                "{} {} (pid {})",
-                k.time
-                    .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
-                k.process.as_deref().unwrap_or("unknown"),
-                k.pid.map_or("?".into(), |p| p.to_string())
-            );
-            if let Some(rss) = k.rss_bytes {
-                l.push_str(&format!(" RSS {}", human_bytes(rss)));
-            }
-            if let Some(s) = &k.service {
-                l.push_str(&format!(" in {s}"));
-            }
-            if let Some(c) = k.restart_counter {
-                l.push_str(&format!(", restarted ({c})"));
-            }
-            l
-        })
-        .collect();
-    if let Some(note) = &report.note {
-        head.push_str(&format!("\n<i>{}</i>", escape(note)));
-    }
-    with_lines(&head, &lines, "<code>diagbot oom</code>")
 }
 
 fn cache(state: &AppState) -> String {
@@ -358,8 +237,8 @@ fn cache(state: &AppState) -> String {
     format!(
         "<b>cache</b> {} answers, {} of {}\n{} hits, {} misses, {} scans, {} expired",
         s.entries,
-        human_bytes(s.bytes),
-        human_bytes(s.budget_bytes),
+        format::bytes(s.bytes),
+        format::bytes(s.budget_bytes),
         s.hits,
         s.misses,
         s.loads,
