@@ -4,13 +4,11 @@
 
 #![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
 
-mod common;
-
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+use crate::common::{config_text, get_with, metric, setup, TestDaemon, APP_LOG};
 use assert_cmd::Command;
-use common::{config_text, get_with, metric, setup, TestDaemon, APP_LOG};
 use diagbot::daemon::Control;
 use serde_json::Value;
 

@@ -5,18 +5,16 @@
 
 #![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
 
-mod common;
-
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::common::{metric, setup, TestDaemon};
 use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use common::{metric, setup, TestDaemon};
 use diagbot_core::health::Event;
 use diagbot_core::probe::oom::OomKill;
 use serde_json::{json, Value};

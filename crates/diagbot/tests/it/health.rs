@@ -5,8 +5,6 @@
 
 #![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -506,7 +504,7 @@ fn replace(root: &Path, rel: &str, text: &str) {
 /// PID, and the third death is a restart loop.
 #[test]
 fn a_unit_restarted_after_each_oom_kill_is_a_restart_loop() {
-    use common::TestDaemon;
+    use crate::common::TestDaemon;
     use diagbot_core::health::Event;
     use std::io::Write;
     use std::time::{Duration, Instant};

@@ -1,0 +1,12 @@
+//! The binary's integration tests, compiled as one test binary (one link
+//! instead of one per file): the CLI, `config check`, the daemon and its API,
+//! the health watch on fixture trees, the Telegram bot against a fake Bot API,
+//! and the module graph.
+
+mod cli;
+mod common;
+mod config;
+mod daemon;
+mod health;
+mod modules;
+mod telegram;
