@@ -1,6 +1,7 @@
 //! The daemon in-process on 127.0.0.1:0, shared by the test suites that run it.
 
 #![allow(dead_code)] // each suite uses its own part
+#![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
