@@ -183,6 +183,9 @@ impl ResultCache {
                 self.timed_load(load).await.map(Arc::new)
             })
             .await?;
+        if ran {
+            self.evict_now().await;
+        }
         Ok((
             value,
             if ran {
@@ -201,7 +204,16 @@ impl ResultCache {
     {
         let value = Arc::new(self.timed_load(load).await?);
         self.inner.insert(key, Arc::clone(&value)).await;
+        self.evict_now().await;
         Ok(value)
+    }
+
+    /// moka evicts lazily, in its housekeeping; a burst of new answers would
+    /// stay over the budget until the next maintenance tick (a second away),
+    /// so a new answer runs the housekeeping at once: the budget holds at
+    /// every moment, not only once a second.
+    async fn evict_now(&self) {
+        self.inner.run_pending_tasks().await;
     }
 
     async fn timed_load<F, Fut, E>(&self, load: F) -> Result<SearchResult, E>

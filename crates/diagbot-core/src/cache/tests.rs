@@ -170,3 +170,22 @@ async fn hits_and_misses_are_counted() {
     let stats = cache.stats();
     assert_eq!((stats.hits, stats.misses, stats.loads), (2, 2, 2));
 }
+
+/// Between maintenance ticks too: a burst of new answers is evicted as it
+/// comes, not a second later.
+#[tokio::test]
+async fn a_burst_of_answers_stays_within_the_budget_without_maintenance() {
+    let budget = 64 << 10;
+    let cache = ResultCache::new(config(Duration::from_secs(300), budget));
+    for i in 0..200 {
+        let loaded = cache
+            .get_or_load(format!("burst {i}"), || async {
+                Ok::<_, std::convert::Infallible>(result(10, 500))
+            })
+            .await;
+        assert!(loaded.is_ok());
+        // What the map holds now, not moka's (lazily updated) size.
+        let held: u64 = cache.inner.iter().map(|(k, v)| weight(&k, &v) as u64).sum();
+        assert!(held <= budget, "after {i} answers: {held} > {budget}");
+    }
+}
