@@ -16,6 +16,8 @@
 //! - [`process`]: diagbot's own RSS and open files.
 //! - [`units`]: MiB and spans of time in the core's own sentences.
 
+#![warn(missing_docs)]
+
 pub mod cache;
 pub mod config;
 pub mod diagnostics;
