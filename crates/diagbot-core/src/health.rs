@@ -1,6 +1,6 @@
 //! Watching over time: the daemon hands each sample of the host and its
 //! services to a [`Watch`], which follows each service's process instances
-//! (see [`life`]), computes the memory trend of the current one, and says what
+//! (see its `life` module), computes the memory trend of the current one, and says what
 //! changed since the last sample: an OOM kill, a restart, a process gone or
 //! back, an OOM projected within the horizon, a restart loop, an error burst in
 //! a service's logs, or diagbot's own cache past its thresholds.

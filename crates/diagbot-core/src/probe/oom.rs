@@ -8,7 +8,7 @@
 //!
 //! The `oom-kill:` line names the cgroup, the `Killed process` line the RSS;
 //! the two are joined by pid. The kernel log comes from a configured file, else
-//! `/dev/kmsg`, else `journalctl -k` ([`sources`]). A configured service's kills are joined
+//! `/dev/kmsg`, else `journalctl -k` (its `sources` module). A configured service's kills are joined
 //! with what systemd wrote in its journal (the kill, and the restart after it),
 //! and its cgroup's own OOM count is read. `/proc/vmstat`'s `oom_kill` counts
 //! kills even when no log can be read, so a kill is never missed silently.
