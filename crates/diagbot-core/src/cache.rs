@@ -128,8 +128,8 @@ pub struct ResultCache {
 }
 
 impl ResultCache {
-    /// An empty cache bounded by `config`. Expired entries are freed only by
-    /// [`Self::maintain`]: start [`Self::spawn_maintenance`] as well.
+    /// An empty cache bounded by `config`. An idle cache frees its expired
+    /// entries only in [`Self::maintain`]: start [`Self::spawn_maintenance`] too.
     pub fn new(config: CacheConfig) -> Self {
         let counters = Arc::new(Counters::default());
         let listener_counters = Arc::clone(&counters);

@@ -24,8 +24,8 @@ pub struct Diagnostics {
 
 impl Diagnostics {
     /// A cache configured by `cache` in front of an engine whose tails are
-    /// bounded by `tails`. Nothing frees expired answers yet: start
-    /// [`ResultCache::spawn_maintenance`] on [`Self::cache`].
+    /// bounded by `tails`. Idle, it frees no expired answers until
+    /// [`ResultCache::spawn_maintenance`] runs on [`Self::cache`].
     pub fn new(cache: CacheConfig, tails: TailLimits) -> Self {
         Diagnostics {
             engine: Arc::new(Engine::incremental(tails)),
