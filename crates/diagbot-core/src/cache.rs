@@ -28,12 +28,16 @@ const ENTRY_OVERHEAD: usize = 256;
 /// At most one threshold warning in this long.
 const WARN_EVERY: Duration = Duration::from_secs(60);
 
+/// How the result cache is bounded and when it warns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CacheConfig {
+    /// How long an answer is served after it was computed; fixed at start.
     pub ttl: Duration,
+    /// The most the cached answers may weigh together (see [`weight`]); fixed at start.
     pub budget_bytes: u64,
     /// Warn when there are more entries than this.
     pub warn_entries: u64,
+    /// Scans at once (at least 1); the memory of scans in flight is outside the budget.
     pub max_concurrent_loads: usize,
 }
 
@@ -64,26 +68,42 @@ struct Counters {
     bytes: AtomicU64,
 }
 
+/// The cache's counters at one moment. Counts run from the cache's start;
+/// `entries` and `bytes` are as of the last [`ResultCache::maintain`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CacheStats {
+    /// Answers served from the cache.
     pub hits: u64,
+    /// Lookups that found no answer, and ran a load or joined one.
     pub misses: u64,
+    /// Scans run, for misses and refreshes alike.
     pub loads: u64,
+    /// Scans that failed.
     pub load_errors: u64,
+    /// Time spent scanning, summed over all loads, in seconds (waits for a permit excluded).
     pub load_seconds_total: f64,
+    /// Entries dropped because their TTL ran out.
     pub evictions_expired: u64,
+    /// Entries dropped to stay within the byte budget.
     pub evictions_size: u64,
+    /// Entries dropped on request ([`ResultCache::invalidate_all`]).
     pub evictions_explicit: u64,
+    /// Entries overwritten by a newer answer to the same query (a refresh).
     pub replaced: u64,
+    /// Answers cached.
     pub entries: u64,
+    /// Their weight in bytes (see [`weight`]).
     pub bytes: u64,
+    /// [`CacheConfig::budget_bytes`].
     pub budget_bytes: u64,
+    /// [`CacheConfig::ttl`], in whole seconds.
     pub ttl_seconds: u64,
 }
 
 /// Whether an answer came from the cache or was computed for this call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HitOrLoad {
+    /// The answer was in the cache.
     Hit,
     /// This caller ran the load.
     Loaded,
@@ -91,6 +111,9 @@ pub enum HitOrLoad {
     Joined,
 }
 
+/// Answers to queries, keyed by [`Query::canonical`](crate::Query::canonical),
+/// within a byte budget and a TTL (see the module doc). Calls take `&self`;
+/// share it in an `Arc`, which [`ResultCache::spawn_maintenance`] needs.
 pub struct ResultCache {
     inner: moka::future::Cache<String, Arc<SearchResult>>,
     counters: Arc<Counters>,
@@ -105,6 +128,8 @@ pub struct ResultCache {
 }
 
 impl ResultCache {
+    /// An empty cache bounded by `config`. An idle cache frees its expired
+    /// entries only in [`Self::maintain`]: start [`Self::spawn_maintenance`] too.
     pub fn new(config: CacheConfig) -> Self {
         let counters = Arc::new(Counters::default());
         let listener_counters = Arc::clone(&counters);
@@ -236,6 +261,7 @@ impl ResultCache {
         result
     }
 
+    /// Drops every cached answer, then runs [`Self::maintain`] so the stats show it.
     pub async fn invalidate_all(&self) {
         self.inner.invalidate_all();
         self.maintain().await;
@@ -301,6 +327,7 @@ impl ResultCache {
         })
     }
 
+    /// The counters now; `entries` and `bytes` as of the last [`Self::maintain`].
     pub fn stats(&self) -> CacheStats {
         let c = &self.counters;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);

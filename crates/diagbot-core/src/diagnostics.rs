@@ -14,6 +14,8 @@ use crate::query::{Query, SearchResult};
 /// Called after each scan with its result (for metrics).
 pub type ScanObserver = Arc<dyn Fn(&SearchResult) + Send + Sync>;
 
+/// An incremental [`Engine`] behind a [`ResultCache`]: what front ends ask
+/// their questions of. Calls take `&self`, so one serves every task.
 pub struct Diagnostics {
     engine: Arc<Engine>,
     cache: Arc<ResultCache>,
@@ -21,6 +23,9 @@ pub struct Diagnostics {
 }
 
 impl Diagnostics {
+    /// A cache configured by `cache` in front of an engine whose tails are
+    /// bounded by `tails`. Idle, it frees no expired answers until
+    /// [`ResultCache::spawn_maintenance`] runs on [`Self::cache`].
     pub fn new(cache: CacheConfig, tails: TailLimits) -> Self {
         Diagnostics {
             engine: Arc::new(Engine::incremental(tails)),
@@ -35,10 +40,12 @@ impl Diagnostics {
         self
     }
 
+    /// The result cache: its stats, its maintenance, and the settings a reload changes.
     pub fn cache(&self) -> &Arc<ResultCache> {
         &self.cache
     }
 
+    /// The engine behind the cache, whose tail store can be asked for its size.
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine
     }

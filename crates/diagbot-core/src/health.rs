@@ -1,6 +1,6 @@
 //! Watching over time: the daemon hands each sample of the host and its
 //! services to a [`Watch`], which follows each service's process instances
-//! (see [`life`]), computes the memory trend of the current one, and says what
+//! (see its `life` module), computes the memory trend of the current one, and says what
 //! changed since the last sample: an OOM kill, a restart, a process gone or
 //! back, an OOM projected within the horizon, a restart loop, an error burst in
 //! a service's logs, or diagbot's own cache past its thresholds.
@@ -40,13 +40,19 @@ pub const HOST: &str = "host";
 pub struct Observation {
     /// Seconds since the epoch.
     pub at_secs: f64,
+    /// The host's memory (`MemTotal`); `None` when it could not be read.
     pub host_total_bytes: Option<u64>,
+    /// The host's available memory; the host's trend needs it and the total.
     pub host_available_bytes: Option<u64>,
     /// `oom_kill` in `/proc/vmstat`.
     pub oom_kills: Option<u64>,
+    /// Every watched service as probed this round; one left out is forgotten.
     pub services: Vec<ServiceStatus>,
 }
 
+/// What the watch remembers between samples: each service's instances and
+/// deaths, the host's used memory, the latest trends, and what was already
+/// said. Fed by [`Watch::record`] then [`Watch::settle`], once per sample.
 #[derive(Debug)]
 pub struct Watch {
     settings: HealthSettings,
@@ -72,6 +78,7 @@ impl Default for Watch {
 }
 
 impl Watch {
+    /// A watch with no samples: the first [`Watch::record`] sets the baseline.
     pub fn new(settings: HealthSettings) -> Self {
         Watch {
             settings,

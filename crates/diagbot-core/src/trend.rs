@@ -19,12 +19,16 @@ use crate::units::{mib, minutes};
 /// One measurement: seconds from any fixed origin, and bytes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sample {
+    /// When it was taken, in seconds (the daemon counts from the epoch).
     pub at_secs: f64,
+    /// Memory in use, in bytes.
     pub bytes: f64,
 }
 
-/// Fewer samples, or a shorter span, and there is no verdict.
+/// Fewer samples than this, and there is no verdict.
 pub const MIN_SAMPLES: usize = 5;
+/// A shorter span, and [`analyse`] gives no verdict; [`analyse_with`] takes
+/// its own (`health.trend_min_span`).
 pub const MIN_SPAN: Duration = Duration::from_secs(10 * 60);
 /// From this many samples on, the troughs must climb too.
 const TROUGH_CHECK_FROM: usize = 12;
@@ -32,24 +36,37 @@ const TROUGH_CHECK_FROM: usize = 12;
 const MIN_GROWTH_PER_HOUR: f64 = 0.01;
 const MIN_BYTES_PER_HOUR: f64 = crate::units::MIB;
 
+/// The verdict on a run of memory samples. Growth is judged against a
+/// threshold of 1 % of the latest size per hour, and at least 1 MiB per hour.
+/// Serialised with the verdict in `verdict` (`too_few_samples`, `flat`, ...).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Trend {
     /// Not enough to say anything.
     TooFewSamples {
+        /// Samples there are.
         samples: usize,
+        /// Seconds from the first to the last.
         span_secs: f64,
+        /// Seconds they must span before there is a verdict.
         need_span_secs: f64,
     },
+    /// Not climbing: the slope is within the threshold, the troughs do not
+    /// rise, or memory just fell back far below the line.
     Flat {
+        /// The slope all the same, in bytes per second.
         bytes_per_sec: f64,
     },
+    /// Shrinking faster than the threshold.
     Falling {
+        /// The slope, in bytes per second (negative).
         bytes_per_sec: f64,
     },
     /// Growing; `limit_in_secs` is when the limit is reached at this rate, if there is a limit.
     Climbing {
+        /// The slope, in bytes per second.
         bytes_per_sec: f64,
+        /// Seconds until the limit at this rate (0 when already past it).
         limit_in_secs: Option<f64>,
     },
 }
@@ -128,9 +145,11 @@ impl Trend {
 pub struct TrendReport {
     /// The verdict on the current instance's samples (when not running: on the last instance's).
     pub trend: Trend,
-    /// Samples behind the verdict, and the seconds they span.
+    /// Samples behind the verdict.
     pub samples: usize,
+    /// Seconds from the first of them to the last.
     pub span_secs: f64,
+    /// The limit the memory is measured against; `None` without one.
     pub limit_bytes: Option<u64>,
     /// The newest sample.
     pub latest_bytes: Option<u64>,
@@ -148,6 +167,7 @@ pub struct TrendReport {
 pub struct InstanceReport {
     /// The main PID, when known.
     pub pid: Option<u32>,
+    /// Whether it runs now; if not, this is the last instance, which died.
     pub running: bool,
     /// Seconds since the epoch: the instance's first sample when running,
     /// its last one when not.
@@ -160,6 +180,7 @@ pub struct InstanceReport {
 /// times within `health.restart_loop_window`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RestartLoop {
+    /// Deaths within the window.
     pub deaths: usize,
     /// OOM kills among the deaths.
     pub oom_kills: usize,

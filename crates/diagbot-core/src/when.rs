@@ -5,20 +5,28 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Local, NaiveDateTime, TimeZone};
 
+/// One end of a search window (`since`, `until`): relative to when the query
+/// runs, or a fixed time.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TimeBound {
     /// This long before the moment the query runs.
     Ago(Duration),
+    /// This moment, whenever the query runs.
     At(DateTime<FixedOffset>),
 }
 
+/// A `WHEN` argument that is neither a duration nor a time.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("invalid time {input:?}: expected a duration such as 90s, 15m, 1h, 2d or a time such as 2026-01-27T10:00:00 or '2026-01-27 10:00'")]
 pub struct BadTime {
+    /// The argument as given.
     pub input: String,
 }
 
 impl TimeBound {
+    /// A duration ([`parse_duration`]'s forms) is [`TimeBound::Ago`]; else a
+    /// time (RFC 3339, or `2026-01-27[ T]10:00[:00]` and `2026-01-27` in local
+    /// time) is [`TimeBound::At`].
     pub fn parse(input: &str) -> Result<TimeBound, BadTime> {
         let s = input.trim();
         if let Ok(d) = parse_duration(s) {
@@ -39,6 +47,7 @@ impl TimeBound {
         }
     }
 
+    /// As cache keys write it: `Ago` in whole seconds (`3600s`), `At` in RFC 3339.
     pub fn canonical(&self) -> String {
         match self {
             TimeBound::Ago(d) => format!("{}s", d.as_secs()),

@@ -7,61 +7,90 @@ use super::HOST;
 use crate::probe::oom::OomKill;
 use crate::units::{long_span, mib, minutes};
 
+/// One thing the watch noticed, as alerts, logs and metrics tell it.
+/// Serialised with its [`kind`](Event::kind) in `kind`; times in seconds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
     /// The OOM killer struck; `victim` when a log named it, `ran_secs` when
     /// diagbot saw the victim's instance start.
     OomKill {
+        /// The service the victim belonged to; `None` when no service could be named.
         service: Option<String>,
+        /// The kernel log's record of the kill.
         victim: Option<OomKill>,
+        /// How long the victim's instance had run.
         ran_secs: Option<f64>,
     },
     /// systemd restarted a service; `pid` is the new main process.
     Restart {
+        /// The service, by its configured name.
         service: String,
+        /// systemd's restart counter (`NRestarts`) after this restart.
         restarts: u64,
+        /// systemd's `Result` as of the sample: `oom-kill`, `exit-code`, ...
         last_result: Option<String>,
+        /// The new main PID, when known.
         pid: Option<u32>,
     },
     /// A service's process went away (not known to be an OOM kill).
     Exited {
+        /// The service, by its configured name.
         service: String,
+        /// The process that went away, when its PID was known.
         pid: Option<u32>,
+        /// Its RSS at the last sample that saw it.
         last_rss_bytes: Option<u64>,
+        /// From its start to the last sample that saw it.
         ran_secs: f64,
     },
     /// A service's process is there again (not counted by systemd as a restart).
     Started {
+        /// The service, by its configured name.
         service: String,
+        /// The new main PID, when known.
         pid: Option<u32>,
+        /// Its RSS at this sample.
         rss_bytes: Option<u64>,
         /// Since the last instance was last seen.
         after_secs: Option<f64>,
     },
     /// At this rate a service (or the host, `service: None`) runs out within the horizon.
     ProjectedOom {
+        /// The service, by its configured name; `None` for the host.
         service: Option<String>,
+        /// Until the limit is reached at the current rate.
         in_secs: f64,
+        /// The trend in words, as [`TrendReport::text`](crate::trend::TrendReport::text).
         text: String,
     },
     /// A service died and came back more than `health.restart_loop` times.
     RestartLoop {
+        /// The service, by its configured name.
         service: String,
+        /// Deaths within `health.restart_loop_window`.
         deaths: usize,
+        /// The loop in words, as [`RestartLoop::text`](crate::trend::RestartLoop::text).
         text: String,
     },
     /// More error lines than the threshold in a service's logs within the window.
     ErrorBurst {
+        /// The service, by its configured name.
         service: String,
+        /// Error lines within the window.
         lines: u64,
+        /// The window (`health.error_burst_window`).
         window_secs: f64,
+        /// The latest error line, when the caller had it.
         last_line: Option<String>,
     },
     /// diagbot's own cache is past its thresholds.
     CachePressure {
+        /// Answers cached.
         entries: u64,
+        /// Their weight in bytes.
         bytes: u64,
+        /// The cache's byte budget.
         budget_bytes: u64,
     },
 }

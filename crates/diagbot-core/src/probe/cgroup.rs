@@ -12,6 +12,7 @@ use super::ProbeError;
 /// v1 writes "no limit" as a number near `i64::MAX`, rounded to pages.
 const V1_UNLIMITED_FROM: u64 = 1 << 62;
 
+/// One cgroup's memory, in bytes; a figure whose file could not be read is `None`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CgroupMemory {
     /// `/system.slice/bot.service`.

@@ -7,6 +7,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 
+/// Why a probe could not read its source; [`ProbeError::cause`] says what
+/// advice fits.
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError {
     /// Opening, listing or reading a file failed. `context` leads the message
@@ -14,21 +16,29 @@ pub enum ProbeError {
     /// where the source's name already says which file it is.
     #[error("{}{source}", context_prefix(.context))]
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// What leads the message; `None`: the error alone.
         context: Option<String>,
+        /// The error the kernel gave.
         #[source]
         source: io::Error,
     },
     /// A command could not be started: not installed, or not executable.
     #[error("cannot run {command}: {source}")]
     Spawn {
+        /// The command, as configured (`journalctl`, a path).
         command: String,
+        /// Why it could not start.
         #[source]
         source: io::Error,
     },
+    /// The command started, but waiting for it to exit failed.
     #[error("{command}: cannot wait: {source}")]
     Wait {
+        /// The command, as configured.
         command: String,
+        /// Why the wait failed.
         #[source]
         source: io::Error,
     },
@@ -36,10 +46,15 @@ pub enum ProbeError {
     /// stderr, `stderr` all it wrote (up to 64 KiB).
     #[error("{command} {first_arg} failed ({status}): {said}")]
     Exit {
+        /// The command, as configured.
         command: String,
+        /// Its first argument (`show`, `-u`), to say which call failed.
         first_arg: String,
+        /// How it exited.
         status: ExitStatus,
+        /// The first line of its stderr, trimmed; empty if it wrote none.
         said: String,
+        /// Its whole stderr, up to 64 KiB.
         stderr: String,
     },
     /// The source was read but does not hold what was asked of it.
@@ -51,9 +66,13 @@ pub enum ProbeError {
     /// Neither cgroup v2 nor v1 has memory files for the path.
     #[error("no memory files for cgroup {cgroup} under {} (v2: {}, v1: {})", .base.display(), .v2.display(), .v1.display())]
     NoCgroupMemory {
+        /// The cgroup path asked for (`/system.slice/bot.service`).
         cgroup: String,
+        /// The cgroup file system under the configured `/sys` root.
         base: PathBuf,
+        /// Where the v2 files were looked for.
         v2: PathBuf,
+        /// Where the v1 memory controller's files were looked for.
         v1: PathBuf,
     },
 }
@@ -115,6 +134,7 @@ impl ProbeError {
         }
     }
 
+    /// What stopped the read, as far as advice goes: access, a missing file, or other.
     pub fn cause(&self) -> Cause {
         cause_of(self.io_kind())
     }

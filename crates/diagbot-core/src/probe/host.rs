@@ -13,40 +13,61 @@ use serde::{Deserialize, Serialize};
 use super::{ProbeError, Unavailable, CPU_SAMPLE};
 use cpu::{CpuMeter, CpuTimes};
 
+/// The host's memory, from `/proc/meminfo`, in bytes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Memory {
+    /// `MemTotal`.
     pub total_bytes: u64,
+    /// `MemAvailable`, or free + buffers + cache on kernels older than 3.14.
     pub available_bytes: u64,
+    /// Total less available.
     pub used_bytes: u64,
 }
 
+/// The host's swap, from `/proc/meminfo`, in bytes; all zero without swap.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Swap {
+    /// `SwapTotal`.
     pub total_bytes: u64,
+    /// `SwapFree`.
     pub free_bytes: u64,
+    /// Total less free.
     pub used_bytes: u64,
 }
 
+/// One mounted block device, from `statvfs` on its mount point.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Disk {
+    /// Where it is mounted (its first mount in `/proc/mounts`).
     pub mount: String,
+    /// The device, `/dev/...`.
     pub device: String,
+    /// Its size in bytes.
     pub total_bytes: u64,
+    /// Bytes an unprivileged user may still write (root's reserve excluded).
     pub available_bytes: u64,
+    /// Used as a share of used + available, in percent, as `df` counts it.
     pub used_percent: f64,
 }
 
+/// The host at one reading. What could not be read is `None` (or left out of
+/// `disks`) and listed in `unavailable`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HostStatus {
+    /// Memory, from `/proc/meminfo`.
     pub memory: Option<Memory>,
+    /// Swap, read with memory: `None` together.
     pub swap: Option<Swap>,
     /// 1, 5 and 15 minute load averages.
     pub load: Option<[f64; 3]>,
     /// Busy share of all CPUs since the collector's previous reading (the
     /// first reading samples for `CPU_SAMPLE`).
     pub cpu_percent: Option<f64>,
+    /// Seconds since boot.
     pub uptime_secs: Option<f64>,
+    /// Each mounted block device once.
     pub disks: Vec<Disk>,
+    /// The sources that could not be read, and why.
     pub unavailable: Vec<Unavailable>,
 }
 
@@ -63,6 +84,8 @@ pub struct HostCollector {
 }
 
 impl HostCollector {
+    /// A collector reading under `proc_root` (`/proc`, or a fixture tree);
+    /// its first CPU reading samples for [`CPU_SAMPLE`].
     pub fn new(proc_root: impl Into<PathBuf>) -> Self {
         HostCollector {
             proc_root: proc_root.into(),
@@ -71,6 +94,7 @@ impl HostCollector {
         }
     }
 
+    /// The `/proc` root it reads under.
     pub fn proc_root(&self) -> &Path {
         &self.proc_root
     }
@@ -161,6 +185,7 @@ impl HostCollector {
 pub struct SharedHost(Mutex<Arc<HostCollector>>);
 
 impl SharedHost {
+    /// A shared collector reading under `proc_root`.
     pub fn new(proc_root: impl Into<PathBuf>) -> Self {
         SharedHost(Mutex::new(Arc::new(HostCollector::new(proc_root))))
     }

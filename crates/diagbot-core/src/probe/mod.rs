@@ -28,17 +28,22 @@ pub const CPU_SAMPLE: Duration = Duration::from_millis(250);
 /// What `diagbot status` shows: the host, the services, and diagbot itself.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Status {
+    /// Memory, swap, load, CPU, disks and uptime.
     pub host: HostStatus,
     /// The trend of the host's used memory toward its total (from the daemon's samples).
     pub host_memory_trend: Option<TrendReport>,
+    /// Each configured service, in the configuration's order.
     pub services: Vec<ServiceStatus>,
+    /// diagbot's own footprint.
     pub diagbot: Own,
 }
 
 /// diagbot's own footprint.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Own {
+    /// Resident memory; `None` when `/proc/self` could not be read.
     pub rss_bytes: Option<u64>,
+    /// Open file descriptors; `None` when `/proc/self/fd` could not be read.
     pub open_fds: Option<u64>,
     /// The daemon's result cache (none for a one-shot command).
     pub cache: Option<crate::cache::CacheStats>,
@@ -77,11 +82,14 @@ pub fn services(settings: &Settings, host: &HostFacts) -> Vec<ServiceStatus> {
 /// A source that could not be read, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unavailable {
+    /// What could not be read: `memory`, `disk /home`, `systemd (bot.service)`, ...
     pub source: String,
+    /// Why, in the error's own words.
     pub reason: String,
 }
 
 impl Unavailable {
+    /// `source` could not be read; `reason` is the error, said as text.
     pub fn new(source: impl Into<String>, reason: impl ToString) -> Self {
         Unavailable {
             source: source.into(),

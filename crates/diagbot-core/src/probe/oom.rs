@@ -8,7 +8,7 @@
 //!
 //! The `oom-kill:` line names the cgroup, the `Killed process` line the RSS;
 //! the two are joined by pid. The kernel log comes from a configured file, else
-//! `/dev/kmsg`, else `journalctl -k` ([`sources`]). A configured service's kills are joined
+//! `/dev/kmsg`, else `journalctl -k` (its `sources` module). A configured service's kills are joined
 //! with what systemd wrote in its journal (the kill, and the restart after it),
 //! and its cgroup's own OOM count is read. `/proc/vmstat`'s `oom_kill` counts
 //! kills even when no log can be read, so a kill is never missed silently.
@@ -30,14 +30,19 @@ const SAME_KILL_SECS: i64 = 10;
 /// systemd's restart after a kill comes within this (RestartSec is 100 ms by default).
 const RESTART_AFTER_KILL_SECS: i64 = 600;
 
+/// One OOM kill, from the kernel log, a unit's journal or both; what neither
+/// said is `None`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OomKill {
+    /// When it was logged; `None` when the line's time could not be read.
     pub time: Option<DateTime<FixedOffset>>,
     /// The victim; unknown when only systemd's journal saw the kill.
     pub pid: Option<u32>,
+    /// The victim's name, as the kernel logged it.
     pub process: Option<String>,
     /// anon + file + shmem RSS when killed.
     pub rss_bytes: Option<u64>,
+    /// The victim's virtual memory size when killed.
     pub total_vm_bytes: Option<u64>,
     /// The victim's memory cgroup (`task_memcg`).
     pub cgroup: Option<String>,
@@ -60,6 +65,7 @@ pub struct KernelLogParser {
 }
 
 impl KernelLogParser {
+    /// A parser whose kills give `source` as what saw them.
     pub fn new(source: &str) -> Self {
         KernelLogParser {
             source: source.to_string(),
@@ -122,6 +128,7 @@ impl KernelLogParser {
         });
     }
 
+    /// The kills read, in the order their lines came.
     pub fn finish(self) -> Vec<OomKill> {
         self.kills
     }
@@ -168,19 +175,24 @@ pub fn vmstat_oom_kills(vmstat: &str) -> Option<u64> {
 /// One service's own OOM count, from its cgroup.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceOomCount {
+    /// The service, by its configured name.
     pub service: String,
+    /// The unit's cgroup path.
     pub cgroup: String,
+    /// OOM kills the cgroup counted (v2 `memory.events`, v1 `memory.oom_control`).
     pub oom_kills: u64,
 }
 
 /// What `diagbot oom` shows.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OomReport {
+    /// The kills the logs show, oldest first (any without a time come first).
     pub kills: Vec<OomKill>,
     /// `oom_kill` in `/proc/vmstat`: kills since boot, whether or not the log shows them.
     pub kills_since_boot: Option<u64>,
     /// Each service's cgroup count (`memory.events`, `memory.oom_control`).
     pub services: Vec<ServiceOomCount>,
+    /// The sources that could not be read, and why.
     pub unavailable: Vec<Unavailable>,
     /// Said when the counter shows kills the log does not.
     pub note: Option<String>,

@@ -11,22 +11,30 @@ use super::{procs, Unavailable};
 use crate::config::{ServiceConfig, Settings};
 pub use crate::trend::TrendReport;
 
+/// One configured service as probed now. A figure whose source could not be
+/// read is `None`, and the source is listed in `unavailable`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceStatus {
+    /// Its configured name.
     pub name: String,
+    /// Its systemd unit, if it has one.
     pub unit: Option<String>,
     /// `active`, `failed`, ... (systemd), or `running` / `not running` for a process match.
     pub state: Option<ServiceState>,
+    /// systemd's `SubState`: `running`, `exited`, `auto-restart`, ...
     pub sub_state: Option<String>,
+    /// systemd's `MainPID`, else the lowest PID a process match found.
     pub main_pid: Option<u32>,
     /// When the main process started, in clock ticks after boot (from
     /// `/proc/PID/stat`): with the PID, it tells one process instance from
     /// the next, even when a PID is reused.
     #[serde(default)]
     pub main_start_ticks: Option<u64>,
+    /// Its processes: the unit's cgroup's, else the process match's, else the main PID.
     pub pids: Vec<u32>,
     /// Summed over `pids`.
     pub rss_bytes: Option<u64>,
+    /// The limit it is killed at; `memory_limit_source` says whose it is.
     pub memory_limit_bytes: Option<u64>,
     /// `config`, `cgroup`, `unit MemoryMax` or `host memory`.
     pub memory_limit_source: Option<LimitSource>,
@@ -38,9 +46,11 @@ pub struct ServiceStatus {
     pub last_result: Option<String>,
     /// How long the main process has run.
     pub running_secs: Option<f64>,
+    /// Its cgroup's memory (the unit's cgroup, else the main process's).
     pub cgroup: Option<CgroupMemory>,
     /// Filled by the daemon from its samples.
     pub memory_trend: Option<TrendReport>,
+    /// The sources that could not be read, and why.
     pub unavailable: Vec<Unavailable>,
 }
 
@@ -166,13 +176,21 @@ fn limit(
 /// newer systemd adds is kept as it came.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ServiceState {
+    /// Started: running, or a oneshot done and kept active.
     Active,
+    /// Running, and reloading its configuration.
     Reloading,
+    /// Stopped, or never started, without a failure.
     Inactive,
+    /// Stopped after a failure: a crash, a timeout, an OOM kill.
     Failed,
+    /// Starting.
     Activating,
+    /// Stopping.
     Deactivating,
+    /// Stopped while systemd cleans its resources (`systemctl clean`).
     Maintenance,
+    /// Running, while systemd refreshes its mounts or extension images.
     Refreshing,
     /// A process match found the service's processes.
     Running,
@@ -183,6 +201,7 @@ pub enum ServiceState {
 }
 
 impl ServiceState {
+    /// The word systemd uses, or `running` / `not running` for a process match.
     pub fn as_str(&self) -> &str {
         match self {
             ServiceState::Active => "active",
@@ -254,6 +273,7 @@ pub enum LimitSource {
 }
 
 impl LimitSource {
+    /// The words `status` shows and the JSON holds.
     pub fn as_str(self) -> &'static str {
         match self {
             LimitSource::Config => "config",

@@ -16,16 +16,25 @@ use super::{run_lines, ProbeError};
 /// The properties asked of `systemctl show`.
 const PROPERTIES: &str = "LoadState,ActiveState,SubState,MainPID,NRestarts,Result,MemoryCurrent,MemoryMax,ControlGroup,ExecMainStartTimestampMonotonic";
 
+/// What `systemctl show` says of a unit; a property it left empty, `[not
+/// set]` or `infinity` is `None`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UnitState {
+    /// `ActiveState`: `active`, `failed`, ...
     pub active_state: Option<String>,
+    /// `SubState`: `running`, `auto-restart`, ...
     pub sub_state: Option<String>,
+    /// `MainPID`; `None` when there is no main process.
     pub main_pid: Option<u32>,
+    /// `NRestarts`: the restarts systemd made on its own.
     pub restarts: Option<u64>,
     /// `success`, `oom-kill`, `exit-code`, ...
     pub result: Option<String>,
+    /// `MemoryCurrent`: the unit's memory use, in bytes.
     pub memory_current_bytes: Option<u64>,
+    /// `MemoryMax`, in bytes; `None` when unlimited.
     pub memory_max_bytes: Option<u64>,
+    /// `ControlGroup`: `/system.slice/bot.service`.
     pub control_group: Option<String>,
     /// When the main process started, in microseconds after boot.
     pub start_monotonic_usec: Option<u64>,
@@ -78,12 +87,16 @@ pub fn parse_show(text: &str) -> UnitState {
     s
 }
 
+/// An OOM kill or a restart that systemd wrote in a unit's journal.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UnitEvent {
+    /// When journald recorded the line.
     pub time: DateTime<FixedOffset>,
+    /// Which line it was.
     pub kind: UnitEventKind,
 }
 
+/// Which of systemd's lines an event is; serialised with the kind in `event`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum UnitEventKind {
@@ -92,7 +105,10 @@ pub enum UnitEventKind {
     /// "Failed with result 'oom-kill'."
     FailedOomKill,
     /// "Scheduled restart job, restart counter is at N."
-    Restart { counter: u64 },
+    Restart {
+        /// The counter's value after the restart (N).
+        counter: u64,
+    },
 }
 
 /// The OOM kills and restarts in the unit's journal, oldest first, at or after
