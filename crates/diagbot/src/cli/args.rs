@@ -16,9 +16,14 @@ pub const DEFAULT_LOG_PATH: &str = "/var/log";
 #[derive(Args)]
 pub struct LogArgs {
     /// A log file or directory (searched recursively, `.gz` included); repeatable.
-    /// Default: /var/log, or the daemon's configured paths with --remote.
+    /// Default: the configured paths (logs.paths and the services' logs; /var/log
+    /// without a configuration), or the daemon's with --remote.
     #[arg(long = "path", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// The configuration file whose paths are searched without --path (else
+    /// $DIAGBOT_CONFIG, /etc/diagbot/diagbot.toml, ./diagbot.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Only lines at or after WHEN: a duration back from now (90s, 15m, 1h, 2d) or a time (2026-01-27T10:00:00).
     #[arg(long, value_name = "WHEN", value_parser = parse_when)]
     pub since: Option<TimeBound>,
@@ -37,13 +42,17 @@ pub struct LogArgs {
 }
 
 impl LogArgs {
-    /// The paths to search: those given, else the default.
-    pub fn paths(&self) -> Vec<PathBuf> {
-        if self.paths.is_empty() {
-            vec![PathBuf::from(DEFAULT_LOG_PATH)]
-        } else {
-            self.paths.clone()
+    /// The paths to search: those given, else the configured ones (which the
+    /// daemon decides for itself with --remote).
+    pub fn paths(&self) -> anyhow::Result<Vec<PathBuf>> {
+        if !self.paths.is_empty() {
+            return Ok(self.paths.clone());
         }
+        if self.remote.is_some() {
+            return Ok(vec![PathBuf::from(DEFAULT_LOG_PATH)]);
+        }
+        let (settings, _) = load_settings(self.config.as_deref())?;
+        Ok(settings.core.log_paths)
     }
 
     /// Fills `query`'s time window and answers it, here or from the daemon

@@ -24,15 +24,30 @@ pub struct OomArgs {
     /// Print one JSON object instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// Ask the diagbot daemon at this URL (http://HOST:PORT), which reads its own kernel log.
+    #[arg(long, value_name = "URL")]
+    pub remote: Option<String>,
 }
 
 pub fn run(args: OomArgs) -> anyhow::Result<ExitCode> {
-    let (settings, _) = super::args::load_settings(args.config.as_deref())?;
-    let since = args
-        .since
-        .as_ref()
-        .map(|b| b.resolve(Local::now().fixed_offset()));
-    let report = oom::report(&settings.core, since);
+    let report: OomReport = match &args.remote {
+        Some(url) => {
+            let since: Vec<(&str, String)> = args
+                .since
+                .iter()
+                .map(|b| ("since", b.canonical()))
+                .collect();
+            super::remote::get_json(url, "/api/v1/oom", &since)?
+        }
+        None => {
+            let (settings, _) = super::args::load_settings(args.config.as_deref())?;
+            let since = args
+                .since
+                .as_ref()
+                .map(|b| b.resolve(Local::now().fixed_offset()));
+            oom::report(&settings.core, since)
+        }
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -543,3 +543,42 @@ fn unprivileged(bin: &Path) -> std::process::Command {
         std::process::Command::new(bin)
     }
 }
+
+/// Without `--path`, `grep` and `errors` search what the configuration names:
+/// `logs.paths` and the services' logs, as the daemon does.
+#[test]
+fn without_path_the_configured_paths_are_searched() {
+    let logs = logs();
+    let bot = tempfile::tempdir().unwrap();
+    std::fs::write(
+        bot.path().join("bot.log"),
+        "2026-01-27 10:00:00 ERROR the bot's own error\n",
+    )
+    .unwrap();
+    let config = logs.path().join("diagbot.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[logs]\npaths = [{:?}]\n[[services]]\nname = \"bot\"\nprocess = {{ name = \"python3\" }}\nlogs = [{:?}]\n",
+            logs.path().join("app.log"),
+            bot.path().join("bot.log")
+        ),
+    )
+    .unwrap();
+    let out = diagbot()
+        .args(["errors", "--json", "--config"])
+        .arg(&config)
+        .env_remove("DIAGBOT_CONFIG")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["files_searched"], 2, "{v:#}");
+    assert!(
+        v["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["text"].as_str().unwrap().contains("the bot's own error")),
+        "{v:#}"
+    );
+}

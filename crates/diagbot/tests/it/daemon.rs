@@ -939,3 +939,36 @@ fn idle_and_excess_connections_are_closed() {
         ) >= 1.0
     );
 }
+
+/// `oom --remote` asks the daemon, which reads its own kernel log.
+#[test]
+fn oom_remote_asks_the_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let kern = dir.path().join("kern.log");
+    std::fs::write(
+        &kern,
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/kern-oom.log"
+        )),
+    )
+    .unwrap();
+    let (_d, _logs, config_file) = setup(&format!(
+        "[system]\nkernel_log = {kern:?}\nkmsg = \"\"\njournalctl = \"/nonexistent/journalctl\"\n"
+    ));
+    let d = TestDaemon::start(&config_file);
+    let out = Command::cargo_bin("diagbot")
+        .unwrap()
+        .args(["oom", "--json", "--remote", &d.url("")])
+        .env_remove("DIAGBOT_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["kills"][0]["pid"], 908, "{report:#}");
+}
