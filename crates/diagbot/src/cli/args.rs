@@ -36,6 +36,9 @@ pub struct LogArgs {
     /// Print one JSON object instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// List every file skipped (or read incompletely) and why, not just the counts.
+    #[arg(short, long)]
+    pub verbose: bool,
     /// Ask the diagbot daemon at this URL (http://HOST:PORT) instead of scanning here.
     #[arg(long, value_name = "URL")]
     pub remote: Option<String>,

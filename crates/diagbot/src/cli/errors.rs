@@ -21,7 +21,7 @@ pub fn run(args: ErrorsArgs) -> anyhow::Result<ExitCode> {
     if args.logs.json {
         render::print_json(&result)?;
     } else {
-        render::print_errors(&result);
+        render::print_errors(&result, args.logs.verbose);
     }
     Ok(exit_for(result.matches))
 }

@@ -37,7 +37,7 @@ pub fn run(args: GrepArgs) -> anyhow::Result<ExitCode> {
     } else if args.logs.json {
         render::print_json(&result)?;
     } else {
-        render::print_grep(&result);
+        render::print_grep(&result, args.logs.verbose);
     }
     Ok(exit_for(result.matches))
 }

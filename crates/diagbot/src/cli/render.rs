@@ -12,13 +12,13 @@ pub fn print_json(result: &SearchResult) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn print_grep(result: &SearchResult) {
+pub fn print_grep(result: &SearchResult, verbose: bool) {
     println!("{}", summary(result, "matching lines"));
     print_lines(result);
-    print_skipped(result);
+    print_skipped(result, verbose);
 }
 
-pub fn print_errors(result: &SearchResult) {
+pub fn print_errors(result: &SearchResult, verbose: bool) {
     println!("{}", summary(result, "error lines"));
     let mut table = table();
     table.set_header(["LEVEL", "LINES"]);
@@ -30,7 +30,7 @@ pub fn print_errors(result: &SearchResult) {
     }
     println!("\n{table}");
     print_lines(result);
-    print_skipped(result);
+    print_skipped(result, verbose);
 }
 
 fn summary(result: &SearchResult, what: &str) -> String {
@@ -72,8 +72,14 @@ fn print_lines(result: &SearchResult) {
     println!("{table}");
 }
 
-fn print_skipped(result: &SearchResult) {
+/// Files not searched (or not completely): one line of counts by reason, or,
+/// with `-v`, every file and its reason (`--json` always lists them all).
+fn print_skipped(result: &SearchResult, verbose: bool) {
     if result.skipped.is_empty() {
+        return;
+    }
+    if !verbose {
+        println!("\n{}", skipped_summary(result));
         return;
     }
     println!("\nskipped or incomplete:");
@@ -82,6 +88,28 @@ fn print_skipped(result: &SearchResult) {
         table.add_row([&s.path, &s.reason]);
     }
     println!("{table}");
+}
+
+/// "5 files skipped or incomplete: 3 binary file (not a text log), 2 …; -v lists them".
+pub fn skipped_summary(result: &SearchResult) -> String {
+    let mut by_reason: Vec<(&str, usize)> = Vec::new();
+    for s in &result.skipped {
+        match by_reason.iter_mut().find(|(r, _)| *r == s.reason) {
+            Some((_, n)) => *n += 1,
+            None => by_reason.push((&s.reason, 1)),
+        }
+    }
+    by_reason.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let n = result.skipped.len();
+    let reasons: Vec<String> = by_reason
+        .iter()
+        .map(|(reason, count)| format!("{count} {reason}"))
+        .collect();
+    format!(
+        "{n} file{} skipped or incomplete: {}; -v lists them",
+        if n == 1 { "" } else { "s" },
+        reasons.join(", ")
+    )
 }
 
 pub fn table() -> Table {

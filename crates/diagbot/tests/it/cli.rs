@@ -582,3 +582,35 @@ fn without_path_the_configured_paths_are_searched() {
         "{v:#}"
     );
 }
+
+/// Skipped files are one line of counts by reason; `-v` lists each one.
+#[test]
+fn skipped_files_are_summed_up_and_listed_with_v() {
+    let dir = logs();
+    for name in ["wtmp", "btmp", "old.log.xz"] {
+        fs::write(dir.path().join(name), "x").unwrap();
+    }
+    let out = diagbot()
+        .args(["errors", "--path"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("3 files skipped or incomplete: 2 binary file (not a text log), 1 compressed with a format diagbot does not read (only .gz); -v lists them"),
+        "{text}"
+    );
+    assert!(!text.contains("wtmp"), "{text}");
+    let out = diagbot()
+        .args(["errors", "-v", "--path"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("skipped or incomplete:")
+            && text.contains("wtmp")
+            && text.contains("old.log.xz"),
+        "{text}"
+    );
+}
