@@ -202,15 +202,9 @@ fn render_search(kind: &QueryKind, since: Option<&str>, r: &SearchResult) -> Str
             format!("{file}:{} {}", l.line_number, l.text)
         })
         .collect();
-    // Lines the answer itself left out (past max_lines) count too.
+    // Lines the answer itself left out (past max_lines) are not shown either.
     let not_in_answer = r.matches.saturating_sub(r.lines.len() as u64);
-    let mut html = with_lines(&head, &lines, &cli);
-    if not_in_answer > 0 && !html.contains("not shown") {
-        html.push_str(&format!(
-            "\n<i>{not_in_answer} earlier line(s) not shown; all of them: {cli}</i>"
-        ));
-    }
-    html
+    with_lines(&head, &lines, not_in_answer, &cli)
 }
 
 async fn status(state: &AppState, services_only: bool) -> String {

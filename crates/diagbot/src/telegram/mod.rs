@@ -361,6 +361,7 @@ fn alert_text(event: &Event) -> String {
         html = render::with_lines(
             &html,
             std::slice::from_ref(line),
+            0,
             "<code>diagbot errors</code>",
         );
     }

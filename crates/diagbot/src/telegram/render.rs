@@ -37,8 +37,10 @@ pub fn length(html: &str) -> usize {
 /// `head`, then `lines` (plain text, newest last) in a `<pre>` block. When
 /// they do not all fit, the newest that fit are kept and `where_all` (HTML)
 /// follows the count of those left out.
-pub fn with_lines(head: &str, lines: &[String], where_all: &str) -> String {
+pub fn with_lines(head: &str, lines: &[String], earlier: u64, where_all: &str) -> String {
     let escaped: Vec<String> = lines.iter().map(|l| escape(&cut(l))).collect();
+    // `earlier`: lines before these that the answer itself did not keep.
+    let earlier = usize::try_from(earlier).unwrap_or(usize::MAX);
     let note = |left_out: usize| {
         format!("\n<i>{left_out} earlier line(s) not shown; all of them: {where_all}</i>")
     };
@@ -46,7 +48,7 @@ pub fn with_lines(head: &str, lines: &[String], where_all: &str) -> String {
     let mut kept: Vec<&str> = Vec::new();
     let mut size = length(head) + length("\n<pre></pre>");
     for (i, line) in escaped.iter().enumerate().rev() {
-        let left_out_after = i;
+        let left_out_after = i.saturating_add(earlier);
         let reserve = if left_out_after > 0 {
             length(&note(left_out_after))
         } else {
@@ -66,7 +68,7 @@ pub fn with_lines(head: &str, lines: &[String], where_all: &str) -> String {
         out.push_str(&kept.join("\n"));
         out.push_str("</pre>");
     }
-    let left_out = escaped.len() - kept.len();
+    let left_out = (escaped.len() - kept.len()).saturating_add(earlier);
     if left_out > 0 {
         out.push_str(&note(left_out));
     }
@@ -139,7 +141,7 @@ mod tests {
                 )
             })
             .collect();
-        let html = with_lines("<b>grep</b>", &lines, "<code>diagbot grep x</code>");
+        let html = with_lines("<b>grep</b>", &lines, 0, "<code>diagbot grep x</code>");
         assert!(length(&html) <= TELEGRAM_LIMIT, "{}", length(&html));
         assert!(
             html.contains("line 299 &lt;x&gt;"),
@@ -154,7 +156,7 @@ mod tests {
     #[test]
     fn a_long_line_is_cut_at_a_character_boundary() {
         let long = "é".repeat(1000);
-        let html = with_lines("h", &[long], "x");
+        let html = with_lines("h", &[long], 0, "x");
         assert!(html.contains(&format!("{}…", "é".repeat(MAX_LINE_CHARS))));
     }
 
@@ -168,7 +170,20 @@ mod tests {
 
     #[test]
     fn all_lines_that_fit_are_shown_without_a_note() {
-        let html = with_lines("h", &["a".into(), "b".into()], "x");
+        let html = with_lines("h", &["a".into(), "b".into()], 0, "x");
         assert_eq!(html, "h\n<pre>a\nb</pre>");
+    }
+
+    /// 600 matches, 100 in the answer, 26 fit: the note counts the 574 not shown.
+    #[test]
+    fn lines_the_answer_left_out_are_counted_as_not_shown() {
+        let lines: Vec<String> = (0..100)
+            .map(|i| format!("app.log:{i} {}", "y".repeat(140)))
+            .collect();
+        let html = with_lines("<b>grep</b>", &lines, 500, "<code>diagbot grep x</code>");
+        let shown = html.matches("app.log:").count();
+        assert!(shown > 0 && shown < 100, "{shown}");
+        let expected = format!("{} earlier line(s) not shown", 600 - shown);
+        assert!(html.contains(&expected), "{html}");
     }
 }

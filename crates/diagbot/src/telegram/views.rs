@@ -109,7 +109,7 @@ pub fn oom(report: &OomReport, since: Option<&str>) -> String {
         head.push_str(&format!("\n<i>{}</i>", escape(note)));
     }
     let lines: Vec<String> = report.kills.iter().map(|k| kill(&OomRow::of(k))).collect();
-    with_lines(&head, &lines, "<code>diagbot oom</code>")
+    with_lines(&head, &lines, 0, "<code>diagbot oom</code>")
 }
 
 /// "2026-02-27 10:00:00 python3 (pid 908) RSS 552.2 MiB in crypto-bot, restarted (3)".
