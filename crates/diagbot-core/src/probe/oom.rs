@@ -196,6 +196,9 @@ pub struct OomReport {
     pub unavailable: Vec<Unavailable>,
     /// Said when the counter shows kills the log does not.
     pub note: Option<String>,
+    /// The kernel log read: a file, the kmsg device, or `journalctl -k` (none: none could be).
+    #[serde(default)]
+    pub kernel_log: Option<String>,
 }
 
 /// OOM kills at or after `since` (milliseconds since the epoch) from the
@@ -241,6 +244,7 @@ pub fn report(settings: &Settings, since: Option<i64>) -> OomReport {
         services,
         unavailable,
         note,
+        kernel_log: kernel_log.read_from.clone(),
     }
 }
 

@@ -73,6 +73,11 @@ fn render(report: &OomReport) -> String {
         ),
         None => writeln!(out, "{} OOM kills in the log", report.kills.len()),
     };
+    let _ = writeln!(
+        out,
+        "kernel log read: {}",
+        report.kernel_log.as_deref().unwrap_or("none could be")
+    );
     if !report.kills.is_empty() {
         let mut t = table();
         t.set_header([

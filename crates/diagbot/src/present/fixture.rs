@@ -120,7 +120,8 @@ pub fn oom_report() -> OomReport {
         "kills_since_boot": 3,
         "services": [ { "service": "crypto-bot", "cgroup": "/system.slice/crypto-bot.service", "oom_kills": 1 } ],
         "unavailable": [ { "source": "journalctl -k", "reason": "cannot run journalctl: No such file or directory (os error 2)" } ],
-        "note": "the kernel counted 1 OOM kill(s) since boot whose victim diagbot cannot name: <see>"
+        "note": "the kernel counted 1 OOM kill(s) since boot whose victim diagbot cannot name: <see>",
+        "kernel_log": "/var/log/kern.log"
     }))
     .expect("the fixture is an OOM report")
 }

@@ -614,3 +614,26 @@ fn skipped_files_are_summed_up_and_listed_with_v() {
         "{text}"
     );
 }
+
+/// `oom` says which kernel log it read, in the summary and in the JSON.
+#[test]
+fn oom_says_which_kernel_log_it_read() {
+    let dir = oom_fixture(1);
+    let kern = dir.path().join("kern.log");
+    let out = oom_cmd(dir.path())
+        .env("DIAGBOT_SYSTEM__KERNEL_LOG", &kern)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("kernel log read: {}", kern.display())),
+        "{text}"
+    );
+    let out = oom_cmd(dir.path())
+        .arg("--json")
+        .env("DIAGBOT_SYSTEM__KERNEL_LOG", &kern)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kernel_log"], kern.display().to_string());
+}
