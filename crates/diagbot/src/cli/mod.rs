@@ -33,11 +33,25 @@ enum Command {
     Grep(grep::GrepArgs),
     /// Count log lines by level and show the last error lines.
     Errors(errors::ErrorsArgs),
-    /// How the host stands: memory, swap, load, CPU, disks, uptime.
+    /// How the host and its services stand: memory, swap, load, CPU, disks, uptime, services.
+    ///
+    /// The host's memory, swap, load, CPU use, uptime and disks; then each
+    /// configured service (`[[services]]`: a systemd unit or a process match):
+    /// state, main PID, RSS against its memory limit, restarts, last result and
+    /// running time. Memory trends, projected OOMs and restart loops need the
+    /// daemon's samples over time: `--remote http://127.0.0.1:9187` asks it.
     Status(status::StatusArgs),
     /// OOM kills: when, the victim, its RSS and cgroup; and the kernel's count.
     Oom(oom::OomArgs),
-    /// Run the daemon: background refresh, HTTP API and metrics.
+    /// Run the daemon: background refresh, health sampling, HTTP API, metrics, Telegram.
+    ///
+    /// Keeps the common questions (errors, warnings, tracebacks, OOM and
+    /// timeout lines) answered in a bounded cache refreshed in the background;
+    /// samples each service's memory, restarts and OOM kills and warns before a
+    /// leak reaches its limit, about restart loops and error bursts; serves the
+    /// JSON API and Prometheus metrics on http.listen (127.0.0.1:9187); and,
+    /// with telegram.token set, answers and alerts in Telegram. SIGHUP reloads
+    /// the configuration; SIGTERM stops within 5 s.
     Serve(serve::ServeArgs),
     /// Check or print a configuration.
     #[command(subcommand)]

@@ -637,3 +637,24 @@ fn oom_says_which_kernel_log_it_read() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["kernel_log"], kern.display().to_string());
 }
+
+/// Each command's --help says what it does: status names services and where
+/// trends come from; serve names health sampling and Telegram.
+#[test]
+fn help_says_what_each_command_does() {
+    for (command, words) in [
+        ("status", &["services", "restart loops", "--remote"][..]),
+        ("serve", &["health", "Telegram", "SIGHUP", "metrics"][..]),
+        ("oom", &["--remote"][..]),
+        ("grep", &["--config", "-v, --verbose"][..]),
+    ] {
+        let out = diagbot().args([command, "--help"]).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        for word in words {
+            assert!(
+                text.contains(word),
+                "{command} --help lacks {word:?}:\n{text}"
+            );
+        }
+    }
+}
