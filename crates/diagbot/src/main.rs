@@ -12,6 +12,15 @@ fn main() -> ExitCode {
     quiet_on_broken_pipe();
     match diagbot::cli::run() {
         Ok(code) => code,
+        // A reader that went away (`| head`) is not an error.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("diagbot: error: {e:#}");
             ExitCode::from(2)

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod args;
 mod config;
@@ -56,6 +56,13 @@ enum Command {
     /// Check or print a configuration.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Print a shell completion script: `diagbot completions bash > /etc/bash_completion.d/diagbot`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `diagbot man > /usr/local/share/man/man1/diagbot.1`.
+    Man,
 }
 
 pub fn run() -> anyhow::Result<ExitCode> {
@@ -67,5 +74,18 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::run(args),
         Command::Oom(args) => oom::run(args),
         Command::Config(command) => config::run(command),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "diagbot",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

@@ -658,3 +658,23 @@ fn help_says_what_each_command_does() {
         }
     }
 }
+
+/// Completions and the man page come from the same definitions as --help.
+#[test]
+fn completions_and_man_page() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = diagbot().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("diagbot") && text.contains("serve"),
+            "{shell}: {text}"
+        );
+    }
+    let out = diagbot().arg("man").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(".TH diagbot 1") && text.contains("serve"),
+        "{text}"
+    );
+}
