@@ -473,11 +473,7 @@ fn service_report(settings: &HealthSettings, life: &mut Life, now: f64) -> Trend
                 None => "too short for a trend".to_string(),
             };
             TrendReport {
-                trend: death.trend.clone().unwrap_or(Trend::TooFewSamples {
-                    samples: 0,
-                    span_secs: 0.0,
-                    need_span_secs: settings.trend_min_span.as_secs_f64(),
-                }),
+                trend: death.trend.clone().unwrap_or_else(|| no_samples(settings)),
                 samples: 0,
                 span_secs: 0.0,
                 limit_bytes: life.limit,
@@ -493,11 +489,7 @@ fn service_report(settings: &HealthSettings, life: &mut Life, now: f64) -> Trend
             }
         }
         (None, None) => TrendReport {
-            trend: Trend::TooFewSamples {
-                samples: 0,
-                span_secs: 0.0,
-                need_span_secs: settings.trend_min_span.as_secs_f64(),
-            },
+            trend: no_samples(settings),
             samples: 0,
             span_secs: 0.0,
             limit_bytes: life.limit,
@@ -509,6 +501,15 @@ fn service_report(settings: &HealthSettings, life: &mut Life, now: f64) -> Trend
     };
     report.restart_loop.clone_from(&life.restart_loop);
     report
+}
+
+/// The verdict with no samples at all.
+fn no_samples(settings: &HealthSettings) -> Trend {
+    Trend::TooFewSamples {
+        samples: 0,
+        span_secs: 0.0,
+        need_span_secs: settings.trend_min_span.as_secs_f64(),
+    }
 }
 
 /// The trend of one instance's samples (the caller says which instance it is).
