@@ -1,0 +1,918 @@
+//! The grammar of a date and time as logs write them.
+//!
+//! [`read_at`] reads the date and time that starts at one position of a line:
+//! a date (three numeric fields with `-`, `/` or `.` between them or none, or a
+//! month name), a separator, a time of day (`:` or `.` between fields, or none),
+//! an optional fraction, AM/PM and zone; or epoch seconds, milliseconds,
+//! microseconds or nanoseconds. It returns the [`Layout`] (how the time is
+//! written: what the lines of one file share) and the raw fields. Which
+//! numeric field is the day, the month or a two-digit year is left open: a
+//! file decides that (see [`DateOrder`] and the learner), not a single line.
+//!
+//! Byte parsing by hand, no allocation: it runs on every line of a scan.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
+
+use super::names;
+use super::{ParsedTime, YearHint};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EpochUnit {
+    Seconds,
+    Millis,
+    Micros,
+    Nanos,
+}
+
+/// How the date part is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DateForm {
+    /// `2026-01-27`, `2026/01/27`, `2026.01.27`.
+    YearFirst,
+    /// `27/01/2026` or `01/27/2026`: day and month order decided per file.
+    YearLast,
+    /// `17/06/09`: three two-digit fields, which one is the year decided per file.
+    TwoDigitTriple,
+    /// `27 Jan 2026`, `10/Oct/2000`, `27-Jan-26`.
+    DayMonthName,
+    /// `Jan 27, 2026`, `Jun 14 2026`.
+    MonthNameDayYear,
+    /// `2026 Jan 27`, `2026-Jan-27`.
+    YearMonthName,
+    /// `Jun 14` (syslog): no year, unless one follows the time (ctime).
+    MonthNameDay,
+    /// `01-27` (Android logcat): no year; order decided per file.
+    NumericPair,
+    /// `20260127` (ISO 8601 basic), also `20260127100000` with the time glued on.
+    Compact8,
+    /// `260127` (`yyMMdd`, old MySQL, Tornado).
+    Compact6,
+    /// `0127` (`MMdd`, glog and Kubernetes' klog, after the level letter).
+    Compact4,
+    /// Seconds (or ms, µs, ns) since 1970.
+    Epoch(EpochUnit),
+}
+
+/// How a date and time is written, apart from its values, fraction and zone
+/// (which may vary from line to line of one file: Go trims trailing zeros).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Layout {
+    pub date: DateForm,
+    pub weekday: bool,
+    /// Between the date fields (`-`, `/`, `.`, ` `; `,` for `Jan 27, 2026`; 0 for none).
+    pub date_sep: u8,
+    pub short_year: bool,
+    /// Between date and time (`T`, ` `, `_`, `:`, `-`, `.`; 0 for none).
+    pub date_time_sep: u8,
+    /// Between hours, minutes and seconds (`:`, `.`, `-`; 0 for `HHmmss`).
+    pub time_sep: u8,
+    pub seconds: bool,
+    pub clock12: bool,
+    /// ctime and date(1): `Sun Dec 04 04:47:44 2005`.
+    pub year_after_time: bool,
+}
+
+impl Layout {
+    /// Forms that a number in a message could take by chance: accepted only
+    /// where a file's lines put them, at the start of a line, or after a time key.
+    pub fn is_weak(&self) -> bool {
+        match self.date {
+            DateForm::Epoch(_) | DateForm::Compact4 | DateForm::Compact6 => true,
+            // `20260127100000`: fourteen digits in a row could be any number.
+            DateForm::Compact8 => self.date_time_sep == 0,
+            DateForm::NumericPair => true,
+            DateForm::MonthNameDay => !self.seconds && !self.year_after_time,
+            _ => false,
+        }
+    }
+
+    /// The orders its numeric date fields may be read in, the likeliest first.
+    pub fn orders(&self) -> &'static [DateOrder] {
+        match self.date {
+            // `/` is the US habit (month first); `.` and `-` the European one.
+            DateForm::YearLast if self.date_sep == b'/' => &[DateOrder::Mdy, DateOrder::Dmy],
+            DateForm::YearLast => &[DateOrder::Dmy, DateOrder::Mdy],
+            // Hadoop and Spark write `yy/MM/dd`.
+            DateForm::TwoDigitTriple => &[DateOrder::Ymd, DateOrder::Dmy, DateOrder::Mdy],
+            DateForm::NumericPair => &[DateOrder::Mdy, DateOrder::Dmy],
+            _ => &[DateOrder::Ymd],
+        }
+    }
+}
+
+/// Which numeric date field is which, for forms that do not say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DateOrder {
+    Ymd,
+    Dmy,
+    Mdy,
+}
+
+/// How a zone was written: only to describe a file's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ZoneStyle {
+    #[default]
+    None,
+    Z,
+    /// `+0100`
+    Offset,
+    /// `+01:00`
+    OffsetColon,
+    /// `UTC`, `CET`
+    Name,
+}
+
+/// One date and time read from a line, before the file's reading of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reading {
+    pub layout: Layout,
+    /// Numeric forms: the fields as written; named and unambiguous forms: year, month, day.
+    pub fields: [u32; 3],
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    pub nanos: u32,
+    pub pm: Option<bool>,
+    /// Seconds east of UTC, when the line gives a zone.
+    pub offset: Option<i32>,
+    /// Seconds since the epoch, for epoch forms.
+    pub epoch: i64,
+    pub frac_digits: u8,
+    pub frac_sep: u8,
+    pub zone: ZoneStyle,
+    /// Index just past the timestamp.
+    pub end: usize,
+}
+
+/// The date of a reading: with its year, or month and day only.
+enum CalendarDate {
+    Full(i32, u32, u32),
+    YearLess(u32, u32),
+}
+
+impl Reading {
+    /// The time this reading stands for, with the date fields taken in `order`.
+    pub fn resolve(&self, order: DateOrder, hint: &YearHint) -> Option<ParsedTime> {
+        if let DateForm::Epoch(_) = self.layout.date {
+            let utc = DateTime::from_timestamp(self.epoch, self.nanos)?;
+            return Some(ParsedTime {
+                naive: utc.naive_utc(),
+                offset: FixedOffset::east_opt(0),
+            });
+        }
+        let time = self.time_of_day()?;
+        let naive = match self.calendar_date(order, hint)? {
+            CalendarDate::Full(y, m, d) => NaiveDate::from_ymd_opt(y, m, d)?.and_time(time),
+            CalendarDate::YearLess(m, d) => hint.resolve(m, d, time)?,
+        };
+        Some(ParsedTime {
+            naive,
+            offset: self.offset.and_then(FixedOffset::east_opt),
+        })
+    }
+
+    /// Resolves with the first of the layout's orders that gives a date not
+    /// after the file's last write: what one line says on its own.
+    pub fn resolve_alone(&self, hint: &YearHint) -> Option<ParsedTime> {
+        self.layout
+            .orders()
+            .iter()
+            .filter_map(|&o| self.resolve(o, hint))
+            .find(|t| !hint.is_future(t.naive))
+    }
+
+    fn time_of_day(&self) -> Option<NaiveTime> {
+        let hour = match self.pm {
+            None => self.hour,
+            Some(_) if !(1..=12).contains(&self.hour) => return None,
+            Some(false) => self.hour % 12,
+            Some(true) => self.hour % 12 + 12,
+        };
+        // A leap second (`23:59:60`) is chrono's 59 s plus a second of nanoseconds.
+        let (second, nanos) = if self.second == 60 {
+            (59, self.nanos.checked_add(1_000_000_000)?)
+        } else {
+            (self.second, self.nanos)
+        };
+        NaiveTime::from_hms_nano_opt(hour, self.minute, second, nanos)
+    }
+
+    fn calendar_date(&self, order: DateOrder, hint: &YearHint) -> Option<CalendarDate> {
+        let [a, b, c] = self.fields;
+        let year = |y: u32, short: bool| {
+            if short {
+                hint.two_digit_year(y)
+            } else {
+                y as i32
+            }
+        };
+        Some(match self.layout.date {
+            DateForm::YearFirst
+            | DateForm::DayMonthName
+            | DateForm::MonthNameDayYear
+            | DateForm::YearMonthName
+            | DateForm::Compact8 => CalendarDate::Full(year(a, self.layout.short_year), b, c),
+            DateForm::Compact6 => CalendarDate::Full(hint.two_digit_year(a), b, c),
+            DateForm::YearLast => match order {
+                DateOrder::Dmy => CalendarDate::Full(year(c, self.layout.short_year), b, a),
+                DateOrder::Mdy => CalendarDate::Full(year(c, self.layout.short_year), a, b),
+                DateOrder::Ymd => return None,
+            },
+            DateForm::TwoDigitTriple => match order {
+                DateOrder::Ymd => CalendarDate::Full(hint.two_digit_year(a), b, c),
+                DateOrder::Dmy => CalendarDate::Full(hint.two_digit_year(c), b, a),
+                DateOrder::Mdy => CalendarDate::Full(hint.two_digit_year(c), a, b),
+            },
+            DateForm::NumericPair => match order {
+                DateOrder::Dmy => CalendarDate::YearLess(b, a),
+                _ => CalendarDate::YearLess(a, b),
+            },
+            DateForm::MonthNameDay if self.layout.year_after_time => {
+                CalendarDate::Full(a as i32, b, c)
+            }
+            DateForm::MonthNameDay | DateForm::Compact4 => CalendarDate::YearLess(b, c),
+            DateForm::Epoch(_) => return None,
+        })
+    }
+}
+
+/// The length of the run of digits at `s[at..]`, counting at most 20.
+#[inline]
+pub fn digit_run(s: &[u8], at: usize) -> usize {
+    let mut n = 0;
+    while n < 20 && at + n < s.len() && s[at + n].is_ascii_digit() {
+        n += 1;
+    }
+    n
+}
+
+/// The value of `n` digits at `at` (the caller has counted them).
+#[inline]
+fn number(s: &[u8], at: usize, n: usize) -> u64 {
+    let mut value = 0u64;
+    for &b in &s[at..at + n] {
+        value = value * 10 + u64::from(b - b'0');
+    }
+    value
+}
+
+#[inline]
+fn small(s: &[u8], at: usize, n: usize) -> u32 {
+    number(s, at, n) as u32
+}
+
+/// Nanoseconds of a fraction written with `n` digits at `at` (digits past nine ignored).
+fn fraction_nanos(s: &[u8], at: usize, n: usize) -> u32 {
+    let used = n.min(9);
+    small(s, at, used) * 10u32.pow((9 - used) as u32)
+}
+
+fn glued_to_more(s: &[u8], at: usize) -> bool {
+    s.get(at).is_some_and(u8::is_ascii_alphanumeric)
+}
+
+/// Reads the date and time that starts at `s[at]`, if one does.
+pub fn read_at(s: &[u8], at: usize) -> Option<Reading> {
+    let first = *s.get(at)?;
+    let reading = if first.is_ascii_digit() {
+        read_numeric_date(s, at, false)?
+    } else if first.is_ascii_uppercase() {
+        read_named(s, at)?
+    } else {
+        return None;
+    };
+    (!glued_to_more(s, reading.end)).then_some(reading)
+}
+
+/// Reads the two shapes most logs use at fixed positions, for a file whose
+/// format is known: `yyyy-MM-dd HH:mm:ss` with the file's separators (ISO
+/// 8601, Python, Go, nginx…) and syslog's `MMM dd HH:mm:ss`. For a line it
+/// takes it gives exactly what [`read_at`] gives (fraction, AM/PM and zone
+/// are read by the same code); `None` leaves the line to `read_at`.
+pub fn read_fixed(s: &[u8], at: usize, layout: &Layout) -> Option<Reading> {
+    let t = s.get(at..)?;
+    let digit = |i: usize| t.get(i).is_some_and(u8::is_ascii_digit);
+    let two = |i: usize| u32::from(t[i] - b'0') * 10 + u32::from(t[i + 1] - b'0');
+    // `HH:mm:ss` at `i`, and not more digits after it.
+    let clock = |i: usize| {
+        digit(i)
+            && digit(i + 1)
+            && t.get(i + 2) == Some(&b':')
+            && digit(i + 3)
+            && digit(i + 4)
+            && t.get(i + 5) == Some(&b':')
+            && digit(i + 6)
+            && digit(i + 7)
+            && !digit(i + 8)
+    };
+    let plain_clock = layout.time_sep == b':' && layout.seconds && !layout.weekday;
+    let (date, fields, time_at) = match layout.date {
+        DateForm::YearFirst if plain_clock => {
+            let shape = (0..4).all(digit)
+                && t.get(4) == Some(&layout.date_sep)
+                && digit(5)
+                && digit(6)
+                && t.get(7) == Some(&layout.date_sep)
+                && digit(8)
+                && digit(9)
+                && t.get(10) == Some(&layout.date_time_sep)
+                && clock(11);
+            if !shape {
+                return None;
+            }
+            let year = two(0) * 100 + two(2);
+            (DateForm::YearFirst, [year, two(5), two(8)], 11)
+        }
+        DateForm::MonthNameDay
+            if plain_clock && layout.date_sep == b' ' && !layout.year_after_time =>
+        {
+            if t.get(3) != Some(&b' ') || names::letters(t, 0) != 3 {
+                return None;
+            }
+            let month = names::month(&t[..3])?;
+            let day = match (t.get(4), digit(5)) {
+                (Some(b' '), true) => u32::from(t[5] - b'0'), // `Jun  4`
+                (Some(d), true) if d.is_ascii_digit() => two(4),
+                _ => return None,
+            };
+            if t.get(6) != Some(&b' ') || !clock(7) {
+                return None;
+            }
+            (DateForm::MonthNameDay, [0, month, day], 7)
+        }
+        _ => return None,
+    };
+    let time = finish_time(
+        s,
+        two(time_at),
+        two(time_at + 3),
+        two(time_at + 6),
+        true,
+        b':',
+        at + time_at + 8,
+    )?;
+    let date_time_sep = if date == DateForm::YearFirst {
+        layout.date_time_sep
+    } else {
+        b' '
+    };
+    let reading = TimeAfter {
+        date_time_sep,
+        time,
+    }
+    .into_reading(date, layout.date_sep, false, fields);
+    (!glued_to_more(s, reading.end)).then_some(reading)
+}
+
+/// A date that opens with a weekday or a month name.
+fn read_named(s: &[u8], at: usize) -> Option<Reading> {
+    let n = names::letters(s, at);
+    if !names::is_weekday(&s[at..at + n]) {
+        return read_month_first(s, at, false);
+    }
+    // `Sun Dec 04 …`, `Tue, 27 Jan 2026 …`, `Tue 2026-01-27 …`
+    let mut p = at + n;
+    if s.get(p) == Some(&b',') {
+        p += 1;
+    }
+    if s.get(p) != Some(&b' ') {
+        return None;
+    }
+    p += 1;
+    let mut reading = if s.get(p)?.is_ascii_digit() {
+        read_numeric_date(s, p, true)?
+    } else {
+        read_month_first(s, p, true)?
+    };
+    reading.layout.weekday = true;
+    Some(reading)
+}
+
+/// `Jun 14 15:16:01`, `Jan 27, 2026 10:00:00 AM`, `Jun 14 2026 15:16:01`,
+/// and with a weekday before, `Dec 04 04:47:44 2005`.
+fn read_month_first(s: &[u8], at: usize, weekday: bool) -> Option<Reading> {
+    let n = names::letters(s, at);
+    let month = names::month(&s[at..at + n])?;
+    let mut p = at + n;
+    let sep = *s.get(p)?;
+    if !matches!(sep, b' ' | b'-' | b'/' | b'.') {
+        return None;
+    }
+    p += 1;
+    if sep == b' ' && s.get(p) == Some(&b' ') {
+        p += 1; // `Jun  4`: a space-padded day
+    }
+    let day_len = digit_run(s, p);
+    if !(1..=2).contains(&day_len) {
+        return None;
+    }
+    let day = small(s, p, day_len);
+    p += day_len;
+    let comma = s.get(p) == Some(&b',');
+    let after = p + usize::from(comma);
+    if s.get(after) == Some(&b' ') && digit_run(s, after + 1) == 4 {
+        let year = small(s, after + 1, 4);
+        let date_sep = if comma { b',' } else { sep };
+        let time = time_after(s, after + 5, b" T", false)?;
+        return Some(time.into_reading(
+            DateForm::MonthNameDayYear,
+            date_sep,
+            false,
+            [year, month, day],
+        ));
+    }
+    if comma {
+        return None;
+    }
+    let time = time_after(s, p, b" T", false)?;
+    let mut reading = time.into_reading(DateForm::MonthNameDay, sep, false, [0, month, day]);
+    if weekday {
+        // ctime and date(1) put the year last, after the zone if any: `… 04:08:16 UTC 2026`.
+        let end = reading.end;
+        if s.get(end) == Some(&b' ') && digit_run(s, end + 1) == 4 {
+            reading.fields[0] = small(s, end + 1, 4);
+            reading.layout.year_after_time = true;
+            reading.end = end + 5;
+        }
+    }
+    Some(reading)
+}
+
+/// A date that opens with a digit.
+fn read_numeric_date(s: &[u8], at: usize, weekday: bool) -> Option<Reading> {
+    let n = digit_run(s, at);
+    match n {
+        10 | 13 | 16 | 19 if !weekday => read_epoch(s, at, n),
+        14 => {
+            // `20260127100000`: date and time glued together.
+            let time = read_time(s, at + 8, true, false)?;
+            (time.sep == 0).then_some(())?;
+            let fields = [small(s, at, 4), small(s, at + 4, 2), small(s, at + 6, 2)];
+            Some(
+                TimeAfter {
+                    date_time_sep: 0,
+                    time,
+                }
+                .into_reading(DateForm::Compact8, 0, false, fields),
+            )
+        }
+        8 => {
+            let fields = [small(s, at, 4), small(s, at + 4, 2), small(s, at + 6, 2)];
+            let time = time_after(s, at + 8, b"T ._-", true)?;
+            Some(time.into_reading(DateForm::Compact8, 0, false, fields))
+        }
+        6 => {
+            let fields = [small(s, at, 2), small(s, at + 2, 2), small(s, at + 4, 2)];
+            let time = time_after(s, at + 6, b" ", true)?;
+            Some(time.into_reading(DateForm::Compact6, 0, true, fields))
+        }
+        4 => read_year_first(s, at).or_else(|| {
+            // `0127 10:00:00.123456` (glog, klog): month and day, then the time.
+            let fields = [0, small(s, at, 2), small(s, at + 2, 2)];
+            let time = time_after(s, at + 4, b" ", false)?;
+            (time.time.sep == b':').then_some(())?;
+            Some(time.into_reading(DateForm::Compact4, 0, false, fields))
+        }),
+        1 | 2 => read_day_or_month_first(s, at, n),
+        _ => None,
+    }
+}
+
+/// `2026-01-27 …`, `2026/01/27 …`, `2026.01.27 …`, `2026 Jan 27 …`.
+fn read_year_first(s: &[u8], at: usize) -> Option<Reading> {
+    let year = small(s, at, 4);
+    let sep = *s.get(at + 4)?;
+    if !matches!(sep, b'-' | b'/' | b'.' | b' ') {
+        return None;
+    }
+    let p = at + 5;
+    if s.get(p).is_some_and(u8::is_ascii_uppercase) {
+        let n = names::letters(s, p);
+        let month = names::month(&s[p..p + n])?;
+        let q = p + n;
+        (s.get(q) == Some(&sep)).then_some(())?;
+        let day_len = digit_run(s, q + 1);
+        (1..=2).contains(&day_len).then_some(())?;
+        let day = small(s, q + 1, day_len);
+        let time = time_after(s, q + 1 + day_len, b" T:", false)?;
+        return Some(time.into_reading(DateForm::YearMonthName, sep, false, [year, month, day]));
+    }
+    // Numeric fields need a real separator: `2026 01 27` is just numbers.
+    if sep == b' ' {
+        return None;
+    }
+    let month_len = digit_run(s, p);
+    (1..=2).contains(&month_len).then_some(())?;
+    let q = p + month_len;
+    (s.get(q) == Some(&sep)).then_some(())?;
+    let day_len = digit_run(s, q + 1);
+    (1..=2).contains(&day_len).then_some(())?;
+    let fields = [year, small(s, p, month_len), small(s, q + 1, day_len)];
+    let time = time_after(s, q + 1 + day_len, b"T _-:", false)?;
+    Some(time.into_reading(DateForm::YearFirst, sep, false, fields))
+}
+
+/// `27/01/2026`, `01/27/2026`, `17/06/09`, `10/Oct/2000`, `27 Jan 2026`, `01-27`.
+fn read_day_or_month_first(s: &[u8], at: usize, n: usize) -> Option<Reading> {
+    let first = small(s, at, n);
+    let sep = *s.get(at + n)?;
+    if !matches!(sep, b'-' | b'/' | b'.' | b' ') {
+        return None;
+    }
+    let p = at + n + 1;
+    if s.get(p).is_some_and(u8::is_ascii_uppercase) {
+        let len = names::letters(s, p);
+        let month = names::month(&s[p..p + len])?;
+        let q = p + len;
+        (s.get(q) == Some(&sep)).then_some(())?;
+        let year_len = digit_run(s, q + 1);
+        let short = match year_len {
+            4 => false,
+            2 => true,
+            _ => return None,
+        };
+        let year = small(s, q + 1, year_len);
+        // `:` is the Common Log Format's: `10/Oct/2000:13:55:36 -0700`.
+        let time = time_after(s, q + 1 + year_len, b" :T", false)?;
+        return Some(time.into_reading(DateForm::DayMonthName, sep, short, [year, month, first]));
+    }
+    if sep == b' ' {
+        return None;
+    }
+    let second_len = digit_run(s, p);
+    (1..=2).contains(&second_len).then_some(())?;
+    let second = small(s, p, second_len);
+    let q = p + second_len;
+    if s.get(q) == Some(&sep) && s.get(q + 1).is_some_and(u8::is_ascii_digit) {
+        let third_len = digit_run(s, q + 1);
+        let third = small(s, q + 1, third_len);
+        let form = match third_len {
+            4 => DateForm::YearLast,
+            2 => DateForm::TwoDigitTriple,
+            _ => return None,
+        };
+        let time = time_after(s, q + 1 + third_len, b" T_-:", false)?;
+        return Some(time.into_reading(form, sep, false, [first, second, third]));
+    }
+    let time = time_after(s, q, b" ", false)?;
+    Some(time.into_reading(DateForm::NumericPair, sep, false, [first, second, 0]))
+}
+
+/// Epoch seconds (10 digits, optionally with a fraction), milliseconds (13),
+/// microseconds (16) or nanoseconds (19): 2001 to 2286 in every unit.
+fn read_epoch(s: &[u8], at: usize, n: usize) -> Option<Reading> {
+    if s[at] == b'0' {
+        return None;
+    }
+    let value = number(s, at, n);
+    let (unit, per_second) = match n {
+        10 => (EpochUnit::Seconds, 1),
+        13 => (EpochUnit::Millis, 1_000),
+        16 => (EpochUnit::Micros, 1_000_000),
+        _ => (EpochUnit::Nanos, 1_000_000_000),
+    };
+    let secs = value / per_second;
+    let mut nanos = ((value % per_second) * (1_000_000_000 / per_second)) as u32;
+    let mut end = at + n;
+    let mut frac_digits = 0;
+    let fraction_allowed = matches!(unit, EpochUnit::Seconds | EpochUnit::Millis);
+    if fraction_allowed && s.get(end) == Some(&b'.') {
+        let len = digit_run(s, end + 1);
+        if len > 0 {
+            let frac = fraction_nanos(s, end + 1, len);
+            nanos += if unit == EpochUnit::Seconds {
+                frac
+            } else {
+                frac / 1_000
+            };
+            frac_digits = len.min(9) as u8;
+            end += 1 + len;
+        }
+    }
+    Some(Reading {
+        layout: Layout {
+            date: DateForm::Epoch(unit),
+            weekday: false,
+            date_sep: 0,
+            short_year: false,
+            date_time_sep: 0,
+            time_sep: 0,
+            seconds: true,
+            clock12: false,
+            year_after_time: false,
+        },
+        fields: [0; 3],
+        hour: 0,
+        minute: 0,
+        second: 0,
+        nanos,
+        pm: None,
+        offset: Some(0),
+        epoch: secs as i64,
+        frac_digits,
+        frac_sep: b'.',
+        zone: ZoneStyle::None,
+        end,
+    })
+}
+
+/// A time of day and what follows it: fraction, AM/PM, zone.
+struct TimeOfDay {
+    hour: u32,
+    minute: u32,
+    second: u32,
+    seconds: bool,
+    sep: u8,
+    nanos: u32,
+    frac_digits: u8,
+    frac_sep: u8,
+    pm: Option<bool>,
+    offset: Option<i32>,
+    zone: ZoneStyle,
+    end: usize,
+}
+
+struct TimeAfter {
+    date_time_sep: u8,
+    time: TimeOfDay,
+}
+
+impl TimeAfter {
+    fn into_reading(
+        self,
+        date: DateForm,
+        date_sep: u8,
+        short_year: bool,
+        fields: [u32; 3],
+    ) -> Reading {
+        let t = self.time;
+        Reading {
+            layout: Layout {
+                date,
+                weekday: false,
+                date_sep,
+                short_year,
+                date_time_sep: self.date_time_sep,
+                time_sep: t.sep,
+                seconds: t.seconds,
+                clock12: t.pm.is_some(),
+                year_after_time: false,
+            },
+            fields,
+            hour: t.hour,
+            minute: t.minute,
+            second: t.second,
+            nanos: t.nanos,
+            pm: t.pm,
+            offset: t.offset,
+            epoch: 0,
+            frac_digits: t.frac_digits,
+            frac_sep: t.frac_sep,
+            zone: t.zone,
+            end: t.end,
+        }
+    }
+}
+
+/// The separator after a date (one of `allowed`; spaces may be one to three)
+/// and the time of day after it. `compact_date` allows no separator and an
+/// `HHmmss` time.
+fn time_after(s: &[u8], at: usize, allowed: &[u8], compact_date: bool) -> Option<TimeAfter> {
+    let c = *s.get(at)?;
+    let (date_time_sep, start) = if c == b' ' && allowed.contains(&b' ') {
+        let spaces = s[at..].iter().take(3).take_while(|&&b| b == b' ').count();
+        (b' ', at + spaces)
+    } else if c != b' ' && allowed.contains(&c) {
+        (c, at + 1)
+    } else {
+        return None;
+    };
+    let compact_time = compact_date || date_time_sep == b'T';
+    let time = read_time(s, start, compact_time, date_time_sep == b'_')?;
+    Some(TimeAfter {
+        date_time_sep,
+        time,
+    })
+}
+
+/// `10:00:00`, `9:05`, `10.00.00`, `100000` (when `compact` is allowed), then
+/// `.123` or `,123`, ` PM`, and a zone.
+fn read_time(s: &[u8], at: usize, compact: bool, dash_ok: bool) -> Option<TimeOfDay> {
+    let n = digit_run(s, at);
+    let (hour, minute, second, seconds, sep, p) = match n {
+        1 | 2 => {
+            let hour = small(s, at, n);
+            let sep = *s.get(at + n)?;
+            if !(sep == b':' || sep == b'.' || (dash_ok && sep == b'-')) {
+                return None;
+            }
+            let m = at + n + 1;
+            if digit_run(s, m) != 2 {
+                return None;
+            }
+            let minute = small(s, m, 2);
+            let mut p = m + 2;
+            let mut second = 0;
+            let has_seconds = s.get(p) == Some(&sep) && digit_run(s, p + 1) == 2;
+            if has_seconds {
+                second = small(s, p + 1, 2);
+                p += 3;
+            } else if sep != b':' {
+                return None; // `10.30` is a number, not a time
+            }
+            (hour, minute, second, has_seconds, sep, p)
+        }
+        6 if compact => (
+            small(s, at, 2),
+            small(s, at + 2, 2),
+            small(s, at + 4, 2),
+            true,
+            0,
+            at + 6,
+        ),
+        4 if compact => (small(s, at, 2), small(s, at + 2, 2), 0, false, 0, at + 4),
+        _ => return None,
+    };
+    finish_time(s, hour, minute, second, seconds, sep, p)
+}
+
+/// The rest of a time of day once hours, minutes and seconds are read (`p`
+/// is just past them): checks, fraction, AM/PM, zone.
+fn finish_time(
+    s: &[u8],
+    hour: u32,
+    minute: u32,
+    second: u32,
+    seconds: bool,
+    sep: u8,
+    mut p: usize,
+) -> Option<TimeOfDay> {
+    if minute > 59 || second > 60 {
+        return None;
+    }
+    let (mut nanos, mut frac_digits, mut frac_sep) = (0, 0, 0);
+    if seconds {
+        let mark = s.get(p).copied();
+        let len = digit_run(s, p + 1);
+        // `:` before milliseconds only after a `:` time, and only three digits (`10:00:00:123`).
+        let fraction = match mark {
+            Some(b'.' | b',') => len > 0,
+            Some(b':') => sep == b':' && len == 3,
+            _ => false,
+        };
+        if fraction {
+            nanos = fraction_nanos(s, p + 1, len);
+            frac_digits = len.min(9) as u8;
+            frac_sep = mark.unwrap_or(b'.');
+            p += 1 + len;
+        }
+    }
+    let mut pm = None;
+    let space = usize::from(s.get(p) == Some(&b' '));
+    if let Some((is_pm, len)) = names::am_pm(s, p + space) {
+        pm = Some(is_pm);
+        p += space + len;
+    }
+    if pm.is_none() && hour > 23 {
+        return None;
+    }
+    let (offset, zone, end) = read_zone(s, p);
+    Some(TimeOfDay {
+        hour,
+        minute,
+        second,
+        seconds,
+        sep,
+        nanos,
+        frac_digits,
+        frac_sep,
+        pm,
+        offset,
+        zone,
+        end,
+    })
+}
+
+/// A zone after a time: `Z`, `+01:00`, `+0100`, `+01`, ` +0100`, ` UTC`,
+/// `UTC+01:00`, ` CET`. Returns the offset, how it was written, and the index after it.
+fn read_zone(s: &[u8], at: usize) -> (Option<i32>, ZoneStyle, usize) {
+    let none = (None, ZoneStyle::None, at);
+    match s.get(at) {
+        Some(b'Z') if !glued_to_more(s, at + 1) => (Some(0), ZoneStyle::Z, at + 1),
+        Some(b'+' | b'-') => numeric_offset(s, at, false).unwrap_or(none),
+        Some(b' ') => match s.get(at + 1) {
+            // With a space before it, only a full offset: ` -07` could be anything.
+            Some(b'+' | b'-') => numeric_offset(s, at + 1, true).unwrap_or(none),
+            Some(b) if b.is_ascii_uppercase() => named_zone(s, at + 1).unwrap_or(none),
+            _ => none,
+        },
+        Some(b) if b.is_ascii_uppercase() => named_zone(s, at).unwrap_or(none),
+        _ => none,
+    }
+}
+
+/// `+01:00`, `+0100`, or (unless `full`) `+01`, at `s[at]` (the sign).
+fn numeric_offset(s: &[u8], at: usize, full: bool) -> Option<(Option<i32>, ZoneStyle, usize)> {
+    let sign = if s[at] == b'-' { -1 } else { 1 };
+    let run = digit_run(s, at + 1);
+    let (hours, minutes, style, end) = match run {
+        2 if s.get(at + 3) == Some(&b':') && digit_run(s, at + 4) == 2 => (
+            small(s, at + 1, 2),
+            small(s, at + 4, 2),
+            ZoneStyle::OffsetColon,
+            at + 6,
+        ),
+        2 if !full => (small(s, at + 1, 2), 0, ZoneStyle::Offset, at + 3),
+        4 => (
+            small(s, at + 1, 2),
+            small(s, at + 3, 2),
+            ZoneStyle::Offset,
+            at + 5,
+        ),
+        _ => return None,
+    };
+    if hours > 14 || minutes > 59 || glued_to_more(s, end) {
+        return None;
+    }
+    Some((
+        Some(sign * (hours as i32 * 3600 + minutes as i32 * 60)),
+        style,
+        end,
+    ))
+}
+
+/// `UTC`, `GMT+01:00`, `CET` at `s[at]`.
+fn named_zone(s: &[u8], at: usize) -> Option<(Option<i32>, ZoneStyle, usize)> {
+    let n = names::letters(s, at);
+    let word = s.get(at..at + n)?;
+    let offset = names::zone_offset(word)?;
+    let end = at + n;
+    if names::is_utc_name(word) && matches!(s.get(end), Some(b'+' | b'-')) {
+        if let Some((extra, _, after)) = numeric_offset(s, end, false) {
+            return Some((extra, ZoneStyle::Name, after));
+        }
+    }
+    if glued_to_more(s, end) {
+        return None;
+    }
+    Some((Some(offset), ZoneStyle::Name, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout_of(s: &str) -> Option<Layout> {
+        read_at(s.as_bytes(), 0).map(|r| r.layout)
+    }
+
+    #[test]
+    fn the_same_layout_whatever_the_fraction_and_zone() {
+        let a = layout_of("2026-01-27T10:00:00Z").unwrap();
+        let b = layout_of("2026-01-27T10:00:00.5+01:00").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.date, DateForm::YearFirst);
+    }
+
+    #[test]
+    fn dates_alone_and_times_alone_are_not_timestamps() {
+        for s in ["2026-01-27", "10:00:00", "2026-01-27 x", "Jan 27", "12345"] {
+            assert_eq!(layout_of(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn the_fixed_reader_gives_what_the_grammar_gives() {
+        for line in [
+            "2026-01-27 12:00:00,123 - bot - INFO - x",
+            "2026/01/27 12:00:00 [error] x",
+            "2026-01-27T12:00:00.123456789Z x",
+            "2026-01-27T12:00:00+01:00",
+            "Jun 14 15:16:01 combo sshd",
+            "Jun  4 15:16:01 combo sshd",
+            "2026-01-27 12:00:00 PM x",
+        ] {
+            let generic = read_at(line.as_bytes(), 0).unwrap();
+            let fixed = read_fixed(line.as_bytes(), 0, &generic.layout);
+            assert_eq!(fixed, Some(generic), "{line}");
+        }
+        // Shapes it leaves to the grammar.
+        let one_digit = read_at(b"Jun 4 15:16:01 x", 0).unwrap();
+        assert_eq!(read_fixed(b"Jun 4 15:16:01 x", 0, &one_digit.layout), None);
+    }
+
+    #[test]
+    fn ambiguous_fields_are_left_to_the_order() {
+        let r = read_at(b"01/02/2026 10:00:00", 0).unwrap();
+        let hint = YearHint::new(
+            NaiveDate::from_ymd_opt(2026, 12, 31)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap(),
+        );
+        let mdy = r.resolve(DateOrder::Mdy, &hint).unwrap().naive;
+        let dmy = r.resolve(DateOrder::Dmy, &hint).unwrap().naive;
+        assert_eq!(mdy.to_string(), "2026-01-02 10:00:00");
+        assert_eq!(dmy.to_string(), "2026-02-01 10:00:00");
+    }
+}
