@@ -1,11 +1,14 @@
 //! Scanning one byte range of one file with ripgrep's searcher.
 //!
-//! A scan adds to a `FileTally`: match and level counts, a ring of the last
-//! N matching lines, the number of lines read (the base for line numbers when
-//! the next scan resumes at the offset) and the last timestamp seen (the time
-//! of continuation lines that follow). Scanning `[0, a)` then `[a, b)` into the
+//! A scan adds to a `FileTally`: match and level counts (lines without a
+//! level as `unknown`), a ring of the last N matching lines, the number of
+//! lines read (the base for line numbers when the next scan resumes at the
+//! offset), the last timestamp seen (the time of continuation lines that
+//! follow), and how many lines had a timestamp of their own (what a time
+//! window's warnings are made of). Scanning `[0, a)` then `[a, b)` into the
 //! same tally gives what scanning `[0, b)` gives: that is what makes refreshes
-//! incremental.
+//! incremental. Timestamps are read with the file's learned format
+//! (`ScanSpec::times`), levels from the header around them.
 //!
 //! Two ways through the searcher:
 //! - fast: only matching lines reach the sink; a matching line without a
@@ -27,9 +30,9 @@ use grep_searcher::{
     BinaryDetection, MmapChoice, Searcher, SearcherBuilder, Sink, SinkContext, SinkMatch,
 };
 
-use crate::logs::level::{detect_level, Level};
+use crate::logs::format::TimeReader;
+use crate::logs::level::Level;
 use crate::logs::read::{for_each_chunk, MAX_LINE};
-use crate::logs::timestamp::{parse_line_timestamp, YearHint};
 use crate::query::{LevelCounts, MAX_LINE_TEXT};
 
 /// How far back a continuation line looks for the timestamp of the line above.
@@ -77,7 +80,8 @@ pub struct ScanSpec<'a> {
     /// Keep `FileTally::lines` right even when no line numbers are shown
     /// (needed to resume a tail; costs a count of newlines).
     pub count_lines: bool,
-    pub year_hint: YearHint,
+    /// The file's timestamp format (learned from its first lines) and year hint.
+    pub times: TimeReader<'a>,
 }
 
 impl ScanSpec<'_> {
@@ -111,6 +115,11 @@ pub struct FileTally {
     pub lines: u64,
     pub last_timestamp: Option<DateTime<FixedOffset>>,
     pub long_lines_cut: u64,
+    /// Lines whose timestamp was looked for (every line of a tracking scan).
+    pub checked_lines: u64,
+    /// Of those, lines with a timestamp of their own: with `checked_lines`,
+    /// what a time window's warnings say about a file.
+    pub timed_lines: u64,
 }
 
 impl FileTally {
@@ -134,6 +143,8 @@ impl FileTally {
         self.lines = later.lines;
         self.last_timestamp = later.last_timestamp.or(self.last_timestamp);
         self.long_lines_cut += later.long_lines_cut;
+        self.checked_lines += later.checked_lines;
+        self.timed_lines += later.timed_lines;
     }
 
     pub fn heap_size(&self) -> usize {
@@ -316,12 +327,15 @@ impl TallySink<'_, '_> {
         let line = trim_newline(raw);
         let spec = self.spec;
         let mut timestamp = None;
+        let mut head = None;
         if self.tracking {
-            if let Some(t) =
-                parse_line_timestamp(line, &spec.year_hint).and_then(|p| p.to_datetime())
-            {
+            let read = spec.times.read(line);
+            self.tally.checked_lines += 1;
+            if let Some(t) = read.time.and_then(|t| t.time.to_datetime()) {
                 self.tally.last_timestamp = Some(t);
+                self.tally.timed_lines += 1;
             }
+            head = Some(read);
             timestamp = self.tally.last_timestamp;
             if !is_match || !spec.window.contains(timestamp.as_ref()) {
                 return;
@@ -329,10 +343,9 @@ impl TallySink<'_, '_> {
         }
         let level = match spec.counting {
             Counting::Levels => {
-                let level = detect_level(line);
-                if let Some(l) = level {
-                    self.tally.levels.0[l.index()] += 1;
-                }
+                let read = head.get_or_insert_with(|| spec.times.read(line));
+                let level = read.level(line);
+                self.tally.levels.count(level);
                 if !level.is_some_and(Level::is_error) {
                     return;
                 }
@@ -344,9 +357,10 @@ impl TallySink<'_, '_> {
         if spec.max_lines == 0 {
             return;
         }
+        let head = head.unwrap_or_else(|| spec.times.read(line));
         let mut pending = false;
         if !self.tracking {
-            timestamp = parse_line_timestamp(line, &spec.year_hint).and_then(|p| p.to_datetime());
+            timestamp = head.time.and_then(|t| t.time.to_datetime());
             pending = timestamp.is_none();
         }
         let cut = line.len().min(MAX_LINE_TEXT);
@@ -355,7 +369,7 @@ impl TallySink<'_, '_> {
             offset,
             timestamp,
             timestamp_pending: pending,
-            level: level.or_else(|| detect_level(line)),
+            level: level.or_else(|| head.level(line)),
             text: String::from_utf8_lossy(&line[..cut]).into_owned(),
             truncated: cut < line.len(),
         });
@@ -390,14 +404,22 @@ fn trim_newline(line: &[u8]) -> &[u8] {
 
 /// Gives kept lines without a timestamp the time of the nearest line above that has one,
 /// reading the file backwards from each line (at most `TIMESTAMP_LOOKBACK` bytes).
-pub fn resolve_pending_timestamps(file: &File, hint: &YearHint, ring: &mut VecDeque<KeptLine>) {
+pub fn resolve_pending_timestamps(
+    file: &File,
+    times: &TimeReader<'_>,
+    ring: &mut VecDeque<KeptLine>,
+) {
     for kept in ring.iter_mut().filter(|k| k.timestamp_pending) {
-        kept.timestamp = timestamp_above(file, hint, kept.offset);
+        kept.timestamp = timestamp_above(file, times, kept.offset);
         kept.timestamp_pending = false;
     }
 }
 
-fn timestamp_above(file: &File, hint: &YearHint, offset: u64) -> Option<DateTime<FixedOffset>> {
+fn timestamp_above(
+    file: &File,
+    times: &TimeReader<'_>,
+    offset: u64,
+) -> Option<DateTime<FixedOffset>> {
     let mut span = 4096u64;
     loop {
         let start = offset.saturating_sub(span);
@@ -407,14 +429,14 @@ fn timestamp_above(file: &File, hint: &YearHint, offset: u64) -> Option<DateTime
         let mut end = buf.len();
         while let Some(nl) = memchr::memrchr(b'\n', &buf[..end.saturating_sub(1)]) {
             let line = &buf[nl + 1..end];
-            if let Some(t) = parse_line_timestamp(line, hint).and_then(|p| p.to_datetime()) {
+            if let Some(t) = times.instant(line) {
                 return Some(t);
             }
             end = nl + 1;
         }
         if start == 0 {
             let line = &buf[..end];
-            return parse_line_timestamp(line, hint).and_then(|p| p.to_datetime());
+            return times.instant(line);
         }
         if span >= TIMESTAMP_LOOKBACK {
             return None;
