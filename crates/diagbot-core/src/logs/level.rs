@@ -2,14 +2,14 @@
 //!
 //! In order: markers that make a line an error wherever it comes from
 //! (tracebacks, panics, Java exceptions); a syslog `<PRI>`; a JSON level key;
-//! the header fields around the timestamp (see [`header`]); a logfmt
-//! `level=` field. A level word later in the message (`… Warning: …`, `no
+//! the header fields around the timestamp, logfmt's `level=` among them
+//! (see [`header`]). A level word later in the message (`… Warning: …`, `no
 //! error found`) or inside an identifier (`ERROR_CODE_7`) is not the line's
 //! level. A line with none has no level (`unknown` in the counts).
 //!
 //! - [`words`]: the spellings (`WARN`, `Warning`, `wrn`, `Information`, `E`, pino's `50`).
 //! - [`header`]: the header fields.
-//! - [`structured`]: markers, `<PRI>`, JSON and logfmt.
+//! - [`structured`]: markers, `<PRI>` and JSON.
 
 use serde::{Deserialize, Serialize};
 
@@ -83,10 +83,7 @@ fn level_with(line: &[u8], time: Option<(usize, usize)>, carried: bool) -> Optio
         });
     }
     let payload: header::PayloadReader = payload_level;
-    header::header_level(line, time, carried.then_some(payload)).or_else(|| {
-        let end = time.map_or(0, |t| t.1);
-        structured::logfmt_level(&line[..line.len().min(end.max(160) + 96)])
-    })
+    header::header_level(line, time, carried.then_some(payload))
 }
 
 /// The level of the application line a container runtime wraps.

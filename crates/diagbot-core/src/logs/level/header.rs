@@ -9,11 +9,15 @@
 //! - as a letter where formats put one (`E0127 10:00:00` klog, `E, [` Ruby,
 //!   `E/Tag:` logcat, `1234 5678 E Tag:` logcat after pids).
 //!
+//! A `level=info` field (logfmt) counts wherever it stands in the header.
+//!
 //! The header ends where prose starts: two plain words in a row (`retry
-//! failed. Warning: …`) or a sentence's full stop. A word glued to more
+//! failed. Warning: …`) or a sentence's full stop; words inside a quoted
+//! value (`msg="… ERROR …"`) are never the level. A word glued to more
 //! (`ERROR_CODE_7`, `on_error`, `bcast-error`, `error.log`) is not a level.
 
-use super::words::{level_letter, level_word};
+use super::structured::is_level_key;
+use super::words::{level_from_text, level_letter, level_word};
 use super::Level;
 
 /// Reads the level of the line a container runtime wraps.
@@ -45,8 +49,11 @@ pub fn header_level(
         Some((start, end)) => (start.min(head.len()), end.min(head.len())),
         None => (0, 0),
     };
-    if let Some(level) = prefix_level(&head[..before]) {
-        return Some(level);
+    match prefix_level(&head[..before]) {
+        Prefix::Level(level) => return Some(level),
+        // `the job 2026-01-27 10:00:00 ERROR …`: a date in running text, no header.
+        Prefix::Prose => return None,
+        Prefix::Fields => {}
     }
     if let Some(level) = redis_symbol(head, time) {
         return Some(level);
@@ -118,11 +125,32 @@ fn fields(s: &[u8], at: usize) -> Fields<'_> {
     Fields { s, at }
 }
 
-fn prefix_level(prefix: &[u8]) -> Option<Level> {
-    fields(prefix, 0).find_map(|f| match classify(f) {
-        Field::Word(w) if w.marked || (w.upper && w.letters >= 3) => w.level(),
-        _ => None,
-    })
+/// What stands before the timestamp.
+enum Prefix {
+    Level(Level),
+    /// Two plain words in a row: the timestamp is part of a message.
+    Prose,
+    Fields,
+}
+
+fn prefix_level(prefix: &[u8]) -> Prefix {
+    let mut previous_plain = false;
+    for f in fields(prefix, 0) {
+        let Field::Word(w) = classify(f) else {
+            previous_plain = false;
+            continue;
+        };
+        if previous_plain && w.plain {
+            return Prefix::Prose;
+        }
+        if w.marked || (w.upper && w.letters >= 3) {
+            if let Some(level) = w.level() {
+                return Prefix::Level(level);
+            }
+        }
+        previous_plain = w.plain;
+    }
+    Prefix::Fields
 }
 
 fn fields_after(
@@ -135,10 +163,30 @@ fn fields_after(
     let mut numbers = 0;
     let mut only_numbers = true;
     let mut previous_plain = false;
+    let mut in_quotes = false;
+    // The rest of the timestamp's own field (`]`, `"`, `Z]`) opens no quote.
+    let mut partial = start > 0 && head.get(start).is_some_and(|&b| !is_separator(b));
     for f in fields(head, start) {
+        let quotes = if std::mem::take(&mut partial) {
+            0
+        } else {
+            unescaped_quotes(f)
+        };
+        if in_quotes {
+            // Words inside a quoted value (`msg="… ERROR …"`) are the message's.
+            in_quotes = quotes % 2 == 0;
+            continue;
+        }
+        in_quotes = quotes % 2 == 1;
         let word = match classify(f) {
             Field::Punct => {
                 previous_plain = false; // `bot - ERROR`: a separator, not prose
+                continue;
+            }
+            // `level=info`, `lvl="warn"`: a level by name; other pairs do not count.
+            Field::Pair(Some(level)) => return Some(level),
+            Field::Pair(None) => {
+                previous_plain = false;
                 continue;
             }
             Field::Number => {
@@ -186,6 +234,14 @@ fn fields_after(
     None
 }
 
+/// `"` in `f` that are not escaped (`\"`).
+fn unescaped_quotes(f: &[u8]) -> usize {
+    f.iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'"' && (i == 0 || f[i - 1] != b'\\'))
+        .count()
+}
+
 /// CRI (Kubernetes) lines: `2026-…Z stdout F <the application's line>`.
 fn is_container_stream(f: &[u8]) -> bool {
     f.first() == Some(&b's') && (f == b"stdout" || f == b"stderr")
@@ -209,6 +265,8 @@ fn container_payload(
 enum Field<'a> {
     /// `-`, `|`, `***`, `]`: separators.
     Punct,
+    /// `key=value` (logfmt): the level when the key names one.
+    Pair(Option<Level>),
     /// `1234`, `[1234]`, `#1234]`: pids and counters.
     Number,
     Word(Word<'a>),
@@ -253,6 +311,24 @@ fn classify(f: &[u8]) -> Field<'_> {
         Some(i) => &f[i..],
         None => return Field::Punct,
     };
+    let is_key = |k: &[u8]| {
+        !k.is_empty()
+            && k.iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'@' | b'-'))
+    };
+    if let Some(eq) = memchr::memchr(b'=', f).filter(|&i| is_key(&f[..i])) {
+        let key = &f[..eq];
+        let value = f[eq + 1..].strip_prefix(b"\"").unwrap_or(&f[eq + 1..]);
+        let len = value
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        return Field::Pair(
+            is_level_key(key)
+                .then(|| level_from_text(&value[..len]))
+                .flatten(),
+        );
+    }
     // Apache 2.4 names the module first: `[core:error]`, `[ssl:warn]`.
     if let Some(level) = module_level(f) {
         return Field::Word(level);

@@ -1,5 +1,5 @@
-//! Levels that a line states outright: error markers, syslog priorities,
-//! JSON level keys and logfmt `level=` fields.
+//! Levels that a line states outright: error markers, syslog priorities
+//! and JSON level keys.
 
 use super::words::{level_from_text, syslog_severity};
 use super::Level;
@@ -102,24 +102,7 @@ fn json_value<'l>(line: &'l [u8], key: &[u8]) -> Option<&'l [u8]> {
     (digits > 0).then(|| &rest[..digits])
 }
 
-/// `level=info`, `lvl=warn`, `level="error"` in the first bytes of a line.
-pub fn logfmt_level(head: &[u8]) -> Option<Level> {
-    for eq in memchr::memchr_iter(b'=', head) {
-        let key_start = head[..eq]
-            .iter()
-            .rposition(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@')))
-            .map_or(0, |i| i + 1);
-        let at_boundary = key_start == 0 || head[key_start - 1].is_ascii_whitespace();
-        if !at_boundary || !LEVEL_KEYS.contains(&&head[key_start..eq]) {
-            continue;
-        }
-        let value = &head[eq + 1..];
-        let value = value.strip_prefix(b"\"").unwrap_or(value);
-        let len = value
-            .iter()
-            .take_while(|b| b.is_ascii_alphanumeric())
-            .count();
-        return level_from_text(&value[..len]);
-    }
-    None
+/// Whether a logfmt or JSON key names the level.
+pub fn is_level_key(key: &[u8]) -> bool {
+    LEVEL_KEYS.contains(&key)
 }

@@ -71,3 +71,60 @@ fn tracebacks_panics_and_exceptions() {
     assert_eq!(level("Caused by: java.io.IOException: gone"), Some("error"));
     assert_eq!(level("  File \"bot.py\", line 3, in <module>"), None);
 }
+
+#[test]
+fn levels_in_the_message_or_in_identifiers_are_not_the_lines() {
+    for line in [
+        "2026-01-27 10:00:00 retry failed. Warning: the queue is full",
+        "2026-01-27 10:00:00 check done, no error found",
+        "2026-01-27 10:00:00 ERROR_CODE_7 raised by handler",
+        "2026-01-27 10:00:00 on_error hook ran",
+        "2026-01-27 10:00:00 WARN_ONCE set",
+        "2026-01-27 10:00:00 [main] the job saw [error] twice",
+        "time=2026-01-27T10:00:00Z msg=\"an ERROR in quotes\"",
+        "the job 2026-01-27 10:00:00 ERROR is prose",
+    ] {
+        assert_eq!(level(line), None, "{line}");
+    }
+}
+
+#[test]
+fn any_case_and_long_words() {
+    assert_eq!(level("2026-01-27 10:00:00 Info started"), Some("info"));
+    assert_eq!(level("2026-01-27 10:00:00 info started"), Some("info"));
+    assert_eq!(level("2026-01-27 10:00:00 Warn slow"), Some("warning"));
+    assert_eq!(
+        level("2026-01-27 10:00:00 [Information] Startup"),
+        Some("info")
+    );
+    assert_eq!(level("2026-01-27 10:00:00 VERBOSE tick"), Some("trace"));
+    assert_eq!(level("2026-01-27 10:00:00 Critical: disk"), Some("fatal"));
+    assert_eq!(level("2026-01-27 10:00:00 ALERT pager"), Some("fatal"));
+    assert_eq!(level("2026-01-27 10:00:00 [core:warn] x"), Some("warning"));
+}
+
+#[test]
+fn marked_fields_and_stated_levels() {
+    assert_eq!(
+        level("ts=2026-01-27T10:00:00Z caller=a.go:1 lvl=\"warn\" msg=x"),
+        Some("warning")
+    );
+    assert_eq!(level("<11>Jan 27 10:00:00 host app: x"), Some("error"));
+    assert_eq!(
+        level(r#"{"level":40,"time":1769508000000,"msg":"x"}"#),
+        Some("warning")
+    );
+    assert_eq!(
+        level(r#"{"msg":"ERROR later","severity":"DEBUG"}"#),
+        Some("debug")
+    );
+    assert_eq!(
+        level("2026-01-27T10:00:00.1Z stdout F 2026-01-27 10:00:00 ERROR boom"),
+        Some("error")
+    );
+    assert_eq!(level("E0127 10:00:00.123456 1 a.go:1] x"), Some("error"));
+    assert_eq!(
+        level("W, [2026-01-27T10:00:00.1 #1]  WARN -- : x"),
+        Some("warning")
+    );
+}

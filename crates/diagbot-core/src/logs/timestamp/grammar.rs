@@ -181,6 +181,22 @@ impl Reading {
             .find(|t| !hint.is_future(t.naive))
     }
 
+    /// Whether the date fields can be a date in some order: a reading that
+    /// cannot (`42 Jan 10 …`) must not hide a real timestamp inside it.
+    fn plausible(&self) -> bool {
+        let [a, b, c] = self.fields;
+        let day = |d: u32| (1..=31).contains(&d);
+        let month = |m: u32| (1..=12).contains(&m);
+        match self.layout.date {
+            DateForm::Epoch(_) => true,
+            DateForm::YearLast | DateForm::NumericPair => {
+                (day(a) && month(b)) || (month(a) && day(b))
+            }
+            DateForm::TwoDigitTriple => (month(b) && (day(a) || day(c))) || (month(a) && day(b)),
+            _ => month(b) && day(c),
+        }
+    }
+
     fn time_of_day(&self) -> Option<NaiveTime> {
         let hour = match self.pm {
             None => self.hour,
@@ -281,7 +297,7 @@ pub fn read_at(s: &[u8], at: usize) -> Option<Reading> {
     } else {
         return None;
     };
-    (!glued_to_more(s, reading.end)).then_some(reading)
+    (!glued_to_more(s, reading.end) && reading.plausible()).then_some(reading)
 }
 
 /// Reads the two shapes most logs use at fixed positions, for a file whose
@@ -445,7 +461,7 @@ fn read_numeric_date(s: &[u8], at: usize, weekday: bool) -> Option<Reading> {
         10 | 13 | 16 | 19 if !weekday => read_epoch(s, at, n),
         14 => {
             // `20260127100000`: date and time glued together.
-            let time = read_time(s, at + 8, true, false)?;
+            let time = read_time(s, at + 8, true, 0, false)?;
             (time.sep == 0).then_some(())?;
             let fields = [small(s, at, 4), small(s, at + 4, 2), small(s, at + 6, 2)];
             Some(
@@ -463,7 +479,7 @@ fn read_numeric_date(s: &[u8], at: usize, weekday: bool) -> Option<Reading> {
         }
         6 => {
             let fields = [small(s, at, 2), small(s, at + 2, 2), small(s, at + 4, 2)];
-            let time = time_after(s, at + 6, b" ", true)?;
+            let time = time_after(s, at + 6, b" ", false)?;
             Some(time.into_reading(DateForm::Compact6, 0, true, fields))
         }
         4 => read_year_first(s, at).or_else(|| {
@@ -675,8 +691,8 @@ impl TimeAfter {
 }
 
 /// The separator after a date (one of `allowed`; spaces may be one to three)
-/// and the time of day after it. `compact_date` allows no separator and an
-/// `HHmmss` time.
+/// and the time of day after it. After `yyyyMMdd` (`compact_date`) the time
+/// may be `HHmmss` too, and after a `T` also `HHmm`.
 fn time_after(s: &[u8], at: usize, allowed: &[u8], compact_date: bool) -> Option<TimeAfter> {
     let c = *s.get(at)?;
     let (date_time_sep, start) = if c == b' ' && allowed.contains(&b' ') {
@@ -687,8 +703,7 @@ fn time_after(s: &[u8], at: usize, allowed: &[u8], compact_date: bool) -> Option
     } else {
         return None;
     };
-    let compact_time = compact_date || date_time_sep == b'T';
-    let time = read_time(s, start, compact_time, date_time_sep == b'_')?;
+    let time = read_time(s, start, compact_date, date_time_sep, date_time_sep == b'_')?;
     Some(TimeAfter {
         date_time_sep,
         time,
@@ -697,8 +712,17 @@ fn time_after(s: &[u8], at: usize, allowed: &[u8], compact_date: bool) -> Option
 
 /// `10:00:00`, `9:05`, `10.00.00`, `100000` (when `compact` is allowed), then
 /// `.123` or `,123`, ` PM`, and a zone.
-fn read_time(s: &[u8], at: usize, compact: bool, dash_ok: bool) -> Option<TimeOfDay> {
+fn read_time(
+    s: &[u8],
+    at: usize,
+    compact_date: bool,
+    date_time_sep: u8,
+    dash_ok: bool,
+) -> Option<TimeOfDay> {
     let n = digit_run(s, at);
+    // Digits without separators are a time only where ISO 8601's basic form
+    // puts them: after `yyyyMMdd` or a `T` (`000123 2026-…` is no time).
+    let compact = compact_date || date_time_sep == b'T';
     let (hour, minute, second, seconds, sep, p) = match n {
         1 | 2 => {
             let hour = small(s, at, n);
@@ -730,7 +754,7 @@ fn read_time(s: &[u8], at: usize, compact: bool, dash_ok: bool) -> Option<TimeOf
             0,
             at + 6,
         ),
-        4 if compact => (small(s, at, 2), small(s, at + 2, 2), 0, false, 0, at + 4),
+        4 if date_time_sep == b'T' => (small(s, at, 2), small(s, at + 2, 2), 0, false, 0, at + 4),
         _ => return None,
     };
     finish_time(s, hour, minute, second, seconds, sep, p)

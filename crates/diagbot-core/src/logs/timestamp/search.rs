@@ -181,8 +181,9 @@ pub fn anchor_at(line: &[u8], p: usize) -> Anchor {
     }
 }
 
-/// Whether a timestamp may start at `line[p]`: a digit or a capital letter at
-/// a token boundary, not in the middle of a word or number (`10.10.34.11`).
+/// Whether a timestamp may start at `line[p]`: a digit or a capital letter
+/// at the start of a token (after a blank, a bracket, a quote, `=`, `:`, `,`
+/// or `|`), not inside a word (`web-01`) or a number (`10.10.34.11`).
 fn may_start(line: &[u8], p: usize) -> bool {
     let b = line[p];
     if !(b.is_ascii_digit() || b.is_ascii_uppercase()) {
@@ -195,10 +196,12 @@ fn may_start(line: &[u8], p: usize) -> bool {
         // klog and glog glue the date to the level letter: `I0127 10:00:00.123456`.
         return p == 1 && matches!(prev, b'I' | b'W' | b'E' | b'F') && b.is_ascii_digit();
     }
-    let inside_number = matches!(prev, b'.' | b':' | b'/' | b'-' | b'+' | b',')
-        && p >= 2
-        && line[p - 2].is_ascii_digit();
-    !inside_number
+    match prev {
+        b' ' | b'\t' | b'[' | b'(' | b'{' | b'<' | b'>' | b'"' | b'\'' | b'=' | b'|' | b';' => true,
+        // `ts:2026-…`, `a,2026-…`; but not `10:00` or `1,234`.
+        b':' | b',' => p < 2 || !line[p - 2].is_ascii_digit(),
+        _ => false,
+    }
 }
 
 fn is_key_byte(b: u8) -> bool {
