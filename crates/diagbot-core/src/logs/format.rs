@@ -55,6 +55,7 @@ impl BuiltinFormat {
     }
 
     /// What stands at the format's place in `line`.
+    #[inline(always)]
     fn read_place(&self, line: &[u8], hint: &YearHint) -> Placed {
         let Some(start) = locate(line, self.anchor) else {
             return Placed::Nothing;

@@ -17,7 +17,9 @@
 //! file's modification time: a log cannot hold a line written after it was
 //! last modified.
 
-use chrono::{DateTime, Datelike, FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{
+    DateTime, Datelike, FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone, Timelike,
+};
 
 pub mod grammar;
 pub mod names;
@@ -41,27 +43,29 @@ impl ParsedTime {
     }
 }
 
+/// A quarter hour of wall-clock time: local offsets change only on quarter hours.
+type QuarterHour = (NaiveDate, u32);
+
 thread_local! {
     /// The local offset of the last quarter hour a zone-less time fell in.
     /// chrono's `Local` reads the clock and looks the zone up on every call,
-    /// which cost more than the rest of reading a timestamp; zones change
-    /// offset only on quarter hours, so the offset is the same within one.
-    static LOCAL_OFFSET: std::cell::Cell<Option<(i64, Option<FixedOffset>)>> =
+    /// which cost more than the rest of reading a timestamp.
+    static LOCAL_OFFSET: std::cell::Cell<Option<(QuarterHour, Option<FixedOffset>)>> =
         const { std::cell::Cell::new(None) };
 }
 
 /// The offset of local time at the wall-clock time `naive` (the earlier one
 /// when the clocks go back; none in the hour skipped when they go forward).
 fn local_offset(naive: NaiveDateTime) -> Option<FixedOffset> {
-    let slot = naive.and_utc().timestamp().div_euclid(900);
-    if let Some((_, offset)) = LOCAL_OFFSET.get().filter(|(s, _)| *s == slot) {
+    let quarter = (naive.date(), naive.hour() * 4 + naive.minute() / 15);
+    if let Some((_, offset)) = LOCAL_OFFSET.get().filter(|(q, _)| *q == quarter) {
         return offset;
     }
     let offset = Local
         .from_local_datetime(&naive)
         .earliest()
         .map(|t| t.fixed_offset().timezone());
-    LOCAL_OFFSET.set(Some((slot, offset)));
+    LOCAL_OFFSET.set(Some((quarter, offset)));
     offset
 }
 

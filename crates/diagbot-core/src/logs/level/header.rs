@@ -97,27 +97,32 @@ fn is_separator(b: u8) -> bool {
     b <= b' ' || b == b'|'
 }
 
-/// The fields of `s[at..]`: runs of bytes between blanks and `|`.
+/// The fields of `s[at..]`: runs of bytes between blanks and `|`, each with
+/// the number of unescaped `"` it holds (counted in the same pass).
 struct Fields<'a> {
     s: &'a [u8],
     at: usize,
 }
 
 impl<'a> Iterator for Fields<'a> {
-    type Item = &'a [u8];
+    type Item = (&'a [u8], usize);
 
-    fn next(&mut self) -> Option<&'a [u8]> {
+    fn next(&mut self) -> Option<(&'a [u8], usize)> {
         let s = self.s;
         let mut p = self.at;
         while p < s.len() && is_separator(s[p]) {
             p += 1;
         }
         let start = p;
+        let mut quotes = 0;
         while p < s.len() && !is_separator(s[p]) {
+            if s[p] == b'"' && (p == start || s[p - 1] != b'\\') {
+                quotes += 1;
+            }
             p += 1;
         }
         self.at = p;
-        (p > start).then(|| &s[start..p])
+        (p > start).then(|| (&s[start..p], quotes))
     }
 }
 
@@ -135,7 +140,7 @@ enum Prefix {
 
 fn prefix_level(prefix: &[u8]) -> Prefix {
     let mut previous_plain = false;
-    for f in fields(prefix, 0) {
+    for (f, _) in fields(prefix, 0) {
         let Field::Word(w) = classify(f) else {
             previous_plain = false;
             continue;
@@ -166,11 +171,11 @@ fn fields_after(
     let mut in_quotes = false;
     // The rest of the timestamp's own field (`]`, `"`, `Z]`) opens no quote.
     let mut partial = start > 0 && head.get(start).is_some_and(|&b| !is_separator(b));
-    for f in fields(head, start) {
+    for (f, quotes) in fields(head, start) {
         let quotes = if std::mem::take(&mut partial) {
             0
         } else {
-            unescaped_quotes(f)
+            quotes
         };
         if in_quotes {
             // Words inside a quoted value (`msg="… ERROR …"`) are the message's.
@@ -234,14 +239,6 @@ fn fields_after(
     None
 }
 
-/// `"` in `f` that are not escaped (`\"`).
-fn unescaped_quotes(f: &[u8]) -> usize {
-    f.iter()
-        .enumerate()
-        .filter(|&(i, &b)| b == b'"' && (i == 0 || f[i - 1] != b'\\'))
-        .count()
-}
-
 /// CRI (Kubernetes) lines: `2026-…Z stdout F <the application's line>`.
 fn is_container_stream(f: &[u8]) -> bool {
     f.first() == Some(&b's') && (f == b"stdout" || f == b"stderr")
@@ -278,6 +275,8 @@ struct Word<'a> {
     text: &'a [u8],
     letters: usize,
     upper: bool,
+    /// All upper case, all lower case, or capitalised.
+    cased: bool,
     /// Bracketed (`[error]`, `<warn>`, `(info)`) or labelled (`error:`).
     marked: bool,
     /// Nothing follows the word in its field.
@@ -292,10 +291,7 @@ impl Word<'_> {
         if self.letters == 1 {
             return level_letter(self.text[0]);
         }
-        let lower = self.text.iter().all(u8::is_ascii_lowercase);
-        let capitalised =
-            self.text[0].is_ascii_uppercase() && self.text[1..].iter().all(u8::is_ascii_lowercase);
-        if !(self.upper || lower || capitalised) {
+        if !self.cased {
             return None; // `eRRor`, `LabSZ`
         }
         let word = level_word(self.text)?;
@@ -305,44 +301,57 @@ impl Word<'_> {
 
 /// What a field is, in one pass over its first word.
 fn classify(f: &[u8]) -> Field<'_> {
-    // Elasticsearch glues its brackets: `[2026-…][INFO ][o.e.Node]`.
-    let f = match f.iter().position(|b| !matches!(b, b']' | b')' | b'>')) {
-        Some(0) => f,
-        Some(i) => &f[i..],
-        None => return Field::Punct,
-    };
-    let is_key = |k: &[u8]| {
-        !k.is_empty()
-            && k.iter()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'@' | b'-'))
-    };
-    if let Some(eq) = memchr::memchr(b'=', f).filter(|&i| is_key(&f[..i])) {
-        let key = &f[..eq];
-        let value = f[eq + 1..].strip_prefix(b"\"").unwrap_or(&f[eq + 1..]);
-        let len = value
-            .iter()
-            .take_while(|b| b.is_ascii_alphanumeric())
-            .count();
-        return Field::Pair(
-            is_level_key(key)
-                .then(|| level_from_text(&value[..len]))
-                .flatten(),
-        );
+    if f.len() == 1 && !f[0].is_ascii_alphanumeric() {
+        return Field::Punct; // `-`, `|`, `:`: most separators, decided at once
     }
+    // Elasticsearch glues its brackets: `[2026-…][INFO ][o.e.Node]`.
+    let f = if matches!(f[0], b']' | b')' | b'>') {
+        match f.iter().position(|b| !matches!(b, b']' | b')' | b'>')) {
+            Some(i) => &f[i..],
+            None => return Field::Punct,
+        }
+    } else {
+        f
+    };
     // Apache 2.4 names the module first: `[core:error]`, `[ssl:warn]`.
-    if let Some(level) = module_level(f) {
-        return Field::Word(level);
+    if f[0] == b'[' {
+        if let Some(level) = module_level(f) {
+            return Field::Word(level);
+        }
     }
     let opener = matches!(f[0], b'[' | b'<' | b'(' | b'"');
     let start = usize::from(opener);
     let mut letters = 0;
     let mut upper = true;
+    let mut lower_after_first = true;
     while let Some(&b) = f.get(start + letters) {
         if !b.is_ascii_alphabetic() {
             break;
         }
         upper &= b.is_ascii_uppercase();
+        lower_after_first &= letters == 0 || b.is_ascii_lowercase();
         letters += 1;
+    }
+    // logfmt: `level=info`, `lvl="warn"` (the key goes on past the letters: `log.level`).
+    if !opener {
+        let key_len = letters
+            + f[letters..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'@' | b'-'))
+                .count();
+        if key_len > 0 && f.get(key_len) == Some(&b'=') {
+            let value = &f[key_len + 1..];
+            let value = value.strip_prefix(b"\"").unwrap_or(value);
+            let len = value
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric())
+                .count();
+            return Field::Pair(
+                is_level_key(&f[..key_len])
+                    .then(|| level_from_text(&value[..len]))
+                    .flatten(),
+            );
+        }
     }
     if letters == 0 {
         return if f.iter().any(u8::is_ascii_alphabetic) {
@@ -386,6 +395,8 @@ fn classify(f: &[u8]) -> Field<'_> {
         text: &f[start..end],
         letters,
         upper,
+        // `error`, `Error`, `ERROR`, not `eRRor` or `LabSZ`.
+        cased: upper || lower_after_first,
         marked,
         ends_field: next.is_none() && !opener,
         // Upper-case words are labels (`PHP Fatal error:`), not running text.
@@ -405,10 +416,12 @@ fn module_level(f: &[u8]) -> Option<Word<'_>> {
     if !module_ok || text.is_empty() || !text.iter().all(u8::is_ascii_alphabetic) {
         return None;
     }
+    let upper = text.iter().all(u8::is_ascii_uppercase);
     Some(Word {
         text,
         letters: text.len(),
-        upper: text.iter().all(u8::is_ascii_uppercase),
+        upper,
+        cased: upper || text[1..].iter().all(u8::is_ascii_lowercase),
         marked: true,
         ends_field: false,
         plain: false,

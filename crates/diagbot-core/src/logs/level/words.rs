@@ -26,7 +26,7 @@ const fn entry(word: &[u8], level: Level, needs_mark: bool) -> (u64, LevelWord) 
     (pack(word), LevelWord { level, needs_mark })
 }
 
-/// Level words of up to eight letters.
+/// The level words of up to eight letters, packed (see [`pack`]).
 const SHORT_WORDS: [(u64, LevelWord); 45] = [
     entry(b"fatal", Level::Fatal, false),
     entry(b"fata", Level::Fatal, false),
@@ -75,6 +75,51 @@ const SHORT_WORDS: [(u64, LevelWord); 45] = [
     entry(b"verb", Level::Trace, true),
 ];
 
+/// Buckets of the perfect hash over [`SHORT_WORDS`].
+const BUCKETS: usize = 256;
+
+const fn bucket(key: u64, multiplier: u64) -> usize {
+    (key.wrapping_mul(multiplier) >> 56) as usize
+}
+
+/// A multiplier that sends every short level word to a bucket of its own,
+/// found at compile time: a lookup is one multiplication and one comparison.
+const MULTIPLIER: u64 = {
+    let mut multiplier: u64 = 0x9e37_79b9_7f4a_7c15;
+    loop {
+        let mut used = [false; BUCKETS];
+        let mut i = 0;
+        while i < SHORT_WORDS.len() {
+            let b = bucket(SHORT_WORDS[i].0, multiplier);
+            if used[b] {
+                break;
+            }
+            used[b] = true;
+            i += 1;
+        }
+        if i == SHORT_WORDS.len() {
+            break multiplier;
+        }
+        multiplier = multiplier.wrapping_add(0x6a09_e667_f3bc_c909) | 1;
+    }
+};
+
+/// For each bucket, the index of its word in [`SHORT_WORDS`] (`u8::MAX`: none).
+const TABLE: [u8; BUCKETS] = {
+    let mut table = [u8::MAX; BUCKETS];
+    let mut i = 0;
+    while i < SHORT_WORDS.len() {
+        table[bucket(SHORT_WORDS[i].0, MULTIPLIER)] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+fn short_word(key: u64) -> Option<LevelWord> {
+    let (word, level) = SHORT_WORDS.get(usize::from(TABLE[bucket(key, MULTIPLIER)]))?;
+    (*word == key).then_some(*level)
+}
+
 /// The level a word names, whatever its case (`ERROR`, `Error`, `error`, `ERR`,
 /// `INF`, `Information`, `DEBUG1`…). The caller decides whether the case and
 /// place make it a level.
@@ -83,8 +128,7 @@ pub fn level_word(word: &[u8]) -> Option<LevelWord> {
         return None;
     }
     if word.len() <= 8 {
-        let key = pack(word);
-        return SHORT_WORDS.iter().find(|(k, _)| *k == key).map(|(_, w)| *w);
+        return short_word(pack(word));
     }
     let long = |w: &[u8]| word.eq_ignore_ascii_case(w);
     let level = if long(b"information") || long(b"informational") {

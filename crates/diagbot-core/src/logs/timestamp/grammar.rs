@@ -152,6 +152,7 @@ enum CalendarDate {
 
 impl Reading {
     /// The time this reading stands for, with the date fields taken in `order`.
+    #[inline]
     pub fn resolve(&self, order: DateOrder, hint: &YearHint) -> Option<ParsedTime> {
         if let DateForm::Epoch(_) = self.layout.date {
             let utc = DateTime::from_timestamp(self.epoch, self.nanos)?;
@@ -305,6 +306,7 @@ pub fn read_at(s: &[u8], at: usize) -> Option<Reading> {
 /// 8601, Python, Go, nginx…) and syslog's `MMM dd HH:mm:ss`. For a line it
 /// takes it gives exactly what [`read_at`] gives (fraction, AM/PM and zone
 /// are read by the same code); `None` leaves the line to `read_at`.
+#[inline(always)]
 pub fn read_fixed(s: &[u8], at: usize, layout: &Layout) -> Option<Reading> {
     let t = s.get(at..)?;
     let digit = |i: usize| t.get(i).is_some_and(u8::is_ascii_digit);
@@ -654,6 +656,7 @@ struct TimeAfter {
 }
 
 impl TimeAfter {
+    #[inline(always)]
     fn into_reading(
         self,
         date: DateForm,
@@ -762,6 +765,7 @@ fn read_time(
 
 /// The rest of a time of day once hours, minutes and seconds are read (`p`
 /// is just past them): checks, fraction, AM/PM, zone.
+#[inline(always)]
 fn finish_time(
     s: &[u8],
     hour: u32,
