@@ -443,3 +443,46 @@ fn user_formats_on_the_query_read_the_files_their_glob_matches() {
     q.formats = Arc::from([broken]);
     assert!(matches!(search(&q), Err(SearchError::InvalidFormat(_))));
 }
+
+#[test]
+fn line_numbers_are_the_same_whichever_way_lines_are_read() {
+    // Over several 64 KiB chunks, with a line split across chunks and an unfinished last line.
+    let mut text = String::new();
+    for i in 1..=5000 {
+        let level = if i % 7 == 0 { "ERROR" } else { "INFO" };
+        text.push_str(&format!(
+            "2026-01-27 10:{:02}:{:02},000 {level} entry {i}\n",
+            i / 60 % 60,
+            i % 60
+        ));
+        if i % 500 == 0 {
+            text.push_str("  continuation\n");
+        }
+    }
+    text.push_str("2026-01-27 11:00:00,000 ERROR unfinished");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "app.log", text.as_bytes());
+    let expected: Vec<u64> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("ERROR"))
+        .map(|(i, _)| i as u64 + 1)
+        .collect();
+    let last = |r: &diagbot_core::SearchResult| -> Vec<u64> {
+        r.lines.iter().map(|l| l.line_number).collect()
+    };
+    let want = expected[expected.len() - 50..].to_vec();
+    let mut fast = Query::grep("ERROR", vec![dir.path().to_path_buf()]);
+    fast.max_lines = 50;
+    assert_eq!(last(&search(&fast).unwrap()), want, "matching lines only");
+    let mut windowed = fast.clone();
+    windowed.since = Some(at("2026-01-01 00:00:00"));
+    assert_eq!(
+        last(&search(&windowed).unwrap()),
+        want,
+        "every line through the sink"
+    );
+    let mut errors = Query::errors(vec![dir.path().to_path_buf()]);
+    errors.max_lines = 50;
+    assert_eq!(last(&search(&errors).unwrap()), want, "errors");
+}

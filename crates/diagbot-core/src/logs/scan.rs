@@ -170,7 +170,10 @@ pub fn scan_region<R: Read>(
     tally: &mut FileTally,
 ) -> io::Result<RegionRead> {
     let tracking = spec.tracks_every_line(compressed);
-    let searcher = take_searcher(spec.max_lines > 0, tracking);
+    // When every line reaches the sink, the sink numbers them: neither the
+    // searcher nor the splitter needs to count line ends (a tenth of an
+    // `errors` scan).
+    let searcher = take_searcher(spec.max_lines > 0 && !tracking, tracking);
     let mut lines = LineSplitter {
         searcher,
         sink: TallySink {
@@ -179,8 +182,9 @@ pub fn scan_region<R: Read>(
             base_line: 0,
             start_offset: 0,
             tracking,
+            seen: 0,
         },
-        count_lines: spec.max_lines > 0 || spec.count_lines,
+        count_lines: (spec.max_lines > 0 || spec.count_lines) && !tracking,
         offset: start_offset,
         carry: Vec::new(),
         carry_offset: start_offset,
@@ -257,7 +261,7 @@ impl LineSplitter<'_, '_> {
             self.carry_more(&chunk[..newline]);
             self.carry.push(b'\n');
             let carried = std::mem::take(&mut self.carry);
-            self.search(&carried, self.carry_offset, 1);
+            self.search(&carried, self.carry_offset, Some(1));
             self.carry = carried;
             self.carry.clear();
             self.carry_cut = false;
@@ -267,10 +271,12 @@ impl LineSplitter<'_, '_> {
         match memchr::memrchr(b'\n', body) {
             Some(last) => {
                 let whole = &body[..=last];
-                let newlines = if self.count_lines {
-                    memchr::memchr_iter(b'\n', whole).count() as u64
+                let newlines = if self.sink.tracking {
+                    None // the sink counts them
+                } else if self.count_lines {
+                    Some(memchr::memchr_iter(b'\n', whole).count() as u64)
                 } else {
-                    0
+                    Some(0)
                 };
                 self.search(whole, body_offset, newlines);
                 self.carry.extend_from_slice(&body[last + 1..]);
@@ -298,18 +304,20 @@ impl LineSplitter<'_, '_> {
     fn finish(&mut self) {
         if !self.carry.is_empty() || self.carry_cut {
             let carried = std::mem::take(&mut self.carry);
-            self.search(&carried, self.carry_offset, 0);
+            self.search(&carried, self.carry_offset, Some(0));
         }
     }
 
-    /// Searches whole lines starting at `offset`, holding `newlines` line ends.
-    fn search(&mut self, lines: &[u8], offset: u64, newlines: u64) {
+    /// Searches whole lines starting at `offset`, holding `newlines` line
+    /// ends (`None`: as many as the lines the sink saw).
+    fn search(&mut self, lines: &[u8], offset: u64, newlines: Option<u64>) {
         self.sink.start_offset = offset;
+        self.sink.seen = 0;
         // The sink never fails: its error type is only there for the trait.
         let _ = self
             .searcher
             .search_slice(self.sink.spec.matcher, lines, &mut self.sink);
-        self.sink.base_line += newlines;
+        self.sink.base_line += newlines.unwrap_or(self.sink.seen);
         self.sink.tally.lines = self.sink.base_line;
     }
 }
@@ -320,9 +328,22 @@ struct TallySink<'s, 't> {
     base_line: u64,
     start_offset: u64,
     tracking: bool,
+    /// Lines the current slice has passed to the sink (all of them when tracking).
+    seen: u64,
 }
 
 impl TallySink<'_, '_> {
+    /// The number of a line in the current slice, from 1: counted here when
+    /// every line passes, else the searcher's.
+    fn number(&mut self, searcher_number: Option<u64>) -> u64 {
+        self.seen += 1;
+        if self.tracking {
+            self.seen
+        } else {
+            searcher_number.unwrap_or(0)
+        }
+    }
+
     fn on_line(&mut self, raw: &[u8], line_number: u64, offset: u64, is_match: bool) {
         let line = trim_newline(raw);
         let spec = self.spec;
@@ -383,14 +404,14 @@ impl Sink for TallySink<'_, '_> {
     type Error = io::Error;
 
     fn matched(&mut self, _: &Searcher, m: &SinkMatch<'_>) -> Result<bool, io::Error> {
-        let line_number = self.base_line + m.line_number().unwrap_or(0);
+        let line_number = self.base_line + self.number(m.line_number());
         let offset = self.start_offset + m.absolute_byte_offset();
         self.on_line(m.bytes(), line_number, offset, true);
         Ok(true)
     }
 
     fn context(&mut self, _: &Searcher, c: &SinkContext<'_>) -> Result<bool, io::Error> {
-        let line_number = self.base_line + c.line_number().unwrap_or(0);
+        let line_number = self.base_line + self.number(c.line_number());
         let offset = self.start_offset + c.absolute_byte_offset();
         self.on_line(c.bytes(), line_number, offset, false);
         Ok(true)
