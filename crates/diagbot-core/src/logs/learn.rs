@@ -4,7 +4,8 @@
 //! have one (within the first [`HEAD_BYTES`]) votes for its (place, layout);
 //! the pair found in most lines wins, the earlier place on a tie (a line's
 //! timestamp is its first). Forms a number could take by chance (epoch
-//! numbers, `MMdd`) must be found in at least half of the sampled lines.
+//! numbers, `MMdd`) must stand at the same place in two lines at least and
+//! half of the sampled lines.
 //! Which numeric field is the day, the month or a two-digit year is the order
 //! that reads the most sampled lines as valid dates not after the file's
 //! last write (one `13/01` settles `dd/MM`). User formats whose glob matches
