@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::logs::timestamp::{find_line_timestamp, YearHint};
 
 pub mod header;
+mod memo;
 pub mod structured;
 pub mod words;
 

@@ -16,6 +16,7 @@
 //! value (`msg="… ERROR …"`) are never the level. A word glued to more
 //! (`ERROR_CODE_7`, `on_error`, `bcast-error`, `error.log`) is not a level.
 
+use super::memo;
 use super::structured::is_level_key;
 use super::words::{level_from_text, level_letter, level_word};
 use super::Level;
@@ -37,26 +38,57 @@ pub fn header_level(
     time: Option<(usize, usize)>,
     payload: Option<PayloadReader>,
 ) -> Option<Level> {
+    match (time, payload) {
+        // The usual line: a timestamp first. Its header's result depends only
+        // on the bytes the walk reads after the timestamp, which repeat from
+        // line to line: remembered.
+        (Some((0, end)), Some(_)) => memo::remembered(line, end, || walk(line, time, payload)),
+        _ => walk(line, time, payload).level,
+    }
+}
+
+/// The header's level, and what the walk read to find it.
+pub struct Walked {
+    pub level: Option<Level>,
+    /// The walk read `line[..examined]` and nothing after.
+    pub examined: usize,
+    /// The result depends only on the bytes read after the timestamp: not on
+    /// a carried line, nor on what stands before the timestamp.
+    pub remembrable: bool,
+}
+
+impl Walked {
+    fn by_prefix(level: Option<Level>) -> Walked {
+        Walked {
+            level,
+            examined: 0,
+            remembrable: false,
+        }
+    }
+}
+
+/// The header rules, read in full.
+pub fn walk(line: &[u8], time: Option<(usize, usize)>, payload: Option<PayloadReader>) -> Walked {
     let limit = match time {
         Some((_, end)) => (end + AFTER_TIME).max(HEAD),
         None => HEAD,
     };
     let head = &line[..line.len().min(limit)];
     if let Some(level) = leading_letter(head, time.map(|t| t.0)) {
-        return Some(level);
+        return Walked::by_prefix(Some(level));
     }
     let (before, after) = match time {
         Some((start, end)) => (start.min(head.len()), end.min(head.len())),
         None => (0, 0),
     };
     match prefix_level(&head[..before]) {
-        Prefix::Level(level) => return Some(level),
+        Prefix::Level(level) => return Walked::by_prefix(Some(level)),
         // `the job 2026-01-27 10:00:00 ERROR …`: a date in running text, no header.
-        Prefix::Prose => return None,
+        Prefix::Prose => return Walked::by_prefix(None),
         Prefix::Fields => {}
     }
     if let Some(level) = redis_symbol(head, time) {
-        return Some(level);
+        return Walked::by_prefix(Some(level));
     }
     fields_after(line, head, after, time.and(payload))
 }
@@ -126,6 +158,13 @@ impl<'a> Iterator for Fields<'a> {
     }
 }
 
+impl Fields<'_> {
+    /// The end of what was read: the last field and the byte that ended it.
+    fn examined(&self) -> usize {
+        (self.at + 1).min(self.s.len())
+    }
+}
+
 fn fields(s: &[u8], at: usize) -> Fields<'_> {
     Fields { s, at }
 }
@@ -158,12 +197,35 @@ fn prefix_level(prefix: &[u8]) -> Prefix {
     Prefix::Fields
 }
 
-fn fields_after(
+fn fields_after(line: &[u8], head: &[u8], start: usize, payload: Option<PayloadReader>) -> Walked {
+    let mut fields = fields(head, start);
+    let (level, remembrable) = match fields_after_in(line, head, start, payload, &mut fields) {
+        Outcome::Header(level) => (level, true),
+        Outcome::Carried(level) => (level, false),
+    };
+    Walked {
+        level,
+        examined: fields.examined(),
+        remembrable,
+    }
+}
+
+/// What the walk over the fields found.
+enum Outcome {
+    /// The level (or none) of this line's header.
+    Header(Option<Level>),
+    /// The level of the line a container runtime carries in this one.
+    Carried(Option<Level>),
+}
+
+/// The walk over the fields.
+fn fields_after_in(
     line: &[u8],
     head: &[u8],
     start: usize,
     payload: Option<PayloadReader>,
-) -> Option<Level> {
+    fields: &mut Fields<'_>,
+) -> Outcome {
     let mut counted = 0;
     let mut numbers = 0;
     let mut only_numbers = true;
@@ -171,7 +233,7 @@ fn fields_after(
     let mut in_quotes = false;
     // The rest of the timestamp's own field (`]`, `"`, `Z]`) opens no quote.
     let mut partial = start > 0 && head.get(start).is_some_and(|&b| !is_separator(b));
-    for (f, quotes) in fields(head, start) {
+    for (f, quotes) in fields.by_ref() {
         let quotes = if std::mem::take(&mut partial) {
             0
         } else {
@@ -189,7 +251,7 @@ fn fields_after(
                 continue;
             }
             // `level=info`, `lvl="warn"`: a level by name; other pairs do not count.
-            Field::Pair(Some(level)) => return Some(level),
+            Field::Pair(Some(level)) => return Outcome::Header(Some(level)),
             Field::Pair(None) => {
                 previous_plain = false;
                 continue;
@@ -206,10 +268,10 @@ fn fields_after(
         };
         if let Some(w) = word {
             if previous_plain && w.plain {
-                return None; // two plain words in a row: the message has begun
+                return Outcome::Header(None); // two plain words in a row: the message has begun
             }
             if let (0, true, Some(read)) = (counted, is_container_stream(f), payload) {
-                return container_payload(line, head, start, f, read);
+                return Outcome::Carried(container_payload(line, head, start, f, read));
             }
             let accepted = if w.letters == 1 {
                 // A lone capital counts only bracketed, or after pids (logcat).
@@ -220,11 +282,11 @@ fn fields_after(
             };
             if accepted {
                 if let Some(level) = w.level() {
-                    return Some(level);
+                    return Outcome::Header(Some(level));
                 }
             }
             if ends_sentence(f) {
-                return None;
+                return Outcome::Header(None);
             }
             previous_plain = w.plain;
             only_numbers = false;
@@ -236,7 +298,7 @@ fn fields_after(
             break;
         }
     }
-    None
+    Outcome::Header(None)
 }
 
 /// CRI (Kubernetes) lines: `2026-…Z stdout F <the application's line>`.

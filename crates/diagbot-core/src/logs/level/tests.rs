@@ -128,3 +128,81 @@ fn marked_fields_and_stated_levels() {
         Some("warning")
     );
 }
+
+mod remembered_headers {
+    use proptest::prelude::*;
+
+    use super::super::{header, payload_level};
+    use crate::logs::timestamp::{find_line_timestamp, YearHint};
+
+    const TIMES: &[&str] = &[
+        "2026-01-27 10:00:00,123",
+        "2026-01-27T10:00:00Z",
+        "Jan 27 10:00:00",
+        "1769508000",
+    ];
+    const WORDS: &[&str] = &[
+        "-",
+        "worker",
+        "bot.trader",
+        "INFO",
+        "ERROR",
+        "Error:",
+        "warn:",
+        "[error]",
+        "<warn>",
+        "level=info",
+        "lvl=\"warn\"",
+        "msg=\"a",
+        "b\"",
+        "stdout",
+        "F",
+        "the",
+        "job",
+        "failed.",
+        "|",
+        "#",
+        "*",
+        "1234",
+        "[main]",
+        "E",
+        "host",
+        "app[1]:",
+        "ERROR_CODE_7",
+        "\"",
+    ];
+
+    fn line() -> impl Strategy<Value = String> {
+        (
+            prop::sample::select(TIMES),
+            prop::collection::vec((prop::sample::select(WORDS), 0usize..3), 0..8),
+        )
+            .prop_map(|(time, words)| {
+                let mut line = time.to_string();
+                for (word, gap) in words {
+                    line.push_str(&" \t "[..gap + 1]);
+                    line.push_str(word);
+                }
+                line
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
+
+        /// Remembering headers never changes a line's level: the table is
+        /// shared by every line this thread reads, so each case also meets
+        /// what earlier ones left there.
+        #[test]
+        fn a_remembered_header_gives_the_level_the_rules_give(lines in prop::collection::vec(line(), 1..6)) {
+            let hint = YearHint::new(chrono::NaiveDateTime::MAX);
+            for line in &lines {
+                let time = find_line_timestamp(line.as_bytes(), &hint).map(|t| (t.start, t.end));
+                let payload: header::PayloadReader = payload_level;
+                let walked = header::walk(line.as_bytes(), time, Some(payload)).level;
+                let remembered = header::header_level(line.as_bytes(), time, Some(payload));
+                prop_assert_eq!(remembered, walked, "{}", line);
+            }
+        }
+    }
+}
