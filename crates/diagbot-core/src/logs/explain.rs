@@ -13,7 +13,7 @@ use crate::logs::learn::learn_from_lines;
 use crate::logs::level::Level;
 use crate::logs::timestamp::search::WINDOW;
 use crate::logs::timestamp::YearHint;
-use crate::logs::user_format::{UserFormat, UserFormatError};
+use crate::logs::user_format::{CompiledUserFormat, UserFormat, UserFormatError};
 
 /// How a file's lines are read.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -122,7 +122,7 @@ pub fn explain_lines(
 
 fn why_no_time(
     format: &FileFormat,
-    compiled: &[crate::logs::user_format::CompiledUserFormat],
+    compiled: &[CompiledUserFormat],
     line: &[u8],
     hint: &YearHint,
 ) -> String {

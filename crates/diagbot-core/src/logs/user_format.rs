@@ -275,11 +275,7 @@ impl CompiledUserFormat {
             .get(parts.time)
             .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
             .unwrap_or_default();
-        if std::str::from_utf8(text.as_bytes())
-            .ok()
-            .and_then(|t| parse_items(&self.items, t, hint))
-            .is_none()
-        {
+        if parse_items(&self.items, &text, hint).is_none() {
             return format!(
                 "format {:?}: the time group {text:?} does not read with its pattern",
                 self.name
