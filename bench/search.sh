@@ -3,6 +3,9 @@
 #
 #   bench/search.sh            # 1 GiB log in bench-data/, 9 warm and 5 cold rounds
 #   SIZE_MIB=256 ROUNDS=5 COLD_ROUNDS=0 bench/search.sh
+#   COMPARE_WITH=/path/to/other/diagbot bench/search.sh
+#                              # only: this build against another, side by side,
+#                              # on the runs that read every line's time and level
 #
 # Needs ripgrep (apt-get install ripgrep) and GNU time (apt-get install time).
 # Runs alternate between the two tools so that machine noise hits both alike;
@@ -27,6 +30,32 @@ mkdir -p "$DATA"
 want=$((SIZE_MIB * 1024 * 1024))
 if [ ! -f "$LOG" ] || [ "$(stat -c %s "$LOG")" -lt "$want" ] || [ "$(stat -c %s "$LOG")" -gt $((want + 4096)) ]; then
   target/release/examples/genlogs "$LOG" "$SIZE_MIB" 0.02
+fi
+
+# Two builds of diagbot, alternating, on commands that read every line's
+# timestamp (a time window) and level (errors); then stop.
+if [ -n "${COMPARE_WITH:-}" ]; then
+  median_ms() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+  clock() { local s e; s=$(date +%s%N); "$@" >/dev/null; e=$(date +%s%N); echo $(((e - s) / 1000000)); }
+  echo "Log: $LOG, $(numfmt --to=iec "$(stat -c %s "$LOG")"); $ROUNDS interleaved warm rounds; $(nproc) cores"
+  echo "this build: $DIAGBOT; other: $COMPARE_WITH"
+  echo
+  echo "| command | other ms | this ms | this / other |"
+  echo "|---|---|---|---|"
+  cat "$LOG" >/dev/null
+  for cmd in "errors --max-lines 1000" "grep --count ERROR --since 2026-01-27T00:00:00" "grep --count ERROR"; do
+    other_t="" this_t=""
+    for _ in $(seq "$ROUNDS"); do
+      # shellcheck disable=SC2086
+      other_t+=" $(clock "$COMPARE_WITH" $cmd --path "$LOG")"
+      # shellcheck disable=SC2086
+      this_t+=" $(clock "$DIAGBOT" $cmd --path "$LOG")"
+    done
+    o=$(echo "$other_t" | median_ms) t=$(echo "$this_t" | median_ms)
+    echo "| \`diagbot $cmd\` | $o | $t | $(awk -v a="$t" -v b="$o" 'BEGIN {printf "%.2f", a / b}') |"
+    echo "  other:$other_t; this:$this_t" >&2
+  done
+  exit 0
 fi
 
 can_drop=0

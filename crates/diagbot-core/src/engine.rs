@@ -12,16 +12,19 @@ use chrono::{DateTime, FixedOffset};
 use grep_regex::{RegexMatcher, RegexMatcherBuilder};
 use rustix::fs::Advice;
 
-use crate::logs::read::Counted;
+use crate::logs::format::TimeReader;
+use crate::logs::learn::{learn_from_reader, Learned};
+use crate::logs::read::{Counted, ReadAt};
 use crate::logs::scan::{
     resolve_pending_timestamps, scan_region, Counting, FileTally, ScanSpec, Window,
 };
 use crate::logs::tail::{FileTail, HeadHash, QueryTails, TailLimits, TailStore};
 use crate::logs::timestamp::YearHint;
+use crate::logs::user_format::{CompiledUserFormat, UserFormat, UserFormatError};
 use crate::logs::walk::{collect_files, identity, LogFile};
 use crate::query::{
-    FileMatches, MatchLine, Query, QueryKind, ResultKind, SearchResult, Skipped, MAX_LINES_LIMIT,
-    MAX_PATTERN_LEN,
+    FileMatches, FileWarning, MatchLine, Query, QueryKind, ResultKind, SearchResult, Skipped,
+    TimestampProblem, MAX_LINES_LIMIT, MAX_PATTERN_LEN,
 };
 
 /// The compiled size a pattern may reach (the regex crate's own default is 10 MiB).
@@ -44,6 +47,8 @@ pub enum SearchError {
     NothingSearchable(String),
     #[error("the scan failed: {0}")]
     ScanFailed(String),
+    #[error("{0}")]
+    InvalidFormat(#[from] UserFormatError),
 }
 
 /// Reports bytes read, for progress bars.
@@ -91,6 +96,11 @@ impl Engine {
     ) -> Result<SearchResult, SearchError> {
         let started = Instant::now();
         let matcher = compile(query)?;
+        let formats = query
+            .formats
+            .iter()
+            .map(UserFormat::compile)
+            .collect::<Result<Vec<_>, _>>()?;
         if query.paths().is_empty() {
             return Err(SearchError::NoPaths);
         }
@@ -144,23 +154,23 @@ impl Engine {
             long_lines_cut: 0,
             files: Vec::new(),
             skipped: Vec::new(),
+            warnings: Vec::new(),
             lines: Vec::new(),
             elapsed: Default::default(),
+        };
+        let setup = FileScan {
+            count_lines: store.is_some(),
+            matcher: &matcher,
+            counting,
+            window,
+            max_lines: query.max_lines,
+            formats: &formats,
         };
         let mut kept: Vec<(usize, crate::logs::scan::KeptLine)> = Vec::new();
         let mut paths: Vec<String> = Vec::new();
         for file in &files {
             let path = file.path.display().to_string();
-            let scanned = match scan_file(
-                store.is_some(),
-                &matcher,
-                counting,
-                window,
-                query.max_lines,
-                file,
-                &mut previous,
-                progress,
-            ) {
+            let scanned = match scan_file(&setup, file, &mut previous, progress) {
                 Ok(s) => s,
                 Err(reason) => {
                     skipped.push(Skipped { path, reason });
@@ -177,7 +187,11 @@ impl Engine {
                 result.files.push(FileMatches {
                     path: path.clone(),
                     matches: answer.matches,
+                    timestamp_format: scanned.learned.format.name(),
                 });
+            }
+            if !window.is_open() {
+                result.warnings.extend(timestamp_warning(&path, answer));
             }
             let index = paths.len();
             kept.extend(answer.ring.iter().cloned().map(|l| (index, l)));
@@ -253,6 +267,38 @@ fn compile(query: &Query) -> Result<RegexMatcher, SearchError> {
         })
 }
 
+/// Warns when a time window cannot place a file's lines: none or under
+/// half of them have a timestamp.
+fn timestamp_warning(path: &str, tally: &FileTally) -> Option<FileWarning> {
+    let (lines, timed) = (tally.checked_lines, tally.timed_lines);
+    let problem = if lines == 0 {
+        return None;
+    } else if timed == 0 {
+        TimestampProblem::NoTimestamps
+    } else if timed * 2 < lines {
+        TimestampProblem::FewTimestamps
+    } else {
+        return None;
+    };
+    Some(FileWarning {
+        path: path.to_string(),
+        problem,
+        lines_with_time: timed,
+        lines,
+    })
+}
+
+/// What every file of one search is scanned with.
+struct FileScan<'a> {
+    /// Keep line counts even without kept lines (to resume tails).
+    count_lines: bool,
+    matcher: &'a RegexMatcher,
+    counting: Counting,
+    window: Window,
+    max_lines: usize,
+    formats: &'a [CompiledUserFormat],
+}
+
 /// One file's part of an answer.
 struct ScannedFile {
     answer: FileTally,
@@ -261,15 +307,28 @@ struct ScannedFile {
     tail: Option<((u64, u64), FileTail)>,
     /// Something the user should know: the file changed under us, a corrupt gzip.
     note: Option<String>,
+    learned: Learned,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Learns the timestamp format of a file from its first bytes (decompressed for `.gz`).
+fn learn_file(
+    setup: &FileScan<'_>,
+    file: &LogFile,
+    handle: &File,
+    size: u64,
+    hint: YearHint,
+) -> Learned {
+    let head = ReadAt::new(handle, 0).take(size);
+    if file.compressed {
+        let decoder = flate2::read::MultiGzDecoder::new(BufReader::new(head));
+        learn_from_reader(decoder, setup.formats, &file.path, hint)
+    } else {
+        learn_from_reader(head, setup.formats, &file.path, hint)
+    }
+}
+
 fn scan_file(
-    count_lines: bool,
-    matcher: &RegexMatcher,
-    counting: Counting,
-    window: Window,
-    max_lines: usize,
+    setup: &FileScan<'_>,
     file: &LogFile,
     previous: &mut QueryTails,
     progress: Progress<'_>,
@@ -279,14 +338,8 @@ fn scan_file(
     let id = identity(&meta);
     let size = meta.len();
     let modified = meta.modified().ok();
-    let spec = ScanSpec {
-        matcher,
-        counting,
-        window,
-        max_lines,
-        count_lines,
-        year_hint: YearHint::from_system_time(modified.unwrap_or_else(std::time::SystemTime::now)),
-    };
+    let max_lines = setup.max_lines;
+    let hint = YearHint::from_system_time(modified.unwrap_or_else(std::time::SystemTime::now));
     let prior = previous.files.remove(&id);
     if let Some(tail) = &prior {
         // Same size and mtime, and still the same file: nothing to read. (The head is
@@ -298,18 +351,37 @@ fn scan_file(
             if let Some(p) = &tail.partial {
                 answer.extend(p, max_lines);
             }
+            let learned = tail.learned.clone();
             return Ok(ScannedFile {
                 answer,
                 bytes: 0,
                 tail: prior.map(|t| (id, t)),
                 note: None,
+                learned,
             });
         }
     }
+    // A settled format is kept while the file keeps its head; else it is learned (again).
+    let learned = match &prior {
+        Some(t) if t.learned.complete && t.head.still_matches(&handle, size) => t.learned.clone(),
+        _ => learn_file(setup, file, &handle, size, hint),
+    };
+    let spec = ScanSpec {
+        matcher: setup.matcher,
+        counting: setup.counting,
+        window: setup.window,
+        max_lines,
+        count_lines: setup.count_lines,
+        times: TimeReader::new(&learned.format, setup.formats, hint),
+    };
     if file.compressed {
-        return scan_gzip(&spec, handle, size, modified, id, progress);
+        return scan_gzip(&spec, handle, size, modified, id, progress, learned.clone());
     }
-    let resumable = prior.filter(|t| size >= t.offset && t.head.still_matches(&handle, size));
+    let resumable = prior.filter(|t| {
+        size >= t.offset
+            && t.head.still_matches(&handle, size)
+            && t.learned.format == learned.format
+    });
     let (offset, mut tally) = resumable.map_or((0, FileTally::default()), |t| (t.offset, t.tally));
     let head = HeadHash::of(&handle, size).map_err(|e| e.to_string())?;
     let end = end_of_last_line(&handle, offset, size).map_err(|e| e.to_string())?;
@@ -319,7 +391,7 @@ fn scan_file(
     let complete = read_range(
         &spec, &handle, offset, end, &mut tally, progress, &mut bytes, &mut note,
     );
-    resolve_pending_timestamps(&handle, &spec.year_hint, &mut tally.ring);
+    resolve_pending_timestamps(&handle, &spec.times, &mut tally.ring);
     let mut answer = tally.clone();
     let mut partial = None;
     if complete && size > end {
@@ -327,7 +399,7 @@ fn scan_file(
         read_range(
             &spec, &handle, end, size, &mut p, progress, &mut bytes, &mut note,
         );
-        resolve_pending_timestamps(&handle, &spec.year_hint, &mut p.ring);
+        resolve_pending_timestamps(&handle, &spec.times, &mut p.ring);
         answer.extend(&p, max_lines);
         partial = Some(p);
     }
@@ -338,12 +410,14 @@ fn scan_file(
         modified,
         tally,
         partial,
+        learned: learned.clone(),
     };
     Ok(ScannedFile {
         tail: (complete && note.is_none()).then_some((id, tail)),
         answer,
         bytes,
         note,
+        learned,
     })
 }
 
@@ -403,6 +477,7 @@ fn scan_gzip(
     modified: Option<std::time::SystemTime>,
     id: (u64, u64),
     progress: Progress<'_>,
+    learned: Learned,
 ) -> Result<ScannedFile, String> {
     let head = HeadHash::of(&handle, size).map_err(|e| e.to_string())?;
     let decoder = flate2::read::MultiGzDecoder::new(BufReader::new(Counted::new(handle, progress)));
@@ -426,6 +501,7 @@ fn scan_gzip(
                 modified,
                 tally: tally.clone(),
                 partial: None,
+                learned: learned.clone(),
             },
         )
     });
@@ -434,6 +510,7 @@ fn scan_gzip(
         bytes,
         tail,
         note,
+        learned,
     })
 }
 

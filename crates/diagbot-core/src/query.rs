@@ -2,13 +2,16 @@
 //! cache key) and `SearchResult` (bounded by construction, and able to say how
 //! many heap bytes it holds, which is its weight in the cache).
 
+use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use crate::logs::level::Level;
+use crate::logs::user_format::UserFormat;
 use crate::when::TimeBound;
 
 /// The most matching lines a result keeps.
@@ -88,6 +91,8 @@ pub struct Query {
     pub until: Option<TimeBound>,
     /// How many of the last matching lines to keep (0: counts only).
     pub max_lines: usize,
+    /// User-defined formats, tried first on the files their globs match.
+    pub formats: Arc<[UserFormat]>,
 }
 
 impl Query {
@@ -123,6 +128,7 @@ impl Query {
             since: None,
             until: None,
             max_lines: 20,
+            formats: Arc::default(),
         }
     }
 
@@ -156,6 +162,12 @@ impl Query {
             self.max_lines,
             self.paths
         ));
+        if !self.formats.is_empty() {
+            // The formats change the answer; a hash keeps the key short.
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            self.formats.hash(&mut hasher);
+            key.push_str(&format!(" formats={:016x}", hasher.finish()));
+        }
         key
     }
 
@@ -184,6 +196,30 @@ pub struct MatchLine {
 pub struct FileMatches {
     pub path: String,
     pub matches: u64,
+    /// The timestamp format learned from the file's first lines (`iso8601
+    /// yyyy-MM-dd HH:mm:ss,SSS`, `syslog MMM d HH:mm:ss`, a user format's
+    /// name); `None` when they showed none.
+    #[serde(default)]
+    pub timestamp_format: Option<String>,
+}
+
+/// Why a time window may have missed lines of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimestampProblem {
+    /// No line of the file has a timestamp diagbot recognises: a time window finds nothing in it.
+    NoTimestamps,
+    /// Under half of its lines have one.
+    FewTimestamps,
+}
+
+/// A searched file whose lines a time window cannot place: never a silent zero.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileWarning {
+    pub path: String,
+    pub problem: TimestampProblem,
+    pub lines_with_time: u64,
+    pub lines: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,11 +228,24 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// Line counts by level.
+/// Line counts by level, in `Level::ALL` order, then lines without a level.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LevelCounts(pub [u64; 6]);
+pub struct LevelCounts(pub [u64; 7]);
 
 impl LevelCounts {
+    /// Where lines without a level are counted.
+    pub const UNKNOWN: usize = 6;
+
+    /// Counts one line of `level` (`None`: no level).
+    pub fn count(&mut self, level: Option<Level>) {
+        self.0[level.map_or(Self::UNKNOWN, Level::index)] += 1;
+    }
+
+    /// Lines without a level.
+    pub fn unknown(&self) -> u64 {
+        self.0[Self::UNKNOWN]
+    }
+
     pub fn add(&mut self, other: &LevelCounts) {
         for (a, b) in self.0.iter_mut().zip(other.0) {
             *a += b;
@@ -215,6 +264,7 @@ impl<'de> Deserialize<'de> for LevelCounts {
         for level in Level::ALL {
             counts.0[level.index()] = map.get(level.name()).copied().unwrap_or(0);
         }
+        counts.0[Self::UNKNOWN] = map.get("unknown").copied().unwrap_or(0);
         Ok(counts)
     }
 }
@@ -222,10 +272,11 @@ impl<'de> Deserialize<'de> for LevelCounts {
 impl Serialize for LevelCounts {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(Some(6))?;
+        let mut map = s.serialize_map(Some(7))?;
         for level in Level::ALL {
             map.serialize_entry(level.name(), &self.get(level))?;
         }
+        map.serialize_entry("unknown", &self.unknown())?;
         map.end()
     }
 }
@@ -254,6 +305,9 @@ pub struct SearchResult {
     /// Files with at least one match.
     pub files: Vec<FileMatches>,
     pub skipped: Vec<Skipped>,
+    /// With a time window: searched files whose lines have no timestamps, or few.
+    #[serde(default)]
+    pub warnings: Vec<FileWarning>,
     /// The last matching lines, oldest first.
     pub lines: Vec<MatchLine>,
     /// Serialised as milliseconds.
@@ -284,7 +338,12 @@ impl SearchResult {
             .iter()
             .map(|l| l.path.capacity() + l.text.capacity())
             .sum();
-        let files: usize = self.files.iter().map(|f| f.path.capacity()).sum();
+        let files: usize = self
+            .files
+            .iter()
+            .map(|f| f.path.capacity() + f.timestamp_format.as_ref().map_or(0, String::capacity))
+            .sum();
+        let warnings: usize = self.warnings.iter().map(|w| w.path.capacity()).sum();
         let skipped: usize = self
             .skipped
             .iter()
@@ -293,9 +352,11 @@ impl SearchResult {
         lines
             + files
             + skipped
+            + warnings
             + self.lines.capacity() * std::mem::size_of::<MatchLine>()
             + self.files.capacity() * std::mem::size_of::<FileMatches>()
             + self.skipped.capacity() * std::mem::size_of::<Skipped>()
+            + self.warnings.capacity() * std::mem::size_of::<FileWarning>()
     }
 
     /// The same answer, whatever it cost to produce: for comparing a refresh with a full scan.

@@ -1,6 +1,10 @@
 //! An incremental refresh must give exactly what a full rescan of the same
 //! files gives, whatever happened to the files in between: appends, partial
-//! last lines, rotation by rename, copytruncate, gzip of rotated files.
+//! last lines, rotation by rename, copytruncate, gzip of rotated files; and
+//! whatever the files' formats, even while a short file's learned format
+//! still changes as lines come in (day/month order, epochs after a prefix).
+//! The warnings of time windows and the `unknown` level counts are part of
+//! the answers compared.
 
 #![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
 
@@ -31,10 +35,13 @@ enum Step {
     Nothing,
 }
 
+/// Kinds of lines `Logs::line` writes.
+const KINDS: u8 = 8;
+
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        6 => prop::collection::vec(0u8..6, 1..12).prop_map(Step::Append),
-        2 => (0u8..6).prop_map(Step::AppendPartial),
+        6 => prop::collection::vec(0u8..KINDS, 1..12).prop_map(Step::Append),
+        2 => (0u8..KINDS).prop_map(Step::AppendPartial),
         1 => Just(Step::Rotate),
         1 => Just(Step::CopyTruncate),
         1 => Just(Step::GzipRotated),
@@ -72,6 +79,19 @@ impl Logs {
                 format!("{} host app[1]: WARNING timeout {n}\n", t.format("%b %d %H:%M:%S"))
             }
             4 => format!("\0\0\0 ERROR junk {n}\n"),
+            // Day first: the first days of the month read either way, so the
+            // file's order (and format) may change as lines come in.
+            6 => format!(
+                "{:02}/01/2026 10:{:02}:{:02} ERROR worker {n} stuck\n",
+                n % 28 + 1,
+                n / 60 % 60,
+                n % 60
+            ),
+            // An epoch after a dash, as Thunderbird writes it.
+            7 => {
+                let t = base_time() + chrono::Duration::seconds(n as i64);
+                format!("- {} host app: Warning: slow {n}\n", t.timestamp())
+            }
             _ => format!("continuation {n} without a time\n"),
         }
     }

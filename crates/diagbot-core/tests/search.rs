@@ -5,10 +5,13 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, TimeZone};
+
 use diagbot_core::engine::{Engine, SearchError};
-use diagbot_core::query::{GrepPattern, Query, MAX_LINE_TEXT};
+use diagbot_core::logs::user_format::UserFormat;
+use diagbot_core::query::{GrepPattern, Query, TimestampProblem, MAX_LINE_TEXT};
 use diagbot_core::when::TimeBound;
 
 fn now() -> DateTime<FixedOffset> {
@@ -116,7 +119,7 @@ fn errors_counts_lines_by_level_and_lists_error_lines() {
     assert_eq!(r.kind, diagbot_core::query::ResultKind::Errors);
     // Three ERROR lines and the traceback's first line.
     assert_eq!(r.matches, 4);
-    assert_eq!(r.levels.0, [0, 4, 1, 1, 0, 0]);
+    assert_eq!(r.levels.0, [0, 4, 1, 1, 0, 0, 2]);
     assert!(r.lines.iter().any(|l| l.text.starts_with("Traceback")));
 }
 
@@ -287,4 +290,194 @@ fn max_lines_has_a_limit() {
         search(&q),
         Err(SearchError::TooManyLines(100_000))
     ));
+}
+
+#[test]
+fn a_time_window_over_files_without_timestamps_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "app.log", APP_LOG.as_bytes());
+    write(
+        dir.path(),
+        "plain.log",
+        b"started\nERROR no time here\nstopped\n",
+    );
+    let few: String = (0..10)
+        .map(|i| {
+            if i % 4 == 0 {
+                format!("2026-01-27 10:0{i}:00 ERROR entry {i}\n")
+            } else {
+                format!("  detail {i}\n")
+            }
+        })
+        .collect();
+    write(dir.path(), "few.log", few.as_bytes());
+    let mut q = Query::grep("ERROR", vec![dir.path().to_path_buf()]);
+    // Without a window there is nothing to warn about.
+    assert!(search(&q).unwrap().warnings.is_empty());
+    q.since = Some(at("2026-01-27 10:00:00"));
+    let r = search(&q).unwrap();
+    let warnings: Vec<(String, TimestampProblem, u64, u64)> = r
+        .warnings
+        .iter()
+        .map(|w| {
+            let name = Path::new(&w.path).file_name().unwrap().to_string_lossy();
+            (name.into_owned(), w.problem, w.lines_with_time, w.lines)
+        })
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            (
+                "few.log".to_string(),
+                TimestampProblem::FewTimestamps,
+                3,
+                10
+            ),
+            (
+                "plain.log".to_string(),
+                TimestampProblem::NoTimestamps,
+                0,
+                3
+            ),
+        ]
+    );
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["warnings"][1]["problem"], "no_timestamps");
+    assert_eq!(json["warnings"][0]["problem"], "few_timestamps");
+    assert_eq!(json["warnings"][0]["lines_with_time"], 3);
+}
+
+#[test]
+fn each_file_reports_its_timestamp_format() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "app.log", APP_LOG.as_bytes());
+    write(
+        dir.path(),
+        "hpc.log",
+        b"1 node-1 unix.hw error 1769508000 1 ERROR link down\n2 node-2 unix.hw error 1769508060 1 ERROR link down\n",
+    );
+    let mut q = Query::grep("ERROR", vec![dir.path().to_path_buf()]);
+    q.since = Some(at("2026-01-27 10:00:30"));
+    let r = search(&q).unwrap();
+    let formats: Vec<(String, Option<String>, u64)> = r
+        .files
+        .iter()
+        .map(|f| {
+            let name = Path::new(&f.path).file_name().unwrap().to_string_lossy();
+            (name.into_owned(), f.timestamp_format.clone(), f.matches)
+        })
+        .collect();
+    assert_eq!(
+        formats,
+        [
+            (
+                "app.log".to_string(),
+                Some("iso8601 yyyy-MM-dd HH:mm:ss,SSS".to_string()),
+                2
+            ),
+            (
+                "hpc.log".to_string(),
+                Some("epoch seconds (field 5)".to_string()),
+                1
+            ),
+        ]
+    );
+}
+
+#[test]
+fn lines_without_a_level_are_counted_as_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "app.log",
+        b"2026-01-27 10:00:00 INFO up\n2026-01-27 10:00:01 disk check: no error found\nplain text\n",
+    );
+    let r = search(&Query::errors(vec![dir.path().to_path_buf()])).unwrap();
+    assert_eq!(r.levels.get(diagbot_core::logs::level::Level::Info), 1);
+    assert_eq!(r.levels.unknown(), 2);
+    assert_eq!(r.matches, 0);
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["levels"]["unknown"], 2);
+    let back: diagbot_core::SearchResult = serde_json::from_value(json).unwrap();
+    assert_eq!(back.levels, r.levels);
+}
+
+#[test]
+fn user_formats_on_the_query_read_the_files_their_glob_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "app.dot",
+        b"27.01.2026 10:00:00 <bad> one\n27.01.2026 10:05:00 <ok> two\n27.01.2026 10:10:00 <bad> three\n",
+    );
+    let format = UserFormat {
+        name: "dotted".into(),
+        glob: "*.dot".into(),
+        timestamp: "%d.%m.%Y %H:%M:%S".into(),
+        regex: Some(r"^(?P<time>\S+ \S+) <(?P<level>\w+)>".into()),
+    };
+    let mut q = Query::errors(vec![dir.path().to_path_buf()]);
+    let plain = search(&q).unwrap();
+    q.formats = Arc::from([format.clone()]);
+    assert_ne!(
+        q.canonical(),
+        Query::errors(vec![dir.path().to_path_buf()]).canonical()
+    );
+    q.since = Some(at("2026-01-27 10:01:00"));
+    let r = search(&q).unwrap();
+    assert_eq!(
+        r.files.len(),
+        0,
+        "`bad` is not a level word: no error lines"
+    );
+    assert_eq!(r.levels.unknown(), 2, "{:?}", r.levels);
+    assert_eq!(plain.levels.unknown(), 3);
+    // A broken format is a clear error, not an empty answer.
+    let mut broken = format;
+    broken.timestamp = "%d.%m.%Y".into();
+    q.formats = Arc::from([broken]);
+    assert!(matches!(search(&q), Err(SearchError::InvalidFormat(_))));
+}
+
+#[test]
+fn line_numbers_are_the_same_whichever_way_lines_are_read() {
+    // Over several 64 KiB chunks, with a line split across chunks and an unfinished last line.
+    let mut text = String::new();
+    for i in 1..=5000 {
+        let level = if i % 7 == 0 { "ERROR" } else { "INFO" };
+        text.push_str(&format!(
+            "2026-01-27 10:{:02}:{:02},000 {level} entry {i}\n",
+            i / 60 % 60,
+            i % 60
+        ));
+        if i % 500 == 0 {
+            text.push_str("  continuation\n");
+        }
+    }
+    text.push_str("2026-01-27 11:00:00,000 ERROR unfinished");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "app.log", text.as_bytes());
+    let expected: Vec<u64> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("ERROR"))
+        .map(|(i, _)| i as u64 + 1)
+        .collect();
+    let last = |r: &diagbot_core::SearchResult| -> Vec<u64> {
+        r.lines.iter().map(|l| l.line_number).collect()
+    };
+    let want = expected[expected.len() - 50..].to_vec();
+    let mut fast = Query::grep("ERROR", vec![dir.path().to_path_buf()]);
+    fast.max_lines = 50;
+    assert_eq!(last(&search(&fast).unwrap()), want, "matching lines only");
+    let mut windowed = fast.clone();
+    windowed.since = Some(at("2026-01-01 00:00:00"));
+    assert_eq!(
+        last(&search(&windowed).unwrap()),
+        want,
+        "every line through the sink"
+    );
+    let mut errors = Query::errors(vec![dir.path().to_path_buf()]);
+    errors.max_lines = 50;
+    assert_eq!(last(&search(&errors).unwrap()), want, "errors");
 }

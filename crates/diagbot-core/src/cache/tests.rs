@@ -15,6 +15,7 @@ fn result(lines: usize, width: usize) -> SearchResult {
         long_lines_cut: 0,
         files: Vec::new(),
         skipped: Vec::new(),
+        warnings: Vec::new(),
         lines: (0..lines)
             .map(|i| MatchLine {
                 path: "/var/log/app.log".into(),

@@ -1,8 +1,20 @@
 //! Log files: which to read, how to read them, and what their lines say.
+//!
+//! - [`walk`], [`read`], [`scan`], [`tail`]: finding files, reading them in
+//!   chunks, scanning with ripgrep's searcher, and what a refresh resumes from.
+//! - [`timestamp`]: the grammar of dates and times and the search for one in a line.
+//! - [`learn`] and [`format`](mod@format): each file's timestamp format, learned from its
+//!   first lines, and reading its lines with it.
+//! - [`level`]: a line's level, from its header.
+//! - [`user_format`]: formats users define; [`explain`]: how a file's lines are read.
 
+pub mod explain;
+pub mod format;
+pub mod learn;
 pub mod level;
 pub mod read;
 pub mod scan;
 pub mod tail;
 pub mod timestamp;
+pub mod user_format;
 pub mod walk;

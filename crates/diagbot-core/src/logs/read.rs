@@ -6,7 +6,9 @@
 //! 256 KiB or 1 MiB chunks, and than reading ahead on a second thread: see
 //! BENCHMARKS.md).
 
+use std::fs::File;
 use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
 
 /// Bytes per read.
 pub const CHUNK: usize = 64 << 10;
@@ -29,6 +31,26 @@ impl<R: Read> Read for Counted<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         (self.progress)(n as u64);
+        Ok(n)
+    }
+}
+
+/// Reads a file from an offset with `pread`, leaving the file's own position alone.
+pub struct ReadAt<'f> {
+    file: &'f File,
+    offset: u64,
+}
+
+impl<'f> ReadAt<'f> {
+    pub fn new(file: &'f File, offset: u64) -> Self {
+        ReadAt { file, offset }
+    }
+}
+
+impl Read for ReadAt<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read_at(buf, self.offset)?;
+        self.offset += n as u64;
         Ok(n)
     }
 }

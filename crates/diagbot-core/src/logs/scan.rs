@@ -1,11 +1,14 @@
 //! Scanning one byte range of one file with ripgrep's searcher.
 //!
-//! A scan adds to a `FileTally`: match and level counts, a ring of the last
-//! N matching lines, the number of lines read (the base for line numbers when
-//! the next scan resumes at the offset) and the last timestamp seen (the time
-//! of continuation lines that follow). Scanning `[0, a)` then `[a, b)` into the
+//! A scan adds to a `FileTally`: match and level counts (lines without a
+//! level as `unknown`), a ring of the last N matching lines, the number of
+//! lines read (the base for line numbers when the next scan resumes at the
+//! offset), the last timestamp seen (the time of continuation lines that
+//! follow), and how many lines had a timestamp of their own (what a time
+//! window's warnings are made of). Scanning `[0, a)` then `[a, b)` into the
 //! same tally gives what scanning `[0, b)` gives: that is what makes refreshes
-//! incremental.
+//! incremental. Timestamps are read with the file's learned format
+//! (`ScanSpec::times`), levels from the header around them.
 //!
 //! Two ways through the searcher:
 //! - fast: only matching lines reach the sink; a matching line without a
@@ -27,9 +30,9 @@ use grep_searcher::{
     BinaryDetection, MmapChoice, Searcher, SearcherBuilder, Sink, SinkContext, SinkMatch,
 };
 
-use crate::logs::level::{detect_level, Level};
+use crate::logs::format::TimeReader;
+use crate::logs::level::Level;
 use crate::logs::read::{for_each_chunk, MAX_LINE};
-use crate::logs::timestamp::{parse_line_timestamp, YearHint};
 use crate::query::{LevelCounts, MAX_LINE_TEXT};
 
 /// How far back a continuation line looks for the timestamp of the line above.
@@ -77,7 +80,8 @@ pub struct ScanSpec<'a> {
     /// Keep `FileTally::lines` right even when no line numbers are shown
     /// (needed to resume a tail; costs a count of newlines).
     pub count_lines: bool,
-    pub year_hint: YearHint,
+    /// The file's timestamp format (learned from its first lines) and year hint.
+    pub times: TimeReader<'a>,
 }
 
 impl ScanSpec<'_> {
@@ -111,6 +115,11 @@ pub struct FileTally {
     pub lines: u64,
     pub last_timestamp: Option<DateTime<FixedOffset>>,
     pub long_lines_cut: u64,
+    /// Lines whose timestamp was looked for (every line of a tracking scan).
+    pub checked_lines: u64,
+    /// Of those, lines with a timestamp of their own: with `checked_lines`,
+    /// what a time window's warnings say about a file.
+    pub timed_lines: u64,
 }
 
 impl FileTally {
@@ -134,6 +143,8 @@ impl FileTally {
         self.lines = later.lines;
         self.last_timestamp = later.last_timestamp.or(self.last_timestamp);
         self.long_lines_cut += later.long_lines_cut;
+        self.checked_lines += later.checked_lines;
+        self.timed_lines += later.timed_lines;
     }
 
     pub fn heap_size(&self) -> usize {
@@ -159,7 +170,10 @@ pub fn scan_region<R: Read>(
     tally: &mut FileTally,
 ) -> io::Result<RegionRead> {
     let tracking = spec.tracks_every_line(compressed);
-    let searcher = take_searcher(spec.max_lines > 0, tracking);
+    // When every line reaches the sink, the sink numbers them: neither the
+    // searcher nor the splitter needs to count line ends (a tenth of an
+    // `errors` scan).
+    let searcher = take_searcher(spec.max_lines > 0 && !tracking, tracking);
     let mut lines = LineSplitter {
         searcher,
         sink: TallySink {
@@ -168,8 +182,9 @@ pub fn scan_region<R: Read>(
             base_line: 0,
             start_offset: 0,
             tracking,
+            seen: 0,
         },
-        count_lines: spec.max_lines > 0 || spec.count_lines,
+        count_lines: (spec.max_lines > 0 || spec.count_lines) && !tracking,
         offset: start_offset,
         carry: Vec::new(),
         carry_offset: start_offset,
@@ -246,7 +261,7 @@ impl LineSplitter<'_, '_> {
             self.carry_more(&chunk[..newline]);
             self.carry.push(b'\n');
             let carried = std::mem::take(&mut self.carry);
-            self.search(&carried, self.carry_offset, 1);
+            self.search(&carried, self.carry_offset, Some(1));
             self.carry = carried;
             self.carry.clear();
             self.carry_cut = false;
@@ -256,10 +271,12 @@ impl LineSplitter<'_, '_> {
         match memchr::memrchr(b'\n', body) {
             Some(last) => {
                 let whole = &body[..=last];
-                let newlines = if self.count_lines {
-                    memchr::memchr_iter(b'\n', whole).count() as u64
+                let newlines = if self.sink.tracking {
+                    None // the sink counts them
+                } else if self.count_lines {
+                    Some(memchr::memchr_iter(b'\n', whole).count() as u64)
                 } else {
-                    0
+                    Some(0)
                 };
                 self.search(whole, body_offset, newlines);
                 self.carry.extend_from_slice(&body[last + 1..]);
@@ -287,18 +304,20 @@ impl LineSplitter<'_, '_> {
     fn finish(&mut self) {
         if !self.carry.is_empty() || self.carry_cut {
             let carried = std::mem::take(&mut self.carry);
-            self.search(&carried, self.carry_offset, 0);
+            self.search(&carried, self.carry_offset, Some(0));
         }
     }
 
-    /// Searches whole lines starting at `offset`, holding `newlines` line ends.
-    fn search(&mut self, lines: &[u8], offset: u64, newlines: u64) {
+    /// Searches whole lines starting at `offset`, holding `newlines` line
+    /// ends (`None`: as many as the lines the sink saw).
+    fn search(&mut self, lines: &[u8], offset: u64, newlines: Option<u64>) {
         self.sink.start_offset = offset;
+        self.sink.seen = 0;
         // The sink never fails: its error type is only there for the trait.
         let _ = self
             .searcher
             .search_slice(self.sink.spec.matcher, lines, &mut self.sink);
-        self.sink.base_line += newlines;
+        self.sink.base_line += newlines.unwrap_or(self.sink.seen);
         self.sink.tally.lines = self.sink.base_line;
     }
 }
@@ -309,19 +328,35 @@ struct TallySink<'s, 't> {
     base_line: u64,
     start_offset: u64,
     tracking: bool,
+    /// Lines the current slice has passed to the sink (all of them when tracking).
+    seen: u64,
 }
 
 impl TallySink<'_, '_> {
+    /// The number of a line in the current slice, from 1: counted here when
+    /// every line passes, else the searcher's.
+    fn number(&mut self, searcher_number: Option<u64>) -> u64 {
+        self.seen += 1;
+        if self.tracking {
+            self.seen
+        } else {
+            searcher_number.unwrap_or(0)
+        }
+    }
+
     fn on_line(&mut self, raw: &[u8], line_number: u64, offset: u64, is_match: bool) {
         let line = trim_newline(raw);
         let spec = self.spec;
         let mut timestamp = None;
+        let mut head = None;
         if self.tracking {
-            if let Some(t) =
-                parse_line_timestamp(line, &spec.year_hint).and_then(|p| p.to_datetime())
-            {
+            let read = spec.times.read(line);
+            self.tally.checked_lines += 1;
+            if let Some(t) = read.time.and_then(|t| t.time.to_datetime()) {
                 self.tally.last_timestamp = Some(t);
+                self.tally.timed_lines += 1;
             }
+            head = Some(read);
             timestamp = self.tally.last_timestamp;
             if !is_match || !spec.window.contains(timestamp.as_ref()) {
                 return;
@@ -329,10 +364,9 @@ impl TallySink<'_, '_> {
         }
         let level = match spec.counting {
             Counting::Levels => {
-                let level = detect_level(line);
-                if let Some(l) = level {
-                    self.tally.levels.0[l.index()] += 1;
-                }
+                let read = head.get_or_insert_with(|| spec.times.read(line));
+                let level = read.level(line);
+                self.tally.levels.count(level);
                 if !level.is_some_and(Level::is_error) {
                     return;
                 }
@@ -344,9 +378,10 @@ impl TallySink<'_, '_> {
         if spec.max_lines == 0 {
             return;
         }
+        let head = head.unwrap_or_else(|| spec.times.read(line));
         let mut pending = false;
         if !self.tracking {
-            timestamp = parse_line_timestamp(line, &spec.year_hint).and_then(|p| p.to_datetime());
+            timestamp = head.time.and_then(|t| t.time.to_datetime());
             pending = timestamp.is_none();
         }
         let cut = line.len().min(MAX_LINE_TEXT);
@@ -355,7 +390,7 @@ impl TallySink<'_, '_> {
             offset,
             timestamp,
             timestamp_pending: pending,
-            level: level.or_else(|| detect_level(line)),
+            level: level.or_else(|| head.level(line)),
             text: String::from_utf8_lossy(&line[..cut]).into_owned(),
             truncated: cut < line.len(),
         });
@@ -369,14 +404,14 @@ impl Sink for TallySink<'_, '_> {
     type Error = io::Error;
 
     fn matched(&mut self, _: &Searcher, m: &SinkMatch<'_>) -> Result<bool, io::Error> {
-        let line_number = self.base_line + m.line_number().unwrap_or(0);
+        let line_number = self.base_line + self.number(m.line_number());
         let offset = self.start_offset + m.absolute_byte_offset();
         self.on_line(m.bytes(), line_number, offset, true);
         Ok(true)
     }
 
     fn context(&mut self, _: &Searcher, c: &SinkContext<'_>) -> Result<bool, io::Error> {
-        let line_number = self.base_line + c.line_number().unwrap_or(0);
+        let line_number = self.base_line + self.number(c.line_number());
         let offset = self.start_offset + c.absolute_byte_offset();
         self.on_line(c.bytes(), line_number, offset, false);
         Ok(true)
@@ -390,14 +425,22 @@ fn trim_newline(line: &[u8]) -> &[u8] {
 
 /// Gives kept lines without a timestamp the time of the nearest line above that has one,
 /// reading the file backwards from each line (at most `TIMESTAMP_LOOKBACK` bytes).
-pub fn resolve_pending_timestamps(file: &File, hint: &YearHint, ring: &mut VecDeque<KeptLine>) {
+pub fn resolve_pending_timestamps(
+    file: &File,
+    times: &TimeReader<'_>,
+    ring: &mut VecDeque<KeptLine>,
+) {
     for kept in ring.iter_mut().filter(|k| k.timestamp_pending) {
-        kept.timestamp = timestamp_above(file, hint, kept.offset);
+        kept.timestamp = timestamp_above(file, times, kept.offset);
         kept.timestamp_pending = false;
     }
 }
 
-fn timestamp_above(file: &File, hint: &YearHint, offset: u64) -> Option<DateTime<FixedOffset>> {
+fn timestamp_above(
+    file: &File,
+    times: &TimeReader<'_>,
+    offset: u64,
+) -> Option<DateTime<FixedOffset>> {
     let mut span = 4096u64;
     loop {
         let start = offset.saturating_sub(span);
@@ -407,14 +450,14 @@ fn timestamp_above(file: &File, hint: &YearHint, offset: u64) -> Option<DateTime
         let mut end = buf.len();
         while let Some(nl) = memchr::memrchr(b'\n', &buf[..end.saturating_sub(1)]) {
             let line = &buf[nl + 1..end];
-            if let Some(t) = parse_line_timestamp(line, hint).and_then(|p| p.to_datetime()) {
+            if let Some(t) = times.instant(line) {
                 return Some(t);
             }
             end = nl + 1;
         }
         if start == 0 {
             let line = &buf[..end];
-            return parse_line_timestamp(line, hint).and_then(|p| p.to_datetime());
+            return times.instant(line);
         }
         if span >= TIMESTAMP_LOOKBACK {
             return None;

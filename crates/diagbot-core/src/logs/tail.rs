@@ -21,6 +21,7 @@ use std::hash::{Hash, Hasher};
 use std::os::unix::fs::FileExt;
 use std::time::SystemTime;
 
+use crate::logs::learn::Learned;
 use crate::logs::scan::FileTally;
 
 /// How many leading bytes identify a file's content.
@@ -73,6 +74,10 @@ pub struct FileTail {
     /// The tally of an unfinished last line, `[offset, size)`: part of the answer,
     /// read again at the next refresh.
     pub partial: Option<FileTally>,
+    /// The file's timestamp format: kept while the file only grows once its
+    /// sample was full, learned again at each refresh until then (the tally
+    /// is kept only if the format did not change).
+    pub learned: Learned,
 }
 
 impl FileTail {

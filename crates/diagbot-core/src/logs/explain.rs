@@ -1,0 +1,145 @@
+//! How diagbot reads a file, line by line: the format it learns, and for each
+//! line the time, the level, and why nothing was found where that happens.
+//! Pure (no I/O), for a command that tests formats on a sample of a file.
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+
+use crate::logs::format::{FileFormat, TimeReader};
+use crate::logs::learn::learn_from_lines;
+use crate::logs::level::Level;
+use crate::logs::timestamp::search::WINDOW;
+use crate::logs::timestamp::YearHint;
+use crate::logs::user_format::{CompiledUserFormat, UserFormat, UserFormatError};
+
+/// How a file's lines are read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileExplanation {
+    /// The format learned from the first lines (`None`: they showed no timestamp).
+    pub format: Option<String>,
+    /// Lines of the sample that showed a timestamp (the first 200 at most).
+    pub sampled_lines: u32,
+    /// User formats not tried because their glob does not match the path.
+    pub formats_not_applying: Vec<String>,
+    pub lines: Vec<LineExplanation>,
+}
+
+/// How one line is read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LineExplanation {
+    /// From 1.
+    pub line_number: u64,
+    /// What read the timestamp: the file's format (its name), or `"search"`
+    /// when the format did not match and another form was found.
+    pub matched_by: Option<String>,
+    pub timestamp: Option<DateTime<FixedOffset>>,
+    /// The text read as the timestamp.
+    pub time_text: Option<String>,
+    /// A line without a timestamp takes the time of this line above it.
+    pub inherits_from: Option<u64>,
+    pub level: Option<Level>,
+    /// A user format's `message` group.
+    pub message: Option<String>,
+    /// Why no timestamp was found.
+    pub problem: Option<String>,
+}
+
+/// Explains how the lines of the file at `path` (last modified at `modified`)
+/// are read with the user `formats` (the same learning and reading as a search).
+pub fn explain_lines(
+    path: &Path,
+    lines: &[impl AsRef<[u8]>],
+    formats: &[UserFormat],
+    modified: SystemTime,
+) -> Result<FileExplanation, UserFormatError> {
+    let compiled = formats
+        .iter()
+        .map(UserFormat::compile)
+        .collect::<Result<Vec<_>, _>>()?;
+    let hint = YearHint::from_system_time(modified);
+    let learned = learn_from_lines(lines.iter().map(AsRef::as_ref), &compiled, path, hint);
+    let format_name = learned.format.name();
+    let reader = TimeReader::new(&learned.format, &compiled, hint);
+    let mut last_timed = None;
+    let explained = lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let line = line.as_ref();
+            let line_number = i as u64 + 1;
+            let head = reader.read(line);
+            let time = head.time;
+            let message = match &learned.format {
+                FileFormat::User(choice) => compiled
+                    .get(choice.index)
+                    .and_then(|f| f.read(line, choice.anchor, &hint))
+                    .and_then(|r| r.message)
+                    .map(|(s, e)| String::from_utf8_lossy(&line[s..e]).into_owned()),
+                _ => None,
+            };
+            let problem = time
+                .is_none()
+                .then(|| why_no_time(&learned.format, &compiled, line, &hint));
+            let inherits_from = if time.is_some() {
+                last_timed = Some(line_number);
+                None
+            } else {
+                last_timed
+            };
+            LineExplanation {
+                line_number,
+                matched_by: time.map(|_| {
+                    if head.by_format {
+                        format_name.clone().unwrap_or_default()
+                    } else {
+                        "search".to_string()
+                    }
+                }),
+                timestamp: time.and_then(|t| t.time.to_datetime()),
+                time_text: time
+                    .map(|t| String::from_utf8_lossy(&line[t.start..t.end]).into_owned()),
+                inherits_from,
+                level: head.level(line),
+                message,
+                problem,
+            }
+        })
+        .collect();
+    Ok(FileExplanation {
+        format: format_name,
+        sampled_lines: learned.sampled,
+        formats_not_applying: compiled
+            .iter()
+            .filter(|f| !f.applies_to(path))
+            .map(|f| f.name.clone())
+            .collect(),
+        lines: explained,
+    })
+}
+
+fn why_no_time(
+    format: &FileFormat,
+    compiled: &[CompiledUserFormat],
+    line: &[u8],
+    hint: &YearHint,
+) -> String {
+    let nothing_else = format!("no other date and time starts in its first {WINDOW} bytes");
+    match format {
+        FileFormat::Unknown => {
+            format!("no date and time starts in its first {WINDOW} bytes")
+        }
+        FileFormat::Builtin(f) => {
+            format!(
+                "the file's format ({}) does not match; {nothing_else}",
+                f.name()
+            )
+        }
+        FileFormat::User(choice) => match compiled.get(choice.index) {
+            Some(f) => format!("{}; {nothing_else}", f.diagnose(line, hint)),
+            None => nothing_else,
+        },
+    }
+}
