@@ -1,0 +1,13 @@
+//! The engine's integration tests, compiled as one test binary (one link
+//! instead of one per file): searching real files, the cache facade,
+//! incremental refreshes against full rescans, timestamps and levels on the
+//! formats corpus and the loghub samples, and property and fuzz tests of the
+//! readers.
+
+mod diagnostics;
+mod formats;
+mod fuzz;
+mod grammar_props;
+mod incremental;
+mod loghub;
+mod search;
