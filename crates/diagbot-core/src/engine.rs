@@ -30,23 +30,44 @@ use crate::query::{
 /// The compiled size a pattern may reach (the regex crate's own default is 10 MiB).
 pub const REGEX_SIZE_LIMIT: usize = 2 << 20;
 
+/// Why a search gave no answer: a mistake in the query, or nothing to read.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum SearchError {
+    /// The pattern is not a regex the matcher accepts.
     #[error("invalid pattern {pattern:?}: {message}")]
-    InvalidPattern { pattern: String, message: String },
+    InvalidPattern {
+        /// The pattern as given.
+        pattern: String,
+        /// The matcher's reason.
+        message: String,
+    },
+    /// The pattern is over `MAX_PATTERN_LEN` bytes.
     #[error("pattern is {len} bytes long; the limit is {MAX_PATTERN_LEN}")]
-    PatternTooLong { len: usize },
+    PatternTooLong {
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// More kept lines asked for than `MAX_LINES_LIMIT`.
     #[error("max_lines is {0}; the limit is {MAX_LINES_LIMIT}")]
     TooManyLines(usize),
+    /// The query names no file or directory.
     #[error("no paths to search")]
     NoPaths,
     /// `--since` at or after `--until`: nothing could ever match, which is a mistake, not a quiet zero.
     #[error("the window is empty: since {since} is not before until {until}")]
-    EmptyWindow { since: String, until: String },
+    EmptyWindow {
+        /// The window's start, as given.
+        since: String,
+        /// Its end, as given.
+        until: String,
+    },
+    /// None of the paths exists or can be read: the first one's reason.
     #[error("nothing could be searched: {0}")]
     NothingSearchable(String),
+    /// The scan could not go on (a worker thread failed).
     #[error("the scan failed: {0}")]
     ScanFailed(String),
+    /// A user-defined format's pattern or regex does not compile.
     #[error("{0}")]
     InvalidFormat(#[from] UserFormatError),
 }
@@ -54,6 +75,8 @@ pub enum SearchError {
 /// Reports bytes read, for progress bars.
 pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
+/// Runs queries over log files: one-shot (reads everything each time) or
+/// incremental (keeps each repeated query's place in each file).
 pub struct Engine {
     /// `None`: every search reads everything (one-shot commands).
     tails: Option<Mutex<TailStore>>,
@@ -88,6 +111,8 @@ impl Engine {
             .map_or((0, 0), |t| (t.len(), t.bytes()))
     }
 
+    /// Runs `query` over its files: `now` ends relative windows (`1h` back from
+    /// it), and `progress` hears of the bytes read.
     pub fn search(
         &self,
         query: &Query,

@@ -84,14 +84,11 @@
 pub mod cache;
 pub mod config;
 pub mod diagnostics;
-#[allow(missing_docs)] // documented once the log reading rewrite lands
 pub mod engine;
 pub mod health;
-#[allow(missing_docs)] // documented once the log reading rewrite lands
 pub mod logs;
 pub mod probe;
 pub mod process;
-#[allow(missing_docs)] // documented once the log reading rewrite lands
 pub mod query;
 pub mod trend;
 pub mod units;

@@ -21,12 +21,16 @@ pub const MAX_LINE_TEXT: usize = 1000;
 /// The longest pattern accepted, in bytes.
 pub const MAX_PATTERN_LEN: usize = 4096;
 
+/// The two kinds of question.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QueryKind {
     /// Lines matching a pattern.
     Grep {
+        /// The pattern, a regex unless `fixed_strings`.
         pattern: String,
+        /// Matched without regard to case.
         ignore_case: bool,
+        /// The pattern is a literal string, not a regex.
         fixed_strings: bool,
     },
     /// Line counts by level, and the last error lines.
@@ -36,7 +40,9 @@ pub enum QueryKind {
 /// What a grep looks for: the pattern, and how it is matched.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct GrepPattern {
+    /// The pattern, a regex unless `fixed_strings`.
     pub pattern: String,
+    /// Matched without regard to case.
     pub ignore_case: bool,
     /// The pattern is a literal string, not a regex.
     pub fixed_strings: bool,
@@ -52,6 +58,7 @@ impl GrepPattern {
         }
     }
 
+    /// The same pattern, matched with or without regard to case.
     pub fn ignore_case(self, ignore_case: bool) -> Self {
         GrepPattern {
             ignore_case,
@@ -59,6 +66,7 @@ impl GrepPattern {
         }
     }
 
+    /// The same pattern, read as a literal string or as a regex.
     pub fn fixed_strings(self, fixed_strings: bool) -> Self {
         GrepPattern {
             fixed_strings,
@@ -83,11 +91,14 @@ impl From<&str> for GrepPattern {
 /// [`Query::errors`]), which keeps its paths sorted and without repeats.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Query {
+    /// What is asked: a grep or the errors.
     pub kind: QueryKind,
     /// Files or directories, sorted and without repeats: outside this crate
     /// only the constructors set them ([`Query::paths`] reads them).
     pub(crate) paths: Vec<PathBuf>,
+    /// The window's start: lines before it are not counted.
     pub since: Option<TimeBound>,
+    /// The window's end: lines after it are not counted.
     pub until: Option<TimeBound>,
     /// How many of the last matching lines to keep (0: counts only).
     pub max_lines: usize,
@@ -182,19 +193,26 @@ impl Query {
 /// One kept matching line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatchLine {
+    /// The file the line is in.
     pub path: String,
+    /// Its number in the file, from 1.
     pub line_number: u64,
     /// The line's own timestamp, or that of the nearest line above it that has one.
     pub timestamp: Option<DateTime<FixedOffset>>,
+    /// Its level, read from the line's header (`None`: it has none).
     pub level: Option<Level>,
     /// The line, lossily decoded, without its newline; cut to `MAX_LINE_TEXT` bytes.
     pub text: String,
+    /// Whether `text` was cut to `MAX_LINE_TEXT` bytes.
     pub truncated: bool,
 }
 
+/// How many matching lines one file had.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileMatches {
+    /// The file.
     pub path: String,
+    /// Its matching lines.
     pub matches: u64,
     /// The timestamp format learned from the file's first lines (`iso8601
     /// yyyy-MM-dd HH:mm:ss,SSS`, `syslog MMM d HH:mm:ss`, a user format's
@@ -216,15 +234,22 @@ pub enum TimestampProblem {
 /// A searched file whose lines a time window cannot place: never a silent zero.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileWarning {
+    /// The file.
     pub path: String,
+    /// What is wrong with its timestamps.
     pub problem: TimestampProblem,
+    /// Lines with a timestamp diagbot read.
     pub lines_with_time: u64,
+    /// All its lines.
     pub lines: u64,
 }
 
+/// A file that was not searched, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
+    /// The path as given or found in a walk.
     pub path: String,
+    /// Why, in words (not a log file, unreadable, gone, ...).
     pub reason: String,
 }
 
@@ -246,12 +271,14 @@ impl LevelCounts {
         self.0[Self::UNKNOWN]
     }
 
+    /// Adds another file's or scan's counts to these.
     pub fn add(&mut self, other: &LevelCounts) {
         for (a, b) in self.0.iter_mut().zip(other.0) {
             *a += b;
         }
     }
 
+    /// Lines at `level`.
     pub fn get(&self, level: Level) -> u64 {
         self.0[level.index()]
     }
@@ -285,18 +312,22 @@ impl Serialize for LevelCounts {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ResultKind {
+    /// Lines matching a pattern.
     Grep,
+    /// Line counts by level, and the last error lines.
     Errors,
 }
 
 /// A bounded answer: totals, per-file counts and the last few matching lines.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchResult {
+    /// Which question this answers.
     pub kind: ResultKind,
     /// Matching lines in all files (for `errors`, lines at error level or worse).
     pub matches: u64,
     /// Line counts by level (`errors` only; zeros for `grep`).
     pub levels: LevelCounts,
+    /// Files read (plain or gzipped), skipped ones not included.
     pub files_searched: u64,
     /// Bytes read to produce this answer (after decompression); a refresh reads only what changed.
     pub bytes_scanned: u64,
@@ -304,6 +335,7 @@ pub struct SearchResult {
     pub long_lines_cut: u64,
     /// Files with at least one match.
     pub files: Vec<FileMatches>,
+    /// Files not searched, and why.
     pub skipped: Vec<Skipped>,
     /// With a time window: searched files whose lines have no timestamps, or few.
     #[serde(default)]

@@ -24,6 +24,7 @@ pub struct FileExplanation {
     pub sampled_lines: u32,
     /// User formats not tried because their glob does not match the path.
     pub formats_not_applying: Vec<String>,
+    /// The first lines, one by one.
     pub lines: Vec<LineExplanation>,
 }
 
@@ -35,11 +36,13 @@ pub struct LineExplanation {
     /// What read the timestamp: the file's format (its name), or `"search"`
     /// when the format did not match and another form was found.
     pub matched_by: Option<String>,
+    /// The line's time, read or taken from the line above.
     pub timestamp: Option<DateTime<FixedOffset>>,
     /// The text read as the timestamp.
     pub time_text: Option<String>,
     /// A line without a timestamp takes the time of this line above it.
     pub inherits_from: Option<u64>,
+    /// The line's level.
     pub level: Option<Level>,
     /// A user format's `message` group.
     pub message: Option<String>,

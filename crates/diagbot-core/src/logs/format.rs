@@ -19,7 +19,9 @@ pub enum FileFormat {
     /// Nothing learned (no timestamp in the first lines): each line is searched on its own.
     #[default]
     Unknown,
+    /// A built-in form learned from the file's first lines.
     Builtin(BuiltinFormat),
+    /// A user-defined format whose glob matches the file.
     User(UserChoice),
 }
 
@@ -28,6 +30,7 @@ pub enum FileFormat {
 pub struct UserChoice {
     /// Index in the query's list of user formats.
     pub index: usize,
+    /// The user format's name.
     pub name: String,
     /// Where its timestamps stand, for a format without a regex.
     pub anchor: Option<Anchor>,
@@ -36,12 +39,17 @@ pub struct UserChoice {
 /// A built-in form at a place in the line, with its date fields' order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BuiltinFormat {
+    /// Where in the line the timestamp stands.
     pub anchor: Anchor,
+    /// The form of the date and time.
     pub layout: Layout,
+    /// Which date field is the day, month or year.
     pub order: DateOrder,
     /// How the first sampled line wrote its fraction and zone: for the name only.
     pub frac_digits: u8,
+    /// The fraction's separator (`.` or `,`), as sampled.
     pub frac_sep: u8,
+    /// How the zone is written, as sampled.
     pub zone: ZoneStyle,
 }
 
@@ -112,6 +120,7 @@ impl FileFormat {
 /// What reading a line's head gave.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LineHead {
+    /// The line's timestamp and where it stands, if it has one.
     pub time: Option<LineTime>,
     /// The file's format read the time (rather than the search).
     pub by_format: bool,
@@ -139,6 +148,8 @@ pub struct TimeReader<'a> {
 }
 
 impl<'a> TimeReader<'a> {
+    /// A reader of lines written in `format`, with `users` the query's compiled
+    /// user formats and `hint` the year rule of the file.
     pub fn new(format: &'a FileFormat, users: &'a [CompiledUserFormat], hint: YearHint) -> Self {
         TimeReader {
             format,
@@ -147,10 +158,12 @@ impl<'a> TimeReader<'a> {
         }
     }
 
+    /// The year rule of the file: its modification time.
     pub fn hint(&self) -> &YearHint {
         &self.hint
     }
 
+    /// The file's format.
     pub fn format(&self) -> &FileFormat {
         self.format
     }

@@ -35,7 +35,9 @@ const MAX_CANDIDATES: usize = 64;
 /// A learned format, and whether the sample was full (it will not change as the file grows).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Learned {
+    /// The format that read most of the sampled lines.
     pub format: FileFormat,
+    /// The sample was full: the format will not change as the file grows.
     pub complete: bool,
     /// Lines that had a candidate timestamp.
     pub sampled: u32,

@@ -22,18 +22,26 @@ pub mod words;
 
 pub use words::level_from_text;
 
+/// A line's level, from the most to the least severe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
+    /// The service cannot go on (`FATAL`, `CRITICAL`, `PANIC`, `EMERG`, `ALERT`).
     Fatal,
+    /// Something failed (`ERROR`, `ERR`, `SEVERE`, tracebacks and panics).
     Error,
+    /// Something may be wrong (`WARN`, `WARNING`).
     Warning,
+    /// Normal operation (`INFO`, `NOTICE`, `Information`).
     Info,
+    /// Detail for debugging (`DEBUG`, `FINE`, `CONFIG`).
     Debug,
+    /// The finest detail (`TRACE`, `FINER`, `FINEST`, `Verbose`).
     Trace,
 }
 
 impl Level {
+    /// Every level, most severe first: the order of `LevelCounts`.
     pub const ALL: [Level; 6] = [
         Level::Fatal,
         Level::Error,
@@ -43,6 +51,7 @@ impl Level {
         Level::Trace,
     ];
 
+    /// The level's name in JSON and in counts.
     pub fn name(self) -> &'static str {
         match self {
             Level::Fatal => "fatal",
@@ -59,6 +68,7 @@ impl Level {
         matches!(self, Level::Fatal | Level::Error)
     }
 
+    /// The level's place in `ALL`.
     pub fn index(self) -> usize {
         self as usize
     }

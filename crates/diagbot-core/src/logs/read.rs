@@ -22,6 +22,7 @@ pub struct Counted<'p, R> {
 }
 
 impl<'p, R: Read> Counted<'p, R> {
+    /// Wraps `inner`, telling `progress` of every read.
     pub fn new(inner: R, progress: &'p (dyn Fn(u64) + Sync)) -> Self {
         Counted { inner, progress }
     }
@@ -42,6 +43,7 @@ pub struct ReadAt<'f> {
 }
 
 impl<'f> ReadAt<'f> {
+    /// Reads `file` from byte `offset` on.
     pub fn new(file: &'f File, offset: u64) -> Self {
         ReadAt { file, offset }
     }

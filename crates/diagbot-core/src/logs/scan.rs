@@ -50,11 +50,14 @@ pub enum Counting {
 /// A time window in milliseconds since the epoch, both ends inclusive.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Window {
+    /// Lines before this instant are outside.
     pub since: Option<i64>,
+    /// Lines after this instant are outside.
     pub until: Option<i64>,
 }
 
 impl Window {
+    /// Whether the window has neither end: every line is in it.
     pub fn is_open(&self) -> bool {
         self.since.is_none() && self.until.is_none()
     }
@@ -73,9 +76,13 @@ impl Window {
 
 /// Everything a scan needs besides the bytes.
 pub struct ScanSpec<'a> {
+    /// The pattern (for `errors`, the error-level rule's).
     pub matcher: &'a RegexMatcher,
+    /// Whether to count matching lines, or every line by level.
     pub counting: Counting,
+    /// The lines to count.
     pub window: Window,
+    /// How many of the last matching lines to keep.
     pub max_lines: usize,
     /// Keep `FileTally::lines` right even when no line numbers are shown
     /// (needed to resume a tail; costs a count of newlines).
@@ -94,26 +101,36 @@ impl ScanSpec<'_> {
 /// One kept matching line, before it is given its path.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeptLine {
+    /// Its number in the file, from 1.
     pub line_number: u64,
     /// Byte offset of the line in the file (decompressed for `.gz`).
     pub offset: u64,
+    /// Its timestamp, or the last one above it.
     pub timestamp: Option<DateTime<FixedOffset>>,
     /// The line had no timestamp and the one above it is still to be looked up.
     pub timestamp_pending: bool,
+    /// Its level, from the line's header.
     pub level: Option<Level>,
+    /// The line, lossily decoded, cut to `MAX_LINE_TEXT` bytes.
     pub text: String,
+    /// Whether `text` was cut.
     pub truncated: bool,
 }
 
 /// What scanning a file so far has found.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FileTally {
+    /// Matching lines.
     pub matches: u64,
+    /// Lines by level (a `Levels` scan).
     pub levels: LevelCounts,
+    /// The last matching lines, at most the spec's `max_lines`.
     pub ring: VecDeque<KeptLine>,
     /// Lines read so far: the next line's number is `lines + 1`.
     pub lines: u64,
+    /// The last timestamp read: the time of the lines below it that have none.
     pub last_timestamp: Option<DateTime<FixedOffset>>,
+    /// Lines over the line limit, whose tail was not searched.
     pub long_lines_cut: u64,
     /// Lines whose timestamp was looked for (every line of a tracking scan).
     pub checked_lines: u64,
@@ -147,6 +164,7 @@ impl FileTally {
         self.timed_lines += later.timed_lines;
     }
 
+    /// The heap bytes of the kept lines: a tally's weight in the tail store.
     pub fn heap_size(&self) -> usize {
         self.ring.capacity() * std::mem::size_of::<KeptLine>()
             + self.ring.iter().map(|l| l.text.capacity()).sum::<usize>()
@@ -156,6 +174,7 @@ impl FileTally {
 /// What one region scan read.
 #[derive(Debug, Default)]
 pub struct RegionRead {
+    /// Bytes read (decompressed for `.gz`).
     pub bytes: u64,
 }
 

@@ -27,6 +27,8 @@ use crate::logs::scan::FileTally;
 /// How many leading bytes identify a file's content.
 const HEAD_BYTES: usize = 1024;
 
+/// A hash of a file's first bytes: a file replaced or rewritten under the
+/// same inode no longer starts with them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HeadHash {
     len: usize,
@@ -34,6 +36,7 @@ pub struct HeadHash {
 }
 
 impl HeadHash {
+    /// The hash of the first bytes of `file`, `size` bytes long.
     pub fn of(file: &File, size: u64) -> std::io::Result<HeadHash> {
         let len = (size as usize).min(HEAD_BYTES);
         let mut buf = vec![0u8; len];
@@ -64,10 +67,13 @@ impl HeadHash {
 /// What a query has read of one file.
 #[derive(Debug, Clone)]
 pub struct FileTail {
+    /// The hash of the file's first bytes when it was read.
     pub head: HeadHash,
     /// Just after the last complete line read (for `.gz`, the compressed size).
     pub offset: u64,
+    /// Its size when it was read.
     pub size: u64,
+    /// Its modification time when it was read.
     pub modified: Option<SystemTime>,
     /// The tally of `[0, offset)`.
     pub tally: FileTally,
@@ -81,6 +87,7 @@ pub struct FileTail {
 }
 
 impl FileTail {
+    /// The heap bytes this tail holds.
     pub fn heap_size(&self) -> usize {
         std::mem::size_of::<FileTail>()
             + self.tally.heap_size()
@@ -88,26 +95,33 @@ impl FileTail {
     }
 }
 
+/// A file's identity: device and inode, which survive a rename (rotation).
 pub type FileId = (u64, u64);
 
 /// The tails of one query.
 #[derive(Debug, Default)]
 pub struct QueryTails {
+    /// What was read of each file, by identity.
     pub files: HashMap<FileId, FileTail>,
     last_used: u64,
 }
 
 impl QueryTails {
+    /// The heap bytes these tails hold.
     pub fn heap_size(&self) -> usize {
         self.files.values().map(FileTail::heap_size).sum::<usize>()
             + self.files.capacity() * std::mem::size_of::<(FileId, FileTail)>()
     }
 }
 
+/// How much the tail store may keep.
 #[derive(Debug, Clone, Copy)]
 pub struct TailLimits {
+    /// Queries whose tails are kept (the least recently used go first).
     pub max_queries: usize,
+    /// Files one query may keep tails for; past it the query rescans.
     pub max_files_per_query: usize,
+    /// Heap bytes of all kept tails.
     pub max_bytes: usize,
 }
 
@@ -136,6 +150,7 @@ pub struct TailStore {
 }
 
 impl TailStore {
+    /// An empty store with these limits.
     pub fn new(limits: TailLimits) -> Self {
         TailStore {
             limits,
@@ -198,14 +213,17 @@ impl TailStore {
         false
     }
 
+    /// The heap bytes of all kept tails.
     pub fn bytes(&self) -> usize {
         self.queries.values().map(|(_, size)| size).sum()
     }
 
+    /// Queries whose tails are kept.
     pub fn len(&self) -> usize {
         self.queries.len()
     }
 
+    /// Whether no query's tails are kept.
     pub fn is_empty(&self) -> bool {
         self.queries.is_empty()
     }

@@ -28,7 +28,9 @@ pub mod search;
 /// A parsed timestamp: the wall-clock time as written, and the zone if the line gave one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParsedTime {
+    /// The date and time as written.
     pub naive: NaiveDateTime,
+    /// The zone the line gave (`None`: local time).
     pub offset: Option<FixedOffset>,
 }
 
@@ -72,8 +74,11 @@ fn local_offset(naive: NaiveDateTime) -> Option<FixedOffset> {
 /// A timestamp found in a line, and where it stands (`line[start..end]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineTime {
+    /// The time read.
     pub time: ParsedTime,
+    /// Where the timestamp starts in the line.
     pub start: usize,
+    /// Where it ends (exclusive).
     pub end: usize,
 }
 
@@ -97,6 +102,7 @@ impl YearHint {
         }
     }
 
+    /// The rule for a file last modified at `t`.
     pub fn from_system_time(t: std::time::SystemTime) -> Self {
         let local: DateTime<Local> = t.into();
         YearHint::new(local.naive_local())

@@ -34,29 +34,49 @@ pub struct UserFormat {
     pub regex: Option<String>,
 }
 
+/// Why a user format cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UserFormatError {
+    /// The glob does not parse.
     #[error("format {name:?}: invalid glob {glob:?}: {message}")]
     Glob {
+        /// The format's name.
         name: String,
+        /// The glob as written.
         glob: String,
+        /// Why it does not parse.
         message: String,
     },
+    /// The timestamp pattern is not a strftime pattern chrono reads.
     #[error("format {name:?}: invalid timestamp pattern {pattern:?}: {message}")]
     Pattern {
+        /// The format's name.
         name: String,
+        /// The pattern as written.
         pattern: String,
+        /// Why it cannot be read.
         message: String,
     },
+    /// The regex does not compile.
     #[error("format {name:?}: invalid regex: {message}")]
-    Regex { name: String, message: String },
+    Regex {
+        /// The format's name.
+        name: String,
+        /// Why the regex does not compile.
+        message: String,
+    },
+    /// The regex has no `time` group to read the timestamp from.
     #[error("format {name:?}: the regex has no named group `time`")]
-    NoTimeGroup { name: String },
+    NoTimeGroup {
+        /// The format's name.
+        name: String,
+    },
 }
 
 /// A user format checked and ready to read lines.
 #[derive(Debug, Clone)]
 pub struct CompiledUserFormat {
+    /// Its name, as configured.
     pub name: String,
     glob: globset::GlobMatcher,
     glob_on_path: bool,
@@ -75,6 +95,7 @@ struct RegexParts {
 /// What a user format read from one line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserReading {
+    /// The timestamp and where it stands.
     pub time: LineTime,
     /// From the regex's `level` group: `Some(None)` when the group exists but
     /// holds no level word; `None` when the regex has no such group.
@@ -216,6 +237,7 @@ impl CompiledUserFormat {
         }
     }
 
+    /// Whether a regex picks the time (and maybe level and message) out of lines.
     pub fn has_regex(&self) -> bool {
         self.regex.is_some()
     }

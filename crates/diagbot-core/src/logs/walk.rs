@@ -9,7 +9,9 @@ use crate::query::Skipped;
 /// A file to scan.
 #[derive(Debug, Clone)]
 pub struct LogFile {
+    /// Its path, as given or found in a directory.
     pub path: PathBuf,
+    /// Whether it is gzipped (read through a decoder, never incrementally).
     pub compressed: bool,
 }
 

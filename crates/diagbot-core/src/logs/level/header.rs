@@ -49,6 +49,7 @@ pub fn header_level(
 
 /// The header's level, and what the walk read to find it.
 pub struct Walked {
+    /// The header's level (`None`: it has none).
     pub level: Option<Level>,
     /// The walk read `line[..examined]` and nothing after.
     pub examined: usize,

@@ -6,7 +6,9 @@ use super::Level;
 /// `note`, `log`, `system`, `config`, `fail` and `verb` are ordinary words too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LevelWord {
+    /// What the word means.
     pub level: Level,
+    /// It is a level only in a marked field.
     pub needs_mark: bool,
 }
 

@@ -18,11 +18,16 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 use super::names;
 use super::{ParsedTime, YearHint};
 
+/// The unit of an epoch timestamp, told by its number of digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EpochUnit {
+    /// Ten digits: `1769508000`.
     Seconds,
+    /// Thirteen: `1769508000123`.
     Millis,
+    /// Sixteen.
     Micros,
+    /// Nineteen.
     Nanos,
 }
 
@@ -59,16 +64,21 @@ pub enum DateForm {
 /// (which may vary from line to line of one file: Go trims trailing zeros).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Layout {
+    /// How the date is written.
     pub date: DateForm,
+    /// A weekday name comes first (`Tue Jan 27`).
     pub weekday: bool,
     /// Between the date fields (`-`, `/`, `.`, ` `; `,` for `Jan 27, 2026`; 0 for none).
     pub date_sep: u8,
+    /// The year has two digits.
     pub short_year: bool,
     /// Between date and time (`T`, ` `, `_`, `:`, `-`, `.`; 0 for none).
     pub date_time_sep: u8,
     /// Between hours, minutes and seconds (`:`, `.`, `-`; 0 for `HHmmss`).
     pub time_sep: u8,
+    /// The time has seconds.
     pub seconds: bool,
+    /// A 12-hour clock with AM/PM.
     pub clock12: bool,
     /// ctime and date(1): `Sun Dec 04 04:47:44 2005`.
     pub year_after_time: bool,
@@ -105,16 +115,21 @@ impl Layout {
 /// Which numeric date field is which, for forms that do not say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DateOrder {
+    /// Year, month, day (ISO 8601).
     Ymd,
+    /// Day, month, year (European).
     Dmy,
+    /// Month, day, year (US).
     Mdy,
 }
 
 /// How a zone was written: only to describe a file's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ZoneStyle {
+    /// No zone: local time.
     #[default]
     None,
+    /// `Z`: UTC.
     Z,
     /// `+0100`
     Offset,
@@ -127,20 +142,29 @@ pub enum ZoneStyle {
 /// One date and time read from a line, before the file's reading of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reading {
+    /// The form it was written in.
     pub layout: Layout,
     /// Numeric forms: the fields as written; named and unambiguous forms: year, month, day.
     pub fields: [u32; 3],
+    /// Hour of the day, 0-23 (0-12 on a 12-hour clock until `pm` applies).
     pub hour: u32,
+    /// Minute.
     pub minute: u32,
+    /// Second (0 when the form has none).
     pub second: u32,
+    /// Nanoseconds of the fraction.
     pub nanos: u32,
+    /// `Some(true)` for PM, `Some(false)` for AM, on a 12-hour clock.
     pub pm: Option<bool>,
     /// Seconds east of UTC, when the line gives a zone.
     pub offset: Option<i32>,
     /// Seconds since the epoch, for epoch forms.
     pub epoch: i64,
+    /// Digits of the fraction, as written.
     pub frac_digits: u8,
+    /// The fraction's separator (`.` or `,`; 0 for none).
     pub frac_sep: u8,
+    /// How the zone was written.
     pub zone: ZoneStyle,
     /// Index just past the timestamp.
     pub end: usize,

@@ -69,6 +69,7 @@ pub fn month(word: &[u8]) -> Option<u32> {
         .map(|i| i as u32 + 1)
 }
 
+/// Whether `word` is a weekday's name, full or short, in any case.
 pub fn is_weekday(word: &[u8]) -> bool {
     WEEKDAYS.iter().any(|d| is_name(word, d))
 }

@@ -18,11 +18,18 @@ pub const WINDOW: usize = 128;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Anchor {
     /// `offset` bytes into the whitespace-separated field `index` (from 0).
-    Field { index: u16, offset: u16 },
+    /// A whitespace-separated field of the line.
+    Field {
+        /// The field's index, from 0.
+        index: u16,
+        /// Bytes into the field.
+        offset: u16,
+    },
     /// The value of a time key: `"time":` in JSON, `time=` in logfmt.
     Key(TimeKey),
 }
 
+/// A time key of JSON or logfmt lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TimeKey {
     /// Index into `TIME_KEYS`.
@@ -48,10 +55,12 @@ const TIME_KEYS: [&str; 12] = [
 ];
 
 impl TimeKey {
+    /// The key as written in lines.
     pub fn name(&self) -> &'static str {
         TIME_KEYS[usize::from(self.key)]
     }
 
+    /// Whether it is a JSON key (quoted) rather than logfmt's `key=`.
     pub fn is_json(&self) -> bool {
         self.json
     }
@@ -60,8 +69,11 @@ impl TimeKey {
 /// A timestamp found in a line.
 #[derive(Debug, Clone, Copy)]
 pub struct Found {
+    /// The date and time read.
     pub reading: Reading,
+    /// Where it starts in the line.
     pub start: usize,
+    /// Where it stands, for the file's format.
     pub anchor: Anchor,
 }
 
