@@ -19,18 +19,34 @@ use diagbot_core::logs::timestamp::YearHint;
 use diagbot_core::query::Query;
 use diagbot_core::when::TimeBound;
 
-fn loghub() -> PathBuf {
+/// The samples' folder; `None` (with a note) when a clone of the repository
+/// alone runs its tests. In CI (`CI` set and not `false`) missing samples
+/// fail the run, so these checks never skip silently there.
+fn loghub() -> Option<PathBuf> {
     let dir = std::env::var_os("DIAGBOT_LOGHUB")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/loghub")
         });
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
     assert!(
-        dir.is_dir(),
+        !in_ci,
         "loghub samples not found at {} (set DIAGBOT_LOGHUB to their folder)",
         dir.display()
     );
-    dir
+    // Once, and past the test harness's capture (which hides a passing test's output).
+    static NOTE: std::sync::Once = std::sync::Once::new();
+    NOTE.call_once(|| {
+        let note = format!(
+            "note: loghub checks skipped: no samples at {} (set DIAGBOT_LOGHUB to their folder to run them)\n",
+            dir.display()
+        );
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), note.as_bytes());
+    });
+    None
 }
 
 /// One loghub sample: its lines with their CSV rows, read with the learned format.
@@ -44,8 +60,9 @@ struct Sample {
 }
 
 impl Sample {
-    fn open(name: &str) -> Sample {
-        let dir = loghub().join(name);
+    /// The sample `name`, or `None` when the samples are not here (see [`loghub`]).
+    fn open(name: &str) -> Option<Sample> {
+        let dir = loghub()?.join(name);
         let path = dir.join(format!("{name}_2k.log"));
         let text = fs::read_to_string(&path).unwrap();
         let modified = fs::metadata(&path).unwrap().modified().unwrap();
@@ -68,14 +85,14 @@ impl Sample {
         let lines: Vec<String> = text.lines().map(str::to_string).collect();
         assert_eq!(lines.len(), rows.len(), "{name}: lines and CSV rows differ");
         let learned = learn_from_reader(fs::File::open(&path).unwrap(), &[], &path, hint);
-        Sample {
+        Some(Sample {
             path,
             lines,
             rows,
             hint,
             mtime,
             learned,
-        }
+        })
     }
 
     fn format(&self) -> Option<String> {
@@ -106,7 +123,9 @@ fn level(line: &str, head: &LineHead) -> Option<&'static str> {
 
 #[test]
 fn apache_timestamps_and_levels() {
-    let sample = Sample::open("Apache");
+    let Some(sample) = Sample::open("Apache") else {
+        return;
+    };
     assert_eq!(
         sample.format().as_deref(),
         Some("ctime EEE MMM dd HH:mm:ss yyyy")
@@ -131,7 +150,9 @@ fn apache_timestamps_and_levels() {
 
 #[test]
 fn zookeeper_timestamps_and_levels() {
-    let sample = Sample::open("Zookeeper");
+    let Some(sample) = Sample::open("Zookeeper") else {
+        return;
+    };
     assert_eq!(
         sample.format().as_deref(),
         Some("iso8601 yyyy-MM-dd HH:mm:ss,SSS")
@@ -171,8 +192,12 @@ fn stated_level(content: &str) -> Option<&'static str> {
 /// Syslog samples have no year: each line takes the latest year that does
 /// not put it after the file's modification time. Their only levels are the
 /// ones a message states in its first word.
-fn check_syslog(name: &str, month_col: &str, day_col: &str) -> BTreeMap<&'static str, usize> {
-    let sample = Sample::open(name);
+fn check_syslog(
+    name: &str,
+    month_col: &str,
+    day_col: &str,
+) -> Option<BTreeMap<&'static str, usize>> {
+    let sample = Sample::open(name)?;
     assert_eq!(sample.format().as_deref(), Some("syslog MMM d HH:mm:ss"));
     let mut levels = BTreeMap::new();
     for (line, row, head) in sample.read() {
@@ -192,26 +217,32 @@ fn check_syslog(name: &str, month_col: &str, day_col: &str) -> BTreeMap<&'static
             *levels.entry(l).or_default() += 1;
         }
     }
-    levels
+    Some(levels)
 }
 
 #[test]
 fn linux_syslog_timestamps_and_stated_levels() {
-    let levels = check_syslog("Linux", "Month", "Date");
+    let Some(levels) = check_syslog("Linux", "Month", "Date") else {
+        return;
+    };
     // logrotate's `ALERT exited abnormally` (43), xinetd's `warning:` (2).
     assert_eq!(levels, BTreeMap::from([("fatal", 43), ("warning", 2)]));
 }
 
 #[test]
 fn openssh_syslog_timestamps_and_stated_levels() {
-    let levels = check_syslog("OpenSSH", "Date", "Day");
+    let Some(levels) = check_syslog("OpenSSH", "Date", "Day") else {
+        return;
+    };
     // sshd's own `error:` and `fatal:` prefixes.
     assert_eq!(levels, BTreeMap::from([("error", 47), ("fatal", 1)]));
 }
 
 #[test]
 fn hpc_epochs_after_other_fields_and_no_levels() {
-    let sample = Sample::open("HPC");
+    let Some(sample) = Sample::open("HPC") else {
+        return;
+    };
     // id, node, component and state come first: the fifth field is the time.
     assert_eq!(sample.format().as_deref(), Some("epoch seconds (field 5)"));
     for (line, row, head) in sample.read() {
@@ -225,7 +256,9 @@ fn hpc_epochs_after_other_fields_and_no_levels() {
 
 #[test]
 fn thunderbird_epochs_before_a_syslog_header_and_no_levels() {
-    let sample = Sample::open("Thunderbird");
+    let Some(sample) = Sample::open("Thunderbird") else {
+        return;
+    };
     assert_eq!(sample.format().as_deref(), Some("epoch seconds (field 2)"));
     let pacific = FixedOffset::west_opt(8 * 3600).unwrap();
     for (line, row, head) in sample.read() {
@@ -298,7 +331,9 @@ fn a_time_window_finds_what_the_truth_puts_in_it() {
         "HPC",
         "Thunderbird",
     ] {
-        let sample = Sample::open(name);
+        let Some(sample) = Sample::open(name) else {
+            return;
+        };
         let mut times: Vec<DateTime<FixedOffset>> = sample
             .rows
             .iter()
@@ -331,7 +366,9 @@ fn syslog_years_follow_the_mtime_rule_across_new_year() {
             .and_hms_opt(0, 0, 0)
             .unwrap(),
     );
-    let sample = Sample::open("OpenSSH");
+    let Some(sample) = Sample::open("OpenSSH") else {
+        return;
+    };
     let reader = TimeReader::new(&sample.learned.format, &[], hint);
     let t = reader
         .read(sample.lines[0].as_bytes())
