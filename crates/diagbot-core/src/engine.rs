@@ -16,7 +16,7 @@ use crate::logs::format::TimeReader;
 use crate::logs::learn::{learn_from_reader, Learned};
 use crate::logs::read::{Counted, ReadAt};
 use crate::logs::scan::{
-    resolve_pending_timestamps, scan_region, Counting, FileTally, ScanSpec, Window,
+    resolve_pending_timestamps, scan_region, Counting, FileTally, KeptLine, ScanSpec, Window,
 };
 use crate::logs::tail::{FileTail, HeadHash, QueryTails, TailLimits, TailStore};
 use crate::logs::timestamp::YearHint;
@@ -26,6 +26,7 @@ use crate::query::{
     FileMatches, FileWarning, MatchLine, Query, QueryKind, ResultKind, SearchResult, Skipped,
     TimestampProblem, MAX_LINES_LIMIT, MAX_PATTERN_LEN,
 };
+use crate::workers::{for_each_done, ScanThreads};
 
 /// The compiled size a pattern may reach (the regex crate's own default is 10 MiB).
 pub const REGEX_SIZE_LIMIT: usize = 2 << 20;
@@ -80,19 +81,41 @@ pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 pub struct Engine {
     /// `None`: every search reads everything (one-shot commands).
     tails: Option<Mutex<TailStore>>,
+    /// Files are scanned on this many threads at once.
+    threads: ScanThreads,
 }
 
 impl Engine {
     /// An engine that reads every file in full each time.
     pub fn one_shot() -> Self {
-        Engine { tails: None }
+        Engine {
+            tails: None,
+            threads: ScanThreads::ONE,
+        }
     }
 
     /// An engine that remembers what each query read, so refreshes read only what changed.
     pub fn incremental(limits: TailLimits) -> Self {
         Engine {
             tails: Some(Mutex::new(TailStore::new(limits))),
+            threads: ScanThreads::ONE,
         }
+    }
+
+    /// The same engine scanning files on `threads` (the answers do not change).
+    pub fn with_threads(mut self, threads: ScanThreads) -> Self {
+        self.set_threads(threads);
+        self
+    }
+
+    /// Scans files on `threads` from the next search on.
+    pub fn set_threads(&mut self, threads: ScanThreads) {
+        self.threads = threads;
+    }
+
+    /// The threads its searches use.
+    pub fn threads(&self) -> ScanThreads {
+        self.threads
     }
 
     /// Keeps `query`'s tails from its next run on, even the first: it is known
@@ -161,9 +184,11 @@ impl Engine {
         let key = query.canonical();
         // A window that moves with the clock changes old answers: nothing to resume.
         let store = self.tails.as_ref().filter(|_| !query.has_relative_window());
-        let mut previous = store
-            .and_then(|s| s.lock().ok().map(|mut s| s.take(&key)))
-            .unwrap_or_default();
+        let previous = Mutex::new(
+            store
+                .and_then(|s| s.lock().ok().map(|mut s| s.take(&key)))
+                .unwrap_or_default(),
+        );
         let mut next = QueryTails::default();
         let mut keep_tails = store.is_some();
 
@@ -191,38 +216,70 @@ impl Engine {
             max_lines: query.max_lines,
             formats: &formats,
         };
-        let mut kept: Vec<(usize, crate::logs::scan::KeptLine)> = Vec::new();
-        let mut paths: Vec<String> = Vec::new();
-        for file in &files {
-            let path = file.path.display().to_string();
-            let scanned = match scan_file(&setup, file, &mut previous, progress) {
+        // The largest files first, so that no thread is left with a big one at the end.
+        let mut order: Vec<usize> = (0..files.len()).collect();
+        let sizes: Vec<u64> = files
+            .iter()
+            .map(|f| std::fs::metadata(&f.path).map_or(0, |m| m.len()))
+            .collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
+        let paths: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
+        // Files finish in any order; what is listed per file is put back in
+        // the files' order at the end, so the answer does not depend on threads.
+        let mut kept: Vec<(usize, KeptLine)> = Vec::new();
+        let mut listed: Vec<(usize, FileMatches)> = Vec::new();
+        let mut warned: Vec<(usize, FileWarning)> = Vec::new();
+        let mut noted: Vec<(usize, Skipped)> = Vec::new();
+        let scan = |file: &LogFile| scan_file(&setup, file, &previous, progress);
+        for_each_done(&files, &order, self.threads, scan, |index, outcome| {
+            let path = &paths[index];
+            let mut scanned = match outcome {
                 Ok(s) => s,
                 Err(reason) => {
-                    skipped.push(Skipped { path, reason });
-                    continue;
+                    noted.push((
+                        index,
+                        Skipped {
+                            path: path.clone(),
+                            reason,
+                        },
+                    ));
+                    return;
                 }
             };
             result.files_searched += 1;
             result.bytes_scanned += scanned.bytes;
+            let ring = std::mem::take(&mut scanned.answer.ring);
             let answer = &scanned.answer;
             result.matches += answer.matches;
             result.levels.add(&answer.levels);
             result.long_lines_cut += answer.long_lines_cut;
             if answer.matches > 0 {
-                result.files.push(FileMatches {
-                    path: path.clone(),
-                    matches: answer.matches,
-                    timestamp_format: scanned.learned.format.name(),
-                });
+                let timestamp_format = scanned.learned.format.name();
+                listed.push((
+                    index,
+                    FileMatches {
+                        path: path.clone(),
+                        matches: answer.matches,
+                        timestamp_format,
+                    },
+                ));
             }
             if !window.is_open() {
-                result.warnings.extend(timestamp_warning(&path, answer));
+                warned.extend(timestamp_warning(path, answer).map(|w| (index, w)));
             }
-            let index = paths.len();
-            kept.extend(answer.ring.iter().cloned().map(|l| (index, l)));
-            paths.push(path.clone());
-            if let Some(note) = scanned.note {
-                skipped.push(Skipped { path, reason: note });
+            kept.extend(ring.into_iter().map(|l| (index, l)));
+            // Bounded as files come in, not only at the end: many files' lines add up.
+            if kept.len() > 2 * query.max_lines {
+                keep_last(&mut kept, query.max_lines);
+            }
+            if let Some(reason) = scanned.note {
+                noted.push((
+                    index,
+                    Skipped {
+                        path: path.clone(),
+                        reason,
+                    },
+                ));
             }
             match scanned.tail {
                 Some((id, tail)) => {
@@ -230,19 +287,10 @@ impl Engine {
                 }
                 None => keep_tails = false,
             }
-        }
-        // The last lines across files, by time (lines without one first), then path and line.
-        kept.sort_by(|(pa, a), (pb, b)| {
-            let time = |l: &crate::logs::scan::KeptLine| l.timestamp.map(|t| t.timestamp_millis());
-            time(a)
-                .cmp(&time(b))
-                .then(pa.cmp(pb))
-                .then(a.line_number.cmp(&b.line_number))
         });
-        let drop = kept.len().saturating_sub(query.max_lines);
+        keep_last(&mut kept, query.max_lines);
         result.lines = kept
             .into_iter()
-            .skip(drop)
             .map(|(i, l)| MatchLine {
                 path: paths[i].clone(),
                 line_number: l.line_number,
@@ -252,6 +300,9 @@ impl Engine {
                 truncated: l.truncated,
             })
             .collect();
+        result.files = in_file_order(listed);
+        result.warnings = in_file_order(warned);
+        skipped.extend(in_file_order(noted));
         result.skipped = skipped;
         if let (Some(store), true) = (store, keep_tails) {
             if let Ok(mut s) = store.lock() {
@@ -261,6 +312,27 @@ impl Engine {
         result.elapsed = started.elapsed();
         Ok(result)
     }
+}
+
+/// Keeps the last `max_lines` of `kept` across files: by time (lines without
+/// one first), then by the file's place in the search, then by line number.
+fn keep_last(kept: &mut Vec<(usize, KeptLine)>, max_lines: usize) {
+    kept.sort_by(|(pa, a), (pb, b)| {
+        let time = |l: &KeptLine| l.timestamp.map(|t| t.timestamp_millis());
+        time(a)
+            .cmp(&time(b))
+            .then(pa.cmp(pb))
+            .then(a.line_number.cmp(&b.line_number))
+    });
+    let drop = kept.len().saturating_sub(max_lines);
+    kept.drain(..drop);
+}
+
+/// The values of `(file index, value)` pairs, in the files' order (stable
+/// for several values of one file).
+fn in_file_order<T>(mut pairs: Vec<(usize, T)>) -> Vec<T> {
+    pairs.sort_by_key(|(index, _)| *index);
+    pairs.into_iter().map(|(_, value)| value).collect()
 }
 
 fn compile(query: &Query) -> Result<RegexMatcher, SearchError> {
@@ -355,7 +427,7 @@ fn learn_file(
 fn scan_file(
     setup: &FileScan<'_>,
     file: &LogFile,
-    previous: &mut QueryTails,
+    previous: &Mutex<QueryTails>,
     progress: Progress<'_>,
 ) -> Result<ScannedFile, String> {
     let handle = File::open(&file.path).map_err(|e| e.to_string())?;
@@ -365,7 +437,10 @@ fn scan_file(
     let modified = meta.modified().ok();
     let max_lines = setup.max_lines;
     let hint = YearHint::from_system_time(modified.unwrap_or_else(std::time::SystemTime::now));
-    let prior = previous.files.remove(&id);
+    let prior = previous
+        .lock()
+        .ok()
+        .and_then(|mut tails| tails.files.remove(&id));
     if let Some(tail) = &prior {
         // Same size and mtime, and still the same file: nothing to read. (The head is
         // checked too: mtime has coarse granularity, and a truncate-and-rewrite to

@@ -50,6 +50,8 @@
 //! - [`process`]: diagbot's own RSS and open files.
 //! - [`units`]: MiB and spans of time in the core's own sentences.
 //! - [`when`]: the ends of a time window: `90s`, `1h` back from now, or a time.
+//! - [`workers`]: scan threads (how many, at what priority) and the pool that
+//!   scans files in parallel with results in a fixed order.
 //!
 //! # Example
 //!
@@ -93,6 +95,7 @@ pub mod query;
 pub mod trend;
 pub mod units;
 pub mod when;
+pub mod workers;
 
 pub use engine::{Engine, SearchError};
 pub use query::{GrepPattern, Query, QueryKind, SearchResult};

@@ -13,6 +13,7 @@ use diagbot_core::engine::{Engine, SearchError};
 use diagbot_core::logs::user_format::UserFormat;
 use diagbot_core::query::{GrepPattern, Query, TimestampProblem, MAX_LINE_TEXT};
 use diagbot_core::when::TimeBound;
+use diagbot_core::workers::ScanThreads;
 
 fn now() -> DateTime<FixedOffset> {
     chrono::Local::now().fixed_offset()
@@ -480,4 +481,86 @@ fn line_numbers_are_the_same_whichever_way_lines_are_read() {
     let mut errors = Query::errors(vec![dir.path().to_path_buf()]);
     errors.max_lines = 50;
     assert_eq!(last(&search(&errors).unwrap()), want, "errors");
+}
+
+/// A small /var/log: logs of different sizes and formats, a rotated `.gz`, a
+/// log without timestamps, and files that are skipped.
+fn var_log_tree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, repeat) in [1usize, 7, 3, 12, 2].into_iter().enumerate() {
+        write(
+            dir.path(),
+            &format!("svc{i}.log"),
+            APP_LOG.repeat(repeat).as_bytes(),
+        );
+    }
+    let mut enc = flate2::write::GzEncoder::new(
+        fs::File::create(dir.path().join("svc1.log.1.gz")).unwrap(),
+        flate2::Compression::default(),
+    );
+    enc.write_all(APP_LOG.repeat(5).as_bytes()).unwrap();
+    enc.finish().unwrap();
+    write(dir.path(), "plain.txt", b"ERROR no time here\nok\n");
+    write(dir.path(), "wtmp", b"\0\0\0binary login records\0");
+    write(dir.path(), "old.log.xz", b"\xfd7zXZ\0");
+    dir
+}
+
+/// The answer is the same, in the same order, whatever the number of scan
+/// threads: counts, files, warnings, skipped files and the last lines.
+#[test]
+fn the_answer_does_not_depend_on_the_thread_count() {
+    let dir = var_log_tree();
+    let paths = vec![dir.path().to_path_buf()];
+    let mut grep = Query::grep("ERROR|Traceback", paths.clone());
+    grep.max_lines = 7;
+    let mut errors = Query::errors(paths.clone());
+    errors.max_lines = 5;
+    let mut window = Query::grep("ERROR", paths);
+    window.since = Some(at("2026-01-27 10:05:00"));
+    window.max_lines = 3;
+    for q in [grep, errors, window] {
+        let answer = |threads: usize| {
+            let mut r = Engine::one_shot()
+                .with_threads(ScanThreads::new(threads))
+                .search(&q, now(), &|_| {})
+                .unwrap();
+            r.elapsed = Default::default();
+            r
+        };
+        let one = answer(1);
+        assert!(one.files.len() >= 5, "{:?}", one.files);
+        assert!(!one.skipped.is_empty());
+        for threads in [2, 3, 8] {
+            assert_eq!(answer(threads), one, "{threads} threads, {:?}", q.kind);
+        }
+    }
+}
+
+/// Tails kept by several scan threads resume as they do with one: a refresh
+/// after appends gives what a full rescan gives.
+#[test]
+fn tails_kept_by_several_threads_resume_exactly() {
+    let dir = var_log_tree();
+    let paths = vec![dir.path().to_path_buf()];
+    let mut q = Query::errors(paths);
+    q.max_lines = 10;
+    let engine = Engine::incremental(Default::default()).with_threads(ScanThreads::new(3));
+    engine.expect_repeats(&q);
+    engine.search(&q, now(), &|_| {}).unwrap();
+    for name in ["svc0.log", "svc3.log"] {
+        let mut f = fs::OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(name))
+            .unwrap();
+        f.write_all(b"2026-01-27 11:00:00,000 ERROR appended\n")
+            .unwrap();
+    }
+    let mut refreshed = engine.search(&q, now(), &|_| {}).unwrap();
+    let mut full = search(&q).unwrap();
+    assert!(refreshed.bytes_scanned < full.bytes_scanned / 2);
+    refreshed.elapsed = Default::default();
+    full.elapsed = Default::default();
+    refreshed.bytes_scanned = full.bytes_scanned;
+    assert_eq!(refreshed, full);
 }
