@@ -10,6 +10,7 @@ use crate::cache::{CacheConfig, HitOrLoad, ResultCache};
 use crate::engine::{Engine, SearchError};
 use crate::logs::tail::TailLimits;
 use crate::query::{Query, SearchResult};
+use crate::workers::ScanThreads;
 
 /// Called after each scan with its result (for metrics).
 pub type ScanObserver = Arc<dyn Fn(&SearchResult) + Send + Sync>;
@@ -32,6 +33,15 @@ impl Diagnostics {
             cache: Arc::new(ResultCache::new(cache)),
             observer: None,
         }
+    }
+
+    /// Scans files on `threads` (the answers do not change). Called while
+    /// the engine is not yet shared, as [`Diagnostics::new`]'s caller does.
+    pub fn scan_threads(mut self, threads: ScanThreads) -> Self {
+        if let Some(engine) = Arc::get_mut(&mut self.engine) {
+            engine.set_threads(threads);
+        }
+        self
     }
 
     /// Calls `observer` after each scan.

@@ -59,6 +59,7 @@ impl AppState {
         let scans = ScanMetrics::default();
         let observed = scans.clone();
         let diag = Diagnostics::new(settings.core.cache.clone(), Default::default())
+            .scan_threads(settings.core.scan_threads())
             .observed(Arc::new(move |result| observed.observe(result)));
         let metrics = Metrics::new(Arc::clone(diag.cache()), scans);
         let host = SharedHost::new(settings.core.proc_root.clone());

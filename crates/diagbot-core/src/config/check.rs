@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::raw::{
-    unplaced, RawCache, RawCore, RawHealth, RawLogs, RawRefresh, RawRefreshQuery, RawSystem,
+    unplaced, RawCache, RawCore, RawHealth, RawLogs, RawRefresh, RawRefreshQuery, RawSearch,
+    RawSystem,
 };
 use super::units::Human;
 use super::{services, ConfigError, HealthSettings, Locator, RefreshQuery, Settings};
@@ -17,6 +18,9 @@ use crate::when::TimeBound;
 /// far larger, limit; past a few per core more only queue).
 pub const MAX_CONCURRENT_LOADS: usize = 1024;
 
+/// The most scan threads the daemon may be given (more would only queue on any real machine).
+pub const MAX_SEARCH_THREADS: usize = 256;
+
 impl RawCore {
     /// Checks every rule, in the order of the file's sections.
     pub fn check(&self, at: &Locator) -> Result<Settings, ConfigError> {
@@ -26,6 +30,14 @@ impl RawCore {
                 self.logs.paths.span(),
                 "logs.paths",
                 "at least one path is needed",
+            ));
+        }
+        let threads = *self.search.threads.get_ref();
+        if threads > MAX_SEARCH_THREADS {
+            return Err(at.error(
+                self.search.threads.span(),
+                "search.threads",
+                format!("must be from 0 (automatic) to {MAX_SEARCH_THREADS}"),
             ));
         }
         let cache = &self.cache;
@@ -77,6 +89,7 @@ impl RawCore {
         let optional = |s: &str| (!s.is_empty()).then(|| PathBuf::from(s));
         Ok(Settings {
             log_paths,
+            search_threads: threads,
             cache: CacheConfig {
                 ttl: cache.ttl.get_ref().0,
                 budget_bytes: cache.budget.get_ref().0,
@@ -109,6 +122,9 @@ impl From<&Settings> for RawCore {
         RawCore {
             logs: RawLogs {
                 paths: unplaced(s.log_paths.clone()),
+            },
+            search: RawSearch {
+                threads: unplaced(s.search_threads),
             },
             cache: RawCache {
                 ttl: unplaced(Human(s.cache.ttl)),

@@ -31,6 +31,7 @@ pub use units::{parse_size, Human};
 
 use crate::cache::CacheConfig;
 use crate::query::Query;
+use crate::workers::ScanThreads;
 
 /// The most samples one trend holds (Theil–Sen compares every pair): past
 /// this, every other sample is dropped, keeping the window at a coarser step.
@@ -41,6 +42,8 @@ pub const MAX_TREND_SAMPLES: u64 = 256;
 pub struct Settings {
     /// Searched by default, and the only paths a request may name (services' logs included).
     pub log_paths: Vec<PathBuf>,
+    /// Files the daemon scans at once (0: automatic); see [`Settings::scan_threads`].
+    pub search_threads: usize,
     /// The result cache.
     pub cache: CacheConfig,
     /// How often the refresh queries run.
@@ -63,6 +66,17 @@ pub struct Settings {
     pub services: Vec<ServiceConfig>,
     /// How services' memory is watched.
     pub health: HealthSettings,
+}
+
+impl Settings {
+    /// The daemon's scan threads: `search.threads`, or 1 on a machine of up to
+    /// two cores and half the cores above that; always at a lower CPU priority.
+    pub fn scan_threads(&self) -> ScanThreads {
+        match self.search_threads {
+            0 => ScanThreads::daemon_default(),
+            n => ScanThreads::daemon(n),
+        }
+    }
 }
 
 impl Default for Settings {

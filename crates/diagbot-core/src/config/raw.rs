@@ -34,6 +34,22 @@ impl Default for RawLogs {
     }
 }
 
+/// `[search]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawSearch {
+    /// Files the daemon scans at once; 0: automatic (1 on up to two cores, else half of them).
+    pub threads: Spanned<usize>,
+}
+
+impl Default for RawSearch {
+    fn default() -> Self {
+        RawSearch {
+            threads: unplaced(0),
+        }
+    }
+}
+
 /// `[cache]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -246,6 +262,8 @@ pub struct RawProcess {
 pub struct RawCore {
     /// `[logs]`.
     pub logs: RawLogs,
+    /// `[search]`.
+    pub search: RawSearch,
     /// `[cache]`.
     pub cache: RawCache,
     /// `[refresh]`.

@@ -34,3 +34,25 @@ fn written_settings_load_back_the_same() {
     let back = load_str(&written, "written.toml", &env(&[])).unwrap();
     assert_eq!(back, s, "{written}");
 }
+
+/// The daemon leaves a small machine's cores to the services it watches, and
+/// its scan threads always run at a lower priority.
+#[test]
+fn scan_threads_default_to_the_machine_and_run_at_a_lower_priority() {
+    use crate::workers::{cores, daemon_count, DAEMON_NICE};
+    let automatic = load_str("", "diagbot.toml", &env(&[])).unwrap();
+    assert_eq!(automatic.search_threads, 0);
+    let threads = automatic.scan_threads();
+    assert_eq!(threads.count.get(), daemon_count(cores()));
+    assert_eq!(threads.nice, Some(DAEMON_NICE));
+    let three = load_str("[search]\nthreads = 3\n", "diagbot.toml", &env(&[])).unwrap();
+    assert_eq!(three.scan_threads().count.get(), 3);
+    assert_eq!(three.scan_threads().nice, Some(DAEMON_NICE));
+    let from_env = load_str(
+        "",
+        "diagbot.toml",
+        &env(&[("DIAGBOT_SEARCH__THREADS", "2")]),
+    )
+    .unwrap();
+    assert_eq!(from_env.search_threads, 2);
+}

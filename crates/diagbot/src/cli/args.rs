@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use diagbot_core::when::TimeBound;
+use diagbot_core::workers::ScanThreads;
 
 use super::{progress, remote};
 
@@ -42,6 +43,10 @@ pub struct LogArgs {
     /// Ask the diagbot daemon at this URL (http://HOST:PORT) instead of scanning here.
     #[arg(long, value_name = "URL")]
     pub remote: Option<String>,
+    /// Scan this many files (or parts of a large file) at once. Default: the
+    /// number of cores (also for 0), like ripgrep. The answer is the same for any number.
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 impl LogArgs {
@@ -68,7 +73,13 @@ impl LogArgs {
         query.until = self.until.clone();
         match &self.remote {
             Some(url) => remote::ask(url, &query, !self.paths.is_empty()),
-            None => progress::search_with_progress(&query),
+            None => {
+                let threads = self
+                    .threads
+                    .filter(|&n| n > 0)
+                    .map_or_else(ScanThreads::all_cores, ScanThreads::new);
+                progress::search_with_progress(&query, threads)
+            }
         }
     }
 }

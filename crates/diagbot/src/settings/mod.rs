@@ -17,7 +17,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use diagbot_core::config::raw::RawCore;
-use diagbot_core::config::raw::{RawCache, RawHealth, RawLogs, RawRefresh, RawService, RawSystem};
+use diagbot_core::config::raw::{
+    RawCache, RawHealth, RawLogs, RawRefresh, RawSearch, RawService, RawSystem,
+};
 use diagbot_core::config::{self, ConfigError, Settings, Source};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
@@ -35,6 +37,7 @@ pub const EXAMPLE: &str = include_str!("example.toml");
 #[serde(default, deny_unknown_fields)]
 pub struct RawFile {
     logs: RawLogs,
+    search: RawSearch,
     cache: RawCache,
     refresh: RawRefresh,
     http: RawHttp,
@@ -95,6 +98,7 @@ fn from_source(
     let (raw, at) = config::source::parse::<RawFile>(source, env)?;
     let core = RawCore {
         logs: raw.logs,
+        search: raw.search,
         cache: raw.cache,
         refresh: raw.refresh,
         system: raw.system,
@@ -119,6 +123,7 @@ impl DaemonSettings {
         let core = RawCore::from(&self.core);
         let raw = RawFile {
             logs: core.logs,
+            search: core.search,
             cache: core.cache,
             refresh: core.refresh,
             http: RawHttp::from(&self.http),
@@ -154,6 +159,10 @@ impl DaemonSettings {
             }
         };
         check("http.listen", self.http.listen == new.http.listen);
+        check(
+            "search.threads",
+            self.core.search_threads == new.core.search_threads,
+        );
         check("cache.ttl", self.core.cache.ttl == new.core.cache.ttl);
         check(
             "cache.budget",
@@ -194,6 +203,7 @@ impl DaemonSettings {
     pub fn reloaded(&self, new: DaemonSettings) -> DaemonSettings {
         let mut applied = new;
         applied.http.listen = self.http.listen;
+        applied.core.search_threads = self.core.search_threads;
         applied.core.cache.ttl = self.core.cache.ttl;
         applied.core.cache.budget_bytes = self.core.cache.budget_bytes;
         applied.log.json = self.log.json;

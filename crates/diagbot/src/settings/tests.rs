@@ -60,6 +60,7 @@ fn a_file_with_every_section_round_trips() {
     std::fs::write(&bot_token, "123456:AAbb-cc_dd\n").unwrap();
     let text = format!(
         "[logs]\npaths = [\"/tmp/a\", \"/tmp/b\"]\n\
+         [search]\nthreads = 3\n\
          [cache]\nttl = \"90s\"\nbudget = \"2MiB\"\nwarn_entries = 7\nmax_concurrent_loads = 3\n\
          [refresh]\ninterval = \"1m30s\"\nqueries = [ {{ name = \"errs\", kind = \"errors\", max_lines = 5 }}, {{ name = \"t\", pattern = \"timed? out\", ignore_case = true, since = \"2h\" }}, {{ name = \"at\", pattern = \"x\", since = \"2026-01-27T10:00:00+02:00\" }} ]\n\
          [http]\nlisten = \"0.0.0.0:9999\"\ntoken_file = {api_token:?}\nrequest_timeout = \"10s\"\n\
@@ -81,6 +82,7 @@ fn a_file_with_every_section_round_trips() {
         3,
         "the service's log is searched too"
     );
+    assert_eq!(s.core.search_threads, 3);
     let back = round_trip(&s);
     assert_eq!(back.source, None);
     assert_eq!(DaemonSettings { source: None, ..s }, back);
@@ -164,7 +166,7 @@ fn a_bad_environment_override_names_the_variable() {
 
 #[test]
 fn errors_name_the_file_the_line_and_the_key() {
-    let cases: [(&str, &str); 12] = [
+    let cases: [(&str, &str); 13] = [
         (
             "[log]\nlevel = \"loud\"\n",
             "diagbot.toml:2: log.level: \"loud\" is not one of trace",
@@ -202,6 +204,10 @@ fn errors_name_the_file_the_line_and_the_key() {
         (
             "[cache]\nttl = \"999999999999999w\"\n",
             "diagbot.toml:2: cache.ttl: invalid duration",
+        ),
+        (
+            "[search]\n# scan threads\nthreads = 100000\n",
+            "diagbot.toml:3: search.threads: must be from 0 (automatic) to 256",
         ),
         (
             "[cache]\n\nmax_concurrent_loads = 4611686018427387904\n",
@@ -284,6 +290,7 @@ fn a_reload_keeps_the_startup_part_and_names_what_waits() {
     let old = load_text("[telegram]\ntoken = \"1:a\"\nallowed_chats = [1]\n").unwrap();
     let new = load_text(
         "[http]\nlisten = \"127.0.0.1:1\"\ntoken = \"t\"\nrequest_timeout = \"5s\"\n\
+         [search]\nthreads = 4\n\
          [cache]\nttl = \"1m\"\nbudget = \"1MiB\"\nwarn_entries = 2\n[log]\nformat = \"json\"\nlevel = \"debug\"\n\
          [telegram]\ntoken = \"2:b\"\napi_url = \"http://127.0.0.1:1\"\noutbox_size = 5\nalert_cooldown = \"1m\"\nallowed_chats = [9]\n",
     )
@@ -292,6 +299,7 @@ fn a_reload_keeps_the_startup_part_and_names_what_waits() {
         old.startup_changes(&new),
         [
             "http.listen",
+            "search.threads",
             "cache.ttl",
             "cache.budget",
             "log.format",
@@ -304,6 +312,7 @@ fn a_reload_keeps_the_startup_part_and_names_what_waits() {
     let applied = old.reloaded(new);
     assert_eq!(applied.http.listen, old.http.listen);
     assert_eq!(applied.core.cache.ttl, old.core.cache.ttl);
+    assert_eq!(applied.core.search_threads, old.core.search_threads);
     assert_eq!(
         applied.telegram.as_ref().unwrap().token,
         old.telegram.as_ref().unwrap().token

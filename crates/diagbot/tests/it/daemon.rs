@@ -972,3 +972,19 @@ fn oom_remote_asks_the_daemon() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["kills"][0]["pid"], 908, "{report:#}");
 }
+
+/// The daemon scans with `search.threads` threads at nice 10, whatever the
+/// machine: refreshes yield the CPU to the services they watch.
+#[test]
+fn the_daemon_scans_with_its_configured_threads_at_a_lower_priority() {
+    let settings = diagbot::settings::load_str(
+        "[search]\nthreads = 3\n",
+        "diagbot.toml",
+        &Default::default(),
+    )
+    .unwrap();
+    let state = diagbot::state::AppState::new(settings);
+    let threads = state.diag.engine().threads();
+    assert_eq!(threads.count.get(), 3);
+    assert_eq!(threads.nice, Some(diagbot_core::workers::DAEMON_NICE));
+}
