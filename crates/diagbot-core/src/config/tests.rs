@@ -106,3 +106,20 @@ fn a_bad_second_format_names_its_key_and_line() {
         "{e}"
     );
 }
+
+/// Variables of diagbot's that are not keys do not make a configuration invalid.
+#[test]
+fn variables_that_are_not_keys_are_left_alone() {
+    let vars = env(&[
+        ("DIAGBOT_CONFIG", "/etc/diagbot/diagbot.toml"),
+        ("DIAGBOT_TOKEN", "for --remote"),
+        ("DIAGBOT_LOGHUB", "/data"),
+        ("DIAGBOT_FUZZ_CASES", "100"),
+    ]);
+    assert_eq!(
+        load_str("", "diagbot.toml", &vars).unwrap(),
+        Settings::default()
+    );
+    let e = load_str("", "diagbot.toml", &env(&[("DIAGBOT_TOKEN_X", "1")])).unwrap_err();
+    assert!(e.to_string().starts_with("DIAGBOT_TOKEN_X: "), "{e}");
+}
