@@ -134,10 +134,13 @@ async fn search(
         Ok(b) => b,
         Err(msg) => return msg,
     };
-    let mut query = query(state.settings().core.log_paths.clone());
+    let settings = state.settings();
+    let mut query =
+        query(settings.core.log_paths.clone()).with_formats(settings.core.formats.clone());
     query.since = since_bound;
     // /errors asks what the background refresh keeps warm (and what the HTTP
-    // API asks by default), so it is answered from the cache at once. A grep is
+    // API asks by default), with the same formats, so it is answered from the
+    // cache at once. A grep is
     // usually new: it asks for as many lines as a message can show.
     if matches!(query.kind, QueryKind::Grep { .. }) {
         query.max_lines = 100;
