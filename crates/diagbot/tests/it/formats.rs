@@ -289,3 +289,68 @@ fn formats_test_on_a_missing_file_or_a_directory_is_an_error() {
 fn regex_line(line: &str, pattern: &str) -> bool {
     predicate::str::is_match(pattern).unwrap().eval(line)
 }
+
+/// Over HTTP the answer carries `warnings` as `--json` does; a reload that
+/// adds a format applies it at once: the window selects the lines, the file
+/// reads with it, and the refresh's errors count its levels.
+#[test]
+fn the_api_warns_and_a_reload_applies_a_new_format() {
+    use crate::common::{config_text, setup as daemon_setup, TestDaemon};
+    let (_dir, logs, config_file) = daemon_setup("");
+    std::fs::write(logs.join("shop-1.log"), SHOP_LOG).unwrap();
+    let d = TestDaemon::start(&config_file);
+    let window = "/api/v1/grep?pattern=payment&since=2026-01-27T10:30:00";
+    let shop_warnings = |v: &Value| -> Vec<Value> {
+        v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["path"].as_str().unwrap().ends_with("shop-1.log"))
+            .cloned()
+            .collect()
+    };
+    let before = d.json(window);
+    assert_eq!(before["matches"], 0, "{before:#}");
+    let warned = shop_warnings(&before);
+    assert_eq!(warned.len(), 1, "{before:#}");
+    assert_eq!(warned[0]["problem"], "no_timestamps");
+    assert_eq!(warned[0]["lines_with_time"], 0);
+    assert_eq!(warned[0]["lines"], 5);
+    d.wait_for_first_refresh();
+    let errors_before = d.json("/api/v1/errors");
+    assert!(
+        errors_before["levels"]["unknown"].as_u64().unwrap() >= 5,
+        "{errors_before:#}"
+    );
+
+    std::fs::write(&config_file, config_text(&logs, SHOP_FORMAT)).unwrap();
+    d.control
+        .blocking_send(diagbot::daemon::Control::Reload)
+        .unwrap();
+    let started = std::time::Instant::now();
+    while d.state.settings().core.formats.is_empty() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the reload never applied"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let after = d.json(window);
+    assert_eq!(after["matches"], 2, "{after:#}");
+    assert!(shop_warnings(&after).is_empty(), "{after:#}");
+    let errors = d.json("/api/v1/errors");
+    let shop = errors["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("shop-1.log"))
+        .unwrap_or_else(|| panic!("{errors:#}"));
+    assert_eq!(shop["timestamp_format"], "shop");
+    assert_eq!(shop["matches"], 3);
+    // Before, no level was read in it: its 3 error lines are new.
+    assert_eq!(
+        errors["matches"].as_u64().unwrap(),
+        errors_before["matches"].as_u64().unwrap() + 3,
+        "{errors_before:#}\n{errors:#}"
+    );
+}
