@@ -49,6 +49,20 @@ fn the_example_loads_to_the_defaults_and_round_trips() {
     assert_eq!(round_trip(&example), example);
 }
 
+/// The example's commented `[[formats]]`, taken in, is a format that loads.
+#[test]
+fn the_example_format_loads_when_uncommented() {
+    let (before, format) = EXAMPLE.split_once("# [[formats]]").unwrap();
+    let uncommented: String = format!("# [[formats]]{format}")
+        .lines()
+        .map(|l| format!("{}\n", l.strip_prefix("# ").unwrap_or(l)))
+        .collect();
+    let s = load_text(&format!("{before}{uncommented}")).unwrap();
+    assert_eq!(s.core.formats.len(), 1);
+    assert_eq!(s.core.formats[0].name, "shop");
+    assert!(s.core.formats[0].regex.is_some());
+}
+
 /// Every section set away from its default: `config check` prints what loads
 /// back to equal settings (secrets read from files are written as the files).
 #[test]
