@@ -76,10 +76,7 @@ fn print_formats(result: &SearchResult) {
     if result.files.is_empty() {
         return;
     }
-    println!(
-        "
-timestamp formats:"
-    );
+    println!("\ntimestamp formats:");
     let mut table = table();
     for f in &result.files {
         let format = f.timestamp_format.as_deref().unwrap_or("none recognised");
