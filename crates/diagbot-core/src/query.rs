@@ -143,6 +143,12 @@ impl Query {
         }
     }
 
+    /// The same question, with the files' lines read by the user `formats`
+    /// too (the configured ones: [`Settings::formats`](crate::config::Settings::formats)).
+    pub fn with_formats(self, formats: Arc<[UserFormat]>) -> Self {
+        Query { formats, ..self }
+    }
+
     /// The files and directories searched, sorted and without repeats.
     pub fn paths(&self) -> &[PathBuf] {
         &self.paths

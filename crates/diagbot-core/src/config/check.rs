@@ -9,7 +9,7 @@ use super::raw::{
     RawSystem,
 };
 use super::units::Human;
-use super::{services, ConfigError, HealthSettings, Locator, RefreshQuery, Settings};
+use super::{formats, services, ConfigError, HealthSettings, Locator, RefreshQuery, Settings};
 use crate::cache::CacheConfig;
 use crate::query::{GrepPattern, Query, QueryKind, MAX_LINES_LIMIT, MAX_PATTERN_LEN};
 use crate::when::TimeBound;
@@ -65,6 +65,7 @@ impl RawCore {
         }
         let health = check_health(&self.health, at)?;
         let services = services::check(&self.services, at)?;
+        let formats = formats::check(&self.formats, at)?;
         // A service's logs are searched and may be asked for, as configured paths are.
         let mut log_paths = paths.clone();
         for svc in &services {
@@ -76,13 +77,16 @@ impl RawCore {
         }
         let mut refresh = Vec::new();
         for (i, q) in self.refresh.queries.iter().enumerate() {
-            let query = refresh_query(q.get_ref(), &log_paths).map_err(|problem| {
+            let mut query = refresh_query(q.get_ref(), &log_paths).map_err(|problem| {
                 at.error(
                     q.span(),
                     &format!("refresh.queries[{i}]"),
                     format!("{}: {problem}", q.get_ref().name),
                 )
             })?;
+            // Warm answers must be read as every other question is (and
+            // share its cache key: the bot's /errors is this query).
+            query.query = query.query.with_formats(formats.clone());
             refresh.push(query);
         }
         let system = &self.system;
@@ -106,6 +110,7 @@ impl RawCore {
             journalctl: system.journalctl.clone(),
             services,
             health,
+            formats,
         })
     }
 }
@@ -146,6 +151,7 @@ impl From<&Settings> for RawCore {
             },
             health: RawHealth::from(&s.health),
             services: s.services.iter().map(services::raw).collect(),
+            formats: s.formats.iter().map(formats::raw).collect(),
         }
     }
 }

@@ -7,14 +7,16 @@
 //! - [`raw`]: the core's sections as written, one description of each key.
 //! - `check`: the rules, from raw sections to [`Settings`] and back.
 //! - `services`: `[[services]]`.
+//! - `formats`: `[[formats]]`, users' own log formats.
 //! - [`units`]: durations and sizes as people write them.
 //!
 //! The core knows the sections the engine needs (`logs`, `cache`, `refresh`,
-//! `system`, `health`, `services`); front ends add theirs (HTTP, Telegram,
+//! `system`, `health`, `services`, `formats`); front ends add theirs (HTTP, Telegram,
 //! logging) and read the whole file with [`source::parse`].
 
 mod check;
 mod error;
+mod formats;
 pub mod raw;
 mod services;
 pub mod source;
@@ -22,6 +24,7 @@ pub mod units;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use check::MAX_CONCURRENT_LOADS;
@@ -30,6 +33,7 @@ pub use source::{find_config_file, Locator, Source, ENV_PREFIX};
 pub use units::{parse_size, Human};
 
 use crate::cache::CacheConfig;
+use crate::logs::user_format::UserFormat;
 use crate::query::Query;
 use crate::workers::ScanThreads;
 
@@ -66,6 +70,9 @@ pub struct Settings {
     pub services: Vec<ServiceConfig>,
     /// How services' memory is watched.
     pub health: HealthSettings,
+    /// Users' own log formats (`[[formats]]`), checked: every query built
+    /// from these settings carries them ([`Query::with_formats`]).
+    pub formats: Arc<[UserFormat]>,
 }
 
 impl Settings {

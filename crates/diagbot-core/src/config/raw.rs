@@ -255,6 +255,22 @@ pub struct RawProcess {
     pub pidfile: Option<PathBuf>,
 }
 
+/// One `[[formats]]` table: a log format the built-in grammar does not read.
+/// The values a rule may refuse keep their span, so a mistake names its line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFormat {
+    /// Shown as the files' `timestamp_format`.
+    pub name: String,
+    /// The files it applies to: a glob on the file name, or on the path when it holds a `/`.
+    pub glob: Spanned<String>,
+    /// A chrono strftime pattern (`%d.%m.%Y %H:%M:%S%.3f`).
+    pub timestamp: Spanned<String>,
+    /// A regex with a named group `time`, and optionally `level` and `message`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex: Option<Spanned<String>>,
+}
+
 /// Every section the engine reads: the part of the file `diagbot-core`
 /// knows. Front ends add their own sections beside these.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -275,4 +291,7 @@ pub struct RawCore {
     /// `[[services]]`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<Spanned<RawService>>,
+    /// `[[formats]]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub formats: Vec<Spanned<RawFormat>>,
 }

@@ -20,8 +20,14 @@ use super::ConfigError;
 
 /// Environment variables with this prefix override config keys.
 pub const ENV_PREFIX: &str = "DIAGBOT_";
-/// Not overrides: the config file's own location, and test-only variables.
-const ENV_NOT_KEYS: [&str; 2] = ["DIAGBOT_CONFIG", "DIAGBOT_LOGHUB"];
+/// Not overrides: the config file's own location, `--remote`'s token, and
+/// test-only variables.
+const ENV_NOT_KEYS: [&str; 4] = [
+    "DIAGBOT_CONFIG",
+    "DIAGBOT_TOKEN",
+    "DIAGBOT_LOGHUB",
+    "DIAGBOT_FUZZ_CASES",
+];
 
 /// Which file to read: `explicit`, else `$DIAGBOT_CONFIG`, else the first of
 /// `/etc/diagbot/diagbot.toml` and `./diagbot.toml` that exists, else none.

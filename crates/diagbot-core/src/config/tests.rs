@@ -56,3 +56,92 @@ fn scan_threads_default_to_the_machine_and_run_at_a_lower_priority() {
     .unwrap();
     assert_eq!(from_env.search_threads, 2);
 }
+
+const FORMATS: &str = "[[formats]]\nname = \"shop\"\nglob = \"shop-*.log\"\ntimestamp = \"%d.%m.%Y %H:%M:%S\"\n\n\
+                       [[formats]]\nname = \"billing\"\nglob = \"/opt/billing/**/*.log\"\ntimestamp = \"%Y%m%d-%H%M%S\"\n\
+                       regex = '^(?P<time>\\S+) <(?P<level>\\w+)> (?P<message>.*)$'\n";
+
+#[test]
+fn formats_load_round_trip_and_reach_the_refresh_queries() {
+    let s = load_str(FORMATS, "diagbot.toml", &env(&[])).unwrap();
+    let names: Vec<&str> = s.formats.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["shop", "billing"]);
+    assert_eq!(
+        s.formats[1].regex.as_deref(),
+        Some(r"^(?P<time>\S+) <(?P<level>\w+)> (?P<message>.*)$")
+    );
+    // Every warm answer is read with them, as a question asked by hand is.
+    assert!(s.refresh.iter().all(|q| q.query.formats == s.formats));
+    let written = toml::to_string(&raw::RawCore::from(&s)).unwrap();
+    let back = load_str(&written, "written.toml", &env(&[])).unwrap();
+    assert_eq!(back, s, "{written}");
+    // Without formats the file has no [[formats]] at all.
+    let plain = toml::to_string(&raw::RawCore::from(&Settings::default())).unwrap();
+    assert!(!plain.contains("formats"), "{plain}");
+}
+
+/// A mistake in the second `[[formats]]` table names the line of its key.
+#[test]
+fn a_bad_second_format_names_its_key_and_line() {
+    let cases = [
+        (
+            "timestamp = \"%Y-%m-%d %Q\"",
+            "diagbot.toml:8: formats[1].timestamp: format \"b\": invalid timestamp pattern",
+        ),
+        (
+            "timestamp = \"%H:%M:%S\"",
+            "diagbot.toml:8: formats[1].timestamp: format \"b\": invalid timestamp pattern \"%H:%M:%S\": it must hold a date",
+        ),
+        (
+            "timestamp = \"%Y-%m-%d %H:%M:%S\"\nregex = \"(?P<time>[0-9\"",
+            "diagbot.toml:9: formats[1].regex: format \"b\": invalid regex",
+        ),
+        (
+            "timestamp = \"%Y-%m-%d %H:%M:%S\"\nregex = \"^(?P<when>\\\\S+)\"",
+            "diagbot.toml:9: formats[1].regex: format \"b\": the regex has no named group `time`",
+        ),
+        (
+            "timestamp = \"%Y-%m-%d %H:%M:%S\"\ncolour = \"red\"",
+            "diagbot.toml:9: formats[1].colour: unknown field `colour`",
+        ),
+    ];
+    for (rest, expected) in cases {
+        let text = format!(
+            "[[formats]]\nname = \"a\"\nglob = \"*.log\"\ntimestamp = \"%Y-%m-%d %H:%M:%S\"\n\n\
+             [[formats]]\nname = \"b\"\n{rest}\nglob = \"*.log\"\n"
+        );
+        let e = load_str(&text, "diagbot.toml", &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(expected),
+            "{rest:?}\n  gave: {e}\n  want: {expected}"
+        );
+    }
+    let twice = "[[formats]]\nname = \"a\"\nglob = \"*\"\ntimestamp = \"%Y-%m-%d %H:%M\"\n\
+                 [[formats]]\nname = \"a\"\nglob = \"*\"\ntimestamp = \"%Y-%m-%d %H:%M\"\n";
+    let e = load_str(twice, "diagbot.toml", &env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("diagbot.toml:5: formats[1].name: a: the name is used twice"),
+        "{e}"
+    );
+}
+
+/// Variables of diagbot's that are not keys do not make a configuration invalid.
+#[test]
+fn variables_that_are_not_keys_are_left_alone() {
+    let vars = env(&[
+        ("DIAGBOT_CONFIG", "/etc/diagbot/diagbot.toml"),
+        ("DIAGBOT_TOKEN", "for --remote"),
+        ("DIAGBOT_LOGHUB", "/data"),
+        ("DIAGBOT_FUZZ_CASES", "100"),
+    ]);
+    assert_eq!(
+        load_str("", "diagbot.toml", &vars).unwrap(),
+        Settings::default()
+    );
+    let e = load_str("", "diagbot.toml", &env(&[("DIAGBOT_TOKEN_X", "1")])).unwrap_err();
+    assert!(e.to_string().starts_with("DIAGBOT_TOKEN_X: "), "{e}");
+}

@@ -21,8 +21,9 @@ pub struct LogArgs {
     /// without a configuration), or the daemon's with --remote.
     #[arg(long = "path", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// The configuration file whose paths are searched without --path (else
-    /// $DIAGBOT_CONFIG, /etc/diagbot/diagbot.toml, ./diagbot.toml).
+    /// The configuration file whose paths are searched without --path, and
+    /// whose [[formats]] read the files (else $DIAGBOT_CONFIG,
+    /// /etc/diagbot/diagbot.toml, ./diagbot.toml).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Only lines at or after WHEN: a duration back from now (90s, 15m, 1h, 2d) or a time (2026-01-27T10:00:00).
@@ -50,17 +51,29 @@ pub struct LogArgs {
 }
 
 impl LogArgs {
-    /// The paths to search: those given, else the configured ones (which the
-    /// daemon decides for itself with --remote).
-    pub fn paths(&self) -> anyhow::Result<Vec<PathBuf>> {
-        if !self.paths.is_empty() {
-            return Ok(self.paths.clone());
-        }
+    /// The question `build` makes over the paths to search: those given, else
+    /// the configured ones; read with the configured `[[formats]]` (the
+    /// daemon uses its own paths and formats with --remote).
+    pub fn query(
+        &self,
+        build: impl FnOnce(Vec<PathBuf>) -> diagbot_core::Query,
+    ) -> anyhow::Result<diagbot_core::Query> {
         if self.remote.is_some() {
-            return Ok(vec![PathBuf::from(DEFAULT_LOG_PATH)]);
+            let paths = if self.paths.is_empty() {
+                vec![PathBuf::from(DEFAULT_LOG_PATH)]
+            } else {
+                self.paths.clone()
+            };
+            return Ok(build(paths));
         }
+        // Read even with --path: the formats say how the given files read.
         let (settings, _) = load_settings(self.config.as_deref())?;
-        Ok(settings.core.log_paths)
+        let paths = if self.paths.is_empty() {
+            settings.core.log_paths
+        } else {
+            self.paths.clone()
+        };
+        Ok(build(paths).with_formats(settings.core.formats))
     }
 
     /// Fills `query`'s time window and answers it, here or from the daemon

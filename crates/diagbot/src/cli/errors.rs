@@ -15,7 +15,7 @@ pub struct ErrorsArgs {
 }
 
 pub fn run(args: ErrorsArgs) -> anyhow::Result<ExitCode> {
-    let mut query = Query::errors(args.logs.paths()?);
+    let mut query = args.logs.query(Query::errors)?;
     query.max_lines = args.logs.max_lines;
     let result = args.logs.answer(query)?;
     if args.logs.json {

@@ -8,7 +8,9 @@ use clap::{CommandFactory, Parser, Subcommand};
 mod args;
 mod config;
 mod errors;
+mod formats;
 mod grep;
+mod head;
 mod oom;
 mod progress;
 mod remote;
@@ -56,6 +58,9 @@ enum Command {
     /// Check or print a configuration.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Test how a log file's lines are read: timestamps, levels, [[formats]].
+    #[command(subcommand)]
+    Formats(formats::FormatsCommand),
     /// Print a shell completion script: `diagbot completions bash > /etc/bash_completion.d/diagbot`.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -74,6 +79,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::run(args),
         Command::Oom(args) => oom::run(args),
         Command::Config(command) => config::run(command),
+        Command::Formats(command) => formats::run(command),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -5,7 +5,7 @@ use diagbot_core::logs::level::Level;
 use diagbot_core::query::MatchLine;
 use diagbot_core::SearchResult;
 
-use crate::present::format;
+use crate::present::{format, warnings};
 
 pub fn print_json(result: &SearchResult) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(result)?);
@@ -14,12 +14,20 @@ pub fn print_json(result: &SearchResult) -> anyhow::Result<()> {
 
 pub fn print_grep(result: &SearchResult, verbose: bool) {
     println!("{}", summary(result, "matching lines"));
+    print_warnings(result);
+    if verbose {
+        print_formats(result);
+    }
     print_lines(result);
     print_skipped(result, verbose);
 }
 
 pub fn print_errors(result: &SearchResult, verbose: bool) {
     println!("{}", summary(result, "error lines"));
+    print_warnings(result);
+    if verbose {
+        print_formats(result);
+    }
     let mut table = table();
     table.set_header(["LEVEL", "LINES"]);
     for level in Level::ALL {
@@ -47,6 +55,34 @@ fn summary(result: &SearchResult, what: &str) -> String {
             String::new()
         }
     )
+}
+
+/// One line per file a time window could not place, right under the summary.
+fn print_warnings(result: &SearchResult) {
+    for w in &result.warnings {
+        println!(
+            "warning: {}: {}",
+            w.path,
+            warnings::sentence(w, "--since/--until")
+        );
+    }
+    if !result.warnings.is_empty() {
+        println!("({})", warnings::HINT);
+    }
+}
+
+/// `-v`: the timestamp format learned for each file with matches.
+fn print_formats(result: &SearchResult) {
+    if result.files.is_empty() {
+        return;
+    }
+    println!("\ntimestamp formats:");
+    let mut table = table();
+    for f in &result.files {
+        let format = f.timestamp_format.as_deref().unwrap_or("none recognised");
+        table.add_row([f.path.as_str(), format]);
+    }
+    println!("{table}");
 }
 
 fn print_lines(result: &SearchResult) {

@@ -108,7 +108,7 @@ async fn error_bursts(state: &AppState, settings: &Settings, at_secs: f64) -> Ve
         return events;
     }
     for svc in settings.services.iter().filter(|s| !s.logs.is_empty()) {
-        let mut query = Query::errors(svc.logs.clone());
+        let mut query = Query::errors(svc.logs.clone()).with_formats(settings.formats.clone());
         query.max_lines = 1;
         match state.diag.refresh(&query).await {
             Ok(result) => {

@@ -112,7 +112,7 @@ async fn answer(
             .collect::<Result<Vec<_>, _>>()?,
         None => settings.core.log_paths.clone(),
     };
-    let mut query = query(paths);
+    let mut query = query(paths).with_formats(settings.core.formats.clone());
     query.since = bound(params, "since")?;
     query.until = bound(params, "until")?;
     if let Some(n) = params.get("max_lines") {

@@ -1,7 +1,8 @@
 //! What the front ends show — the CLI's tables, the bot's HTML, the
 //! dashboard — built once from the core's answers: figures in the units people
 //! read ([`format`]), and views of a status and of OOM kills whose parts are
-//! plain, unescaped text ([`status`], [`oom`]). Each front end puts a view in
+//! plain, unescaped text ([`status`], [`oom`]), and a time window's warnings
+//! ([`warnings`]). Each front end puts a view in
 //! its medium: the CLI in comfy-table, Telegram in HTML with every part
 //! escaped. This module knows no medium, so every front end can use it and it
 //! uses none of them.
@@ -9,6 +10,7 @@
 pub mod format;
 pub mod oom;
 pub mod status;
+pub mod warnings;
 
 pub use oom::OomRow;
 pub use status::{DiskView, HostView, LimitView, MemoryView, ServiceView, StatusView, SwapView};

@@ -5,7 +5,7 @@
 //! A reload keeps the *startup* part (what is bound or built once: the
 //! listening address, the cache's size and TTL, the bot's token, server,
 //! outbox and cooldown, the log format) and swaps the *live* part
-//! (everything else); [`DaemonSettings::startup_changes`] names each startup
+//! (everything else, `[[formats]]` included); [`DaemonSettings::startup_changes`] names each startup
 //! key a reload could not apply.
 
 mod http;
@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use diagbot_core::config::raw::RawCore;
 use diagbot_core::config::raw::{
-    RawCache, RawHealth, RawLogs, RawRefresh, RawSearch, RawService, RawSystem,
+    RawCache, RawFormat, RawHealth, RawLogs, RawRefresh, RawSearch, RawService, RawSystem,
 };
 use diagbot_core::config::{self, ConfigError, Settings, Source};
 use serde::{Deserialize, Serialize};
@@ -47,6 +47,8 @@ pub struct RawFile {
     telegram: RawTelegram,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     services: Vec<Spanned<RawService>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    formats: Vec<Spanned<RawFormat>>,
 }
 
 /// Everything the daemon and the commands are configured to do.
@@ -104,6 +106,7 @@ fn from_source(
         system: raw.system,
         health: raw.health,
         services: raw.services,
+        formats: raw.formats,
     }
     .check(&at)?;
     Ok(DaemonSettings {
@@ -132,6 +135,7 @@ impl DaemonSettings {
             health: core.health,
             telegram: RawTelegram::from(self.telegram.as_ref()),
             services: core.services,
+            formats: core.formats,
         };
         let mut text = match toml::to_string(&raw) {
             Ok(t) => t,

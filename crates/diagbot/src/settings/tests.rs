@@ -49,6 +49,20 @@ fn the_example_loads_to_the_defaults_and_round_trips() {
     assert_eq!(round_trip(&example), example);
 }
 
+/// The example's commented `[[formats]]`, taken in, is a format that loads.
+#[test]
+fn the_example_format_loads_when_uncommented() {
+    let (before, format) = EXAMPLE.split_once("# [[formats]]").unwrap();
+    let uncommented: String = format!("# [[formats]]{format}")
+        .lines()
+        .map(|l| format!("{}\n", l.strip_prefix("# ").unwrap_or(l)))
+        .collect();
+    let s = load_text(&format!("{before}{uncommented}")).unwrap();
+    assert_eq!(s.core.formats.len(), 1);
+    assert_eq!(s.core.formats[0].name, "shop");
+    assert!(s.core.formats[0].regex.is_some());
+}
+
 /// Every section set away from its default: `config check` prints what loads
 /// back to equal settings (secrets read from files are written as the files).
 #[test]
@@ -69,7 +83,9 @@ fn a_file_with_every_section_round_trips() {
          [health]\nsample_interval = \"5s\"\ntrend_window = \"2h\"\ntrend_min_span = \"20m\"\noom_horizon = \"3h\"\nerror_burst_lines = 5\nerror_burst_window = \"1m\"\nrestart_loop = 5\nrestart_loop_window = \"12h\"\n\
          [telegram]\ntoken_file = {bot_token:?}\napi_url = \"http://127.0.0.1:8081/\"\nallowed_chats = [1, -2]\nalert_chats = [3]\nalert_cooldown = \"2m\"\noutbox_size = 7\n\
          [[services]]\nname = \"bot\"\nunit = \"bot.service\"\nprocess = {{ name = \"python3\", cmdline = 'bot\\.py' }}\nlogs = [\"/opt/bot/bot.log\"]\nmemory_limit = \"900MiB\"\n\
-         [[services]]\nname = \"api\"\nprocess = {{ pidfile = \"/run/api.pid\" }}\n",
+         [[services]]\nname = \"api\"\nprocess = {{ pidfile = \"/run/api.pid\" }}\n\
+         [[formats]]\nname = \"shop\"\nglob = \"shop-*.log\"\ntimestamp = \"%d.%m.%Y %H:%M:%S%.3f\"\n\
+         [[formats]]\nname = \"billing\"\nglob = \"/opt/billing/**/*.log\"\ntimestamp = \"%Y%m%d-%H%M%S\"\nregex = '^(?P<time>\\S+) <(?P<level>\\w+)> (?P<message>.*)$'\n",
     );
     let s = load_text(&text).unwrap();
     assert_eq!(s.http.token.expose(), "hunter2");
@@ -83,8 +99,11 @@ fn a_file_with_every_section_round_trips() {
         "the service's log is searched too"
     );
     assert_eq!(s.core.search_threads, 3);
+    assert_eq!(s.core.formats.len(), 2);
+    assert_eq!(s.core.formats[1].name, "billing");
     let back = round_trip(&s);
     assert_eq!(back.source, None);
+    assert_eq!(back.core.formats, s.core.formats);
     assert_eq!(DaemonSettings { source: None, ..s }, back);
 }
 
@@ -289,7 +308,8 @@ fn token_file_is_read() {
 fn a_reload_keeps_the_startup_part_and_names_what_waits() {
     let old = load_text("[telegram]\ntoken = \"1:a\"\nallowed_chats = [1]\n").unwrap();
     let new = load_text(
-        "[http]\nlisten = \"127.0.0.1:1\"\ntoken = \"t\"\nrequest_timeout = \"5s\"\n\
+        "[[formats]]\nname = \"shop\"\nglob = \"*.log\"\ntimestamp = \"%d.%m.%Y %H:%M\"\n\
+         [http]\nlisten = \"127.0.0.1:1\"\ntoken = \"t\"\nrequest_timeout = \"5s\"\n\
          [search]\nthreads = 4\n\
          [cache]\nttl = \"1m\"\nbudget = \"1MiB\"\nwarn_entries = 2\n[log]\nformat = \"json\"\nlevel = \"debug\"\n\
          [telegram]\ntoken = \"2:b\"\napi_url = \"http://127.0.0.1:1\"\noutbox_size = 5\nalert_cooldown = \"1m\"\nallowed_chats = [9]\n",
@@ -323,5 +343,20 @@ fn a_reload_keeps_the_startup_part_and_names_what_waits() {
     assert_eq!(applied.core.cache.warn_entries, 2);
     assert_eq!(applied.log.level, "debug");
     assert_eq!(applied.telegram.unwrap().allowed_chats, [9]);
+    assert_eq!(applied.core.formats[0].name, "shop");
+    assert_eq!(applied.core.refresh[0].query.formats, applied.core.formats);
     assert!(old.startup_changes(&old.clone()).is_empty());
+}
+
+/// The daemon's file checks `[[formats]]` as the core does: a pattern that
+/// cannot work names its table's key and line, for `config check` and `serve` alike.
+#[test]
+fn a_bad_format_names_its_key_and_line() {
+    let text = "[log]\nlevel = \"info\"\n\n[[formats]]\nname = \"a\"\nglob = \"*.log\"\ntimestamp = \"%Y-%m-%d %H:%M\"\n\n\
+                [[formats]]\nname = \"b\"\nglob = \"*.log\"\ntimestamp = \"%Y-%m-%d\"\n";
+    let e = load_text(text).unwrap_err().to_string();
+    assert!(
+        e.starts_with("diagbot.toml:12: formats[1].timestamp: format \"b\": invalid timestamp pattern \"%Y-%m-%d\""),
+        "{e}"
+    );
 }

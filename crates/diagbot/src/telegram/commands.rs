@@ -10,9 +10,9 @@ use diagbot_core::probe::oom;
 use diagbot_core::query::{Query, QueryKind, SearchResult};
 use diagbot_core::when::TimeBound;
 
-use super::render::{escape, with_lines};
+use super::render::{escape, with_lines_and_tail};
 use super::views;
-use crate::present::{format, StatusView};
+use crate::present::{format, warnings, StatusView};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,10 +134,13 @@ async fn search(
         Ok(b) => b,
         Err(msg) => return msg,
     };
-    let mut query = query(state.settings().core.log_paths.clone());
+    let settings = state.settings();
+    let mut query =
+        query(settings.core.log_paths.clone()).with_formats(settings.core.formats.clone());
     query.since = since_bound;
     // /errors asks what the background refresh keeps warm (and what the HTTP
-    // API asks by default), so it is answered from the cache at once. A grep is
+    // API asks by default), with the same formats, so it is answered from the
+    // cache at once. A grep is
     // usually new: it asks for as many lines as a message can show.
     if matches!(query.kind, QueryKind::Grep { .. }) {
         query.max_lines = 100;
@@ -195,16 +198,45 @@ fn render_search(kind: &QueryKind, since: Option<&str>, r: &SearchResult) -> Str
     let lines: Vec<String> = r
         .lines
         .iter()
-        .map(|l| {
-            let file = Path::new(&l.path)
-                .file_name()
-                .map_or(l.path.clone(), |f| f.to_string_lossy().into_owned());
-            format!("{file}:{} {}", l.line_number, l.text)
-        })
+        .map(|l| format!("{}:{} {}", file_name(&l.path), l.line_number, l.text))
         .collect();
     // Lines the answer itself left out (past max_lines) are not shown either.
     let not_in_answer = r.matches.saturating_sub(r.lines.len() as u64);
-    with_lines(&head, &lines, not_in_answer, &cli)
+    with_lines_and_tail(&head, &lines, not_in_answer, &cli, &warnings_line(r))
+}
+
+/// The last line of an answer whose window could not place some files'
+/// lines (a few named, the rest counted); empty when there are none.
+fn warnings_line(r: &SearchResult) -> String {
+    const NAMED: usize = 3;
+    if r.warnings.is_empty() {
+        return String::new();
+    }
+    let named: Vec<String> = r
+        .warnings
+        .iter()
+        .take(NAMED)
+        .map(|w| {
+            let said = format!(
+                "{}: {}",
+                file_name(&w.path),
+                warnings::sentence(w, "the window")
+            );
+            escape(&said)
+        })
+        .collect();
+    let more = match r.warnings.len().saturating_sub(NAMED) {
+        0 => String::new(),
+        n => format!("; {n} more file(s) too"),
+    };
+    format!("\n<i>⚠ {}{more}</i>", named.join("; "))
+}
+
+/// A path's last part: what a phone's width has room for.
+fn file_name(path: &str) -> String {
+    Path::new(path)
+        .file_name()
+        .map_or(path.to_string(), |f| f.to_string_lossy().into_owned())
 }
 
 async fn status(state: &AppState, services_only: bool) -> String {
@@ -272,5 +304,49 @@ mod tests {
         assert_eq!(parse("/frobnicate"), Command::Help);
         assert_eq!(parse("hello"), Command::Help);
         assert_eq!(parse("/oom"), Command::Oom { since: None });
+    }
+
+    /// Files a window could not place are the answer's last line, escaped:
+    /// three named, the rest counted.
+    #[test]
+    fn window_warnings_are_the_last_line() {
+        use diagbot_core::query::{FileWarning, ResultKind, TimestampProblem};
+        let warning = |name: &str| FileWarning {
+            path: format!("/var/log/{name}"),
+            problem: TimestampProblem::NoTimestamps,
+            lines_with_time: 0,
+            lines: 40,
+        };
+        let mut r = SearchResult {
+            kind: ResultKind::Grep,
+            matches: 0,
+            levels: Default::default(),
+            files_searched: 5,
+            bytes_scanned: 0,
+            long_lines_cut: 0,
+            files: Vec::new(),
+            skipped: Vec::new(),
+            warnings: ["a<b>.log", "b.log", "c.log", "d.log", "e.log"]
+                .map(warning)
+                .to_vec(),
+            lines: Vec::new(),
+            elapsed: Default::default(),
+        };
+        let kind = QueryKind::Grep {
+            pattern: "x".into(),
+            ignore_case: false,
+            fixed_strings: false,
+        };
+        let html = render_search(&kind, Some("1h"), &r);
+        let last = html.lines().last().unwrap();
+        assert_eq!(
+            last,
+            "<i>⚠ a&lt;b&gt;.log: no timestamps recognised in 40 lines; the window cannot \
+             select its lines; b.log: no timestamps recognised in 40 lines; the window cannot \
+             select its lines; c.log: no timestamps recognised in 40 lines; the window cannot \
+             select its lines; 2 more file(s) too</i>"
+        );
+        r.warnings.clear();
+        assert!(!render_search(&kind, Some("1h"), &r).contains('⚠'));
     }
 }

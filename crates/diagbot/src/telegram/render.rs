@@ -38,6 +38,18 @@ pub fn length(html: &str) -> usize {
 /// they do not all fit, the newest that fit are kept and `where_all` (HTML)
 /// follows the count of those left out.
 pub fn with_lines(head: &str, lines: &[String], earlier: u64, where_all: &str) -> String {
+    with_lines_and_tail(head, lines, earlier, where_all, "")
+}
+
+/// As [`with_lines`], with `tail` (HTML, short) as the last line: its room
+/// is kept, so fewer log lines are shown rather than the tail cut.
+pub fn with_lines_and_tail(
+    head: &str,
+    lines: &[String],
+    earlier: u64,
+    where_all: &str,
+    tail: &str,
+) -> String {
     let escaped: Vec<String> = lines.iter().map(|l| escape(&cut(l))).collect();
     // `earlier`: lines before these that the answer itself did not keep.
     let earlier = usize::try_from(earlier).unwrap_or(usize::MAX);
@@ -46,7 +58,7 @@ pub fn with_lines(head: &str, lines: &[String], earlier: u64, where_all: &str) -
     };
     // Newest first, while they fit with the note that might follow.
     let mut kept: Vec<&str> = Vec::new();
-    let mut size = length(head) + length("\n<pre></pre>");
+    let mut size = length(head) + length("\n<pre></pre>") + length(tail);
     for (i, line) in escaped.iter().enumerate().rev() {
         let left_out_after = i.saturating_add(earlier);
         let reserve = if left_out_after > 0 {
@@ -72,6 +84,7 @@ pub fn with_lines(head: &str, lines: &[String], earlier: u64, where_all: &str) -
     if left_out > 0 {
         out.push_str(&note(left_out));
     }
+    out.push_str(tail);
     out
 }
 
@@ -172,6 +185,19 @@ mod tests {
     fn all_lines_that_fit_are_shown_without_a_note() {
         let html = with_lines("h", &["a".into(), "b".into()], 0, "x");
         assert_eq!(html, "h\n<pre>a\nb</pre>");
+    }
+
+    #[test]
+    fn a_tail_is_the_last_line_and_its_room_is_kept() {
+        let lines: Vec<String> = (0..100)
+            .map(|i| format!("{i} {}", "z".repeat(100)))
+            .collect();
+        let tail = format!("\n<i>{}</i>", "w".repeat(500));
+        let html = with_lines_and_tail("h", &lines, 0, "x", &tail);
+        assert!(html.ends_with(&tail), "{html}");
+        assert!(length(&html) <= BUDGET, "{}", length(&html));
+        assert!(html.contains("99 zzz") && !html.contains("\n0 zzz"));
+        assert_eq!(with_lines_and_tail("h", &[], 0, "x", "\nt"), "h\nt");
     }
 
     /// 600 matches, 100 in the answer, 26 fit: the note counts the 574 not shown.

@@ -647,6 +647,7 @@ fn help_says_what_each_command_does() {
         ("serve", &["health", "Telegram", "SIGHUP", "metrics"][..]),
         ("oom", &["--remote"][..]),
         ("grep", &["--config", "-v, --verbose"][..]),
+        ("formats", &["test", "[[formats]]"][..]),
     ] {
         let out = diagbot().args([command, "--help"]).output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
@@ -667,7 +668,7 @@ fn completions_and_man_page() {
         assert!(out.status.success());
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(
-            text.contains("diagbot") && text.contains("serve"),
+            text.contains("diagbot") && text.contains("serve") && text.contains("formats"),
             "{shell}: {text}"
         );
     }

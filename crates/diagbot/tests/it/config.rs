@@ -69,7 +69,9 @@ fn config_check_output_checks_again_the_same() {
     let file = dir.path().join("diagbot.toml");
     std::fs::write(
         &file,
-        "[cache]\nttl = \"90s\"\n[[services]]\nname = \"bot\"\nprocess = { name = \"python3\", cmdline = 'bot\\.py' }\nmemory_limit = \"900MiB\"\n",
+        "[cache]\nttl = \"90s\"\n[[services]]\nname = \"bot\"\nprocess = { name = \"python3\", cmdline = 'bot\\.py' }\nmemory_limit = \"900MiB\"\n\
+         [[formats]]\nname = \"shop\"\nglob = \"/opt/shop/**/*.log\"\ntimestamp = \"%d.%m.%Y %H:%M:%S%.3f\"\n\
+         regex = '^(?P<time>\\S+ \\S+) \"?<(?P<level>\\w+)> (?P<message>.*)$'\n",
     )
     .unwrap();
     let check = |path: &std::path::Path| {
@@ -89,6 +91,7 @@ fn config_check_output_checks_again_the_same() {
         text.split_once('\n').unwrap().1.to_string()
     };
     let first = check(&file);
+    assert!(first.contains("[[formats]]"), "{first}");
     let again = dir.path().join("again.toml");
     std::fs::write(&again, &first).unwrap();
     assert_eq!(check(&again), first);
@@ -123,6 +126,24 @@ fn the_example_is_valid() {
         .arg(&path)
         .assert()
         .code(0);
+}
+
+/// `serve` refuses what `config check` refuses: a format that cannot work.
+#[test]
+fn serve_refuses_a_bad_format_as_check_does() {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/config/format_bad_second.toml");
+    Command::cargo_bin("diagbot")
+        .unwrap()
+        .arg("serve")
+        .arg("--config")
+        .arg(&file)
+        .env("DIAGBOT_HTTP__LISTEN", "127.0.0.1:0")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "format_bad_second.toml:13: formats[1].timestamp: format \"billing\"",
+        ));
 }
 
 #[test]

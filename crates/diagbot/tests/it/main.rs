@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod config;
 mod daemon;
+mod formats;
 mod health;
 mod modules;
 mod telegram;

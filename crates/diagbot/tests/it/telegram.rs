@@ -407,6 +407,59 @@ fn strangers_get_one_refusal_with_their_chat_id_and_no_data() {
     assert_eq!(metric(&metrics, "diagbot_telegram_refused_total"), 3.0);
 }
 
+/// With `[[formats]]` configured, /errors is still the refresh's own query (a
+/// cache hit), a window selects lines only the format reads, and files whose
+/// lines it cannot place are the answer's last line, escaped.
+#[test]
+fn formats_apply_and_window_warnings_are_the_last_line() {
+    use crate::formats::{SHOP_FORMAT, SHOP_LOG};
+    let fake = Fake::default();
+    let api = serve_fake(fake.clone());
+    let (_dir, logs, config_file) = setup(&telegram_config(
+        api,
+        &format!("commands_per_second = 1000\n{SHOP_FORMAT}"),
+    ));
+    std::fs::write(logs.join("shop-1.log"), SHOP_LOG).unwrap();
+    std::fs::write(
+        logs.join("odd<&>.log"),
+        "payment 9 has no time\npayment 10 neither\n",
+    )
+    .unwrap();
+    let d = TestDaemon::start(&config_file);
+    d.wait_for_first_refresh();
+    let loads = metric(&d.get("/metrics").1, "diagbot_cache_loads_total");
+    fake.say(OPERATOR, "/errors");
+    let errors = fake.wait_sent(1)[0].clone();
+    assert!(
+        errors.text.starts_with("<b>errors</b>: 7 error lines"),
+        "app.log's 4 and shop-1.log's 3: {}",
+        errors.text
+    );
+    assert!(!errors.text.contains('⚠'), "{}", errors.text);
+    assert_eq!(
+        metric(&d.get("/metrics").1, "diagbot_cache_loads_total"),
+        loads,
+        "/errors was not the refresh's query"
+    );
+
+    let warning = "\n<i>⚠ odd&lt;&amp;&gt;.log: no timestamps recognised in 2 lines; \
+                   the window cannot select its lines</i>";
+    fake.say(OPERATOR, "/grep payment 2026-01-27T10:30:00");
+    let grep = fake.wait_sent(2)[1].clone();
+    assert_telegram_html(&grep.text);
+    assert!(
+        grep.text.contains("2 matching lines in 1 of 3 files"),
+        "{}",
+        grep.text
+    );
+    assert!(grep.text.contains("payment 4 failed"), "{}", grep.text);
+    assert!(grep.text.ends_with(warning), "{}", grep.text);
+    fake.say(OPERATOR, "/errors 2026-01-27T10:30:00");
+    let windowed = fake.wait_sent(3)[2].clone();
+    assert_telegram_html(&windowed.text);
+    assert!(windowed.text.ends_with(warning), "{}", windowed.text);
+}
+
 /// Past the burst (`telegram.command_burst`), one notice and then silence.
 #[test]
 fn a_burst_of_commands_is_slowed_down_politely() {
