@@ -2,7 +2,7 @@
 //! changed since the query last ran when it keeps tails.
 
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Read};
 use std::num::NonZeroU64;
 use std::os::unix::fs::FileExt;
 use std::sync::Mutex;
@@ -18,6 +18,7 @@ use crate::logs::read::{Counted, ReadAt};
 use crate::logs::scan::{
     resolve_pending_timestamps, scan_region, Counting, FileTally, KeptLine, ScanSpec, Window,
 };
+use crate::logs::split::{cut_points, join_part};
 use crate::logs::tail::{FileTail, HeadHash, QueryTails, TailLimits, TailStore};
 use crate::logs::timestamp::YearHint;
 use crate::logs::user_format::{CompiledUserFormat, UserFormat, UserFormatError};
@@ -83,7 +84,13 @@ pub struct Engine {
     tails: Option<Mutex<TailStore>>,
     /// Files are scanned on this many threads at once.
     threads: ScanThreads,
+    /// A file is cut into parts of at least this many bytes when threads are spare.
+    part_size: u64,
 }
+
+/// The least a part of a file scanned on its own thread holds: below it, a
+/// thread's start costs more than it saves.
+pub const PART_SIZE: u64 = 8 << 20;
 
 impl Engine {
     /// An engine that reads every file in full each time.
@@ -91,6 +98,7 @@ impl Engine {
         Engine {
             tails: None,
             threads: ScanThreads::ONE,
+            part_size: PART_SIZE,
         }
     }
 
@@ -99,6 +107,7 @@ impl Engine {
         Engine {
             tails: Some(Mutex::new(TailStore::new(limits))),
             threads: ScanThreads::ONE,
+            part_size: PART_SIZE,
         }
     }
 
@@ -111,6 +120,13 @@ impl Engine {
     /// Scans files on `threads` from the next search on.
     pub fn set_threads(&mut self, threads: ScanThreads) {
         self.threads = threads;
+    }
+
+    /// The same engine, cutting files into parts of at least `bytes` (default
+    /// [`PART_SIZE`]; tests use small parts on small files).
+    pub fn with_part_size(mut self, bytes: u64) -> Self {
+        self.part_size = bytes.max(1);
+        self
     }
 
     /// The threads its searches use.
@@ -208,7 +224,11 @@ impl Engine {
             lines: Vec::new(),
             elapsed: Default::default(),
         };
+        // Threads beyond one per file scan parts of large files.
+        let per_file = self.threads.count.get() / files.len().max(1);
         let setup = FileScan {
+            parts: ScanThreads::new(per_file),
+            part_size: self.part_size,
             count_lines: store.is_some(),
             matcher: &matcher,
             counting,
@@ -387,6 +407,10 @@ fn timestamp_warning(path: &str, tally: &FileTally) -> Option<FileWarning> {
 
 /// What every file of one search is scanned with.
 struct FileScan<'a> {
+    /// Threads for the parts of one large file (with the file pool's priority).
+    parts: ScanThreads,
+    /// The least bytes of a part.
+    part_size: u64,
     /// Keep line counts even without kept lines (to resume tails).
     count_lines: bool,
     matcher: &'a RegexMatcher,
@@ -488,8 +512,15 @@ fn scan_file(
 
     let mut bytes = 0;
     let mut note = None;
-    let complete = read_range(
-        &spec, &handle, offset, end, &mut tally, progress, &mut bytes, &mut note,
+    let complete = read_in_parts(
+        &spec,
+        &handle,
+        (offset, end),
+        (setup.parts, setup.part_size),
+        &mut tally,
+        progress,
+        &mut bytes,
+        &mut note,
     );
     resolve_pending_timestamps(&handle, &spec.times, &mut tally.ring);
     let mut answer = tally.clone();
@@ -521,6 +552,84 @@ fn scan_file(
     })
 }
 
+/// What scanning one part of a file gave.
+struct PartRead {
+    tally: FileTally,
+    bytes: u64,
+    note: Option<String>,
+    /// All of the part could be read.
+    whole: bool,
+}
+
+/// Scans `[from, to)` into `tally` as [`read_range`] does, cut into parts
+/// scanned at once when the range is large and threads are spare; the tally
+/// is the one a single scan gives.
+#[allow(clippy::too_many_arguments)]
+fn read_in_parts(
+    spec: &ScanSpec<'_>,
+    handle: &File,
+    (from, to): (u64, u64),
+    (threads, part_size): (ScanThreads, u64),
+    tally: &mut FileTally,
+    progress: Progress<'_>,
+    bytes: &mut u64,
+    note: &mut Option<String>,
+) -> bool {
+    // A scan that carries each line's time starts parts at timestamped lines.
+    let tracking = spec.tracks_every_line(false);
+    let cuts = if threads.count.get() > 1 {
+        cut_points(handle, from, to, threads.count.get(), part_size, |line| {
+            !tracking || spec.times.read(line).time.is_some()
+        })
+    } else {
+        vec![from, to]
+    };
+    if cuts.len() <= 2 {
+        return read_range(spec, handle, from, to, tally, progress, bytes, note);
+    }
+    let ranges: Vec<(u64, u64)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+    let order: Vec<usize> = (0..ranges.len()).collect();
+    let mut parts: Vec<Option<PartRead>> = ranges.iter().map(|_| None).collect();
+    let start = tally.continuation();
+    let scan_part = |&(a, b): &(u64, u64)| {
+        // The first part goes on from what came before; the others count lines from their start.
+        let mut part = if a == from {
+            start.clone()
+        } else {
+            FileTally::default()
+        };
+        let (mut bytes, mut note) = (0, None);
+        let whole = read_range(
+            spec, handle, a, b, &mut part, progress, &mut bytes, &mut note,
+        );
+        PartRead {
+            tally: part,
+            bytes,
+            note,
+            whole,
+        }
+    };
+    for_each_done(&ranges, &order, threads, scan_part, |i, done| {
+        parts[i] = Some(done)
+    });
+    let mut complete = true;
+    for (i, part) in parts.into_iter().flatten().enumerate() {
+        *bytes += part.bytes;
+        if i == 0 {
+            tally.extend(&part.tally, spec.max_lines);
+        } else {
+            join_part(tally, part.tally, spec.max_lines);
+        }
+        if !part.whole {
+            // What follows a part read short cannot be joined: its line numbers would be wrong.
+            *note = note.take().or(part.note);
+            complete = false;
+            break;
+        }
+    }
+    complete
+}
+
 /// Scans `[from, to)`; returns whether all of it could be read.
 #[allow(clippy::too_many_arguments)]
 fn read_range(
@@ -533,24 +642,11 @@ fn read_range(
     bytes: &mut u64,
     note: &mut Option<String>,
 ) -> bool {
-    let mut reader = match handle
-        .try_clone()
-        .and_then(|mut f| f.seek(SeekFrom::Start(from)).map(|_| f))
-    {
-        Ok(f) => f,
-        Err(e) => {
-            *note = Some(format!("read failed: {e}"));
-            return false;
-        }
-    };
     // Twice the kernel's read-ahead for a cold file; advice only, so a failure is harmless.
-    let _ = rustix::fs::fadvise(
-        &reader,
-        from,
-        NonZeroU64::new(to - from),
-        Advice::Sequential,
-    );
-    let limited = Counted::new((&mut reader).take(to - from), progress);
+    let _ = rustix::fs::fadvise(handle, from, NonZeroU64::new(to - from), Advice::Sequential);
+    // By offset (`pread`): parts of one file are read by several threads at once,
+    // and a shared file position would mix them up.
+    let limited = Counted::new(ReadAt::new(handle, from).take(to - from), progress);
     match scan_region(spec, limited, from, false, tally) {
         Ok(read) => {
             *bytes += read.bytes;

@@ -1,7 +1,8 @@
 //! Log files: which to read, how to read them, and what their lines say.
 //!
 //! - [`walk`], [`read`], [`scan`], [`tail`]: finding files, reading them in
-//!   chunks, scanning with ripgrep's searcher, and what a refresh resumes from.
+//!   chunks, scanning with ripgrep's searcher, and what a refresh resumes from;
+//!   [`split`]: cutting a large file into parts scanned at once.
 //! - [`timestamp`]: the grammar of dates and times and the search for one in a line.
 //! - [`learn`] and [`format`](mod@format): each file's timestamp format, learned from its
 //!   first lines, and reading its lines with it.
@@ -14,6 +15,7 @@ pub mod learn;
 pub mod level;
 pub mod read;
 pub mod scan;
+pub mod split;
 pub mod tail;
 pub mod timestamp;
 pub mod user_format;

@@ -564,3 +564,93 @@ fn tails_kept_by_several_threads_resume_exactly() {
     refreshed.bytes_scanned = full.bytes_scanned;
     assert_eq!(refreshed, full);
 }
+
+/// A log of `entries` entries a second apart, every seventh an error with a
+/// three-line traceback (continuation lines without a timestamp).
+fn entries_with_tracebacks(entries: u32) -> String {
+    let mut text = String::new();
+    for i in 0..entries {
+        let (h, m, s) = (i / 3600, i / 60 % 60, i % 60);
+        if i % 7 == 0 {
+            text.push_str(&format!(
+                "2026-01-27 {h:02}:{m:02}:{s:02},000 ERROR job {i} crashed\n\
+                 Traceback (most recent call last):\n  File \"bot.py\", line {i}, in <module>\n\
+                 ValueError: bad input {i}\n"
+            ));
+        } else {
+            text.push_str(&format!(
+                "2026-01-27 {h:02}:{m:02}:{s:02},000 INFO request {i} served\n"
+            ));
+        }
+    }
+    text
+}
+
+/// One large file cut into parts scanned at once gives the answer one
+/// thread gives: line numbers, the last lines, counts by level, and a time
+/// window whose edges fall inside tracebacks.
+#[test]
+fn parts_of_one_file_scanned_at_once_give_the_same_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "big.log",
+        entries_with_tracebacks(6000).as_bytes(),
+    );
+    let paths = vec![path];
+    let mut grep = Query::grep("crashed|ValueError", paths.clone());
+    grep.max_lines = 9;
+    let mut count = Query::grep("served", paths.clone());
+    count.max_lines = 0;
+    let mut errors = Query::errors(paths.clone());
+    errors.max_lines = 6;
+    let mut window = Query::grep("bot.py|crashed", paths);
+    window.since = Some(at("2026-01-27 00:30:00"));
+    window.until = Some(at("2026-01-27 01:10:00"));
+    window.max_lines = 5;
+    for q in [grep, count, errors, window] {
+        let answer = |threads: usize| {
+            let mut r = Engine::one_shot()
+                .with_threads(ScanThreads::new(threads))
+                .with_part_size(4096)
+                .search(&q, now(), &|_| {})
+                .unwrap();
+            r.elapsed = Default::default();
+            r
+        };
+        let one = answer(1);
+        assert!(one.matches > 0, "{:?}", q.kind);
+        for threads in [2, 3, 8] {
+            assert_eq!(answer(threads), one, "{threads} threads, {:?}", q.kind);
+        }
+    }
+}
+
+/// A refresh of a file cut into parts resumes where the parts ended.
+#[test]
+fn a_file_read_in_parts_resumes_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "big.log",
+        entries_with_tracebacks(4000).as_bytes(),
+    );
+    let mut q = Query::errors(vec![path.clone()]);
+    q.max_lines = 10;
+    let engine = Engine::incremental(Default::default())
+        .with_threads(ScanThreads::new(4))
+        .with_part_size(4096);
+    engine.expect_repeats(&q);
+    engine.search(&q, now(), &|_| {}).unwrap();
+    let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
+    f.write_all(b"2026-01-27 23:00:00,000 ERROR appended\nTraceback (most recent call last):\n")
+        .unwrap();
+    let mut refreshed = engine.search(&q, now(), &|_| {}).unwrap();
+    let mut full = search(&q).unwrap();
+    assert!(refreshed.bytes_scanned < 200);
+    refreshed.elapsed = Default::default();
+    full.elapsed = Default::default();
+    refreshed.bytes_scanned = full.bytes_scanned;
+    assert_eq!(refreshed, full);
+    assert_eq!(full.lines.last().unwrap().line_number, 4000 + 3 * 572 + 2);
+}
