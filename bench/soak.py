@@ -45,6 +45,14 @@ def free_port():
         return s.getsockname()[1]
 
 
+def cpu_seconds(pid):
+    """User and system CPU time of a process so far (all its threads)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # After the command: state is field 3, utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_bytes(pid, field="VmRSS"):
     """VmRSS (all resident memory), or RssAnon (heap and stacks) or RssFile (mapped code)."""
     with open(f"/proc/{pid}/status") as f:
@@ -329,6 +337,7 @@ def main():
         client.stop.set()
         writer.stop.set()
         client.join(timeout=15)
+        cpu = cpu_seconds(daemon.pid) if daemon.poll() is None else float("nan")
         daemon.terminate()
         daemon.wait(timeout=10)
 
@@ -366,6 +375,8 @@ def main():
         bars.append((f"every command answered ({len(replies)} answers to {args.cycles} commands; "
                      f"{alerts} alerts; {len(refusals)} refusal(s) to {args.cycles // 10} stranger messages)",
                      len(replies) >= args.cycles and len(refusals) == 1))
+    print(f"\ndiagbot's CPU time (user + system): {cpu:.2f} s over {len(rows)} cycles, "
+          f"{1000 * cpu / max(1, len(rows)):.1f} ms per cycle (refreshes, requests and sampling)")
     print()
     for text, ok in bars:
         print(f"{'PASS' if ok else 'FAIL'}  {text}")

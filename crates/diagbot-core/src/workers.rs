@@ -96,7 +96,14 @@ pub fn for_each_done<T, R, W, D>(
     D: FnMut(usize, R),
 {
     let workers = threads.count.get().min(items.len());
-    if workers <= 1 && threads.nice.is_none() {
+    if workers <= 1 {
+        // On the calling thread: no thread to start, and what scans keep per
+        // thread (searchers' buffers, remembered headers) is kept between
+        // searches. In the daemon that thread is a blocking-pool thread that
+        // runs scans; it keeps the lower priority.
+        if let Some(nice) = threads.nice {
+            lower_priority(nice);
+        }
         for &i in order {
             done(i, work(&items[i]));
         }
@@ -174,6 +181,10 @@ mod tests {
 
     #[test]
     fn scan_threads_run_at_the_lower_priority_and_the_caller_keeps_its_own() {
+        // On a thread of its own: one scan thread is the calling thread, which keeps its nice value.
+        std::thread::spawn(one_scan_thread_is_the_caller_at_the_lower_priority)
+            .join()
+            .unwrap();
         let tid = rustix::thread::gettid();
         let before = rustix::process::getpriority_process(Some(tid)).unwrap_or(0);
         let items = [(); 4];
@@ -194,6 +205,21 @@ mod tests {
         );
         let after = rustix::process::getpriority_process(Some(tid)).unwrap_or(0);
         assert_eq!(after, before);
+    }
+
+    fn one_scan_thread_is_the_caller_at_the_lower_priority() {
+        let caller = rustix::thread::gettid();
+        let mut ran_on = Vec::new();
+        for_each_done(
+            &[(); 3],
+            &[0, 1, 2],
+            ScanThreads::daemon(1),
+            |_| rustix::thread::gettid(),
+            |_, tid| ran_on.push(tid),
+        );
+        assert_eq!(ran_on, [caller; 3]);
+        let nice = rustix::process::getpriority_process(Some(caller)).unwrap_or(0);
+        assert!(nice >= DAEMON_NICE, "{nice}");
     }
 
     #[test]
