@@ -1,34 +1,37 @@
 //! The search engine: turns a `Query` into a `SearchResult`, reading only what
 //! changed since the query last ran when it keeps tails.
+//!
+//! - `file`: one plain file's part (resumed from its tail, or read whole);
+//! - `gzip`: one `.gz` file's part, within the decompression bound.
 
-use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
-use std::num::NonZeroU64;
-use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
 use chrono::{DateTime, FixedOffset};
 use grep_regex::{RegexMatcher, RegexMatcherBuilder};
-use rustix::fs::Advice;
 
-use crate::logs::format::TimeReader;
-use crate::logs::learn::{learn_from_reader, Learned};
-use crate::logs::read::{Counted, ReadAt};
-use crate::logs::scan::{
-    resolve_pending_timestamps, scan_region, Counting, FileTally, ScanSpec, Window,
-};
-use crate::logs::tail::{FileTail, HeadHash, QueryTails, TailLimits, TailStore};
-use crate::logs::timestamp::YearHint;
-use crate::logs::user_format::{CompiledUserFormat, UserFormat, UserFormatError};
-use crate::logs::walk::{collect_files, identity, LogFile};
+use crate::logs::cancel::Cancel;
+use crate::logs::scan::{Counting, FileTally, Window};
+use crate::logs::tail::{QueryTails, TailLimits, TailStore};
+use crate::logs::user_format::{UserFormat, UserFormatError};
+use crate::logs::walk::walk;
 use crate::query::{
     FileMatches, FileWarning, MatchLine, Query, QueryKind, ResultKind, SearchResult, Skipped,
     TimestampProblem, MAX_LINES_LIMIT, MAX_PATTERN_LEN,
 };
 
+mod file;
+mod gzip;
+
+use file::{scan_file, FileScan};
+pub use gzip::MAX_RATIO;
+
 /// The compiled size a pattern may reach (the regex crate's own default is 10 MiB).
 pub const REGEX_SIZE_LIMIT: usize = 2 << 20;
+/// The most bytes one `.gz` file is decompressed to, unless configured
+/// (`logs.max_decompressed`).
+pub const DEFAULT_MAX_DECOMPRESSED: u64 = 1 << 30;
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum SearchError {
@@ -49,6 +52,13 @@ pub enum SearchError {
     ScanFailed(String),
     #[error("{0}")]
     InvalidFormat(#[from] UserFormatError),
+    /// Stopped from outside (a shutdown, or nobody waits for the answer).
+    #[error("the scan was cancelled")]
+    Cancelled,
+    /// No named path could be opened for lack of resources (EMFILE, ENFILE,
+    /// ENOMEM, EIO): worth trying again later.
+    #[error("no resources to search: {0}")]
+    Unavailable(String),
 }
 
 /// Reports bytes read, for progress bars.
@@ -57,19 +67,53 @@ pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 pub struct Engine {
     /// `None`: every search reads everything (one-shot commands).
     tails: Option<Mutex<TailStore>>,
+    /// Set once, at shutdown: every scan stops at its next chunk.
+    cancel: Cancel,
+    /// `logs.max_decompressed`, a live setting.
+    max_decompressed: AtomicU64,
+    /// Why the last query's tails were not kept, if they were not.
+    tails_dropped: Mutex<Option<String>>,
 }
 
 impl Engine {
     /// An engine that reads every file in full each time.
     pub fn one_shot() -> Self {
-        Engine { tails: None }
+        Engine::with_tails(None)
+    }
+
+    fn with_tails(tails: Option<Mutex<TailStore>>) -> Self {
+        Engine {
+            tails,
+            cancel: Cancel::new(),
+            max_decompressed: AtomicU64::new(DEFAULT_MAX_DECOMPRESSED),
+            tails_dropped: Mutex::new(None),
+        }
+    }
+
+    /// Decompresses at most `bytes` of each `.gz` file from now on.
+    pub fn set_max_decompressed(&self, bytes: u64) {
+        self.max_decompressed.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Stops every scan, running or to come, at its next chunk (shutdown).
+    pub fn cancel_all(&self) {
+        self.cancel.cancel();
+    }
+
+    /// A flag that stops one scan ([`Engine::search_with`]), and is set by
+    /// [`Engine::cancel_all`] too.
+    pub fn cancel_token(&self) -> Cancel {
+        self.cancel.child()
+    }
+
+    /// Why the tails of the last query that ran were not kept (the refresh logs it).
+    pub fn tails_dropped(&self) -> Option<String> {
+        self.tails_dropped.lock().ok().and_then(|d| d.clone())
     }
 
     /// An engine that remembers what each query read, so refreshes read only what changed.
     pub fn incremental(limits: TailLimits) -> Self {
-        Engine {
-            tails: Some(Mutex::new(TailStore::new(limits))),
-        }
+        Engine::with_tails(Some(Mutex::new(TailStore::new(limits))))
     }
 
     /// Keeps `query`'s tails from its next run on, even the first: it is known
@@ -88,11 +132,24 @@ impl Engine {
             .map_or((0, 0), |t| (t.len(), t.bytes()))
     }
 
+    /// Answers `query` over its paths as they are `now`; `progress` hears
+    /// of the bytes read.
     pub fn search(
         &self,
         query: &Query,
         now: DateTime<FixedOffset>,
         progress: Progress<'_>,
+    ) -> Result<SearchResult, SearchError> {
+        self.search_with(query, now, progress, &self.cancel_token())
+    }
+
+    /// As [`Engine::search`], stopped when `cancel` is set.
+    pub fn search_with(
+        &self,
+        query: &Query,
+        now: DateTime<FixedOffset>,
+        progress: Progress<'_>,
+        cancel: &Cancel,
     ) -> Result<SearchResult, SearchError> {
         let started = Instant::now();
         let matcher = compile(query)?;
@@ -103,14 +160,6 @@ impl Engine {
             .collect::<Result<Vec<_>, _>>()?;
         if query.paths().is_empty() {
             return Err(SearchError::NoPaths);
-        }
-        let (files, mut skipped) = collect_files(query.paths());
-        let none_exist = query.paths().iter().all(|p| std::fs::metadata(p).is_err());
-        if let (true, Some(first)) = (none_exist, skipped.first()) {
-            return Err(SearchError::NothingSearchable(format!(
-                "{}: {}",
-                first.path, first.reason
-            )));
         }
         let window = Window {
             since: query.since.as_ref().map(|b| b.resolve(now)),
@@ -136,28 +185,9 @@ impl Engine {
         let key = query.canonical();
         // A window that moves with the clock changes old answers: nothing to resume.
         let store = self.tails.as_ref().filter(|_| !query.has_relative_window());
-        let mut previous = store
+        let previous = store
             .and_then(|s| s.lock().ok().map(|mut s| s.take(&key)))
             .unwrap_or_default();
-        let mut next = QueryTails::default();
-        let mut keep_tails = store.is_some();
-
-        let mut result = SearchResult {
-            kind: match counting {
-                Counting::Matches => ResultKind::Grep,
-                Counting::Levels => ResultKind::Errors,
-            },
-            matches: 0,
-            levels: Default::default(),
-            files_searched: 0,
-            bytes_scanned: 0,
-            long_lines_cut: 0,
-            files: Vec::new(),
-            skipped: Vec::new(),
-            warnings: Vec::new(),
-            lines: Vec::new(),
-            elapsed: Default::default(),
-        };
         let setup = FileScan {
             count_lines: store.is_some(),
             matcher: &matcher,
@@ -165,77 +195,200 @@ impl Engine {
             window,
             max_lines: query.max_lines,
             formats: &formats,
+            max_decompressed: self.max_decompressed.load(Ordering::Relaxed),
+            cancel,
         };
-        let mut kept: Vec<(usize, crate::logs::scan::KeptLine)> = Vec::new();
-        let mut paths: Vec<String> = Vec::new();
-        for file in &files {
-            let path = file.path.display().to_string();
-            let scanned = match scan_file(&setup, file, &mut previous, progress) {
-                Ok(s) => s,
-                Err(reason) => {
-                    skipped.push(Skipped { path, reason });
-                    continue;
+        let mut gather = Gather::new(counting, previous, store.is_some());
+        let report = walk(
+            query.paths(),
+            &query.anchors,
+            true,
+            cancel,
+            |file, opened| {
+                let Some(opened) = opened else { return };
+                let path = file.path.display().to_string();
+                match scan_file(&setup, file, opened, &mut gather.previous, progress) {
+                    Ok(scanned) => gather.add(path, scanned, &window, query.max_lines),
+                    Err(e) => gather.failed(path, &e),
                 }
-            };
-            result.files_searched += 1;
-            result.bytes_scanned += scanned.bytes;
-            let answer = &scanned.answer;
-            result.matches += answer.matches;
-            result.levels.add(&answer.levels);
-            result.long_lines_cut += answer.long_lines_cut;
-            if answer.matches > 0 {
-                result.files.push(FileMatches {
-                    path: path.clone(),
-                    matches: answer.matches,
-                    timestamp_format: scanned.learned.format.name(),
+            },
+        );
+        if cancel.is_cancelled() {
+            return Err(SearchError::Cancelled);
+        }
+        if report.roots_opened == 0 {
+            if let Some(first) = report.skipped.first() {
+                let what = format!("{}: {}", first.path, first.reason);
+                return Err(match report.degraded {
+                    Some(_) => SearchError::Unavailable(what),
+                    None => SearchError::NothingSearchable(what),
                 });
             }
-            if !window.is_open() {
-                result.warnings.extend(timestamp_warning(&path, answer));
-            }
-            let index = paths.len();
-            kept.extend(answer.ring.iter().cloned().map(|l| (index, l)));
-            paths.push(path.clone());
-            if let Some(note) = scanned.note {
-                skipped.push(Skipped { path, reason: note });
-            }
-            match scanned.tail {
-                Some((id, tail)) => {
-                    next.files.insert(id, tail);
-                }
-                None => keep_tails = false,
-            }
         }
-        // The last lines across files, by time (lines without one first), then path and line.
-        kept.sort_by(|(pa, a), (pb, b)| {
-            let time = |l: &crate::logs::scan::KeptLine| l.timestamp.map(|t| t.timestamp_millis());
-            time(a)
-                .cmp(&time(b))
-                .then(pa.cmp(pb))
-                .then(a.line_number.cmp(&b.line_number))
-        });
-        let drop = kept.len().saturating_sub(query.max_lines);
-        result.lines = kept
-            .into_iter()
-            .skip(drop)
-            .map(|(i, l)| MatchLine {
-                path: paths[i].clone(),
-                line_number: l.line_number,
-                timestamp: l.timestamp,
-                level: l.level,
-                text: l.text,
-                truncated: l.truncated,
-            })
-            .collect();
-        result.skipped = skipped;
-        if let (Some(store), true) = (store, keep_tails) {
-            if let Ok(mut s) = store.lock() {
-                s.put(key, next);
+        let Gather {
+            mut result,
+            kept,
+            paths,
+            next,
+            keep_tails,
+            skipped,
+            degraded,
+            ..
+        } = gather;
+        result.lines = last_lines(kept, &paths, query.max_lines);
+        result.skipped = report.skipped;
+        result.skipped.extend(skipped);
+        result.partial = report.degraded.or(degraded);
+        if let Some(store) = store {
+            let dropped = if result.partial.is_some() {
+                Some("a resource error made the answer partial".to_string())
+            } else if !keep_tails {
+                Some("a file changed while it was read".to_string())
+            } else {
+                store.lock().ok().and_then(|mut s| s.put(key, next).err())
+            };
+            if let Ok(mut d) = self.tails_dropped.lock() {
+                *d = dropped;
             }
         }
         result.elapsed = started.elapsed();
         Ok(result)
     }
+}
+
+/// The answer as the files come in.
+struct Gather {
+    result: SearchResult,
+    kept: Vec<(usize, crate::logs::scan::KeptLine)>,
+    paths: Vec<String>,
+    previous: QueryTails,
+    next: QueryTails,
+    keep_tails: bool,
+    /// Files that could not be read (after the walk opened them).
+    skipped: Vec<Skipped>,
+    degraded: Option<String>,
+}
+
+impl Gather {
+    fn new(counting: Counting, previous: QueryTails, keep_tails: bool) -> Self {
+        Gather {
+            result: SearchResult {
+                kind: match counting {
+                    Counting::Matches => ResultKind::Grep,
+                    Counting::Levels => ResultKind::Errors,
+                },
+                matches: 0,
+                levels: Default::default(),
+                files_searched: 0,
+                bytes_scanned: 0,
+                long_lines_cut: 0,
+                files: Vec::new(),
+                skipped: Vec::new(),
+                warnings: Vec::new(),
+                lines: Vec::new(),
+                cut: Vec::new(),
+                partial: None,
+                elapsed: Default::default(),
+            },
+            kept: Vec::new(),
+            paths: Vec::new(),
+            previous,
+            next: QueryTails::default(),
+            keep_tails,
+            skipped: Vec::new(),
+            degraded: None,
+        }
+    }
+
+    fn failed(&mut self, path: String, e: &std::io::Error) {
+        if crate::logs::open::resource_error(e) && self.degraded.is_none() {
+            self.degraded = Some(format!("{path}: {e}"));
+        }
+        self.skipped.push(Skipped {
+            path,
+            reason: e.to_string(),
+        });
+    }
+
+    fn add(&mut self, path: String, scanned: file::ScannedFile, window: &Window, max_lines: usize) {
+        let result = &mut self.result;
+        result.files_searched += 1;
+        result.bytes_scanned += scanned.bytes;
+        let answer = &scanned.answer;
+        result.matches += answer.matches;
+        result.levels.add(&answer.levels);
+        result.long_lines_cut += answer.long_lines_cut;
+        if answer.matches > 0 {
+            result.files.push(FileMatches {
+                path: path.clone(),
+                matches: answer.matches,
+                timestamp_format: scanned.learned.format.name(),
+            });
+        }
+        if !window.is_open() {
+            result.warnings.extend(timestamp_warning(&path, answer));
+        }
+        let index = self.paths.len();
+        // Only the last `max_lines` lines of all files are answered: keep no more meanwhile.
+        self.kept
+            .extend(answer.ring.iter().cloned().map(|l| (index, l)));
+        if self.kept.len() > 4 * max_lines.max(64) {
+            self.kept = last_kept(std::mem::take(&mut self.kept), max_lines);
+        }
+        self.paths.push(path.clone());
+        let notes = scanned.notes;
+        if notes.resource && self.degraded.is_none() {
+            self.degraded = Some(format!(
+                "{path}: {}",
+                notes.note.as_deref().unwrap_or("read failed")
+            ));
+        }
+        if let Some(reason) = notes.cut {
+            result.cut.push(Skipped {
+                path: path.clone(),
+                reason,
+            });
+        }
+        if let Some(note) = notes.note {
+            self.skipped.push(Skipped { path, reason: note });
+        }
+        match scanned.tail {
+            Some((id, tail)) => {
+                self.next.files.insert(id, tail);
+            }
+            None => self.keep_tails = false,
+        }
+    }
+}
+
+type Kept = (usize, crate::logs::scan::KeptLine);
+
+/// The last lines across files, by time (lines without one first), then path and line.
+fn last_kept(mut kept: Vec<Kept>, max_lines: usize) -> Vec<Kept> {
+    kept.sort_by(|(pa, a), (pb, b)| {
+        let time = |l: &crate::logs::scan::KeptLine| l.timestamp.map(|t| t.timestamp_millis());
+        time(a)
+            .cmp(&time(b))
+            .then(pa.cmp(pb))
+            .then(a.line_number.cmp(&b.line_number))
+    });
+    let drop = kept.len().saturating_sub(max_lines);
+    kept.drain(..drop);
+    kept
+}
+
+fn last_lines(kept: Vec<Kept>, paths: &[String], max_lines: usize) -> Vec<MatchLine> {
+    last_kept(kept, max_lines)
+        .into_iter()
+        .map(|(i, l)| MatchLine {
+            path: paths[i].clone(),
+            line_number: l.line_number,
+            timestamp: l.timestamp,
+            level: l.level,
+            text: l.text,
+            truncated: l.truncated,
+        })
+        .collect()
 }
 
 fn compile(query: &Query) -> Result<RegexMatcher, SearchError> {
@@ -286,259 +439,4 @@ fn timestamp_warning(path: &str, tally: &FileTally) -> Option<FileWarning> {
         lines_with_time: timed,
         lines,
     })
-}
-
-/// What every file of one search is scanned with.
-struct FileScan<'a> {
-    /// Keep line counts even without kept lines (to resume tails).
-    count_lines: bool,
-    matcher: &'a RegexMatcher,
-    counting: Counting,
-    window: Window,
-    max_lines: usize,
-    formats: &'a [CompiledUserFormat],
-}
-
-/// One file's part of an answer.
-struct ScannedFile {
-    answer: FileTally,
-    bytes: u64,
-    /// The state to resume from next time; `None` when it must not be trusted.
-    tail: Option<((u64, u64), FileTail)>,
-    /// Something the user should know: the file changed under us, a corrupt gzip.
-    note: Option<String>,
-    learned: Learned,
-}
-
-/// Learns the timestamp format of a file from its first bytes (decompressed for `.gz`).
-fn learn_file(
-    setup: &FileScan<'_>,
-    file: &LogFile,
-    handle: &File,
-    size: u64,
-    hint: YearHint,
-) -> Learned {
-    let head = ReadAt::new(handle, 0).take(size);
-    if file.compressed {
-        let decoder = flate2::read::MultiGzDecoder::new(BufReader::new(head));
-        learn_from_reader(decoder, setup.formats, &file.path, hint)
-    } else {
-        learn_from_reader(head, setup.formats, &file.path, hint)
-    }
-}
-
-fn scan_file(
-    setup: &FileScan<'_>,
-    file: &LogFile,
-    previous: &mut QueryTails,
-    progress: Progress<'_>,
-) -> Result<ScannedFile, String> {
-    let handle = File::open(&file.path).map_err(|e| e.to_string())?;
-    let meta = handle.metadata().map_err(|e| e.to_string())?;
-    let id = identity(&meta);
-    let size = meta.len();
-    let modified = meta.modified().ok();
-    let max_lines = setup.max_lines;
-    let hint = YearHint::from_system_time(modified.unwrap_or_else(std::time::SystemTime::now));
-    let prior = previous.files.remove(&id);
-    if let Some(tail) = &prior {
-        // Same size and mtime, and still the same file: nothing to read. (The head is
-        // checked too: mtime has coarse granularity, and a truncate-and-rewrite to
-        // the same size within one tick would otherwise go unseen.)
-        if tail.size == size && tail.modified == modified && tail.head.still_matches(&handle, size)
-        {
-            let mut answer = tail.tally.clone();
-            if let Some(p) = &tail.partial {
-                answer.extend(p, max_lines);
-            }
-            let learned = tail.learned.clone();
-            return Ok(ScannedFile {
-                answer,
-                bytes: 0,
-                tail: prior.map(|t| (id, t)),
-                note: None,
-                learned,
-            });
-        }
-    }
-    // A settled format is kept while the file keeps its head; else it is learned (again).
-    let learned = match &prior {
-        Some(t) if t.learned.complete && t.head.still_matches(&handle, size) => t.learned.clone(),
-        _ => learn_file(setup, file, &handle, size, hint),
-    };
-    let spec = ScanSpec {
-        matcher: setup.matcher,
-        counting: setup.counting,
-        window: setup.window,
-        max_lines,
-        count_lines: setup.count_lines,
-        times: TimeReader::new(&learned.format, setup.formats, hint),
-    };
-    if file.compressed {
-        return scan_gzip(&spec, handle, size, modified, id, progress, learned.clone());
-    }
-    let resumable = prior.filter(|t| {
-        size >= t.offset
-            && t.head.still_matches(&handle, size)
-            && t.learned.format == learned.format
-    });
-    let (offset, mut tally) = resumable.map_or((0, FileTally::default()), |t| (t.offset, t.tally));
-    let head = HeadHash::of(&handle, size).map_err(|e| e.to_string())?;
-    let end = end_of_last_line(&handle, offset, size).map_err(|e| e.to_string())?;
-
-    let mut bytes = 0;
-    let mut note = None;
-    let complete = read_range(
-        &spec, &handle, offset, end, &mut tally, progress, &mut bytes, &mut note,
-    );
-    resolve_pending_timestamps(&handle, &spec.times, &mut tally.ring);
-    let mut answer = tally.clone();
-    let mut partial = None;
-    if complete && size > end {
-        let mut p = tally.continuation();
-        read_range(
-            &spec, &handle, end, size, &mut p, progress, &mut bytes, &mut note,
-        );
-        resolve_pending_timestamps(&handle, &spec.times, &mut p.ring);
-        answer.extend(&p, max_lines);
-        partial = Some(p);
-    }
-    let tail = FileTail {
-        head,
-        offset: end,
-        size,
-        modified,
-        tally,
-        partial,
-        learned: learned.clone(),
-    };
-    Ok(ScannedFile {
-        tail: (complete && note.is_none()).then_some((id, tail)),
-        answer,
-        bytes,
-        note,
-        learned,
-    })
-}
-
-/// Scans `[from, to)`; returns whether all of it could be read.
-#[allow(clippy::too_many_arguments)]
-fn read_range(
-    spec: &ScanSpec<'_>,
-    handle: &File,
-    from: u64,
-    to: u64,
-    tally: &mut FileTally,
-    progress: Progress<'_>,
-    bytes: &mut u64,
-    note: &mut Option<String>,
-) -> bool {
-    let mut reader = match handle
-        .try_clone()
-        .and_then(|mut f| f.seek(SeekFrom::Start(from)).map(|_| f))
-    {
-        Ok(f) => f,
-        Err(e) => {
-            *note = Some(format!("read failed: {e}"));
-            return false;
-        }
-    };
-    // Twice the kernel's read-ahead for a cold file; advice only, so a failure is harmless.
-    let _ = rustix::fs::fadvise(
-        &reader,
-        from,
-        NonZeroU64::new(to - from),
-        Advice::Sequential,
-    );
-    let limited = Counted::new((&mut reader).take(to - from), progress);
-    match scan_region(spec, limited, from, false, tally) {
-        Ok(read) => {
-            *bytes += read.bytes;
-            if read.bytes < to - from {
-                *note = Some(format!(
-                    "file shrank while it was read (truncated or rotated); counted the {} bytes read",
-                    read.bytes
-                ));
-                return false;
-            }
-            true
-        }
-        Err(e) => {
-            *note = Some(format!("read failed: {e}; counted what was read before"));
-            false
-        }
-    }
-}
-
-fn scan_gzip(
-    spec: &ScanSpec<'_>,
-    handle: File,
-    size: u64,
-    modified: Option<std::time::SystemTime>,
-    id: (u64, u64),
-    progress: Progress<'_>,
-    learned: Learned,
-) -> Result<ScannedFile, String> {
-    let head = HeadHash::of(&handle, size).map_err(|e| e.to_string())?;
-    let decoder = flate2::read::MultiGzDecoder::new(BufReader::new(Counted::new(handle, progress)));
-    let mut tally = FileTally::default();
-    let (bytes, note) = match scan_region(spec, decoder, 0, true, &mut tally) {
-        Ok(read) => (read.bytes, None),
-        Err(e) => (
-            0,
-            Some(format!(
-                "could not decompress all of it ({e}); counted what was read"
-            )),
-        ),
-    };
-    let tail = note.is_none().then(|| {
-        (
-            id,
-            FileTail {
-                head,
-                offset: size,
-                size,
-                modified,
-                tally: tally.clone(),
-                partial: None,
-                learned: learned.clone(),
-            },
-        )
-    });
-    Ok(ScannedFile {
-        answer: tally,
-        bytes,
-        tail,
-        note,
-        learned,
-    })
-}
-
-/// The offset just after the last newline in `[from, size)`, or `from` if there is none.
-fn end_of_last_line(file: &File, from: u64, size: u64) -> std::io::Result<u64> {
-    const CHUNK: u64 = 64 << 10;
-    let mut buf = vec![0u8; CHUNK as usize];
-    let mut end = size;
-    while end > from {
-        let start = end.saturating_sub(CHUNK).max(from);
-        let chunk = &mut buf[..(end - start) as usize];
-        let n = read_at_most(file, chunk, start)?;
-        if let Some(i) = memchr::memrchr(b'\n', &chunk[..n]) {
-            return Ok(start + i as u64 + 1);
-        }
-        end = start;
-    }
-    Ok(from)
-}
-
-/// Reads as much of `buf` as the file has at `offset` (it may have shrunk).
-fn read_at_most(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read_at(&mut buf[filled..], offset + filled as u64)? {
-            0 => break,
-            n => filled += n,
-        }
-    }
-    Ok(filled)
 }
