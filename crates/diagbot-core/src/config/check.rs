@@ -16,6 +16,9 @@ use crate::when::TimeBound;
 /// The most scans a cache may run at once (tokio's semaphore has its own,
 /// far larger, limit; past a few per core more only queue).
 pub const MAX_CONCURRENT_LOADS: usize = 1024;
+/// Bounds of `logs.max_decompressed`: less would cut ordinary rotations, more is no bound.
+const MIN_DECOMPRESSED: u64 = 1 << 20;
+const MAX_DECOMPRESSED: u64 = 1 << 40;
 
 impl RawCore {
     /// Checks every rule, in the order of the file's sections.
@@ -26,6 +29,14 @@ impl RawCore {
                 self.logs.paths.span(),
                 "logs.paths",
                 "at least one path is needed",
+            ));
+        }
+        let max_decompressed = self.logs.max_decompressed.get_ref().0;
+        if !(MIN_DECOMPRESSED..=MAX_DECOMPRESSED).contains(&max_decompressed) {
+            return Err(at.error(
+                self.logs.max_decompressed.span(),
+                "logs.max_decompressed",
+                "must be from 1MiB to 1TiB",
             ));
         }
         let cache = &self.cache;
@@ -77,6 +88,7 @@ impl RawCore {
         let optional = |s: &str| (!s.is_empty()).then(|| PathBuf::from(s));
         Ok(Settings {
             log_paths,
+            max_decompressed,
             cache: CacheConfig {
                 ttl: cache.ttl.get_ref().0,
                 budget_bytes: cache.budget.get_ref().0,
@@ -109,6 +121,7 @@ impl From<&Settings> for RawCore {
         RawCore {
             logs: RawLogs {
                 paths: unplaced(s.log_paths.clone()),
+                max_decompressed: unplaced(Human(s.max_decompressed)),
             },
             cache: RawCache {
                 ttl: unplaced(Human(s.cache.ttl)),

@@ -41,6 +41,8 @@ pub const MAX_TREND_SAMPLES: u64 = 256;
 pub struct Settings {
     /// Searched by default, and the only paths a request may name (services' logs included).
     pub log_paths: Vec<PathBuf>,
+    /// The most bytes one `.gz` file is decompressed to (`logs.max_decompressed`).
+    pub max_decompressed: u64,
     /// The result cache.
     pub cache: CacheConfig,
     /// How often the refresh queries run.
