@@ -34,3 +34,26 @@ fn written_settings_load_back_the_same() {
     let back = load_str(&written, "written.toml", &env(&[])).unwrap();
     assert_eq!(back, s, "{written}");
 }
+
+#[test]
+fn max_decompressed_is_bounded_and_named_with_its_line() {
+    let s = load_str(
+        "[logs]\nmax_decompressed = \"64MiB\"\n",
+        "diagbot.toml",
+        &env(&[]),
+    )
+    .unwrap();
+    assert_eq!(s.max_decompressed, 64 << 20);
+    assert_eq!(Settings::default().max_decompressed, 1 << 30);
+    let e = load_str(
+        "[logs]\nmax_decompressed = \"1KiB\"\n",
+        "diagbot.toml",
+        &env(&[]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("diagbot.toml:2") && e.contains("logs.max_decompressed"),
+        "{e}"
+    );
+}
