@@ -9,6 +9,9 @@
 //!   calls `run_pending_tasks()` (see [`ResultCache::spawn_maintenance`]);
 //! - concurrent callers of one key share one load (`try_get_with`), and a
 //!   semaphore bounds loads in flight, whose memory is outside the budget;
+//! - an answer marked partial (a resource error on some file) is handed to
+//!   its callers but never stored, nor replaces a stored one: the next
+//!   question scans again rather than being served a degraded answer for a TTL;
 //! - everything is counted, and a rate-limited warning fires when entries or
 //!   bytes pass their thresholds.
 
@@ -59,6 +62,7 @@ struct Counters {
     misses: AtomicU64,
     loads: AtomicU64,
     load_errors: AtomicU64,
+    partial: AtomicU64,
     load_micros: AtomicU64,
     evicted_expired: AtomicU64,
     evicted_size: AtomicU64,
@@ -80,6 +84,9 @@ pub struct CacheStats {
     pub loads: u64,
     /// Scans that failed.
     pub load_errors: u64,
+    /// Answers handed out but not cached: partial, for lack of resources.
+    #[serde(default)]
+    pub partial: u64,
     /// Time spent scanning, summed over all loads, in seconds (waits for a permit excluded).
     pub load_seconds_total: f64,
     /// Entries dropped because their TTL ran out.
@@ -184,7 +191,7 @@ impl ResultCache {
     }
 
     /// The cached answer for `key`, or the one `load` computes; concurrent callers
-    /// of one key share one load.
+    /// of one key share one load. A partial answer is returned but not cached.
     pub async fn get_or_load<F, Fut, E>(
         &self,
         key: String,
@@ -201,33 +208,54 @@ impl ResultCache {
         }
         self.counters.misses.fetch_add(1, Ordering::Relaxed);
         let mut ran = false;
-        let value = self
+        let loaded = self
             .inner
             .try_get_with(key, async {
                 ran = true;
-                self.timed_load(load).await.map(Arc::new)
+                match self.timed_load(load).await {
+                    Ok(r) if r.partial.is_some() => Err(Uncached::Partial(Arc::new(r))),
+                    Ok(r) => Ok(Arc::new(r)),
+                    Err(e) => Err(Uncached::Failed(Arc::new(e))),
+                }
             })
-            .await?;
+            .await;
+        let how = if ran {
+            HitOrLoad::Loaded
+        } else {
+            HitOrLoad::Joined
+        };
+        let value = match loaded {
+            Ok(value) => value,
+            // moka stores only `Ok`: a partial answer travels as an error to stay out.
+            Err(uncached) => match uncached.as_ref() {
+                Uncached::Failed(e) => return Err(Arc::clone(e)),
+                Uncached::Partial(r) => {
+                    if ran {
+                        self.counters.partial.fetch_add(1, Ordering::Relaxed);
+                    }
+                    return Ok((Arc::clone(r), how));
+                }
+            },
+        };
         if ran {
             self.evict_now().await;
         }
-        Ok((
-            value,
-            if ran {
-                HitOrLoad::Loaded
-            } else {
-                HitOrLoad::Joined
-            },
-        ))
+        Ok((value, how))
     }
 
-    /// Computes the answer for `key` anew and stores it (the background refresh).
+    /// Computes the answer for `key` anew and stores it (the background
+    /// refresh); a partial answer is returned but not stored, so the answer
+    /// cached before stays.
     pub async fn refresh<F, Fut, E>(&self, key: String, load: F) -> Result<Arc<SearchResult>, E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<SearchResult, E>>,
     {
         let value = Arc::new(self.timed_load(load).await?);
+        if value.partial.is_some() {
+            self.counters.partial.fetch_add(1, Ordering::Relaxed);
+            return Ok(value);
+        }
         self.inner.insert(key, Arc::clone(&value)).await;
         self.evict_now().await;
         Ok(value)
@@ -336,6 +364,7 @@ impl ResultCache {
             misses: get(&c.misses),
             loads: get(&c.loads),
             load_errors: get(&c.load_errors),
+            partial: get(&c.partial),
             load_seconds_total: get(&c.load_micros) as f64 / 1e6,
             evictions_expired: get(&c.evicted_expired),
             evictions_size: get(&c.evicted_size),
@@ -347,6 +376,14 @@ impl ResultCache {
             ttl_seconds: self.config.ttl.as_secs(),
         }
     }
+}
+
+/// Why a load's answer is not stored.
+enum Uncached<E> {
+    /// The load failed.
+    Failed(Arc<E>),
+    /// The answer is partial (see [`SearchResult::partial`]).
+    Partial(Arc<SearchResult>),
 }
 
 /// An entry's weight in the budget.

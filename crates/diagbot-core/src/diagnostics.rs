@@ -8,6 +8,7 @@ use chrono::Local;
 
 use crate::cache::{CacheConfig, HitOrLoad, ResultCache};
 use crate::engine::{Engine, SearchError};
+use crate::logs::cancel::Cancel;
 use crate::logs::tail::TailLimits;
 use crate::query::{Query, SearchResult};
 use crate::workers::ScanThreads;
@@ -82,8 +83,13 @@ impl Diagnostics {
 
     async fn scan(&self, query: Query) -> Result<SearchResult, SearchError> {
         let engine = Arc::clone(&self.engine);
+        let cancel = engine.cancel_token();
+        // When nobody waits any more (a request timed out, a refresh was
+        // abandoned), the scan stops at its next chunk instead of holding a
+        // blocking thread to the end.
+        let _stop = CancelOnDrop(cancel.clone());
         let task = tokio::task::spawn_blocking(move || {
-            engine.search(&query, Local::now().fixed_offset(), &|_| {})
+            engine.search_with(&query, Local::now().fixed_offset(), &|_| {}, &cancel)
         });
         let result = task
             .await
@@ -92,5 +98,14 @@ impl Diagnostics {
             observe(r);
         }
         result
+    }
+}
+
+/// Cancels a scan when the future waiting for it is dropped.
+struct CancelOnDrop(Cancel);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
     }
 }

@@ -104,6 +104,10 @@ pub struct Query {
     pub max_lines: usize,
     /// User-defined formats, tried first on the files their globs match.
     pub formats: Arc<[UserFormat]>,
+    /// The configured paths the searched ones may lie beneath: below one,
+    /// no symlink is followed (see [`crate::logs::open`]). Not part of the
+    /// question: the same paths give the same answer.
+    pub anchors: Arc<[PathBuf]>,
 }
 
 impl Query {
@@ -140,6 +144,7 @@ impl Query {
             until: None,
             max_lines: 20,
             formats: Arc::default(),
+            anchors: Arc::default(),
         }
     }
 
@@ -147,6 +152,13 @@ impl Query {
     /// too (the configured ones: [`Settings::formats`](crate::config::Settings::formats)).
     pub fn with_formats(self, formats: Arc<[UserFormat]>) -> Self {
         Query { formats, ..self }
+    }
+
+    /// The same question, over paths requested beneath `anchors` (the
+    /// configured paths): see [`Query::anchors`].
+    pub fn beneath(mut self, anchors: &[PathBuf]) -> Self {
+        self.anchors = anchors.into();
+        self
     }
 
     /// The files and directories searched, sorted and without repeats.
@@ -348,6 +360,15 @@ pub struct SearchResult {
     pub warnings: Vec<FileWarning>,
     /// The last matching lines, oldest first.
     pub lines: Vec<MatchLine>,
+    /// Files read only in part: a `.gz` whose decompressed size passed
+    /// `logs.max_decompressed` or a sane ratio (counted up to there).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cut: Vec<Skipped>,
+    /// Set when the answer is degraded by a lack of resources (EMFILE,
+    /// ENFILE, ENOMEM, EIO) on some file: the reason. Such an answer is
+    /// returned, never cached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<String>,
     /// Serialised as milliseconds.
     #[serde(with = "millis")]
     pub elapsed: Duration,
@@ -385,15 +406,17 @@ impl SearchResult {
         let skipped: usize = self
             .skipped
             .iter()
+            .chain(&self.cut)
             .map(|s| s.path.capacity() + s.reason.capacity())
-            .sum();
+            .sum::<usize>()
+            + self.partial.as_ref().map_or(0, String::capacity);
         lines
             + files
             + skipped
             + warnings
             + self.lines.capacity() * std::mem::size_of::<MatchLine>()
             + self.files.capacity() * std::mem::size_of::<FileMatches>()
-            + self.skipped.capacity() * std::mem::size_of::<Skipped>()
+            + (self.skipped.capacity() + self.cut.capacity()) * std::mem::size_of::<Skipped>()
             + self.warnings.capacity() * std::mem::size_of::<FileWarning>()
     }
 

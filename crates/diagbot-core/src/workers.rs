@@ -142,6 +142,80 @@ pub fn for_each_done<T, R, W, D>(
     });
 }
 
+/// As [`for_each_done`], for items that `produce` makes one at a time on
+/// the calling thread (a directory walk that opens each file it finds):
+/// each item is handed to a scan thread as soon as it is made, and `done`
+/// gets each result, with the item's place in the production order, on the
+/// calling thread. At most about two items per thread wait or run at once,
+/// so what items hold (an open file) stays bounded.
+pub fn pipeline<T, R, P, W, D>(threads: ScanThreads, produce: P, work: W, mut done: D)
+where
+    T: Send,
+    R: Send,
+    P: FnOnce(&mut dyn FnMut(T)),
+    W: Fn(T) -> R + Sync,
+    D: FnMut(usize, R),
+{
+    let workers = threads.count.get();
+    if workers <= 1 {
+        if let Some(nice) = threads.nice {
+            lower_priority(nice);
+        }
+        let mut next = 0;
+        produce(&mut |item| {
+            done(next, work(item));
+            next += 1;
+        });
+        return;
+    }
+    let (items, waiting) = std::sync::mpsc::sync_channel::<(usize, T)>(workers);
+    let waiting = std::sync::Mutex::new(waiting);
+    let (finished, results) = std::sync::mpsc::channel::<(usize, R)>();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let finished = finished.clone();
+                let (waiting, work) = (&waiting, &work);
+                scope.spawn(move || {
+                    if let Some(nice) = threads.nice {
+                        lower_priority(nice);
+                    }
+                    loop {
+                        // The lock is held only to take the next item, not while working on it.
+                        let next = match waiting.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok((i, item)) = next else { break };
+                        if finished.send((i, work(item))).is_err() {
+                            break;
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(finished);
+        let mut next = 0;
+        produce(&mut |item| {
+            // A closed channel means every worker stopped (one panicked): the join below says so.
+            let _ = items.send((next, item));
+            next += 1;
+            while let Ok((i, result)) = results.try_recv() {
+                done(i, result);
+            }
+        });
+        drop(items);
+        for (i, result) in results {
+            done(i, result);
+        }
+        for handle in handles {
+            if let Err(panic) = handle.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    });
+}
+
 /// Sets the calling thread's nice value (on Linux, `setpriority` on a thread
 /// id affects that thread only). Best effort: a thread already nicer than
 /// `nice` keeps its value (raising priority back needs privilege anyway).
@@ -220,6 +294,24 @@ mod tests {
         assert_eq!(ran_on, [caller; 3]);
         let nice = rustix::process::getpriority_process(Some(caller)).unwrap_or(0);
         assert!(nice >= DAEMON_NICE, "{nice}");
+    }
+
+    #[test]
+    fn a_pipeline_does_every_item_once_with_its_place_whatever_the_threads() {
+        for count in [1, 2, 3, 8] {
+            let mut got = vec![None; 50];
+            pipeline(
+                ScanThreads::new(count),
+                |push| (0..50u64).for_each(push),
+                |n| n * 3,
+                |i, r| {
+                    assert!(got[i].is_none(), "item {i} done twice");
+                    got[i] = Some(r);
+                },
+            );
+            let want: Vec<_> = (0..50u64).map(|n| Some(n * 3)).collect();
+            assert_eq!(got, want, "{count}");
+        }
     }
 
     #[test]

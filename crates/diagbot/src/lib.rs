@@ -6,6 +6,7 @@
 
 pub mod budget;
 pub mod cli;
+pub mod clients;
 pub mod daemon;
 pub mod heartbeat;
 pub mod http;

@@ -171,7 +171,11 @@ pub struct Metrics {
     pub http_requests: Family<RequestLabels, Counter>,
     /// Connections closed at once because `MAX_CONNECTIONS` were open.
     pub refused_connections: Counter,
+    /// Requests answered 429: their client had the most in flight already.
+    pub refused_requests: Counter,
     pub refresh_runs: Counter,
+    /// Refresh queries that failed or gave a partial answer (not cached).
+    pub refresh_failed: Counter,
     /// Refreshes abandoned because the next was due.
     pub refresh_abandoned: Counter,
     pub refresh_seconds: Histogram,
@@ -192,6 +196,12 @@ impl Metrics {
             "Connections closed at once because the most were already open",
             refused_connections.clone(),
         );
+        let refused_requests = Counter::default();
+        registry.register(
+            "diagbot_http_refused_requests",
+            "Requests answered 429 because their client had the most in flight",
+            refused_requests.clone(),
+        );
         registry.register("diagbot_scan_bytes", "Bytes read by log scans", scans.bytes);
         registry.register(
             "diagbot_scan_seconds",
@@ -203,6 +213,12 @@ impl Metrics {
             "diagbot_refresh_runs",
             "Background refresh runs",
             refresh_runs.clone(),
+        );
+        let refresh_failed = Counter::default();
+        registry.register(
+            "diagbot_refresh_failed",
+            "Refresh queries that failed or whose answer was partial (not cached)",
+            refresh_failed.clone(),
         );
         let refresh_abandoned = Counter::default();
         registry.register(
@@ -243,7 +259,9 @@ impl Metrics {
             sampled,
             http_requests,
             refused_connections,
+            refused_requests,
             refresh_runs,
+            refresh_failed,
             refresh_abandoned,
             refresh_seconds,
         }

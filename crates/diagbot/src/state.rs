@@ -42,6 +42,8 @@ pub struct AppState {
     pub heartbeat: crate::heartbeat::Heartbeat,
     /// The byte budget of HTTP answers being computed or sent.
     pub answers_in_flight: crate::budget::Budget,
+    /// Requests in flight per client address.
+    pub clients: crate::clients::Clients,
 }
 
 impl AppState {
@@ -61,6 +63,8 @@ impl AppState {
         let diag = Diagnostics::new(settings.core.cache.clone(), Default::default())
             .scan_threads(settings.core.scan_threads())
             .observed(Arc::new(move |result| observed.observe(result)));
+        diag.engine()
+            .set_max_decompressed(settings.core.max_decompressed);
         let metrics = Metrics::new(Arc::clone(diag.cache()), scans);
         let host = SharedHost::new(settings.core.proc_root.clone());
         Arc::new(AppState {
@@ -72,6 +76,7 @@ impl AppState {
             events: broadcast::channel(EVENT_BACKLOG).0,
             log_level,
             answers_in_flight: Default::default(),
+            clients: Default::default(),
             heartbeat: Default::default(),
             host,
         })
@@ -93,6 +98,9 @@ impl AppState {
         let cache = self.diag.cache();
         cache.set_warn_entries(settings.core.cache.warn_entries);
         cache.set_max_concurrent_loads(settings.core.cache.max_concurrent_loads);
+        self.diag
+            .engine()
+            .set_max_decompressed(settings.core.max_decompressed);
         if let Some(set) = &self.log_level {
             if let Err(e) = set(&settings.log.level) {
                 tracing::warn!("log.level not applied: {e}");

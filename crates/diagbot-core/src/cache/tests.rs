@@ -26,6 +26,8 @@ fn result(lines: usize, width: usize) -> SearchResult {
                 truncated: false,
             })
             .collect(),
+        cut: Vec::new(),
+        partial: None,
         elapsed: Duration::ZERO,
     }
 }
@@ -189,4 +191,45 @@ async fn a_burst_of_answers_stays_within_the_budget_without_maintenance() {
         let held: u64 = cache.inner.iter().map(|(k, v)| weight(&k, &v) as u64).sum();
         assert!(held <= budget, "after {i} answers: {held} > {budget}");
     }
+}
+
+fn partial(lines: usize) -> SearchResult {
+    SearchResult {
+        partial: Some("/var/log/app.log: Too many open files (os error 24)".into()),
+        ..result(lines, 10)
+    }
+}
+
+/// A degraded answer reaches its caller but is never a hit: the next
+/// question scans again (issue 11: such answers were served for the TTL).
+#[tokio::test]
+async fn a_partial_answer_is_returned_but_not_cached() {
+    let cache = ResultCache::new(config(Duration::from_secs(300), 8 << 20));
+    let load = || async { Ok::<_, std::convert::Infallible>(partial(3)) };
+    for _ in 0..3 {
+        let (answer, how) = cache.get_or_load("k".into(), load).await.unwrap();
+        assert_eq!(
+            how,
+            HitOrLoad::Loaded,
+            "a partial answer was served from the cache"
+        );
+        assert!(answer.partial.is_some());
+    }
+    let stats = cache.maintain().await;
+    assert_eq!((stats.entries, stats.hits, stats.partial), (0, 0, 3));
+}
+
+/// The refresh keeps the good answer it had when its new one is partial.
+#[tokio::test]
+async fn a_partial_refresh_does_not_replace_a_good_answer() {
+    let cache = ResultCache::new(config(Duration::from_secs(300), 8 << 20));
+    let good = || async { Ok::<_, std::convert::Infallible>(result(5, 10)) };
+    cache.refresh("k".into(), good).await.unwrap();
+    let degraded = || async { Ok::<_, std::convert::Infallible>(partial(0)) };
+    let refreshed = cache.refresh("k".into(), degraded).await.unwrap();
+    assert!(refreshed.partial.is_some(), "the caller still hears of it");
+    let (answer, how) = cache.get_or_load("k".into(), degraded).await.unwrap();
+    assert_eq!(how, HitOrLoad::Hit);
+    assert_eq!((answer.matches, answer.partial.clone()), (5, None));
+    assert_eq!(cache.stats().partial, 1);
 }

@@ -17,6 +17,9 @@ use crate::when::TimeBound;
 /// The most scans a cache may run at once (tokio's semaphore has its own,
 /// far larger, limit; past a few per core more only queue).
 pub const MAX_CONCURRENT_LOADS: usize = 1024;
+/// Bounds of `logs.max_decompressed`: less would cut ordinary rotations, more is no bound.
+const MIN_DECOMPRESSED: u64 = 1 << 20;
+const MAX_DECOMPRESSED: u64 = 1 << 40;
 
 /// The most scan threads the daemon may be given (more would only queue on any real machine).
 pub const MAX_SEARCH_THREADS: usize = 256;
@@ -38,6 +41,14 @@ impl RawCore {
                 self.search.threads.span(),
                 "search.threads",
                 format!("must be from 0 (automatic) to {MAX_SEARCH_THREADS}"),
+            ));
+        }
+        let max_decompressed = self.logs.max_decompressed.get_ref().0;
+        if !(MIN_DECOMPRESSED..=MAX_DECOMPRESSED).contains(&max_decompressed) {
+            return Err(at.error(
+                self.logs.max_decompressed.span(),
+                "logs.max_decompressed",
+                "must be from 1MiB to 1TiB",
             ));
         }
         let cache = &self.cache;
@@ -94,6 +105,7 @@ impl RawCore {
         Ok(Settings {
             log_paths,
             search_threads: threads,
+            max_decompressed,
             cache: CacheConfig {
                 ttl: cache.ttl.get_ref().0,
                 budget_bytes: cache.budget.get_ref().0,
@@ -127,6 +139,7 @@ impl From<&Settings> for RawCore {
         RawCore {
             logs: RawLogs {
                 paths: unplaced(s.log_paths.clone()),
+                max_decompressed: unplaced(Human(s.max_decompressed)),
             },
             search: RawSearch {
                 threads: unplaced(s.search_threads),

@@ -48,6 +48,8 @@ pub struct Settings {
     pub log_paths: Vec<PathBuf>,
     /// Files the daemon scans at once (0: automatic); see [`Settings::scan_threads`].
     pub search_threads: usize,
+    /// The most bytes one `.gz` file is decompressed to (`logs.max_decompressed`).
+    pub max_decompressed: u64,
     /// The result cache.
     pub cache: CacheConfig,
     /// How often the refresh queries run.

@@ -24,12 +24,15 @@ pub(crate) fn unplaced<T>(value: T) -> Spanned<T> {
 pub struct RawLogs {
     /// Files or directories to search.
     pub paths: Spanned<Vec<PathBuf>>,
+    /// The most bytes one `.gz` file is decompressed to; past it the file is cut.
+    pub max_decompressed: Spanned<Human<u64>>,
 }
 
 impl Default for RawLogs {
     fn default() -> Self {
         RawLogs {
             paths: unplaced(vec![PathBuf::from("/var/log")]),
+            max_decompressed: unplaced(Human(crate::engine::DEFAULT_MAX_DECOMPRESSED)),
         }
     }
 }

@@ -145,3 +145,26 @@ fn variables_that_are_not_keys_are_left_alone() {
     let e = load_str("", "diagbot.toml", &env(&[("DIAGBOT_TOKEN_X", "1")])).unwrap_err();
     assert!(e.to_string().starts_with("DIAGBOT_TOKEN_X: "), "{e}");
 }
+
+#[test]
+fn max_decompressed_is_bounded_and_named_with_its_line() {
+    let s = load_str(
+        "[logs]\nmax_decompressed = \"64MiB\"\n",
+        "diagbot.toml",
+        &env(&[]),
+    )
+    .unwrap();
+    assert_eq!(s.max_decompressed, 64 << 20);
+    assert_eq!(Settings::default().max_decompressed, 1 << 30);
+    let e = load_str(
+        "[logs]\nmax_decompressed = \"1KiB\"\n",
+        "diagbot.toml",
+        &env(&[]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("diagbot.toml:2") && e.contains("logs.max_decompressed"),
+        "{e}"
+    );
+}

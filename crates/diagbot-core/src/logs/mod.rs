@@ -9,10 +9,12 @@
 //! - [`level`]: a line's level, from its header.
 //! - [`user_format`]: formats users define; [`explain`]: how a file's lines are read.
 
+pub mod cancel;
 pub mod explain;
 pub mod format;
 pub mod learn;
 pub mod level;
+pub mod open;
 pub mod read;
 pub mod scan;
 pub mod split;

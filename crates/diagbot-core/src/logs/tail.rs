@@ -9,9 +9,10 @@
 //! - follows a renamed file by its identity (`app.log` → `app.log.1`);
 //! - reads a `.gz` file once: rotated files do not change.
 //!
-//! The store is bounded: a number of queries, files per query and bytes, the
-//! least recently used query's tails dropped first. A dropped tail only costs
-//! a full rescan. Tails are kept from a query's second run on: a question asked
+//! The store is bounded by a number of queries and a byte budget (not a
+//! number of files: a tail costs about 400 bytes, so 8 MiB keeps up with
+//! 20,000 files), the least recently used query's tails dropped first. A
+//! dropped tail only costs a full rescan, and [`TailStore::put`] says why. Tails are kept from a query's second run on: a question asked
 //! once (a new pattern typed by a user) leaves nothing behind. Queries known
 //! to repeat (the background refresh's) keep theirs from the first run.
 
@@ -79,11 +80,14 @@ pub struct FileTail {
     pub tally: FileTally,
     /// The tally of an unfinished last line, `[offset, size)`: part of the answer,
     /// read again at the next refresh.
-    pub partial: Option<FileTally>,
+    pub partial: Option<Box<FileTally>>,
     /// The file's timestamp format: kept while the file only grows once its
     /// sample was full, learned again at each refresh until then (the tally
     /// is kept only if the format did not change).
     pub learned: Learned,
+    /// Why a `.gz` file was read only in part (decompression bound), said again
+    /// each time the tail answers for it.
+    pub cut: Option<String>,
 }
 
 impl FileTail {
@@ -91,7 +95,11 @@ impl FileTail {
     pub fn heap_size(&self) -> usize {
         std::mem::size_of::<FileTail>()
             + self.tally.heap_size()
-            + self.partial.as_ref().map_or(0, FileTally::heap_size)
+            + self
+                .partial
+                .as_ref()
+                .map_or(0, |p| std::mem::size_of::<FileTally>() + p.heap_size())
+            + self.cut.as_ref().map_or(0, String::capacity)
     }
 }
 
@@ -101,27 +109,25 @@ pub type FileId = (u64, u64);
 /// The tails of one query.
 #[derive(Debug, Default)]
 pub struct QueryTails {
-    /// What was read of each file, by identity.
-    pub files: HashMap<FileId, FileTail>,
+    /// Boxed: the map's empty buckets then cost a pointer, not a tail.
+    pub files: HashMap<FileId, Box<FileTail>>,
     last_used: u64,
 }
 
 impl QueryTails {
     /// The heap bytes these tails hold.
     pub fn heap_size(&self) -> usize {
-        self.files.values().map(FileTail::heap_size).sum::<usize>()
-            + self.files.capacity() * std::mem::size_of::<(FileId, FileTail)>()
+        self.files.values().map(|t| t.heap_size()).sum::<usize>()
+            + self.files.capacity() * std::mem::size_of::<(FileId, Box<FileTail>)>()
     }
 }
 
-/// How much the tail store may keep.
+/// How much the tail store keeps.
 #[derive(Debug, Clone, Copy)]
 pub struct TailLimits {
-    /// Queries whose tails are kept (the least recently used go first).
+    /// Queries whose tails are kept.
     pub max_queries: usize,
-    /// Files one query may keep tails for; past it the query rescans.
-    pub max_files_per_query: usize,
-    /// Heap bytes of all kept tails.
+    /// Their heap bytes together.
     pub max_bytes: usize,
 }
 
@@ -129,7 +135,6 @@ impl Default for TailLimits {
     fn default() -> Self {
         TailLimits {
             max_queries: 64,
-            max_files_per_query: 10_000,
             max_bytes: 8 << 20,
         }
     }
@@ -165,14 +170,23 @@ impl TailStore {
     }
 
     /// Puts a query's tails back (from its second run on), then drops least
-    /// recently used ones over the limits.
-    pub fn put(&mut self, key: String, mut tails: QueryTails) {
-        if !self.seen_before(&key) || tails.files.len() > self.limits.max_files_per_query {
-            return;
+    /// recently used ones over the limits. `Err` says why this query's own
+    /// tails were not kept (its next run reads everything again).
+    pub fn put(&mut self, key: String, mut tails: QueryTails) -> Result<(), String> {
+        if !self.seen_before(&key) {
+            return Ok(()); // asked once so far: kept from its second run
+        }
+        tails.files.shrink_to_fit();
+        let size = tails.heap_size() + key.len();
+        if size > self.limits.max_bytes {
+            return Err(format!(
+                "the tails of its {} files take {size} bytes, over the tail budget of {} bytes",
+                tails.files.len(),
+                self.limits.max_bytes
+            ));
         }
         self.tick += 1;
         tails.last_used = self.tick;
-        let size = tails.heap_size() + key.len();
         self.queries.insert(key, (tails, size));
         while self.queries.len() > self.limits.max_queries || self.bytes() > self.limits.max_bytes {
             let oldest = self
@@ -187,6 +201,7 @@ impl TailStore {
                 None => break,
             }
         }
+        Ok(())
     }
 
     /// Marks `key` as a query known to repeat (a background refresh): its

@@ -1,18 +1,34 @@
 //! Which files a query reads: the named files, and every log file under the
-//! named directories (recursively, symlinks not followed, in a fixed order).
+//! named directories (recursively, in a fixed order), each opened as it is
+//! reached (see [`open`](super::open): opening is the check).
+//!
+//! A directory is listed through its own fd, and its entries are examined
+//! (`fstatat`, no symlink followed) and opened (`openat`) relative to it: a
+//! directory renamed or swapped for a symlink mid-walk cannot lead the walk
+//! elsewhere. A file opened is the one listed (same device and inode), else
+//! it is skipped as changed. Only the fds of the directories being walked
+//! are held (at most `MAX_DEPTH` + 1), and the one file being read.
 
-use std::fs::Metadata;
+use std::ffi::{OsStr, OsString};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use rustix::fs::{AtFlags, Dir, FileType};
+
+use super::cancel::Cancel;
+use super::open::{not_regular, open_at, open_path, FileId, OpenError, Opened, OpenedFile};
 use crate::query::Skipped;
 
-/// A file to scan.
+/// A file to scan, as the walk found it.
 #[derive(Debug, Clone)]
 pub struct LogFile {
-    /// Its path, as given or found in a directory.
+    /// Where it is.
     pub path: PathBuf,
-    /// Whether it is gzipped (read through a decoder, never incrementally).
+    /// A gzip file (by its name).
     pub compressed: bool,
+    /// Its size when listed.
+    pub size: u64,
 }
 
 /// Names under a directory that are not text logs: login records, journald's binary files.
@@ -20,49 +36,180 @@ const BINARY_NAMES: [&str; 5] = ["wtmp", "btmp", "lastlog", "faillog", "utmp"];
 const BINARY_EXTENSIONS: [&str; 3] = ["journal", "journal~", "db"];
 /// Compressed rotations diagbot cannot open (only gzip is read).
 const UNSUPPORTED_COMPRESSION: [&str; 4] = ["xz", "zst", "bz2", "lz4"];
+/// Directories deeper than this below a named path are not walked: the walk
+/// holds one fd per level.
+pub const MAX_DEPTH: usize = 32;
 
-/// Expands `paths` into the files to scan, and what was left out and why.
-pub fn collect_files(paths: &[PathBuf]) -> (Vec<LogFile>, Vec<Skipped>) {
-    let mut files = Vec::new();
-    let mut skipped = Vec::new();
-    for path in paths {
-        match std::fs::metadata(path) {
-            Err(e) => skipped.push(skip(path, &e.to_string())),
-            Ok(meta) if meta.is_file() => files.push(log_file(path)),
-            Ok(meta) if meta.is_dir() => walk_dir(path, &mut files, &mut skipped),
-            Ok(_) => skipped.push(skip(path, "not a regular file or directory")),
-        }
-    }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    files.dedup_by(|a, b| a.path == b.path);
-    (files, skipped)
+/// How a walk went, besides the files it handed over.
+#[derive(Debug, Default)]
+pub struct WalkReport {
+    /// What was left out, and why.
+    pub skipped: Vec<Skipped>,
+    /// Named paths that could be opened.
+    pub roots_opened: usize,
+    /// The first resource error met (EMFILE, ENFILE, ENOMEM, EIO): files may
+    /// be missing for reasons that are not theirs.
+    pub degraded: Option<String>,
 }
 
-fn walk_dir(dir: &Path, files: &mut Vec<LogFile>, skipped: &mut Vec<Skipped>) {
-    let walker = ignore::WalkBuilder::new(dir)
-        .standard_filters(false)
-        .follow_links(false)
-        .sort_by_file_path(|a, b| a.cmp(b))
-        .build();
-    for entry in walker {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                let path = error_path(&e).unwrap_or_else(|| dir.to_path_buf());
-                skipped.push(skip(&path, &io_reason(&e)));
-                continue;
-            }
-        };
-        let is_file = entry.file_type().is_some_and(|t| t.is_file());
-        if !is_file {
-            continue;
+impl WalkReport {
+    /// Records a file or directory left out.
+    pub fn skip(&mut self, path: &Path, e: &OpenError) {
+        if e.resource && self.degraded.is_none() {
+            self.degraded = Some(format!("{}: {}", path.display(), e.reason));
         }
-        let path = entry.path();
-        match not_a_text_log(path) {
-            Some(reason) => skipped.push(skip(path, reason)),
-            None => files.push(log_file(path)),
+        self.skipped.push(skip(path, &e.reason));
+    }
+}
+
+/// Visits every file under `paths`, in path order, each once (by identity).
+/// `anchors` are the configured paths a named path may lie beneath (see
+/// [`open_path`]). With `open`, each file is opened before `on_file` sees it;
+/// without, `on_file` gets `None` (a listing, for a progress bar's total).
+/// Stops early when `cancel` is set.
+pub fn walk(
+    paths: &[PathBuf],
+    anchors: &[PathBuf],
+    open: bool,
+    cancel: &Cancel,
+    mut on_file: impl FnMut(&LogFile, Option<OpenedFile>),
+) -> WalkReport {
+    let mut walker = Walker {
+        report: WalkReport::default(),
+        seen: std::collections::HashSet::new(),
+        open,
+        cancel,
+        on_file: &mut on_file,
+    };
+    for path in paths {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let anchor = anchors
+            .iter()
+            .filter(|a| path.starts_with(a))
+            .max_by_key(|a| a.as_os_str().len());
+        match open_path(path, anchor.map(PathBuf::as_path)) {
+            Err(e) => walker.report.skip(path, &e),
+            Ok(Opened::File(file)) => {
+                walker.report.roots_opened += 1;
+                let size = file.size;
+                walker.file(path.clone(), size, Some(file));
+            }
+            Ok(Opened::Dir(fd, _)) => {
+                walker.report.roots_opened += 1;
+                walker.dir(path, fd, 0);
+            }
         }
     }
+    walker.report
+}
+
+/// Lists `paths` without opening the files.
+pub fn collect_files(paths: &[PathBuf]) -> (Vec<LogFile>, Vec<Skipped>) {
+    let mut files = Vec::new();
+    let report = walk(paths, &[], false, &Cancel::new(), |f, _| {
+        files.push(f.clone())
+    });
+    (files, report.skipped)
+}
+
+struct Walker<'w> {
+    report: WalkReport,
+    /// Files handed over already: overlapping paths name some twice.
+    seen: std::collections::HashSet<FileId>,
+    open: bool,
+    cancel: &'w Cancel,
+    on_file: &'w mut dyn FnMut(&LogFile, Option<OpenedFile>),
+}
+
+impl Walker<'_> {
+    fn file(&mut self, path: PathBuf, size: u64, opened: Option<OpenedFile>) {
+        let compressed = path.extension().is_some_and(|e| e == "gz");
+        let file = LogFile {
+            path,
+            compressed,
+            size,
+        };
+        (self.on_file)(&file, opened);
+    }
+
+    fn dir(&mut self, path: &Path, fd: OwnedFd, depth: usize) {
+        let names = match list(fd.as_fd()) {
+            Ok(names) => names,
+            Err(e) => return self.report.skip(path, &e),
+        };
+        for name in names {
+            if self.cancel.is_cancelled() {
+                return;
+            }
+            let child = path.join(&name);
+            if let Err(e) = self.entry(fd.as_fd(), &name, &child, depth) {
+                self.report.skip(&child, &e);
+            }
+        }
+    }
+
+    fn entry(
+        &mut self,
+        dir: BorrowedFd<'_>,
+        name: &OsStr,
+        path: &Path,
+        depth: usize,
+    ) -> Result<(), OpenError> {
+        let stat = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
+            .map_err(|e| OpenError::io(&e.into()))?;
+        let listed = (stat.st_dev, stat.st_ino);
+        match FileType::from_raw_mode(stat.st_mode) {
+            FileType::Directory if depth + 1 >= MAX_DEPTH => Err(OpenError::skip(
+                "directory nested too deep: not walked (name it in the paths)",
+            )),
+            FileType::Directory => match open_at(dir, name, Some(listed))? {
+                Opened::Dir(fd, _) => {
+                    self.dir(path, fd, depth + 1);
+                    Ok(())
+                }
+                Opened::File(_) => Err(OpenError::skip("changed while opening: not read")),
+            },
+            FileType::RegularFile => {
+                if let Some(reason) = not_a_text_log(path) {
+                    return Err(OpenError::skip(reason));
+                }
+                if !self.seen.insert(listed) {
+                    return Ok(());
+                }
+                let opened = if self.open {
+                    match open_at(dir, name, Some(listed))? {
+                        Opened::File(f) => Some(f),
+                        Opened::Dir(..) => {
+                            return Err(OpenError::skip("changed while opening: not read"))
+                        }
+                    }
+                } else {
+                    None
+                };
+                let size = opened.as_ref().map_or(stat.st_size as u64, |f| f.size);
+                self.file(path.to_path_buf(), size, opened);
+                Ok(())
+            }
+            other => Err(OpenError::skip(not_regular(other))),
+        }
+    }
+}
+
+/// The names in a directory, sorted (so paths come out in order).
+fn list(dir: BorrowedFd<'_>) -> Result<Vec<OsString>, OpenError> {
+    let entries = Dir::read_from(dir).map_err(|e| OpenError::io(&e.into()))?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| OpenError::io(&e.into()))?;
+        let name = entry.file_name().to_bytes();
+        if name != b"." && name != b".." {
+            names.push(OsStr::from_bytes(name).to_os_string());
+        }
+    }
+    names.sort();
+    Ok(names)
 }
 
 fn not_a_text_log(path: &Path) -> Option<&'static str> {
@@ -78,13 +225,6 @@ fn not_a_text_log(path: &Path) -> Option<&'static str> {
     None
 }
 
-fn log_file(path: &Path) -> LogFile {
-    LogFile {
-        path: path.to_path_buf(),
-        compressed: path.extension().is_some_and(|e| e == "gz"),
-    }
-}
-
 fn skip(path: &Path, reason: &str) -> Skipped {
     Skipped {
         path: path.display().to_string(),
@@ -92,25 +232,8 @@ fn skip(path: &Path, reason: &str) -> Skipped {
     }
 }
 
-fn error_path(e: &ignore::Error) -> Option<PathBuf> {
-    match e {
-        ignore::Error::WithPath { path, .. } => Some(path.clone()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            error_path(err)
-        }
-        _ => None,
-    }
-}
-
-fn io_reason(e: &ignore::Error) -> String {
-    match e.io_error() {
-        Some(io) => io.to_string(),
-        None => e.to_string(),
-    }
-}
-
-/// `(device, inode)`: a file's identity, which survives a rename.
-pub fn identity(meta: &Metadata) -> (u64, u64) {
+/// `(device, inode)` of a file's metadata.
+pub fn identity(meta: &std::fs::Metadata) -> FileId {
     use std::os::unix::fs::MetadataExt;
     (meta.dev(), meta.ino())
 }

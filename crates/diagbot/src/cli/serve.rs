@@ -12,6 +12,9 @@ use crate::daemon::{self, Control};
 use crate::logging;
 use crate::state::AppState;
 
+/// How long blocking work (scans, cancelled by then) gets to end at exit.
+const SHUTDOWN_BLOCKING: std::time::Duration = std::time::Duration::from_millis(500);
+
 #[derive(Args)]
 pub struct ServeArgs {
     /// The configuration file (else $DIAGBOT_CONFIG, /etc/diagbot/diagbot.toml, ./diagbot.toml, or defaults).
@@ -100,6 +103,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let state = AppState::with_log_level(settings, log_level);
         daemon::run(state, listener, rx, reloader).await
     })?;
+    // Dropping a runtime waits for its blocking threads without a bound; a
+    // read stuck in the kernel (a hung filesystem) would hold the exit past
+    // systemd's stop timeout. Scans were cancelled; give them a moment.
+    runtime.shutdown_timeout(SHUTDOWN_BLOCKING);
     Ok(ExitCode::SUCCESS)
 }
 

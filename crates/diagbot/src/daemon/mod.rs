@@ -96,6 +96,9 @@ pub async fn run(
     }
     tracing::info!("stopping");
     systemd::stopping();
+    // Scans stop at their next chunk: requests waiting on one are answered
+    // (503) within the grace, and no blocking thread outlives the runtime.
+    state.diag.engine().cancel_all();
     let _ = stop_tx.send(true);
     // The server waits for requests in flight at most SHUTDOWN_GRACE itself.
     if let Err(e) = server.await {

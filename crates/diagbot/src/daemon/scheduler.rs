@@ -58,11 +58,23 @@ pub async fn refresh_once(state: &AppState) {
     let mut failed = 0;
     for q in &settings.core.refresh {
         match state.diag.refresh(&q.query).await {
+            // Not cached, and the answer cached before stays: a failure all the same.
+            Ok(result) if result.partial.is_some() => {
+                bytes += result.bytes_scanned;
+                failed += 1;
+                state.metrics.refresh_failed.inc();
+                let reason = result.partial.as_deref().unwrap_or_default();
+                tracing::warn!(query = %q.name, "refresh failed: the answer was partial ({reason}); the one cached before is kept");
+            }
             Ok(result) => bytes += result.bytes_scanned,
             Err(e) => {
                 failed += 1;
+                state.metrics.refresh_failed.inc();
                 tracing::warn!(query = %q.name, "refresh failed: {e}");
             }
+        }
+        if let Some(why) = state.diag.engine().tails_dropped() {
+            tracing::warn!(query = %q.name, "incremental state not kept, the next refresh reads everything again: {why}");
         }
     }
     let elapsed = started.elapsed();

@@ -112,7 +112,9 @@ async fn answer(
             .collect::<Result<Vec<_>, _>>()?,
         None => settings.core.log_paths.clone(),
     };
-    let mut query = query(paths).with_formats(settings.core.formats.clone());
+    let mut query = query(paths)
+        .with_formats(settings.core.formats.clone())
+        .beneath(&settings.core.log_paths);
     query.since = bound(params, "since")?;
     query.until = bound(params, "until")?;
     if let Some(n) = params.get("max_lines") {
@@ -139,6 +141,10 @@ async fn answer(
             }
             SearchError::TooManyLines(_) => ApiError::bad("max_lines", e.to_string()),
             SearchError::EmptyWindow { .. } => ApiError::bad("since", e.to_string()),
+            // Not the client's doing: worth trying again shortly.
+            SearchError::Cancelled | SearchError::Unavailable(_) | SearchError::ScanFailed(_) => {
+                ApiError::unavailable(e.to_string())
+            }
             other => ApiError::bad("paths", other.to_string()),
         })?;
     let json = serde_json::to_vec(result.as_ref()).map_err(|e| ApiError {
@@ -207,17 +213,15 @@ fn flag(params: &BTreeMap<String, String>, name: &str) -> Result<bool, ApiError>
     }
 }
 
-/// A requested path, if it lies within one of the configured log paths. A
-/// path that does not exist and one outside get the same answer, so that a
-/// client cannot learn which paths exist on the host.
+/// A requested path, if it lies within one of the configured log paths,
+/// judged by its text alone: absolute, without `..`, beneath a configured
+/// path (or beneath where that path really is). Nothing on disk is looked at
+/// here, so there is nothing to race: the engine opens the path beneath the
+/// configured one without following any symlink below it (see
+/// `diagbot_core::logs::open`). A path outside gets the same answer whether
+/// or not it exists.
 fn within(path: &Path, allowed: &[PathBuf]) -> Result<PathBuf, ApiError> {
-    let inside = path.canonicalize().ok().filter(|real| {
-        allowed
-            .iter()
-            .filter_map(|a| a.canonicalize().ok())
-            .any(|a| real.starts_with(a))
-    });
-    inside.ok_or_else(|| {
+    let outside = || {
         ApiError::bad(
             "paths",
             format!(
@@ -225,5 +229,60 @@ fn within(path: &Path, allowed: &[PathBuf]) -> Result<PathBuf, ApiError> {
                 path.display()
             ),
         )
-    })
+    };
+    let clean = lexical(path).ok_or_else(outside)?;
+    allowed
+        .iter()
+        .find_map(|a| {
+            if clean.starts_with(a) {
+                return Some(clean.clone());
+            }
+            // Named by its real location: mapped back to the configured path.
+            let real = a.canonicalize().ok()?;
+            let rest = clean.strip_prefix(&real).ok()?;
+            Some(if rest.as_os_str().is_empty() {
+                a.clone()
+            } else {
+                a.join(rest)
+            })
+        })
+        .ok_or_else(outside)
+}
+
+/// `path` without `.` components, if it is absolute and has no `..`.
+fn lexical(path: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    if !path.is_absolute() {
+        return None;
+    }
+    let mut clean = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::RootDir | Component::Normal(_) => clean.push(c),
+            Component::CurDir => {}
+            Component::ParentDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_is_within_by_its_text_and_dot_dot_never_is() {
+        let allowed = [PathBuf::from("/var/log/app")];
+        let ok = |p: &str| within(Path::new(p), &allowed).ok();
+        assert_eq!(ok("/var/log/app/x.log"), Some("/var/log/app/x.log".into()));
+        assert_eq!(
+            ok("/var/log/app/./x.log"),
+            Some("/var/log/app/x.log".into())
+        );
+        assert_eq!(ok("/var/log/app"), Some("/var/log/app".into()));
+        assert_eq!(ok("/var/log/app/../../../etc/shadow"), None);
+        assert_eq!(ok("/var/log/application.log"), None);
+        assert_eq!(ok("var/log/app/x.log"), None);
+        assert_eq!(ok("/etc/shadow"), None);
+    }
 }

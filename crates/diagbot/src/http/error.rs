@@ -24,8 +24,27 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// 503: the daemon cannot answer now (stopping, out of resources); `Retry-After` is set.
+    pub fn unavailable(error: impl Into<String>) -> Self {
+        ApiError {
+            error: error.into(),
+            parameter: None,
+            status: StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(&self)).into_response()
+        let retry = self.status == StatusCode::SERVICE_UNAVAILABLE;
+        let mut response = (self.status, Json(&self)).into_response();
+        if retry {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        response
     }
 }

@@ -13,6 +13,7 @@ use axum::Router;
 use crate::state::AppState;
 
 pub mod api;
+pub mod clients;
 mod error;
 pub mod serve;
 
@@ -43,6 +44,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             count_requests,
         ))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            clients::limit,
+        ))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             time_limit,

@@ -26,6 +26,28 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long to wait after `accept` failed (out of file descriptors, say).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
+/// The router's service for one connection: each request carries the
+/// client's address (for the per-client limit).
+fn with_peer(
+    router: Router,
+    ip: std::net::IpAddr,
+) -> TowerToHyperService<
+    impl tower::Service<
+            hyper::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+            Future = impl Send,
+        > + Clone,
+> {
+    use tower::ServiceExt;
+    TowerToHyperService::new(router.map_request(
+        move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(super::clients::Peer(ip));
+            req
+        },
+    ))
+}
+
 /// Serves `router` on `listener` until `stop`, then lets requests in flight
 /// finish for at most `grace`.
 pub async fn serve(
@@ -38,15 +60,15 @@ pub async fn serve(
 ) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let graceful = GracefulShutdown::new();
-    let service = TowerToHyperService::new(router);
+    let service = router;
     tokio::pin!(stop);
     loop {
         let accepted = tokio::select! {
             _ = &mut stop => break,
             accepted = listener.accept() => accepted,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 tracing::warn!("accept failed: {e}; retrying in {ACCEPT_BACKOFF:?}");
                 tokio::time::sleep(ACCEPT_BACKOFF).await;
@@ -65,7 +87,7 @@ pub async fn serve(
             // Room for a request target up to `MAX_URI` (answered 414 in
             // JSON past it); past this hyper answers on its own.
             .max_buf_size(4 * super::MAX_URI)
-            .serve_connection(TokioIo::new(stream), service.clone());
+            .serve_connection(TokioIo::new(stream), with_peer(service.clone(), peer.ip()));
         let watched = graceful.watch(connection);
         tokio::spawn(async move {
             // A client that goes away or times out is no error of ours.

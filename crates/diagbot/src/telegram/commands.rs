@@ -330,6 +330,8 @@ mod tests {
                 .map(warning)
                 .to_vec(),
             lines: Vec::new(),
+            cut: Vec::new(),
+            partial: None,
             elapsed: Default::default(),
         };
         let kind = QueryKind::Grep {

@@ -1,8 +1,9 @@
 //! The binary's integration tests, compiled as one test binary (one link
 //! instead of one per file): the CLI, `config check`, the daemon and its API,
 //! the health watch on fixture trees, the Telegram bot against a fake Bot API,
-//! and the module graph.
+//! the module graph, and the attacks of issue 11 against a real daemon.
 
+mod adversarial;
 mod cli;
 mod common;
 mod config;

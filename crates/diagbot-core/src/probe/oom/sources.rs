@@ -184,9 +184,22 @@ fn or_list(items: &[String]) -> String {
 }
 
 /// A kernel log file such as kern.log, read line by line (it may be large).
+/// It lies in a log directory others write to: opened as every log is (no
+/// symlink followed, no FIFO waited on, a regular file only).
 fn read_file(path: &Path) -> Result<Vec<OomKill>, ProbeError> {
+    use rustix::fs::OFlags;
     use std::io::BufRead;
-    let file = std::fs::File::open(path).map_err(|e| ProbeError::bare(path, e))?;
+    use std::os::unix::fs::OpenOptionsExt;
+    let flags = OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits() as i32)
+        .open(path)
+        .map_err(|e| ProbeError::bare(path, e))?;
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        let e = std::io::Error::other("not a regular file: not read");
+        return Err(ProbeError::bare(path, e));
+    }
     let modified = file.metadata().and_then(|m| m.modified());
     let hint =
         YearHint::from_system_time(modified.unwrap_or_else(|_| std::time::SystemTime::now()));

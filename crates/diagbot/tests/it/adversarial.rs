@@ -1,0 +1,481 @@
+//! The attacks of issue 11 against the real binary: a `diagbot serve` child
+//! on 127.0.0.1:0, a writer of its log directory racing it, and a client
+//! flooding it. Each race runs a fixed number of iterations (no time
+//! assertions; waits have generous bounds only so that a hang fails).
+//! BENCHMARKS.md records the counts and times.
+
+#![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const SECRET_MARK: &str = "s3cr3tHASHnotalog";
+
+/// A `diagbot serve` child, killed if the test ends without stopping it.
+struct Serve {
+    child: Child,
+    url: String,
+    addr: std::net::SocketAddr,
+    log: PathBuf,
+}
+
+impl Serve {
+    /// Starts `diagbot serve --config config`, under `prlimit --nofile=N` when given.
+    fn start(config: &Path, nofile: Option<u64>) -> Serve {
+        let bin = assert_cmd::cargo::cargo_bin("diagbot");
+        let mut cmd = match nofile {
+            Some(n) => {
+                let mut c = Command::new("prlimit");
+                c.arg(format!("--nofile={n}:{n}")).arg("--").arg(&bin);
+                c
+            }
+            None => Command::new(&bin),
+        };
+        let log = config.with_extension("stderr");
+        let mut child = cmd
+            .args(["serve", "--config"])
+            .arg(config)
+            .stdout(Stdio::piped())
+            .stderr(fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+        let url = first
+            .trim()
+            .strip_prefix("diagbot listening on ")
+            .unwrap_or_else(|| panic!("no address in {first:?}"))
+            .to_string();
+        // Drained so that the child never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        let addr = url.trim_start_matches("http://").parse().unwrap();
+        Serve {
+            child,
+            url,
+            addr,
+            log,
+        }
+    }
+
+    fn get(&self, path: &str) -> (u16, String, Option<String>) {
+        get_full(&format!("{}{path}", self.url))
+    }
+
+    /// Its open file descriptors numbered below `limit` (an fd inherited
+    /// from the test harness may sit above an rlimit, and does not count).
+    fn fds_below(&self, limit: u64) -> usize {
+        fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .map(|d| {
+                d.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
+                    .filter(|fd| *fd < limit)
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    /// SIGTERM, then the exit status and how long it took (waits at most 30 s).
+    fn terminate(&mut self) -> (Option<ExitStatus>, Duration) {
+        let started = Instant::now();
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        while started.elapsed() < Duration::from_secs(30) {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return (Some(status), started.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        (None, started.elapsed())
+    }
+
+    fn stderr(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Status, body and the `x-diagbot-cache` header; a connection error is status 0.
+fn get_full(url: &str) -> (u16, String, Option<String>) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    match agent.get(url).call() {
+        Ok(mut response) => {
+            let cache = response
+                .headers()
+                .get("x-diagbot-cache")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let status = response.status().as_u16();
+            let body = response.body_mut().read_to_string().unwrap_or_default();
+            (status, body, cache)
+        }
+        Err(e) => (0, e.to_string(), None),
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A temp dir with `logs/app.log`, a secret beside `logs`, and a config.
+fn setup(extra: &str) -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    fs::create_dir(&logs).unwrap();
+    fs::write(
+        logs.join("app.log"),
+        "2026-01-27 10:00:00 ERROR root: boom\n",
+    )
+    .unwrap();
+    let secret = dir.path().join("shadow");
+    fs::write(&secret, format!("root:{SECRET_MARK}:20228:0:99999:7:::\n")).unwrap();
+    let config = dir.path().join("diagbot.toml");
+    fs::write(
+        &config,
+        format!(
+            "[logs]\npaths = [{:?}]\n[http]\nlisten = \"127.0.0.1:0\"\n{extra}",
+            logs.display().to_string()
+        ),
+    )
+    .unwrap();
+    (dir, logs, secret, config)
+}
+
+/// Renames a symlink to the secret and a regular file onto `target` in turn,
+/// until `stop`; returns the swaps made.
+fn swap_symlinks(target: &Path, secret: &Path, stop: &AtomicBool) -> u64 {
+    let dir = target.parent().unwrap();
+    let (link, plain) = (dir.join(".swap-link"), dir.join(".swap-plain"));
+    let mut swaps = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let _ = fs::remove_file(&link);
+        symlink(secret, &link).unwrap();
+        fs::rename(&link, target).unwrap();
+        fs::write(&plain, "2026-01-27 10:00:00 ERROR root: boom\n").unwrap();
+        fs::rename(&plain, target).unwrap();
+        swaps += 2;
+    }
+    swaps
+}
+
+/// Issue 11, 1: a symlink to a secret renamed onto a watched name, while
+/// requests name the directory, the file, and a path through a directory
+/// swapped for a symlink. Every request is a new pattern (a scan each):
+/// no byte of the secret in any answer.
+#[test]
+fn symlink_swaps_never_leak_the_target() {
+    const REQUESTS: usize = 1500;
+    let (dir, logs, secret, config) = setup("[cache]\nbudget = \"64MiB\"\n");
+    // A directory to swap for a symlink to the secret's directory.
+    let sub = logs.join("sub");
+    fs::create_dir(&sub).unwrap();
+    fs::write(sub.join("shadow"), "2026-01-27 10:00:00 ERROR root: fine\n").unwrap();
+    let serve = Serve::start(&config, None);
+    let stop = AtomicBool::new(false);
+    let started = Instant::now();
+    let (swaps, answers) = std::thread::scope(|s| {
+        let file_swapper = s.spawn(|| swap_symlinks(&logs.join("app.log"), &secret, &stop));
+        let dir_swapper = s.spawn(|| {
+            let (link, real) = (logs.join(".sub-link"), logs.join(".sub-real"));
+            let mut swaps = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let _ = fs::remove_file(&link);
+                symlink(dir.path(), &link).unwrap();
+                fs::rename(&sub, &real).unwrap();
+                fs::rename(&link, &sub).unwrap();
+                fs::remove_file(&sub).unwrap();
+                fs::rename(&real, &sub).unwrap();
+                swaps += 2;
+            }
+            swaps
+        });
+        let targets = [
+            logs.clone(),
+            logs.join("app.log"),
+            logs.join("sub").join("shadow"),
+        ];
+        let mut answers = Vec::new();
+        for i in 0..REQUESTS {
+            let paths = targets[i % 3].display().to_string();
+            let (status, body, _) = serve.get(&format!(
+                "/api/v1/grep?pattern={}&paths={}&max_lines=1000",
+                encode(&format!("root:|n{i}")),
+                encode(&paths)
+            ));
+            answers.push((status, body));
+        }
+        stop.store(true, Ordering::Relaxed);
+        let swaps = file_swapper.join().unwrap() + dir_swapper.join().unwrap();
+        (swaps, answers)
+    });
+    let took = started.elapsed();
+    let answered = answers.iter().filter(|(s, _)| *s == 200).count();
+    let refused = answers.iter().filter(|(s, _)| *s == 400).count();
+    for (status, body) in &answers {
+        assert!(!body.contains(SECRET_MARK), "leaked ({status}): {body}");
+        assert!(matches!(status, 200 | 400), "{status}: {body}");
+    }
+    eprintln!(
+        "symlink swap: {REQUESTS} requests ({answered} answered, {refused} refused), {swaps} swaps, {took:?}"
+    );
+    assert!(
+        answered > REQUESTS / 3,
+        "the race was barely run: {answered} answered"
+    );
+}
+
+/// Issue 11, 2: a FIFO renamed onto the watched name in a loop. Refreshes
+/// keep running, every request is answered, and SIGTERM stops the daemon.
+#[test]
+fn fifo_swaps_never_wedge_the_daemon() {
+    const REQUESTS: usize = 300;
+    let (_dir, logs, _secret, config) = setup(
+        "[refresh]\ninterval = \"100ms\"\nqueries = [ { name = \"errors\", kind = \"errors\" } ]\n",
+    );
+    let mut serve = Serve::start(&config, None);
+    let stop = AtomicBool::new(false);
+    let target = logs.join("app.log");
+    let runs = |serve: &Serve| {
+        super::common::metric(&serve.get("/metrics").1, "diagbot_refresh_runs_total")
+    };
+    let (swaps, answers, runs_during) = std::thread::scope(|s| {
+        let swapper = s.spawn(|| {
+            let (fifo, plain) = (logs.join(".fifo"), logs.join(".plain"));
+            let mut swaps = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let _ = fs::remove_file(&fifo);
+                assert!(Command::new("mkfifo")
+                    .arg(&fifo)
+                    .status()
+                    .unwrap()
+                    .success());
+                fs::rename(&fifo, &target).unwrap();
+                fs::write(&plain, "2026-01-27 10:00:00 ERROR boom\n").unwrap();
+                fs::rename(&plain, &target).unwrap();
+                swaps += 2;
+            }
+            swaps
+        });
+        let before = runs(&serve);
+        let mut answers = Vec::new();
+        for i in 0..REQUESTS {
+            let path = if i % 2 == 0 { &logs } else { &target };
+            let (status, body, _) = serve.get(&format!(
+                "/api/v1/grep?pattern=boom{}&paths={}",
+                "|x".repeat(i % 7 + 1) + &i.to_string(),
+                encode(&path.display().to_string())
+            ));
+            answers.push((status, body));
+        }
+        // Refreshes go on during the race: wait (bounded) for three more.
+        let waited = Instant::now();
+        while runs(&serve) < before + 3.0 && waited.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let during = runs(&serve) - before;
+        stop.store(true, Ordering::Relaxed);
+        (swapper.join().unwrap(), answers, during)
+    });
+    for (status, body) in &answers {
+        assert!(matches!(status, 200 | 400), "{status}: {body}");
+    }
+    assert!(runs_during >= 3.0, "refreshes stopped: {runs_during}");
+    let (status, took) = serve.terminate();
+    eprintln!(
+        "fifo swap: {REQUESTS} requests, {swaps} swaps, {runs_during} refreshes meanwhile; SIGTERM to exit {took:?}"
+    );
+    let status = status.unwrap_or_else(|| panic!("still running 30 s after SIGTERM"));
+    assert!(status.success(), "{status:?}: {}", serve.stderr());
+}
+
+/// Issue 11, 3: at the fd limit. With one descriptor to spare the answers
+/// are partial and never a cache hit; past the limit, accept backs off; once
+/// the idle connections are closed (by the daemon's head timeout), it serves
+/// whole answers again.
+#[test]
+fn at_the_fd_limit_no_degraded_answer_is_a_hit_and_it_recovers() {
+    const LIMIT: u64 = 64;
+    const DEGRADED_REQUESTS: usize = 20;
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        eprintln!("prlimit (util-linux) not found: skipped");
+        return;
+    }
+    let (_dir, logs, _secret, config) = setup("[health]\nsample_interval = \"1h\"\n");
+    // Idle connections closed after 3 s (the head timeout follows request_timeout when shorter).
+    let text = fs::read_to_string(&config).unwrap();
+    fs::write(
+        &config,
+        text.replace("[http]\n", "[http]\nrequest_timeout = \"3s\"\n"),
+    )
+    .unwrap();
+    for i in 0..5 {
+        fs::write(
+            logs.join(format!("{i}.log")),
+            "2026-01-27 10:00:00 ERROR x\n",
+        )
+        .unwrap();
+    }
+    let serve = Serve::start(&config, Some(LIMIT));
+    assert_eq!(serve.get("/healthz").0, 200);
+    let started = Instant::now();
+    // Idle connections until two descriptors are left: the request's own and one more.
+    let mut idle = Vec::new();
+    while (serve.fds_below(LIMIT) as u64) < LIMIT - 2 {
+        let before = serve.fds_below(LIMIT);
+        idle.push(TcpStream::connect(serve.addr).unwrap());
+        // Accepted: one more descriptor in the daemon.
+        let waited = Instant::now();
+        while serve.fds_below(LIMIT) <= before && waited.elapsed() < Duration::from_secs(5) {
+            std::thread::yield_now();
+        }
+    }
+    let query = format!(
+        "/api/v1/grep?pattern=ERROR&paths={}",
+        encode(&logs.display().to_string())
+    );
+    let mut partial = 0;
+    let mut degraded_hits = 0;
+    for _ in 0..DEGRADED_REQUESTS {
+        let (status, body, cache) = serve.get(&query);
+        if status != 200 {
+            continue;
+        }
+        let v: Value = serde_json::from_str(&body).unwrap();
+        if v.get("partial").is_some() {
+            partial += 1;
+            degraded_hits += usize::from(cache.as_deref() == Some("hit"));
+        }
+    }
+    // Past the limit: more connections than descriptors.
+    let mut over: Vec<TcpStream> = (0..40)
+        .filter_map(|_| TcpStream::connect(serve.addr).ok())
+        .collect();
+    // The daemon closes idle connections after its head timeout; then it serves again.
+    let mut closed = 0;
+    for stream in idle.iter_mut().chain(over.iter_mut()) {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut buf = [0u8; 1];
+        if matches!(stream.read(&mut buf), Ok(0) | Err(_)) {
+            closed += 1;
+        }
+    }
+    drop(idle);
+    drop(over);
+    let mut recovered = None;
+    for attempt in 0..200 {
+        let (status, body, cache) = serve.get(&query);
+        let v: Value = serde_json::from_str(&body).unwrap_or_default();
+        if status == 200 && v.get("partial").is_none() {
+            recovered = Some((attempt, v["matches"].clone(), cache));
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let took = started.elapsed();
+    eprintln!(
+        "fd limit {LIMIT}: {DEGRADED_REQUESTS} requests at the limit ({partial} partial, {degraded_hits} of them hits), {closed} idle connections closed by the daemon, recovered after {recovered:?}, {took:?}"
+    );
+    assert_eq!(
+        degraded_hits, 0,
+        "a degraded answer was served from the cache"
+    );
+    assert!(
+        partial > 0,
+        "no answer was degraded: the limit was not reached"
+    );
+    let (_, matches, cache) = recovered.expect("not serving whole answers again");
+    assert_eq!(matches, 6);
+    assert_eq!(
+        cache.as_deref(),
+        Some("loaded"),
+        "the whole answer is computed, not a cached degraded one"
+    );
+    assert_eq!(serve.get(&query).2.as_deref(), Some("hit"));
+}
+
+/// Issue 11, 9 and 5: a gzip bomb and a rotation past `logs.max_decompressed`
+/// are cut and said; and SIGTERM during a long scan of a `.gz` stops the
+/// daemon at once (the scan is cancelled between chunks).
+#[test]
+fn gzip_bombs_are_cut_and_a_long_scan_does_not_hold_the_exit() {
+    let (_dir, logs, _secret, config) = setup(
+        "[refresh]\ninterval = \"1h\"\nqueries = [ { name = \"errors\", kind = \"errors\" } ]\n",
+    );
+    let write_gz = |name: &str, chunks: usize, chunk: &[u8], level: u32| {
+        let file = fs::File::create(logs.join(name)).unwrap();
+        let mut enc = flate2::write::GzEncoder::new(file, flate2::Compression::new(level));
+        for _ in 0..chunks {
+            enc.write_all(chunk).unwrap();
+        }
+        enc.finish().unwrap();
+    };
+    write_gz("bomb.log.gz", 64, &[0u8; 1 << 20], 9); // 64 MiB of zeros in ~65 KB
+    let line = "2026-01-27 10:00:00 INFO a line of a rotated log, served\n".repeat(1 << 10);
+    write_gz("big.log.1.gz", 4 << 10, line.as_bytes(), 1); // 224 MiB of lines
+
+    // SIGTERM while the first refresh reads the 224 MiB (seconds in a debug build).
+    let mut serve = Serve::start(&config, None);
+    assert_eq!(serve.get("/healthz").0, 200);
+    let runs = super::common::metric(&serve.get("/metrics").1, "diagbot_refresh_runs_total");
+    let (status, took) = serve.terminate();
+    eprintln!(
+        "SIGTERM during a scan of 224 MiB of .gz (refreshes done: {runs}): exit after {took:?}"
+    );
+    let status = status.unwrap_or_else(|| panic!("still running 30 s after SIGTERM"));
+    assert!(status.success(), "{status:?}: {}", serve.stderr());
+
+    // With a 32 MiB bound: the bomb cut by its ratio (at 16 MiB), the rotation at 32 MiB.
+    let text = fs::read_to_string(&config)
+        .unwrap()
+        .replace("[logs]\n", "[logs]\nmax_decompressed = \"32MiB\"\n");
+    fs::write(&config, text).unwrap();
+    let serve = Serve::start(&config, None);
+    let started = Instant::now();
+    let (status, body, _) = serve.get("/api/v1/grep?pattern=served&max_lines=1");
+    let took = started.elapsed();
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let cut: Vec<&str> = v["cut"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["reason"].as_str().unwrap())
+        .collect();
+    let bytes = v["bytes_scanned"].as_u64().unwrap();
+    eprintln!(
+        "gzip bomb + 224 MiB rotation, bound 32 MiB: {bytes} bytes read, {took:?}, cut: {cut:?}"
+    );
+    assert_eq!(cut.len(), 2, "{body}");
+    assert!(cut.iter().any(|r| r.contains("gzip bomb")), "{cut:?}");
+    assert!(
+        cut.iter().any(|r| r.contains("max_decompressed")),
+        "{cut:?}"
+    );
+    assert!(bytes <= (16 << 20) + (32 << 20) + (1 << 20), "{bytes}");
+}
