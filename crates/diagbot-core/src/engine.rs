@@ -255,8 +255,13 @@ impl Engine {
             formats: &formats,
             max_decompressed: self.max_decompressed.load(Ordering::Relaxed),
             cancel,
-            // Threads beyond the files being read at once scan parts of large ones.
-            parts: self.threads,
+            // A file asked about on its own is cut into parts for the threads;
+            // in a tree the threads take a file each.
+            parts: if lone_file(query) {
+                self.threads
+            } else {
+                ScanThreads::ONE
+            },
             part_size: self.part_size,
         };
         let previous = Mutex::new(previous);
@@ -454,12 +459,23 @@ impl Gather {
         if let Some(reason) = notes.note {
             self.noted.push((index, Skipped { path, reason }));
         }
+        // A one-shot search keeps no tails: they would hold every file's lines till the end.
         match scanned.tail {
-            Some((id, tail)) => {
+            Some((id, tail)) if self.keep_tails => {
                 self.next.files.insert(id, tail);
             }
+            Some(_) => {}
             None => self.keep_tails = false,
         }
+    }
+}
+
+/// Whether `query` names one plain file (by its path's metadata: a
+/// scheduling hint only; the file is opened and checked by the walk).
+fn lone_file(query: &Query) -> bool {
+    match query.paths() {
+        [path] => std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()),
+        _ => false,
     }
 }
 
