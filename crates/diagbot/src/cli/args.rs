@@ -91,7 +91,11 @@ impl LogArgs {
                     .threads
                     .filter(|&n| n > 0)
                     .map_or_else(ScanThreads::all_cores, ScanThreads::new);
-                progress::search_with_progress(&query, threads)
+                // The configured bound on `.gz` files holds here too (the file was read by `query`).
+                let (settings, _) = load_settings(self.config.as_deref())?;
+                let engine = diagbot_core::Engine::one_shot().with_threads(threads);
+                engine.set_max_decompressed(settings.core.max_decompressed);
+                progress::search_with_progress(&engine, &query)
             }
         }
     }

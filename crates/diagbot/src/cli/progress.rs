@@ -6,15 +6,13 @@ use std::time::{Duration, Instant};
 
 use chrono::Local;
 use diagbot_core::logs::walk::collect_files;
-use diagbot_core::workers::ScanThreads;
 use diagbot_core::{Engine, Query, SearchResult};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// A scan shorter than this shows no bar.
 const SHOW_AFTER: Duration = Duration::from_millis(300);
 
-pub fn search_with_progress(query: &Query, threads: ScanThreads) -> anyhow::Result<SearchResult> {
-    let engine = Engine::one_shot().with_threads(threads);
+pub fn search_with_progress(engine: &Engine, query: &Query) -> anyhow::Result<SearchResult> {
     let now = Local::now().fixed_offset();
     if !std::io::stderr().is_terminal() {
         return Ok(engine.search(query, now, &|_| {})?);

@@ -679,3 +679,34 @@ fn completions_and_man_page() {
         "{text}"
     );
 }
+
+/// The configured `logs.max_decompressed` bounds a `.gz` read by hand too:
+/// past it the file is listed as cut, and what was read is counted.
+#[test]
+fn grep_keeps_the_configured_bound_on_gzip_files() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let line = "2026-01-27 10:00:00,000 ERROR worker failed\n";
+    let mut gz = flate2::write::GzEncoder::new(
+        fs::File::create(dir.path().join("big.log.1.gz")).unwrap(),
+        flate2::Compression::fast(),
+    );
+    for _ in 0..(3 << 20) / line.len() {
+        gz.write_all(line.as_bytes()).unwrap();
+    }
+    gz.finish().unwrap();
+    let config = dir.path().join("diagbot.toml");
+    fs::write(&config, "[logs]\nmax_decompressed = \"1MiB\"\n").unwrap();
+    let out = diagbot()
+        .args(["grep", "failed", "--json", "--config"])
+        .arg(&config)
+        .arg("--path")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["cut"].as_array().map(Vec::len), Some(1), "{v}");
+    let matches = v["matches"].as_u64().unwrap();
+    let all = ((3 << 20) / line.len()) as u64;
+    assert!(matches > 0 && matches < all / 2, "{matches} of {all}");
+}
