@@ -369,8 +369,9 @@ impl Grouper {
                     equal += 1;
                 } else if is_constant(t) && is_constant(m) {
                     conflicts += 1;
-                } else if is_placeholder(t) != is_placeholder(m)
-                    && (is_constant(t) || is_constant(m))
+                } else if (is_placeholder(t) != is_placeholder(m)
+                    && (is_constant(t) || is_constant(m)))
+                    || value_type_conflict(t, m)
                 {
                     // A word where the others had a number (`****` for a fan's speed).
                     conflicts = usize::MAX;
@@ -474,6 +475,22 @@ impl Grouper {
 /// A word with no digits and no placeholder: likely part of the message's text.
 fn is_constant(token: &[u8]) -> bool {
     !token.iter().any(|b| b.is_ascii_digit() || *b == b'<')
+}
+
+/// `key=<num>` against `key=word` (a word of letters): a value where the
+/// others had a word, or the reverse (`tty=:<num>`, `tty=NODEVssh`). A
+/// dotted name (`rhost=host.example.org`) may stand where an address did.
+fn value_type_conflict(a: &[u8], b: &[u8]) -> bool {
+    let (Some(i), Some(j)) = (memchr::memchr(b'=', a), memchr::memchr(b'=', b)) else {
+        return false;
+    };
+    let word = |v: &[u8]| {
+        !v.is_empty()
+            && v.iter()
+                .all(|c| c.is_ascii_alphabetic() || matches!(c, b'_' | b'-'))
+    };
+    let (va, vb) = (&a[i + 1..], &b[j + 1..]);
+    a[..i] == b[..j] && ((is_placeholder(va) && word(vb)) || (word(va) && is_placeholder(vb)))
 }
 
 /// A typed placeholder alone (`<num>`), perhaps with punctuation around it.
