@@ -22,7 +22,7 @@ use diagbot_core::when::TimeBound;
 /// The samples' folder; `None` (with a note) when a clone of the repository
 /// alone runs its tests. In CI (`CI` set and not `false`) missing samples
 /// fail the run, so these checks never skip silently there.
-fn loghub() -> Option<PathBuf> {
+pub fn loghub() -> Option<PathBuf> {
     let dir = std::env::var_os("DIAGBOT_LOGHUB")
         .map(PathBuf::from)
         .unwrap_or_else(|| {

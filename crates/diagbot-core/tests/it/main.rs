@@ -8,6 +8,7 @@ mod diagnostics;
 mod formats;
 mod fuzz;
 mod grammar_props;
+mod groups_loghub;
 mod hostile_files;
 mod incremental;
 mod loghub;

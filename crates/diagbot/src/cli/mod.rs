@@ -10,6 +10,7 @@ mod config;
 mod errors;
 mod formats;
 mod grep;
+mod groups;
 mod head;
 mod oom;
 mod progress;
@@ -35,6 +36,16 @@ enum Command {
     Grep(grep::GrepArgs),
     /// Count log lines by level and show the last error lines.
     Errors(errors::ErrorsArgs),
+    /// Group log lines by template: which kinds of error, how many, since when.
+    ///
+    /// Lines at --level or worse (default warning), their header (time,
+    /// level, pid, component) aside, grouped by what stays the same from line
+    /// to line (numbers, addresses, ids and paths shown as <num>, <ip>, <hex>,
+    /// <uuid>, <path>, the rest as <*>); a traceback goes with the line above
+    /// it. Each group: template, lines, share, first and last seen, level,
+    /// files, the newest line, and an id that is the same in every run.
+    /// Exit 0 when lines were grouped, 1 when none, 2 on an error.
+    Groups(groups::GroupsArgs),
     /// How the host and its services stand: memory, swap, load, CPU, disks, uptime, services.
     ///
     /// The host's memory, swap, load, CPU use, uptime and disks; then each
@@ -75,6 +86,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Grep(args) => grep::run(args),
         Command::Errors(args) => errors::run(args),
+        Command::Groups(args) => groups::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Status(args) => status::run(args),
         Command::Oom(args) => oom::run(args),

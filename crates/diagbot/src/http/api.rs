@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use diagbot_core::cache::HitOrLoad;
 use diagbot_core::engine::SearchError;
+use diagbot_core::groups::{self, GroupsQuery, LevelFilter};
 use diagbot_core::query::{GrepPattern, Query, MAX_LINES_LIMIT};
 use diagbot_core::when::TimeBound;
 use serde_json::json;
@@ -105,13 +106,7 @@ async fn answer(
     const COMMON: [&str; 4] = ["since", "until", "max_lines", "paths"];
     reject_unknown(params, &[&COMMON[..], own].concat())?;
     let settings = state.settings();
-    let paths = match params.get("paths").filter(|p| !p.is_empty()) {
-        Some(list) => list
-            .split(',')
-            .map(|p| within(Path::new(p.trim()), &settings.core.log_paths))
-            .collect::<Result<Vec<_>, _>>()?,
-        None => settings.core.log_paths.clone(),
-    };
+    let paths = requested_paths(params, &settings.core.log_paths)?;
     let mut query = query(paths)
         .with_formats(settings.core.formats.clone())
         .beneath(&settings.core.log_paths);
@@ -168,6 +163,64 @@ async fn answer(
         .insert("x-diagbot-cache", HeaderValue::from_static(how));
     Ok(response)
 }
+
+/// `paths` (comma-separated, each within the configured log paths), else the configured ones.
+fn requested_paths(
+    params: &BTreeMap<String, String>,
+    configured: &[PathBuf],
+) -> Result<Vec<PathBuf>, ApiError> {
+    match params.get("paths").filter(|p| !p.is_empty()) {
+        Some(list) => list
+            .split(',')
+            .map(|p| within(Path::new(p.trim()), configured))
+            .collect(),
+        None => Ok(configured.to_vec()),
+    }
+}
+
+/// `GET /api/v1/groups?since&until&level&max&paths`: what `diagbot groups
+/// --json` prints. Run on the blocking pool each time (not cached yet).
+pub async fn groups(
+    State(state): State<Arc<AppState>>,
+    Params(params): RawParams,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    reject_unknown(&params, &["since", "until", "level", "max", "paths"])?;
+    let settings = state.settings();
+    let mut query = GroupsQuery::new(requested_paths(&params, &settings.core.log_paths)?);
+    query.formats = settings.core.formats.clone();
+    // Requested paths are opened beneath the configured ones, as a search's are.
+    query.anchors = settings.core.log_paths.clone();
+    query.max_decompressed = settings.core.max_decompressed;
+    query.since = bound(&params, "since")?;
+    query.until = bound(&params, "until")?;
+    if let Some(level) = params.get("level") {
+        query.level = LevelFilter::parse(level).map_err(|e| ApiError::bad("level", e))?;
+    }
+    if let Some(max) = params.get("max") {
+        query.max_groups = max
+            .parse()
+            .ok()
+            .filter(|n| (1..=MAX_GROUPS_LIMIT).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad(
+                    "max",
+                    format!("max must be a number from 1 to {MAX_GROUPS_LIMIT}"),
+                )
+            })?;
+    }
+    let now = chrono::Local::now().fixed_offset();
+    let result = blocking("groups", move || groups::run(&query, now, &|_| {}))
+        .await?
+        .map_err(|e| match e {
+            SearchError::EmptyWindow { .. } => ApiError::bad("since", e.to_string()),
+            other => ApiError::bad("paths", other.to_string()),
+        })?;
+    Ok(Json(serde_json::to_value(result).unwrap_or_default()))
+}
+
+/// The most groups a request may keep: the CLI's default ten times over,
+/// so that one request cannot make the daemon hold an unbounded grouper.
+const MAX_GROUPS_LIMIT: usize = 10 * groups::DEFAULT_MAX_GROUPS;
 
 /// A 400 for the first parameter not in `allowed`.
 fn reject_unknown(params: &BTreeMap<String, String>, allowed: &[&str]) -> Result<(), ApiError> {

@@ -28,6 +28,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/api/v1/grep", get(api::grep))
         .route("/api/v1/errors", get(api::errors))
+        .route("/api/v1/groups", get(api::groups))
         .route("/api/v1/cache", get(api::cache))
         .route("/api/v1/status", get(api::status))
         .route("/api/v1/oom", get(api::oom))

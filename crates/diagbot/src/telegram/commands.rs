@@ -30,6 +30,9 @@ pub enum Command {
     Oom {
         since: Option<String>,
     },
+    Top {
+        since: Option<String>,
+    },
     Cache,
 }
 
@@ -43,6 +46,7 @@ impl Command {
             Command::Errors { .. } => "errors",
             Command::Grep { .. } => "grep",
             Command::Oom { .. } => "oom",
+            Command::Top { .. } => "top",
             Command::Cache => "cache",
         }
     }
@@ -67,6 +71,7 @@ pub fn parse(text: &str) -> Command {
         "/services" => Command::Services,
         "/errors" => Command::Errors { since: since(rest) },
         "/oom" => Command::Oom { since: since(rest) },
+        "/top" => Command::Top { since: since(rest) },
         "/cache" => Command::Cache,
         "/grep" if !rest.is_empty() => {
             // A last word that reads as a time is the window: "/grep timed out 1h".
@@ -91,6 +96,7 @@ pub const HELP: &str = "<b>diagbot</b> answers:
 /errors [since] — error counts and the last error lines
 /grep &lt;pattern&gt; [since] — the last lines matching a regex
 /oom [since] — OOM kills with their victims
+/top [since] — the most frequent kinds of warning and error
 /cache — diagbot's own cache
 <i>since</i> is 90s, 15m, 1h, 2d or a time such as 2026-02-27T10:00.";
 
@@ -106,6 +112,10 @@ pub async fn answer(state: &AppState, cmd: &Command) -> String {
             search(state, grep, since.as_deref()).await
         }
         Command::Oom { since } => oom_kills(state, since.as_deref()).await,
+        Command::Top { since } => match parse_since(since.as_deref()) {
+            Ok(bound) => super::top::top(state, bound, since.as_deref()).await,
+            Err(msg) => msg,
+        },
         Command::Cache => cache(state),
     }
 }
@@ -304,6 +314,12 @@ mod tests {
         assert_eq!(parse("/frobnicate"), Command::Help);
         assert_eq!(parse("hello"), Command::Help);
         assert_eq!(parse("/oom"), Command::Oom { since: None });
+        assert_eq!(
+            parse("/top@diagbot_bot 2h"),
+            Command::Top {
+                since: Some("2h".into())
+            }
+        );
     }
 
     /// Files a window could not place are the answer's last line, escaped:

@@ -18,6 +18,7 @@ pub mod commands;
 pub mod guard;
 pub mod outbox;
 pub mod render;
+pub mod top;
 pub mod views;
 
 use std::future::Future;

@@ -59,6 +59,51 @@ fn the_api_answers_as_the_cli_does() {
 }
 
 #[test]
+fn the_groups_api_answers_as_the_cli_does() {
+    let (_dir, logs, config_file) = setup("");
+    let d = TestDaemon::start(&config_file);
+    for (api, cli) in [
+        ("/api/v1/groups", vec!["groups"]),
+        (
+            "/api/v1/groups?level=any&max=2&since=2026-01-27T10:04:00",
+            vec![
+                "groups",
+                "--level",
+                "any",
+                "--max",
+                "2",
+                "--since",
+                "2026-01-27T10:04:00",
+            ],
+        ),
+    ] {
+        let from_api = d.json(api);
+        let out = Command::cargo_bin("diagbot")
+            .unwrap()
+            .args(&cli)
+            .arg("--path")
+            .arg(&logs)
+            .arg("--json")
+            .output()
+            .unwrap();
+        let from_cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(!from_cli["groups"].as_array().unwrap().is_empty(), "{api}");
+        assert_eq!(from_api, from_cli, "{api}");
+    }
+    for (api, parameter) in [
+        ("/api/v1/groups?level=loud", "level"),
+        ("/api/v1/groups?max=0", "max"),
+        ("/api/v1/groups?paths=/etc", "paths"),
+        ("/api/v1/groups?max_lines=3", "max_lines"),
+    ] {
+        let (code, body) = d.get(api);
+        assert_eq!(code, 400, "{api}: {body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["parameter"], parameter, "{api}");
+    }
+}
+
+#[test]
 fn bad_parameters_get_400_naming_the_parameter() {
     let (_dir, _logs, config_file) = setup("");
     let d = TestDaemon::start(&config_file);

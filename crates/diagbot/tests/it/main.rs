@@ -9,6 +9,7 @@ mod common;
 mod config;
 mod daemon;
 mod formats;
+mod groups;
 mod health;
 mod modules;
 mod telegram;

@@ -1,0 +1,179 @@
+//! The answer to a [`GroupsQuery`](super::GroupsQuery): groups most frequent
+//! first, what was merged into "other", and what could not be read.
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+use super::drain::{Group, Grouper};
+use super::id::group_id;
+use crate::logs::level::Level;
+use crate::query::{FileWarning, Skipped};
+
+/// One group, as shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupSummary {
+    /// Stable across runs: a hash of the template and the level.
+    pub id: String,
+    /// The message's constant words, variables as `<*>` or typed (`<num>`, `<ip>`, …).
+    pub template: String,
+    /// Its lines' level (`None`: they have none).
+    pub level: Option<Level>,
+    /// Events: lines, each with its continuation lines (a traceback).
+    pub count: u64,
+    /// `count` over all the events grouped (in `other` too).
+    pub share: f64,
+    /// The earliest time seen.
+    pub first_seen: Option<DateTime<FixedOffset>>,
+    /// The latest time seen.
+    pub last_seen: Option<DateTime<FixedOffset>>,
+    /// The files it was seen in (at most 8, then `more_files`).
+    pub files: Vec<String>,
+    /// Files beyond `files`.
+    #[serde(default)]
+    pub more_files: u32,
+    /// The newest line of the group (cut at 512 bytes).
+    pub example: String,
+}
+
+/// The least recently seen groups, merged to stay within the bound.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OtherSummary {
+    /// How many groups it holds.
+    pub groups: u64,
+    /// Their events.
+    pub count: u64,
+    /// The earliest time of those events.
+    pub first_seen: Option<DateTime<FixedOffset>>,
+    /// The latest.
+    pub last_seen: Option<DateTime<FixedOffset>>,
+}
+
+/// A run of lines of one file that went into one group (a line and its continuation lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Assigned {
+    /// Index of the file in [`GroupsResult::paths`].
+    pub file: u32,
+    /// The first line's number, from 1.
+    pub first_line: u64,
+    /// How many lines.
+    pub lines: u32,
+    /// Index in [`GroupsResult::groups`]; `None`: merged into "other".
+    pub group: Option<u32>,
+}
+
+/// What `diagbot groups` answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupsResult {
+    /// The groups, most events first.
+    pub groups: Vec<GroupSummary>,
+    /// The groups merged away (`None`: none were).
+    pub other: Option<OtherSummary>,
+    /// Lines grouped (with continuation lines).
+    pub lines_considered: u64,
+    /// Lines read.
+    pub lines_read: u64,
+    /// Files read.
+    pub files_searched: u64,
+    /// Bytes read (decompressed for `.gz`).
+    pub bytes_scanned: u64,
+    /// Files not read, and why.
+    pub skipped: Vec<Skipped>,
+    /// Files a time window could not place.
+    pub warnings: Vec<FileWarning>,
+    /// The grouper's heap bytes at the end.
+    pub heap_bytes: u64,
+    /// The files read, in order (what [`Assigned::file`] indexes).
+    #[serde(skip)]
+    pub paths: Vec<String>,
+    /// Each grouped run of lines, in file order (with `assign` only).
+    #[serde(skip)]
+    pub assigned: Vec<Assigned>,
+}
+
+impl GroupsResult {
+    /// The id `assigned` names: the group's, or `other`.
+    pub fn id_of(&self, a: &Assigned) -> &str {
+        a.group
+            .and_then(|g| self.groups.get(g as usize))
+            .map_or(super::id::OTHER_ID, |g| g.id.as_str())
+    }
+}
+
+/// The groups of `grouper`, most events first (ties: earliest first seen,
+/// then id), with the ids runs of lines were assigned to (by group serial).
+pub fn summarize(grouper: &Grouper, paths: &[String]) -> (Vec<GroupSummary>, Vec<(u32, u32)>) {
+    let live: Vec<&Group> = grouper.groups().collect();
+    let total: u64 = live.iter().map(|g| g.count).sum::<u64>() + grouper.other().count;
+    // Two groups may end with one template (they took different paths in
+    // the tree): one id, so one group.
+    let mut index: std::collections::HashMap<String, usize> = Default::default();
+    let mut summaries: Vec<(Vec<u32>, GroupSummary)> = Vec::new();
+    for g in live {
+        let template = g.template();
+        let id = group_id(g.level, &template);
+        let files = g
+            .files
+            .iter()
+            .filter_map(|&f| paths.get(f as usize).cloned());
+        if let Some(&i) = index.get(&id) {
+            let (serials, s) = &mut summaries[i];
+            serials.push(g.serial);
+            s.count += g.count;
+            s.first_seen = min_time(s.first_seen, g.first_seen);
+            if g.last_seen > s.last_seen {
+                s.example = String::from_utf8_lossy(&g.example).into_owned();
+            }
+            s.last_seen = s.last_seen.max(g.last_seen);
+            for f in files {
+                if !s.files.contains(&f) {
+                    s.files.push(f);
+                }
+            }
+            s.more_files += g.more_files;
+            continue;
+        }
+        index.insert(id.clone(), summaries.len());
+        summaries.push((
+            vec![g.serial],
+            GroupSummary {
+                id,
+                template,
+                level: g.level,
+                count: g.count,
+                share: 0.0,
+                first_seen: g.first_seen,
+                last_seen: g.last_seen,
+                files: files.collect(),
+                more_files: g.more_files,
+                example: String::from_utf8_lossy(&g.example).into_owned(),
+            },
+        ));
+    }
+    for (_, s) in &mut summaries {
+        s.share = s.count as f64 / total.max(1) as f64;
+    }
+    summaries.sort_by(|(_, a), (_, b)| {
+        b.count
+            .cmp(&a.count)
+            .then(a.first_seen.cmp(&b.first_seen))
+            .then(a.id.cmp(&b.id))
+    });
+    let mut by_serial: Vec<(u32, u32)> = summaries
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (serials, _))| serials.iter().map(move |&s| (s, i as u32)))
+        .collect();
+    by_serial.sort_unstable();
+    (summaries.into_iter().map(|(_, s)| s).collect(), by_serial)
+}
+
+/// The earlier of two times, either of which may be unknown.
+pub fn min_time(
+    a: Option<DateTime<FixedOffset>>,
+    b: Option<DateTime<FixedOffset>>,
+) -> Option<DateTime<FixedOffset>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}

@@ -1,0 +1,513 @@
+//! The grouper: Drain (He et al., ICWS 2017), bounded.
+//!
+//! A message's tokens (split at blanks, masked by [`mask`](super::mask))
+//! descend a tree of fixed depth: by level and token count, then by its
+//! first [`GrouperOptions::prefix_tokens`] tokens (a token with digits, a
+//! likely variable, goes down the `<*>` branch). In the leaf, the message
+//! joins the group whose template it matches best, if at least
+//! [`GrouperOptions::similarity`] of the template's constant tokens are equal
+//! to its own; the template then shows `<*>` where they differ. Otherwise
+//! it starts a group.
+//!
+//! Bounded: at most `max_groups` groups; past that, the least recently seen
+//! is merged into the "other" bucket, which counts what it holds. Templates
+//! are cut at [`MAX_TEMPLATE`] bytes. Lines are grouped in the order given,
+//! so the same input gives the same groups.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use chrono::{DateTime, FixedOffset};
+
+use super::id::BuildTokenHasher;
+use super::mask::mask_token;
+use crate::logs::level::Level;
+
+/// Templates (and the masked message they are matched on) are cut here.
+pub const MAX_TEMPLATE: usize = 512;
+/// The example line kept per group is cut here.
+pub const MAX_EXAMPLE: usize = 512;
+/// Files named per group; more are counted.
+pub const MAX_FILES: usize = 8;
+/// Constant words a message may differ in from a template it joins.
+const MAX_CONFLICTS: usize = 1;
+/// A variable token in a template.
+pub const WILDCARD: &[u8] = b"<*>";
+/// The last token of a cut template.
+const CUT: &[u8] = "…".as_bytes();
+
+/// How the grouper groups.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GrouperOptions {
+    /// At most this many groups; the least recently seen are merged into "other".
+    pub max_groups: usize,
+    /// The share of a template's constant tokens a message must match to join it.
+    pub similarity: f32,
+    /// Tokens that choose the leaf (Drain's depth less two).
+    pub prefix_tokens: usize,
+    /// Children of a tree node before new tokens go down its `<*>` branch.
+    pub max_children: usize,
+}
+
+impl Default for GrouperOptions {
+    fn default() -> Self {
+        GrouperOptions {
+            max_groups: 5000,
+            similarity: 0.5,
+            prefix_tokens: 2,
+            max_children: 100,
+        }
+    }
+}
+
+/// One line (with its continuation lines) to group.
+#[derive(Debug, Clone, Copy)]
+pub struct Event<'a> {
+    /// The message, without its header.
+    pub message: &'a [u8],
+    /// The whole line: the group's example when it is the newest.
+    pub line: &'a [u8],
+    /// Its level (groups are per level).
+    pub level: Option<Level>,
+    /// Its time, or that of the line above it.
+    pub time: Option<DateTime<FixedOffset>>,
+    /// The index of its file in the caller's list.
+    pub file: u32,
+}
+
+/// A group: a template and what its lines had in common.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Numbers groups in order of creation, never reused (evicted groups' lines go to "other").
+    pub serial: u32,
+    tokens: Vec<Box<[u8]>>,
+    /// Its lines' level.
+    pub level: Option<Level>,
+    /// Events (a line and its continuation lines) in it.
+    pub count: u64,
+    /// The earliest time of its events.
+    pub first_seen: Option<DateTime<FixedOffset>>,
+    /// The latest time of its events.
+    pub last_seen: Option<DateTime<FixedOffset>>,
+    /// Indexes of the files it was seen in (at most [`MAX_FILES`]).
+    pub files: Vec<u32>,
+    /// Files beyond `files`.
+    pub more_files: u32,
+    /// The newest line (cut at [`MAX_EXAMPLE`] bytes).
+    pub example: Vec<u8>,
+    example_time: Option<DateTime<FixedOffset>>,
+    node: u32,
+    tick: u64,
+}
+
+impl Group {
+    /// The template: tokens joined by a blank, variables as `<*>` or typed (`<num>`).
+    pub fn template(&self) -> String {
+        let mut out = Vec::with_capacity(self.tokens.iter().map(|t| t.len() + 1).sum());
+        for (i, t) in self.tokens.iter().enumerate() {
+            if i > 0 {
+                out.push(b' ');
+            }
+            out.extend_from_slice(t);
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    fn heap_size(&self) -> usize {
+        self.tokens.capacity() * std::mem::size_of::<Box<[u8]>>()
+            + self.tokens.iter().map(|t| t.len()).sum::<usize>()
+            + self.files.capacity() * 4
+            + self.example.capacity()
+    }
+
+    fn see(&mut self, event: &Event<'_>, tick: u64) {
+        self.count += 1;
+        self.tick = tick;
+        if let Some(t) = event.time {
+            self.first_seen = Some(self.first_seen.map_or(t, |f| f.min(t)));
+            self.last_seen = Some(self.last_seen.map_or(t, |l| l.max(t)));
+        }
+        if self.example.is_empty() || self.example_time.is_none_or(|e| event.time >= Some(e)) {
+            self.example.clear();
+            self.example
+                .extend_from_slice(&event.line[..event.line.len().min(MAX_EXAMPLE)]);
+            self.example_time = event.time;
+        }
+        if self.files.last() != Some(&event.file) && !self.files.contains(&event.file) {
+            if self.files.len() < MAX_FILES {
+                self.files.push(event.file);
+            } else {
+                self.more_files += 1;
+            }
+        }
+    }
+}
+
+/// The groups merged away to stay within `max_groups`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OtherBucket {
+    /// Groups merged into it.
+    pub groups: u64,
+    /// Their events.
+    pub count: u64,
+    /// The earliest time of those events.
+    pub first_seen: Option<DateTime<FixedOffset>>,
+    /// The latest.
+    pub last_seen: Option<DateTime<FixedOffset>>,
+}
+
+/// A tree node: children by token, a `<*>` child, and in leaves, groups.
+#[derive(Default)]
+struct Node {
+    children: HashMap<Box<[u8]>, u32, BuildTokenHasher>,
+    wildcard: Option<u32>,
+    groups: Vec<u32>,
+}
+
+/// Groups messages by template, online and bounded.
+pub struct Grouper {
+    options: GrouperOptions,
+    roots: HashMap<(Option<Level>, u32), u32, BuildTokenHasher>,
+    nodes: Vec<Node>,
+    slots: Vec<Option<Group>>,
+    free: Vec<u32>,
+    live: usize,
+    /// (tick when pushed, slot): the least recently seen first; stale entries are skipped.
+    recency: BinaryHeap<Reverse<(u64, u32)>>,
+    tick: u64,
+    next_serial: u32,
+    other: OtherBucket,
+    masked: Vec<u8>,
+    spans: Vec<(u32, u32)>,
+}
+
+impl Grouper {
+    /// An empty grouper.
+    pub fn new(options: GrouperOptions) -> Self {
+        Grouper {
+            options: GrouperOptions {
+                max_groups: options.max_groups.max(1),
+                ..options
+            },
+            roots: HashMap::default(),
+            nodes: Vec::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            recency: BinaryHeap::new(),
+            tick: 0,
+            next_serial: 0,
+            other: OtherBucket::default(),
+            masked: Vec::new(),
+            spans: Vec::new(),
+        }
+    }
+
+    /// Groups `event`; returns the serial of its group.
+    pub fn add(&mut self, event: &Event<'_>) -> u32 {
+        self.tokenize(event.message);
+        self.tick += 1;
+        let tick = self.tick;
+        let key = (event.level, self.spans.len() as u32);
+        let leaf = self.descend(key);
+        if let Some(leaf) = leaf {
+            if let Some(slot) = self.best_match(leaf) {
+                let masked = &self.masked;
+                let spans = &self.spans;
+                let Some(group) = self.slots[slot as usize].as_mut() else {
+                    unreachable!("leaves hold live slots only")
+                };
+                for (t, &(a, b)) in group.tokens.iter_mut().zip(spans) {
+                    if **t != masked[a as usize..b as usize] && **t != *WILDCARD {
+                        *t = WILDCARD.into();
+                    }
+                }
+                group.see(event, tick);
+                return group.serial;
+            }
+        }
+        self.create(key, event, tick)
+    }
+
+    /// The live groups, in no particular order.
+    pub fn groups(&self) -> impl Iterator<Item = &Group> {
+        self.slots.iter().flatten()
+    }
+
+    /// What was merged away.
+    pub fn other(&self) -> &OtherBucket {
+        &self.other
+    }
+
+    /// Bytes the grouper holds on the heap (an estimate within a few percent:
+    /// hash tables are counted by capacity).
+    pub fn heap_size(&self) -> usize {
+        let entry = std::mem::size_of::<(Box<[u8]>, u32)>() + 1;
+        let nodes: usize = self
+            .nodes
+            .iter()
+            .map(|n| {
+                n.children.capacity() * entry
+                    + n.children.keys().map(|k| k.len()).sum::<usize>()
+                    + n.groups.capacity() * 4
+            })
+            .sum();
+        nodes
+            + self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.roots.capacity() * (std::mem::size_of::<((Option<Level>, u32), u32)>() + 1)
+            + self.slots.capacity() * std::mem::size_of::<Option<Group>>()
+            + self.groups().map(Group::heap_size).sum::<usize>()
+            + self.free.capacity() * 4
+            + self.recency.capacity() * 16
+            + self.masked.capacity()
+            + self.spans.capacity() * 8
+    }
+
+    /// Splits `message` at blanks into masked tokens, up to [`MAX_TEMPLATE`] bytes.
+    fn tokenize(&mut self, message: &[u8]) {
+        self.masked.clear();
+        self.spans.clear();
+        for token in message
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|t| !t.is_empty())
+        {
+            if self.masked.len() >= MAX_TEMPLATE {
+                let start = self.masked.len() as u32;
+                self.masked.extend_from_slice(CUT);
+                self.spans.push((start, self.masked.len() as u32));
+                break;
+            }
+            let start = self.masked.len();
+            mask_token(token, &mut self.masked);
+            self.spans.push((start as u32, self.masked.len() as u32));
+        }
+    }
+
+    fn token(&self, i: usize) -> &[u8] {
+        let (a, b) = self.spans[i];
+        &self.masked[a as usize..b as usize]
+    }
+
+    /// The leaf for the current tokens, if the tree has one.
+    fn descend(&self, key: (Option<Level>, u32)) -> Option<u32> {
+        let mut node = *self.roots.get(&key)?;
+        for i in 0..self.options.prefix_tokens.min(self.spans.len()) {
+            let token = self.token(i);
+            let n = &self.nodes[node as usize];
+            node = if is_variable(token) {
+                n.wildcard?
+            } else {
+                match n.children.get(token) {
+                    Some(&child) => child,
+                    None => n.wildcard?,
+                }
+            };
+        }
+        Some(node)
+    }
+
+    /// The leaf for the current tokens, made if need be.
+    fn descend_or_grow(&mut self, key: (Option<Level>, u32)) -> u32 {
+        let mut node = match self.roots.get(&key) {
+            Some(&n) => n,
+            None => {
+                let n = self.new_node();
+                self.roots.insert(key, n);
+                n
+            }
+        };
+        for i in 0..self.options.prefix_tokens.min(self.spans.len()) {
+            let (a, b) = self.spans[i];
+            let token = &self.masked[a as usize..b as usize];
+            let variable = is_variable(token);
+            let n = &self.nodes[node as usize];
+            let existing = if variable {
+                n.wildcard
+            } else {
+                n.children.get(token).copied()
+            };
+            let full = n.children.len() >= self.options.max_children;
+            node = match existing {
+                Some(child) => child,
+                None if variable || full => match self.nodes[node as usize].wildcard {
+                    Some(w) => w,
+                    None => {
+                        let w = self.new_node();
+                        self.nodes[node as usize].wildcard = Some(w);
+                        w
+                    }
+                },
+                None => {
+                    let child = self.new_node();
+                    let key: Box<[u8]> = self.masked[a as usize..b as usize].into();
+                    self.nodes[node as usize].children.insert(key, child);
+                    child
+                }
+            };
+        }
+        node
+    }
+
+    fn new_node(&mut self) -> u32 {
+        self.nodes.push(Node::default());
+        (self.nodes.len() - 1) as u32
+    }
+
+    /// The group in `leaf` the current tokens match best, if it matches enough.
+    fn best_match(&self, leaf: u32) -> Option<u32> {
+        let mut best: Option<(f32, usize, u32)> = None;
+        for &slot in &self.nodes[leaf as usize].groups {
+            let Some(group) = &self.slots[slot as usize] else {
+                continue;
+            };
+            let (mut equal, mut wild, mut conflicts) = (0usize, 0usize, 0usize);
+            for (i, t) in group.tokens.iter().enumerate() {
+                let m = self.token(i);
+                if **t == *WILDCARD {
+                    wild += 1;
+                } else if **t == *m {
+                    equal += 1;
+                } else if is_constant(t) && is_constant(m) {
+                    conflicts += 1;
+                } else if (is_placeholder(t) != is_placeholder(m)
+                    && (is_constant(t) || is_constant(m)))
+                    || value_type_conflict(t, m)
+                {
+                    // A word where the others had a number (`****` for a fan's speed).
+                    conflicts = usize::MAX;
+                    break;
+                }
+            }
+            // Two words that differ where neither looks like a value are
+            // two messages, however much else they share (`Bye Bye` and
+            // `disconnected by user`); one may be a name (`Invalid user admin`).
+            if conflicts > MAX_CONFLICTS {
+                continue;
+            }
+            let n = group.tokens.len().max(1);
+            let sim = equal as f32 / n as f32;
+            let better = best.is_none_or(|(s, w, _)| sim > s || (sim == s && wild > w));
+            if better {
+                best = Some((sim, wild, slot));
+            }
+        }
+        let (sim, _, slot) = best?;
+        let all_wild = self.spans.is_empty()
+            || self.slots[slot as usize]
+                .as_ref()
+                .is_some_and(|g| g.tokens.iter().all(|t| **t == *WILDCARD));
+        (sim >= self.options.similarity || all_wild).then_some(slot)
+    }
+
+    fn create(&mut self, key: (Option<Level>, u32), event: &Event<'_>, tick: u64) -> u32 {
+        if self.live >= self.options.max_groups {
+            self.evict();
+        }
+        let node = self.descend_or_grow(key);
+        let serial = self.next_serial;
+        self.next_serial = self.next_serial.saturating_add(1);
+        let tokens = (0..self.spans.len())
+            .map(|i| self.token(i).into())
+            .collect();
+        let mut group = Group {
+            serial,
+            tokens,
+            level: event.level,
+            count: 0,
+            first_seen: None,
+            last_seen: None,
+            files: Vec::new(),
+            more_files: 0,
+            example: Vec::new(),
+            example_time: None,
+            node,
+            tick,
+        };
+        group.see(event, tick);
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = Some(group);
+                s
+            }
+            None => {
+                self.slots.push(Some(group));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.nodes[node as usize].groups.push(slot);
+        self.recency.push(Reverse((tick, slot)));
+        self.live += 1;
+        serial
+    }
+
+    /// Merges the least recently seen group into "other".
+    fn evict(&mut self) {
+        while let Some(Reverse((tick, slot))) = self.recency.pop() {
+            let Some(group) = &self.slots[slot as usize] else {
+                continue;
+            };
+            if group.tick != tick {
+                // Seen since it was pushed: back in, at its last sighting.
+                self.recency.push(Reverse((group.tick, slot)));
+                continue;
+            }
+            let Some(group) = self.slots[slot as usize].take() else {
+                continue;
+            };
+            self.nodes[group.node as usize]
+                .groups
+                .retain(|&s| s != slot);
+            self.free.push(slot);
+            self.live -= 1;
+            let other = &mut self.other;
+            other.groups += 1;
+            other.count += group.count;
+            other.first_seen = match (other.first_seen, group.first_seen) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            other.last_seen = other.last_seen.max(group.last_seen);
+            return;
+        }
+    }
+}
+
+/// A word with no digits and no placeholder: likely part of the message's text.
+fn is_constant(token: &[u8]) -> bool {
+    !token.iter().any(|b| b.is_ascii_digit() || *b == b'<')
+}
+
+/// `key=<num>` against `key=word` (a word of letters): a value where the
+/// others had a word, or the reverse (`tty=:<num>`, `tty=NODEVssh`). A
+/// dotted name (`rhost=host.example.org`) may stand where an address did.
+fn value_type_conflict(a: &[u8], b: &[u8]) -> bool {
+    let (Some(i), Some(j)) = (memchr::memchr(b'=', a), memchr::memchr(b'=', b)) else {
+        return false;
+    };
+    let word = |v: &[u8]| {
+        !v.is_empty()
+            && v.iter()
+                .all(|c| c.is_ascii_alphabetic() || matches!(c, b'_' | b'-'))
+    };
+    let (va, vb) = (&a[i + 1..], &b[j + 1..]);
+    a[..i] == b[..j] && ((is_placeholder(va) && word(vb)) || (word(va) && is_placeholder(vb)))
+}
+
+/// A typed placeholder alone (`<num>`), perhaps with punctuation around it.
+fn is_placeholder(token: &[u8]) -> bool {
+    let inner = token.trim_ascii();
+    let start = inner.iter().position(|&b| b == b'<');
+    let end = inner.iter().rposition(|&b| b == b'>');
+    match (start, end) {
+        (Some(s), Some(e)) if e > s => inner[..s]
+            .iter()
+            .chain(&inner[e + 1..])
+            .all(|b| b.is_ascii_punctuation()),
+        _ => false,
+    }
+}
+
+/// A token that is likely a variable: it has digits left after masking.
+fn is_variable(token: &[u8]) -> bool {
+    token.iter().any(u8::is_ascii_digit) || token == WILDCARD
+}

@@ -1,0 +1,418 @@
+//! Reading a query's files into a grouper, with the engine's own parts:
+//! the same walk (each file opened once, as a search opens it: no symlink
+//! followed, regular files only), each file's timestamp format learned
+//! from its first lines as a search learns it, chunked reads (`pread`, `.gz`
+//! through a decoder) and each line's time and level read with
+//! [`TimeReader`].
+//!
+//! Files are read one after another, in the walk's order, on the calling
+//! thread: Drain's groups depend on the order of the lines, and a fixed order
+//! gives the same groups (and ids) in every run.
+//!
+//! A line without a timestamp of its own, in a file whose lines have one, is
+//! a continuation of the line above (a traceback's `File …` lines): it joins
+//! that line's event, whose level is the most severe of its lines.
+
+use std::io::{BufReader, Read};
+
+use chrono::{DateTime, FixedOffset};
+
+use super::answer::{summarize, Assigned, GroupsResult, OtherSummary};
+use super::drain::{Event, Grouper, GrouperOptions};
+use super::message::message_start;
+use super::{GroupsQuery, LevelFilter};
+use crate::engine::{Progress, SearchError};
+use crate::logs::cancel::Cancel;
+use crate::logs::format::{FileFormat, LineHead, TimeReader};
+use crate::logs::learn::learn_from_reader;
+use crate::logs::level::Level;
+use crate::logs::open::OpenedFile;
+use crate::logs::read::{for_each_chunk, Counted, ReadAt, MAX_LINE};
+use crate::logs::scan::Window;
+use crate::logs::timestamp::YearHint;
+use crate::logs::user_format::{CompiledUserFormat, UserFormat};
+use crate::logs::walk::{walk, LogFile};
+use crate::query::{FileWarning, Skipped, TimestampProblem};
+
+/// The bytes of an event's first line kept until the event is grouped: far
+/// more than a header and a cut template need.
+const KEPT_LINE: usize = 8 << 10;
+
+/// Groups the lines of `query`'s files; `now` ends relative windows and
+/// `progress` hears of the bytes read.
+pub fn run(
+    query: &GroupsQuery,
+    now: DateTime<FixedOffset>,
+    progress: Progress<'_>,
+) -> Result<GroupsResult, SearchError> {
+    let formats = query
+        .formats
+        .iter()
+        .map(UserFormat::compile)
+        .collect::<Result<Vec<_>, _>>()?;
+    if query.paths.is_empty() {
+        return Err(SearchError::NoPaths);
+    }
+    let window = Window {
+        since: query.since.as_ref().map(|b| b.resolve(now)),
+        until: query.until.as_ref().map(|b| b.resolve(now)),
+    };
+    if let (Some(since), Some(until)) = (window.since, window.until) {
+        if since >= until {
+            let at = |ms: i64| {
+                DateTime::from_timestamp_millis(ms).map_or(ms.to_string(), |t| {
+                    t.with_timezone(now.offset()).to_rfc3339()
+                })
+            };
+            return Err(SearchError::EmptyWindow {
+                since: at(since),
+                until: at(until),
+            });
+        }
+    }
+    let mut grouper = Grouper::new(GrouperOptions {
+        max_groups: query.max_groups,
+        ..GrouperOptions::default()
+    });
+    let mut paths: Vec<String> = Vec::new();
+    let mut feed = Feed {
+        grouper: &mut grouper,
+        level: query.level,
+        window,
+        assign: query.assign,
+        assigned: Vec::new(),
+        considered: 0,
+    };
+    let mut result = GroupsResult {
+        groups: Vec::new(),
+        other: None,
+        lines_considered: 0,
+        lines_read: 0,
+        files_searched: 0,
+        bytes_scanned: 0,
+        skipped: Vec::new(),
+        warnings: Vec::new(),
+        heap_bytes: 0,
+        paths: Vec::new(),
+        assigned: Vec::new(),
+    };
+    let mut noted = Vec::new();
+    let report = walk(
+        &query.paths,
+        &query.anchors,
+        true,
+        &Cancel::new(),
+        |file, opened| {
+            let Some(opened) = opened else { return };
+            let index = paths.len();
+            let path = file.path.display().to_string();
+            paths.push(path.clone());
+            let limit = query.max_decompressed;
+            match feed.file(index as u32, file, opened, (&formats, limit), progress) {
+                Ok(read) => {
+                    result.files_searched += 1;
+                    result.bytes_scanned += read.bytes;
+                    result.lines_read += read.lines;
+                    if !window.is_open() {
+                        result.warnings.extend(warning(&path, &read));
+                    }
+                    if let Some(reason) = read.note {
+                        noted.push(Skipped { path, reason });
+                    }
+                }
+                Err(reason) => noted.push(Skipped { path, reason }),
+            }
+        },
+    );
+    if report.roots_opened == 0 {
+        if let Some(first) = report.skipped.first() {
+            let what = format!("{}: {}", first.path, first.reason);
+            return Err(match report.degraded {
+                Some(_) => SearchError::Unavailable(what),
+                None => SearchError::NothingSearchable(what),
+            });
+        }
+    }
+    let mut skipped = report.skipped;
+    skipped.extend(noted);
+    let (assigned, considered) = (std::mem::take(&mut feed.assigned), feed.considered);
+    let (groups, by_serial) = summarize(&grouper, &paths);
+    result.assigned = assigned
+        .into_iter()
+        .map(|(a, serial)| Assigned {
+            group: by_serial
+                .binary_search_by_key(&serial, |(s, _)| *s)
+                .ok()
+                .map(|i| by_serial[i].1),
+            ..a
+        })
+        .collect();
+    let other = grouper.other();
+    result.other = (other.groups > 0).then_some(OtherSummary {
+        groups: other.groups,
+        count: other.count,
+        first_seen: other.first_seen,
+        last_seen: other.last_seen,
+    });
+    result.groups = groups;
+    result.lines_considered = considered;
+    result.skipped = skipped;
+    result.heap_bytes = grouper.heap_size() as u64;
+    result.paths = paths;
+    Ok(result)
+}
+
+/// What reading one file gave.
+struct FileRead {
+    bytes: u64,
+    lines: u64,
+    timed: u64,
+    note: Option<String>,
+}
+
+/// Warns when a time window cannot place a file's lines (as a search does).
+fn warning(path: &str, read: &FileRead) -> Option<FileWarning> {
+    let problem = if read.lines == 0 {
+        return None;
+    } else if read.timed == 0 {
+        TimestampProblem::NoTimestamps
+    } else if read.timed * 2 < read.lines {
+        TimestampProblem::FewTimestamps
+    } else {
+        return None;
+    };
+    Some(FileWarning {
+        path: path.to_string(),
+        problem,
+        lines_with_time: read.timed,
+        lines: read.lines,
+    })
+}
+
+/// What all files are read into.
+struct Feed<'g> {
+    grouper: &'g mut Grouper,
+    level: LevelFilter,
+    window: Window,
+    assign: bool,
+    /// Runs of lines with their group's serial (with `assign`).
+    assigned: Vec<(Assigned, u32)>,
+    considered: u64,
+}
+
+/// The event being read: its first line, until the next line with a timestamp.
+struct Pending {
+    line: Vec<u8>,
+    head: LineHead,
+    first_line: u64,
+    lines: u32,
+    level: Option<Level>,
+    time: Option<DateTime<FixedOffset>>,
+}
+
+impl Feed<'_> {
+    /// Groups the lines of `opened` (the file the walk opened and checked);
+    /// a `.gz` is decompressed to at most `max_decompressed` bytes.
+    fn file(
+        &mut self,
+        index: u32,
+        file: &LogFile,
+        opened: OpenedFile,
+        (formats, max_decompressed): (&[CompiledUserFormat], u64),
+        progress: Progress<'_>,
+    ) -> Result<FileRead, String> {
+        let (handle, size) = (opened.file, opened.size);
+        let hint =
+            YearHint::from_system_time(opened.modified.unwrap_or_else(std::time::SystemTime::now));
+        let head = ReadAt::new(&handle, 0).take(size);
+        let learned = if file.compressed {
+            let decoder = flate2::read::MultiGzDecoder::new(BufReader::new(head));
+            learn_from_reader(decoder, formats, &file.path, hint)
+        } else {
+            learn_from_reader(head, formats, &file.path, hint)
+        };
+        let times = TimeReader::new(&learned.format, formats, hint);
+        let mut lines = FileLines {
+            feed: self,
+            times,
+            file: index,
+            continues: learned.format != FileFormat::Unknown,
+            number: 0,
+            timed: 0,
+            last_time: None,
+            pending: None,
+            spare: Vec::new(),
+        };
+        let mut splitter = Splitter::default();
+        let reader = Counted::new(ReadAt::new(&handle, 0).take(size), progress);
+        let outcome = if file.compressed {
+            let decoder = flate2::read::MultiGzDecoder::new(BufReader::new(reader));
+            let bounded = decoder.take(max_decompressed);
+            for_each_chunk(bounded, |c| splitter.feed(c, &mut |l| lines.line(l)))
+        } else {
+            for_each_chunk(reader, |c| splitter.feed(c, &mut |l| lines.line(l)))
+        };
+        splitter.finish(&mut |l| lines.line(l));
+        lines.flush();
+        let cut = file.compressed && splitter.bytes >= max_decompressed;
+        let note = match outcome {
+            Err(e) => Some(format!("read failed: {e}; grouped what was read before")),
+            Ok(()) if cut => Some(format!(
+                "decompressed to the limit of {max_decompressed} bytes (logs.max_decompressed); grouped what was read"
+            )),
+            Ok(()) => None,
+        };
+        Ok(FileRead {
+            bytes: splitter.bytes,
+            lines: lines.number,
+            timed: lines.timed,
+            note,
+        })
+    }
+}
+
+/// One file's lines, as they come.
+struct FileLines<'f, 'g, 't> {
+    feed: &'f mut Feed<'g>,
+    times: TimeReader<'t>,
+    file: u32,
+    /// Lines without a timestamp continue the line above (the file has timestamps).
+    continues: bool,
+    number: u64,
+    timed: u64,
+    last_time: Option<DateTime<FixedOffset>>,
+    pending: Option<Pending>,
+    /// The buffer of the last event grouped, reused for the next.
+    spare: Vec<u8>,
+}
+
+impl FileLines<'_, '_, '_> {
+    fn line(&mut self, line: &[u8]) {
+        self.number += 1;
+        let head = self.times.read(line);
+        let own = head.time.and_then(|t| t.time.to_datetime());
+        if own.is_some() {
+            self.last_time = own;
+            self.timed += 1;
+        }
+        if head.time.is_none() && self.continues {
+            if let Some(p) = &mut self.pending {
+                p.lines += 1;
+                if let Some(l) = head.level(line) {
+                    p.level = Some(p.level.map_or(l, |p| p.min(l)));
+                }
+                return;
+            }
+        }
+        self.flush();
+        let mut buf = std::mem::take(&mut self.spare);
+        buf.clear();
+        buf.extend_from_slice(&line[..line.len().min(KEPT_LINE)]);
+        self.pending = Some(Pending {
+            line: buf,
+            head,
+            first_line: self.number,
+            lines: 1,
+            level: head.level(line),
+            time: self.last_time,
+        });
+    }
+
+    /// Groups the pending event, if it is at the level and in the window.
+    fn flush(&mut self) {
+        let Some(p) = self.pending.take() else {
+            return;
+        };
+        let feed = &mut *self.feed;
+        if feed.level.admits(p.level) && feed.window.contains(p.time.as_ref()) {
+            let leveled = p.head.level(&p.line).is_some();
+            let start = message_start(&p.line, &p.head, leveled).min(p.line.len());
+            let serial = feed.grouper.add(&Event {
+                message: &p.line[start..],
+                line: &p.line,
+                level: p.level,
+                time: p.time,
+                file: self.file,
+            });
+            feed.considered += u64::from(p.lines);
+            if feed.assign {
+                let run = Assigned {
+                    file: self.file,
+                    first_line: p.first_line,
+                    lines: p.lines,
+                    group: None,
+                };
+                feed.assigned.push((run, serial));
+            }
+        }
+        self.spare = p.line;
+    }
+}
+
+/// Cuts chunks into lines (without `\n` or `\r\n`); a line longer than
+/// [`MAX_LINE`] is passed in its first `MAX_LINE` bytes, as a search does.
+#[derive(Default)]
+struct Splitter {
+    carry: Vec<u8>,
+    cut: bool,
+    bytes: u64,
+}
+
+impl Splitter {
+    fn feed(&mut self, chunk: &[u8], each: &mut dyn FnMut(&[u8])) {
+        self.bytes += chunk.len() as u64;
+        let mut rest = chunk;
+        if !self.carry.is_empty() || self.cut {
+            let Some(nl) = memchr::memchr(b'\n', rest) else {
+                self.carry_more(rest);
+                return;
+            };
+            self.carry_more(&rest[..nl]);
+            each(trim_cr(&self.carry));
+            self.carry.clear();
+            self.cut = false;
+            rest = &rest[nl + 1..];
+        }
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', rest) {
+            each(trim_cr(&rest[start..nl]));
+            start = nl + 1;
+        }
+        self.carry_more(&rest[start..]);
+    }
+
+    fn carry_more(&mut self, bytes: &[u8]) {
+        let room = MAX_LINE.saturating_sub(self.carry.len());
+        self.cut |= bytes.len() > room;
+        self.carry
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+
+    fn finish(&mut self, each: &mut dyn FnMut(&[u8])) {
+        if !self.carry.is_empty() || self.cut {
+            each(trim_cr(&self.carry));
+            self.carry.clear();
+        }
+    }
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_split_across_chunks_arrive_whole() {
+        let mut s = Splitter::default();
+        let mut got: Vec<String> = Vec::new();
+        let mut each = |l: &[u8]| got.push(String::from_utf8_lossy(l).into_owned());
+        s.feed(b"one\r\ntw", &mut each);
+        s.feed(b"o\nthr", &mut each);
+        s.feed(b"ee", &mut each);
+        s.finish(&mut each);
+        assert_eq!(got, ["one", "two", "three"]);
+    }
+}

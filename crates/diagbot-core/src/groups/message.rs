@@ -1,0 +1,247 @@
+//! Where a line's message begins: its header (timestamp, level, pid,
+//! component, syslog tag) is not part of its template.
+//!
+//! The header is what the timestamp reader and the level rules read: the
+//! fields before the timestamp (HPC's `id node component state`, a
+//! Thunderbird line's epoch), the timestamp, and after it, walking at most
+//! [`MAX_FIELDS`] fields:
+//! - a level word (`INFO`, `[notice]`, `<warn>`) ends the header, with the
+//!   brackets and separators right after it (`- INFO [main] - …`);
+//! - a syslog tag (`sshd[24200]:`, `crond(pam_unix)[2915]:`, `kernel:`) ends
+//!   it too, so a level the message states (`error: …`) stays in the message;
+//! - two plain words in a row are prose: the message began before them.
+//!
+//! Numbers, `-` and `|` right after the timestamp (pids, thread ids, flags)
+//! are header as well.
+
+use crate::logs::format::LineHead;
+use crate::logs::level::words::level_word;
+
+/// Fields after the timestamp the header may span.
+pub const MAX_FIELDS: usize = 8;
+/// A timestamp found this far into a line (not by the file's format) still
+/// opens a header; further on it is part of the message.
+const HEADER_REACH: usize = 40;
+
+/// The offset in `line` where its message starts.
+/// `leveled`: the level rules found a level in the line's header (else a
+/// level word is the message's: HPC's lone `warning`).
+pub fn message_start(line: &[u8], head: &LineHead, leveled: bool) -> usize {
+    let after = match head.time {
+        Some(t) if head.by_format || t.start <= HEADER_REACH => t.end,
+        _ => 0,
+    };
+    // The rest of the timestamp's own field: `]` after `[Sun Dec 04 … 2005`.
+    let mut at = after;
+    if at > 0 {
+        while at < line.len() && !line[at].is_ascii_whitespace() {
+            at += 1;
+        }
+    }
+    let body = skip_numbers(line, at);
+    let mut previous_plain = false;
+    let mut fields = Fields { line, at: body };
+    for _ in 0..MAX_FIELDS {
+        let Some((start, end)) = fields.next() else {
+            break;
+        };
+        let f = &line[start..end];
+        if leveled && is_level(f) {
+            return skip_trailers(line, end);
+        }
+        if is_syslog_tag(f) {
+            return skip_blanks(line, end);
+        }
+        let plain = is_plain(f);
+        if plain && previous_plain {
+            break;
+        }
+        previous_plain = plain;
+    }
+    body
+}
+
+/// Fields of `line` from `at`: `(start, end)` of each run of non-blanks.
+struct Fields<'a> {
+    line: &'a [u8],
+    at: usize,
+}
+
+impl Iterator for Fields<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let start = skip_blanks(self.line, self.at);
+        let end = start
+            + self.line[start..]
+                .iter()
+                .take_while(|b| !b.is_ascii_whitespace())
+                .count();
+        self.at = end;
+        (end > start).then_some((start, end))
+    }
+}
+
+fn skip_blanks(line: &[u8], at: usize) -> usize {
+    at + line[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_whitespace())
+        .count()
+}
+
+/// Skips separators and numbers (`- 1234 |`, `[1234]`) from `at`.
+fn skip_numbers(line: &[u8], mut at: usize) -> usize {
+    let fields = Fields { line, at };
+    for (start, end) in fields {
+        let f = &line[start..end];
+        let inner = f.trim_ascii_start().strip_prefix(b"[").unwrap_or(f);
+        let inner = inner.strip_suffix(b"]").unwrap_or(inner);
+        let numeric = !inner.is_empty()
+            && inner
+                .iter()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'|' | b':'));
+        if !numeric {
+            return start;
+        }
+        at = end;
+    }
+    skip_blanks(line, at)
+}
+
+/// After a level word: separators and bracketed fields (`- [main] -`), and
+/// a class name labelled with a colon (`com.example.Foo:`).
+fn skip_trailers(line: &[u8], end: usize) -> usize {
+    let fields = Fields { line, at: end };
+    let mut message = skip_blanks(line, end);
+    for (start, end) in fields {
+        let f = &line[start..end];
+        let separator = f.iter().all(|b| matches!(b, b'-' | b'|' | b':' | b'>'));
+        let bracketed = f[0] == b'[' && f.ends_with(b"]");
+        let class = f.len() > 1
+            && f.ends_with(b":")
+            && memchr::memchr(b'.', f).is_some()
+            && f[..f.len() - 1]
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$'));
+        if !(separator || bracketed || class) {
+            break;
+        }
+        message = skip_blanks(line, end);
+    }
+    message
+}
+
+/// A level word on its own or marked: `ERROR`, `info`, `[notice]`, `<warn>`, `(E)`.
+fn is_level(f: &[u8]) -> bool {
+    let inner = f
+        .strip_prefix(b"[")
+        .or_else(|| f.strip_prefix(b"<"))
+        .or_else(|| f.strip_prefix(b"("))
+        .unwrap_or(f);
+    let inner = inner
+        .strip_suffix(b"]")
+        .or_else(|| inner.strip_suffix(b">"))
+        .or_else(|| inner.strip_suffix(b")"))
+        .or_else(|| inner.strip_suffix(b":"))
+        .unwrap_or(inner);
+    let cased = inner.iter().all(u8::is_ascii_uppercase)
+        || inner.iter().skip(1).all(u8::is_ascii_lowercase);
+    cased
+        && inner.iter().all(u8::is_ascii_alphabetic)
+        && level_word(inner).is_some_and(|w| !w.needs_mark || inner.len() < f.len())
+}
+
+/// `sshd[24200]:`, `crond(pam_unix)[2915]:`, `kernel:`, `bot[797]:`.
+fn is_syslog_tag(f: &[u8]) -> bool {
+    let Some(name) = f.strip_suffix(b":") else {
+        return false;
+    };
+    let name = match name.strip_suffix(b"]") {
+        Some(n) => match memchr::memrchr(b'[', n) {
+            Some(i) if n[i + 1..].iter().all(u8::is_ascii_digit) => &n[..i],
+            _ => return false,
+        },
+        None => name,
+    };
+    !name.is_empty()
+        && (name[0].is_ascii_alphabetic() || name[0] == b'/')
+        && name.iter().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'(' | b')')
+        })
+}
+
+/// A word of running text: letters only, perhaps capitalised.
+fn is_plain(f: &[u8]) -> bool {
+    f.iter().all(u8::is_ascii_alphabetic) && f.iter().skip(1).all(u8::is_ascii_lowercase)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::format::TimeReader;
+    use crate::logs::learn::learn_from_lines;
+    use crate::logs::timestamp::YearHint;
+
+    /// The message of the last of `lines`, read as a file of them reads it.
+    fn message(lines: &[&str]) -> String {
+        let hint = YearHint::new(
+            chrono::NaiveDate::from_ymd_opt(2026, 6, 1)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .unwrap_or_default(),
+        );
+        let path = std::path::Path::new("x.log");
+        let learned = learn_from_lines(lines.iter().map(|l| l.as_bytes()), &[], path, hint);
+        let reader = TimeReader::new(&learned.format, &[], hint);
+        let line = lines[lines.len() - 1].as_bytes();
+        let head = reader.read(line);
+        let at = message_start(line, &head, head.level(line).is_some());
+        String::from_utf8_lossy(&line[at..]).into_owned()
+    }
+
+    #[test]
+    fn python_logging_component_and_level() {
+        let l = "2026-01-27 07:46:41,266 - http.client - ERROR - order 565697 rejected: insufficient balance";
+        assert_eq!(message(&[l]), "order 565697 rejected: insufficient balance");
+    }
+
+    #[test]
+    fn bracketed_level_and_component() {
+        let apache = "[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6";
+        assert_eq!(
+            message(&[apache]),
+            "mod_jk child workerEnv in error state 6"
+        );
+        let zk = "2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200";
+        assert_eq!(message(&[zk]), "Notification time out: 3200");
+    }
+
+    #[test]
+    fn syslog_tag_ends_the_header_and_a_stated_level_stays() {
+        let l = "Dec 10 06:55:46 LabSZ sshd[24200]: error: Received disconnect from 1.2.3.4";
+        assert_eq!(message(&[l]), "error: Received disconnect from 1.2.3.4");
+        let t = "- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond(pam_unix)[2915]: session closed for user root";
+        assert_eq!(message(&[t, t]), "session closed for user root");
+    }
+
+    #[test]
+    fn fields_before_the_time_and_a_flag_after_it_are_header() {
+        let l = "134681 node-246 unix.hw state_change.unavailable 1077804742 1 Component State Change: Component alt0 is in the unavailable state (HWID=1973)";
+        assert_eq!(
+            message(&[l, l]),
+            "Component State Change: Component alt0 is in the unavailable state (HWID=1973)"
+        );
+    }
+
+    #[test]
+    fn a_level_word_without_a_level_is_the_message() {
+        let l = "134681 node-246 unix.hw state_change.unavailable 1077804742 1 warning";
+        assert_eq!(message(&[l, l]), "warning");
+    }
+
+    #[test]
+    fn prose_is_never_header() {
+        let l = "2026-01-27 07:46:41,266 worker started the job: all fine";
+        assert_eq!(message(&[l]), "worker started the job: all fine");
+        assert_eq!(message(&["no timestamp here: ok"]), "no timestamp here: ok");
+    }
+}

@@ -1,0 +1,176 @@
+//! `diagbot groups`: lines grouped by template, most frequent first; or,
+//! with `--assign`, each line's group.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use diagbot_core::groups::{self, GroupSummary, GroupsQuery, GroupsResult, LevelFilter};
+use diagbot_core::when::TimeBound;
+
+use super::args::{exit_for, load_settings, parse_when};
+use crate::present::{format, warnings};
+
+#[derive(Args)]
+pub struct GroupsArgs {
+    /// A log file or directory (searched recursively, `.gz` included); repeatable.
+    /// Default: the configured paths (logs.paths and the services' logs; /var/log
+    /// without a configuration).
+    #[arg(long = "path", value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The configuration file whose paths are read without --path, and whose
+    /// [[formats]] read the files.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Only lines at or after WHEN: a duration back from now (90s, 15m, 1h, 2d) or a time.
+    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+    pub since: Option<TimeBound>,
+    /// Only lines at or before WHEN.
+    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+    pub until: Option<TimeBound>,
+    /// Group lines at this level or worse: any, trace, debug, info, warning, error, fatal
+    /// (`any`: lines without a level too).
+    #[arg(long, value_name = "LEVEL", default_value = "warning", value_parser = LevelFilter::parse)]
+    pub level: LevelFilter,
+    /// Keep at most N groups; the least recently seen are merged into "other".
+    #[arg(long, value_name = "N", default_value_t = groups::DEFAULT_MAX_GROUPS, value_parser = at_least_one)]
+    pub max: usize,
+    /// Print one JSON object instead of text.
+    #[arg(long, conflicts_with = "assign")]
+    pub json: bool,
+    /// Print `PATH:LINE<TAB>GROUP_ID` for every line grouped, in file order.
+    #[arg(long)]
+    pub assign: bool,
+}
+
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{s:?} is not a number of groups (1 or more)")),
+    }
+}
+
+pub fn run(args: GroupsArgs) -> anyhow::Result<ExitCode> {
+    let (settings, _) = load_settings(args.config.as_deref())?;
+    let paths = if args.paths.is_empty() {
+        settings.core.log_paths
+    } else {
+        args.paths
+    };
+    let query = GroupsQuery {
+        since: args.since,
+        until: args.until,
+        level: args.level,
+        max_groups: args.max,
+        formats: settings.core.formats,
+        assign: args.assign,
+        max_decompressed: settings.core.max_decompressed,
+        ..GroupsQuery::new(paths)
+    };
+    let now = chrono::Local::now().fixed_offset();
+    let result = groups::run(&query, now, &|_| {})?;
+    if args.assign {
+        print_assigned(&result)?;
+    } else if args.json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else {
+        print_groups(&result, args.level);
+    }
+    Ok(exit_for(result.lines_considered))
+}
+
+/// `PATH:LINE<TAB>ID`, one per grouped line, in file order.
+fn print_assigned(result: &GroupsResult) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for a in &result.assigned {
+        let (path, id) = (&result.paths[a.file as usize], result.id_of(a));
+        for line in a.first_line..a.first_line + u64::from(a.lines) {
+            writeln!(out, "{path}:{line}\t{id}")?;
+        }
+    }
+    out.flush()
+}
+
+fn print_groups(result: &GroupsResult, level: LevelFilter) {
+    let at = match level {
+        LevelFilter::Any => "lines".to_string(),
+        LevelFilter::AtLeast(l) => format!("{} lines and worse", l.name()),
+    };
+    println!(
+        "{} groups of {} {at} in {} of {} files; {} scanned",
+        result.groups.len(),
+        result.lines_considered,
+        files_with_lines(result),
+        result.files_searched,
+        format::bytes(result.bytes_scanned),
+    );
+    for w in &result.warnings {
+        println!(
+            "warning: {}: {}",
+            w.path,
+            warnings::sentence(w, "--since/--until")
+        );
+    }
+    for (i, g) in result.groups.iter().enumerate() {
+        print_group(i + 1, g);
+    }
+    if let Some(o) = &result.other {
+        println!(
+            "\nother: {} older groups merged, {} lines ({}…{})",
+            o.groups,
+            o.count,
+            time(o.first_seen),
+            time(o.last_seen)
+        );
+    }
+    for s in &result.skipped {
+        println!("skipped: {}: {}", s.path, s.reason);
+    }
+}
+
+/// Files with a grouped line.
+fn files_with_lines(result: &GroupsResult) -> usize {
+    let mut files: Vec<&String> = result.groups.iter().flat_map(|g| &g.files).collect();
+    files.sort();
+    files.dedup();
+    files.len()
+}
+
+fn print_group(rank: usize, g: &GroupSummary) {
+    println!("\n{rank:>3}. {}", printable(&g.template));
+    println!(
+        "     {} · {} · {}× ({:.1}%) · first {} · last {}",
+        g.id,
+        g.level.map_or("no level", |l| l.name()),
+        g.count,
+        g.share * 100.0,
+        time(g.first_seen),
+        time(g.last_seen)
+    );
+    let more = if g.more_files > 0 {
+        format!(" and {} more", g.more_files)
+    } else {
+        String::new()
+    };
+    println!("     in {}{more}", g.files.join(", "));
+    println!("     e.g. {}", printable(&g.example));
+}
+
+fn time(t: Option<chrono::DateTime<chrono::FixedOffset>>) -> String {
+    t.map_or_else(|| "-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+/// Control characters made visible, so log bytes cannot drive the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() && c != '\t' {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
