@@ -13,15 +13,18 @@ use grep_regex::{RegexMatcher, RegexMatcherBuilder};
 
 use crate::logs::cancel::Cancel;
 use crate::logs::open::OpenedFile;
+use crate::logs::scan::KeptLine;
 use crate::logs::scan::{Counting, FileTally, Window};
 use crate::logs::tail::{QueryTails, TailLimits, TailStore};
 use crate::logs::user_format::{UserFormat, UserFormatError};
-use crate::logs::walk::{walk, LogFile, WalkReport};
+use crate::logs::walk::{walk, LogFile, Order, WalkReport};
 use crate::query::{
     FileMatches, FileWarning, MatchLine, Query, QueryKind, ResultKind, SearchResult, Skipped,
     TimestampProblem, MAX_LINES_LIMIT, MAX_PATTERN_LEN,
 };
 use crate::workers::{pipeline, ScanThreads};
+use std::path::Path;
+use std::sync::Arc;
 
 mod file;
 mod gzip;
@@ -276,10 +279,17 @@ impl Engine {
         pipeline(
             self.threads,
             |push| {
+                // On several threads the costliest files go first; the answer is
+                // put in path order below either way.
+                let order = if self.threads.count.get() > 1 {
+                    Order::CostliestFirst
+                } else {
+                    Order::ByPath
+                };
                 report = walk(
                     query.paths(),
                     &query.anchors,
-                    true,
+                    (true, order),
                     cancel,
                     |file, opened| {
                         if let Some(opened) = opened {
@@ -309,7 +319,6 @@ impl Engine {
         let Gather {
             mut result,
             kept,
-            paths,
             next,
             keep_tails,
             listed,
@@ -318,13 +327,15 @@ impl Engine {
             noted,
             degraded,
         } = gather;
-        let paths: std::collections::HashMap<usize, String> = paths.into_iter().collect();
-        result.lines = last_lines(kept, &paths, query.max_lines);
-        result.files = in_walk_order(listed);
-        result.warnings = in_walk_order(warned);
-        result.cut = in_walk_order(cut);
+        result.lines = last_lines(kept, query.max_lines);
+        result.files = in_path_order(listed, |f| &f.path);
+        result.warnings = in_path_order(warned, |w| &w.path);
+        result.cut = in_path_order(cut, |c| &c.path);
         result.skipped = report.skipped;
-        result.skipped.extend(in_walk_order(noted));
+        result
+            .skipped
+            .sort_by(|a, b| Path::new(&a.path).cmp(Path::new(&b.path)));
+        result.skipped.extend(in_path_order(noted, |n| &n.path));
         result.partial = report.degraded.or(degraded.map(|(_, why)| why));
         if let Some(store) = store {
             let dropped = if result.partial.is_some() {
@@ -349,8 +360,6 @@ impl Engine {
 struct Gather {
     result: SearchResult,
     kept: Vec<Kept>,
-    /// Each file's path, by its place in the walk.
-    paths: Vec<(usize, String)>,
     next: QueryTails,
     keep_tails: bool,
     listed: Vec<(usize, FileMatches)>,
@@ -383,7 +392,6 @@ impl Gather {
                 elapsed: Default::default(),
             },
             kept: Vec::new(),
-            paths: Vec::new(),
             next: QueryTails::default(),
             keep_tails,
             listed: Vec::new(),
@@ -442,11 +450,12 @@ impl Gather {
             self.warned.extend(warning.map(|w| (index, w)));
         }
         // Only the last `max_lines` lines of all files are answered: keep no more meanwhile.
-        self.kept.extend(ring.into_iter().map(|l| (index, l)));
+        let shared: Arc<str> = path.as_str().into();
+        self.kept
+            .extend(ring.into_iter().map(|l| (Arc::clone(&shared), l)));
         if self.kept.len() > 4 * max_lines.max(64) {
             self.kept = last_kept(std::mem::take(&mut self.kept), max_lines);
         }
-        self.paths.push((index, path.clone()));
         let notes = scanned.notes;
         if notes.resource {
             let why = notes.note.as_deref().unwrap_or("read failed");
@@ -479,22 +488,24 @@ fn lone_file(query: &Query) -> bool {
     }
 }
 
-/// The values of `(place, value)` pairs, in the places' order (stable for
-/// several values of one place).
-fn in_walk_order<T>(mut pairs: Vec<(usize, T)>) -> Vec<T> {
-    pairs.sort_by_key(|(index, _)| *index);
+/// The values of `(place, value)` pairs in the order of their paths (the
+/// order of a walk by name, whatever order the files were read in; stable
+/// for several values of one file).
+fn in_path_order<T>(mut pairs: Vec<(usize, T)>, path: impl Fn(&T) -> &str) -> Vec<T> {
+    pairs.sort_by(|(a, x), (b, y)| Path::new(path(x)).cmp(Path::new(path(y))).then(a.cmp(b)));
     pairs.into_iter().map(|(_, value)| value).collect()
 }
 
-type Kept = (usize, crate::logs::scan::KeptLine);
+/// A kept line and the path of its file.
+type Kept = (Arc<str>, KeptLine);
 
 /// The last lines across files, by time (lines without one first), then path and line.
 fn last_kept(mut kept: Vec<Kept>, max_lines: usize) -> Vec<Kept> {
     kept.sort_by(|(pa, a), (pb, b)| {
-        let time = |l: &crate::logs::scan::KeptLine| l.timestamp.map(|t| t.timestamp_millis());
+        let time = |l: &KeptLine| l.timestamp.map(|t| t.timestamp_millis());
         time(a)
             .cmp(&time(b))
-            .then(pa.cmp(pb))
+            .then_with(|| Path::new(&**pa).cmp(Path::new(&**pb)))
             .then(a.line_number.cmp(&b.line_number))
     });
     let drop = kept.len().saturating_sub(max_lines);
@@ -502,15 +513,11 @@ fn last_kept(mut kept: Vec<Kept>, max_lines: usize) -> Vec<Kept> {
     kept
 }
 
-fn last_lines(
-    kept: Vec<Kept>,
-    paths: &std::collections::HashMap<usize, String>,
-    max_lines: usize,
-) -> Vec<MatchLine> {
+fn last_lines(kept: Vec<Kept>, max_lines: usize) -> Vec<MatchLine> {
     last_kept(kept, max_lines)
         .into_iter()
-        .map(|(i, l)| MatchLine {
-            path: paths.get(&i).cloned().unwrap_or_default(),
+        .map(|(path, l)| MatchLine {
+            path: path.to_string(),
             line_number: l.line_number,
             timestamp: l.timestamp,
             level: l.level,

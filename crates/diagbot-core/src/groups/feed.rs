@@ -31,7 +31,7 @@ use crate::logs::read::{for_each_chunk, Counted, ReadAt, MAX_LINE};
 use crate::logs::scan::Window;
 use crate::logs::timestamp::YearHint;
 use crate::logs::user_format::{CompiledUserFormat, UserFormat};
-use crate::logs::walk::{walk, LogFile};
+use crate::logs::walk::{walk, LogFile, Order};
 use crate::query::{FileWarning, Skipped, TimestampProblem};
 
 /// The bytes of an event's first line kept until the event is grouped: far
@@ -100,7 +100,8 @@ pub fn run(
     let report = walk(
         &query.paths,
         &query.anchors,
-        true,
+        // Drain's groups depend on the lines' order: always the same one.
+        (true, Order::ByPath),
         &Cancel::new(),
         |file, opened| {
             let Some(opened) = opened else { return };

@@ -62,7 +62,17 @@ impl WalkReport {
     }
 }
 
-/// Visits every file under `paths`, in path order, each once (by identity).
+/// The order a directory's entries are visited in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// By name: paths come out in order.
+    ByPath,
+    /// The costliest files first (see `scan_cost`), for scan threads that
+    /// take files as they come; the caller puts what it lists in path order.
+    CostliestFirst,
+}
+
+/// Visits every file under `paths`, in `order`, each once (by identity).
 /// `anchors` are the configured paths a named path may lie beneath (see
 /// [`open_path`]). With `open`, each file is opened before `on_file` sees it;
 /// without, `on_file` gets `None` (a listing, for a progress bar's total).
@@ -70,7 +80,7 @@ impl WalkReport {
 pub fn walk(
     paths: &[PathBuf],
     anchors: &[PathBuf],
-    open: bool,
+    (open, order): (bool, Order),
     cancel: &Cancel,
     mut on_file: impl FnMut(&LogFile, Option<OpenedFile>),
 ) -> WalkReport {
@@ -78,6 +88,7 @@ pub fn walk(
         report: WalkReport::default(),
         seen: std::collections::HashSet::new(),
         open,
+        order,
         cancel,
         on_file: &mut on_file,
     };
@@ -108,9 +119,13 @@ pub fn walk(
 /// Lists `paths` without opening the files.
 pub fn collect_files(paths: &[PathBuf]) -> (Vec<LogFile>, Vec<Skipped>) {
     let mut files = Vec::new();
-    let report = walk(paths, &[], false, &Cancel::new(), |f, _| {
-        files.push(f.clone())
-    });
+    let report = walk(
+        paths,
+        &[],
+        (false, Order::ByPath),
+        &Cancel::new(),
+        |f, _| files.push(f.clone()),
+    );
     (files, report.skipped)
 }
 
@@ -119,6 +134,7 @@ struct Walker<'w> {
     /// Files handed over already: overlapping paths name some twice.
     seen: std::collections::HashSet<FileId>,
     open: bool,
+    order: Order,
     cancel: &'w Cancel,
     on_file: &'w mut dyn FnMut(&LogFile, Option<OpenedFile>),
 }
@@ -135,10 +151,15 @@ impl Walker<'_> {
     }
 
     fn dir(&mut self, path: &Path, fd: OwnedFd, depth: usize) {
-        let names = match list(fd.as_fd()) {
+        let mut names = match list(fd.as_fd()) {
             Ok(names) => names,
             Err(e) => return self.report.skip(path, &e),
         };
+        // The costliest files first when asked, so that scan threads are not
+        // left with a big one at the end; ties (and directories) keep the names' order.
+        if self.order == Order::CostliestFirst {
+            names.sort_by_cached_key(|name| std::cmp::Reverse(scan_cost(fd.as_fd(), name)));
+        }
         for name in names {
             if self.cancel.is_cancelled() {
                 return;
@@ -194,6 +215,23 @@ impl Walker<'_> {
             }
             other => Err(OpenError::skip(not_regular(other))),
         }
+    }
+}
+
+/// About how long a regular file takes to scan, for the order files are
+/// handed out in: its size, eight times over for a `.gz` (decompressing costs
+/// more than searching). 0 for anything else, or what cannot be looked at.
+fn scan_cost(dir: BorrowedFd<'_>, name: &OsStr) -> u64 {
+    match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::RegularFile => {
+            let size = st.st_size as u64;
+            if name.as_bytes().ends_with(b".gz") {
+                size.saturating_mul(8)
+            } else {
+                size
+            }
+        }
+        _ => 0,
     }
 }
 
