@@ -22,6 +22,7 @@ use crate::query::{
     FileMatches, FileWarning, MatchLine, Query, QueryKind, ResultKind, SearchResult, Skipped,
     TimestampProblem, MAX_LINES_LIMIT, MAX_PATTERN_LEN,
 };
+use crate::when::TimeBound;
 use crate::workers::{pipeline, ScanThreads};
 use std::path::Path;
 use std::sync::Arc;
@@ -222,23 +223,7 @@ impl Engine {
         if query.paths().is_empty() {
             return Err(SearchError::NoPaths);
         }
-        let window = Window {
-            since: query.since.as_ref().map(|b| b.resolve(now)),
-            until: query.until.as_ref().map(|b| b.resolve(now)),
-        };
-        if let (Some(since), Some(until)) = (window.since, window.until) {
-            if since >= until {
-                let at = |ms: i64| {
-                    chrono::DateTime::from_timestamp_millis(ms).map_or(ms.to_string(), |t| {
-                        t.with_timezone(now.offset()).to_rfc3339()
-                    })
-                };
-                return Err(SearchError::EmptyWindow {
-                    since: at(since),
-                    until: at(until),
-                });
-            }
-        }
+        let window = window_of(&query.since, &query.until, now)?;
         let counting = match query.kind {
             QueryKind::Grep { .. } => Counting::Matches,
             QueryKind::Errors => Counting::Levels,
@@ -307,14 +292,8 @@ impl Engine {
         if cancel.is_cancelled() {
             return Err(SearchError::Cancelled);
         }
-        if report.roots_opened == 0 {
-            if let Some(first) = report.skipped.first() {
-                let what = format!("{}: {}", first.path, first.reason);
-                return Err(match report.degraded {
-                    Some(_) => SearchError::Unavailable(what),
-                    None => SearchError::NothingSearchable(what),
-                });
-            }
+        if let Some(e) = nothing_opened(&report) {
+            return Err(e);
         }
         let Gather {
             mut result,
@@ -479,6 +458,47 @@ impl Gather {
     }
 }
 
+/// The time window of `since` and `until` as of `now`; one that is empty
+/// is a mistake to say, not a quiet zero.
+pub(crate) fn window_of(
+    since: &Option<TimeBound>,
+    until: &Option<TimeBound>,
+    now: DateTime<FixedOffset>,
+) -> Result<Window, SearchError> {
+    let window = Window {
+        since: since.as_ref().map(|b| b.resolve(now)),
+        until: until.as_ref().map(|b| b.resolve(now)),
+    };
+    if let (Some(since), Some(until)) = (window.since, window.until) {
+        if since >= until {
+            let at = |ms: i64| {
+                DateTime::from_timestamp_millis(ms).map_or(ms.to_string(), |t| {
+                    t.with_timezone(now.offset()).to_rfc3339()
+                })
+            };
+            return Err(SearchError::EmptyWindow {
+                since: at(since),
+                until: at(until),
+            });
+        }
+    }
+    Ok(window)
+}
+
+/// The error of a walk that opened none of the named paths: the first one's
+/// reason, as unavailable when resources ran out.
+pub(crate) fn nothing_opened(report: &WalkReport) -> Option<SearchError> {
+    if report.roots_opened > 0 {
+        return None;
+    }
+    let first = report.skipped.first()?;
+    let what = format!("{}: {}", first.path, first.reason);
+    Some(match report.degraded {
+        Some(_) => SearchError::Unavailable(what),
+        None => SearchError::NothingSearchable(what),
+    })
+}
+
 /// Whether `query` names one plain file (by its path's metadata: a
 /// scheduling hint only; the file is opened and checked by the walk).
 fn lone_file(query: &Query) -> bool {
@@ -559,7 +579,11 @@ fn compile(query: &Query) -> Result<RegexMatcher, SearchError> {
 /// Warns when a time window cannot place a file's lines: none or under
 /// half of them have a timestamp.
 fn timestamp_warning(path: &str, tally: &FileTally) -> Option<FileWarning> {
-    let (lines, timed) = (tally.checked_lines, tally.timed_lines);
+    lines_warning(path, tally.checked_lines, tally.timed_lines)
+}
+
+/// Warns when `timed` of a file's `lines` are too few for a time window.
+pub(crate) fn lines_warning(path: &str, lines: u64, timed: u64) -> Option<FileWarning> {
     let problem = if lines == 0 {
         return None;
     } else if timed == 0 {

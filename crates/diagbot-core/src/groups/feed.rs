@@ -21,7 +21,7 @@ use super::answer::{summarize, Assigned, GroupsResult, OtherSummary};
 use super::drain::{Event, Grouper, GrouperOptions};
 use super::message::message_start;
 use super::{GroupsQuery, LevelFilter};
-use crate::engine::{Progress, SearchError};
+use crate::engine::{lines_warning, nothing_opened, window_of, Progress, SearchError};
 use crate::logs::cancel::Cancel;
 use crate::logs::format::{FileFormat, LineHead, TimeReader};
 use crate::logs::learn::learn_from_reader;
@@ -32,7 +32,7 @@ use crate::logs::scan::Window;
 use crate::logs::timestamp::YearHint;
 use crate::logs::user_format::{CompiledUserFormat, UserFormat};
 use crate::logs::walk::{walk, LogFile, Order};
-use crate::query::{FileWarning, Skipped, TimestampProblem};
+use crate::query::{FileWarning, Skipped};
 
 /// The bytes of an event's first line kept until the event is grouped: far
 /// more than a header and a cut template need.
@@ -53,23 +53,7 @@ pub fn run(
     if query.paths.is_empty() {
         return Err(SearchError::NoPaths);
     }
-    let window = Window {
-        since: query.since.as_ref().map(|b| b.resolve(now)),
-        until: query.until.as_ref().map(|b| b.resolve(now)),
-    };
-    if let (Some(since), Some(until)) = (window.since, window.until) {
-        if since >= until {
-            let at = |ms: i64| {
-                DateTime::from_timestamp_millis(ms).map_or(ms.to_string(), |t| {
-                    t.with_timezone(now.offset()).to_rfc3339()
-                })
-            };
-            return Err(SearchError::EmptyWindow {
-                since: at(since),
-                until: at(until),
-            });
-        }
-    }
+    let window = window_of(&query.since, &query.until, now)?;
     let mut grouper = Grouper::new(GrouperOptions {
         max_groups: query.max_groups,
         ..GrouperOptions::default()
@@ -125,14 +109,8 @@ pub fn run(
             }
         },
     );
-    if report.roots_opened == 0 {
-        if let Some(first) = report.skipped.first() {
-            let what = format!("{}: {}", first.path, first.reason);
-            return Err(match report.degraded {
-                Some(_) => SearchError::Unavailable(what),
-                None => SearchError::NothingSearchable(what),
-            });
-        }
+    if let Some(e) = nothing_opened(&report) {
+        return Err(e);
     }
     let mut skipped = report.skipped;
     skipped.extend(noted);
@@ -173,21 +151,7 @@ struct FileRead {
 
 /// Warns when a time window cannot place a file's lines (as a search does).
 fn warning(path: &str, read: &FileRead) -> Option<FileWarning> {
-    let problem = if read.lines == 0 {
-        return None;
-    } else if read.timed == 0 {
-        TimestampProblem::NoTimestamps
-    } else if read.timed * 2 < read.lines {
-        TimestampProblem::FewTimestamps
-    } else {
-        return None;
-    };
-    Some(FileWarning {
-        path: path.to_string(),
-        problem,
-        lines_with_time: read.timed,
-        lines: read.lines,
-    })
+    lines_warning(path, read.lines, read.timed)
 }
 
 /// What all files are read into.
