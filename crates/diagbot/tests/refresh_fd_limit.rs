@@ -8,38 +8,11 @@
 
 use std::fs;
 
-use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+use rustix::process::{setrlimit, Resource};
 
-/// Lowers the soft limit so that exactly `spare` more descriptors can be
-/// opened, checked by opening them; returns what to restore.
-fn leave_spare(spare: u64) -> Rlimit {
-    let before = getrlimit(Resource::Nofile);
-    let free = |soft: u64| {
-        let limit = Rlimit {
-            current: Some(soft),
-            maximum: before.maximum,
-        };
-        setrlimit(Resource::Nofile, limit).unwrap();
-        let mut probes = Vec::new();
-        while let Ok(f) = fs::File::open("/dev/null") {
-            probes.push(f);
-        }
-        probes.len() as u64
-    };
-    let highest: u64 = fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .max()
-        .unwrap();
-    let mut soft = highest + 1 + spare;
-    loop {
-        let n = free(soft);
-        if n == spare {
-            return before;
-        }
-        soft = soft + spare - n;
-    }
-}
+#[path = "../../../testdata/fd_spare.rs"]
+mod fd_spare;
+use fd_spare::leave_spare;
 
 #[test]
 fn a_degraded_refresh_is_a_failed_refresh_and_keeps_the_good_answer() {
