@@ -9,21 +9,48 @@ use grep_regex::RegexMatcher;
 use super::ProbeError;
 use crate::config::ProcessMatch;
 
+/// The most bytes of a pidfile read: a PID and a newline need a dozen.
+const PIDFILE_BYTES: u64 = 64;
+
+/// The PID in `path`. The service writes its pidfile, so it is opened as a
+/// log is (no symlink followed, never waiting on a FIFO, regular files only),
+/// at most [`PIDFILE_BYTES`] are read, and what it holds is never quoted
+/// back: a pidfile made a symlink to a secret must not show the secret.
+fn read_pidfile(path: &Path) -> Result<u32, ProbeError> {
+    use std::io::Read;
+    let cannot =
+        |why: &str| ProbeError::Malformed(format!("cannot read pidfile {}: {why}", path.display()));
+    let context = || format!("cannot read pidfile {}", path.display());
+    let opened = match crate::logs::open::open_path(path, None) {
+        Ok(crate::logs::open::Opened::File(f)) => f,
+        Ok(crate::logs::open::Opened::Dir(..)) => return Err(cannot("a directory")),
+        Err(e) => {
+            return Err(ProbeError::doing(
+                context(),
+                path,
+                std::io::Error::other(e.reason),
+            ))
+        }
+    };
+    let mut text = String::new();
+    (&opened.file)
+        .take(PIDFILE_BYTES)
+        .read_to_string(&mut text)
+        .map_err(|e| ProbeError::doing(context(), path, e))?;
+    text.trim().parse().map_err(|_| {
+        ProbeError::Malformed(format!(
+            "pidfile {} does not hold a PID (its content is not shown)",
+            path.display()
+        ))
+    })
+}
+
 /// The PIDs under `proc_root` that `matcher` selects, lowest first; an error
 /// says why none could be looked for.
 pub fn find(proc_root: &Path, matcher: &ProcessMatch) -> Result<Vec<u32>, ProbeError> {
     match matcher {
         ProcessMatch::Pidfile(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                ProbeError::doing(format!("cannot read pidfile {}", path.display()), path, e)
-            })?;
-            let pid: u32 = text.trim().parse().map_err(|_| {
-                ProbeError::Malformed(format!(
-                    "pidfile {} does not hold a PID: {:?}",
-                    path.display(),
-                    text.trim()
-                ))
-            })?;
+            let pid = read_pidfile(path)?;
             // A stale pidfile names a process that is gone.
             Ok(if proc_root.join(pid.to_string()).is_dir() {
                 vec![pid]
@@ -128,4 +155,45 @@ pub fn cgroups(proc_root: &Path, pid: u32) -> (Option<String>, Option<String>) {
         }
     }
     (v2, v1_memory)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A service writes its pidfile: made a symlink to a secret it must not
+    /// show the secret, and made a FIFO it must not hang the sampler.
+    #[test]
+    fn a_hostile_pidfile_neither_leaks_nor_hangs() {
+        let dir = tempfile::tempdir().unwrap();
+        let proc_root = dir.path().join("proc");
+        std::fs::create_dir_all(proc_root.join("4242")).unwrap();
+        let secret = dir.path().join("secret");
+        std::fs::write(&secret, "root:s3cr3tMARK:20228\n").unwrap();
+        let pidfile = dir.path().join("bot.pid");
+        let find_with = |path: &Path| find(&proc_root, &ProcessMatch::Pidfile(path.to_path_buf()));
+
+        std::fs::write(&pidfile, "4242\n").unwrap();
+        assert_eq!(find_with(&pidfile).unwrap(), [4242]);
+
+        std::fs::write(&pidfile, "root:s3cr3tMARK:20228\n").unwrap();
+        let garbage = find_with(&pidfile).unwrap_err().to_string();
+        assert!(!garbage.contains("s3cr3tMARK"), "{garbage}");
+
+        std::fs::remove_file(&pidfile).unwrap();
+        std::os::unix::fs::symlink(&secret, &pidfile).unwrap();
+        let link = find_with(&pidfile).unwrap_err().to_string();
+        assert!(!link.contains("s3cr3tMARK"), "{link}");
+        assert!(link.contains("symbolic link"), "{link}");
+
+        std::fs::remove_file(&pidfile).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(&pidfile)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        // Returns at once (a blocking open would never return: no writer).
+        let fifo = find_with(&pidfile).unwrap_err().to_string();
+        assert!(fifo.contains("FIFO"), "{fifo}");
+    }
 }
