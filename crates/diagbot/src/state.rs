@@ -42,6 +42,8 @@ pub struct AppState {
     pub heartbeat: crate::heartbeat::Heartbeat,
     /// The byte budget of HTTP answers being computed or sent.
     pub answers_in_flight: crate::budget::Budget,
+    /// `/api/v1/groups` runs one at a time.
+    pub groups_in_flight: tokio::sync::Semaphore,
     /// Requests in flight per client address.
     pub clients: crate::clients::Clients,
 }
@@ -76,6 +78,7 @@ impl AppState {
             events: broadcast::channel(EVENT_BACKLOG).0,
             log_level,
             answers_in_flight: Default::default(),
+            groups_in_flight: tokio::sync::Semaphore::new(1),
             clients: Default::default(),
             heartbeat: Default::default(),
             host,

@@ -22,7 +22,7 @@ use super::drain::{Event, Grouper, GrouperOptions};
 use super::message::message_start;
 use super::{GroupsQuery, LevelFilter};
 use crate::engine::{lines_warning, nothing_opened, window_of, Progress, SearchError};
-use crate::logs::cancel::Cancel;
+use crate::logs::cancel::{Cancel, Cancellable};
 use crate::logs::format::{FileFormat, LineHead, TimeReader};
 use crate::logs::learn::learn_from_reader;
 use crate::logs::level::Level;
@@ -44,6 +44,17 @@ pub fn run(
     query: &GroupsQuery,
     now: DateTime<FixedOffset>,
     progress: Progress<'_>,
+) -> Result<GroupsResult, SearchError> {
+    run_with(query, now, progress, &Cancel::new())
+}
+
+/// As [`run`], stopped (with [`SearchError::Cancelled`]) when `cancel` is
+/// set: the files' reads check it every chunk.
+pub fn run_with(
+    query: &GroupsQuery,
+    now: DateTime<FixedOffset>,
+    progress: Progress<'_>,
+    cancel: &Cancel,
 ) -> Result<GroupsResult, SearchError> {
     let formats = query
         .formats
@@ -86,14 +97,15 @@ pub fn run(
         &query.anchors,
         // Drain's groups depend on the lines' order: always the same one.
         (true, Order::ByPath),
-        &Cancel::new(),
+        cancel,
         |file, opened| {
             let Some(opened) = opened else { return };
             let index = paths.len();
             let path = file.path.display().to_string();
             paths.push(path.clone());
             let limit = query.max_decompressed;
-            match feed.file(index as u32, file, opened, (&formats, limit), progress) {
+            let reads = (formats.as_slice(), limit, cancel);
+            match feed.file(index as u32, file, opened, reads, progress) {
                 Ok(read) => {
                     result.files_searched += 1;
                     result.bytes_scanned += read.bytes;
@@ -109,6 +121,9 @@ pub fn run(
             }
         },
     );
+    if cancel.is_cancelled() {
+        return Err(SearchError::Cancelled);
+    }
     if let Some(e) = nothing_opened(&report) {
         return Err(e);
     }
@@ -183,7 +198,7 @@ impl Feed<'_> {
         index: u32,
         file: &LogFile,
         opened: OpenedFile,
-        (formats, max_decompressed): (&[CompiledUserFormat], u64),
+        (formats, max_decompressed, cancel): (&[CompiledUserFormat], u64, &Cancel),
         progress: Progress<'_>,
     ) -> Result<FileRead, String> {
         let (handle, size) = (opened.file, opened.size);
@@ -210,6 +225,7 @@ impl Feed<'_> {
         };
         let mut splitter = Splitter::default();
         let reader = Counted::new(ReadAt::new(&handle, 0).take(size), progress);
+        let reader = Cancellable::new(reader, cancel);
         let outcome = if file.compressed {
             let decoder = flate2::read::MultiGzDecoder::new(BufReader::new(reader));
             let bounded = decoder.take(max_decompressed);

@@ -31,7 +31,7 @@ pub mod message;
 
 pub use answer::{Assigned, GroupSummary, GroupsResult, OtherSummary};
 pub use drain::{Grouper, GrouperOptions};
-pub use feed::run;
+pub use feed::{run, run_with};
 
 /// The default bound on groups (`groups.max`).
 pub const DEFAULT_MAX_GROUPS: usize = 5000;

@@ -228,3 +228,25 @@ fn grouping_opens_files_as_a_search_does() {
         "{disk}"
     );
 }
+
+/// A grouping whose request has gone stops (the HTTP API sets the flag when
+/// the request ends early, and at shutdown).
+#[test]
+fn a_cancelled_grouping_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.log"),
+        "2026-01-27 10:00:00 ERROR job failed\n".repeat(1000),
+    )
+    .unwrap();
+    let query = GroupsQuery::new(vec![dir.path().to_path_buf()]);
+    let now = chrono::Local::now().fixed_offset();
+    let cancel = diagbot_core::logs::cancel::Cancel::new();
+    assert!(groups::run_with(&query, now, &|_| {}, &cancel).is_ok());
+    cancel.cancel();
+    let stopped = groups::run_with(&query, now, &|_| {}, &cancel);
+    assert_eq!(
+        stopped.err(),
+        Some(diagbot_core::engine::SearchError::Cancelled)
+    );
+}

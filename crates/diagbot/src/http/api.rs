@@ -208,19 +208,40 @@ pub async fn groups(
                 )
             })?;
     }
+    // One grouping at a time (it is not cached yet, and each holds a grouper):
+    // the others wait, within the request timeout.
+    let _turn = state
+        .groups_in_flight
+        .acquire()
+        .await
+        .map_err(|_| ApiError::unavailable("stopping"))?;
+    // Stopped when this request ends early (a timeout, a client gone) or at shutdown.
+    let cancel = CancelOnDrop(state.diag.engine().cancel_token());
+    let token = cancel.0.clone();
     let now = chrono::Local::now().fixed_offset();
-    let result = blocking("groups", move || groups::run(&query, now, &|_| {}))
-        .await?
-        .map_err(|e| match e {
-            SearchError::EmptyWindow { .. } => ApiError::bad("since", e.to_string()),
-            other => ApiError::bad("paths", other.to_string()),
-        })?;
+    let result = blocking("groups", move || {
+        groups::run_with(&query, now, &|_| {}, &token)
+    })
+    .await?
+    .map_err(|e| match e {
+        SearchError::EmptyWindow { .. } => ApiError::bad("since", e.to_string()),
+        other => ApiError::bad("paths", other.to_string()),
+    })?;
     Ok(Json(serde_json::to_value(result).unwrap_or_default()))
 }
 
-/// The most groups a request may keep: the CLI's default ten times over,
-/// so that one request cannot make the daemon hold an unbounded grouper.
-const MAX_GROUPS_LIMIT: usize = 10 * groups::DEFAULT_MAX_GROUPS;
+/// The most groups a request may keep: the CLI's default, so that one
+/// request cannot make the daemon hold a large grouper.
+const MAX_GROUPS_LIMIT: usize = groups::DEFAULT_MAX_GROUPS;
+
+/// Sets its flag when dropped: a request's work stops when the request does.
+struct CancelOnDrop(diagbot_core::logs::cancel::Cancel);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
 
 /// A 400 for the first parameter not in `allowed`.
 fn reject_unknown(params: &BTreeMap<String, String>, allowed: &[&str]) -> Result<(), ApiError> {
