@@ -191,6 +191,7 @@ pub async fn groups(
     // Requested paths are opened beneath the configured ones, as a search's are.
     query.anchors = settings.core.log_paths.clone();
     query.max_decompressed = settings.core.max_decompressed;
+    query.max_groups = MAX_GROUPS_LIMIT;
     query.since = bound(&params, "since")?;
     query.until = bound(&params, "until")?;
     if let Some(level) = params.get("level") {
@@ -230,9 +231,8 @@ pub async fn groups(
     Ok(Json(serde_json::to_value(result).unwrap_or_default()))
 }
 
-/// The most groups a request may keep: the CLI's default, so that one
-/// request cannot make the daemon hold a large grouper.
-const MAX_GROUPS_LIMIT: usize = groups::DEFAULT_MAX_GROUPS;
+/// The most groups a request may keep (and the default).
+const MAX_GROUPS_LIMIT: usize = groups::DAEMON_MAX_GROUPS;
 
 /// Sets its flag when dropped: a request's work stops when the request does.
 struct CancelOnDrop(diagbot_core::logs::cancel::Cancel);

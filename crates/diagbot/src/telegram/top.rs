@@ -18,8 +18,13 @@ pub async fn top(state: &AppState, since: Option<TimeBound>, said: Option<&str>)
     let mut query = GroupsQuery::new(settings.core.log_paths.clone());
     query.formats = settings.core.formats.clone();
     query.max_decompressed = settings.core.max_decompressed;
+    // As the HTTP API's: a bounded grouper, one grouping at a time.
+    query.max_groups = groups::DAEMON_MAX_GROUPS;
     query.since = since;
     let now = chrono::Local::now().fixed_offset();
+    let Ok(_turn) = state.groups_in_flight.acquire().await else {
+        return "diagbot is stopping".to_string();
+    };
     let run = tokio::task::spawn_blocking(move || groups::run(&query, now, &|_| {})).await;
     match run {
         Ok(Ok(result)) => render(&result, said),
