@@ -36,6 +36,11 @@ pub fn print_errors(result: &SearchResult, verbose: bool) {
             Cell::new(result.levels.get(level)).set_alignment(CellAlignment::Right),
         ]);
     }
+    // Lines whose header names no level are counted too, not left unseen.
+    table.add_row(vec![
+        Cell::new("(no level)"),
+        Cell::new(result.levels.unknown()).set_alignment(CellAlignment::Right),
+    ]);
     println!("\n{table}");
     print_lines(result);
     print_skipped(result, verbose);

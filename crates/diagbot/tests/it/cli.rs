@@ -157,10 +157,13 @@ fn errors_prints_levels_and_the_last_error_lines() {
         .stdout(predicate::str::is_match(r"error\s+4").unwrap())
         .stdout(predicate::str::is_match(r"warning\s+1").unwrap())
         .stdout(predicate::str::is_match(r"info\s+2").unwrap())
+        // Lines without a level are shown too, not only in the JSON.
+        .stdout(predicate::str::is_match(r"\(no level\)\s+2").unwrap())
         .stdout(predicate::str::contains(
             "Traceback (most recent call last):",
         ));
     let v = json(dir.path(), &["errors"]);
+    assert_eq!(v["levels"]["unknown"], 2);
     assert_eq!(v["levels"]["error"], 4);
     assert_eq!(v["levels"]["fatal"], 0);
     assert_eq!(v["lines"].as_array().unwrap().len(), 4);
