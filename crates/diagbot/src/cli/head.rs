@@ -3,13 +3,13 @@
 //! 256 KiB), and at least as many as asked for; each line cut at the
 //! engine's line limit, so a file without newlines cannot fill the memory.
 
-use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 use std::time::SystemTime;
 
 use anyhow::Context;
 use diagbot_core::logs::learn::HEAD_BYTES;
+use diagbot_core::logs::open::{open_path, Opened};
 use diagbot_core::logs::read::MAX_LINE;
 
 /// A file's first lines (without their line ends) and when it was last written.
@@ -22,13 +22,17 @@ pub struct Head {
 /// unless the file ends first.
 pub fn read(path: &Path, wanted: usize) -> anyhow::Result<Head> {
     let cannot = || format!("cannot read {}", path.display());
-    let file = File::open(path).with_context(cannot)?;
-    let meta = file.metadata().with_context(cannot)?;
-    if meta.is_dir() {
-        anyhow::bail!("{} is a directory: give one log file", path.display());
-    }
+    // Opened as a search opens it: no symlink followed, never waiting on a FIFO.
+    let opened = match open_path(path, None) {
+        Ok(Opened::File(f)) => f,
+        Ok(Opened::Dir(..)) => {
+            anyhow::bail!("{} is a directory: give one log file", path.display())
+        }
+        Err(e) => anyhow::bail!("{}: {}", cannot(), e.reason),
+    };
+    let file = opened.file;
     // A file that cannot say when it was written is taken as written now.
-    let modified = meta.modified().unwrap_or_else(|_| SystemTime::now());
+    let modified = opened.modified.unwrap_or_else(SystemTime::now);
     let compressed = path.extension().is_some_and(|e| e == "gz");
     let lines = if compressed {
         lines(flate2::read::MultiGzDecoder::new(file), wanted)

@@ -713,3 +713,34 @@ fn grep_keeps_the_configured_bound_on_gzip_files() {
     let all = ((3 << 20) / line.len()) as u64;
     assert!(matches > 0 && matches < all / 2, "{matches} of {all}");
 }
+
+/// `formats test` opens its file as a search does: a FIFO is refused at
+/// once (it used to wait for a writer) and a symlink is not followed.
+#[test]
+fn formats_test_refuses_a_fifo_and_a_symlink() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.log");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    diagbot()
+        .args(["formats", "test"])
+        .arg(&fifo)
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("FIFO"));
+    let secret = dir.path().join("secret");
+    fs::write(&secret, "2026-01-27 10:00:00 root:s3cr3tMARK\n").unwrap();
+    let link = dir.path().join("link.log");
+    std::os::unix::fs::symlink(&secret, &link).unwrap();
+    diagbot()
+        .args(["formats", "test"])
+        .arg(&link)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("s3cr3tMARK").not())
+        .stderr(predicate::str::contains("symbolic link"));
+}
