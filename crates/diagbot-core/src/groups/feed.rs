@@ -19,7 +19,7 @@ use chrono::{DateTime, FixedOffset};
 
 use super::answer::{summarize, Assigned, GroupsResult, OtherSummary};
 use super::drain::{Event, Grouper, GrouperOptions};
-use super::message::message_start;
+use super::message::message_span;
 use super::{GroupsQuery, LevelFilter};
 use crate::engine::{lines_warning, nothing_opened, window_of, Progress, SearchError};
 use crate::logs::cancel::{Cancel, Cancellable};
@@ -307,9 +307,9 @@ impl FileLines<'_, '_, '_> {
         let feed = &mut *self.feed;
         if feed.level.admits(p.level) && feed.window.contains(p.time.as_ref()) {
             let leveled = p.head.level(&p.line).is_some();
-            let start = message_start(&p.line, &p.head, leveled).min(p.line.len());
+            let span = message_span(&p.line, &p.head, leveled);
             let serial = feed.grouper.add(&Event {
-                message: &p.line[start..],
+                message: &p.line[span],
                 line: &p.line,
                 level: p.level,
                 time: p.time,

@@ -23,6 +23,56 @@ pub const MAX_FIELDS: usize = 8;
 /// opens a header; further on it is part of the message.
 const HEADER_REACH: usize = 40;
 
+/// Keys whose value is a JSON line's message, in the spellings loggers use.
+const MESSAGE_KEYS: [&[u8]; 5] = [
+    b"\"msg\"",
+    b"\"message\"",
+    b"\"MESSAGE\"",
+    b"\"@m\"",
+    b"\"@mt\"",
+];
+
+/// Where `line`'s message is: the value of a JSON line's message key (its
+/// other keys are the header), else from [`message_start`] to the end.
+pub fn message_span(line: &[u8], head: &LineHead, leveled: bool) -> std::ops::Range<usize> {
+    if crate::logs::timestamp::search::is_json(line) {
+        if let Some(span) = MESSAGE_KEYS.iter().find_map(|k| json_string_after(line, k)) {
+            return span;
+        }
+    }
+    message_start(line, head, leveled).min(line.len())..line.len()
+}
+
+/// The span of the JSON string value of `key` (quoted) in `line`, without
+/// its quotes; escapes are left as written.
+fn json_string_after(line: &[u8], key: &[u8]) -> Option<std::ops::Range<usize>> {
+    let at = memchr::memmem::find(line, key)? + key.len();
+    let mut i = at;
+    while line.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+        i += 1;
+    }
+    if line.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    while line.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+        i += 1;
+    }
+    if line.get(i) != Some(&b'"') {
+        return None;
+    }
+    let start = i + 1;
+    let mut j = start;
+    while j < line.len() {
+        match line[j] {
+            b'\\' => j += 2,
+            b'"' => return Some(start..j),
+            _ => j += 1,
+        }
+    }
+    None
+}
+
 /// The offset in `line` where its message starts.
 /// `leveled`: the level rules found a level in the line's header (else a
 /// level word is the message's: HPC's lone `warning`).
@@ -196,6 +246,26 @@ mod tests {
         let head = reader.read(line);
         let at = message_start(line, &head, head.level(line).is_some());
         String::from_utf8_lossy(&line[at..]).into_owned()
+    }
+
+    #[test]
+    fn a_json_line_s_message_is_its_message_key() {
+        let line =
+            br#"{"level":"error","ts":1769508000.5,"msg":"db timeout \"x\"","caller":"db.go:12"}"#;
+        let head = LineHead {
+            time: None,
+            by_format: false,
+            given_level: None,
+        };
+        let span = message_span(line, &head, true);
+        assert_eq!(&line[span], br#"db timeout \"x\""#);
+        let plain = b"2026-01-27 10:00:00 ERROR db timeout";
+        let reader_head = LineHead {
+            time: None,
+            by_format: false,
+            given_level: None,
+        };
+        assert_eq!(message_span(plain, &reader_head, true).end, plain.len());
     }
 
     #[test]
