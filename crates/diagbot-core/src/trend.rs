@@ -100,7 +100,7 @@ impl Trend {
                 span_secs,
                 need_span_secs,
             } => format!(
-                "no trend yet: {samples} sample{} over {} (need {MIN_SAMPLES} over {})",
+                "no trend yet: {samples} sample{} over {} (it needs at least {MIN_SAMPLES}, spanning {})",
                 if *samples == 1 { "" } else { "s" },
                 minutes(*span_secs),
                 minutes(*need_span_secs)

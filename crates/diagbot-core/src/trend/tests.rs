@@ -89,7 +89,7 @@ fn too_few_samples_give_no_verdict_and_say_so() {
     );
     assert_eq!(
         trend.describe(480.0, None, None),
-        "no trend yet: 3 samples over 8 min (need 5 over 10 min)"
+        "no trend yet: 3 samples over 8 min (it needs at least 5, spanning 10 min)"
     );
     assert!(matches!(
         analyse(&[], None),
@@ -98,7 +98,7 @@ fn too_few_samples_give_no_verdict_and_say_so() {
     let one = analyse(&s[..1], None);
     assert_eq!(
         one.describe(0.0, None, None),
-        "no trend yet: 1 sample over 0 s (need 5 over 10 min)"
+        "no trend yet: 1 sample over 0 s (it needs at least 5, spanning 10 min)"
     );
 }
 
