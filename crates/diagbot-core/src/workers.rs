@@ -8,7 +8,6 @@
 //! depend on the thread count.
 
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// How many threads a search uses, and whether they run at a lower CPU priority.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,51 +94,19 @@ pub fn for_each_done<T, R, W, D>(
     W: Fn(&T) -> R + Sync,
     D: FnMut(usize, R),
 {
-    let workers = threads.count.get().min(items.len());
-    if workers <= 1 {
-        // On the calling thread: no thread to start, and what scans keep per
-        // thread (searchers' buffers, remembered headers) is kept between
-        // searches. In the daemon that thread is a blocking-pool thread that
-        // runs scans; it keeps the lower priority.
-        if let Some(nice) = threads.nice {
-            lower_priority(nice);
-        }
-        for &i in order {
-            done(i, work(&items[i]));
-        }
-        return;
-    }
-    let next = AtomicUsize::new(0);
-    // One result waiting per thread at most: a slow merger holds scans back
-    // rather than letting results pile up.
-    let (sender, results) = std::sync::mpsc::sync_channel(workers);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                let sender = sender.clone();
-                let (next, work) = (&next, &work);
-                scope.spawn(move || {
-                    if let Some(nice) = threads.nice {
-                        lower_priority(nice);
-                    }
-                    while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        if sender.send((i, work(&items[i]))).is_err() {
-                            break;
-                        }
-                    }
-                })
-            })
-            .collect();
-        drop(sender);
-        for (i, result) in results {
-            done(i, result);
-        }
-        for handle in handles {
-            if let Err(panic) = handle.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-    });
+    let threads = ScanThreads {
+        count: threads
+            .count
+            .min(NonZeroUsize::new(items.len()).unwrap_or(NonZeroUsize::MIN)),
+        ..threads
+    };
+    pipeline(
+        threads,
+        |push| order.iter().for_each(|&i| push(&items[i])),
+        work,
+        // The pipeline numbers items as they are made: the k-th is `order[k]`.
+        |k, result| done(order[k], result),
+    );
 }
 
 /// As [`for_each_done`], for items that `produce` makes one at a time on

@@ -151,21 +151,37 @@ impl Walker<'_> {
     }
 
     fn dir(&mut self, path: &Path, fd: OwnedFd, depth: usize) {
-        let mut names = match list(fd.as_fd()) {
+        let names = match list(fd.as_fd()) {
             Ok(names) => names,
             Err(e) => return self.report.skip(path, &e),
         };
-        // The costliest files first when asked, so that scan threads are not
-        // left with a big one at the end; ties (and directories) keep the names' order.
+        // Each entry is looked at (`statat`) once: here when the costliest
+        // files go first, so that scan threads are not left with a big one at
+        // the end (ties and directories keep the names' order); else as it
+        // is visited.
+        let mut entries: Vec<(OsString, Option<Looked>)> = match self.order {
+            Order::ByPath => names.into_iter().map(|n| (n, None)).collect(),
+            Order::CostliestFirst => names
+                .into_iter()
+                .map(|n| {
+                    let looked = look(fd.as_fd(), &n);
+                    (n, Some(looked))
+                })
+                .collect(),
+        };
         if self.order == Order::CostliestFirst {
-            names.sort_by_cached_key(|name| std::cmp::Reverse(scan_cost(fd.as_fd(), name)));
+            entries.sort_by_cached_key(|(name, looked)| {
+                let stat = looked.as_ref().and_then(|l| l.as_ref().ok());
+                std::cmp::Reverse(stat.map_or(0, |st| scan_cost(name, st)))
+            });
         }
-        for name in names {
+        for (name, looked) in entries {
             if self.cancel.is_cancelled() {
                 return;
             }
             let child = path.join(&name);
-            if let Err(e) = self.entry(fd.as_fd(), &name, &child, depth) {
+            let looked = looked.unwrap_or_else(|| look(fd.as_fd(), &name));
+            if let Err(e) = self.entry(fd.as_fd(), &name, &child, depth, looked) {
                 self.report.skip(&child, &e);
             }
         }
@@ -177,9 +193,9 @@ impl Walker<'_> {
         name: &OsStr,
         path: &Path,
         depth: usize,
+        looked: Looked,
     ) -> Result<(), OpenError> {
-        let stat = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
-            .map_err(|e| OpenError::io(&e.into()))?;
+        let stat = looked.map_err(|e| OpenError::io(&e.into()))?;
         let listed = (stat.st_dev, stat.st_ino);
         match FileType::from_raw_mode(stat.st_mode) {
             FileType::Directory if depth + 1 >= MAX_DEPTH => Err(OpenError::skip(
@@ -220,19 +236,24 @@ impl Walker<'_> {
 
 /// About how long a regular file takes to scan, for the order files are
 /// handed out in: its size, eight times over for a `.gz` (decompressing costs
-/// more than searching). 0 for anything else, or what cannot be looked at.
-fn scan_cost(dir: BorrowedFd<'_>, name: &OsStr) -> u64 {
-    match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
-        Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::RegularFile => {
-            let size = st.st_size as u64;
-            if name.as_bytes().ends_with(b".gz") {
-                size.saturating_mul(8)
-            } else {
-                size
-            }
-        }
-        _ => 0,
+/// more than searching). 0 for anything else.
+fn scan_cost(name: &OsStr, looked: &rustix::fs::Stat) -> u64 {
+    if FileType::from_raw_mode(looked.st_mode) != FileType::RegularFile {
+        return 0;
     }
+    let size = looked.st_size as u64;
+    if name.as_bytes().ends_with(b".gz") {
+        size.saturating_mul(8)
+    } else {
+        size
+    }
+}
+
+/// What `statat` (not following a symlink) said of a directory's entry.
+type Looked = rustix::io::Result<rustix::fs::Stat>;
+
+fn look(dir: BorrowedFd<'_>, name: &OsStr) -> Looked {
+    rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
 }
 
 /// The names in a directory, sorted (so paths come out in order).

@@ -57,14 +57,17 @@ impl LogArgs {
     pub fn query(
         &self,
         build: impl FnOnce(Vec<PathBuf>) -> diagbot_core::Query,
-    ) -> anyhow::Result<diagbot_core::Query> {
+    ) -> anyhow::Result<Asked> {
         if self.remote.is_some() {
             let paths = if self.paths.is_empty() {
                 vec![PathBuf::from(DEFAULT_LOG_PATH)]
             } else {
                 self.paths.clone()
             };
-            return Ok(build(paths));
+            return Ok(Asked {
+                query: build(paths),
+                max_decompressed: diagbot_core::engine::DEFAULT_MAX_DECOMPRESSED,
+            });
         }
         // Read even with --path: the formats say how the given files read.
         let (settings, _) = load_settings(self.config.as_deref())?;
@@ -73,15 +76,19 @@ impl LogArgs {
         } else {
             self.paths.clone()
         };
-        Ok(build(paths).with_formats(settings.core.formats))
+        Ok(Asked {
+            query: build(paths).with_formats(settings.core.formats),
+            max_decompressed: settings.core.max_decompressed,
+        })
     }
 
     /// Fills `query`'s time window and answers it, here or from the daemon
     /// (which, without `--path`, searches its own configured paths).
-    pub fn answer(
-        &self,
-        mut query: diagbot_core::Query,
-    ) -> anyhow::Result<diagbot_core::SearchResult> {
+    pub fn answer(&self, asked: Asked) -> anyhow::Result<diagbot_core::SearchResult> {
+        let Asked {
+            mut query,
+            max_decompressed,
+        } = asked;
         query.since = self.since.clone();
         query.until = self.until.clone();
         match &self.remote {
@@ -91,14 +98,22 @@ impl LogArgs {
                     .threads
                     .filter(|&n| n > 0)
                     .map_or_else(ScanThreads::all_cores, ScanThreads::new);
-                // The configured bound on `.gz` files holds here too (the file was read by `query`).
-                let (settings, _) = load_settings(self.config.as_deref())?;
                 let engine = diagbot_core::Engine::one_shot().with_threads(threads);
-                engine.set_max_decompressed(settings.core.max_decompressed);
+                // The configured bound on `.gz` files holds here too.
+                engine.set_max_decompressed(max_decompressed);
                 progress::search_with_progress(&engine, &query)
             }
         }
     }
+}
+
+/// A question built from the arguments and the configuration, with what of
+/// the configuration answering it here needs.
+pub struct Asked {
+    /// The question; its window is filled by [`LogArgs::answer`].
+    pub query: diagbot_core::Query,
+    /// `logs.max_decompressed` of the configuration read.
+    max_decompressed: u64,
 }
 
 /// The configuration every command that needs one reads: `explicit`, else the

@@ -15,9 +15,9 @@ pub struct ErrorsArgs {
 }
 
 pub fn run(args: ErrorsArgs) -> anyhow::Result<ExitCode> {
-    let mut query = args.logs.query(Query::errors)?;
-    query.max_lines = args.logs.max_lines;
-    let result = args.logs.answer(query)?;
+    let mut asked = args.logs.query(Query::errors)?;
+    asked.query.max_lines = args.logs.max_lines;
+    let result = args.logs.answer(asked)?;
     if args.logs.json {
         render::print_json(&result)?;
     } else {

@@ -29,9 +29,9 @@ pub fn run(args: GrepArgs) -> anyhow::Result<ExitCode> {
     let pattern = GrepPattern::regex(args.pattern)
         .ignore_case(args.ignore_case)
         .fixed_strings(args.fixed_strings);
-    let mut query = args.logs.query(|paths| Query::grep(pattern, paths))?;
-    query.max_lines = if args.count { 0 } else { args.logs.max_lines };
-    let result = args.logs.answer(query)?;
+    let mut asked = args.logs.query(|paths| Query::grep(pattern, paths))?;
+    asked.query.max_lines = if args.count { 0 } else { args.logs.max_lines };
+    let result = args.logs.answer(asked)?;
     if args.count && !args.logs.json {
         println!("{}", result.matches);
     } else if args.logs.json {
