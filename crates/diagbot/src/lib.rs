@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clients;
 pub mod daemon;
 pub mod heartbeat;
+pub mod history;
 pub mod http;
 pub mod logging;
 pub mod metrics;
