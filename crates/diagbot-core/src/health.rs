@@ -354,6 +354,15 @@ impl Watch {
         self.trends.get(name).cloned()
     }
 
+    /// When service `name`'s running instance started (seconds since the
+    /// epoch): fixed for the instance's life, so a change means a new instance.
+    pub fn started_secs(&self, name: &str) -> Option<f64> {
+        self.services
+            .get(name)
+            .and_then(|life| life.current.as_ref())
+            .map(|instance| instance.started_secs)
+    }
+
     /// The slope of each running service's current instance, bytes per
     /// second (0 without a verdict, or when it is not running).
     pub fn slopes(&self) -> Vec<(String, f64)> {

@@ -19,7 +19,7 @@ use diagbot_core::query::Query;
 
 use super::ticker::every;
 use crate::heartbeat::Task;
-use crate::metrics::ServiceFigures;
+use crate::metrics::Figures;
 use crate::state::AppState;
 
 /// How far before the previous sample the kernel log is searched for a new kill's victim.
@@ -70,24 +70,10 @@ pub async fn sample_once(state: &AppState) {
     let figures = {
         let mut watch = state.lock_watch();
         watch.settle(&mut events, &kills);
-        let slopes = watch.slopes();
-        let figures: Vec<ServiceFigures> = obs
-            .services
-            .iter()
-            .map(|s| ServiceFigures {
-                name: s.name.clone(),
-                rss_bytes: s.rss_bytes,
-                slope_bytes_per_sec: slopes
-                    .iter()
-                    .find(|(n, _)| *n == s.name)
-                    .map(|(_, slope)| *slope),
-                restarts: s.restarts,
-            })
-            .collect::<Vec<_>>();
-        figures
+        Figures::of(&obs, &watch)
     };
-    state.metrics.set_sampled(figures, obs.host_available_bytes);
-    events.extend(error_bursts(state, &settings, obs.at_secs).await);
+    state.metrics.set_sampled(figures);
+    events.extend(read_service_logs(state, &settings, obs.at_secs).await);
     let cache = state.diag.cache();
     let stats = cache.stats();
     let pressed = cache.past_thresholds(stats.entries, stats.bytes);
@@ -100,18 +86,27 @@ pub async fn sample_once(state: &AppState) {
     }
 }
 
-/// Counts each service's error lines so far (an incremental refresh: only
-/// appended bytes are read) and says which are in a burst.
-async fn error_bursts(state: &AppState, settings: &Settings, at_secs: f64) -> Vec<Event> {
+/// Reads what was appended to each service's logs (an incremental refresh:
+/// only appended bytes are read): its lines by level go to the metrics, and
+/// its error lines to the watch, which says which services are in a burst.
+async fn read_service_logs(state: &AppState, settings: &Settings, at_secs: f64) -> Vec<Event> {
     let mut events = Vec::new();
-    if settings.health.error_burst_lines == 0 {
-        return events;
-    }
-    for svc in settings.services.iter().filter(|s| !s.logs.is_empty()) {
+    let with_logs: Vec<_> = settings
+        .services
+        .iter()
+        .filter(|s| !s.logs.is_empty())
+        .collect();
+    let names: Vec<&str> = with_logs.iter().map(|s| s.name.as_str()).collect();
+    state.metrics.log_lines.keep_only(&names);
+    for svc in with_logs {
         let mut query = Query::errors(svc.logs.clone()).with_formats(settings.formats.clone());
         query.max_lines = 1;
         match state.diag.refresh(&query).await {
             Ok(result) => {
+                state.metrics.log_lines.record(&svc.name, &result.levels);
+                if settings.health.error_burst_lines == 0 {
+                    continue;
+                }
                 let last = result.lines.last().map(|l| l.text.clone());
                 events.extend(state.lock_watch().record_errors(
                     &svc.name,
@@ -120,7 +115,7 @@ async fn error_bursts(state: &AppState, settings: &Settings, at_secs: f64) -> Ve
                     last,
                 ));
             }
-            Err(e) => tracing::warn!(service = %svc.name, "counting errors failed: {e}"),
+            Err(e) => tracing::warn!(service = %svc.name, "reading the logs failed: {e}"),
         }
     }
     events

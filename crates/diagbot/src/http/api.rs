@@ -85,14 +85,17 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Json<serde_json::Val
     Json(json!({ "status": "ok", "uptime_seconds": state.started.elapsed().as_secs() }))
 }
 
-pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        state.metrics.encode(),
-    )
+/// `/metrics`: OpenMetrics for a scraper that asks for it, else the
+/// Prometheus text format. The cache's pending maintenance runs first, so its
+/// entries and bytes are those of the answers cached now.
+pub async fn metrics(
+    State(state): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
+) -> impl IntoResponse {
+    state.diag.cache().maintain().await;
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let (content_type, body) = state.metrics.render(accept);
+    ([(header::CONTENT_TYPE, content_type)], body)
 }
 
 /// Parameters every log query takes: since, until, max_lines, paths; `query`

@@ -611,7 +611,7 @@ fn with_the_bot_api_down_alerts_queue_and_the_http_api_answers() {
     );
     let metrics = d.get("/metrics").1;
     assert!(
-        metric(&metrics, "diagbot_telegram_outbox_dropped") >= 1.0,
+        metric(&metrics, "diagbot_telegram_outbox_dropped_total") >= 1.0,
         "{metrics}"
     );
 }
