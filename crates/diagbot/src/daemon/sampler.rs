@@ -103,7 +103,12 @@ async fn read_service_logs(state: &AppState, settings: &Settings, at_secs: f64) 
         query.max_lines = 1;
         match state.diag.refresh(&query).await {
             Ok(result) => {
-                state.metrics.log_lines.record(&svc.name, &result.levels);
+                // A partial answer (out of descriptors, say) misses files:
+                // its lower totals would read as a rotation, and the next
+                // whole answer would count those files' lines again.
+                if result.partial.is_none() {
+                    state.metrics.log_lines.record(&svc.name, &result.levels);
+                }
                 if settings.health.error_burst_lines == 0 {
                     continue;
                 }
