@@ -19,6 +19,7 @@ use diagbot_core::query::Query;
 
 use super::ticker::every;
 use crate::heartbeat::Task;
+use crate::history::feed;
 use crate::metrics::ServiceFigures;
 use crate::state::AppState;
 
@@ -43,9 +44,13 @@ pub async fn sample_once(state: &AppState) {
     let observed = {
         let settings = Arc::clone(&settings);
         let host = state.host.get(&settings.proc_root);
-        tokio::task::spawn_blocking(move || observe(&settings, &host)).await
+        tokio::task::spawn_blocking(move || {
+            let obs = observe(&settings, &host);
+            (obs, host_extras(&host))
+        })
+        .await
     };
-    let obs = match observed {
+    let (obs, extras) = match observed {
         Ok(obs) => obs,
         Err(e) => {
             tracing::error!("health sample failed: {e}");
@@ -67,10 +72,11 @@ pub async fn sample_once(state: &AppState) {
     } else {
         Vec::new()
     };
+    let slopes;
     let figures = {
         let mut watch = state.lock_watch();
         watch.settle(&mut events, &kills);
-        let slopes = watch.slopes();
+        slopes = watch.slopes();
         let figures: Vec<ServiceFigures> = obs
             .services
             .iter()
@@ -87,11 +93,15 @@ pub async fn sample_once(state: &AppState) {
         figures
     };
     state.metrics.set_sampled(figures, obs.host_available_bytes);
-    events.extend(error_bursts(state, &settings, obs.at_secs).await);
+    let (bursts, errors) = error_bursts(state, &settings, obs.at_secs).await;
+    events.extend(bursts);
     let cache = state.diag.cache();
     let stats = cache.stats();
     let pressed = cache.past_thresholds(stats.entries, stats.bytes);
     events.extend(state.lock_watch().record_cache(&stats, pressed));
+    state
+        .store
+        .record(feed::sample_tick(&obs, extras, &slopes, &errors, &events));
     for event in events {
         tracing::warn!(event = event.kind(), "{}", event.describe());
         state.metrics.count_event(&event);
@@ -101,11 +111,16 @@ pub async fn sample_once(state: &AppState) {
 }
 
 /// Counts each service's error lines so far (an incremental refresh: only
-/// appended bytes are read) and says which are in a burst.
-async fn error_bursts(state: &AppState, settings: &Settings, at_secs: f64) -> Vec<Event> {
+/// appended bytes are read) and says which are in a burst; returns the counts too.
+async fn error_bursts(
+    state: &AppState,
+    settings: &Settings,
+    at_secs: f64,
+) -> (Vec<Event>, Vec<(String, u64)>) {
     let mut events = Vec::new();
+    let mut counts = Vec::new();
     if settings.health.error_burst_lines == 0 {
-        return events;
+        return (events, counts);
     }
     for svc in settings.services.iter().filter(|s| !s.logs.is_empty()) {
         let mut query = Query::errors(svc.logs.clone()).with_formats(settings.formats.clone());
@@ -113,6 +128,7 @@ async fn error_bursts(state: &AppState, settings: &Settings, at_secs: f64) -> Ve
         match state.diag.refresh(&query).await {
             Ok(result) => {
                 let last = result.lines.last().map(|l| l.text.clone());
+                counts.push((svc.name.clone(), result.matches));
                 events.extend(state.lock_watch().record_errors(
                     &svc.name,
                     at_secs,
@@ -123,7 +139,15 @@ async fn error_bursts(state: &AppState, settings: &Settings, at_secs: f64) -> Ve
             Err(e) => tracing::warn!(service = %svc.name, "counting errors failed: {e}"),
         }
     }
-    events
+    (events, counts)
+}
+
+/// Swap in use and the 1-minute load, for the history.
+fn host_extras(host: &HostCollector) -> feed::HostExtras {
+    feed::HostExtras {
+        swap_used_bytes: host.memory().ok().map(|(_, swap)| swap.used_bytes),
+        load1: host.load().ok().map(|l| l[0]),
+    }
 }
 
 /// Reads everything one sample needs; slow parts (systemctl) run here, off the async threads.
