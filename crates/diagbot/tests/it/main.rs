@@ -11,5 +11,6 @@ mod daemon;
 mod formats;
 mod groups;
 mod health;
+mod history;
 mod modules;
 mod telegram;
