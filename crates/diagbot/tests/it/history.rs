@@ -252,6 +252,11 @@ fn a_read_only_directory_runs_without_history_and_says_so() {
     let health = get_with(&format!("{url}/healthz"), None);
     let status = get_with(&format!("{url}/api/v1/status"), None);
     let history = get_with(&format!("{url}/api/v1/history"), None);
+    let cli = Command::cargo_bin("diagbot")
+        .unwrap()
+        .args(["status", "--remote", &url])
+        .output()
+        .unwrap();
     let _ = child.kill();
     let _ = child.wait();
     assert!(health.1.contains("off: the directory"), "{}", health.1);
@@ -263,6 +268,12 @@ fn a_read_only_directory_runs_without_history_and_says_so() {
             .unwrap()
             .starts_with("off: "),
         "{status:#}"
+    );
+    let text = String::from_utf8_lossy(&cli.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("history") && l.contains("off: the directory")),
+        "{text}"
     );
     assert_eq!(history.0, 503, "{}", history.1);
     assert!(history.1.contains("history is off"), "{}", history.1);
