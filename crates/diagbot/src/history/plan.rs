@@ -141,3 +141,166 @@ fn points(buckets: &[Bucket], step: i64) -> Vec<(i64, f64, f64, f64)> {
         .map(|b| (b.t, b.min, b.max, b.mean()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
+
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    use prometheus_client::metrics::counter::Counter;
+
+    use super::*;
+    use crate::store::retention::Limits;
+    use crate::store::writer::Writer;
+    use crate::store::{Availability, Tick};
+
+    fn ctx(now: i64) -> Context {
+        Context {
+            now,
+            sample_secs: 30,
+            retention: crate::settings::StorageSettings::default().retention,
+        }
+    }
+
+    fn req(since: i64, until: i64, step: Option<u64>) -> HistoryRequest {
+        HistoryRequest {
+            series: vec!["host.memory_used".into()],
+            since,
+            until,
+            step,
+        }
+    }
+
+    /// The step comes from the range (no finer than the sampling), and the
+    /// tier read is the finest that still holds the range's start.
+    #[test]
+    fn the_step_and_tier_follow_the_range() {
+        let now = 1_800_000_000;
+        let c = ctx(now);
+        let day = 86_400;
+        assert_eq!(step_of(&req(now - 3600, now, None), &c).unwrap(), 30);
+        assert_eq!(step_of(&req(now - day, now, None), &c).unwrap(), 60);
+        assert_eq!(step_of(&req(now - 30 * day, now, None), &c).unwrap(), 1800);
+        assert_eq!(tier_for(60, now - day, &c), Tier::Raw);
+        assert_eq!(tier_for(60, now - 3 * day, &c), Tier::FiveMinutes);
+        assert_eq!(tier_for(1800, now - 30 * day, &c), Tier::FiveMinutes);
+        assert_eq!(tier_for(7200, now - 200 * day, &c), Tier::Hourly);
+        let too_fine = step_of(&req(now - day, now, Some(10)), &c).unwrap_err();
+        assert_eq!(too_fine.parameter, "step");
+    }
+
+    /// Figures for BENCHMARKS.md: the write cost of a tick (19 series, as for
+    /// a host and two services) and a 30-day query of 5-minute rollups.
+    /// `cargo test --release -p diagbot --lib history::plan::tests::bench -- --ignored --nocapture`
+    #[test]
+    #[ignore = "a benchmark: run by hand, in release"]
+    fn bench_write_and_query() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bench.db");
+        let conn = crate::store::schema::open_writer(&path, 64 << 20).unwrap();
+        let limits = Limits {
+            raw: 2 * 86_400,
+            five_minutes: 30 * 86_400,
+            hourly: 365 * 86_400,
+            max_events: 100_000,
+        };
+        let mut writer = Writer::new(
+            conn,
+            limits,
+            Arc::new(Mutex::new(Availability::On)),
+            Counter::default(),
+            Duration::from_secs(60),
+        );
+        let now = chrono::Utc::now().timestamp();
+        let mut names: Vec<String> = crate::history::series::HOST_SERIES
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        names.push("host.oom_kills".into());
+        for svc in ["bot", "api"] {
+            for what in crate::history::series::SERVICE_FIGURES {
+                names.push(crate::history::series::service(svc, what));
+            }
+        }
+        let ticks = 5760; // 48 h at 30 s: the raw tier full
+        let mut times = Vec::with_capacity(ticks);
+        for i in 0..ticks {
+            let tick = Tick {
+                at: now - (ticks - i) as i64 * 30,
+                values: names
+                    .iter()
+                    .map(|n| (n.clone(), i as f64 * 1000.0))
+                    .collect(),
+                events: Vec::new(),
+            };
+            let started = Instant::now();
+            writer.tick(&tick);
+            times.push(started.elapsed());
+        }
+        times.sort();
+        let median = times[times.len() / 2];
+        let p99 = times[times.len() * 99 / 100];
+        println!(
+            "write: {ticks} ticks of {} series: median {median:?}, p99 {p99:?}",
+            names.len()
+        );
+        let maintained = Instant::now();
+        writer.maintain(now);
+        println!(
+            "maintenance (rollups of 48 h, retention, checkpoint): {:?}",
+            maintained.elapsed()
+        );
+
+        // 30 days of 5-minute rollups for the default series (host and two services' RSS).
+        let series = crate::history::series::defaults(&["bot".into(), "api".into()]);
+        let tx = writer.conn.transaction().unwrap();
+        for name in &series {
+            tx.execute("INSERT OR IGNORE INTO series (name) VALUES (?1)", [name])
+                .unwrap();
+            let id: i64 = tx
+                .query_row("SELECT id FROM series WHERE name = ?1", [name], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            let start = (now - 30 * 86_400) / 300 * 300;
+            for k in 0..8640 {
+                tx.execute(
+                    "INSERT OR REPLACE INTO five_minutes VALUES (?1, ?2, 1, 3, 20, 10, 2)",
+                    [id, start + k * 300],
+                )
+                .unwrap();
+            }
+        }
+        tx.commit().unwrap();
+        let mut reader = crate::store::read::open_read_only(&path).unwrap();
+        let question = HistoryRequest {
+            series,
+            since: now - 30 * 86_400,
+            until: now,
+            step: None,
+        };
+        let c = ctx(now);
+        let step = step_of(&question, &c).unwrap();
+        let mut reads = Vec::new();
+        let mut points = 0;
+        for _ in 0..21 {
+            let started = Instant::now();
+            let tx = reader.transaction().unwrap();
+            let answer = read(&tx, &question, step, &c).unwrap();
+            drop(tx);
+            reads.push(started.elapsed());
+            points = answer.series.iter().map(|s| s.points.len()).sum::<usize>();
+        }
+        reads.sort();
+        println!(
+            "query: 30 days of 5-minute rollups, {} series, step {step} s, {points} points: median {:?}, max {:?}",
+            question.series.len(),
+            reads[reads.len() / 2],
+            reads[reads.len() - 1]
+        );
+        let size = std::fs::metadata(&path).unwrap().len();
+        println!("file: {} KiB", size / 1024);
+    }
+}

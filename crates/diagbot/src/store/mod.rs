@@ -13,10 +13,10 @@
 
 mod handle;
 pub mod read;
-mod retention;
+pub mod retention;
 mod rollup;
 pub mod schema;
-mod writer;
+pub mod writer;
 
 pub use handle::{Availability, Store, RETRY_AFTER};
 pub use retention::Limits;
