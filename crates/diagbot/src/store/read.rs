@@ -19,6 +19,7 @@ pub fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.execute_batch("PRAGMA cache_size = -256")?;
+    conn.busy_timeout(std::time::Duration::from_millis(500))?;
     Ok(conn)
 }
 

@@ -150,6 +150,8 @@ fn open_checked(path: &Path, max_size: u64) -> Result<Connection, Unusable> {
             conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")?;
         }
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        // A reader's short transaction may hold a lock for a moment: wait rather than fail.
+        conn.busy_timeout(std::time::Duration::from_millis(500))?;
         conn.execute_batch(&format!(
             "PRAGMA synchronous = NORMAL;
              PRAGMA cache_size = -{CACHE_KIB};
