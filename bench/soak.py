@@ -266,6 +266,10 @@ def main():
     ap.add_argument("--env", action="append", default=[], help="NAME=VALUE for diagbot's environment")
     ap.add_argument("--binary", default=os.path.join(ROOT, "target", "release", "diagbot"))
     ap.add_argument("--telegram", action="store_true", help="run the Telegram bot against a fake Bot API")
+    ap.add_argument("--storage", choices=["on", "off"], default="on",
+                    help="keep history (in the run's own directory) or not")
+    ap.add_argument("--sample-interval", default=None,
+                    help='health.sample_interval, such as "1s" (default: the default, 30s)')
     args = ap.parse_args()
     if args.binary.endswith(os.path.join("release", "diagbot")):
         subprocess.run(["cargo", "build", "--quiet", "--release", "-p", "diagbot", "--bin", "diagbot"], cwd=ROOT, check=True)
@@ -281,6 +285,10 @@ def main():
     with open(config, "w") as f:
         f.write(f'[logs]\npaths = ["{logs}"]\n[cache]\nttl = "1s"\nbudget = "{BUDGET}"\n'
                 f'[refresh]\ninterval = "1s"\n[http]\nlisten = "127.0.0.1:{port}"\n[log]\nlevel = "warn"\n')
+        db = os.path.join(work, "history", "diagbot.db")
+        f.write(f'[storage]\nenabled = {"true" if args.storage == "on" else "false"}\npath = "{db}"\n')
+        if args.sample_interval and not args.telegram:
+            f.write(f'[health]\nsample_interval = "{args.sample_interval}"\n')
         fake = None
         if args.telegram:
             fake = FakeBotApi()
@@ -382,6 +390,12 @@ def main():
         print(f"{'PASS' if ok else 'FAIL'}  {text}")
     for failure in client.failed[:5]:
         print("  failed:", failure)
+    if args.storage == "on":
+        sizes = {suffix: os.path.getsize(db + suffix) for suffix in ("", "-wal", "-shm")
+                 if os.path.exists(db + suffix)}
+        total = sum(sizes.values())
+        parts = ", ".join(f"{k or 'db'} {v // 1024} KiB" for k, v in sizes.items())
+        print(f"history file: {total / 1024:.0f} KiB ({parts}); cap 64 MiB")
     print(f"\nCSV: {args.out}.csv  chart: {chart}  diagbot's log: {args.out}.log")
     shutil.copy(os.path.join(work, "diagbot.log"), args.out + ".log")
     shutil.rmtree(work, ignore_errors=True)

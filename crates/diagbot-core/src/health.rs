@@ -17,6 +17,7 @@
 
 mod event;
 mod life;
+mod seed;
 
 use std::collections::BTreeMap;
 
@@ -24,6 +25,7 @@ use chrono::{Local, TimeZone};
 
 pub use event::Event;
 use life::{Instance, Life};
+pub use seed::{PastSample, PastService};
 
 use crate::cache::CacheStats;
 use crate::config::HealthSettings;

@@ -164,6 +164,7 @@ fn any_query_parameters_get_a_json_answer() {
     settings.core.proc_root = dir.path().join("no-proc");
     settings.core.kmsg = None;
     settings.core.journalctl = "/nonexistent/journalctl".into();
+    settings.storage.enabled = false;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod present;
 pub mod settings;
 pub mod state;
+pub mod store;
 pub mod systemd;
 pub mod telegram;
 

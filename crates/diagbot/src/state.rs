@@ -14,6 +14,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::metrics::{Metrics, ScanMetrics};
 use crate::settings::DaemonSettings;
+use crate::store::{Availability, Limits, Store};
 
 /// Events waiting for a slow subscriber before the oldest are dropped.
 const EVENT_BACKLOG: usize = 64;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub groups_in_flight: tokio::sync::Semaphore,
     /// Requests in flight per client address.
     pub clients: crate::clients::Clients,
+    /// The history store (off when `storage.enabled` is false or it could not be opened).
+    pub store: Arc<Store>,
 }
 
 impl AppState {
@@ -69,7 +72,12 @@ impl AppState {
             .set_max_decompressed(settings.core.max_decompressed);
         let metrics = Metrics::new(Arc::clone(diag.cache()), scans);
         let host = SharedHost::new(settings.core.proc_root.clone());
+        let store = Arc::new(open_store(
+            &settings,
+            metrics.history_write_failures.clone(),
+        ));
         Arc::new(AppState {
+            store,
             diag,
             watch: Mutex::new(Watch::new(settings.core.health.clone())),
             settings: watch::Sender::new(Arc::new(settings)),
@@ -135,6 +143,42 @@ impl AppState {
             }
         }
         status.diagbot.cache = Some(self.diag.cache().stats());
+        status.diagbot.history = Some(self.history_state());
         Ok(status)
     }
+
+    /// `on: PATH` or `off: WHY`, for `status` and `/healthz`.
+    pub fn history_state(&self) -> String {
+        match (self.store.availability(), self.store.path()) {
+            (Availability::On, Some(path)) => format!("on: {}", path.display()),
+            (Availability::On, None) => "on".into(),
+            (Availability::Off(why), _) => format!("off: {why}"),
+        }
+    }
+}
+
+/// The store `settings` ask for, opened (or off, saying why).
+fn open_store(
+    settings: &DaemonSettings,
+    failures: prometheus_client::metrics::counter::Counter,
+) -> Store {
+    let storage = &settings.storage;
+    if !storage.enabled {
+        return Store::off("storage.enabled is false");
+    }
+    let path = storage.resolved_path(&|k| std::env::var(k).ok());
+    let secs = |d: std::time::Duration| d.as_secs() as i64;
+    let limits = Limits {
+        raw: secs(storage.retention.raw),
+        five_minutes: secs(storage.retention.five_minutes),
+        hourly: secs(storage.retention.hourly),
+        max_events: storage.retention.max_events,
+    };
+    Store::open(
+        &path,
+        storage.max_size,
+        limits,
+        failures,
+        crate::store::RETRY_AFTER,
+    )
 }

@@ -21,7 +21,7 @@ fn a_degraded_refresh_is_a_failed_refresh_and_keeps_the_good_answer() {
         fs::write(dir.path().join(name), "2026-01-27 10:00:00 ERROR bad\n").unwrap();
     }
     let config = format!(
-        "[logs]\npaths = [{:?}]\n[refresh]\nqueries = [ {{ name = \"errors\", kind = \"errors\" }} ]\n",
+        "[logs]\npaths = [{:?}]\n[refresh]\nqueries = [ {{ name = \"errors\", kind = \"errors\" }} ]\n[storage]\nenabled = false\n",
         dir.path().display().to_string()
     );
     let settings =

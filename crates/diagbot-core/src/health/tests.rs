@@ -623,3 +623,51 @@ fn a_running_service_without_a_main_pid_has_a_slope() {
     let slope = w.slopes()[0].1;
     assert!(slope > 80_000.0, "{slope}");
 }
+
+/// A watch seeded with samples from before a restart of diagbot has their
+/// trend at once, and its counters go on: a restart while diagbot was down
+/// is news, the ones before it are not.
+#[test]
+fn a_seeded_watch_continues_its_trend_and_counters() {
+    let past: Vec<PastSample> = (0..12)
+        .map(|i| PastSample {
+            at_secs: 1_772_186_400.0 + f64::from(i) * 60.0,
+            host_used_bytes: Some(261 * MB),
+            host_available_bytes: Some(700 * MB),
+            oom_kills: Some(5),
+            services: vec![PastService {
+                name: "bot".into(),
+                pid: Some(908),
+                rss_bytes: Some((100 + 10 * u64::from(i as u32)) * MB),
+                restarts: Some(3),
+                cgroup_oom_kills: Some(2),
+                limit_bytes: Some(961 * MB),
+            }],
+        })
+        .collect();
+    let mut w = watch();
+    w.seed(&past);
+    let trend = w.trend("bot").unwrap();
+    assert!(matches!(trend.trend, Trend::Climbing { .. }), "{trend:?}");
+    assert_eq!(trend.samples, 12);
+    // The same process, the same counts: nothing new, the trend goes on.
+    let same = sample(
+        &mut w,
+        &obs(12.0, vec![service("bot", 220 * MB, Some(3), Some(2))], 5),
+    );
+    assert_eq!(same, vec![]);
+    assert_eq!(w.trend("bot").unwrap().samples, 13);
+    // One more restart than before the gap: said.
+    let restarted = ServiceStatus {
+        main_pid: Some(1207),
+        pids: vec![1207],
+        ..service("bot", 100 * MB, Some(4), Some(2))
+    };
+    let events = sample(&mut w, &obs(13.0, vec![restarted], 5));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Restart { restarts: 4, .. })),
+        "{events:?}"
+    );
+}

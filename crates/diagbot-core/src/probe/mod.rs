@@ -47,6 +47,9 @@ pub struct Own {
     pub open_fds: Option<u64>,
     /// The daemon's result cache (none for a one-shot command).
     pub cache: Option<crate::cache::CacheStats>,
+    /// The daemon's history store: `on: PATH`, or `off: WHY` (none for a one-shot command).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<String>,
 }
 
 /// Reads the status now through `host` (whose first reading takes
@@ -66,6 +69,7 @@ pub fn status(settings: &Settings, host: &HostCollector) -> Status {
             rss_bytes: crate::process::resident_bytes(),
             open_fds: crate::process::open_fds(),
             cache: None,
+            history: None,
         },
     }
 }

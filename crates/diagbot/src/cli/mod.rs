@@ -12,6 +12,7 @@ mod formats;
 mod grep;
 mod groups;
 mod head;
+mod history;
 mod oom;
 mod progress;
 mod remote;
@@ -56,6 +57,14 @@ enum Command {
     Status(status::StatusArgs),
     /// OOM kills: when, the victim, its RSS and cgroup; and the kernel's count.
     Oom(oom::OomArgs),
+    /// What the daemon kept over time: memory, load, each service's RSS, events.
+    ///
+    /// Min, max and mean per step for each series, and the events (OOM kills,
+    /// restarts, projected OOMs, error bursts) in the range; a sparkline per
+    /// series in a terminal. Reads the database file read-only (storage.path)
+    /// or asks the daemon with --remote. Exit 0 when something was recorded,
+    /// 1 when nothing was, 2 on an error.
+    History(history::HistoryArgs),
     /// Run the daemon: background refresh, health sampling, HTTP API, metrics, Telegram.
     ///
     /// Keeps the common questions (errors, warnings, tracebacks, OOM and
@@ -90,6 +99,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(args),
         Command::Status(args) => status::run(args),
         Command::Oom(args) => oom::run(args),
+        Command::History(args) => history::run(args),
         Command::Config(command) => config::run(command),
         Command::Formats(command) => formats::run(command),
         Command::Completions { shell } => {

@@ -90,6 +90,7 @@ fn render_host(out: &mut String, host: &HostView) {
         ("cpu", &host.cpu),
         ("uptime", &host.uptime),
         ("diagbot", &host.diagbot),
+        ("history", &host.history),
     ];
     for (what, value) in lines {
         if let Some(value) = value {

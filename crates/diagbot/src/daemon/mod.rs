@@ -24,6 +24,8 @@ mod ticker;
 const MAINTENANCE_EVERY: Duration = Duration::from_secs(1);
 /// How long in-flight requests get to finish at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
+/// How often the history's rollups, retention, checkpoint and vacuum run.
+const HISTORY_MAINTENANCE: Duration = Duration::from_secs(60);
 
 /// What the signal handlers (or a test) ask of a running daemon.
 pub enum Control {
@@ -51,7 +53,13 @@ pub async fn run(
         .diag
         .cache()
         .spawn_maintenance(MAINTENANCE_EVERY, stopped(stop_rx.clone()));
+    // Before the first sample: it is compared with the last one kept.
+    crate::history::seed::seed_watch(&state).await;
     let refresh = tokio::spawn(scheduler::run(Arc::clone(&state), stopped(stop_rx.clone())));
+    let history = tokio::spawn(maintain_history(
+        Arc::clone(&state),
+        stopped(stop_rx.clone()),
+    ));
     let sampler = tokio::spawn(sampler::run(Arc::clone(&state), stopped(stop_rx.clone())));
     // The bot starts with the daemon; a token set by a reload needs a restart.
     let telegram = state.settings().telegram.clone().map(|t| {
@@ -106,11 +114,31 @@ pub async fn run(
     }
     refresh.abort();
     sampler.abort();
+    history.abort();
+    // Every tick handed over is written before the daemon stops.
+    let store = Arc::clone(&state.store);
+    let _ = tokio::task::spawn_blocking(move || store.flush()).await;
     if let Some(t) = telegram {
         t.abort();
     }
     let _ = tokio::join!(maintenance, watchdog);
     Ok(())
+}
+
+/// Rolls up, trims and checkpoints the history every `HISTORY_MAINTENANCE`
+/// (and once at start, for what was left from before).
+async fn maintain_history(state: Arc<AppState>, stop: impl std::future::Future<Output = ()>) {
+    ticker::every(
+        state,
+        |_| HISTORY_MAINTENANCE,
+        stop,
+        |state| async move {
+            let now = chrono::Utc::now().timestamp();
+            let store = Arc::clone(&state.store);
+            let _ = tokio::task::spawn_blocking(move || store.maintain(now)).await;
+        },
+    )
+    .await
 }
 
 /// Puts `new`'s live part in effect at once (every task that keeps a

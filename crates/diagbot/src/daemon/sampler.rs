@@ -19,6 +19,7 @@ use diagbot_core::query::Query;
 
 use super::ticker::every;
 use crate::heartbeat::Task;
+use crate::history::feed;
 use crate::metrics::Figures;
 use crate::state::AppState;
 
@@ -43,9 +44,13 @@ pub async fn sample_once(state: &AppState) {
     let observed = {
         let settings = Arc::clone(&settings);
         let host = state.host.get(&settings.proc_root);
-        tokio::task::spawn_blocking(move || observe(&settings, &host)).await
+        tokio::task::spawn_blocking(move || {
+            let obs = observe(&settings, &host);
+            (obs, host_extras(&host))
+        })
+        .await
     };
-    let obs = match observed {
+    let (obs, extras) = match observed {
         Ok(obs) => obs,
         Err(e) => {
             tracing::error!("health sample failed: {e}");
@@ -67,17 +72,21 @@ pub async fn sample_once(state: &AppState) {
     } else {
         Vec::new()
     };
-    let figures = {
+    let (figures, slopes) = {
         let mut watch = state.lock_watch();
         watch.settle(&mut events, &kills);
-        Figures::of(&obs, &watch)
+        (Figures::of(&obs, &watch), watch.slopes())
     };
     state.metrics.set_sampled(figures);
-    events.extend(read_service_logs(state, &settings, obs.at_secs).await);
+    let (bursts, errors) = read_service_logs(state, &settings, obs.at_secs).await;
+    events.extend(bursts);
     let cache = state.diag.cache();
     let stats = cache.stats();
     let pressed = cache.past_thresholds(stats.entries, stats.bytes);
     events.extend(state.lock_watch().record_cache(&stats, pressed));
+    state
+        .store
+        .record(feed::sample_tick(&obs, extras, &slopes, &errors, &events));
     for event in events {
         tracing::warn!(event = event.kind(), "{}", event.describe());
         state.metrics.count_event(&event);
@@ -89,8 +98,14 @@ pub async fn sample_once(state: &AppState) {
 /// Reads what was appended to each service's logs (an incremental refresh:
 /// only appended bytes are read): its lines by level go to the metrics, and
 /// its error lines to the watch, which says which services are in a burst.
-async fn read_service_logs(state: &AppState, settings: &Settings, at_secs: f64) -> Vec<Event> {
+/// Returns the burst events and each service's error count so far (for the history).
+async fn read_service_logs(
+    state: &AppState,
+    settings: &Settings,
+    at_secs: f64,
+) -> (Vec<Event>, Vec<(String, u64)>) {
     let mut events = Vec::new();
+    let mut counts = Vec::new();
     let with_logs: Vec<_> = settings
         .services
         .iter()
@@ -108,6 +123,7 @@ async fn read_service_logs(state: &AppState, settings: &Settings, at_secs: f64) 
                 // whole answer would count those files' lines again.
                 if result.partial.is_none() {
                     state.metrics.log_lines.record(&svc.name, &result.levels);
+                    counts.push((svc.name.clone(), result.matches));
                 }
                 if settings.health.error_burst_lines == 0 {
                     continue;
@@ -123,7 +139,15 @@ async fn read_service_logs(state: &AppState, settings: &Settings, at_secs: f64) 
             Err(e) => tracing::warn!(service = %svc.name, "reading the logs failed: {e}"),
         }
     }
-    events
+    (events, counts)
+}
+
+/// Swap in use and the 1-minute load, for the history.
+fn host_extras(host: &HostCollector) -> feed::HostExtras {
+    feed::HostExtras {
+        swap_used_bytes: host.memory().ok().map(|(_, swap)| swap.used_bytes),
+        load1: host.load().ok().map(|l| l[0]),
+    }
 }
 
 /// Reads everything one sample needs; slow parts (systemctl) run here, off the async threads.

@@ -56,6 +56,7 @@ pub async fn refresh_once(state: &AppState) {
     let started = Instant::now();
     let mut bytes = 0;
     let mut failed = 0;
+    let mut counts = Vec::new();
     for q in &settings.core.refresh {
         match state.diag.refresh(&q.query).await {
             // Not cached, and the answer cached before stays: a failure all the same.
@@ -66,7 +67,10 @@ pub async fn refresh_once(state: &AppState) {
                 let reason = result.partial.as_deref().unwrap_or_default();
                 tracing::warn!(query = %q.name, "refresh failed: the answer was partial ({reason}); the one cached before is kept");
             }
-            Ok(result) => bytes += result.bytes_scanned,
+            Ok(result) => {
+                bytes += result.bytes_scanned;
+                counts.push((q.name.clone(), result.matches));
+            }
             Err(e) => {
                 failed += 1;
                 state.metrics.refresh_failed.inc();
@@ -78,6 +82,10 @@ pub async fn refresh_once(state: &AppState) {
         }
     }
     let elapsed = started.elapsed();
+    let now = chrono::Utc::now().timestamp();
+    state
+        .store
+        .record(crate::history::feed::refresh_tick(now, &counts));
     let after = cache.maintain().await;
     state.metrics.refresh_runs.inc();
     state.metrics.refresh_seconds.observe(elapsed.as_secs_f64());

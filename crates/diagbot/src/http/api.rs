@@ -82,7 +82,76 @@ pub async fn oom(
 }
 
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok", "uptime_seconds": state.started.elapsed().as_secs() }))
+    Json(json!({
+        "status": "ok",
+        "uptime_seconds": state.started.elapsed().as_secs(),
+        "history": state.history_state(),
+    }))
+}
+
+/// `GET /api/v1/history?series=…&since=…&until=…&step=…`: `series` may
+/// repeat or be comma-separated (default: the host's and each service's
+/// RSS); since defaults to 24 h ago, until to now.
+pub async fn history(
+    State(state): State<Arc<AppState>>,
+    Params(pairs): Params<Vec<(String, String)>>,
+) -> Result<Json<crate::history::model::HistoryAnswer>, ApiError> {
+    use crate::history::{answer_checked, AnswerError};
+    let mut series = Vec::new();
+    let mut single = BTreeMap::new();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "series" => series.extend(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string),
+            ),
+            "since" | "until" | "step" => {
+                single.insert(key, value);
+            }
+            other => {
+                return Err(ApiError::bad(other, format!("unknown parameter {other:?}")));
+            }
+        }
+    }
+    if series.is_empty() {
+        series = crate::history::default_series(&state);
+    }
+    let now = chrono::Local::now().fixed_offset();
+    let at = |name: &str, default: i64| -> Result<i64, ApiError> {
+        Ok(bound(&single, name)?.map_or(default, |b| b.resolve(now).div_euclid(1000)))
+    };
+    let until = at("until", now.timestamp() + 1)?;
+    let since = at("since", now.timestamp() - 86_400)?;
+    let step = single
+        .get("step")
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            diagbot_core::when::parse_duration(s)
+                .map(|d| d.as_secs())
+                .or_else(|_| s.parse::<u64>())
+                .map_err(|_| {
+                    ApiError::bad("step", format!("{s:?} is not a step such as 60, 5m or 1h"))
+                })
+        })
+        .transpose()?;
+    let req = crate::history::model::HistoryRequest {
+        series,
+        since,
+        until,
+        step,
+    };
+    answer_checked(&state, &req)
+        .await
+        .map(Json)
+        .map_err(|e| match e {
+            AnswerError::Bad(bad) => ApiError::bad(bad.parameter, bad.message),
+            AnswerError::Unavailable(u) => {
+                ApiError::unavailable(format!("history is off: {}", u.0))
+            }
+        })
 }
 
 /// `/metrics`: OpenMetrics for a scraper that asks for it, else the

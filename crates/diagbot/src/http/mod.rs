@@ -32,6 +32,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/cache", get(api::cache))
         .route("/api/v1/status", get(api::status))
         .route("/api/v1/oom", get(api::oom))
+        .route("/api/v1/history", get(api::history))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics))
         .fallback(not_found)

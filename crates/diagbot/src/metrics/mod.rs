@@ -95,6 +95,8 @@ pub struct Metrics {
     /// Refreshes abandoned because the next was due.
     pub refresh_abandoned: Counter,
     pub refresh_seconds: Histogram,
+    /// History ticks not written: a full disk, a writer behind, an error.
+    pub history_write_failures: Counter,
 }
 
 impl Metrics {
@@ -148,6 +150,12 @@ impl Metrics {
             "Time of one background refresh of all queries",
             refresh_seconds.clone(),
         );
+        let history_write_failures = Counter::default();
+        registry.register(
+            "diagbot_history_write_failures",
+            "History ticks not written (a full disk, the writer behind, an error)",
+            history_write_failures.clone(),
+        );
         let oom_kills = Family::<ServiceLabel, Counter>::default();
         registry.register(
             "diagbot_oom_kills",
@@ -187,6 +195,7 @@ impl Metrics {
             refresh_failed,
             refresh_abandoned,
             refresh_seconds,
+            history_write_failures,
         }
     }
 

@@ -41,6 +41,8 @@ pub struct HostView {
     pub uptime: Option<String>,
     /// diagbot's own footprint: "RSS 9.0 MiB, cache 2 answers in 20.0 KiB of 64.0 MiB".
     pub diagbot: Option<String>,
+    /// The daemon's history: "on: /var/lib/diagbot/diagbot.db" or "off: why".
+    pub history: Option<String>,
     pub disks: Vec<DiskView>,
     pub unavailable: Vec<Unavailable>,
 }
@@ -58,6 +60,7 @@ impl HostView {
                 .map(|c| format!("{} busy", format::percent(c))),
             uptime: host.uptime_secs.map(format::uptime),
             diagbot: own(&status.diagbot),
+            history: status.diagbot.history.clone(),
             disks: host.disks.iter().map(DiskView::of).collect(),
             unavailable: host.unavailable.clone(),
         }

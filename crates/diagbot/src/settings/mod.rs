@@ -4,13 +4,14 @@
 //!
 //! A reload keeps the *startup* part (what is bound or built once: the
 //! listening address, the cache's size and TTL, the bot's token, server,
-//! outbox and cooldown, the log format) and swaps the *live* part
+//! outbox and cooldown, the log format, `[storage]`) and swaps the *live* part
 //! (everything else, `[[formats]]` included); [`DaemonSettings::startup_changes`] names each startup
 //! key a reload could not apply.
 
 mod http;
 mod log;
 mod secret;
+mod storage;
 mod telegram;
 
 use std::collections::BTreeMap;
@@ -27,6 +28,7 @@ use toml::Spanned;
 pub use self::http::{HttpSettings, RawHttp, DEFAULT_PORT};
 pub use self::log::{LogSettings, RawLog};
 pub use self::secret::Secret;
+pub use self::storage::{default_path, RawStorage, Retention, StorageSettings};
 pub use self::telegram::{RateLimit, RawTelegram, TelegramSettings, DEFAULT_TELEGRAM_API};
 
 /// A commented example, printed by `diagbot config example`; it loads to the defaults.
@@ -45,6 +47,7 @@ pub struct RawFile {
     system: RawSystem,
     health: RawHealth,
     telegram: RawTelegram,
+    storage: RawStorage,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     services: Vec<Spanned<RawService>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -64,6 +67,8 @@ pub struct DaemonSettings {
     pub log: LogSettings,
     /// The Telegram bot, when a token is set.
     pub telegram: Option<TelegramSettings>,
+    /// The history store.
+    pub storage: StorageSettings,
 }
 
 impl Default for DaemonSettings {
@@ -115,6 +120,7 @@ fn from_source(
         http: raw.http.check(&at)?,
         log: raw.log.check(&at)?,
         telegram: raw.telegram.check(&at)?,
+        storage: raw.storage.check(&at)?,
     })
 }
 
@@ -134,6 +140,7 @@ impl DaemonSettings {
             system: core.system,
             health: core.health,
             telegram: RawTelegram::from(self.telegram.as_ref()),
+            storage: RawStorage::from(&self.storage),
             services: core.services,
             formats: core.formats,
         };
@@ -173,6 +180,15 @@ impl DaemonSettings {
             self.core.cache.budget_bytes == new.core.cache.budget_bytes,
         );
         check("log.format", self.log.json == new.log.json);
+        // The store is opened once, at start.
+        let (old_store, new_store) = (&self.storage, &new.storage);
+        check("storage.enabled", old_store.enabled == new_store.enabled);
+        check("storage.path", old_store.path == new_store.path);
+        check("storage.max_size", old_store.max_size == new_store.max_size);
+        check(
+            "storage.retention",
+            old_store.retention == new_store.retention,
+        );
         let bot = |s: &DaemonSettings| {
             s.telegram.as_ref().map(|t| {
                 (
@@ -211,6 +227,7 @@ impl DaemonSettings {
         applied.core.cache.ttl = self.core.cache.ttl;
         applied.core.cache.budget_bytes = self.core.cache.budget_bytes;
         applied.log.json = self.log.json;
+        applied.storage = self.storage.clone();
         applied.telegram = match (&self.telegram, applied.telegram) {
             // The bot runs with its startup token, server, outbox and cooldown;
             // its chat lists are live.

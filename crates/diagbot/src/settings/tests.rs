@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use diagbot_core::config::parse_size;
@@ -82,6 +82,7 @@ fn a_file_with_every_section_round_trips() {
          [system]\nproc_root = \"/fixture/proc\"\nsys_root = \"/fixture/sys\"\nkernel_log = \"/var/log/kern.log\"\nkmsg = \"\"\nsystemctl = \"/bin/sc\"\njournalctl = \"/bin/jc\"\n\
          [health]\nsample_interval = \"5s\"\ntrend_window = \"2h\"\ntrend_min_span = \"20m\"\noom_horizon = \"3h\"\nerror_burst_lines = 5\nerror_burst_window = \"1m\"\nrestart_loop = 5\nrestart_loop_window = \"12h\"\n\
          [telegram]\ntoken_file = {bot_token:?}\napi_url = \"http://127.0.0.1:8081/\"\nallowed_chats = [1, -2]\nalert_chats = [3]\nalert_cooldown = \"2m\"\noutbox_size = 7\n\
+         [storage]\nenabled = false\npath = \"/srv/diagbot/h.db\"\nmax_size = \"16MiB\"\n[storage.retention]\nraw = \"1d\"\nfive_minutes = \"7d\"\nhourly = \"90d\"\nmax_events = 500\n\
          [[services]]\nname = \"bot\"\nunit = \"bot.service\"\nprocess = {{ name = \"python3\", cmdline = 'bot\\.py' }}\nlogs = [\"/opt/bot/bot.log\"]\nmemory_limit = \"900MiB\"\n\
          [[services]]\nname = \"api\"\nprocess = {{ pidfile = \"/run/api.pid\" }}\n\
          [[formats]]\nname = \"shop\"\nglob = \"shop-*.log\"\ntimestamp = \"%d.%m.%Y %H:%M:%S%.3f\"\n\
@@ -101,6 +102,14 @@ fn a_file_with_every_section_round_trips() {
     assert_eq!(s.core.search_threads, 3);
     assert_eq!(s.core.formats.len(), 2);
     assert_eq!(s.core.formats[1].name, "billing");
+    assert!(!s.storage.enabled);
+    assert_eq!(
+        s.storage.path.as_deref(),
+        Some(Path::new("/srv/diagbot/h.db"))
+    );
+    assert_eq!(s.storage.max_size, 16 << 20);
+    assert_eq!(s.storage.retention.raw, Duration::from_secs(86_400));
+    assert_eq!(s.storage.retention.max_events, 500);
     let back = round_trip(&s);
     assert_eq!(back.source, None);
     assert_eq!(back.core.formats, s.core.formats);
@@ -312,7 +321,8 @@ fn a_reload_keeps_the_startup_part_and_names_what_waits() {
          [http]\nlisten = \"127.0.0.1:1\"\ntoken = \"t\"\nrequest_timeout = \"5s\"\n\
          [search]\nthreads = 4\n\
          [cache]\nttl = \"1m\"\nbudget = \"1MiB\"\nwarn_entries = 2\n[log]\nformat = \"json\"\nlevel = \"debug\"\n\
-         [telegram]\ntoken = \"2:b\"\napi_url = \"http://127.0.0.1:1\"\noutbox_size = 5\nalert_cooldown = \"1m\"\nallowed_chats = [9]\n",
+         [telegram]\ntoken = \"2:b\"\napi_url = \"http://127.0.0.1:1\"\noutbox_size = 5\nalert_cooldown = \"1m\"\nallowed_chats = [9]\n\
+         [storage]\nenabled = false\npath = \"/tmp/x.db\"\nmax_size = \"1MiB\"\n[storage.retention]\nraw = \"1h\"\n",
     )
     .unwrap();
     assert_eq!(
@@ -323,6 +333,10 @@ fn a_reload_keeps_the_startup_part_and_names_what_waits() {
             "cache.ttl",
             "cache.budget",
             "log.format",
+            "storage.enabled",
+            "storage.path",
+            "storage.max_size",
+            "storage.retention",
             "telegram.token",
             "telegram.api_url",
             "telegram.outbox_size",
@@ -330,6 +344,7 @@ fn a_reload_keeps_the_startup_part_and_names_what_waits() {
         ]
     );
     let applied = old.reloaded(new);
+    assert_eq!(applied.storage, old.storage);
     assert_eq!(applied.http.listen, old.http.listen);
     assert_eq!(applied.core.cache.ttl, old.core.cache.ttl);
     assert_eq!(applied.core.search_threads, old.core.search_threads);
@@ -359,4 +374,35 @@ fn a_bad_format_names_its_key_and_line() {
         e.starts_with("diagbot.toml:12: formats[1].timestamp: format \"b\": invalid timestamp pattern \"%Y-%m-%d\""),
         "{e}"
     );
+}
+
+/// `[storage]`: its default path follows systemd's StateDirectory, and a
+/// retention that keeps a coarser tier shorter than a finer one is refused.
+#[test]
+fn storage_defaults_and_rules() {
+    let s = load_text("").unwrap();
+    assert!(s.storage.enabled);
+    assert_eq!(s.storage.path, None);
+    assert_eq!(s.storage.max_size, 64 << 20);
+    assert_eq!(s.storage.retention.raw, Duration::from_secs(48 * 3600));
+    assert_eq!(
+        s.storage.retention.five_minutes,
+        Duration::from_secs(30 * 86_400)
+    );
+    assert_eq!(
+        s.storage.retention.hourly,
+        Duration::from_secs(365 * 86_400)
+    );
+    assert_eq!(s.storage.retention.max_events, 100_000);
+    let systemd = |k: &str| (k == "STATE_DIRECTORY").then(|| "/var/lib/diagbot".to_string());
+    assert_eq!(
+        s.storage.resolved_path(&systemd),
+        PathBuf::from("/var/lib/diagbot/diagbot.db")
+    );
+    let e = load_text("[storage.retention]\nraw = \"40d\"\n").unwrap_err();
+    assert!(e.to_string().contains("storage.retention"), "{e}");
+    let e = load_text("[storage]\npath = \"relative.db\"\n").unwrap_err();
+    assert!(e.to_string().contains("storage.path"), "{e}");
+    let e = load_text("[storage]\nmax_size = \"1KiB\"\n").unwrap_err();
+    assert!(e.to_string().contains("storage.max_size"), "{e}");
 }

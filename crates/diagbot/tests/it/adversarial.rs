@@ -42,6 +42,12 @@ impl Serve {
         let log = config.with_extension("stderr");
         // As the shipped unit runs it: mimalloc returns freed memory at once.
         cmd.env("MIMALLOC_PURGE_DELAY", "0");
+        // Its history beside its configuration; under a descriptor limit,
+        // none, so that the count the limit is set from stays the daemon's own.
+        match nofile {
+            Some(_) => cmd.env("DIAGBOT_STORAGE__ENABLED", "false"),
+            None => cmd.env("DIAGBOT_STORAGE__PATH", config.with_extension("db")),
+        };
         let mut child = cmd
             .args(["serve", "--config"])
             .arg(config)

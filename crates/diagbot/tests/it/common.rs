@@ -28,10 +28,18 @@ pub struct TestDaemon {
     pub state: Arc<AppState>,
 }
 
+/// The configuration for logs in `logs`; its history file is beside them,
+/// so that test daemons never share one (nor write the machine's).
 pub fn config_text(logs: &Path, extra: &str) -> String {
+    let db = logs
+        .parent()
+        .unwrap_or(logs)
+        .join("history")
+        .join("diagbot.db");
     format!(
-        "[logs]\npaths = [{:?}]\n[refresh]\ninterval = \"1h\"\nqueries = [ {{ name = \"errors\", kind = \"errors\" }} ]\n{extra}",
-        logs.display().to_string()
+        "[logs]\npaths = [{:?}]\n[refresh]\ninterval = \"1h\"\nqueries = [ {{ name = \"errors\", kind = \"errors\" }} ]\n[storage]\npath = {:?}\n{extra}",
+        logs.display().to_string(),
+        db.display().to_string()
     )
 }
 

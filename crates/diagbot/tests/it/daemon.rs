@@ -1023,7 +1023,7 @@ fn oom_remote_asks_the_daemon() {
 #[test]
 fn the_daemon_scans_with_its_configured_threads_at_a_lower_priority() {
     let settings = diagbot::settings::load_str(
-        "[search]\nthreads = 3\n",
+        "[search]\nthreads = 3\n[storage]\nenabled = false\n",
         "diagbot.toml",
         &Default::default(),
     )

@@ -11,6 +11,7 @@ mod daemon;
 mod formats;
 mod groups;
 mod health;
+mod history;
 mod modules;
 mod prometheus;
 mod telegram;

@@ -1,0 +1,251 @@
+#![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use prometheus_client::metrics::counter::Counter;
+
+use super::retention::Limits;
+use super::writer::Writer;
+use super::*;
+
+const DAY: i64 = 86_400;
+
+fn limits() -> Limits {
+    Limits {
+        raw: 2 * DAY,
+        five_minutes: 30 * DAY,
+        hourly: 365 * DAY,
+        max_events: 100,
+    }
+}
+
+fn writer(path: &std::path::Path, max_size: u64) -> Writer {
+    let conn = schema::open_writer(path, max_size).unwrap();
+    Writer::new(
+        conn,
+        limits(),
+        Arc::new(Mutex::new(Availability::On)),
+        Counter::default(),
+        Duration::ZERO,
+    )
+}
+
+fn tick(at: i64, value: f64) -> Tick {
+    Tick {
+        at,
+        values: vec![("service.bot.rss".into(), value)],
+        events: Vec::new(),
+    }
+}
+
+fn count(w: &Writer, table: &str) -> i64 {
+    w.conn
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+/// Each 5-minute and hourly rollup has its raw samples' min, max and mean.
+#[test]
+fn rollups_equal_their_raw_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = writer(&dir.path().join("h.db"), 64 << 20);
+    let start = 1_700_000_000 / 3600 * 3600;
+    let values: Vec<f64> = (0..240).map(|i| ((i * 37) % 101) as f64).collect();
+    for (i, v) in values.iter().enumerate() {
+        w.tick(&tick(start + i as i64 * 30, *v));
+    }
+    w.maintain(start + 2 * 3600);
+    let id = read::series_id(&w.conn, "service.bot.rss")
+        .unwrap()
+        .unwrap();
+    let five = read::buckets(&w.conn, Tier::FiveMinutes, id, start, start + 7200).unwrap();
+    assert_eq!(five.len(), 24);
+    for (k, b) in five.iter().enumerate() {
+        let raw = &values[k * 10..k * 10 + 10];
+        assert_eq!(b.t, start + k as i64 * 300);
+        assert_eq!(b.min, raw.iter().copied().fold(f64::MAX, f64::min));
+        assert_eq!(b.max, raw.iter().copied().fold(f64::MIN, f64::max));
+        assert!((b.mean() - raw.iter().sum::<f64>() / 10.0).abs() < 1e-9);
+        assert_eq!(b.last, raw[9]);
+    }
+    let hours = read::buckets(&w.conn, Tier::Hourly, id, start, start + 7200).unwrap();
+    assert_eq!(hours.len(), 2);
+    let first = &values[..120];
+    assert!((hours[0].mean() - first.iter().sum::<f64>() / 120.0).abs() < 1e-9);
+    assert_eq!(hours[0].count, 120);
+    assert_eq!(
+        hours[1].max,
+        values[120..].iter().copied().fold(f64::MIN, f64::max)
+    );
+}
+
+/// Raw samples go after their retention, rollups and events after theirs.
+#[test]
+fn retention_trims_by_age_and_events_by_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = writer(&dir.path().join("h.db"), 64 << 20);
+    let now = 1_700_000_000;
+    for i in 0..10 {
+        let mut t = tick(now - 3 * DAY + i * 600, 1.0);
+        t.events = (0..20)
+            .map(|k| StoredEvent {
+                time: t.at,
+                kind: "restart".into(),
+                service: Some("bot".into()),
+                message: format!("restart {i}.{k}"),
+            })
+            .collect();
+        w.tick(&t);
+    }
+    w.tick(&tick(now - 60, 2.0));
+    w.maintain(now);
+    // Only the recent sample is still raw; the old ones live on as rollups.
+    assert_eq!(count(&w, "raw"), 1);
+    assert!(count(&w, "five_minutes") >= 10);
+    assert_eq!(count(&w, "events"), 100);
+    w.maintain(now + 400 * DAY);
+    assert_eq!(
+        count(&w, "raw") + count(&w, "five_minutes") + count(&w, "hourly"),
+        0
+    );
+    assert_eq!(count(&w, "events"), 0);
+}
+
+/// Past `max_size` the oldest tier is trimmed and the file stays under its cap.
+#[test]
+fn the_file_stays_within_max_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    let cap = 256 << 10;
+    let mut w = writer(&path, cap);
+    let start = 1_700_000_000;
+    for i in 0..3000 {
+        let mut t = tick(start + i * 30, i as f64);
+        t.values
+            .extend((0..10).map(|k| (format!("service.s{k}.rss"), i as f64)));
+        w.tick(&t);
+        if i % 500 == 0 {
+            w.maintain(start + i * 30);
+        }
+    }
+    w.maintain(start + 3000 * 30);
+    let page_size: i64 = w
+        .conn
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .unwrap();
+    let pages: i64 = w
+        .conn
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        (pages * page_size) as u64 <= cap,
+        "{} > {cap}",
+        pages * page_size
+    );
+    // The newest tick made it in: trimming took old rows, not new ones.
+    let newest: i64 = w
+        .conn
+        .query_row("SELECT max(t) FROM raw", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(newest, start + 2999 * 30);
+    assert_eq!(w.failures.get(), 0);
+}
+
+/// A full disk (SQLite's SQLITE_FULL below the cap): counted, history paused
+/// and said, and writing again once there is room.
+#[test]
+fn a_full_disk_pauses_history_and_it_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = writer(&dir.path().join("h.db"), 64 << 20);
+    w.tick(&tick(1_000, 1.0));
+    let pages: i64 = w
+        .conn
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .unwrap();
+    // The disk "fills": SQLite cannot grow the file by a page.
+    let _: i64 = w
+        .conn
+        .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let big = Tick {
+        at: 1_030,
+        values: (0..2000)
+            .map(|k| (format!("service.s{k}.rss"), 1.0))
+            .collect(),
+        events: Vec::new(),
+    };
+    // Not at the configured cap (64 MiB): a full disk, not the cap.
+    w.tick(&big);
+    assert!(w.failures.get() >= 1);
+    assert!(
+        matches!(&*w.availability.lock().unwrap(), Availability::Off(why) if why.contains("disk is full"))
+    );
+    let _: i64 = w
+        .conn
+        .query_row("PRAGMA max_page_count = 100000", [], |r| r.get(0))
+        .unwrap();
+    w.tick(&tick(1_060, 3.0));
+    assert_eq!(*w.availability.lock().unwrap(), Availability::On);
+    assert_eq!(count(&w, "raw"), 2);
+}
+
+/// A file that is not SQLite is moved aside and a fresh one started.
+#[test]
+fn a_corrupt_file_is_moved_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("diagbot.db");
+    std::fs::write(&path, vec![0x5a; 8192]).unwrap();
+    let w = writer(&path, 64 << 20);
+    assert_eq!(count(&w, "raw"), 0);
+    let aside: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("diagbot.db.corrupt-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert_eq!(
+        std::fs::read(dir.path().join(&aside[0])).unwrap(),
+        vec![0x5a; 8192]
+    );
+}
+
+/// Another program's SQLite file is not ours: moved aside too.
+#[test]
+fn a_foreign_database_is_moved_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("diagbot.db");
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other.execute_batch("CREATE TABLE notes (x TEXT)").unwrap();
+    drop(other);
+    writer(&path, 64 << 20);
+    assert!(std::fs::read_dir(dir.path()).unwrap().any(|e| e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .starts_with("diagbot.db.corrupt-")));
+}
+
+/// A file from a newer diagbot is refused and left exactly as it was.
+#[test]
+fn a_newer_schema_is_refused_and_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("diagbot.db");
+    drop(writer(&path, 64 << 20));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(&format!("PRAGMA user_version = {}", schema::VERSION + 1))
+        .unwrap();
+    drop(conn);
+    let before = std::fs::read(&path).unwrap();
+    let err = schema::open_writer(&path, 64 << 20).unwrap_err();
+    assert_eq!(
+        err,
+        OpenError::Newer {
+            found: schema::VERSION + 1
+        }
+    );
+    assert!(err.to_string().contains("newer diagbot"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}

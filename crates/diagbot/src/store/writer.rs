@@ -1,0 +1,214 @@
+//! The writer: one thread owns the writer connection and takes jobs from a
+//! channel: a sample tick (one transaction), maintenance (rollups,
+//! retention, checkpoint, vacuum), or a flush. A full disk pauses history
+//! (the ticks in between are dropped, counted) and it is tried again later;
+//! the cap is kept by trimming the oldest tier and trying the tick again.
+
+use std::collections::HashMap;
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use prometheus_client::metrics::counter::Counter;
+use rusqlite::{params, Connection};
+
+use super::handle::Availability;
+use super::retention::{self, Limits};
+use super::{is_full, rollup, Tick};
+
+/// What the writer thread is asked to do.
+pub enum Job {
+    Tick(Tick),
+    /// Rollups, retention, checkpoint and vacuum, as of `now` (unix seconds).
+    Maintain {
+        now: i64,
+    },
+    /// Answered once every job before it is done.
+    Flush(std::sync::mpsc::Sender<()>),
+}
+
+pub struct Writer {
+    pub conn: Connection,
+    pub limits: Limits,
+    pub availability: Arc<Mutex<Availability>>,
+    pub failures: Counter,
+    /// After a full disk, when to try again.
+    pub retry_after: Duration,
+    paused_until: Option<Instant>,
+    series: HashMap<String, i64>,
+    /// `storage.max_size` in pages, as the connection was opened with.
+    cap_pages: i64,
+}
+
+impl Writer {
+    pub fn new(
+        conn: Connection,
+        limits: Limits,
+        availability: Arc<Mutex<Availability>>,
+        failures: Counter,
+        retry_after: Duration,
+    ) -> Writer {
+        let cap_pages = conn
+            .query_row("PRAGMA max_page_count", [], |r| r.get(0))
+            .unwrap_or(i64::MAX);
+        Writer {
+            cap_pages,
+            conn,
+            limits,
+            availability,
+            failures,
+            retry_after,
+            paused_until: None,
+            series: HashMap::new(),
+        }
+    }
+
+    /// Takes jobs until the channel closes.
+    pub fn run(mut self, jobs: Receiver<Job>) {
+        for job in jobs {
+            match job {
+                Job::Tick(tick) => self.tick(&tick),
+                Job::Maintain { now } => self.maintain(now),
+                Job::Flush(done) => {
+                    let _ = done.send(());
+                }
+            }
+        }
+    }
+
+    /// Writes one tick in one transaction; at the cap, trims and tries once more.
+    pub fn tick(&mut self, tick: &Tick) {
+        if self
+            .paused_until
+            .is_some_and(|until| Instant::now() < until)
+        {
+            self.failures.inc();
+            return;
+        }
+        let mut result = self.write(tick);
+        if result.as_ref().is_err_and(is_full) && self.at_cap() {
+            self.trim("a write reached it");
+            result = self.write(tick);
+        }
+        match result {
+            Ok(()) => {
+                if self.paused_until.take().is_some() {
+                    tracing::info!("history: writing again");
+                    self.set(Availability::On);
+                }
+            }
+            Err(e) => self.failed(&e),
+        }
+    }
+
+    fn failed(&mut self, e: &rusqlite::Error) {
+        self.failures.inc();
+        if is_full(e) {
+            self.paused_until = Some(Instant::now() + self.retry_after);
+            tracing::error!(
+                "history: the disk is full ({e}); running without history, trying again in {:?}",
+                self.retry_after
+            );
+            self.set(Availability::Off(format!(
+                "paused: the disk is full ({e}); trying again every {}",
+                diagbot_core::config::units::write_duration(self.retry_after)
+            )));
+        } else {
+            tracing::error!("history: a tick was not written: {e}");
+        }
+    }
+
+    fn set(&self, to: Availability) {
+        *self.availability.lock().unwrap_or_else(|p| p.into_inner()) = to;
+    }
+
+    fn write(&mut self, tick: &Tick) -> rusqlite::Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR REPLACE INTO raw (series, t, value) VALUES (?1, ?2, ?3)",
+            )?;
+            for (name, value) in &tick.values {
+                if !value.is_finite() {
+                    continue;
+                }
+                let id = series_id(&tx, &mut self.series, name)?;
+                insert.execute(params![id, tick.at, value])?;
+            }
+            let mut event = tx.prepare_cached(
+                "INSERT INTO events (t, kind, service, message) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for e in &tick.events {
+                event.execute(params![e.time, e.kind, e.service, e.message])?;
+            }
+        }
+        let committed = tx.commit();
+        if committed.is_err() {
+            // Ids cached in a transaction that did not commit may not exist.
+            self.series.clear();
+        }
+        committed
+    }
+
+    /// Whether the file is at `max_size` (rather than the disk being full).
+    fn at_cap(&self) -> bool {
+        let pages = |p: &str| -> i64 {
+            self.conn
+                .query_row(&format!("PRAGMA {p}"), [], |r| r.get(0))
+                .unwrap_or(0)
+        };
+        // Against the configured cap: SQLite saying full below it is the disk.
+        pages("page_count") + 2 >= self.cap_pages
+    }
+
+    fn trim(&mut self, why: &str) {
+        match retention::trim_to_cap(&self.conn) {
+            Ok(trimmed) => tracing::warn!(
+                "history: the file is at storage.max_size ({why}); the oldest data was trimmed: {trimmed}"
+            ),
+            Err(e) => tracing::error!("history: trimming to storage.max_size failed: {e}"),
+        }
+        self.series.clear();
+    }
+
+    /// Rollups, retention by age and count, then the WAL and free pages given back.
+    pub fn maintain(&mut self, now: i64) {
+        let work = || -> rusqlite::Result<()> {
+            rollup::roll(&self.conn, now)?;
+            retention::by_age(&self.conn, now, &self.limits)?;
+            Ok(())
+        };
+        if let Err(e) = work() {
+            if is_full(&e) && self.at_cap() {
+                self.trim("a rollup reached it");
+            } else {
+                self.failures.inc();
+                tracing::error!("history: maintenance failed: {e}");
+            }
+        }
+        // A vacuum step that fails or a checkpoint that finds readers is tried next time.
+        let _ = self.conn.execute_batch("PRAGMA incremental_vacuum");
+        let _ = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        self.series.clear();
+    }
+}
+
+/// The id of series `name`, made on first use.
+fn series_id(
+    conn: &Connection,
+    known: &mut HashMap<String, i64>,
+    name: &str,
+) -> rusqlite::Result<i64> {
+    if let Some(id) = known.get(name) {
+        return Ok(*id);
+    }
+    conn.prepare_cached("INSERT OR IGNORE INTO series (name) VALUES (?1)")?
+        .execute([name])?;
+    let id = conn
+        .prepare_cached("SELECT id FROM series WHERE name = ?1")?
+        .query_row([name], |r| r.get(0))?;
+    known.insert(name.to_string(), id);
+    Ok(id)
+}
