@@ -5,3 +5,13 @@
 //! `model` is the shape every front end shares; the store fills it.
 
 pub mod model;
+
+/// Why history cannot answer.
+#[derive(Debug, Clone)]
+pub struct HistoryUnavailable(pub String);
+pub async fn answer(
+    _state: &crate::state::AppState,
+    _req: &model::HistoryRequest,
+) -> Result<model::HistoryAnswer, HistoryUnavailable> {
+    Err(HistoryUnavailable("history is off".into()))
+}
