@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod config;
 mod daemon;
+mod dashboard;
 mod formats;
 mod groups;
 mod health;
