@@ -4,6 +4,7 @@
 //! the module graph, and the attacks of issue 11 against a real daemon.
 
 mod adversarial;
+mod browser;
 mod cli;
 mod common;
 mod config;
