@@ -12,7 +12,7 @@ pub const WIDTH: f64 = 720.0;
 pub const HEIGHT: f64 = 200.0;
 /// Room for the value labels on the left and the time labels below.
 const LEFT: f64 = 72.0;
-const RIGHT: f64 = 12.0;
+const RIGHT: f64 = 40.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 24.0;
 

@@ -11,7 +11,8 @@ use std::time::Duration;
 use crate::common::*;
 
 /// A service and a refresh query whose names are markup, on a fixture
-/// `/proc` (memory, load) and a unit read through a fake `systemctl`.
+/// `/proc` (memory, load, the unit's process at 160 MiB) and units read
+/// through a fake `systemctl`.
 pub fn fixture_config(root: &Path, logs: &Path, http: &str) -> String {
     use std::os::unix::fs::PermissionsExt;
     let proc = root.join("proc");
@@ -23,8 +24,20 @@ pub fn fixture_config(root: &Path, logs: &Path, http: &str) -> String {
     .unwrap();
     std::fs::write(proc.join("loadavg"), "0.42 0.30 0.20 1/100 1234\n").unwrap();
     std::fs::write(proc.join("vmstat"), "oom_kill 0\n").unwrap();
+    std::fs::write(proc.join("uptime"), "90061.00 1000.00\n").unwrap();
+    std::fs::write(proc.join("stat"), "cpu  100 0 100 1000 0 0 0 0 0 0\n").unwrap();
+    std::fs::write(proc.join("mounts"), "").unwrap();
+    // The unit's main process: python3 at 160 MiB.
+    crate::health::process(
+        root,
+        4242,
+        &["python3", "bot.py"],
+        160 << 10,
+        1000,
+        "0::/system.slice/bot.service\n",
+    );
     let show = root.join("show.txt");
-    std::fs::write(&show, "LoadState=loaded\nActiveState=active\nSubState=running\nMainPID=0\nNRestarts=3\nResult=oom-kill\nControlGroup=/system.slice/bot.service\n").unwrap();
+    std::fs::write(&show, "LoadState=loaded\nActiveState=active\nSubState=running\nMainPID=4242\nNRestarts=3\nResult=oom-kill\nControlGroup=/system.slice/bot.service\n").unwrap();
     let systemctl = root.join("systemctl");
     std::fs::write(&systemctl, format!("#!/bin/sh\ncat {show:?}\n")).unwrap();
     std::fs::set_permissions(&systemctl, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -127,6 +140,7 @@ fn the_page_shows_charts_without_javascript_and_says_why_history_is_missing() {
     assert!(html.contains("<title>total: 938.5 MiB</title>"), "{html}");
     assert!(html.contains("<title>load1: 0.42</title>"), "{html}");
     assert!(html.contains("<title>limit: 512.0 MiB</title>"), "{html}");
+    assert!(html.contains("<title>RSS: 160.0 MiB</title>"), "{html}");
     assert!(
         html.contains("History is unavailable (history is off)"),
         "{html}"

@@ -6,7 +6,7 @@
 (function () {
   'use strict';
   const SVG = 'http://www.w3.org/2000/svg';
-  const W = 720, H = 200, LEFT = 72, RIGHT = 12, TOP = 12, BOTTOM = 24;
+  const W = 720, H = 200, LEFT = 72, RIGHT = 40, TOP = 12, BOTTOM = 24;
   const config = JSON.parse(document.getElementById('dashboard-config').textContent);
   let range = config.range;
   let timer = null;

@@ -167,8 +167,9 @@ fn the_svg_draws_every_point_and_names_the_kill_on_hover() {
         "{out}"
     );
     assert!(!out.contains("<script"), "{out}");
-    // The kill sits two thirds of the way along the hour, which takes 4/5 of the width.
-    let x = |t: i64| 72.0 + (t - frame.since) as f64 / 4500.0 * (720.0 - 84.0);
+    // The kill sits two thirds of the way along the hour, which takes 4/5 of
+    // the width between the margins.
+    let x = |t: i64| 72.0 + (t - frame.since) as f64 / 4500.0 * (720.0 - 72.0 - 40.0);
     assert!(
         out.contains(&format!(r#"<line x1="{:.1}""#, x(NOW - 1200))),
         "{out}"
