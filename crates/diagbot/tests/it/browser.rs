@@ -235,6 +235,33 @@ impl Drop for Browser {
     }
 }
 
+/// What the page shows, element by element, less what moves by itself on a
+/// fixture (the CPU, diagbot's own RSS, the trend's sample counts): the
+/// served page and the script's redraw of the same range must be equal.
+fn drawn(browser: &Browser) -> String {
+    let charts = browser.eval(
+        "Array.from(document.querySelectorAll('#charts figure')).map((f) => \
+           f.querySelector('figcaption').textContent + '\\n' + \
+           Array.from(f.querySelectorAll('svg.chart, svg.chart *')).map((e) => \
+             [e.tagName, ...['id', 'class', 'd', 'x1', 'y1', 'x2', 'y2', 'cx', 'cy', 'r', 'x', 'y', 'viewBox', 'aria-label'] \
+               .map((a) => e.getAttribute(a)), e.children.length === 0 ? e.textContent : ''].join('|')).join('\\n')).join('\\n\\n')",
+    );
+    let host = browser.eval(
+        "Array.from(document.querySelectorAll('#status dl dt')).map((dt) => dt.textContent + ': ' + \
+           (['cpu', 'diagbot', 'memory trend'].includes(dt.textContent) ? '' : dt.nextElementSibling.textContent)).join('\\n')",
+    );
+    let services = browser.eval(
+        "Array.from(document.querySelectorAll('#status table tr')).map((tr) => \
+           Array.from(tr.cells).slice(0, 7).map((c) => c.textContent).join(' | ')).join('\\n')",
+    );
+    format!(
+        "{}\n\n{}\n\n{}",
+        host.as_str().unwrap(),
+        services.as_str().unwrap(),
+        charts.as_str().unwrap()
+    )
+}
+
 /// The x-axis labels of a chart, left to right.
 fn axis(browser: &Browser, chart: &str) -> Vec<String> {
     serde_json::from_value(browser.eval(&format!(
@@ -274,8 +301,19 @@ fn the_dashboard_draws_its_charts_and_switches_ranges_in_a_real_browser() {
         .as_str()
         .unwrap()
         .contains("history is off"));
-    // A range link switches in place: the same document, the new axis, the address follows.
+    // The script redraws what the server drew, element by element.
+    let served = drawn(&browser);
+    assert!(
+        served.contains("bot | active (running) | 4242 | 160.0 MiB | 512.0 MiB | 3 | oom-kill"),
+        "{served}"
+    );
     browser.eval("(window.sameDocument = 'yes')");
+    browser.wait_until(
+        "a timed refresh",
+        "Number(document.body.dataset.redraws) > 0",
+    );
+    assert_eq!(drawn(&browser), served);
+    // A range link switches in place: the same document, the new axis, the address follows.
     browser.click(".ranges a[data-range='6h']");
     browser.wait_until(
         "the 6 h axis",

@@ -1,6 +1,6 @@
 // diagbot's dashboard script: every health.sample_interval (and when a range
 // link is clicked) it fetches /api/v1/status and /api/v1/history and draws the
-// charts, the events and the cache's size again, with the geometry and
+// status, the charts, the events and the cache's size again, with the geometry and
 // labels of the server's SVG (src/dashboard/svg.rs, charts.rs). Text is only
 // ever set with textContent, so nothing from a log is read as markup.
 (function () {
@@ -18,17 +18,34 @@
     return r ? r.seconds : null;
   }
 
+  // Rust's {:.N}: an exact tie goes to the even neighbour (toFixed goes up),
+  // so that the labels and coordinates are the server's to the digit.
+  function fixed(x, digits) {
+    const scale = 10 ** digits;
+    const scaled = x * scale;
+    if (Number.isInteger(scaled * 2) && !Number.isInteger(scaled)) {
+      const down = Math.floor(scaled);
+      return ((down % 2 === 0 ? down : down + 1) / scale).toFixed(digits);
+    }
+    return x.toFixed(digits);
+  }
   // present::format::bytes
   function bytes(n) {
     const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
     let v = n, u = 0;
     while (v >= 1024 && u < units.length - 1) { v /= 1024; u += 1; }
-    return u === 0 ? Math.floor(n) + ' B' : v.toFixed(1) + ' ' + units[u];
+    return u === 0 ? Math.floor(n) + ' B' : fixed(v, 1) + ' ' + units[u];
   }
   function value(unit, v) {
     if (unit === 'bytes') return bytes(Math.max(0, v));
-    if (unit === 'load') return v.toFixed(2);
-    return v.toFixed(0);
+    if (unit === 'load') return fixed(v, 2);
+    return fixed(v, 0);
+  }
+  // present::format::percent and uptime
+  function percent(p) { return fixed(p, 0) + ' %'; }
+  function uptime(secs) {
+    const m = Math.floor(secs / 60);
+    return Math.floor(m / 1440) + ' d ' + Math.floor(m / 60) % 24 + ' h ' + m % 60 + ' min';
   }
   function offset(secs) {
     const sign = secs < 0 ? '-' : '+';
@@ -50,7 +67,7 @@
     }
     return e;
   }
-  function f1(x) { return x.toFixed(1); }
+  function f1(x) { return fixed(x, 1); }
 
   // charts::build
   function buildCharts(frame, status, history) {
@@ -198,6 +215,74 @@
     list.replaceChildren(...items);
   }
 
+  // page::status_section, with present::status's words.
+  function drawStatus(status) {
+    const section = document.getElementById('status');
+    if (!section) return;
+    const host = status.host;
+    const h2 = document.createElement('h2');
+    h2.textContent = 'Now';
+    const dl = document.createElement('dl');
+    dl.className = 'host';
+    const item = (name, text) => {
+      if (text === null || text === undefined) return;
+      const dt = document.createElement('dt');
+      dt.textContent = name;
+      const dd = document.createElement('dd');
+      dd.textContent = text;
+      dl.append(dt, dd);
+    };
+    const m = host.memory;
+    item('memory', m ? bytes(m.used_bytes) + ' used of ' + bytes(m.total_bytes) + ' (' +
+      percent(100 * m.used_bytes / Math.max(m.total_bytes, 1)) + '), ' + bytes(m.available_bytes) + ' available' : null);
+    item('memory trend', status.host_memory_trend ? status.host_memory_trend.text : null);
+    item('swap', host.swap ? (host.swap.total_bytes === 0 ? 'none' : bytes(host.swap.used_bytes) + ' used of ' + bytes(host.swap.total_bytes)) : null);
+    item('load', host.load ? host.load.map((l) => fixed(l, 2)).join(' ') : null);
+    item('cpu', host.cpu_percent !== null && host.cpu_percent !== undefined ? percent(host.cpu_percent) + ' busy' : null);
+    item('uptime', host.uptime_secs !== null && host.uptime_secs !== undefined ? uptime(host.uptime_secs) : null);
+    const own = status.diagbot;
+    item('diagbot', own.rss_bytes !== null && own.rss_bytes !== undefined ? 'RSS ' + bytes(own.rss_bytes) +
+      (own.cache ? ', cache ' + own.cache.entries + ' answers in ' + bytes(own.cache.bytes) + ' of ' + bytes(own.cache.budget_bytes) : '') : null);
+    const parts = [h2, dl];
+    if (status.services.length > 0) {
+      const table = document.createElement('table');
+      table.className = 'services';
+      const head = table.createTHead().insertRow();
+      for (const name of ['service', 'state', 'pid', 'RSS', 'limit', 'restarts', 'last result', 'trend']) {
+        const th = document.createElement('th');
+        th.textContent = name;
+        head.appendChild(th);
+      }
+      const body = table.createTBody();
+      for (const s of status.services) {
+        const trend = s.memory_trend;
+        const words = [trend ? trend.text : null, trend && trend.restart_loop ? trend.restart_loop.text : null].filter((w) => w !== null);
+        const cells = [
+          s.name,
+          s.state === null || s.state === undefined ? null : (s.sub_state ? s.state + ' (' + s.sub_state + ')' : s.state),
+          s.main_pid === null || s.main_pid === undefined ? null : String(s.main_pid),
+          s.rss_bytes === null || s.rss_bytes === undefined ? null : bytes(s.rss_bytes),
+          s.memory_limit_bytes === null || s.memory_limit_bytes === undefined ? null : bytes(s.memory_limit_bytes),
+          s.restarts === null || s.restarts === undefined ? null : String(s.restarts),
+          s.last_result === undefined ? null : s.last_result,
+          words.length > 0 ? words.join('; ') : null,
+        ];
+        const row = body.insertRow();
+        for (const c of cells) row.insertCell().textContent = c === null ? '' : c;
+      }
+      parts.push(table);
+    }
+    const unread = host.unavailable.concat(...status.services.map((s) => s.unavailable))
+      .map((u) => u.source + ': ' + u.reason);
+    if (unread.length > 0) {
+      const p = document.createElement('p');
+      p.className = 'note';
+      p.textContent = 'Not read: ' + unread.join('; ');
+      parts.push(p);
+    }
+    section.replaceChildren(...parts);
+  }
+
   function note(text) {
     const p = document.getElementById('history-note');
     p.textContent = text;
@@ -250,6 +335,7 @@
         note('History is unavailable (' + e.message + '): the charts show only the values now, the limits and the projections.');
       }
     }
+    drawStatus(status);
     drawCharts(buildCharts(frame, status, history), frame);
     if (history) drawEvents(history.events);
     const cache = status.diagbot.cache;
