@@ -37,7 +37,7 @@
     return u === 0 ? Math.floor(n) + ' B' : fixed(v, 1) + ' ' + units[u];
   }
   function value(unit, v) {
-    if (unit === 'bytes') return bytes(Math.max(0, v));
+    if (unit === 'bytes') return bytes(Math.floor(Math.max(0, v)));  // as u64
     if (unit === 'load') return fixed(v, 2);
     return fixed(v, 0);
   }
