@@ -156,6 +156,13 @@ impl Browser {
             .unwrap()
     }
 
+    /// What `script` (a function body reading `arguments`) returns for `args`.
+    pub fn call(&self, script: &str, args: Vec<Value>) -> Value {
+        self.runtime
+            .block_on(self.client.execute(script, args))
+            .unwrap()
+    }
+
     /// Waits until `expression` is true in the page, for at most `PATIENCE`.
     pub fn wait_until(&self, what: &str, expression: &str) {
         let started = Instant::now();
@@ -262,6 +269,21 @@ fn drawn(browser: &Browser) -> String {
     )
 }
 
+/// Fails at the first element the two drawings differ in, naming it.
+fn same_drawing(script: &str, server: &str) {
+    let (a, b): (Vec<&str>, Vec<&str>) = (script.lines().collect(), server.lines().collect());
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert_eq!(x, y, "element {i} differs: the script's, then the server's");
+    }
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "the script drew {} lines of elements, the server {}",
+        a.len(),
+        b.len()
+    );
+}
+
 /// The x-axis labels of a chart, left to right.
 fn axis(browser: &Browser, chart: &str) -> Vec<String> {
     serde_json::from_value(browser.eval(&format!(
@@ -312,7 +334,7 @@ fn the_dashboard_draws_its_charts_and_switches_ranges_in_a_real_browser() {
         "a timed refresh",
         "Number(document.body.dataset.redraws) > 0",
     );
-    assert_eq!(drawn(&browser), served);
+    same_drawing(&drawn(&browser), &served);
     // A range link switches in place: the same document, the new axis, the address follows.
     browser.click(".ranges a[data-range='6h']");
     browser.wait_until(
@@ -351,6 +373,116 @@ fn the_dashboard_draws_its_charts_and_switches_ranges_in_a_real_browser() {
     let errors = browser.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     browser.screenshot_if_asked();
+}
+
+/// The page's script and the server draw the same charts from the same
+/// history answer: the origin story's climb, kill and restart, made here.
+#[test]
+fn the_script_draws_a_history_answer_as_the_server_does() {
+    use diagbot::dashboard::charts::{self, Frame};
+    use diagbot::dashboard::svg;
+    use diagbot::history::model::{EventRecord, HistoryAnswer, Series};
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let (_dir, d) = fixture_daemon("");
+    browser.goto(&d.url("/?range=1h"));
+    let mut status_json = d.json("/api/v1/status");
+    // The bot climbing toward its limit, as the watch would say after a while.
+    status_json["services"][0]["memory_trend"] = json!({
+        "trend": { "verdict": "climbing", "bytes_per_sec": 111848.0, "limit_in_secs": 600.0 },
+        "samples": 60, "span_secs": 3540.0, "limit_bytes": 536870912u64,
+        "latest_bytes": 167772160u64, "instance": null, "restart_loop": null,
+        "text": "+6.4 MiB/min over 59 min, limit 512 MiB reached in about 10 min"
+    });
+    let status: diagbot_core::probe::Status = serde_json::from_value(status_json.clone()).unwrap();
+    let now = 1_790_000_000;
+    let frame = Frame {
+        since: now - 3600,
+        now,
+        ahead: 900,
+    };
+    const MIB: f64 = 1048576.0;
+    let minutes = |f: &dyn Fn(i64) -> f64| -> Vec<(i64, f64, f64, f64)> {
+        (0..60)
+            .map(|m| {
+                let v = f(m);
+                (now - 3600 + m * 60, v * 0.9, v * 1.1, v)
+            })
+            .collect()
+    };
+    let series = |name: &str, points| Series {
+        name: name.into(),
+        unit: "bytes".into(),
+        step_seconds: 60,
+        points,
+    };
+    let event = |minute: i64, kind: &str, message: &str| EventRecord {
+        time: now - 3600 + minute * 60,
+        kind: kind.into(),
+        service: Some("bot".into()),
+        message: message.into(),
+    };
+    let history = HistoryAnswer {
+        series: vec![
+            series(
+                "host.memory_used",
+                minutes(&|m| 500.0 * MIB + m as f64 * 0.37 * MIB),
+            ),
+            series("host.load1", minutes(&|m| (m % 7) as f64 / 4.0)),
+            series(
+                "service.bot.rss",
+                minutes(&|m| 150.0 * MIB + (m % 40) as f64 * 6.4 * MIB),
+            ),
+            series(
+                "query.<script>alert('query')</script>.matches",
+                minutes(&|m| (m % 5) as f64),
+            ),
+        ],
+        events: vec![
+            event(
+                40,
+                "oom_kill",
+                "OOM kill in bot: python3 (pid 908) killed at 552 MiB RSS <b>x</b>",
+            ),
+            event(
+                41,
+                "restart",
+                "bot restarted (restart 4, last result oom-kill)",
+            ),
+        ],
+    };
+    let queries = ["<script>alert('query')</script>".to_string()];
+    let served: String = charts::build(frame, &status, Some(&history), &queries)
+        .iter()
+        .map(|c| svg::render(c, frame))
+        .collect();
+    let compared = browser.call(
+        r#"const [frame, status, history, served] = arguments;
+         const sig = (svgs) => Array.from(svgs).map((svg) =>
+           Array.from(svg.querySelectorAll('*')).concat([svg]).map((e) =>
+             [e.tagName, ...['id', 'class', 'd', 'x1', 'y1', 'x2', 'y2', 'cx', 'cy', 'r', 'x', 'y', 'viewBox', 'aria-label']
+               .map((a) => e.getAttribute(a)), e.children.length === 0 ? e.textContent : ''].join('|')).join('\n')).join('\n\n');
+         const box = document.createElement('div');
+         box.innerHTML = served;
+         const mine = window.diagbotCharts.build(frame, status, history).map((c) => window.diagbotCharts.render(c, frame));
+         return [sig(box.querySelectorAll('svg')), sig(mine)];"#,
+        vec![
+            json!({ "since": frame.since, "now": frame.now, "ahead": frame.ahead }),
+            status_json,
+            serde_json::to_value(&history).unwrap(),
+            Value::String(served),
+        ],
+    );
+    let (server, script) = (compared[0].as_str().unwrap(), compared[1].as_str().unwrap());
+    assert!(server.contains("path||series rss|M72.0,"), "{server}");
+    assert!(
+        server.contains("killed at 552 MiB RSS <b>x</b>"),
+        "{server}"
+    );
+    same_drawing(script, server);
+    let errors = browser.console_errors();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
 }
 
 #[test]

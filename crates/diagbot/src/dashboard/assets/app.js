@@ -18,14 +18,19 @@
     return r ? r.seconds : null;
   }
 
-  // Rust's {:.N}: an exact tie goes to the even neighbour (toFixed goes up),
-  // so that the labels and coordinates are the server's to the digit.
+  // Rust's {:.N} of a value at or above zero: a value exactly halfway between
+  // two results goes to the even one (toFixed goes up), so that the labels
+  // and coordinates are the server's to the digit. Halfway exactly means
+  // x = (2k + 1) / (2 * 10^N), which a double holds only when 5^N divides
+  // 2k + 1; x * 10^N may itself be rounded, so k is tried both ways.
   function fixed(x, digits) {
-    const scale = 10 ** digits;
-    const scaled = x * scale;
-    if (Number.isInteger(scaled * 2) && !Number.isInteger(scaled)) {
-      const down = Math.floor(scaled);
-      return ((down % 2 === 0 ? down : down + 1) / scale).toFixed(digits);
+    const scale = 10 ** digits, five = 5 ** digits;
+    const k0 = Math.floor(x * scale);
+    for (const k of [k0, k0 - 1]) {
+      const odd = 2 * k + 1;
+      if (k >= 0 && odd % five === 0 && odd / five / 2 ** (digits + 1) === x) {
+        return ((k % 2 === 0 ? k : k + 1) / scale).toFixed(digits);
+      }
     }
     return x.toFixed(digits);
   }
@@ -366,5 +371,7 @@
       schedule();
     });
   }
+  // The drawing, for the browser test to hold against the server's for the same answer.
+  window.diagbotCharts = { build: buildCharts, render };
   schedule();
 }());
