@@ -443,7 +443,7 @@ fn the_script_draws_a_history_answer_as_the_server_does() {
             event(
                 40,
                 "oom_kill",
-                "OOM kill in bot: python3 (pid 908) killed at 552 MiB RSS <b>x</b>",
+                "OOM kill in bot: python3 (pid 908) killed at 552 MiB RSS <script>alert('event')</script>",
             ),
             event(
                 41,
@@ -477,7 +477,7 @@ fn the_script_draws_a_history_answer_as_the_server_does() {
     let (server, script) = (compared[0].as_str().unwrap(), compared[1].as_str().unwrap());
     assert!(server.contains("path||series rss|M72.0,"), "{server}");
     assert!(
-        server.contains("killed at 552 MiB RSS <b>x</b>"),
+        server.contains("killed at 552 MiB RSS <script>alert('event')</script>"),
         "{server}"
     );
     same_drawing(script, server);
