@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 
-use super::{auth, escape, headers, ASSETS, LOGIN, PAGES};
+use super::{auth, escape, headers, ASSETS, ASSET_FILES, LOGIN, PAGES};
 use crate::settings::Secret;
 use crate::state::AppState;
 
@@ -43,7 +43,10 @@ pub fn gate(method: &Method, uri: &Uri, headers: &HeaderMap, token: &Secret) -> 
         return Gate::Pass;
     }
     // The assets hold no data, and the form checks the token it is given.
-    if path.starts_with(ASSETS) || (path == LOGIN && method == Method::POST) {
+    let asset = path
+        .strip_prefix(ASSETS)
+        .is_some_and(|name| ASSET_FILES.contains(&name));
+    if asset || (path == LOGIN && method == Method::POST) {
         return Gate::Pass;
     }
     if PAGES.contains(&path) {

@@ -30,8 +30,11 @@ use range::Range;
 
 /// The page's addresses.
 pub const PAGES: [&str; 2] = ["/", "/dashboard"];
-/// Where the script and the style sheet are served (without the token: they hold no data).
+/// Where the script, the style sheet and the icon are served.
 pub const ASSETS: &str = "/dashboard/assets/";
+/// The assets' names: served without the token (they hold no data), and
+/// nothing else beneath `ASSETS` is.
+pub const ASSET_FILES: [&str; 3] = ["app.js", "style.css", "icon.svg"];
 /// Where the login form posts.
 pub const LOGIN: &str = "/login";
 
