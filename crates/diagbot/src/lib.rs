@@ -8,6 +8,7 @@ pub mod budget;
 pub mod cli;
 pub mod clients;
 pub mod daemon;
+pub mod dashboard;
 pub mod heartbeat;
 pub mod history;
 pub mod http;

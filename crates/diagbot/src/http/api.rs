@@ -120,7 +120,11 @@ pub async fn history(
         series = crate::history::default_series(&state);
     }
     let now = chrono::Local::now().fixed_offset();
+    // Unix seconds too: what the dashboard's script sends.
     let at = |name: &str, default: i64| -> Result<i64, ApiError> {
+        if let Some(secs) = single.get(name).and_then(|s| unix_seconds(s)) {
+            return Ok(secs);
+        }
         Ok(bound(&single, name)?.map_or(default, |b| b.resolve(now).div_euclid(1000)))
     };
     let until = at("until", now.timestamp() + 1)?;
@@ -431,4 +435,13 @@ mod tests {
         assert_eq!(ok("var/log/app/x.log"), None);
         assert_eq!(ok("/etc/shadow"), None);
     }
+}
+
+/// `s` as unix seconds when it is all digits (and not a bare count of
+/// seconds ago, which a time bound never is: those carry a unit).
+fn unix_seconds(s: &str) -> Option<i64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
 }

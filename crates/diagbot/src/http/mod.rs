@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+use crate::dashboard::login;
 use crate::state::AppState;
 
 pub mod api;
@@ -35,6 +36,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/history", get(api::history))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics))
+        .merge(crate::dashboard::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
@@ -94,32 +96,28 @@ async fn not_found(req: Request) -> ApiError {
     }
 }
 
-/// With a token configured, every request needs `Authorization: Bearer TOKEN`.
+/// With a token configured, every request needs it: `Authorization: Bearer
+/// TOKEN`, or the dashboard's cookie; a browser asking for the dashboard
+/// without it gets the login form (see `dashboard::login`).
 async fn authorize(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let settings = state.settings();
-    let token = &settings.http.token;
-    if token.is_empty() {
-        return next.run(req).await;
+    match login::gate(req.method(), req.uri(), req.headers(), &settings.http.token) {
+        login::Gate::Pass => next.run(req).await,
+        login::Gate::Respond(response) => response,
+        login::Gate::Refuse => {
+            let mut response = ApiError {
+                error: "missing or wrong bearer token".into(),
+                parameter: None,
+                status: StatusCode::UNAUTHORIZED,
+            }
+            .into_response();
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+            response
+        }
     }
-    let given = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if given.is_some_and(|t| constant_time_eq(t.as_bytes(), token.expose().as_bytes())) {
-        return next.run(req).await;
-    }
-    let mut response = ApiError {
-        error: "missing or wrong bearer token".into(),
-        parameter: None,
-        status: StatusCode::UNAUTHORIZED,
-    }
-    .into_response();
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        header::HeaderValue::from_static("Bearer"),
-    );
-    response
 }
 
 /// Answers 408 when a request runs past `http.request_timeout`, read per
@@ -138,11 +136,6 @@ async fn time_limit(State(state): State<Arc<AppState>>, req: Request, next: Next
         }
         .into_response(),
     }
-}
-
-/// Compares without stopping at the first difference, so timing does not leak the token.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 async fn count_requests(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {

@@ -25,7 +25,7 @@ const KERN_LOG: &str = include_str!(concat!(
 const UNIT: &str = "crypto-bot.service";
 const CGROUP: &str = "/system.slice/crypto-bot.service";
 
-fn write(root: &Path, rel: &str, text: &str) {
+pub fn write(root: &Path, rel: &str, text: &str) {
     let p = root.join(rel);
     fs::create_dir_all(p.parent().unwrap()).unwrap();
     fs::write(p, text).unwrap();
@@ -50,7 +50,14 @@ fn journal_line(usec: i64, message: &str) -> String {
 }
 
 /// A process in the fixture `/proc`: RSS in KiB, started `started_secs` after boot.
-fn process(root: &Path, pid: u32, argv: &[&str], rss_kib: u64, started_secs: u64, cgroup: &str) {
+pub fn process(
+    root: &Path,
+    pid: u32,
+    argv: &[&str],
+    rss_kib: u64,
+    started_secs: u64,
+    cgroup: &str,
+) {
     let dir = format!("proc/{pid}");
     write(
         root,

@@ -4,10 +4,12 @@
 //! the module graph, and the attacks of issue 11 against a real daemon.
 
 mod adversarial;
+mod browser;
 mod cli;
 mod common;
 mod config;
 mod daemon;
+mod dashboard;
 mod formats;
 mod groups;
 mod health;

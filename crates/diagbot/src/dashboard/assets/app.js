@@ -1,0 +1,391 @@
+// diagbot's dashboard script: every health.sample_interval (and when a range
+// link is clicked) it fetches /api/v1/status and /api/v1/history and draws the
+// status, the charts, the events and the cache's size again, with the geometry and
+// labels of the server's SVG (src/dashboard/svg.rs, charts.rs). Text is only
+// ever set with textContent, so nothing from a log is read as markup.
+(function () {
+  'use strict';
+  const SVG = 'http://www.w3.org/2000/svg';
+  const W = 720, H = 200, LEFT = 72, RIGHT = 40, TOP = 12, BOTTOM = 24;
+  const config = JSON.parse(document.getElementById('dashboard-config').textContent);
+  let range = config.range;
+  let timer = null;
+  // How many times the charts were drawn here (the browser test reads it).
+  document.body.dataset.redraws = '0';
+
+  function rangeSeconds(name) {
+    const r = config.ranges.find((x) => x.name === name);
+    return r ? r.seconds : null;
+  }
+
+  // Rust's {:.N} of a value at or above zero: a value exactly halfway between
+  // two results goes to the even one (toFixed goes up), so that the labels
+  // and coordinates are the server's to the digit. Halfway exactly means
+  // x = (2k + 1) / (2 * 10^N), which a double holds only when 5^N divides
+  // 2k + 1; x * 10^N may itself be rounded, so k is tried both ways.
+  function fixed(x, digits) {
+    const scale = 10 ** digits, five = 5 ** digits;
+    const k0 = Math.floor(x * scale);
+    for (const k of [k0, k0 - 1]) {
+      const odd = 2 * k + 1;
+      if (k >= 0 && odd % five === 0 && odd / five / 2 ** (digits + 1) === x) {
+        return ((k % 2 === 0 ? k : k + 1) / scale).toFixed(digits);
+      }
+    }
+    return x.toFixed(digits);
+  }
+  // present::format::bytes
+  function bytes(n) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let v = n, u = 0;
+    while (v >= 1024 && u < units.length - 1) { v /= 1024; u += 1; }
+    return u === 0 ? Math.floor(n) + ' B' : fixed(v, 1) + ' ' + units[u];
+  }
+  function value(unit, v) {
+    if (unit === 'bytes') return bytes(Math.floor(Math.max(0, v)));  // as u64
+    if (unit === 'load') return fixed(v, 2);
+    return fixed(v, 0);
+  }
+  // present::format::percent and uptime
+  function percent(p) { return fixed(p, 0) + ' %'; }
+  function uptime(secs) {
+    const m = Math.floor(secs / 60);
+    return Math.floor(m / 1440) + ' d ' + Math.floor(m / 60) % 24 + ' h ' + m % 60 + ' min';
+  }
+  function offset(secs) {
+    const sign = secs < 0 ? '-' : '+';
+    const s = Math.abs(secs);
+    if (s % 86400 === 0) return sign + s / 86400 + ' d';
+    if (s % 3600 === 0) return sign + s / 3600 + ' h';
+    return sign + Math.floor(s / 60) + ' min';
+  }
+  function utc(t) {
+    return new Date(t * 1000).toISOString().slice(0, 19).replace('T', ' ') + ' UTC';
+  }
+  function el(tag, attrs, title) {
+    const e = document.createElementNS(SVG, tag);
+    for (const k in attrs) e.setAttribute(k, attrs[k]);
+    if (title !== undefined) {
+      const t = document.createElementNS(SVG, 'title');
+      t.textContent = title;
+      e.appendChild(t);
+    }
+    return e;
+  }
+  function f1(x) { return fixed(x, 1); }
+
+  // charts::build
+  function buildCharts(frame, status, history) {
+    const find = (name) => {
+      const s = history ? history.series.find((x) => x.name === name) : null;
+      if (!s) return [];
+      return s.points.filter((p) => p[0] >= frame.since && p[0] <= frame.now && isFinite(p[3]))
+        .map((p) => [p[0], p[3]]);
+    };
+    // charts::increases: the matches found in each step.
+    const increases = (name) => {
+      const s = history ? history.series.find((x) => x.name === name) : null;
+      if (!s) return [];
+      let before = null;
+      const out = [];
+      for (const p of s.points) {
+        if (!isFinite(p[1]) || !isFinite(p[2])) continue;
+        const found = before !== null && p[2] >= before ? p[2] - before : p[2] - p[1];
+        before = p[2];
+        if (p[0] >= frame.since && p[0] <= frame.now) out.push([p[0], found]);
+      }
+      return out;
+    };
+    const line = (cls, label, points, now) => {
+      if (now !== null && now !== undefined && (points.length === 0 || points[points.length - 1][0] < frame.now)) {
+        points.push([frame.now, now]);
+      }
+      return { cls, label, points };
+    };
+    const events = history ? history.events : [];
+    const markers = (service) => events
+      .filter((e) => (e.service === undefined ? null : e.service) === service && e.time >= frame.since && e.time <= frame.now)
+      .map((e) => ({ time: e.time, kind: e.kind.replace(/[^a-z_]/g, ''), text: utc(e.time) + ' ' + e.kind + ': ' + e.message }));
+    const projection = (trend) => {
+      if (!trend || trend.trend.verdict !== 'climbing' || trend.latest_bytes === null) return null;
+      const eta = trend.trend.limit_in_secs;
+      const secs = eta === null || eta === undefined ? frame.ahead : Math.min(Math.max(eta, 0), frame.ahead);
+      return { from: [frame.now, trend.latest_bytes], to: [frame.now + Math.trunc(secs), trend.latest_bytes + trend.trend.bytes_per_sec * secs], text: trend.text };
+    };
+    const host = status.host;
+    const mem = host.memory;
+    const swap = host.swap;
+    const charts = [
+      { id: 'host-memory', title: 'Host memory', unit: 'bytes',
+        lines: [line('used', 'used', find('host.memory_used'), mem ? mem.used_bytes : null),
+          line('available', 'available', find('host.memory_available'), mem ? mem.available_bytes : null)],
+        limit: mem ? { label: 'total', value: mem.total_bytes } : null,
+        projection: projection(status.host_memory_trend), markers: markers(null) },
+      { id: 'host-swap', title: 'Swap', unit: 'bytes',
+        lines: [line('used', 'used', find('host.swap_used'), swap ? swap.used_bytes : null)],
+        limit: swap && swap.total_bytes > 0 ? { label: 'total', value: swap.total_bytes } : null,
+        projection: null, markers: [] },
+      { id: 'host-load', title: 'Load (1 min)', unit: 'load',
+        lines: [line('load', 'load1', find('host.load1'), host.load ? host.load[0] : null)],
+        limit: null, projection: null, markers: [] },
+    ];
+    status.services.forEach((svc, i) => charts.push({
+      id: 'service-' + i, title: svc.name + ' RSS', unit: 'bytes',
+      lines: [line('rss', 'RSS', find('service.' + svc.name + '.rss'), svc.rss_bytes)],
+      limit: svc.memory_limit_bytes !== null && svc.memory_limit_bytes !== undefined ? { label: 'limit', value: svc.memory_limit_bytes } : null,
+      projection: svc.rss_bytes === null ? null : projection(svc.memory_trend), markers: markers(svc.name),
+    }));
+    config.queries.forEach((q, i) => charts.push({
+      id: 'query-' + i, title: q + ': matches per hour', unit: 'lines',
+      lines: [line('matches', 'matches', increases('query.' + q + '.matches'), null)],
+      limit: null, projection: null, markers: [],
+    }));
+    return charts;
+  }
+
+  // svg::render
+  function render(chart, frame) {
+    let max = 0;
+    for (const l of chart.lines) for (const p of l.points) if (isFinite(p[1])) max = Math.max(max, p[1]);
+    if (chart.limit) max = Math.max(max, chart.limit.value);
+    if (chart.projection) max = Math.max(max, chart.projection.to[1]);
+    const top = max > 0 ? max * 1.1 : 1;
+    const span = Math.max(frame.now + frame.ahead - frame.since, 1);
+    const x = (t) => LEFT + (t - frame.since) / span * (W - LEFT - RIGHT);
+    const y = (v) => H - BOTTOM - Math.max(v, 0) / top * (H - TOP - BOTTOM);
+    const svg = el('svg', { class: 'chart', id: 'chart-' + chart.id, viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': chart.title });
+    for (const share of [0, 0.5, 1]) {
+      const v = top * share, yy = f1(y(v));
+      svg.appendChild(el('line', { class: 'grid', x1: f1(LEFT), y1: yy, x2: f1(W - RIGHT), y2: yy }));
+      const label = el('text', { class: 'ylabel', x: f1(LEFT - 4), y: f1(y(v) + 4) });
+      label.textContent = value(chart.unit, v);
+      svg.appendChild(label);
+    }
+    const rangeSecs = frame.now - frame.since;
+    const ticks = [[frame.since, offset(-rangeSecs)], [frame.since + Math.trunc(rangeSecs / 2), offset(-Math.trunc(rangeSecs / 2))], [frame.now, 'now']];
+    if (frame.ahead > 0) {
+      ticks.push([frame.now + frame.ahead, offset(frame.ahead)]);
+      svg.appendChild(el('line', { class: 'now', x1: f1(x(frame.now)), y1: f1(TOP), x2: f1(x(frame.now)), y2: f1(H - BOTTOM) }));
+    }
+    for (const [t, text] of ticks) {
+      const label = el('text', { class: 'xlabel', x: f1(x(t)), y: f1(H - 6) });
+      label.textContent = text;
+      svg.appendChild(label);
+    }
+    if (chart.limit) {
+      const yy = f1(y(chart.limit.value));
+      svg.appendChild(el('line', { class: 'limit', x1: f1(LEFT), y1: yy, x2: f1(W - RIGHT), y2: yy }, chart.limit.label + ': ' + value(chart.unit, chart.limit.value)));
+    }
+    for (const l of chart.lines) {
+      const d = l.points.map((p, i) => (i === 0 ? 'M' : 'L') + f1(x(p[0])) + ',' + f1(y(p[1]))).join(' ');
+      svg.appendChild(el('path', { class: 'series ' + l.cls, d }, l.label));
+      if (l.points.length > 0) {
+        const p = l.points[l.points.length - 1];
+        svg.appendChild(el('circle', { class: 'latest ' + l.cls, cx: f1(x(p[0])), cy: f1(y(p[1])), r: '3' }, l.label + ': ' + value(chart.unit, p[1])));
+      }
+    }
+    if (chart.projection) {
+      const p = chart.projection;
+      svg.appendChild(el('path', { class: 'projection', d: 'M' + f1(x(p.from[0])) + ',' + f1(y(p.from[1])) + ' L' + f1(x(p.to[0])) + ',' + f1(y(p.to[1])) }, p.text));
+    }
+    for (const m of chart.markers) {
+      const g = el('g', { class: 'marker ' + m.kind }, m.text);
+      const xx = f1(x(m.time));
+      g.appendChild(el('line', { x1: xx, y1: f1(TOP), x2: xx, y2: f1(H - BOTTOM) }));
+      g.appendChild(el('circle', { cx: xx, cy: f1(TOP), r: '4' }));
+      svg.appendChild(g);
+    }
+    return svg;
+  }
+
+  function drawCharts(charts, frame) {
+    const section = document.getElementById('charts');
+    if (!section) return;
+    const figures = charts.map((c) => {
+      const fig = document.createElement('figure');
+      const cap = document.createElement('figcaption');
+      cap.textContent = c.title;
+      fig.appendChild(cap);
+      fig.appendChild(render(c, frame));
+      return fig;
+    });
+    section.replaceChildren(...figures);
+  }
+
+  // page::events
+  function drawEvents(events) {
+    const list = document.getElementById('events');
+    const items = events.slice(-config.latest_events).reverse().map((e) => {
+      const li = document.createElement('li');
+      li.className = 'event ' + e.kind;
+      const time = document.createElement('time');
+      time.textContent = utc(e.time);
+      const kind = document.createElement('b');
+      kind.textContent = e.kind;
+      li.append(time, ' ', kind, ' ' + (e.service ? e.service + ': ' : '') + e.message);
+      return li;
+    });
+    if (items.length === 0) {
+      const li = document.createElement('li');
+      li.className = 'none';
+      li.textContent = 'none in this range';
+      items.push(li);
+    }
+    list.replaceChildren(...items);
+  }
+
+  // page::status_section, with present::status's words.
+  function drawStatus(status) {
+    const section = document.getElementById('status');
+    if (!section) return;
+    const host = status.host;
+    const h2 = document.createElement('h2');
+    h2.textContent = 'Now';
+    const dl = document.createElement('dl');
+    dl.className = 'host';
+    const item = (name, text) => {
+      if (text === null || text === undefined) return;
+      const dt = document.createElement('dt');
+      dt.textContent = name;
+      const dd = document.createElement('dd');
+      dd.textContent = text;
+      dl.append(dt, dd);
+    };
+    const m = host.memory;
+    item('memory', m ? bytes(m.used_bytes) + ' used of ' + bytes(m.total_bytes) + ' (' +
+      percent(100 * m.used_bytes / Math.max(m.total_bytes, 1)) + '), ' + bytes(m.available_bytes) + ' available' : null);
+    item('memory trend', status.host_memory_trend ? status.host_memory_trend.text : null);
+    item('swap', host.swap ? (host.swap.total_bytes === 0 ? 'none' : bytes(host.swap.used_bytes) + ' used of ' + bytes(host.swap.total_bytes)) : null);
+    item('load', host.load ? host.load.map((l) => fixed(l, 2)).join(' ') : null);
+    item('cpu', host.cpu_percent !== null && host.cpu_percent !== undefined ? percent(host.cpu_percent) + ' busy' : null);
+    item('uptime', host.uptime_secs !== null && host.uptime_secs !== undefined ? uptime(host.uptime_secs) : null);
+    const own = status.diagbot;
+    item('diagbot', own.rss_bytes !== null && own.rss_bytes !== undefined ? 'RSS ' + bytes(own.rss_bytes) +
+      (own.cache ? ', cache ' + own.cache.entries + ' answers in ' + bytes(own.cache.bytes) + ' of ' + bytes(own.cache.budget_bytes) : '') : null);
+    const parts = [h2, dl];
+    if (status.services.length > 0) {
+      const table = document.createElement('table');
+      table.className = 'services';
+      const head = table.createTHead().insertRow();
+      for (const name of ['service', 'state', 'pid', 'RSS', 'limit', 'restarts', 'last result', 'trend']) {
+        const th = document.createElement('th');
+        th.textContent = name;
+        head.appendChild(th);
+      }
+      const body = table.createTBody();
+      for (const s of status.services) {
+        const trend = s.memory_trend;
+        const words = [trend ? trend.text : null, trend && trend.restart_loop ? trend.restart_loop.text : null].filter((w) => w !== null);
+        const cells = [
+          s.name,
+          s.state === null || s.state === undefined ? null : (s.sub_state ? s.state + ' (' + s.sub_state + ')' : s.state),
+          s.main_pid === null || s.main_pid === undefined ? null : String(s.main_pid),
+          s.rss_bytes === null || s.rss_bytes === undefined ? null : bytes(s.rss_bytes),
+          s.memory_limit_bytes === null || s.memory_limit_bytes === undefined ? null : bytes(s.memory_limit_bytes),
+          s.restarts === null || s.restarts === undefined ? null : String(s.restarts),
+          s.last_result === undefined ? null : s.last_result,
+          words.length > 0 ? words.join('; ') : null,
+        ];
+        const row = body.insertRow();
+        for (const c of cells) row.insertCell().textContent = c === null ? '' : c;
+      }
+      parts.push(table);
+    }
+    const unread = host.unavailable.concat(...status.services.map((s) => s.unavailable))
+      .map((u) => u.source + ': ' + u.reason);
+    if (unread.length > 0) {
+      const p = document.createElement('p');
+      p.className = 'note';
+      p.textContent = 'Not read: ' + unread.join('; ');
+      parts.push(p);
+    }
+    section.replaceChildren(...parts);
+  }
+
+  function note(text) {
+    const p = document.getElementById('history-note');
+    p.textContent = text;
+    p.hidden = text === '';
+  }
+
+  async function getJson(url) {
+    const response = await fetch(url, { credentials: 'same-origin', cache: 'no-store' });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(body.error || response.status + ' ' + response.statusText);
+    return body;
+  }
+
+  // The series the page asks for, as charts::series_names names them.
+  function historyUrl(series, frame, step) {
+    let url = '/api/v1/history?series=' + encodeURIComponent(series.join(',')) +
+      '&since=' + frame.since + '&until=' + (frame.now + 1);
+    if (step) url += '&step=' + step;
+    return url;
+  }
+
+  async function readHistory(status, frame) {
+    const samples = ['host.memory_used', 'host.memory_available', 'host.swap_used', 'host.load1']
+      .concat(status.services.map((s) => 'service.' + s.name + '.rss'));
+    const answer = await getJson(historyUrl(samples, frame, null));
+    if (config.queries.length > 0) {
+      const counted = await getJson(historyUrl(config.queries.map((q) => 'query.' + q + '.matches'), frame, config.counts_step));
+      answer.series = answer.series.concat(counted.series);
+    }
+    return answer;
+  }
+
+  async function refresh() {
+    const seconds = rangeSeconds(range);
+    const now = Math.floor(Date.now() / 1000);
+    const frame = { since: now - seconds, now, ahead: Math.trunc(seconds / 4) };
+    let status;
+    try {
+      status = await getJson('/api/v1/status');
+    } catch (e) {
+      note('The status could not be read: ' + e.message + '. The charts are as they were.');
+      return;
+    }
+    let history = null;
+    if (config.history) {
+      try {
+        history = await readHistory(status, frame);
+        note('');
+      } catch (e) {
+        note('History is unavailable (' + e.message + '): the charts show only the values now, the limits and the projections.');
+      }
+    }
+    drawStatus(status);
+    drawCharts(buildCharts(frame, status, history), frame);
+    if (history) drawEvents(history.events);
+    const cache = status.diagbot.cache;
+    document.getElementById('cache-size').textContent = cache
+      ? cache.entries + (cache.entries === 1 ? ' answer in ' : ' answers in ') + bytes(cache.bytes) + ' of ' + bytes(cache.budget_bytes)
+      : 'not known';
+    document.getElementById('updated').textContent = 'as of ' + utc(now);
+    document.body.dataset.redraws = String(Number(document.body.dataset.redraws) + 1);
+  }
+
+  function schedule() {
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(async () => { await refresh(); schedule(); }, config.refresh_ms);
+  }
+
+  // A range link switches in place; the address follows, so a reload or a
+  // shared link shows the same range.
+  for (const a of document.querySelectorAll('.ranges a')) {
+    a.addEventListener('click', async (event) => {
+      event.preventDefault();
+      range = a.dataset.range;
+      for (const other of document.querySelectorAll('.ranges a')) {
+        other.classList.toggle('active', other === a);
+        if (other === a) other.setAttribute('aria-current', 'page'); else other.removeAttribute('aria-current');
+      }
+      window.history.replaceState(null, '', '?range=' + encodeURIComponent(range));
+      await refresh();
+      schedule();
+    });
+  }
+  // The drawing, for the browser test to hold against the server's for the same answer.
+  window.diagbotCharts = { build: buildCharts, render };
+  schedule();
+}());

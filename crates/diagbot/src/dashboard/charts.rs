@@ -1,0 +1,361 @@
+//! The charts as data: which series, limits, projections and markers each
+//! chart has, built from a history answer and the status by pure functions
+//! (tested with values made in the test); [`super::svg`] draws them, and
+//! `assets/app.js` builds and draws the same from the same JSON.
+
+use diagbot_core::probe::Status;
+use diagbot_core::trend::Trend;
+use diagbot_core::trend::TrendReport;
+
+use super::range::Range;
+use crate::history::model::{EventRecord, HistoryAnswer, Series};
+
+/// What a chart's values are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Bytes,
+    Load,
+    /// Matching log lines.
+    Lines,
+}
+
+/// The time span a chart shows: the range up to now, and room ahead of
+/// now for the projection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame {
+    pub since: i64,
+    pub now: i64,
+    /// Seconds drawn after now: a quarter of the range.
+    pub ahead: i64,
+}
+
+impl Frame {
+    pub fn of(range: Range, now: i64) -> Frame {
+        Frame {
+            since: now - range.seconds(),
+            now,
+            ahead: range.seconds() / 4,
+        }
+    }
+}
+
+/// One chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    /// Made of fixed words and indexes, never of a name from outside.
+    pub id: String,
+    pub title: String,
+    pub unit: Unit,
+    pub lines: Vec<Line>,
+    /// A horizontal line: the memory limit, the host's total.
+    pub limit: Option<Level>,
+    /// Where the memory goes at the trend's rate, from now.
+    pub projection: Option<Projection>,
+    /// OOM kills, restarts and the other events, at their time.
+    pub markers: Vec<Marker>,
+}
+
+/// A series drawn as a line, oldest point first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// A CSS class: `used`, `available`, `rss`, ...
+    pub class: &'static str,
+    pub label: String,
+    /// `(unix seconds, value)`: the history's means, then the status's value now.
+    pub points: Vec<(i64, f64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Level {
+    pub label: String,
+    pub value: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Projection {
+    pub from: (i64, f64),
+    pub to: (i64, f64),
+    /// The trend in words (shown on hover).
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    pub time: i64,
+    /// The event's kind, as a CSS class: `oom_kill`, `restart`, ...
+    pub kind: String,
+    /// Shown on hover.
+    pub text: String,
+}
+
+/// The series a page asks history for: the samples (at the step history
+/// picks) and the refresh queries' counts (per hour).
+pub fn series_names(status: &Status, queries: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut samples: Vec<String> = [
+        "host.memory_used",
+        "host.memory_available",
+        "host.swap_used",
+        "host.load1",
+    ]
+    .map(String::from)
+    .to_vec();
+    samples.extend(
+        status
+            .services
+            .iter()
+            .map(|s| format!("service.{}.rss", s.name)),
+    );
+    let counts = queries
+        .iter()
+        .map(|q| format!("query.{q}.matches"))
+        .collect();
+    (samples, counts)
+}
+
+/// Seconds per point of the refresh queries' counts.
+pub const COUNTS_STEP: u64 = 3600;
+
+/// Every chart of the page: the host's memory, swap and load, each
+/// service's RSS, each refresh query's counts. Without history (`None`) each
+/// line has only the status's value now, and the limits and projections.
+pub fn build(
+    frame: Frame,
+    status: &Status,
+    history: Option<&HistoryAnswer>,
+    queries: &[String],
+) -> Vec<Chart> {
+    let series = |name: &str| -> Vec<(i64, f64)> {
+        history
+            .and_then(|h| h.series.iter().find(|s| s.name == name))
+            .map(|s| means(s, frame))
+            .unwrap_or_default()
+    };
+    let events = history.map_or(&[][..], |h| h.events.as_slice());
+    let host = &status.host;
+    let memory = host.memory.as_ref();
+    let mut charts = vec![
+        Chart {
+            id: "host-memory".into(),
+            title: "Host memory".into(),
+            unit: Unit::Bytes,
+            lines: vec![
+                line(
+                    "used",
+                    "used",
+                    series("host.memory_used"),
+                    frame,
+                    memory.map(|m| m.used_bytes as f64),
+                ),
+                line(
+                    "available",
+                    "available",
+                    series("host.memory_available"),
+                    frame,
+                    memory.map(|m| m.available_bytes as f64),
+                ),
+            ],
+            limit: memory.map(|m| Level {
+                label: "total".into(),
+                value: m.total_bytes as f64,
+            }),
+            projection: status
+                .host_memory_trend
+                .as_ref()
+                .and_then(|t| projection(t, frame)),
+            markers: markers(events, None, frame),
+        },
+        Chart {
+            id: "host-swap".into(),
+            title: "Swap".into(),
+            unit: Unit::Bytes,
+            lines: vec![line(
+                "used",
+                "used",
+                series("host.swap_used"),
+                frame,
+                host.swap.as_ref().map(|s| s.used_bytes as f64),
+            )],
+            limit: host
+                .swap
+                .as_ref()
+                .filter(|s| s.total_bytes > 0)
+                .map(|s| Level {
+                    label: "total".into(),
+                    value: s.total_bytes as f64,
+                }),
+            projection: None,
+            markers: Vec::new(),
+        },
+        Chart {
+            id: "host-load".into(),
+            title: "Load (1 min)".into(),
+            unit: Unit::Load,
+            lines: vec![line(
+                "load",
+                "load1",
+                series("host.load1"),
+                frame,
+                host.load.map(|l| l[0]),
+            )],
+            limit: None,
+            projection: None,
+            markers: Vec::new(),
+        },
+    ];
+    for (i, svc) in status.services.iter().enumerate() {
+        charts.push(Chart {
+            id: format!("service-{i}"),
+            title: format!("{} RSS", svc.name),
+            unit: Unit::Bytes,
+            lines: vec![line(
+                "rss",
+                "RSS",
+                series(&format!("service.{}.rss", svc.name)),
+                frame,
+                svc.rss_bytes.map(|b| b as f64),
+            )],
+            limit: svc.memory_limit_bytes.map(|l| Level {
+                label: "limit".into(),
+                value: l as f64,
+            }),
+            // Only a process running now is going anywhere.
+            projection: svc
+                .memory_trend
+                .as_ref()
+                .filter(|_| svc.rss_bytes.is_some())
+                .and_then(|t| projection(t, frame)),
+            markers: markers(events, Some(&svc.name), frame),
+        });
+    }
+    for (i, q) in queries.iter().enumerate() {
+        charts.push(Chart {
+            id: format!("query-{i}"),
+            title: format!("{q}: matches per hour"),
+            unit: Unit::Lines,
+            lines: vec![line(
+                "matches",
+                "matches",
+                history
+                    .and_then(|h| {
+                        h.series
+                            .iter()
+                            .find(|s| s.name == format!("query.{q}.matches"))
+                    })
+                    .map(|s| increases(s, frame))
+                    .unwrap_or_default(),
+                frame,
+                None,
+            )],
+            limit: None,
+            projection: None,
+            markers: Vec::new(),
+        });
+    }
+    charts
+}
+
+/// The means within the frame, oldest first.
+fn means(series: &Series, frame: Frame) -> Vec<(i64, f64)> {
+    series
+        .points
+        .iter()
+        .filter(|p| (frame.since..=frame.now).contains(&p.0) && p.3.is_finite())
+        .map(|&(t, _, _, mean)| (t, mean))
+        .collect()
+}
+
+/// The matches found in each step, from a refresh query's count of
+/// matches in the logs: a step's highest count less the step before's. A
+/// count that fell (a log rotated out of the paths) starts again from the
+/// step's lowest; the first step counts its own rise.
+fn increases(series: &Series, frame: Frame) -> Vec<(i64, f64)> {
+    let mut before: Option<f64> = None;
+    let mut out = Vec::new();
+    for &(t, min, max, _) in &series.points {
+        if !(min.is_finite() && max.is_finite()) {
+            continue;
+        }
+        let found = match before {
+            Some(b) if max >= b => max - b,
+            _ => max - min,
+        };
+        before = Some(max);
+        if (frame.since..=frame.now).contains(&t) {
+            out.push((t, found));
+        }
+    }
+    out
+}
+
+/// A line of `points`, ending at `now` when the status has a value now.
+fn line(
+    class: &'static str,
+    label: &str,
+    mut points: Vec<(i64, f64)>,
+    frame: Frame,
+    now: Option<f64>,
+) -> Line {
+    if let Some(v) = now {
+        if points.last().is_none_or(|p| p.0 < frame.now) {
+            points.push((frame.now, v));
+        }
+    }
+    Line {
+        class,
+        label: label.into(),
+        points,
+    }
+}
+
+/// From the newest sample at the trend's rate, up to the limit or the end of
+/// the frame: only for a climb.
+fn projection(trend: &TrendReport, frame: Frame) -> Option<Projection> {
+    let Trend::Climbing {
+        bytes_per_sec,
+        limit_in_secs,
+    } = trend.trend
+    else {
+        return None;
+    };
+    let latest = trend.latest_bytes? as f64;
+    let ahead = frame.ahead as f64;
+    let secs = limit_in_secs.map_or(ahead, |eta| eta.clamp(0.0, ahead));
+    Some(Projection {
+        from: (frame.now, latest),
+        to: (frame.now + secs as i64, latest + bytes_per_sec * secs),
+        text: trend.text.clone(),
+    })
+}
+
+/// The events about `service` (`None`: those about no service) within the frame.
+fn markers(events: &[EventRecord], service: Option<&str>, frame: Frame) -> Vec<Marker> {
+    events
+        .iter()
+        .filter(|e| e.service.as_deref() == service)
+        .filter(|e| (frame.since..=frame.now).contains(&e.time))
+        .map(|e| Marker {
+            time: e.time,
+            kind: css_class(&e.kind),
+            text: format!("{} {}: {}", utc(e.time), e.kind, e.message),
+        })
+        .collect()
+}
+
+/// `kind` with anything but `[a-z_]` dropped, to be a class name.
+fn css_class(kind: &str) -> String {
+    kind.chars()
+        .filter(|c| c.is_ascii_lowercase() || *c == '_')
+        .collect()
+}
+
+/// "2026-11-29 10:00:00 UTC": the same in the served page and in the
+/// browser's redraw, wherever either is.
+pub fn utc(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0).map_or_else(
+        || unix.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests;

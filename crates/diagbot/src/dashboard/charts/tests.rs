@@ -1,0 +1,299 @@
+//! The charts, the SVG and the page from a history answer made here: the
+//! origin story's climb, kill and restart, as the store would answer it.
+
+use super::*;
+use crate::dashboard::page::{self, Page};
+use crate::dashboard::svg;
+use crate::history::model::{EventRecord, HistoryAnswer, Series};
+use crate::present::fixture;
+
+const NOW: i64 = 1_790_000_000;
+const MIB: f64 = 1048576.0;
+
+/// An hour of crypto-bot's RSS a minute apart: 150 MiB climbing 6.4 MiB a
+/// minute until the kill at minute 40, then from 150 MiB again.
+fn origin_story() -> HistoryAnswer {
+    let rss: Vec<(i64, f64, f64, f64)> = (0..60)
+        .map(|m| {
+            let t = NOW - 3600 + m * 60;
+            let climb = if m < 40 { m } else { m - 40 };
+            let v = 150.0 * MIB + climb as f64 * 6.4 * MIB;
+            (t, v, v, v)
+        })
+        .collect();
+    let flat = |v: f64| -> Vec<(i64, f64, f64, f64)> {
+        (0..60).map(|m| (NOW - 3600 + m * 60, v, v, v)).collect()
+    };
+    let series = |name: &str, unit: &str, points| Series {
+        name: name.into(),
+        unit: unit.into(),
+        step_seconds: 60,
+        points,
+    };
+    HistoryAnswer {
+        series: vec![
+            series("host.memory_used", "bytes", flat(600.0 * MIB)),
+            series("host.load1", "load", flat(0.5)),
+            series("service.crypto-bot.rss", "bytes", rss),
+            series("query.<script>alert(1)</script>.matches", "lines", flat(7.0)),
+        ],
+        events: vec![
+            EventRecord {
+                time: NOW - 3600 + 40 * 60,
+                kind: "oom_kill".into(),
+                service: Some("crypto-bot".into()),
+                message: "OOM kill in crypto-bot: python3 (pid 908) killed at 552 MiB RSS <script>alert(2)</script>".into(),
+            },
+            EventRecord {
+                time: NOW - 3600 + 41 * 60,
+                kind: "restart".into(),
+                service: Some("crypto-bot".into()),
+                message: "crypto-bot restarted (restart 4, last result oom-kill)".into(),
+            },
+            EventRecord {
+                time: NOW - 86400,
+                kind: "restart".into(),
+                service: Some("crypto-bot".into()),
+                message: "a day ago, outside the range".into(),
+            },
+        ],
+    }
+}
+
+fn queries() -> Vec<String> {
+    vec!["<script>alert(1)</script>".into()]
+}
+
+fn chart<'a>(charts: &'a [Chart], id: &str) -> &'a Chart {
+    charts
+        .iter()
+        .find(|c| c.id == id)
+        .unwrap_or_else(|| panic!("no chart {id} in {charts:#?}"))
+}
+
+#[test]
+fn a_service_chart_has_its_samples_limit_projection_and_events() {
+    let frame = Frame::of(Range::Hour, NOW);
+    let status = fixture::status();
+    let history = origin_story();
+    let charts = build(frame, &status, Some(&history), &queries());
+    let bot = chart(&charts, "service-0");
+    assert_eq!(bot.title, "crypto-bot RSS");
+    let rss = &bot.lines[0];
+    // The 60 samples, then the status's value now.
+    assert_eq!(rss.points.len(), 61);
+    assert_eq!(rss.points[39].1, 150.0 * MIB + 39.0 * 6.4 * MIB);
+    assert_eq!(
+        rss.points[40].1,
+        150.0 * MIB,
+        "the restart starts low again"
+    );
+    assert_eq!(rss.points[60], (NOW, 167772160.0));
+    assert_eq!(bot.limit.as_ref().map(|l| l.value), Some(943718400.0));
+    // The fixture's trend: +111848 B/s, the limit in 3120 s, past the
+    // quarter hour drawn ahead: the projection stops at the frame's end.
+    let p = bot
+        .projection
+        .as_ref()
+        .expect("a climbing service is projected");
+    assert_eq!(p.from, (NOW, 227540992.0));
+    assert_eq!(p.to, (NOW + 900, 227540992.0 + 111848.0 * 900.0));
+    assert!(p.text.contains("reached in about 52 min"), "{}", p.text);
+    let kinds: Vec<&str> = bot.markers.iter().map(|m| m.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["oom_kill", "restart"],
+        "the day-old one is out of range"
+    );
+    assert!(bot.markers[0].text.contains("killed at 552 MiB RSS"));
+    assert!(bot.markers[0].text.starts_with(&utc(NOW - 1200)));
+    // The host's chart has no service's events; the other services none.
+    assert!(chart(&charts, "host-memory").markers.is_empty());
+    assert!(chart(&charts, "service-2").markers.is_empty());
+    // The query's counts, without a value now (counts come only from history).
+    let q = chart(&charts, "query-0");
+    assert_eq!(q.title, "<script>alert(1)</script>: matches per hour");
+    assert_eq!(q.lines[0].points.len(), 60);
+}
+
+#[test]
+fn the_projection_stops_at_the_limit_when_it_is_reached_within_the_frame() {
+    let frame = Frame::of(Range::Day, NOW);
+    let charts = build(frame, &fixture::status(), None, &[]);
+    let p = chart(&charts, "service-0").projection.clone();
+    let p = p.expect("projected");
+    assert_eq!(p.to.0, NOW + 3120, "the limit is 52 min away, within 6 h");
+}
+
+#[test]
+fn without_history_each_line_is_the_value_now() {
+    let frame = Frame::of(Range::SixHours, NOW);
+    let status = fixture::status();
+    let charts = build(frame, &status, None, &queries());
+    let memory = chart(&charts, "host-memory");
+    assert_eq!(memory.lines[0].points, [(NOW, 598081536.0)]);
+    assert_eq!(memory.lines[1].points, [(NOW, 409600000.0)]);
+    assert_eq!(memory.limit.as_ref().map(|l| l.value), Some(1007681536.0));
+    assert!(memory.projection.is_some(), "the host's trend climbs");
+    assert_eq!(chart(&charts, "host-load").lines[0].points, [(NOW, 1.5)]);
+    // A service not running has no value now, and nothing to draw but its
+    // limit: no projection from its last instance's climb.
+    let stopped = chart(&charts, "service-1");
+    assert!(stopped.lines[0].points.is_empty());
+    assert_eq!(stopped.projection, None);
+    assert!(chart(&charts, "query-0").lines[0].points.is_empty());
+    let (samples, counts) = series_names(&status, &queries());
+    assert!(samples.contains(&"service.<worker & co>.rss".to_string()));
+    assert_eq!(counts, ["query.<script>alert(1)</script>.matches"]);
+}
+
+#[test]
+fn the_svg_draws_every_point_and_names_the_kill_on_hover() {
+    let frame = Frame::of(Range::Hour, NOW);
+    let history = origin_story();
+    let charts = build(frame, &fixture::status(), Some(&history), &[]);
+    let out = svg::render(chart(&charts, "service-0"), frame);
+    let path = out
+        .split(r#"<path class="series rss" d=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the RSS path");
+    assert_eq!(path.matches('M').count() + path.matches('L').count(), 61);
+    assert!(out.contains(r#"<line class="limit""#), "{out}");
+    assert!(out.contains(r#"<path class="projection""#), "{out}");
+    assert!(
+        out.contains(r#"<g class="marker oom_kill"><title>"#)
+            && out.contains("killed at 552 MiB RSS &lt;script&gt;alert(2)&lt;/script&gt;</title>"),
+        "{out}"
+    );
+    assert!(!out.contains("<script"), "{out}");
+    // The kill sits two thirds of the way along the hour, which takes 4/5 of
+    // the width between the margins.
+    let x = |t: i64| 72.0 + (t - frame.since) as f64 / 4500.0 * (720.0 - 72.0 - 40.0);
+    assert!(
+        out.contains(&format!(r#"<line x1="{:.1}""#, x(NOW - 1200))),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_range_labels_its_axis_and_draws_the_same_samples_elsewhere() {
+    let status = fixture::status();
+    let history = origin_story();
+    let draw = |range| {
+        let frame = Frame::of(range, NOW);
+        svg::render(
+            chart(&build(frame, &status, Some(&history), &[]), "service-0"),
+            frame,
+        )
+    };
+    let hour = draw(Range::Hour);
+    let week = draw(Range::Week);
+    assert!(hour.contains(">-1 h<") && hour.contains(">-30 min<") && hour.contains(">+15 min<"));
+    assert!(week.contains(">-7 d<") && week.contains(">-84 h<") && week.contains(">+42 h<"));
+    assert_ne!(hour, week);
+    assert_eq!(svg::offset(-30 * 86400), "-30 d");
+    assert_eq!(svg::offset(5400), "+90 min");
+}
+
+#[test]
+fn the_page_escapes_what_logs_and_configuration_say() {
+    let history = origin_story();
+    let status = fixture::status();
+    let queries = queries();
+    let html = page::render(&Page {
+        range: Range::Hour,
+        unknown_range: None,
+        frame: Frame::of(Range::Hour, NOW),
+        status: Ok(&status),
+        history: Ok(&history),
+        queries: &queries,
+        refresh: std::time::Duration::from_secs(30),
+    });
+    // Our two script elements and no other.
+    assert_eq!(html.matches("<script").count(), 2, "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;: matches per hour"));
+    assert!(html.contains("killed at 552 MiB RSS &lt;script&gt;alert(2)&lt;/script&gt;"));
+    assert!(html.contains("&lt;worker &amp; co&gt;"));
+    // The events, newest first, the out-of-range one too (the list is the answer's).
+    let kill = html
+        .find("<li class=\"event oom_kill\">")
+        .expect("the kill is listed");
+    let restart = html
+        .find("<li class=\"event restart\">")
+        .expect("the restart is listed");
+    assert!(restart < kill);
+    assert!(html.contains(r#"<p class="note" id="history-note" hidden>"#));
+    assert!(html.contains(r#"<p id="cache-size">2 answers in 20.0 KiB of 64.0 MiB</p>"#));
+    assert!(html.contains(r#"<a href="?range=1h" data-range="1h" class="active""#));
+    // The configuration the script reads is JSON that cannot end its element.
+    let config = html
+        .split(r#"<script type="application/json" id="dashboard-config">"#)
+        .nth(1)
+        .and_then(|r| r.split("</script>").next())
+        .expect("the config");
+    let config: serde_json::Value = serde_json::from_str(config).expect("JSON");
+    assert_eq!(config["queries"][0], "<script>alert(1)</script>");
+    assert_eq!(config["refresh_ms"], 30000);
+    assert_eq!(config["history"], true);
+}
+
+#[test]
+fn without_history_the_page_says_why_and_shows_the_status() {
+    let status = fixture::status();
+    let html = page::render(&Page {
+        range: Range::SixHours,
+        unknown_range: Some("<2y>"),
+        frame: Frame::of(Range::SixHours, NOW),
+        status: Ok(&status),
+        history: Err("the disk is full <really>".into()),
+        queries: &[],
+        refresh: std::time::Duration::from_millis(100),
+    });
+    assert!(
+        html.contains("History is unavailable (the disk is full &lt;really&gt;)"),
+        "{html}"
+    );
+    assert!(html.contains("No range &lt;2y&gt;: showing 6h."));
+    assert!(
+        html.contains("<td>crypto-bot</td><td>active (running)</td>"),
+        "{html}"
+    );
+    assert!(html
+        .contains(r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="chart-service-0""#));
+    assert!(html.contains(r#"<li class="none">none in this range</li>"#));
+    assert!(
+        html.contains(r#""refresh_ms":1000"#),
+        "refreshes at most once a second"
+    );
+    assert!(html.contains(r#""history":false"#));
+}
+
+#[test]
+fn a_querys_chart_shows_the_matches_found_each_hour_not_the_running_count() {
+    // The count of matches in the logs at each refresh, rolled up by hour:
+    // 100 → 130, 130 → 190, then a rotation out of the paths (5 → 20).
+    let hourly = Series {
+        name: "query.errors.matches".into(),
+        unit: "lines".into(),
+        step_seconds: 3600,
+        points: vec![
+            (NOW - 3 * 3600, 100.0, 130.0, 115.0),
+            (NOW - 2 * 3600, 130.0, 190.0, 160.0),
+            (NOW - 3600, 5.0, 20.0, 12.0),
+        ],
+    };
+    let frame = Frame {
+        since: NOW - 4 * 3600,
+        now: NOW,
+        ahead: 0,
+    };
+    assert_eq!(
+        increases(&hourly, frame),
+        [
+            (NOW - 3 * 3600, 30.0),
+            (NOW - 2 * 3600, 60.0),
+            (NOW - 3600, 15.0)
+        ]
+    );
+}

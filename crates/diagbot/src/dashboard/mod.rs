@@ -1,0 +1,138 @@
+//! The dashboard at `/` and `/dashboard`: the status now and the history as
+//! SVG charts drawn here, so the page shows them without JavaScript; its
+//! small script (embedded, no CDN, no build step) fetches `/api/v1/status`
+//! and `/api/v1/history` every `health.sample_interval` and draws the same
+//! charts again, and switches ranges in place. With `http.token` set, a
+//! browser signs in once ([`login`]) and carries a cookie ([`auth`]).
+
+pub mod auth;
+pub mod charts;
+pub mod escape;
+mod headers;
+pub mod login;
+pub mod page;
+pub mod range;
+pub mod svg;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::history::{self, model::HistoryAnswer, model::HistoryRequest};
+use crate::state::AppState;
+use charts::Frame;
+use range::Range;
+
+/// The page's addresses.
+pub const PAGES: [&str; 2] = ["/", "/dashboard"];
+/// Where the script, the style sheet and the icon are served.
+pub const ASSETS: &str = "/dashboard/assets/";
+/// The assets' names: served without the token (they hold no data), and
+/// nothing else beneath `ASSETS` is.
+pub const ASSET_FILES: [&str; 3] = ["app.js", "style.css", "icon.svg"];
+/// Where the login form posts.
+pub const LOGIN: &str = "/login";
+
+const SCRIPT: &str = include_str!("assets/app.js");
+const STYLE: &str = include_str!("assets/style.css");
+const ICON: &str = include_str!("assets/icon.svg");
+
+/// The dashboard's routes, for the HTTP router to merge.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route(PAGES[0], get(show))
+        .route(PAGES[1], get(show))
+        .route("/dashboard/assets/app.js", get(script))
+        .route("/dashboard/assets/style.css", get(style))
+        .route("/dashboard/assets/icon.svg", get(icon))
+        .route(LOGIN, post(login::submit))
+}
+
+/// The page for `?range=` (the default range when none or an unknown one is given).
+async fn show(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<BTreeMap<String, String>>,
+) -> Response {
+    let asked = params.get("range");
+    let range = asked
+        .and_then(|r| Range::parse(r))
+        .unwrap_or(Range::DEFAULT);
+    let unknown_range = asked.filter(|r| Range::parse(r).is_none());
+    let frame = Frame::of(range, chrono::Utc::now().timestamp());
+    let settings = state.settings();
+    let queries: Vec<String> = settings
+        .core
+        .refresh
+        .iter()
+        .map(|q| q.name.clone())
+        .collect();
+    let status = state.status().await.map_err(|e| e.to_string());
+    let history = match &status {
+        Ok(status) => read_history(&state, status, &queries, frame).await,
+        Err(_) => Err("the status, which names the services, could not be read".into()),
+    };
+    let html = page::render(&page::Page {
+        range,
+        unknown_range: unknown_range.map(String::as_str),
+        frame,
+        status: status.as_ref().map_err(Clone::clone),
+        history: history.as_ref().map_err(Clone::clone),
+        queries: &queries,
+        refresh: settings.core.health.sample_interval,
+    });
+    (headers::page(), html).into_response()
+}
+
+/// The samples over the frame, and the refresh queries' counts per hour.
+async fn read_history(
+    state: &AppState,
+    status: &diagbot_core::probe::Status,
+    queries: &[String],
+    frame: Frame,
+) -> Result<HistoryAnswer, String> {
+    let (samples, counts) = charts::series_names(status, queries);
+    let ask = |series, step| HistoryRequest {
+        series,
+        since: frame.since,
+        until: frame.now + 1,
+        step,
+    };
+    let mut answer = history::answer(state, &ask(samples, None))
+        .await
+        .map_err(|e| e.0)?;
+    if !counts.is_empty() {
+        let counted = history::answer(state, &ask(counts, Some(charts::COUNTS_STEP)))
+            .await
+            .map_err(|e| e.0)?;
+        answer.series.extend(counted.series);
+    }
+    Ok(answer)
+}
+
+async fn script() -> impl IntoResponse {
+    asset("text/javascript; charset=utf-8", SCRIPT)
+}
+
+async fn style() -> impl IntoResponse {
+    asset("text/css; charset=utf-8", STYLE)
+}
+
+/// Named in the page, so that browsers do not ask for `/favicon.ico`.
+async fn icon() -> impl IntoResponse {
+    asset("image/svg+xml", ICON)
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+}
