@@ -179,6 +179,8 @@ pub struct Grouper {
     other: OtherBucket,
     masked: Vec<u8>,
     spans: Vec<(u32, u32)>,
+    /// Templates compared with a line, over all lines: the work grouping did.
+    comparisons: std::cell::Cell<u64>,
 }
 
 impl Grouper {
@@ -200,7 +202,19 @@ impl Grouper {
             other: OtherBucket::default(),
             masked: Vec::new(),
             spans: Vec::new(),
+            comparisons: std::cell::Cell::new(0),
         }
+    }
+
+    /// Templates compared with a line so far, over all lines added: bounded
+    /// per line (a leaf's newest groups only), so grouping stays linear.
+    pub fn comparisons(&self) -> u64 {
+        self.comparisons.get()
+    }
+
+    /// The live group numbered `serial`, if it was not merged into "other".
+    pub fn by_serial(&self) -> HashMap<u32, &Group> {
+        self.groups().map(|g| (g.serial, g)).collect()
     }
 
     /// Groups `event`; returns the serial of its group.
@@ -362,6 +376,8 @@ impl Grouper {
         // lines took over a minute).
         let groups = &self.nodes[leaf as usize].groups;
         let newest = &groups[groups.len().saturating_sub(MAX_LEAF_SCAN)..];
+        self.comparisons
+            .set(self.comparisons.get() + newest.len() as u64);
         for &slot in newest {
             let Some(group) = &self.slots[slot as usize] else {
                 continue;

@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 
 use diagbot_core::config::raw::RawCore;
 use diagbot_core::config::raw::{
-    RawCache, RawFormat, RawHealth, RawLogs, RawRefresh, RawSearch, RawService, RawSystem,
+    RawCache, RawFormat, RawGroups, RawHealth, RawLogs, RawRefresh, RawSearch, RawService,
+    RawSystem,
 };
 use diagbot_core::config::{self, ConfigError, Settings, Source};
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,7 @@ pub struct RawFile {
     log: RawLog,
     system: RawSystem,
     health: RawHealth,
+    groups: RawGroups,
     telegram: RawTelegram,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     services: Vec<Spanned<RawService>>,
@@ -105,6 +107,7 @@ fn from_source(
         refresh: raw.refresh,
         system: raw.system,
         health: raw.health,
+        groups: raw.groups,
         services: raw.services,
         formats: raw.formats,
     }
@@ -133,6 +136,7 @@ impl DaemonSettings {
             log: RawLog::from(&self.log),
             system: core.system,
             health: core.health,
+            groups: core.groups,
             telegram: RawTelegram::from(self.telegram.as_ref()),
             services: core.services,
             formats: core.formats,
@@ -173,6 +177,8 @@ impl DaemonSettings {
             self.core.cache.budget_bytes == new.core.cache.budget_bytes,
         );
         check("log.format", self.log.json == new.log.json);
+        // Each service's groups are kept in a grouper made at start with this bound.
+        check("groups.max", self.core.groups.max == new.core.groups.max);
         let bot = |s: &DaemonSettings| {
             s.telegram.as_ref().map(|t| {
                 (
@@ -211,6 +217,7 @@ impl DaemonSettings {
         applied.core.cache.ttl = self.core.cache.ttl;
         applied.core.cache.budget_bytes = self.core.cache.budget_bytes;
         applied.log.json = self.log.json;
+        applied.core.groups.max = self.core.groups.max;
         applied.telegram = match (&self.telegram, applied.telegram) {
             // The bot runs with its startup token, server, outbox and cooldown;
             // its chat lists are live.
