@@ -167,6 +167,8 @@ pub struct Metrics {
     pub oom_kills: Family<ServiceLabel, Counter>,
     /// Health events by kind.
     pub health_events: Family<KindLabel, Counter>,
+    /// Error groups new since start, by service (never by group: bounded labels).
+    pub error_groups_new: Family<ServiceLabel, Counter>,
     sampled: Arc<Mutex<Sampled>>,
     pub http_requests: Family<RequestLabels, Counter>,
     /// Connections closed at once because `MAX_CONNECTIONS` were open.
@@ -244,6 +246,12 @@ impl Metrics {
             "OOM kills, restarts and projected OOMs seen, by kind",
             health_events.clone(),
         );
+        let error_groups_new = Family::<ServiceLabel, Counter>::default();
+        registry.register(
+            "diagbot_error_groups_new",
+            "Error groups seen for the first time since diagbot started, by service",
+            error_groups_new.clone(),
+        );
         let telegram = TelegramMetrics::default();
         telegram.register(&mut registry);
         let sampled: Arc<Mutex<Sampled>> = Arc::default();
@@ -256,6 +264,7 @@ impl Metrics {
             telegram,
             oom_kills,
             health_events,
+            error_groups_new,
             sampled,
             http_requests,
             refused_connections,
@@ -281,6 +290,18 @@ impl Metrics {
                 kind: event.kind().to_string(),
             })
             .inc();
+        if let Event::ErrorGroup {
+            service,
+            back_after_secs: None,
+            ..
+        } = event
+        {
+            self.error_groups_new
+                .get_or_create(&ServiceLabel {
+                    service: service.clone(),
+                })
+                .inc();
+        }
         if let Event::OomKill { service, .. } = event {
             let service = service.clone().unwrap_or_else(|| "unknown".into());
             self.oom_kills

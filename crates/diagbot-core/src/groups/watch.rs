@@ -84,6 +84,8 @@ pub struct TickReport {
     pub bytes: u64,
     /// Files not read, and why.
     pub skipped: Vec<Skipped>,
+    /// Since the previous tick (what the counts of `sighted` span); `None` on the first.
+    pub since_secs: Option<i64>,
 }
 
 /// One service's new-error watch: its files' offsets, its grouper and its known groups.
@@ -96,6 +98,7 @@ pub struct ErrorWatch {
     ids: HashMap<u32, u64>,
     max_groups: usize,
     ticks: u64,
+    last_tick_secs: Option<i64>,
 }
 
 impl ErrorWatch {
@@ -112,6 +115,7 @@ impl ErrorWatch {
             ids: HashMap::new(),
             max_groups,
             ticks: 0,
+            last_tick_secs: None,
         }
     }
 
@@ -119,6 +123,11 @@ impl ErrorWatch {
     /// takes what changed after each ([`KnownGroups::load`], [`KnownGroups::take_changes`]).
     pub fn known_mut(&mut self) -> &mut KnownGroups {
         &mut self.known
+    }
+
+    /// Ticks run so far.
+    pub fn ticks(&self) -> u64 {
+        self.ticks
     }
 
     /// The heap bytes held: the grouper, the known ids, the files' marks.
@@ -143,8 +152,10 @@ impl ErrorWatch {
         self.ticks += 1;
         let mut report = TickReport {
             baseline,
+            since_secs: self.last_tick_secs.map(|t| now_secs - t),
             ..TickReport::default()
         };
+        self.last_tick_secs = Some(now_secs);
         let mut touched: HashMap<u32, u64> = HashMap::new();
         let mut marks: HashMap<FileId, Mark> = HashMap::with_capacity(self.files.len());
         let walked = walk(paths, &[], (true, Order::ByPath), cancel, |file, opened| {

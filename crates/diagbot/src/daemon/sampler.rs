@@ -88,6 +88,7 @@ pub async fn sample_once(state: &AppState) {
     };
     state.metrics.set_sampled(figures, obs.host_available_bytes);
     events.extend(error_bursts(state, &settings, obs.at_secs).await);
+    super::new_errors::watch(state, &settings, &mut events).await;
     let cache = state.diag.cache();
     let stats = cache.stats();
     let pressed = cache.past_thresholds(stats.entries, stats.bytes);

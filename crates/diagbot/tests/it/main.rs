@@ -12,4 +12,5 @@ mod formats;
 mod groups;
 mod health;
 mod modules;
+mod new_errors;
 mod telegram;
