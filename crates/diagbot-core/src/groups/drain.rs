@@ -536,3 +536,48 @@ fn is_placeholder(token: &[u8]) -> bool {
 fn is_variable(token: &[u8]) -> bool {
     token.iter().any(u8::is_ascii_digit) || token == WILDCARD
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 50,000 distinct lines whose first words vary all end in the
+    /// wildcard leaf: each is compared with a bounded number of templates,
+    /// not with every group made before it (which was quadratic).
+    #[test]
+    fn grouping_distinct_lines_compares_a_bounded_number_of_templates_per_line() {
+        let mut grouper = Grouper::new(GrouperOptions::default());
+        let lines = 50_000u64;
+        let word = |n: u64| -> String {
+            let mut n = n;
+            let mut w = String::new();
+            for _ in 0..4 {
+                w.push(char::from(b'a' + (n % 26) as u8));
+                n /= 26;
+            }
+            w
+        };
+        for i in 0..lines {
+            let message = format!(
+                "{} {} failed because {}",
+                word(i),
+                word(i * 7 + 3),
+                word(i * 13 + 5)
+            );
+            grouper.add(&Event {
+                message: message.as_bytes(),
+                line: message.as_bytes(),
+                level: Some(Level::Error),
+                time: None,
+                file: 0,
+            });
+        }
+        let live = grouper.groups().count() as u64;
+        assert!(live > 1000, "the lines are distinct: {live} groups");
+        let per_line = grouper.comparisons() / lines;
+        assert!(
+            per_line <= MAX_LEAF_SCAN as u64,
+            "{per_line} comparisons per line"
+        );
+    }
+}
