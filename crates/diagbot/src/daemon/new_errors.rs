@@ -112,3 +112,30 @@ fn name_top_groups(events: &mut [Event], service: &str, report: &TickReport) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_of_the_same_service_is_told_its_top_groups() {
+        let burst = |service: &str| Event::ErrorBurst {
+            service: service.into(),
+            lines: 30,
+            window_secs: 300.0,
+            last_line: None,
+            top_groups: Vec::new(),
+        };
+        let mut events = vec![burst("bot"), burst("api")];
+        let report = TickReport {
+            top: vec![("db down".into(), 25), ("timeout <num> ms".into(), 5)],
+            ..TickReport::default()
+        };
+        name_top_groups(&mut events, "bot", &report);
+        assert_eq!(
+            events[0].describe(),
+            "bot: 30 error lines in the last 5 min; most frequent: `db down` (25), `timeout <num> ms` (5)"
+        );
+        assert_eq!(events[1].describe(), "api: 30 error lines in the last 5 min");
+    }
+}
