@@ -136,6 +136,9 @@ mod tests {
             events[0].describe(),
             "bot: 30 error lines in the last 5 min; most frequent: `db down` (25), `timeout <num> ms` (5)"
         );
-        assert_eq!(events[1].describe(), "api: 30 error lines in the last 5 min");
+        assert_eq!(
+            events[1].describe(),
+            "api: 30 error lines in the last 5 min"
+        );
     }
 }
