@@ -212,7 +212,7 @@ impl Grouper {
         self.comparisons.get()
     }
 
-    /// The live group numbered `serial`, if it was not merged into "other".
+    /// The live groups by serial (a group merged into "other" is not there).
     pub fn by_serial(&self) -> HashMap<u32, &Group> {
         self.groups().map(|g| (g.serial, g)).collect()
     }
