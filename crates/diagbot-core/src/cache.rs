@@ -2,8 +2,8 @@
 //!
 //! That bot cached every log grep it ran, 5-10 MB an entry, with nothing to
 //! remove them, until the OOM killer took it every hour. Here:
-//! - entries are bounded `SearchResult`s weighed by their heap size, under a
-//!   byte budget (moka's `max_capacity` with a weigher) and a TTL;
+//! - entries are bounded answers ([`Cached`]: a search's, a grouping's)
+//!   weighed by their heap size, under a byte budget (moka's `max_capacity` with a weigher) and a TTL;
 //! - moka frees expired entries only during maintenance, which otherwise runs
 //!   inside other cache calls, so an idle cache would keep them forever; a timer
 //!   calls `run_pending_tasks()` (see [`ResultCache::spawn_maintenance`]);
@@ -25,6 +25,33 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
 use crate::query::SearchResult;
+
+/// An answer the cache holds: bounded, with a known heap size.
+pub trait Cached: std::any::Any + Send + Sync {
+    /// The heap bytes it holds (its weight, with its key's and [`ENTRY_OVERHEAD`]).
+    fn heap_size(&self) -> usize;
+    /// A degraded answer: handed to its callers, never stored.
+    fn is_partial(&self) -> bool;
+}
+
+impl Cached for SearchResult {
+    fn heap_size(&self) -> usize {
+        SearchResult::heap_size(self)
+    }
+
+    fn is_partial(&self) -> bool {
+        self.partial.is_some()
+    }
+}
+
+/// One type of answer per key: a key is a canonical query, whose kind is its first word.
+fn typed<T: Cached>(value: Arc<dyn Cached>) -> Arc<T> {
+    let any: Arc<dyn std::any::Any + Send + Sync> = value;
+    match any.downcast::<T>() {
+        Ok(t) => t,
+        Err(_) => unreachable!("a cache key names one kind of answer"),
+    }
+}
 
 /// Bytes an entry costs beyond its result's heap: moka's node, the `Arc`, the key's struct.
 const ENTRY_OVERHEAD: usize = 256;
@@ -122,7 +149,7 @@ pub enum HitOrLoad {
 /// within a byte budget and a TTL (see the module doc). Calls take `&self`;
 /// share it in an `Arc`, which [`ResultCache::spawn_maintenance`] needs.
 pub struct ResultCache {
-    inner: moka::future::Cache<String, Arc<SearchResult>>,
+    inner: moka::future::Cache<String, Arc<dyn Cached>>,
     counters: Arc<Counters>,
     /// Bounds scans in flight; replaced whole when the bound changes (loads
     /// already running finish on the old one).
@@ -142,8 +169,8 @@ impl ResultCache {
         let listener_counters = Arc::clone(&counters);
         let inner = moka::future::Cache::builder()
             .max_capacity(config.budget_bytes)
-            .weigher(|key: &String, value: &Arc<SearchResult>| {
-                weight(key, value).try_into().unwrap_or(u32::MAX)
+            .weigher(|key: &String, value: &Arc<dyn Cached>| {
+                weight(key, value.as_ref()).try_into().unwrap_or(u32::MAX)
             })
             .time_to_live(config.ttl)
             .eviction_listener(move |_key, _value, cause| {
@@ -192,19 +219,20 @@ impl ResultCache {
 
     /// The cached answer for `key`, or the one `load` computes; concurrent callers
     /// of one key share one load. A partial answer is returned but not cached.
-    pub async fn get_or_load<F, Fut, E>(
+    pub async fn get_or_load<T, F, Fut, E>(
         &self,
         key: String,
         load: F,
-    ) -> Result<(Arc<SearchResult>, HitOrLoad), Arc<E>>
+    ) -> Result<(Arc<T>, HitOrLoad), Arc<E>>
     where
+        T: Cached,
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<SearchResult, E>>,
+        Fut: Future<Output = Result<T, E>>,
         E: Send + Sync + 'static,
     {
         if let Some(hit) = self.inner.get(&key).await {
             self.counters.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok((hit, HitOrLoad::Hit));
+            return Ok((typed(hit), HitOrLoad::Hit));
         }
         self.counters.misses.fetch_add(1, Ordering::Relaxed);
         let mut ran = false;
@@ -213,8 +241,8 @@ impl ResultCache {
             .try_get_with(key, async {
                 ran = true;
                 match self.timed_load(load).await {
-                    Ok(r) if r.partial.is_some() => Err(Uncached::Partial(Arc::new(r))),
-                    Ok(r) => Ok(Arc::new(r)),
+                    Ok(r) if r.is_partial() => Err(Uncached::Partial(Arc::new(r))),
+                    Ok(r) => Ok(Arc::new(r) as Arc<dyn Cached>),
                     Err(e) => Err(Uncached::Failed(Arc::new(e))),
                 }
             })
@@ -240,23 +268,26 @@ impl ResultCache {
         if ran {
             self.evict_now().await;
         }
-        Ok((value, how))
+        Ok((typed(value), how))
     }
 
     /// Computes the answer for `key` anew and stores it (the background
     /// refresh); a partial answer is returned but not stored, so the answer
     /// cached before stays.
-    pub async fn refresh<F, Fut, E>(&self, key: String, load: F) -> Result<Arc<SearchResult>, E>
+    pub async fn refresh<T, F, Fut, E>(&self, key: String, load: F) -> Result<Arc<T>, E>
     where
+        T: Cached,
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<SearchResult, E>>,
+        Fut: Future<Output = Result<T, E>>,
     {
         let value = Arc::new(self.timed_load(load).await?);
-        if value.partial.is_some() {
+        if value.is_partial() {
             self.counters.partial.fetch_add(1, Ordering::Relaxed);
             return Ok(value);
         }
-        self.inner.insert(key, Arc::clone(&value)).await;
+        self.inner
+            .insert(key, Arc::clone(&value) as Arc<dyn Cached>)
+            .await;
         self.evict_now().await;
         Ok(value)
     }
@@ -269,10 +300,10 @@ impl ResultCache {
         self.inner.run_pending_tasks().await;
     }
 
-    async fn timed_load<F, Fut, E>(&self, load: F) -> Result<SearchResult, E>
+    async fn timed_load<T, F, Fut, E>(&self, load: F) -> Result<T, E>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<SearchResult, E>>,
+        Fut: Future<Output = Result<T, E>>,
     {
         // Closed only if the cache is dropped mid-call; then load without a permit.
         let loads = Arc::clone(&self.loads.lock().unwrap_or_else(|p| p.into_inner()));
@@ -379,15 +410,15 @@ impl ResultCache {
 }
 
 /// Why a load's answer is not stored.
-enum Uncached<E> {
+enum Uncached<E, T> {
     /// The load failed.
     Failed(Arc<E>),
     /// The answer is partial (see [`SearchResult::partial`]).
-    Partial(Arc<SearchResult>),
+    Partial(Arc<T>),
 }
 
 /// An entry's weight in the budget.
-pub fn weight(key: &str, value: &SearchResult) -> usize {
+pub fn weight(key: &str, value: &dyn Cached) -> usize {
     key.len() + value.heap_size() + ENTRY_OVERHEAD
 }
 

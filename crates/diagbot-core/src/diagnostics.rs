@@ -8,6 +8,7 @@ use chrono::Local;
 
 use crate::cache::{CacheConfig, HitOrLoad, ResultCache};
 use crate::engine::{Engine, SearchError};
+use crate::groups::{GroupsQuery, GroupsResult};
 use crate::logs::cancel::Cancel;
 use crate::logs::tail::TailLimits;
 use crate::query::{Query, SearchResult};
@@ -78,6 +79,32 @@ impl Diagnostics {
         self.engine.expect_repeats(query);
         self.cache
             .refresh(query.canonical(), || self.scan(query.clone()))
+            .await
+    }
+
+    /// The groups `query` asks for, from the cache when they are there
+    /// (`query.assign` is not cached: ask [`crate::groups::run`] for it).
+    /// The grouping stops when nobody waits for it any more.
+    pub async fn groups(
+        &self,
+        query: &GroupsQuery,
+    ) -> Result<(Arc<GroupsResult>, HitOrLoad), Arc<SearchError>> {
+        let query = GroupsQuery {
+            assign: false,
+            ..query.clone()
+        };
+        let engine = Arc::clone(&self.engine);
+        self.cache
+            .get_or_load(query.canonical(), || async move {
+                let cancel = engine.cancel_token();
+                let _stop = CancelOnDrop(cancel.clone());
+                let now = Local::now().fixed_offset();
+                tokio::task::spawn_blocking(move || {
+                    crate::groups::run_with(&query, now, &|_| {}, &cancel)
+                })
+                .await
+                .unwrap_or_else(|e| Err(SearchError::ScanFailed(e.to_string())))
+            })
             .await
     }
 

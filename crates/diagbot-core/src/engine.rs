@@ -30,6 +30,8 @@ use std::sync::Arc;
 mod file;
 mod gzip;
 
+pub(crate) use file::end_of_last_line;
+
 use file::{scan_file, FileScan};
 pub use gzip::MAX_RATIO;
 

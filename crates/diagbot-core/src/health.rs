@@ -331,6 +331,7 @@ impl Watch {
             lines,
             window_secs: window,
             last_line,
+            top_groups: Vec::new(),
         });
         seen.in_burst = burst;
         event

@@ -3,10 +3,12 @@
 //! HTTP API, the Telegram bot, systemd notifications and the background tasks
 //! all take an `Arc<AppState>`; none of them imports another.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use diagbot_core::diagnostics::Diagnostics;
+use diagbot_core::groups::ErrorWatch;
 use diagbot_core::health::{self, Event, Watch};
 use diagbot_core::probe::host::SharedHost;
 use diagbot_core::probe::Status;
@@ -49,6 +51,8 @@ pub struct AppState {
     pub clients: crate::clients::Clients,
     /// The history store (off when `storage.enabled` is false or it could not be opened).
     pub store: Arc<Store>,
+    /// Each service's new-error watch (appended error lines, grouped), by service name.
+    pub error_watches: Arc<Mutex<HashMap<String, ErrorWatch>>>,
 }
 
 impl AppState {
@@ -88,6 +92,7 @@ impl AppState {
             answers_in_flight: Default::default(),
             groups_in_flight: tokio::sync::Semaphore::new(1),
             clients: Default::default(),
+            error_watches: Default::default(),
             heartbeat: Default::default(),
             host,
         })

@@ -5,11 +5,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::raw::{
-    unplaced, RawCache, RawCore, RawHealth, RawLogs, RawRefresh, RawRefreshQuery, RawSearch,
-    RawSystem,
+    unplaced, RawCache, RawCore, RawGroups, RawHealth, RawLogs, RawRefresh, RawRefreshQuery,
+    RawSearch, RawSystem,
 };
 use super::units::Human;
-use super::{formats, services, ConfigError, HealthSettings, Locator, RefreshQuery, Settings};
+use super::{
+    formats, services, ConfigError, GroupsSettings, HealthSettings, Locator, RefreshQuery,
+    Settings, MAX_GROUPS_LIMIT,
+};
 use crate::cache::CacheConfig;
 use crate::query::{GrepPattern, Query, QueryKind, MAX_LINES_LIMIT, MAX_PATTERN_LEN};
 use crate::when::TimeBound;
@@ -75,6 +78,7 @@ impl RawCore {
             ));
         }
         let health = check_health(&self.health, at)?;
+        let groups = check_groups(&self.groups, at)?;
         let services = services::check(&self.services, at)?;
         let formats = formats::check(&self.formats, at)?;
         // A service's logs are searched and may be asked for, as configured paths are.
@@ -122,6 +126,7 @@ impl RawCore {
             journalctl: system.journalctl.clone(),
             services,
             health,
+            groups,
             formats,
         })
     }
@@ -163,6 +168,7 @@ impl From<&Settings> for RawCore {
                 journalctl: s.journalctl.clone(),
             },
             health: RawHealth::from(&s.health),
+            groups: RawGroups::from(&s.groups),
             services: s.services.iter().map(services::raw).collect(),
             formats: s.formats.iter().map(formats::raw).collect(),
         }
@@ -202,6 +208,25 @@ fn check_health(raw: &RawHealth, at: &Locator) -> Result<HealthSettings, ConfigE
         ));
     }
     Ok(h)
+}
+
+fn check_groups(raw: &RawGroups, at: &Locator) -> Result<GroupsSettings, ConfigError> {
+    let g = GroupsSettings {
+        max: *raw.max.get_ref(),
+        quiet: raw.quiet.get_ref().0,
+        alerts: raw.alerts,
+    };
+    if !(1..=MAX_GROUPS_LIMIT).contains(&g.max) {
+        return Err(at.error(
+            raw.max.span(),
+            "groups.max",
+            format!("must be from 1 to {MAX_GROUPS_LIMIT}"),
+        ));
+    }
+    if g.quiet < Duration::from_secs(1) {
+        return Err(at.error(raw.quiet.span(), "groups.quiet", "must be at least 1s"));
+    }
+    Ok(g)
 }
 
 fn refresh_query(q: &RawRefreshQuery, paths: &[PathBuf]) -> Result<RefreshQuery, String> {

@@ -11,7 +11,7 @@
 //! - [`units`]: durations and sizes as people write them.
 //!
 //! The core knows the sections the engine needs (`logs`, `cache`, `refresh`,
-//! `system`, `health`, `services`, `formats`); front ends add theirs (HTTP, Telegram,
+//! `system`, `health`, `groups`, `services`, `formats`); front ends add theirs (HTTP, Telegram,
 //! logging) and read the whole file with [`source::parse`].
 
 mod check;
@@ -72,6 +72,8 @@ pub struct Settings {
     pub services: Vec<ServiceConfig>,
     /// How services' memory is watched.
     pub health: HealthSettings,
+    /// Error groups and new-error alerts.
+    pub groups: GroupsSettings,
     /// Users' own log formats (`[[formats]]`), checked: every query built
     /// from these settings carries them ([`Query::with_formats`]).
     pub formats: Arc<[UserFormat]>,
@@ -144,6 +146,30 @@ impl Default for HealthSettings {
         }
     }
 }
+
+/// Error groups (`[groups]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupsSettings {
+    /// The most groups kept per service (the daemon's), and by `diagbot groups` without `--max`.
+    pub max: usize,
+    /// A known group silent this long alerts as "back" when it returns.
+    pub quiet: Duration,
+    /// New-error alerts: the daemon groups each service's appended error lines.
+    pub alerts: bool,
+}
+
+impl Default for GroupsSettings {
+    fn default() -> Self {
+        GroupsSettings {
+            max: crate::groups::DEFAULT_MAX_GROUPS,
+            quiet: Duration::from_secs(24 * 3600),
+            alerts: true,
+        }
+    }
+}
+
+/// The most groups `groups.max` may keep: each costs up to about 10 KiB.
+pub const MAX_GROUPS_LIMIT: usize = 100_000;
 
 /// A service to watch: a systemd unit, a process match, or both.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::units::Human;
-use super::HealthSettings;
+use super::{GroupsSettings, HealthSettings};
 use crate::cache::CacheConfig;
 
 /// A default value: it has no place in the file.
@@ -223,6 +223,34 @@ impl From<&HealthSettings> for RawHealth {
     }
 }
 
+/// `[groups]`: error groups (`diagbot groups`) and new-error alerts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawGroups {
+    /// The most groups kept per service (and by `diagbot groups` without `--max`).
+    pub max: Spanned<usize>,
+    /// A known error group silent this long alerts as "back" when it returns.
+    pub quiet: Spanned<Human<Duration>>,
+    /// Alert when a service's logs show an error group not seen before.
+    pub alerts: bool,
+}
+
+impl Default for RawGroups {
+    fn default() -> Self {
+        RawGroups::from(&GroupsSettings::default())
+    }
+}
+
+impl From<&GroupsSettings> for RawGroups {
+    fn from(g: &GroupsSettings) -> Self {
+        RawGroups {
+            max: unplaced(g.max),
+            quiet: unplaced(Human(g.quiet)),
+            alerts: g.alerts,
+        }
+    }
+}
+
 /// One `[[services]]` table.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -291,6 +319,8 @@ pub struct RawCore {
     pub system: RawSystem,
     /// `[health]`.
     pub health: RawHealth,
+    /// `[groups]`.
+    pub groups: RawGroups,
     /// `[[services]]`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<Spanned<RawService>>,

@@ -354,7 +354,12 @@ impl Range<'_> {
 }
 
 /// The offset just after the last newline in `[from, size)`, or `from` if there is none.
-fn end_of_last_line(file: &File, from: u64, size: u64, cancel: &Cancel) -> std::io::Result<u64> {
+pub(crate) fn end_of_last_line(
+    file: &File,
+    from: u64,
+    size: u64,
+    cancel: &Cancel,
+) -> std::io::Result<u64> {
     const CHUNK: u64 = 64 << 10;
     let mut buf = vec![0u8; CHUNK as usize];
     let mut end = size;

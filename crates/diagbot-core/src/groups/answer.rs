@@ -90,6 +90,41 @@ pub struct GroupsResult {
     pub assigned: Vec<Assigned>,
 }
 
+impl crate::cache::Cached for GroupsResult {
+    fn heap_size(&self) -> usize {
+        let group: usize = self
+            .groups
+            .iter()
+            .map(|g| {
+                g.id.capacity()
+                    + g.template.capacity()
+                    + g.example.capacity()
+                    + g.files.iter().map(String::capacity).sum::<usize>()
+                    + g.files.capacity() * std::mem::size_of::<String>()
+            })
+            .sum();
+        let skipped: usize = self
+            .skipped
+            .iter()
+            .map(|s| s.path.capacity() + s.reason.capacity())
+            .sum();
+        let warnings: usize = self.warnings.iter().map(|w| w.path.capacity()).sum();
+        group
+            + skipped
+            + warnings
+            + self.groups.capacity() * std::mem::size_of::<GroupSummary>()
+            + self.skipped.capacity() * std::mem::size_of::<Skipped>()
+            + self.warnings.capacity() * std::mem::size_of::<FileWarning>()
+            + self.paths.iter().map(String::capacity).sum::<usize>()
+            + self.paths.capacity() * std::mem::size_of::<String>()
+            + self.assigned.capacity() * std::mem::size_of::<Assigned>()
+    }
+
+    fn is_partial(&self) -> bool {
+        false
+    }
+}
+
 impl GroupsResult {
     /// The id `assigned` names: the group's, or `other`.
     pub fn id_of(&self, a: &Assigned) -> &str {

@@ -179,6 +179,8 @@ pub struct Grouper {
     other: OtherBucket,
     masked: Vec<u8>,
     spans: Vec<(u32, u32)>,
+    /// Templates compared with a line, over all lines: the work grouping did.
+    comparisons: std::cell::Cell<u64>,
 }
 
 impl Grouper {
@@ -200,7 +202,19 @@ impl Grouper {
             other: OtherBucket::default(),
             masked: Vec::new(),
             spans: Vec::new(),
+            comparisons: std::cell::Cell::new(0),
         }
+    }
+
+    /// Templates compared with a line so far, over all lines added: bounded
+    /// per line (a leaf's newest groups only), so grouping stays linear.
+    pub fn comparisons(&self) -> u64 {
+        self.comparisons.get()
+    }
+
+    /// The live groups by serial (a group merged into "other" is not there).
+    pub fn by_serial(&self) -> HashMap<u32, &Group> {
+        self.groups().map(|g| (g.serial, g)).collect()
     }
 
     /// Groups `event`; returns the serial of its group.
@@ -362,6 +376,8 @@ impl Grouper {
         // lines took over a minute).
         let groups = &self.nodes[leaf as usize].groups;
         let newest = &groups[groups.len().saturating_sub(MAX_LEAF_SCAN)..];
+        self.comparisons
+            .set(self.comparisons.get() + newest.len() as u64);
         for &slot in newest {
             let Some(group) = &self.slots[slot as usize] else {
                 continue;
@@ -519,4 +535,49 @@ fn is_placeholder(token: &[u8]) -> bool {
 /// A token that is likely a variable: it has digits left after masking.
 fn is_variable(token: &[u8]) -> bool {
     token.iter().any(u8::is_ascii_digit) || token == WILDCARD
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 50,000 distinct lines whose first words vary all end in the
+    /// wildcard leaf: each is compared with a bounded number of templates,
+    /// not with every group made before it (which was quadratic).
+    #[test]
+    fn grouping_distinct_lines_compares_a_bounded_number_of_templates_per_line() {
+        let mut grouper = Grouper::new(GrouperOptions::default());
+        let lines = 50_000u64;
+        let word = |n: u64| -> String {
+            let mut n = n;
+            let mut w = String::new();
+            for _ in 0..4 {
+                w.push(char::from(b'a' + (n % 26) as u8));
+                n /= 26;
+            }
+            w
+        };
+        for i in 0..lines {
+            let message = format!(
+                "{} {} failed because {}",
+                word(i),
+                word(i * 7 + 3),
+                word(i * 13 + 5)
+            );
+            grouper.add(&Event {
+                message: message.as_bytes(),
+                line: message.as_bytes(),
+                level: Some(Level::Error),
+                time: None,
+                file: 0,
+            });
+        }
+        let live = grouper.groups().count() as u64;
+        assert!(live > 1000, "the lines are distinct: {live} groups");
+        let per_line = grouper.comparisons() / lines;
+        assert!(
+            per_line <= MAX_LEAF_SCAN as u64,
+            "{per_line} comparisons per line"
+        );
+    }
 }

@@ -11,8 +11,13 @@
 //!
 //! A line without a timestamp of its own, in a file whose lines have one, is
 //! a continuation of the line above (a traceback's `File …` lines): it joins
-//! that line's event, whose level is the most severe of its lines.
+//! that line's event. The event's level is its first line's: a `WARNING`
+//! line followed by a traceback is a warning (the code chose to log it so).
+//! Only when the first line has no level does a continuation line give it
+//! one (a bare `Traceback (most recent call last):` makes it an error).
 
+use std::collections::HashMap;
+use std::fs::File;
 use std::io::{BufReader, Read};
 
 use chrono::{DateTime, FixedOffset};
@@ -77,6 +82,7 @@ pub fn run_with(
         assign: query.assign,
         assigned: Vec::new(),
         considered: 0,
+        touched: None,
     };
     let mut result = GroupsResult {
         groups: Vec::new(),
@@ -178,6 +184,8 @@ struct Feed<'g> {
     /// Runs of lines with their group's serial (with `assign`).
     assigned: Vec<(Assigned, u32)>,
     considered: u64,
+    /// Events added per group serial (for a caller that asks what a read brought).
+    touched: Option<&'g mut HashMap<u32, u64>>,
 }
 
 /// The event being read: its first line, until the next line with a timestamp.
@@ -222,6 +230,7 @@ impl Feed<'_> {
             last_time: None,
             pending: None,
             spare: Vec::new(),
+            skip_leading: false,
         };
         let mut splitter = Splitter::default();
         let reader = Counted::new(ReadAt::new(&handle, 0).take(size), progress);
@@ -265,6 +274,9 @@ struct FileLines<'f, 'g, 't> {
     pending: Option<Pending>,
     /// The buffer of the last event grouped, reused for the next.
     spare: Vec<u8>,
+    /// Continuation lines before the first line with a timestamp are dropped
+    /// (a read resumed mid-file: they belong to an event already grouped).
+    skip_leading: bool,
 }
 
 impl FileLines<'_, '_, '_> {
@@ -279,12 +291,18 @@ impl FileLines<'_, '_, '_> {
         if head.time.is_none() && self.continues {
             if let Some(p) = &mut self.pending {
                 p.lines += 1;
-                if let Some(l) = head.level(line) {
-                    p.level = Some(p.level.map_or(l, |p| p.min(l)));
+                // The first line's level stands (see the module docs).
+                if p.level.is_none() {
+                    p.level = head.level(line);
                 }
                 return;
             }
+            if self.skip_leading {
+                // A resumed read: the event these lines continue was grouped before.
+                return;
+            }
         }
+        self.skip_leading = false;
         self.flush();
         let mut buf = std::mem::take(&mut self.spare);
         buf.clear();
@@ -316,6 +334,9 @@ impl FileLines<'_, '_, '_> {
                 file: self.file,
             });
             feed.considered += u64::from(p.lines);
+            if let Some(touched) = feed.touched.as_deref_mut() {
+                *touched.entry(serial).or_default() += 1;
+            }
             if feed.assign {
                 let run = Assigned {
                     file: self.file,
@@ -328,6 +349,81 @@ impl FileLines<'_, '_, '_> {
         }
         self.spare = p.line;
     }
+}
+
+/// Where a ranged read ([`read_range`]) reads and what it keeps.
+pub struct RangeRead<'a> {
+    /// The file, opened as the walk opens it.
+    pub file: &'a File,
+    /// From this offset (the start of a line) ...
+    pub from: u64,
+    /// ... to this one (just after a newline).
+    pub to: u64,
+    /// Reads each line's timestamp and level.
+    pub times: TimeReader<'a>,
+    /// Lines without a timestamp continue the line above (the file has timestamps).
+    pub continues: bool,
+    /// Which lines are grouped.
+    pub level: LevelFilter,
+    /// Stops the read at its next chunk.
+    pub cancel: &'a Cancel,
+}
+
+/// What a ranged read gave.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RangeOutcome {
+    /// Bytes read.
+    pub bytes: u64,
+    /// Lines read.
+    pub lines: u64,
+    /// Lines grouped (with their continuation lines).
+    pub considered: u64,
+}
+
+/// Groups the lines of `read.from..read.to` of a plain file into `grouper`,
+/// adding to `touched` how many events each group serial got: the daemon's
+/// incremental read of what was appended. Continuation lines at the start
+/// of a range that does not start the file are dropped: the event they
+/// continue was grouped by the read before.
+pub fn read_range(
+    grouper: &mut Grouper,
+    read: &RangeRead<'_>,
+    touched: &mut HashMap<u32, u64>,
+) -> std::io::Result<RangeOutcome> {
+    let mut feed = Feed {
+        grouper,
+        level: read.level,
+        window: Window::default(),
+        assign: false,
+        assigned: Vec::new(),
+        considered: 0,
+        touched: Some(touched),
+    };
+    let mut lines = FileLines {
+        feed: &mut feed,
+        times: read.times,
+        file: 0,
+        continues: read.continues,
+        number: 0,
+        timed: 0,
+        last_time: None,
+        pending: None,
+        spare: Vec::new(),
+        skip_leading: read.from > 0,
+    };
+    let mut splitter = Splitter::default();
+    let span = read.to.saturating_sub(read.from);
+    let reader = Cancellable::new(ReadAt::new(read.file, read.from).take(span), read.cancel);
+    let outcome = for_each_chunk(reader, |c| splitter.feed(c, &mut |l| lines.line(l)));
+    splitter.finish(&mut |l| lines.line(l));
+    lines.flush();
+    let number = lines.number;
+    outcome?;
+    Ok(RangeOutcome {
+        bytes: splitter.bytes,
+        lines: number,
+        considered: feed.considered,
+    })
 }
 
 /// Cuts chunks into lines (without `\n` or `\r\n`); a line longer than

@@ -20,9 +20,14 @@ fn fnv1a(seed: u64, bytes: &[u8]) -> u64 {
 
 /// The id of the group of `template` at `level`: 16 hex digits.
 pub fn group_id(level: Option<Level>, template: &str) -> String {
+    format!("{:016x}", group_hash(level, template))
+}
+
+/// The number [`group_id`] writes in hex (what the daemon keeps of a known group).
+pub fn group_hash(level: Option<Level>, template: &str) -> u64 {
     let name = level.map_or("none", Level::name);
     let h = fnv1a(fnv1a(FNV_OFFSET, name.as_bytes()), b"\0");
-    format!("{:016x}", fnv1a(h, template.as_bytes()))
+    fnv1a(h, template.as_bytes())
 }
 
 /// The id of the bucket the least recently seen groups are merged into.

@@ -8,6 +8,9 @@
 //! - [`feed`]: reading the files of a [`GroupsQuery`] into a grouper, line by
 //!   line, a traceback's lines with the line that opened it.
 //! - [`answer`]: the answer ([`GroupsResult`]) and how it is built from a grouper.
+//! - [`known`]: the groups a service is known to have had (new or back?).
+//! - [`watch`]: the daemon's incremental grouping of what each service's
+//!   logs appended, saying which error groups are new.
 //!
 //! Why not the `logdrain` crate: measured on the six loghub samples it fell
 //! below Drain's published accuracy on three (HPC 0.751, Thunderbird 0.930,
@@ -26,12 +29,16 @@ pub mod answer;
 pub mod drain;
 pub mod feed;
 pub mod id;
+pub mod known;
 pub mod mask;
 pub mod message;
+pub mod watch;
 
 pub use answer::{Assigned, GroupSummary, GroupsResult, OtherSummary};
 pub use drain::{Grouper, GrouperOptions};
 pub use feed::{run, run_with};
+pub use known::{KnownGroups, Seen, Sighting};
+pub use watch::{ErrorWatch, Sighted, TickReport};
 
 /// The most groups a grouping in the daemon keeps (HTTP, Telegram): a group
 /// holds its template and newest line, up to about 10 KiB with long lines,
@@ -113,6 +120,29 @@ pub struct GroupsQuery {
 }
 
 impl GroupsQuery {
+    /// The question in one line: its cache key (`groups …`, a kind of its
+    /// own). The assignment of lines is not cached (it grows with the lines).
+    pub fn canonical(&self) -> String {
+        use std::hash::{Hash, Hasher};
+        let bound =
+            |b: &Option<TimeBound>| b.as_ref().map_or("-".to_string(), TimeBound::canonical);
+        let mut key = format!(
+            "groups level={} max={} since={} until={} max_decompressed={} paths={:?}",
+            self.level.name(),
+            self.max_groups,
+            bound(&self.since),
+            bound(&self.until),
+            self.max_decompressed,
+            self.paths
+        );
+        if !self.formats.is_empty() {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            self.formats.hash(&mut hasher);
+            key.push_str(&format!(" formats={:016x}", hasher.finish()));
+        }
+        key
+    }
+
     /// Warning lines and worse in `paths`, at most [`DEFAULT_MAX_GROUPS`] groups.
     pub fn new(paths: Vec<PathBuf>) -> Self {
         GroupsQuery {

@@ -83,6 +83,27 @@ pub enum Event {
         window_secs: f64,
         /// The latest error line, when the caller had it.
         last_line: Option<String>,
+        /// The most frequent error groups of the latest sample: template and lines.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        top_groups: Vec<(String, u64)>,
+    },
+    /// An error group a service's logs had not shown since diagbot started,
+    /// or a known one back after `groups.quiet` without a line.
+    ErrorGroup {
+        /// The service, by its configured name.
+        service: String,
+        /// The group's stable id.
+        id: String,
+        /// Its template.
+        template: String,
+        /// Its lines since the previous sample.
+        count: u64,
+        /// Since the previous sample.
+        window_secs: f64,
+        /// Its newest line.
+        example: String,
+        /// `None`: new; else back after this long without a line.
+        back_after_secs: Option<f64>,
     },
     /// diagbot's own cache is past its thresholds.
     CachePressure {
@@ -106,6 +127,11 @@ impl Event {
             Event::ProjectedOom { .. } => "projected_oom",
             Event::RestartLoop { .. } => "restart_loop",
             Event::ErrorBurst { .. } => "error_burst",
+            Event::ErrorGroup {
+                back_after_secs: None,
+                ..
+            } => "new_error_group",
+            Event::ErrorGroup { .. } => "error_group_back",
             Event::CachePressure { .. } => "cache_pressure",
         }
     }
@@ -120,13 +146,18 @@ impl Event {
             | Event::Exited { service, .. }
             | Event::Started { service, .. }
             | Event::RestartLoop { service, .. }
-            | Event::ErrorBurst { service, .. } => Some(service),
+            | Event::ErrorBurst { service, .. }
+            | Event::ErrorGroup { service, .. } => Some(service),
             Event::CachePressure { .. } => None,
         }
     }
 
-    /// What makes two events "the same alert": the kind and whom it is about.
+    /// What makes two events "the same alert": the kind and whom it is
+    /// about (and an error group's id: each group is its own alert).
     pub fn key(&self) -> String {
+        if let Event::ErrorGroup { service, id, .. } = self {
+            return format!("{}:{service}:{id}", self.kind());
+        }
         let whom = match self {
             Event::CachePressure { .. } => "diagbot",
             other => other.service().unwrap_or(HOST),
@@ -213,11 +244,45 @@ impl Event {
                 service,
                 lines,
                 window_secs,
+                top_groups,
                 ..
-            } => format!(
-                "{service}: {lines} error lines in the last {}",
-                minutes(*window_secs)
-            ),
+            } => {
+                let top = top_groups
+                    .iter()
+                    .map(|(t, n)| format!("`{t}` ({n})"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!(
+                    "{service}: {lines} error lines in the last {}{}",
+                    minutes(*window_secs),
+                    if top.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; most frequent: {top}")
+                    }
+                )
+            }
+            Event::ErrorGroup {
+                service,
+                template,
+                count,
+                window_secs,
+                back_after_secs,
+                ..
+            } => {
+                let times = match count {
+                    1 => "once".to_string(),
+                    n => format!("{n} times"),
+                };
+                let span = minutes(window_secs.max(1.0));
+                match back_after_secs {
+                    None => format!("new error in {service}: `{template}` ({times} in {span})"),
+                    Some(silent) => format!(
+                        "error back in {service} after {} without it: `{template}` ({times} in {span})",
+                        long_span(*silent)
+                    ),
+                }
+            }
             Event::CachePressure {
                 entries,
                 bytes,

@@ -314,7 +314,8 @@ fn an_error_burst_is_said_once_and_again_after_it_ends() {
             service: "bot".into(),
             lines: 25,
             window_secs: 300.0,
-            last_line: Some("ERROR db down".into())
+            last_line: Some("ERROR db down".into()),
+            top_groups: Vec::new(),
         })
     );
     assert_eq!(
@@ -669,5 +670,49 @@ fn a_seeded_watch_continues_its_trend_and_counters() {
             .iter()
             .any(|e| matches!(e, Event::Restart { restarts: 4, .. })),
         "{events:?}"
+    );
+}
+
+#[test]
+fn an_error_group_is_its_own_alert_and_says_new_or_back() {
+    let new = Event::ErrorGroup {
+        service: "crypto-bot".into(),
+        id: "1298d872fc13a77e".into(),
+        template: "Order <num> rejected: insufficient balance".into(),
+        count: 3,
+        window_secs: 120.0,
+        example: "ERROR Order 7 rejected: insufficient balance".into(),
+        back_after_secs: None,
+    };
+    assert_eq!(
+        new.describe(),
+        "new error in crypto-bot: `Order <num> rejected: insufficient balance` (3 times in 2 min)"
+    );
+    assert_eq!(new.kind(), "new_error_group");
+    assert_eq!(new.key(), "new_error_group:crypto-bot:1298d872fc13a77e");
+    let back = Event::ErrorGroup {
+        service: "crypto-bot".into(),
+        id: "1298d872fc13a77e".into(),
+        template: "Order <num> rejected: insufficient balance".into(),
+        count: 1,
+        window_secs: 120.0,
+        example: String::new(),
+        back_after_secs: Some(3.0 * 86400.0),
+    };
+    assert_eq!(back.kind(), "error_group_back");
+    assert_eq!(
+        back.describe(),
+        "error back in crypto-bot after 72 h without it: `Order <num> rejected: insufficient balance` (once in 2 min)"
+    );
+    let burst = Event::ErrorBurst {
+        service: "bot".into(),
+        lines: 25,
+        window_secs: 300.0,
+        last_line: None,
+        top_groups: vec![("db down".into(), 20), ("timeout".into(), 5)],
+    };
+    assert_eq!(
+        burst.describe(),
+        "bot: 25 error lines in the last 5 min; most frequent: `db down` (20), `timeout` (5)"
     );
 }

@@ -34,14 +34,19 @@ pub struct GroupsArgs {
     #[arg(long, value_name = "LEVEL", default_value = "warning", value_parser = LevelFilter::parse)]
     pub level: LevelFilter,
     /// Keep at most N groups; the least recently seen are merged into "other".
-    #[arg(long, value_name = "N", default_value_t = groups::DEFAULT_MAX_GROUPS, value_parser = at_least_one)]
-    pub max: usize,
+    /// Default: groups.max (5000); the daemon's own bound (1000) with --remote.
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
+    pub max: Option<usize>,
     /// Print one JSON object instead of text.
     #[arg(long, conflicts_with = "assign")]
     pub json: bool,
     /// Print `PATH:LINE<TAB>GROUP_ID` for every line grouped, in file order.
     #[arg(long)]
     pub assign: bool,
+    /// Ask the diagbot daemon at this URL (http://HOST:PORT) instead of reading
+    /// here: its answer, cached, over its own paths (or --path, within them).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["assign", "config"])]
+    pub remote: Option<String>,
 }
 
 fn at_least_one(s: &str) -> Result<usize, String> {
@@ -52,24 +57,10 @@ fn at_least_one(s: &str) -> Result<usize, String> {
 }
 
 pub fn run(args: GroupsArgs) -> anyhow::Result<ExitCode> {
-    let (settings, _) = load_settings(args.config.as_deref())?;
-    let paths = if args.paths.is_empty() {
-        settings.core.log_paths
-    } else {
-        args.paths
+    let result = match &args.remote {
+        Some(url) => ask(url, &args)?,
+        None => group_here(&args)?,
     };
-    let query = GroupsQuery {
-        since: args.since,
-        until: args.until,
-        level: args.level,
-        max_groups: args.max,
-        formats: settings.core.formats,
-        assign: args.assign,
-        max_decompressed: settings.core.max_decompressed,
-        ..GroupsQuery::new(paths)
-    };
-    let now = chrono::Local::now().fixed_offset();
-    let result = groups::run(&query, now, &|_| {})?;
     if args.assign {
         print_assigned(&result)?;
     } else if args.json {
@@ -78,6 +69,47 @@ pub fn run(args: GroupsArgs) -> anyhow::Result<ExitCode> {
         print_groups(&result, args.level);
     }
     Ok(exit_for(result.lines_considered))
+}
+
+/// The daemon's answer to the same question (`GET /api/v1/groups`).
+fn ask(url: &str, args: &GroupsArgs) -> anyhow::Result<GroupsResult> {
+    let mut params = vec![("level", args.level.name().to_string())];
+    if let Some(max) = args.max {
+        params.push(("max", max.to_string()));
+    }
+    if let Some(b) = &args.since {
+        params.push(("since", b.canonical()));
+    }
+    if let Some(b) = &args.until {
+        params.push(("until", b.canonical()));
+    }
+    if !args.paths.is_empty() {
+        let paths: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        params.push(("paths", paths.join(",")));
+    }
+    super::remote::get_json(url, "/api/v1/groups", &params)
+}
+
+/// Groups the files here, as configured.
+fn group_here(args: &GroupsArgs) -> anyhow::Result<GroupsResult> {
+    let (settings, _) = load_settings(args.config.as_deref())?;
+    let paths = if args.paths.is_empty() {
+        settings.core.log_paths
+    } else {
+        args.paths.clone()
+    };
+    let query = GroupsQuery {
+        since: args.since.clone(),
+        until: args.until.clone(),
+        level: args.level,
+        max_groups: args.max.unwrap_or(settings.core.groups.max),
+        formats: settings.core.formats,
+        assign: args.assign,
+        max_decompressed: settings.core.max_decompressed,
+        ..GroupsQuery::new(paths)
+    };
+    let now = chrono::Local::now().fixed_offset();
+    Ok(groups::run(&query, now, &|_| {})?)
 }
 
 /// `PATH:LINE<TAB>ID`, one per grouped line, in file order.

@@ -80,6 +80,7 @@ pub async fn sample_once(state: &AppState) {
     state.metrics.set_sampled(figures);
     let (bursts, errors) = read_service_logs(state, &settings, obs.at_secs).await;
     events.extend(bursts);
+    super::new_errors::watch(state, &settings, &mut events).await;
     let cache = state.diag.cache();
     let stats = cache.stats();
     let pressed = cache.past_thresholds(stats.entries, stats.bytes);

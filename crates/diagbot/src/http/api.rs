@@ -229,14 +229,10 @@ async fn answer(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    let how = match how {
-        HitOrLoad::Hit => "hit",
-        HitOrLoad::Loaded => "loaded",
-        HitOrLoad::Joined => "joined",
-    };
-    response
-        .headers_mut()
-        .insert("x-diagbot-cache", HeaderValue::from_static(how));
+    response.headers_mut().insert(
+        "x-diagbot-cache",
+        HeaderValue::from_static(cache_header(how)),
+    );
     Ok(response)
 }
 
@@ -259,7 +255,7 @@ fn requested_paths(
 pub async fn groups(
     State(state): State<Arc<AppState>>,
     Params(params): RawParams,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Response, ApiError> {
     reject_unknown(&params, &["since", "until", "level", "max", "paths"])?;
     let settings = state.settings();
     let mut query = GroupsQuery::new(requested_paths(&params, &settings.core.log_paths)?);
@@ -285,39 +281,46 @@ pub async fn groups(
                 )
             })?;
     }
-    // One grouping at a time (it is not cached yet, and each holds a grouper):
-    // the others wait, within the request timeout.
+    // One grouping at a time (each holds a grouper while it runs): the
+    // others wait, within the request timeout, and then find it cached.
     let _turn = state
         .groups_in_flight
         .acquire()
         .await
         .map_err(|_| ApiError::unavailable("stopping"))?;
-    // Stopped when this request ends early (a timeout, a client gone) or at shutdown.
-    let cancel = CancelOnDrop(state.diag.engine().cancel_token());
-    let token = cancel.0.clone();
-    let now = chrono::Local::now().fixed_offset();
-    let result = blocking("groups", move || {
-        groups::run_with(&query, now, &|_| {}, &token)
-    })
-    .await?
-    .map_err(|e| match e {
-        SearchError::EmptyWindow { .. } => ApiError::bad("since", e.to_string()),
-        other => ApiError::bad("paths", other.to_string()),
-    })?;
-    Ok(Json(serde_json::to_value(result).unwrap_or_default()))
+    // The grouping stops when this request ends early (a timeout, a client
+    // gone: the cache's load is dropped) or at shutdown.
+    let (result, how) = state
+        .diag
+        .groups(&query)
+        .await
+        .map_err(|e| match e.as_ref() {
+            SearchError::EmptyWindow { .. } => ApiError::bad("since", e.to_string()),
+            SearchError::Cancelled | SearchError::Unavailable(_) | SearchError::ScanFailed(_) => {
+                ApiError::unavailable(e.to_string())
+            }
+            other => ApiError::bad("paths", other.to_string()),
+        })?;
+    let mut response =
+        Json(serde_json::to_value(result.as_ref()).unwrap_or_default()).into_response();
+    response.headers_mut().insert(
+        "x-diagbot-cache",
+        HeaderValue::from_static(cache_header(how)),
+    );
+    Ok(response)
+}
+
+/// The `x-diagbot-cache` header: how the answer was found.
+fn cache_header(how: HitOrLoad) -> &'static str {
+    match how {
+        HitOrLoad::Hit => "hit",
+        HitOrLoad::Loaded => "loaded",
+        HitOrLoad::Joined => "joined",
+    }
 }
 
 /// The most groups a request may keep (and the default).
 const MAX_GROUPS_LIMIT: usize = groups::DAEMON_MAX_GROUPS;
-
-/// Sets its flag when dropped: a request's work stops when the request does.
-struct CancelOnDrop(diagbot_core::logs::cancel::Cancel);
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        self.0.cancel();
-    }
-}
 
 /// A 400 for the first parameter not in `allowed`.
 fn reject_unknown(params: &BTreeMap<String, String>, allowed: &[&str]) -> Result<(), ApiError> {

@@ -81,6 +81,8 @@ pub struct Metrics {
     pub oom_kills: Family<ServiceLabel, Counter>,
     /// Health events by kind.
     pub health_events: Family<KindLabel, Counter>,
+    /// Error groups new since start, by service (never by group: bounded labels).
+    pub error_groups_new: Family<ServiceLabel, Counter>,
     sampled: Arc<Mutex<Figures>>,
     /// Lines appended to each service's logs, by level.
     pub log_lines: LogLines,
@@ -163,6 +165,12 @@ impl Metrics {
             oom_kills.clone(),
         );
         let health_events = Family::<KindLabel, Counter>::default();
+        let error_groups_new = Family::<ServiceLabel, Counter>::default();
+        registry.register(
+            "diagbot_error_groups_new",
+            "Error groups seen for the first time since diagbot started, by service",
+            error_groups_new.clone(),
+        );
         registry.register(
             "diagbot_health_events",
             "OOM kills, restarts and projected OOMs seen, by kind",
@@ -186,6 +194,7 @@ impl Metrics {
             telegram,
             oom_kills,
             health_events,
+            error_groups_new,
             sampled,
             log_lines,
             http_requests,
@@ -221,6 +230,18 @@ impl Metrics {
                 kind: event.kind().to_string(),
             })
             .inc();
+        if let Event::ErrorGroup {
+            service,
+            back_after_secs: None,
+            ..
+        } = event
+        {
+            self.error_groups_new
+                .get_or_create(&ServiceLabel {
+                    service: service.clone(),
+                })
+                .inc();
+        }
         if let Event::OomKill { service, .. } = event {
             let service = service.clone().unwrap_or_else(|| UNKNOWN_SERVICE.into());
             self.oom_kills

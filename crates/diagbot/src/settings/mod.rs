@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 
 use diagbot_core::config::raw::RawCore;
 use diagbot_core::config::raw::{
-    RawCache, RawFormat, RawHealth, RawLogs, RawRefresh, RawSearch, RawService, RawSystem,
+    RawCache, RawFormat, RawGroups, RawHealth, RawLogs, RawRefresh, RawSearch, RawService,
+    RawSystem,
 };
 use diagbot_core::config::{self, ConfigError, Settings, Source};
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,7 @@ pub struct RawFile {
     log: RawLog,
     system: RawSystem,
     health: RawHealth,
+    groups: RawGroups,
     telegram: RawTelegram,
     storage: RawStorage,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -110,6 +112,7 @@ fn from_source(
         refresh: raw.refresh,
         system: raw.system,
         health: raw.health,
+        groups: raw.groups,
         services: raw.services,
         formats: raw.formats,
     }
@@ -139,6 +142,7 @@ impl DaemonSettings {
             log: RawLog::from(&self.log),
             system: core.system,
             health: core.health,
+            groups: core.groups,
             telegram: RawTelegram::from(self.telegram.as_ref()),
             storage: RawStorage::from(&self.storage),
             services: core.services,
@@ -189,6 +193,8 @@ impl DaemonSettings {
             "storage.retention",
             old_store.retention == new_store.retention,
         );
+        // Each service's groups are kept in a grouper made at start with this bound.
+        check("groups.max", self.core.groups.max == new.core.groups.max);
         let bot = |s: &DaemonSettings| {
             s.telegram.as_ref().map(|t| {
                 (
@@ -228,6 +234,7 @@ impl DaemonSettings {
         applied.core.cache.budget_bytes = self.core.cache.budget_bytes;
         applied.log.json = self.log.json;
         applied.storage = self.storage.clone();
+        applied.core.groups.max = self.core.groups.max;
         applied.telegram = match (&self.telegram, applied.telegram) {
             // The bot runs with its startup token, server, outbox and cooldown;
             // its chat lists are live.

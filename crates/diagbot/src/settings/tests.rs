@@ -81,6 +81,7 @@ fn a_file_with_every_section_round_trips() {
          [log]\nlevel = \"warn,diagbot=debug\"\nformat = \"json\"\n\
          [system]\nproc_root = \"/fixture/proc\"\nsys_root = \"/fixture/sys\"\nkernel_log = \"/var/log/kern.log\"\nkmsg = \"\"\nsystemctl = \"/bin/sc\"\njournalctl = \"/bin/jc\"\n\
          [health]\nsample_interval = \"5s\"\ntrend_window = \"2h\"\ntrend_min_span = \"20m\"\noom_horizon = \"3h\"\nerror_burst_lines = 5\nerror_burst_window = \"1m\"\nrestart_loop = 5\nrestart_loop_window = \"12h\"\n\
+         [groups]\nmax = 300\nquiet = \"2h\"\nalerts = false\n\
          [telegram]\ntoken_file = {bot_token:?}\napi_url = \"http://127.0.0.1:8081/\"\nallowed_chats = [1, -2]\nalert_chats = [3]\nalert_cooldown = \"2m\"\noutbox_size = 7\n\
          [storage]\nenabled = false\npath = \"/srv/diagbot/h.db\"\nmax_size = \"16MiB\"\n[storage.retention]\nraw = \"1d\"\nfive_minutes = \"7d\"\nhourly = \"90d\"\nmax_events = 500\n\
          [[services]]\nname = \"bot\"\nunit = \"bot.service\"\nprocess = {{ name = \"python3\", cmdline = 'bot\\.py' }}\nlogs = [\"/opt/bot/bot.log\"]\nmemory_limit = \"900MiB\"\n\
@@ -100,6 +101,9 @@ fn a_file_with_every_section_round_trips() {
         "the service's log is searched too"
     );
     assert_eq!(s.core.search_threads, 3);
+    assert_eq!(s.core.groups.max, 300);
+    assert_eq!(s.core.groups.quiet, Duration::from_secs(7200));
+    assert!(!s.core.groups.alerts);
     assert_eq!(s.core.formats.len(), 2);
     assert_eq!(s.core.formats[1].name, "billing");
     assert!(!s.storage.enabled);
@@ -194,7 +198,7 @@ fn a_bad_environment_override_names_the_variable() {
 
 #[test]
 fn errors_name_the_file_the_line_and_the_key() {
-    let cases: [(&str, &str); 13] = [
+    let cases: [(&str, &str); 15] = [
         (
             "[log]\nlevel = \"loud\"\n",
             "diagbot.toml:2: log.level: \"loud\" is not one of trace",
@@ -240,6 +244,14 @@ fn errors_name_the_file_the_line_and_the_key() {
         (
             "[cache]\n\nmax_concurrent_loads = 4611686018427387904\n",
             "diagbot.toml:3: cache.max_concurrent_loads: must be from 1 to 1024",
+        ),
+        (
+            "[groups]\nquiet = \"1h\"\nmax = 0\n",
+            "diagbot.toml:3: groups.max: must be from 1 to 100000",
+        ),
+        (
+            "[groups]\n\nquiet = \"0s\"\n",
+            "diagbot.toml:3: groups.quiet: must be at least 1s",
         ),
         (
             "[refresh]\nqueries = [\n  { name = \"bad\", pattern = \"(unclosed\" },\n]\n",
@@ -320,6 +332,7 @@ fn a_reload_keeps_the_startup_part_and_names_what_waits() {
         "[[formats]]\nname = \"shop\"\nglob = \"*.log\"\ntimestamp = \"%d.%m.%Y %H:%M\"\n\
          [http]\nlisten = \"127.0.0.1:1\"\ntoken = \"t\"\nrequest_timeout = \"5s\"\n\
          [search]\nthreads = 4\n\
+         [groups]\nmax = 10\nquiet = \"1h\"\nalerts = false\n\
          [cache]\nttl = \"1m\"\nbudget = \"1MiB\"\nwarn_entries = 2\n[log]\nformat = \"json\"\nlevel = \"debug\"\n\
          [telegram]\ntoken = \"2:b\"\napi_url = \"http://127.0.0.1:1\"\noutbox_size = 5\nalert_cooldown = \"1m\"\nallowed_chats = [9]\n\
          [storage]\nenabled = false\npath = \"/tmp/x.db\"\nmax_size = \"1MiB\"\n[storage.retention]\nraw = \"1h\"\n",
@@ -337,6 +350,7 @@ fn a_reload_keeps_the_startup_part_and_names_what_waits() {
             "storage.path",
             "storage.max_size",
             "storage.retention",
+            "groups.max",
             "telegram.token",
             "telegram.api_url",
             "telegram.outbox_size",
@@ -348,6 +362,7 @@ fn a_reload_keeps_the_startup_part_and_names_what_waits() {
     assert_eq!(applied.http.listen, old.http.listen);
     assert_eq!(applied.core.cache.ttl, old.core.cache.ttl);
     assert_eq!(applied.core.search_threads, old.core.search_threads);
+    assert_eq!(applied.core.groups.max, old.core.groups.max);
     assert_eq!(
         applied.telegram.as_ref().unwrap().token,
         old.telegram.as_ref().unwrap().token
@@ -357,6 +372,8 @@ fn a_reload_keeps_the_startup_part_and_names_what_waits() {
     assert_eq!(applied.http.request_timeout, Duration::from_secs(5));
     assert_eq!(applied.core.cache.warn_entries, 2);
     assert_eq!(applied.log.level, "debug");
+    assert_eq!(applied.core.groups.quiet, Duration::from_secs(3600));
+    assert!(!applied.core.groups.alerts);
     assert_eq!(applied.telegram.unwrap().allowed_chats, [9]);
     assert_eq!(applied.core.formats[0].name, "shop");
     assert_eq!(applied.core.refresh[0].query.formats, applied.core.formats);

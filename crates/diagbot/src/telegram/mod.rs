@@ -351,6 +351,11 @@ fn alert_text(event: &Event) -> String {
         Event::RestartLoop { .. } => "Restart loop",
         Event::ProjectedOom { .. } => "Memory climbing",
         Event::ErrorBurst { .. } => "Error burst",
+        Event::ErrorGroup {
+            back_after_secs: None,
+            ..
+        } => "New error",
+        Event::ErrorGroup { .. } => "Error back",
         Event::CachePressure { .. } => "diagbot's cache",
     };
     let mut html = format!("⚠ <b>{title}</b>\n{}", render::escape(&event.describe()));
@@ -366,7 +371,15 @@ fn alert_text(event: &Event) -> String {
             "<code>diagbot errors</code>",
         );
     }
-    html
+    if let Event::ErrorGroup { example, .. } = event {
+        html = render::with_lines(
+            &html,
+            std::slice::from_ref(example),
+            0,
+            "<code>diagbot groups</code>",
+        );
+    }
+    render::fit(&html)
 }
 
 fn release_html(release: &Release, cooldown: Duration) -> String {

@@ -21,14 +21,12 @@ pub async fn top(state: &AppState, since: Option<TimeBound>, said: Option<&str>)
     // As the HTTP API's: a bounded grouper, one grouping at a time.
     query.max_groups = groups::DAEMON_MAX_GROUPS;
     query.since = since;
-    let now = chrono::Local::now().fixed_offset();
     let Ok(_turn) = state.groups_in_flight.acquire().await else {
         return "diagbot is stopping".to_string();
     };
-    let run = tokio::task::spawn_blocking(move || groups::run(&query, now, &|_| {})).await;
-    match run {
-        Ok(Ok(result)) => render(&result, said),
-        Ok(Err(e)) => format!("⚠ grouping failed: {}", escape(&e.to_string())),
+    // Cached: the same question as `GET /api/v1/groups`'s default.
+    match state.diag.groups(&query).await {
+        Ok((result, _)) => render(&result, said),
         Err(e) => format!("⚠ grouping failed: {}", escape(&e.to_string())),
     }
 }

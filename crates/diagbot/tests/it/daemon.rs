@@ -62,6 +62,7 @@ fn the_api_answers_as_the_cli_does() {
 fn the_groups_api_answers_as_the_cli_does() {
     let (_dir, logs, config_file) = setup("");
     let d = TestDaemon::start(&config_file);
+    let url = d.url("");
     for (api, cli) in [
         ("/api/v1/groups", vec!["groups"]),
         (
@@ -89,7 +90,23 @@ fn the_groups_api_answers_as_the_cli_does() {
         let from_cli: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert!(!from_cli["groups"].as_array().unwrap().is_empty(), "{api}");
         assert_eq!(from_api, from_cli, "{api}");
+        // --remote prints the daemon's answer as a local run prints its own.
+        let mut remote = cli.clone();
+        remote.extend(["--json", "--remote", &url]);
+        let out = Command::cargo_bin("diagbot")
+            .unwrap()
+            .args(&remote)
+            .arg("--path")
+            .arg(&logs)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let from_remote: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(from_remote, from_cli, "{api} --remote");
     }
+    // Asked again, the answer comes from the cache.
+    let cached = get_headers(&d.url("/api/v1/groups"));
+    assert_eq!(cached.as_deref(), Some("hit"));
     for (api, parameter) in [
         ("/api/v1/groups?level=loud", "level"),
         ("/api/v1/groups?max=0", "max"),
@@ -101,6 +118,16 @@ fn the_groups_api_answers_as_the_cli_does() {
         let v: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["parameter"], parameter, "{api}");
     }
+}
+
+/// The `x-diagbot-cache` header of a GET.
+fn get_headers(url: &str) -> Option<String> {
+    let response = ureq::get(url).call().unwrap();
+    response
+        .headers()
+        .get("x-diagbot-cache")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 #[test]

@@ -240,3 +240,64 @@ fn exit_codes_are_greps() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn groups_max_in_the_configuration_bounds_groups_without_max() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for (i, w) in ["disk full on", "cannot reach", "queue overflow in"]
+        .iter()
+        .enumerate()
+    {
+        text.push_str(&format!("2026-01-27 10:0{i}:00,000 ERROR {w} {i}\n"));
+    }
+    let log = dir.path().join("three.log");
+    fs::write(&log, text).unwrap();
+    let config = dir.path().join("diagbot.toml");
+    fs::write(&config, "[groups]\nmax = 2\n").unwrap();
+    let v = groups_json(&log, &["--config", config.to_str().unwrap()]);
+    assert_eq!(v["groups"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(v["other"]["groups"], 1);
+    assert_eq!(v["other"]["count"], 1);
+    // --max wins over the configuration.
+    let v = groups_json(&log, &["--config", config.to_str().unwrap(), "--max", "5"]);
+    assert_eq!(v["groups"].as_array().unwrap().len(), 3, "{v}");
+    assert!(v["other"].is_null());
+}
+
+/// A warning followed by a traceback is a warning: the traceback's first
+/// line makes an event an error only when its own first line has no level.
+#[test]
+fn a_warning_with_a_traceback_stays_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    fs::write(
+        &log,
+        "2026-01-27 10:00:00,000 WARNING retrying payment 7\n\
+         Traceback (most recent call last):\n  File \"pay.py\", line 3, in pay\nTimeoutError: 30 s\n\
+         2026-01-27 10:00:05,000 print of a crash\n\
+         Traceback (most recent call last):\n  File \"run.py\", line 9, in run\nKeyError: 'x'\n",
+    )
+    .unwrap();
+    let v = groups_json(&log, &["--level", "any"]);
+    let levels: Vec<(&str, &Value)> = v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["template"].as_str().unwrap(), &g["level"]))
+        .collect();
+    assert_eq!(v["lines_considered"], 8, "{v}");
+    assert!(
+        levels.contains(&("retrying payment <num>", &Value::from("warning"))),
+        "{levels:?}"
+    );
+    assert!(
+        levels.contains(&("print of a crash", &Value::from("error"))),
+        "{levels:?}"
+    );
+    assert_eq!(
+        levels.len(),
+        2,
+        "a traceback is not groups of its own: {levels:?}"
+    );
+}

@@ -15,5 +15,6 @@ mod groups;
 mod health;
 mod history;
 mod modules;
+mod new_errors;
 mod prometheus;
 mod telegram;

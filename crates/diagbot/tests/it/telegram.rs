@@ -20,13 +20,13 @@ use diagbot_core::probe::oom::OomKill;
 use serde_json::{json, Value};
 
 const TOKEN: &str = "123456789:AAFakeTokenForTestsOnly_xyz-0123456789";
-const OPERATOR: i64 = 4242;
+pub(crate) const OPERATOR: i64 = 4242;
 const STRANGER: i64 = 666;
 
 #[derive(Debug, Clone)]
-struct Sent {
+pub(crate) struct Sent {
     chat: i64,
-    text: String,
+    pub(crate) text: String,
     parse_mode: Option<String>,
     at: Instant,
 }
@@ -51,7 +51,7 @@ struct FakeState {
 }
 
 #[derive(Clone, Default)]
-struct Fake(Arc<Mutex<FakeState>>);
+pub(crate) struct Fake(Arc<Mutex<FakeState>>);
 
 impl Fake {
     fn lock(&self) -> std::sync::MutexGuard<'_, FakeState> {
@@ -59,7 +59,7 @@ impl Fake {
     }
 
     /// A message from `chat`, delivered at the next `GetUpdates`.
-    fn say(&self, chat: i64, text: &str) {
+    pub(crate) fn say(&self, chat: i64, text: &str) {
         let mut s = self.lock();
         s.next_update += 1;
         let id = s.next_update;
@@ -75,12 +75,12 @@ impl Fake {
         }));
     }
 
-    fn sent(&self) -> Vec<Sent> {
+    pub(crate) fn sent(&self) -> Vec<Sent> {
         self.lock().sent.clone()
     }
 
     /// Waits until `n` messages were sent (at most 30 s) and returns them.
-    fn wait_sent(&self, n: usize) -> Vec<Sent> {
+    pub(crate) fn wait_sent(&self, n: usize) -> Vec<Sent> {
         let started = Instant::now();
         loop {
             let sent = self.sent();
@@ -203,14 +203,14 @@ fn serve_fake_on(listener: std::net::TcpListener, fake: Fake) {
     });
 }
 
-fn serve_fake(fake: Fake) -> SocketAddr {
+pub(crate) fn serve_fake(fake: Fake) -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     serve_fake_on(listener, fake);
     addr
 }
 
-fn telegram_config(api: SocketAddr, extra: &str) -> String {
+pub(crate) fn telegram_config(api: SocketAddr, extra: &str) -> String {
     format!(
         "[telegram]\ntoken = {TOKEN:?}\napi_url = \"http://{api}\"\nallowed_chats = [{OPERATOR}]\nalert_chats = [{OPERATOR}]\n{extra}"
     )
@@ -218,7 +218,7 @@ fn telegram_config(api: SocketAddr, extra: &str) -> String {
 
 /// Checks `html` against Telegram's HTML rules: only its tags, balanced; `&`
 /// only in the four entities; no bare `<` or `>`.
-fn assert_telegram_html(html: &str) {
+pub(crate) fn assert_telegram_html(html: &str) {
     const TAGS: [&str; 8] = ["b", "i", "u", "s", "code", "pre", "a", "blockquote"];
     let mut open: Vec<String> = Vec::new();
     let mut rest = html;

@@ -1,0 +1,315 @@
+//! New errors in one service's logs: each tick reads only what was appended
+//! to its files since the last, groups the lines at error level or worse
+//! (a traceback with the line that opened it) and says which groups are new
+//! (never seen before) or back (seen, then silent for the quiet period).
+//!
+//! Files are followed as the engine's incremental refresh follows them
+//! (see [`tail`](crate::logs::tail)): by `(device, inode)` checked against a
+//! hash of their first bytes; unchanged size and mtime → skipped; grown →
+//! read from the offset after the last complete line; shrunk or a changed
+//! head (copytruncate, a rewrite) → read from 0; renamed (rotated) →
+//! followed by identity. Each file is opened once per tick by the walk
+//! (opening is the check). `.gz` files are not read: rotated files were
+//! read while they were plain, and old rotations are history, not news.
+//!
+//! The first tick reads everything there is: the baseline, known without
+//! an alert, so that a restart of diagbot does not alert on old errors.
+//!
+//! The known groups ([`KnownGroups`]) are kept apart from the grouper, so
+//! that a store can load and save them.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use super::drain::{Grouper, GrouperOptions};
+use super::feed::{read_range, RangeRead};
+use super::id::{group_hash, group_id};
+use super::known::{KnownGroups, Sighting};
+use super::LevelFilter;
+use crate::engine::end_of_last_line;
+use crate::logs::cancel::Cancel;
+use crate::logs::format::{FileFormat, TimeReader};
+use crate::logs::learn::{learn_from_reader, Learned};
+use crate::logs::level::Level;
+use crate::logs::open::{FileId, OpenedFile};
+use crate::logs::read::ReadAt;
+use crate::logs::tail::HeadHash;
+use crate::logs::timestamp::YearHint;
+use crate::logs::user_format::CompiledUserFormat;
+use crate::logs::walk::{walk, LogFile, Order};
+use crate::query::Skipped;
+
+/// Groups named in a tick's [`TickReport::top`].
+pub const TOP_GROUPS: usize = 3;
+
+/// What a service's watch has read of one file.
+#[derive(Debug, Clone)]
+struct Mark {
+    head: HeadHash,
+    /// Just after the last complete line read.
+    offset: u64,
+    size: u64,
+    modified: Option<SystemTime>,
+    learned: Learned,
+}
+
+/// A group a tick saw that is news: new, or back after the quiet period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sighted {
+    /// The group's stable id.
+    pub id: String,
+    /// Its template.
+    pub template: String,
+    /// Its lines' level.
+    pub level: Option<Level>,
+    /// Its events in this tick.
+    pub count: u64,
+    /// Its newest line.
+    pub example: String,
+    /// `None`: new; else back after this many seconds without a line.
+    pub back_after_secs: Option<i64>,
+}
+
+/// What one tick found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TickReport {
+    /// This was the first tick: what it read is the baseline (nothing is news).
+    pub baseline: bool,
+    /// New groups and groups back, by id.
+    pub sighted: Vec<Sighted>,
+    /// The tick's most frequent groups: template and events (at most [`TOP_GROUPS`]).
+    pub top: Vec<(String, u64)>,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Files not read, and why.
+    pub skipped: Vec<Skipped>,
+    /// Since the previous tick (what the counts of `sighted` span); `None` on the first.
+    pub since_secs: Option<i64>,
+}
+
+/// One service's new-error watch: its files' offsets, its grouper and its known groups.
+pub struct ErrorWatch {
+    grouper: Grouper,
+    known: KnownGroups,
+    files: HashMap<FileId, Mark>,
+    /// The id each live group had at its last sighting: a template that
+    /// grows a variable gets a new id, and is not news for it.
+    ids: HashMap<u32, u64>,
+    max_groups: usize,
+    ticks: u64,
+    last_tick_secs: Option<i64>,
+}
+
+impl ErrorWatch {
+    /// A watch keeping at most `max_groups` groups (and four times as many known ids).
+    pub fn new(max_groups: usize) -> Self {
+        let max_groups = max_groups.max(1);
+        ErrorWatch {
+            grouper: Grouper::new(GrouperOptions {
+                max_groups,
+                ..GrouperOptions::default()
+            }),
+            known: KnownGroups::new(max_groups.saturating_mul(4)),
+            files: HashMap::new(),
+            ids: HashMap::new(),
+            max_groups,
+            ticks: 0,
+            last_tick_secs: None,
+        }
+    }
+
+    /// The known groups: where a store loads them before the first tick and
+    /// takes what changed after each ([`KnownGroups::load`], [`KnownGroups::take_changes`]).
+    pub fn known_mut(&mut self) -> &mut KnownGroups {
+        &mut self.known
+    }
+
+    /// Ticks run so far.
+    pub fn ticks(&self) -> u64 {
+        self.ticks
+    }
+
+    /// The heap bytes held: the grouper, the known ids, the files' marks.
+    pub fn heap_size(&self) -> usize {
+        self.grouper.heap_size()
+            + self.known.heap_size()
+            + self.files.capacity() * (std::mem::size_of::<(FileId, Mark)>() + 1)
+            + self.ids.capacity() * (std::mem::size_of::<(u32, u64)>() + 1)
+    }
+
+    /// Reads what was appended to the files under `paths` and groups its
+    /// error lines; `now_secs` is the tick's time, `quiet_secs` the silence
+    /// after which a known group is back. The first tick is the baseline.
+    pub fn tick(
+        &mut self,
+        paths: &[PathBuf],
+        formats: &[CompiledUserFormat],
+        (now_secs, quiet_secs): (i64, i64),
+        cancel: &Cancel,
+    ) -> TickReport {
+        let baseline = self.ticks == 0;
+        self.ticks += 1;
+        let mut report = TickReport {
+            baseline,
+            since_secs: self.last_tick_secs.map(|t| now_secs - t),
+            ..TickReport::default()
+        };
+        self.last_tick_secs = Some(now_secs);
+        let mut touched: HashMap<u32, u64> = HashMap::new();
+        let mut marks: HashMap<FileId, Mark> = HashMap::with_capacity(self.files.len());
+        let walked = walk(paths, &[], (true, Order::ByPath), cancel, |file, opened| {
+            let Some(opened) = opened else { return };
+            if file.compressed {
+                return;
+            }
+            let id = opened.id;
+            let prior = self.files.remove(&id);
+            match read_appended(
+                &mut self.grouper,
+                file,
+                opened,
+                prior.clone(),
+                formats,
+                cancel,
+                &mut touched,
+            ) {
+                Ok((mark, bytes)) => {
+                    report.bytes += bytes;
+                    marks.insert(id, mark);
+                }
+                Err(e) => {
+                    // Read again from the last good offset next time.
+                    if let Some(p) = prior {
+                        marks.insert(id, p);
+                    }
+                    report.skipped.push(Skipped {
+                        path: file.path.display().to_string(),
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        });
+        report.skipped.extend(walked.skipped);
+        // Files no longer under the paths are forgotten.
+        self.files = marks;
+        self.judge(&touched, baseline, (now_secs, quiet_secs), &mut report);
+        if self.ids.len() > 2 * self.max_groups {
+            let live = self.grouper.by_serial();
+            self.ids.retain(|serial, _| live.contains_key(serial));
+        }
+        report
+    }
+
+    /// Says which touched groups are news, and which were the most frequent.
+    fn judge(
+        &mut self,
+        touched: &HashMap<u32, u64>,
+        baseline: bool,
+        (now_secs, quiet_secs): (i64, i64),
+        report: &mut TickReport,
+    ) {
+        let live = self.grouper.by_serial();
+        let mut top: Vec<(String, u64)> = Vec::new();
+        for (&serial, &count) in touched {
+            // Merged into "other" within this tick: too rare to be news.
+            let Some(group) = live.get(&serial) else {
+                continue;
+            };
+            let template = group.template();
+            let id = group_hash(group.level, &template);
+            let before = self.ids.insert(serial, id);
+            top.push((template.clone(), count));
+            let grew = before.is_some_and(|b| b != id && self.known.contains(b));
+            if baseline || grew {
+                // The lines' own time, if they have one: a group last seen
+                // days ago in the baseline is back when it returns.
+                let at = group
+                    .last_seen
+                    .map_or(now_secs, |t| t.timestamp().min(now_secs));
+                self.known.remember(id, at);
+                continue;
+            }
+            let back_after_secs = match self.known.see(id, now_secs, quiet_secs) {
+                Sighting::New => None,
+                Sighting::Back { silent_secs } => Some(silent_secs),
+                Sighting::Known => continue,
+            };
+            report.sighted.push(Sighted {
+                id: group_id(group.level, &template),
+                template,
+                level: group.level,
+                count,
+                example: String::from_utf8_lossy(&group.example).into_owned(),
+                back_after_secs,
+            });
+        }
+        report.sighted.sort_by(|a, b| a.id.cmp(&b.id));
+        top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        top.truncate(TOP_GROUPS);
+        report.top = top;
+    }
+}
+
+/// Reads `opened` from where `prior` left it (or from 0: a new, truncated or
+/// rewritten file) to its last complete line; returns its new mark and the bytes read.
+fn read_appended(
+    grouper: &mut Grouper,
+    file: &LogFile,
+    opened: OpenedFile,
+    prior: Option<Mark>,
+    formats: &[CompiledUserFormat],
+    cancel: &Cancel,
+    touched: &mut HashMap<u32, u64>,
+) -> std::io::Result<(Mark, u64)> {
+    let OpenedFile {
+        file: handle,
+        size,
+        modified,
+        ..
+    } = opened;
+    let same_head = prior
+        .as_ref()
+        .is_some_and(|p| p.head.still_matches(&handle, size));
+    if let Some(p) = &prior {
+        if same_head && p.size == size && p.modified == modified {
+            return Ok((p.clone(), 0));
+        }
+    }
+    let hint = YearHint::from_system_time(modified.unwrap_or_else(SystemTime::now));
+    let learned = match &prior {
+        Some(p) if same_head && p.learned.complete => p.learned.clone(),
+        _ => learn_from_reader(
+            std::io::Read::take(ReadAt::new(&handle, 0), size),
+            formats,
+            &file.path,
+            hint,
+        ),
+    };
+    let from = prior
+        .filter(|p| same_head && size >= p.offset && p.learned.format == learned.format)
+        .map_or(0, |p| p.offset);
+    let head = HeadHash::of(&handle, size)?;
+    let to = end_of_last_line(&handle, from, size, cancel)?;
+    let read = RangeRead {
+        file: &handle,
+        from,
+        to,
+        times: TimeReader::new(&learned.format, formats, hint),
+        continues: learned.format != FileFormat::Unknown,
+        level: LevelFilter::AtLeast(Level::Error),
+        cancel,
+    };
+    let outcome = read_range(grouper, &read, touched)?;
+    let mark = Mark {
+        head,
+        offset: to,
+        size,
+        modified,
+        learned,
+    };
+    Ok((mark, outcome.bytes))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,186 @@
+use std::io::Write;
+use std::path::Path;
+
+use super::*;
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// A line stamped now, as an application writes it.
+fn line(level: &str, message: &str) -> String {
+    format!(
+        "{} {level} {message}\n",
+        chrono::Local::now().format("%Y-%m-%d %H:%M:%S")
+    )
+}
+
+fn append(path: &Path, text: &str) {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+fn tick(w: &mut ErrorWatch, dir: &Path, at: i64, quiet: i64) -> TickReport {
+    w.tick(&[dir.to_path_buf()], &[], (at, quiet), &Cancel::new())
+}
+
+fn templates(r: &TickReport) -> Vec<(&str, Option<i64>)> {
+    r.sighted
+        .iter()
+        .map(|s| (s.template.as_str(), s.back_after_secs))
+        .collect()
+}
+
+#[test]
+fn the_baseline_is_known_and_a_new_group_is_news_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    append(&log, &line("ERROR", "database is locked"));
+    append(&log, &line("INFO", "started"));
+    let mut w = ErrorWatch::new(100);
+    let first = tick(&mut w, dir.path(), now(), 3600);
+    assert!(first.baseline);
+    assert!(first.sighted.is_empty(), "{first:?}");
+    assert_eq!(first.top, [("database is locked".to_string(), 1)]);
+
+    append(&log, &line("ERROR", "database is locked"));
+    append(
+        &log,
+        &line("ERROR", "Order 17 rejected: insufficient balance"),
+    );
+    append(
+        &log,
+        &line("ERROR", "Order 18 rejected: insufficient balance"),
+    );
+    append(&log, &line("WARNING", "slow reply"));
+    let second = tick(&mut w, dir.path(), now(), 3600);
+    assert_eq!(
+        templates(&second),
+        [("Order <num> rejected: insufficient balance", None)]
+    );
+    assert_eq!(second.sighted[0].count, 2);
+    assert!(second.sighted[0].example.contains("Order 18"));
+    assert_eq!(
+        second.top[0],
+        ("Order <num> rejected: insufficient balance".to_string(), 2)
+    );
+
+    append(
+        &log,
+        &line("ERROR", "Order 19 rejected: insufficient balance"),
+    );
+    let third = tick(&mut w, dir.path(), now(), 3600);
+    assert!(
+        third.sighted.is_empty(),
+        "known groups are not news: {third:?}"
+    );
+    let idle = tick(&mut w, dir.path(), now(), 3600);
+    assert_eq!(idle.bytes, 0, "an unchanged file is not read");
+}
+
+#[test]
+fn a_group_silent_for_the_quiet_period_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    append(&log, &line("INFO", "started"));
+    let mut w = ErrorWatch::new(100);
+    let t0 = now();
+    tick(&mut w, dir.path(), t0, 60);
+    append(&log, &line("ERROR", "disk full"));
+    assert_eq!(
+        templates(&tick(&mut w, dir.path(), t0 + 10, 60)),
+        [("disk full", None)]
+    );
+    append(&log, &line("ERROR", "disk full"));
+    assert!(tick(&mut w, dir.path(), t0 + 30, 60).sighted.is_empty());
+    append(&log, &line("ERROR", "disk full"));
+    assert_eq!(
+        templates(&tick(&mut w, dir.path(), t0 + 100, 60)),
+        [("disk full", Some(70))]
+    );
+}
+
+#[test]
+fn a_traceback_is_one_group_even_when_it_arrives_over_two_ticks() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    append(&log, &line("INFO", "started"));
+    let mut w = ErrorWatch::new(100);
+    tick(&mut w, dir.path(), now(), 3600);
+    append(&log, &line("ERROR", "payment failed for user 7"));
+    append(&log, "Traceback (most recent call last):\n");
+    let r = tick(&mut w, dir.path(), now(), 3600);
+    assert_eq!(templates(&r), [("payment failed for user <num>", None)]);
+    append(&log, "  File \"/app/pay.py\", line 12, in pay\n");
+    append(&log, "ValueError: 7 is not a valid amount\n");
+    let r = tick(&mut w, dir.path(), now(), 3600);
+    assert!(
+        r.sighted.is_empty(),
+        "the traceback's tail is no group: {r:?}"
+    );
+    assert!(r.top.is_empty(), "{r:?}");
+}
+
+#[test]
+fn rotation_is_followed_and_truncation_reads_from_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    append(&log, &line("ERROR", "cache miss storm"));
+    let mut w = ErrorWatch::new(100);
+    tick(&mut w, dir.path(), now(), 3600);
+    // Rotated: the old file renamed, a new one started with a known error.
+    std::fs::rename(&log, dir.path().join("app.log.1")).unwrap();
+    append(&log, &line("ERROR", "cache miss storm"));
+    let r = tick(&mut w, dir.path(), now(), 3600);
+    assert!(r.sighted.is_empty(), "{r:?}");
+    assert!(r.bytes > 0, "the new file is read");
+    // Copytruncate: the file emptied and written again.
+    std::fs::write(&log, line("ERROR", "socket closed by peer")).unwrap();
+    let r = tick(&mut w, dir.path(), now(), 3600);
+    assert_eq!(templates(&r), [("socket closed by peer", None)]);
+}
+
+#[test]
+fn an_unfinished_line_waits_for_its_newline() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    append(&log, &line("INFO", "started"));
+    let mut w = ErrorWatch::new(100);
+    tick(&mut w, dir.path(), now(), 3600);
+    let whole = line("ERROR", "connection refused by upstream");
+    let (a, b) = whole.split_at(30);
+    append(&log, a);
+    assert!(tick(&mut w, dir.path(), now(), 3600).sighted.is_empty());
+    append(&log, b);
+    let r = tick(&mut w, dir.path(), now(), 3600);
+    assert_eq!(templates(&r), [("connection refused by upstream", None)]);
+}
+
+#[test]
+fn known_ids_survive_as_the_store_would_keep_them() {
+    // What a store saves after a tick, loaded into a new watch: nothing is new.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    append(&log, &line("INFO", "started"));
+    let mut w = ErrorWatch::new(100);
+    tick(&mut w, dir.path(), now(), 3600);
+    append(&log, &line("ERROR", "queue overflow"));
+    assert_eq!(tick(&mut w, dir.path(), now(), 3600).sighted.len(), 1);
+    let saved = w.known_mut().take_changes();
+    assert_eq!(saved.len(), 1);
+
+    let other = tempfile::tempdir().unwrap();
+    let log2 = other.path().join("app.log");
+    append(&log2, &line("INFO", "started"));
+    let mut restarted = ErrorWatch::new(100);
+    restarted.known_mut().load(saved);
+    tick(&mut restarted, other.path(), now(), 3600);
+    append(&log2, &line("ERROR", "queue overflow"));
+    assert!(tick(&mut restarted, other.path(), now(), 3600)
+        .sighted
+        .is_empty());
+}
