@@ -419,6 +419,15 @@ fn lexical(path: &Path) -> Option<PathBuf> {
     Some(clean)
 }
 
+/// `s` as unix seconds when it is all digits (and not a bare count of
+/// seconds ago, which a time bound never is: those carry a unit).
+fn unix_seconds(s: &str) -> Option<i64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -438,13 +447,4 @@ mod tests {
         assert_eq!(ok("var/log/app/x.log"), None);
         assert_eq!(ok("/etc/shadow"), None);
     }
-}
-
-/// `s` as unix seconds when it is all digits (and not a bare count of
-/// seconds ago, which a time bound never is: those carry a unit).
-fn unix_seconds(s: &str) -> Option<i64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
 }
