@@ -208,9 +208,14 @@ impl Metrics {
         }
     }
 
-    /// The latest sample's figures. Each service's OOM-kill counter is
-    /// created at 0, so the first kill is an increase a rule can see.
+    /// The latest sample's figures. Each service's OOM-kill and new-error
+    /// counters are created at 0, so the first is an increase a rule can see.
     pub fn set_sampled(&self, figures: Figures) {
+        for s in &figures.services {
+            drop(self.error_groups_new.get_or_create(&ServiceLabel {
+                service: s.name.clone(),
+            }));
+        }
         for name in figures
             .services
             .iter()

@@ -375,7 +375,6 @@ fn the_dashboard_draws_its_charts_and_switches_ranges_in_a_real_browser() {
     assert_eq!(browser.eval("window.sameDocument"), "yes");
     let errors = browser.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:#?}");
-    browser.screenshot_if_asked();
 }
 
 /// The page's script and the server draw the same charts from the same
@@ -657,7 +656,96 @@ fn the_origin_story_is_drawn_from_history_in_a_real_browser() {
     assert_ne!(before, after);
     let errors = browser.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:#?}");
-    browser.screenshot_if_asked();
     again.kill().unwrap();
     again.wait().unwrap();
+}
+
+/// The origin story over an hour, as the store keeps it: a bot climbing
+/// from 150 MiB to 550 MiB, killed at minute 40, started again. The ticks are
+/// written through the store's own writer into the file a real daemon then
+/// opens; the page draws them (and `DIAGBOT_SCREENSHOT=1` saves the picture
+/// the README shows).
+#[test]
+fn an_hour_of_the_origin_story_from_the_store_is_drawn_with_its_kill() {
+    use diagbot::store::{Limits, Store, StoredEvent, Tick};
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    const MIB: f64 = 1048576.0;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("history.db");
+    let now = chrono::Utc::now().timestamp();
+    let start = now - 3600 + 30;
+    {
+        let store = Store::open(
+            &db,
+            64 << 20,
+            Limits {
+                raw: 2 * 86400,
+                five_minutes: 30 * 86400,
+                hourly: 365 * 86400,
+                max_events: 100_000,
+            },
+            Default::default(),
+            Duration::from_secs(60),
+        );
+        for minute in 0..60i64 {
+            let at = start + minute * 60;
+            let climb = if minute < 40 { minute } else { minute - 40 };
+            let rss = (150.0 + climb as f64 * 10.0) * MIB;
+            let mut events = Vec::new();
+            if minute == 40 {
+                events.push(StoredEvent {
+                    time: at - 20,
+                    kind: "oom_kill".into(),
+                    service: Some("crypto-bot".into()),
+                    message: "OOM kill in crypto-bot: python3 (pid 4242) killed at 550 MiB RSS after running 40 min".into(),
+                });
+                events.push(StoredEvent {
+                    time: at,
+                    kind: "started".into(),
+                    service: Some("crypto-bot".into()),
+                    message: "crypto-bot is running again as pid 4400 at 150 MiB".into(),
+                });
+            }
+            store.record(Tick {
+                at,
+                values: vec![
+                    ("service.crypto-bot.rss".into(), rss),
+                    ("host.memory_used".into(), 300.0 * MIB + rss),
+                    ("host.memory_available".into(), 660.0 * MIB - rss),
+                    ("host.swap_used".into(), 20.0 * MIB),
+                    ("host.load1".into(), 0.3 + (minute % 7) as f64 / 10.0),
+                ],
+                events,
+            });
+        }
+        store.flush();
+    }
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let config_file = dir.path().join("diagbot.toml");
+    std::fs::write(
+        &config_file,
+        format!(
+            "[logs]\npaths = [{logs:?}]\n[refresh]\ninterval = \"1h\"\nqueries = []\n\
+             [system]\nkmsg = \"\"\nkernel_log = \"\"\njournalctl = \"/nonexistent/journalctl\"\n\
+             [storage]\npath = {db:?}\n\
+             [[services]]\nname = \"crypto-bot\"\nprocess = {{ name = \"diagbot-no-such-process\" }}\nmemory_limit = \"600MiB\"\n"
+        ),
+    )
+    .unwrap();
+    let d = TestDaemon::start(&config_file);
+    browser.goto(&d.url("/?range=1h"));
+    let drawn = browser.chart_points("service-0", "rss");
+    assert!((60..=62).contains(&drawn), "drawn {drawn} of 60 stored");
+    let kills = browser.marker_texts("service-0", "oom_kill");
+    assert!(
+        kills.iter().any(|t| t.contains("killed at 550 MiB RSS")),
+        "{kills:#?}"
+    );
+    assert!(!browser.marker_texts("service-0", "started").is_empty());
+    let errors = browser.console_errors();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    browser.screenshot_if_asked();
 }

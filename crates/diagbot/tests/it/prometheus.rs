@@ -359,6 +359,7 @@ fn prometheus_scrapes_diagbot_and_the_oom_alert_goes_pending() {
         "diagbot_cache_hits",
         "diagbot_cache_evictions",
         "diagbot_oom_kills",
+        "diagbot_error_groups_new",
         "diagbot_log_lines",
         "diagbot_telegram_outbox_dropped",
         "diagbot_scan_bytes",
