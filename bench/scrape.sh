@@ -5,7 +5,8 @@
 # kept-alive connection in each format (Prometheus's OpenMetrics Accept
 # header, and none: the text format) and prints the body's size, its series
 # and the median and p90 time to the first byte (curl's time_starttransfer:
-# the daemon's render, with the cache maintenance before it) and to the last.
+# the daemon's render, with the cache maintenance before it) and to the last;
+# then the same for /healthz, which does no work: the floor of this machine.
 #
 #   bench/scrape.sh                 # 20 services, 200 requests per format
 #   SERVICES=50 REQUESTS=500 bench/scrape.sh
@@ -33,6 +34,8 @@ listen = "127.0.0.1:$port"
 level = "warn"
 [health]
 sample_interval = "1s"
+[cache]
+warn_entries = 100              # each service's log count is an answer of its own
 TOML
 for i in $(seq "$SERVICES"); do
   sleep 3600 &
@@ -54,7 +57,8 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 openmetrics='application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'
-measure() { # name, accept header ("" for none)
+measure() { # name, accept header ("" for none), URL (default /metrics)
+  local url=${3:-$url}
   local header=()
   [ -n "$2" ] && header=(-H "Accept: $2")
   local body size series
@@ -63,9 +67,9 @@ measure() { # name, accept header ("" for none)
   series=$(printf '%s\n' "$body" | grep -vc '^#')
   # One curl, one connection, REQUESTS transfers.
   local urls=()
-  for _ in $(seq "$REQUESTS"); do urls+=("$url"); done
+  for _ in $(seq "$REQUESTS"); do urls+=(-o /dev/null "$url"); done   # -o applies to one URL
   local times
-  times=$(curl -sf "${header[@]}" -o /dev/null -w '%{time_starttransfer} %{time_total}\n' "${urls[@]}")
+  times=$(curl -sf "${header[@]}" -w '%{time_starttransfer} %{time_total}\n' "${urls[@]}")
   # The q-quantile of column c, in µs.
   quantile() { printf '%s\n' "$times" | awk -v c="$1" '{ print $c * 1e6 }' | sort -n | awk -v q="$2" '{ v[NR] = $1 } END { i = int(NR * q); if (i < 1) i = 1; printf "%.0f", v[i] }'; }
   printf '%-12s %7d bytes %5d series   first byte: median %s µs, p90 %s µs   whole answer: median %s µs\n' \
@@ -74,3 +78,4 @@ measure() { # name, accept header ("" for none)
 echo "$SERVICES services, $REQUESTS requests per format, diagbot RSS $(awk '/VmRSS/ {print $2, $3}' "/proc/${pids[-1]}/status")"
 measure openmetrics "$openmetrics"
 measure text ""
+measure "/healthz floor" "" "http://127.0.0.1:$port/healthz"
