@@ -913,8 +913,10 @@ fn a_reload_applies_each_live_key_and_names_each_startup_key() {
     assert_eq!(code, 200, "the new path may be asked for: {body}");
 
     // The startup part: each changed key is named and the old value kept.
+    // The same history file as the running daemon's: only the keys above change.
+    let same_store = d.state.settings().storage.path.clone().unwrap();
     let new = diagbot::settings::load_str(
-        "[http]\nlisten = \"127.0.0.1:1\"\n[cache]\nttl = \"1m\"\nbudget = \"1MiB\"\n[log]\nformat = \"json\"\n",
+        &format!("[http]\nlisten = \"127.0.0.1:1\"\n[cache]\nttl = \"1m\"\nbudget = \"1MiB\"\n[log]\nformat = \"json\"\n[storage]\npath = {same_store:?}\n"),
         "new.toml",
         &Default::default(),
     )
