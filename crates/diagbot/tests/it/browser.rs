@@ -724,12 +724,26 @@ fn an_hour_of_the_origin_story_from_the_store_is_drawn_with_its_kill() {
     }
     let logs = dir.path().join("logs");
     std::fs::create_dir(&logs).unwrap();
+    // The host now, on a /proc of its own: a 1 GB VPS, as the stored hour.
+    let proc = dir.path().join("proc");
+    std::fs::create_dir(&proc).unwrap();
+    for (file, text) in [
+        ("meminfo", "MemTotal: 961000 kB\nMemFree: 100000 kB\nMemAvailable: 480000 kB\nSwapTotal: 524288 kB\nSwapFree: 503808 kB\n"),
+        ("loadavg", "0.42 0.30 0.20 1/100 1234\n"),
+        ("vmstat", "oom_kill 1\n"),
+        ("uptime", "90061.00 1000.00\n"),
+        ("stat", "cpu  100 0 100 1000 0 0 0 0 0 0\n"),
+        ("mounts", ""),
+    ] {
+        std::fs::write(proc.join(file), text).unwrap();
+    }
+    let sys = dir.path().join("sys");
     let config_file = dir.path().join("diagbot.toml");
     std::fs::write(
         &config_file,
         format!(
             "[logs]\npaths = [{logs:?}]\n[refresh]\ninterval = \"1h\"\nqueries = []\n\
-             [system]\nkmsg = \"\"\nkernel_log = \"\"\njournalctl = \"/nonexistent/journalctl\"\n\
+             [system]\nproc_root = {proc:?}\nsys_root = {sys:?}\nkmsg = \"\"\nkernel_log = \"\"\njournalctl = \"/nonexistent/journalctl\"\n\
              [storage]\npath = {db:?}\n\
              [[services]]\nname = \"crypto-bot\"\nprocess = {{ name = \"diagbot-no-such-process\" }}\nmemory_limit = \"600MiB\"\n"
         ),
