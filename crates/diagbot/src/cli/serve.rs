@@ -94,13 +94,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             ),
             None => println!("  telegram: off (no telegram.token)"),
         }
-        println!("  try: curl 'http://{addr}/api/v1/errors' or curl 'http://{addr}/metrics'");
         tracing::info!(%addr, "listening");
         let (tx, rx) = mpsc::channel(4);
         tokio::spawn(forward_signals(tx));
         let reloader: daemon::Reloader =
             Box::new(move || crate::settings::load(file.as_deref(), &super::args::environment()));
         let state = AppState::with_log_level(settings, log_level);
+        println!("  history: {}", state.history_state());
+        println!("  dashboard: http://{addr}/");
+        println!("  try: curl 'http://{addr}/api/v1/errors' or curl 'http://{addr}/metrics'");
         daemon::run(state, listener, rx, reloader).await
     })?;
     // Dropping a runtime waits for its blocking threads without a bound; a

@@ -34,6 +34,7 @@ use teloxide::{ApiError, Bot, RequestError};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::state::AppState;
+use crate::store::{StoredEvent, Tick};
 use guard::{Guard, Verdict};
 use outbox::{Cooldowns, Outbox, Outgoing, Release};
 
@@ -327,6 +328,7 @@ async fn alert(state: &AppState, outbox: &Outbox, settings: &TelegramSettings) {
             .telegram
             .as_ref()
             .map_or_else(|| settings.alert_chats.clone(), |t| t.alert_chats.clone());
+        record_alerts(state, &releases, chats.len());
         for release in releases {
             for &chat in &chats {
                 outbox.push(Outgoing {
@@ -340,6 +342,34 @@ async fn alert(state: &AppState, outbox: &Outbox, settings: &TelegramSettings) {
             .telegram
             .set_outbox(outbox.len(), outbox.dropped());
     }
+}
+
+/// Keeps the alerts given to the outbox among the history's events.
+fn record_alerts(state: &AppState, releases: &[Release], chats: usize) {
+    if releases.is_empty() {
+        return;
+    }
+    let at = chrono::Utc::now().timestamp();
+    let events = releases
+        .iter()
+        .map(|r| StoredEvent {
+            time: at,
+            kind: "alert".into(),
+            service: None,
+            message: match r.held_back {
+                0 => format!("alert to {chats} chat(s): {}", r.text),
+                n => format!(
+                    "alert to {chats} chat(s), {n} like it held back: {}",
+                    r.text
+                ),
+            },
+        })
+        .collect();
+    state.store.record(Tick {
+        at,
+        values: Vec::new(),
+        events,
+    });
 }
 
 fn alert_text(event: &Event) -> String {

@@ -558,6 +558,29 @@ fn alerts_wait_out_retry_after_and_repeats_are_held_back() {
         metric(&metrics, "diagbot_telegram_alerts_total{kind=\"oom_kill\"}"),
         50.0
     );
+    // The history keeps the alerts given out: the first, and the summary.
+    let started = Instant::now();
+    loop {
+        let history = d.json("/api/v1/history?since=10m&series=host.load1");
+        let alerts: Vec<String> = history["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "alert")
+            .map(|e| e["message"].as_str().unwrap().to_string())
+            .collect();
+        if alerts.len() == 2 {
+            assert!(alerts[0].starts_with("alert to 1 chat(s): "), "{alerts:?}");
+            assert!(alerts[0].contains("pid 900"), "{alerts:?}");
+            assert!(alerts[1].contains("49 like it held back"), "{alerts:?}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "alerts in history: {alerts:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]
