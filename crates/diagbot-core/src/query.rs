@@ -191,12 +191,7 @@ impl Query {
             self.max_lines,
             self.paths
         ));
-        if !self.formats.is_empty() {
-            // The formats change the answer; a hash keeps the key short.
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            self.formats.hash(&mut hasher);
-            key.push_str(&format!(" formats={:016x}", hasher.finish()));
-        }
+        key.push_str(&formats_key(&self.formats));
         key
     }
 
@@ -428,6 +423,17 @@ impl SearchResult {
             ..self.clone()
         }
     }
+}
+
+/// The user formats' part of a cache key (they change the answer): a hash,
+/// to keep the key short; empty without formats.
+pub(crate) fn formats_key(formats: &[UserFormat]) -> String {
+    if formats.is_empty() {
+        return String::new();
+    }
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    formats.hash(&mut hasher);
+    format!(" formats={:016x}", hasher.finish())
 }
 
 #[cfg(test)]

@@ -123,24 +123,18 @@ impl GroupsQuery {
     /// The question in one line: its cache key (`groups …`, a kind of its
     /// own). The assignment of lines is not cached (it grows with the lines).
     pub fn canonical(&self) -> String {
-        use std::hash::{Hash, Hasher};
         let bound =
             |b: &Option<TimeBound>| b.as_ref().map_or("-".to_string(), TimeBound::canonical);
-        let mut key = format!(
-            "groups level={} max={} since={} until={} max_decompressed={} paths={:?}",
+        format!(
+            "groups level={} max={} since={} until={} max_decompressed={} paths={:?}{}",
             self.level.name(),
             self.max_groups,
             bound(&self.since),
             bound(&self.until),
             self.max_decompressed,
-            self.paths
-        );
-        if !self.formats.is_empty() {
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            self.formats.hash(&mut hasher);
-            key.push_str(&format!(" formats={:016x}", hasher.finish()));
-        }
-        key
+            self.paths,
+            crate::query::formats_key(&self.formats)
+        )
     }
 
     /// Warning lines and worse in `paths`, at most [`DEFAULT_MAX_GROUPS`] groups.
