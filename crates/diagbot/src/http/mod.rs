@@ -7,7 +7,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::dashboard::login;
@@ -30,6 +30,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/grep", get(api::grep))
         .route("/api/v1/errors", get(api::errors))
         .route("/api/v1/groups", get(api::groups))
+        .route("/api/v1/groups/mutes", get(api::mutes))
+        .route("/api/v1/groups/mute", post(api::mute))
+        .route("/api/v1/groups/unmute", post(api::unmute))
         .route("/api/v1/cache", get(api::cache))
         .route("/api/v1/status", get(api::status))
         .route("/api/v1/oom", get(api::oom))
