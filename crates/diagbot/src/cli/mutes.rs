@@ -92,8 +92,7 @@ pub fn run(command: MuteCommand) -> anyhow::Result<ExitCode> {
             }
         }
         MuteCommand::Mutes(args) => {
-            let answer: Value =
-                super::remote::get_json(&args.remote, "/api/v1/groups/mutes", &[])?;
+            let answer: Value = super::remote::get_json(&args.remote, "/api/v1/groups/mutes", &[])?;
             let mutes = answer["mutes"].as_array().cloned().unwrap_or_default();
             if mutes.is_empty() {
                 println!("no mutes");

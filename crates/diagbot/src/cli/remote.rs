@@ -103,9 +103,9 @@ pub fn post_json<T: serde::de::DeserializeOwned>(
     if let Ok(token) = std::env::var("DIAGBOT_TOKEN") {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }
-    let mut response = request
-        .send(body.to_string())
-        .map_err(|e| anyhow::anyhow!("cannot reach the daemon at {url}: {e} (is `diagbot serve` running?)"))?;
+    let mut response = request.send(body.to_string()).map_err(|e| {
+        anyhow::anyhow!("cannot reach the daemon at {url}: {e} (is `diagbot serve` running?)")
+    })?;
     let status = response.status();
     let text = response
         .body_mut()

@@ -117,10 +117,19 @@ fn tick_all(
             .iter()
             .filter_map(|s| {
                 let id = groups::parse_id(&s.id).ok()?;
-                Some((id, s.template.clone(), s.level.map(|l| l.name().to_string())))
+                Some((
+                    id,
+                    s.template.clone(),
+                    s.level.map(|l| l.name().to_string()),
+                ))
             })
             .collect();
-        groups::save(store, &svc.name, watch.known_mut().take_changes(), &described);
+        groups::save(
+            store,
+            &svc.name,
+            watch.known_mut().take_changes(),
+            &described,
+        );
         out.push((svc.name.clone(), report, watch.heap_size()));
     }
     let news = out.iter().any(|(_, r, _)| !r.sighted.is_empty());
@@ -142,7 +151,11 @@ fn load_known(store: &Store, service: &str, watch: &mut ErrorWatch) {
     }
     match groups::known(store, service) {
         Ok(known) => {
-            tracing::debug!(service, groups = known.len(), "error groups: known groups loaded");
+            tracing::debug!(
+                service,
+                groups = known.len(),
+                "error groups: known groups loaded"
+            );
             watch.known_mut().load(known);
         }
         Err(e) => tracing::error!(

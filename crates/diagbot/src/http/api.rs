@@ -345,8 +345,12 @@ pub async fn mute(
         .as_deref()
         .filter(|s| !s.is_empty())
         .map(|s| {
-            diagbot_core::when::parse_duration(s)
-                .map_err(|_| ApiError::bad("for", format!("{s:?} is not a duration such as 90s, 15m, 1h or 7d")))
+            diagbot_core::when::parse_duration(s).map_err(|_| {
+                ApiError::bad(
+                    "for",
+                    format!("{s:?} is not a duration such as 90s, 15m, 1h or 7d"),
+                )
+            })
         })
         .transpose()?;
     let by = req.by.as_deref().unwrap_or("api");
@@ -378,7 +382,9 @@ pub async fn unmute(
 }
 
 /// `GET /api/v1/groups/mutes`: every mute, with whether it is active now.
-pub async fn mutes(State(state): State<Arc<AppState>>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn mutes(
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let mutes = crate::history::groups::mutes(&state)
         .await
         .map_err(mute_error)?;

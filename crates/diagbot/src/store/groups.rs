@@ -90,9 +90,8 @@ pub fn save_seen(conn: &Connection, service: &str, seen: &[SeenRow]) -> rusqlite
 
 /// The groups `service` is known to have had.
 pub fn known(conn: &Connection, service: &str) -> rusqlite::Result<Vec<KnownRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, first_seen, last_seen FROM known_groups WHERE service = ?1",
-    )?;
+    let mut stmt = conn
+        .prepare_cached("SELECT id, first_seen, last_seen FROM known_groups WHERE service = ?1")?;
     let rows = stmt.query_map([service], |r| {
         Ok(KnownRow {
             id: from_sql(r.get(0)?),
@@ -105,8 +104,7 @@ pub fn known(conn: &Connection, service: &str) -> rusqlite::Result<Vec<KnownRow>
 
 /// When each of `ids` was first seen by any service (ids never seen are left out).
 pub fn first_seen(conn: &Connection, ids: &[u64]) -> rusqlite::Result<Vec<(u64, i64)>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT min(first_seen) FROM known_groups WHERE id = ?1")?;
+    let mut stmt = conn.prepare_cached("SELECT min(first_seen) FROM known_groups WHERE id = ?1")?;
     let mut out = Vec::new();
     for &id in ids {
         let first: Option<i64> = stmt.query_row([to_sql(id)], |r| r.get(0))?;
@@ -118,7 +116,13 @@ pub fn first_seen(conn: &Connection, ids: &[u64]) -> rusqlite::Result<Vec<(u64, 
 }
 
 /// Sets (or replaces) a mute.
-pub fn mute(conn: &Connection, id: u64, until: Option<i64>, since: i64, by: &str) -> rusqlite::Result<()> {
+pub fn mute(
+    conn: &Connection,
+    id: u64,
+    until: Option<i64>,
+    since: i64,
+    by: &str,
+) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT OR REPLACE INTO mutes (id, until, since, by) VALUES (?1, ?2, ?3, ?4)",
     )?

@@ -9,10 +9,10 @@ use std::time::Duration;
 use prometheus_client::metrics::counter::Counter;
 use rusqlite::Connection;
 
+use super::groups::{Mute, SeenRow};
 use super::retention::Limits;
 use super::schema;
 use super::writer::{Job, Writer};
-use super::groups::{Mute, SeenRow};
 use super::Tick;
 
 /// Ticks waiting for the writer before new ones are dropped (counted).

@@ -16,7 +16,8 @@ const CACHE_KIB: i64 = 1024;
 const JOURNAL_LIMIT: i64 = 4 << 20;
 
 /// Each migration takes the schema from its index to the next version.
-const MIGRATIONS: [&str; 2] = ["
+pub const MIGRATIONS: [&str; 2] = [
+    "
     CREATE TABLE series (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
     CREATE TABLE raw (
         series INTEGER NOT NULL, t INTEGER NOT NULL, value REAL NOT NULL,
@@ -37,7 +38,8 @@ const MIGRATIONS: [&str; 2] = ["
     CREATE INDEX events_by_time ON events (t);
     -- Up to when each rollup tier is complete (unix seconds, exclusive).
     CREATE TABLE rolled (tier TEXT PRIMARY KEY, until INTEGER NOT NULL);
-", "
+",
+    "
     -- The error groups each service's logs have shown (new-error alerts):
     -- id is the group's hash (its hex is the group id) as a signed integer.
     CREATE TABLE known_groups (
@@ -49,7 +51,8 @@ const MIGRATIONS: [&str; 2] = ["
     CREATE TABLE mutes (
         id INTEGER PRIMARY KEY, until INTEGER,
         since INTEGER NOT NULL, by TEXT NOT NULL);
-"];
+",
+];
 
 /// Why the store could not be opened; the daemon then runs without history.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use prometheus_client::metrics::counter::Counter;
 use rusqlite::{params, Connection};
 
+use super::groups::{self, Mute, SeenRow};
 use super::handle::Availability;
 use super::retention::{self, Limits};
-use super::groups::{self, Mute, SeenRow};
 use super::{is_full, rollup, Tick};
 
 /// What the writer thread is asked to do.
@@ -91,7 +91,9 @@ impl Writer {
                 Job::Seen { service, seen } => {
                     if let Err(e) = groups::save_seen(&self.conn, &service, &seen) {
                         self.failures.inc();
-                        tracing::error!("history: the known error groups of {service} were not saved: {e}");
+                        tracing::error!(
+                            "history: the known error groups of {service} were not saved: {e}"
+                        );
                     }
                 }
                 Job::Mute { mute, done } => {

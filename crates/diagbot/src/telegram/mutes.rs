@@ -17,11 +17,7 @@ pub async fn mute(state: &AppState, id: &str, span: Option<&str>) -> String {
         }
     };
     match groups::mute(state, id, duration, "telegram").await {
-        Ok(m) => format!(
-            "🔕 muted <code>{}</code> {}",
-            escape(&m.id),
-            until(m.until)
-        ),
+        Ok(m) => format!("🔕 muted <code>{}</code> {}", escape(&m.id), until(m.until)),
         Err(e) => failed(&e),
     }
 }
@@ -53,7 +49,10 @@ pub async fn list(state: &AppState) -> String {
                 ));
             }
             if mutes.len() > 50 {
-                out.push_str(&format!("\n<i>{} more: diagbot groups mutes</i>", mutes.len() - 50));
+                out.push_str(&format!(
+                    "\n<i>{} more: diagbot groups mutes</i>",
+                    mutes.len() - 50
+                ));
             }
             out
         }
