@@ -38,8 +38,10 @@ pub struct GroupSummary {
     /// store, without `since`, or for a group the store never saw).
     #[serde(default)]
     pub new: Option<bool>,
-    /// The count in the previous range of the same length: not computed
-    /// yet (always `null`).
+    /// The count in the previous range of the same length: filled by the
+    /// daemon's API from a second grouping (`null` without `since`, from
+    /// the command line without `--remote`, or when that grouping merged
+    /// groups into "other" and this one is not among those kept).
     #[serde(default)]
     pub previous_count: Option<u64>,
 }

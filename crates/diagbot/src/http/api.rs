@@ -309,6 +309,7 @@ pub async fn groups(
     });
     let mut result = result.as_ref().clone();
     crate::history::groups::fill_new(&state, &mut result, since_secs).await;
+    super::previous::fill(&state, &query, &mut result).await;
     let mut response = Json(serde_json::to_value(&result).unwrap_or_default()).into_response();
     response.headers_mut().insert(
         "x-diagbot-cache",

@@ -16,6 +16,7 @@ use crate::state::AppState;
 pub mod api;
 pub mod clients;
 mod error;
+mod previous;
 pub mod serve;
 
 pub use error::ApiError;
