@@ -64,17 +64,23 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// Routes that take POST (a JSON body) rather than GET.
+const POST_ROUTES: [&str; 2] = ["/api/v1/groups/mute", "/api/v1/groups/unmute"];
+
 /// 405 with the documented JSON body, and the methods that are allowed.
 async fn method_not_allowed(req: Request) -> Response {
+    let post = POST_ROUTES.contains(&req.uri().path());
+    let allowed = if post { "POST" } else { "GET" };
     let mut response = ApiError {
-        error: format!("{} is not allowed here: use GET", req.method()),
+        error: format!("{} is not allowed here: use {allowed}", req.method()),
         parameter: None,
         status: StatusCode::METHOD_NOT_ALLOWED,
     }
     .into_response();
-    response
-        .headers_mut()
-        .insert(header::ALLOW, header::HeaderValue::from_static("GET,HEAD"));
+    response.headers_mut().insert(
+        header::ALLOW,
+        header::HeaderValue::from_static(if post { "POST" } else { "GET,HEAD" }),
+    );
     response
 }
 

@@ -5,7 +5,7 @@
 //! A group's id is a `u64` (its hex is the group id shown everywhere);
 //! SQLite keeps it as the `i64` with the same bits.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 
 /// A known group's row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,20 +152,6 @@ pub fn mutes(conn: &Connection) -> rusqlite::Result<Vec<Mute>> {
         })
     })?;
     rows.collect()
-}
-
-/// The mute of `id`, if any.
-pub fn mute_of(conn: &Connection, id: u64) -> rusqlite::Result<Option<Mute>> {
-    conn.prepare_cached("SELECT until, since, by FROM mutes WHERE id = ?1")?
-        .query_row([to_sql(id)], |r| {
-            Ok(Mute {
-                id: hex(id),
-                until: r.get(0)?,
-                since: r.get(1)?,
-                by: r.get(2)?,
-            })
-        })
-        .optional()
 }
 
 /// Forgets known groups not seen since `cutoff`, and mutes that ended before it.

@@ -926,8 +926,10 @@ fn a_reload_applies_each_live_key_and_names_each_startup_key() {
     assert_eq!(code, 200, "the new path may be asked for: {body}");
 
     // The startup part: each changed key is named and the old value kept.
+    // The same history file (a test's own), so that only these four change.
+    let db = logs.parent().unwrap().join("history").join("diagbot.db");
     let new = diagbot::settings::load_str(
-        "[http]\nlisten = \"127.0.0.1:1\"\n[cache]\nttl = \"1m\"\nbudget = \"1MiB\"\n[log]\nformat = \"json\"\n",
+        &format!("[http]\nlisten = \"127.0.0.1:1\"\n[cache]\nttl = \"1m\"\nbudget = \"1MiB\"\n[log]\nformat = \"json\"\n[storage]\npath = {:?}\n", db.display().to_string()),
         "new.toml",
         &Default::default(),
     )

@@ -135,6 +135,21 @@ fn a_restarted_daemon_shows_the_trend_of_before() {
     drop(dir);
 }
 
+/// Whether the file at `db` has table `name` yet, read read-only.
+fn has_table(db: &Path, name: &str) -> bool {
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return false;
+    };
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        [name],
+        |r| r.get::<_, i64>(0),
+    )
+    .is_ok_and(|n| n > 0)
+}
+
 /// `(time, series)` of every raw sample in the file, read read-only.
 fn raw_rows(db: &Path) -> BTreeSet<(i64, String)> {
     let conn =
@@ -187,7 +202,8 @@ fn a_sigkill_mid_write_keeps_every_committed_tick() {
     let (mut child, _url) = serve(&config_file);
     let started = Instant::now();
     let seen = loop {
-        if db.exists() {
+        // The file exists a moment before its tables do.
+        if db.exists() && has_table(&db, "raw") {
             let rows = raw_rows(&db);
             let ticks: BTreeSet<i64> = rows.iter().map(|(t, _)| *t).collect();
             if ticks.len() >= 4 {

@@ -367,6 +367,26 @@ fn a_muted_group_does_not_alert_until_its_mute_ends() {
         d.json("/api/v1/groups/mutes")["mutes"],
         serde_json::json!([])
     );
+    // A form (what another site's page could send) is refused, and so is GET.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut form = agent
+        .post(&d.url("/api/v1/groups/mute"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(format!("id={id}"))
+        .unwrap();
+    assert_eq!(form.status().as_u16(), 400);
+    let body = form.body_mut().read_to_string().unwrap();
+    assert!(body.contains("application/json"), "{body}");
+    let (status, body) = d.get("/api/v1/groups/mute");
+    assert_eq!(status, 405);
+    assert!(body.contains("use POST"), "{body}");
+    assert_eq!(
+        d.json("/api/v1/groups/mutes")["mutes"],
+        serde_json::json!([])
+    );
     // Not a group id: the daemon says so, and nothing is written.
     let (code, _, err) = diagbot(&["groups", "mute", "order-17", "--remote", &remote]);
     assert_eq!(code, 2);
