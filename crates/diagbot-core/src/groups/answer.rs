@@ -33,6 +33,17 @@ pub struct GroupSummary {
     pub more_files: u32,
     /// The newest line of the group (cut at 512 bytes).
     pub example: String,
+    /// Whether the group was first seen within the range: filled by the
+    /// daemon from its history store's first-seen times (`null` without a
+    /// store, without `since`, or for a group the store never saw).
+    #[serde(default)]
+    pub new: Option<bool>,
+    /// The count in the previous range of the same length: filled by the
+    /// daemon's API from a second grouping (`null` without `since`, from
+    /// the command line without `--remote`, or when that grouping merged
+    /// groups into "other" and this one is not among those kept).
+    #[serde(default)]
+    pub previous_count: Option<u64>,
 }
 
 /// The least recently seen groups, merged to stay within the bound.
@@ -181,6 +192,8 @@ pub fn summarize(grouper: &Grouper, paths: &[String]) -> (Vec<GroupSummary>, Vec
                 files: files.collect(),
                 more_files: g.more_files,
                 example: String::from_utf8_lossy(&g.example).into_owned(),
+                new: None,
+                previous_count: None,
             },
         ));
     }

@@ -96,6 +96,16 @@ impl KnownGroups {
         self.see(id, at_secs, i64::MAX);
     }
 
+    /// Records `id` as known without a sighting to report, seen over
+    /// `seen` (the baseline read at start: its lines' own first and last times).
+    pub fn remember_seen(&mut self, id: u64, seen: Seen) {
+        self.changed.insert(id);
+        let entry = self.by_id.entry(id).or_insert(seen);
+        entry.first_secs = entry.first_secs.min(seen.first_secs);
+        entry.last_secs = entry.last_secs.max(seen.last_secs);
+        self.bound();
+    }
+
     /// Whether `id` is known.
     pub fn contains(&self, id: u64) -> bool {
         self.by_id.contains_key(&id)

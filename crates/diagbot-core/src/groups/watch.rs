@@ -25,7 +25,7 @@ use std::time::SystemTime;
 use super::drain::{Grouper, GrouperOptions};
 use super::feed::{read_range, RangeRead};
 use super::id::{group_hash, group_id};
-use super::known::{KnownGroups, Sighting};
+use super::known::{KnownGroups, Seen, Sighting};
 use super::LevelFilter;
 use crate::engine::end_of_last_line;
 use crate::logs::cancel::Cancel;
@@ -222,12 +222,20 @@ impl ErrorWatch {
             top.push((template.clone(), count));
             let grew = before.is_some_and(|b| b != id && self.known.contains(b));
             if baseline || grew {
-                // The lines' own time, if they have one: a group last seen
-                // days ago in the baseline is back when it returns.
-                let at = group
+                // The lines' own times, if they have them: a group last seen
+                // days ago in the baseline is back when it returns, and one
+                // first seen days ago is not new to a store.
+                let last = group
                     .last_seen
                     .map_or(now_secs, |t| t.timestamp().min(now_secs));
-                self.known.remember(id, at);
+                let first = group.first_seen.map_or(last, |t| t.timestamp().min(last));
+                self.known.remember_seen(
+                    id,
+                    Seen {
+                        first_secs: first,
+                        last_secs: last,
+                    },
+                );
                 continue;
             }
             let back_after_secs = match self.known.see(id, now_secs, quiet_secs) {

@@ -13,7 +13,11 @@ use super::args::{exit_for, load_settings, parse_when};
 use crate::present::{format, warnings};
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct GroupsArgs {
+    /// Mutes: `mute ID [--for 7d]`, `unmute ID`, `mutes` (through the running daemon).
+    #[command(subcommand)]
+    pub mutes: Option<super::mutes::MuteCommand>,
     /// A log file or directory (searched recursively, `.gz` included); repeatable.
     /// Default: the configured paths (logs.paths and the services' logs; /var/log
     /// without a configuration).
@@ -56,7 +60,10 @@ fn at_least_one(s: &str) -> Result<usize, String> {
     }
 }
 
-pub fn run(args: GroupsArgs) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: GroupsArgs) -> anyhow::Result<ExitCode> {
+    if let Some(command) = args.mutes.take() {
+        return super::mutes::run(command);
+    }
     let result = match &args.remote {
         Some(url) => ask(url, &args)?,
         None => group_here(&args)?,

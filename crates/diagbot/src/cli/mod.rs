@@ -13,6 +13,7 @@ mod grep;
 mod groups;
 mod head;
 mod history;
+mod mutes;
 mod oom;
 mod progress;
 mod remote;
@@ -46,6 +47,10 @@ enum Command {
     /// it. Each group: template, lines, share, first and last seen, level,
     /// files, the newest line, and an id that is the same in every run.
     /// Exit 0 when lines were grouped, 1 when none, 2 on an error.
+    ///
+    /// `groups mute ID [--for 7d]`, `groups unmute ID` and `groups mutes`
+    /// silence a group's new-error alerts: they ask the running daemon,
+    /// whose history store keeps the mutes (it is their one writer).
     Groups(groups::GroupsArgs),
     /// How the host and its services stand: memory, swap, load, CPU, disks, uptime, services.
     ///

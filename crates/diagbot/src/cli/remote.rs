@@ -81,3 +81,43 @@ pub fn get_json<T: serde::de::DeserializeOwned>(
     serde_json::from_str(&body)
         .map_err(|e| anyhow::anyhow!("{url} sent an answer diagbot cannot read: {e}"))
 }
+
+/// POSTs `body` as JSON to `base` + `path` and reads the JSON answer; an
+/// error answer is shown with the daemon's own message. A token is taken
+/// from `$DIAGBOT_TOKEN`.
+pub fn post_json<T: serde::de::DeserializeOwned>(
+    base: &str,
+    path: &str,
+    body: &serde_json::Value,
+) -> anyhow::Result<T> {
+    if !base.starts_with("http://") {
+        anyhow::bail!("--remote takes an http:// URL (got {base:?}); put TLS in front of diagbot with a proxy if needed");
+    }
+    let url = format!("{}{path}", base.trim_end_matches('/'));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut request = agent.post(&url).header("Content-Type", "application/json");
+    if let Ok(token) = std::env::var("DIAGBOT_TOKEN") {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let mut response = request.send(body.to_string()).map_err(|e| {
+        anyhow::anyhow!("cannot reach the daemon at {url}: {e} (is `diagbot serve` running?)")
+    })?;
+    let status = response.status();
+    let text = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| anyhow::anyhow!("reading the answer from {url}: {e}"))?;
+    if !status.is_success() {
+        let message = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_string))
+            .unwrap_or(text);
+        anyhow::bail!("{url} answered {status}: {message}");
+    }
+    serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{url} sent an answer diagbot cannot read: {e}"))
+}

@@ -7,10 +7,16 @@
 //! An error burst of the same sample is told its most frequent groups.
 //!
 //! The known groups live in each service's [`ErrorWatch`]
-//! ([`ErrorWatch::known_mut`]): a history store would load them before the
-//! first sample and save `take_changes()` after each.
+//! ([`ErrorWatch::known_mut`]): with the history store on, they are loaded
+//! from it before the watch's first tick and what each tick saw is saved
+//! after it (through the store's writer), so a group known before a restart
+//! is known after it, even when the logs read at start no longer hold it,
+//! and one silent past `groups.quiet` across the restart is "back".
+//!
+//! Muted groups (`diagbot groups mute`, `/mute`, kept in the store) are
+//! left out of the events; they are still seen (and stay known).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use diagbot_core::config::Settings;
@@ -19,7 +25,9 @@ use diagbot_core::health::Event;
 use diagbot_core::logs::cancel::Cancel;
 use diagbot_core::logs::user_format::UserFormat;
 
+use crate::history::groups;
 use crate::state::AppState;
+use crate::store::Store;
 
 /// Reads what each service's logs appended, adds an event per new or
 /// returning error group to `events`, and names each burst's top groups.
@@ -30,7 +38,9 @@ pub async fn watch(state: &AppState, settings: &Arc<Settings>, events: &mut Vec<
     let watches = Arc::clone(&state.error_watches);
     let cancel = state.diag.engine().cancel_token();
     let settings = Arc::clone(settings);
-    let reports = tokio::task::spawn_blocking(move || tick_all(&watches, &settings, &cancel)).await;
+    let store = Arc::clone(&state.store);
+    let reports =
+        tokio::task::spawn_blocking(move || tick_all(&watches, &settings, &store, &cancel)).await;
     let reports = match reports {
         Ok(r) => r,
         Err(e) => {
@@ -38,6 +48,7 @@ pub async fn watch(state: &AppState, settings: &Arc<Settings>, events: &mut Vec<
             return;
         }
     };
+    let (reports, muted) = reports;
     for (service, report, heap) in reports {
         if report.baseline {
             tracing::info!(
@@ -55,6 +66,10 @@ pub async fn watch(state: &AppState, settings: &Arc<Settings>, events: &mut Vec<
         name_top_groups(events, &service, &report);
         let window_secs = report.since_secs.unwrap_or(0).max(0) as f64;
         for s in report.sighted {
+            if muted.contains(&s.id) {
+                tracing::info!(service, id = %s.id, "error group muted: not alerted: {}", s.template);
+                continue;
+            }
             events.push(Event::ErrorGroup {
                 service: service.clone(),
                 id: s.id,
@@ -69,12 +84,15 @@ pub async fn watch(state: &AppState, settings: &Arc<Settings>, events: &mut Vec<
 }
 
 /// One tick of every service's watch, on a blocking thread; services a
-/// reload removed are forgotten. Returns each service's report and heap bytes.
+/// reload removed are forgotten. A new watch starts from the store's known
+/// groups; what each tick saw is saved. Returns each service's report and
+/// heap bytes, and the ids muted now (read only when something is news).
 fn tick_all(
     watches: &Mutex<HashMap<String, ErrorWatch>>,
     settings: &Settings,
+    store: &Store,
     cancel: &Cancel,
-) -> Vec<(String, TickReport, usize)> {
+) -> (Vec<(String, TickReport, usize)>, HashSet<String>) {
     // Checked when the configuration was loaded: a format that fails here is left out.
     let formats: Vec<_> = settings
         .formats
@@ -88,13 +106,64 @@ fn tick_all(
     watches.retain(|name, _| watched().any(|s| s.name == *name));
     let mut out = Vec::new();
     for svc in watched() {
-        let watch = watches
-            .entry(svc.name.clone())
-            .or_insert_with(|| ErrorWatch::new(settings.groups.max));
+        let watch = watches.entry(svc.name.clone()).or_insert_with(|| {
+            let mut watch = ErrorWatch::new(settings.groups.max);
+            load_known(store, &svc.name, &mut watch);
+            watch
+        });
         let report = watch.tick(&svc.logs, &formats, (now_secs, quiet_secs), cancel);
+        let described: Vec<(u64, String, Option<String>)> = report
+            .sighted
+            .iter()
+            .filter_map(|s| {
+                let id = groups::parse_id(&s.id).ok()?;
+                Some((
+                    id,
+                    s.template.clone(),
+                    s.level.map(|l| l.name().to_string()),
+                ))
+            })
+            .collect();
+        groups::save(
+            store,
+            &svc.name,
+            watch.known_mut().take_changes(),
+            &described,
+        );
         out.push((svc.name.clone(), report, watch.heap_size()));
     }
-    out
+    let news = out.iter().any(|(_, r, _)| !r.sighted.is_empty());
+    let muted = if news && store.path().is_some() {
+        groups::muted(store, now_secs).unwrap_or_else(|e| {
+            tracing::error!("error groups: the mutes could not be read ({e}); alerting all");
+            HashSet::new()
+        })
+    } else {
+        HashSet::new()
+    };
+    (out, muted)
+}
+
+/// Fills a new watch's known groups from the store (none when it is off).
+fn load_known(store: &Store, service: &str, watch: &mut ErrorWatch) {
+    if store.path().is_none() {
+        return;
+    }
+    match groups::known(store, service) {
+        Ok(known) => {
+            tracing::debug!(
+                service,
+                groups = known.len(),
+                "error groups: known groups loaded"
+            );
+            watch.known_mut().load(known);
+        }
+        Err(e) => tracing::error!(
+            service,
+            "error groups: the known groups could not be read from history ({e}); \
+             only the logs read at start are known"
+        ),
+    }
 }
 
 /// Tells this sample's error burst of `service`, if any, its most frequent groups.

@@ -7,6 +7,7 @@
 //! `model` is the shape every front end shares; the store fills it.
 
 pub mod feed;
+pub mod groups;
 pub mod model;
 pub mod plan;
 pub mod seed;

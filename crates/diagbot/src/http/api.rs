@@ -301,13 +301,110 @@ pub async fn groups(
             }
             other => ApiError::bad("paths", other.to_string()),
         })?;
-    let mut response =
-        Json(serde_json::to_value(result.as_ref()).unwrap_or_default()).into_response();
+    // `new` comes from the store as it is now, after the cached grouping:
+    // a cached answer does not keep a stale one.
+    let since_secs = query.since.as_ref().map(|b| {
+        b.resolve(chrono::Local::now().fixed_offset())
+            .div_euclid(1000)
+    });
+    let mut result = result.as_ref().clone();
+    crate::history::groups::fill_new(&state, &mut result, since_secs).await;
+    super::previous::fill(&state, &query, &mut result).await;
+    let mut response = Json(serde_json::to_value(&result).unwrap_or_default()).into_response();
     response.headers_mut().insert(
         "x-diagbot-cache",
         HeaderValue::from_static(cache_header(how)),
     );
     Ok(response)
+}
+
+/// What `POST /api/v1/groups/mute` takes.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MuteRequest {
+    /// The group id (16 hex digits).
+    pub id: String,
+    /// How long: 90s, 15m, 1h, 7d; none: until unmuted.
+    #[serde(default, rename = "for")]
+    pub span: Option<String>,
+    /// Who asks (shown in the list; default `api`).
+    #[serde(default)]
+    pub by: Option<String>,
+}
+
+/// `POST /api/v1/groups/mute` with a JSON body `{"id": …, "for": "7d"}`:
+/// no new-error alert for the group until the mute ends. Written through
+/// the store's writer before the answer (the mute written). JSON only, so
+/// a page of another site cannot send it as a form.
+pub async fn mute(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<MuteRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Json(req) = body.map_err(|e| ApiError::bad("body", e.body_text()))?;
+    let span = req
+        .span
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            diagbot_core::when::parse_duration(s).map_err(|_| {
+                ApiError::bad(
+                    "for",
+                    format!("{s:?} is not a duration such as 90s, 15m, 1h or 7d"),
+                )
+            })
+        })
+        .transpose()?;
+    let by = req.by.as_deref().unwrap_or("api");
+    let by: String = by.chars().filter(|c| !c.is_control()).take(64).collect();
+    let mute = crate::history::groups::mute(&state, &req.id, span, &by)
+        .await
+        .map_err(mute_error)?;
+    Ok(Json(json!({ "mute": mute })))
+}
+
+/// What `POST /api/v1/groups/unmute` takes.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnmuteRequest {
+    pub id: String,
+}
+
+/// `POST /api/v1/groups/unmute` with `{"id": …}`: `{"unmuted": true}`, or
+/// `false` when it was not muted.
+pub async fn unmute(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<UnmuteRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Json(req) = body.map_err(|e| ApiError::bad("body", e.body_text()))?;
+    let was = crate::history::groups::unmute(&state, &req.id)
+        .await
+        .map_err(mute_error)?;
+    Ok(Json(json!({ "id": req.id.trim(), "unmuted": was })))
+}
+
+/// `GET /api/v1/groups/mutes`: every mute, with whether it is active now.
+pub async fn mutes(
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let mutes = crate::history::groups::mutes(&state)
+        .await
+        .map_err(mute_error)?;
+    let now = chrono::Utc::now().timestamp();
+    let listed: Vec<serde_json::Value> = mutes
+        .iter()
+        .map(|m| {
+            json!({ "id": m.id, "until": m.until, "since": m.since, "by": m.by, "active": m.active(now) })
+        })
+        .collect();
+    Ok(Json(json!({ "mutes": listed })))
+}
+
+fn mute_error(e: crate::history::groups::MuteError) -> ApiError {
+    use crate::history::groups::MuteError;
+    match e {
+        MuteError::BadId(why) => ApiError::bad("id", why),
+        MuteError::Unavailable(why) => ApiError::unavailable(why),
+    }
 }
 
 /// The `x-diagbot-cache` header: how the answer was found.

@@ -7,7 +7,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::dashboard::login;
@@ -16,6 +16,7 @@ use crate::state::AppState;
 pub mod api;
 pub mod clients;
 mod error;
+mod previous;
 pub mod serve;
 
 pub use error::ApiError;
@@ -30,6 +31,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/grep", get(api::grep))
         .route("/api/v1/errors", get(api::errors))
         .route("/api/v1/groups", get(api::groups))
+        .route("/api/v1/groups/mutes", get(api::mutes))
+        .route("/api/v1/groups/mute", post(api::mute))
+        .route("/api/v1/groups/unmute", post(api::unmute))
         .route("/api/v1/cache", get(api::cache))
         .route("/api/v1/status", get(api::status))
         .route("/api/v1/oom", get(api::oom))
@@ -60,17 +64,23 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// Routes that take POST (a JSON body) rather than GET.
+const POST_ROUTES: [&str; 2] = ["/api/v1/groups/mute", "/api/v1/groups/unmute"];
+
 /// 405 with the documented JSON body, and the methods that are allowed.
 async fn method_not_allowed(req: Request) -> Response {
+    let post = POST_ROUTES.contains(&req.uri().path());
+    let allowed = if post { "POST" } else { "GET" };
     let mut response = ApiError {
-        error: format!("{} is not allowed here: use GET", req.method()),
+        error: format!("{} is not allowed here: use {allowed}", req.method()),
         parameter: None,
         status: StatusCode::METHOD_NOT_ALLOWED,
     }
     .into_response();
-    response
-        .headers_mut()
-        .insert(header::ALLOW, header::HeaderValue::from_static("GET,HEAD"));
+    response.headers_mut().insert(
+        header::ALLOW,
+        header::HeaderValue::from_static(if post { "POST" } else { "GET,HEAD" }),
+    );
     response
 }
 

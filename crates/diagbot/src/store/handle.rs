@@ -9,6 +9,7 @@ use std::time::Duration;
 use prometheus_client::metrics::counter::Counter;
 use rusqlite::Connection;
 
+use super::groups::{Mute, SeenRow};
 use super::retention::Limits;
 use super::schema;
 use super::writer::{Job, Writer};
@@ -127,6 +128,50 @@ impl Store {
             // Blocking is fine: the writer takes one job at a time, briefly.
             let _ = jobs.send(Job::Maintain { now });
         }
+    }
+
+    /// Hands what a service's new-error watch saw to the writer (waiting
+    /// for room: these are few, and losing them would make old errors news).
+    pub fn save_seen(&self, service: &str, seen: Vec<SeenRow>) {
+        if seen.is_empty() {
+            return;
+        }
+        let Some(jobs) = &self.jobs else { return };
+        let job = Job::Seen {
+            service: service.to_string(),
+            seen,
+        };
+        if jobs.send(job).is_err() {
+            self.failures.inc();
+        }
+    }
+
+    /// Sets `mute` through the writer, and waits until it is written. Blocking.
+    pub fn mute(&self, mute: Mute) -> Result<(), String> {
+        let jobs = self.writer()?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        jobs.send(Job::Mute { mute, done: tx })
+            .map_err(|_| "the history writer has stopped".to_string())?;
+        rx.recv()
+            .map_err(|_| "the history writer has stopped".to_string())?
+    }
+
+    /// Removes the mute of `id` through the writer; says whether there was one. Blocking.
+    pub fn unmute(&self, id: u64) -> Result<bool, String> {
+        let jobs = self.writer()?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        jobs.send(Job::Unmute { id, done: tx })
+            .map_err(|_| "the history writer has stopped".to_string())?;
+        rx.recv()
+            .map_err(|_| "the history writer has stopped".to_string())?
+    }
+
+    /// The writer's channel, or why there is none.
+    fn writer(&self) -> Result<&SyncSender<Job>, String> {
+        self.jobs.as_ref().ok_or_else(|| match self.availability() {
+            Availability::Off(why) => format!("history is off: {why}"),
+            Availability::On => "history is off".to_string(),
+        })
     }
 
     /// Waits until every job handed over so far is done (at shutdown, in tests).

@@ -11,6 +11,7 @@
 //! This module knows SQLite and rows; what an answer means (series, steps,
 //! points) is `crate::history`'s.
 
+pub mod groups;
 mod handle;
 pub mod read;
 pub mod retention;

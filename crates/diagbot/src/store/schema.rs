@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 
 /// The schema this diagbot writes; a file with a higher version is left alone.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 /// "DGBT": tells diagbot's file from another program's SQLite file.
 pub const APPLICATION_ID: i64 = 0x4447_4254;
 /// The page cache, in KiB (negative `cache_size` is KiB): about 1 MiB.
@@ -16,7 +16,8 @@ const CACHE_KIB: i64 = 1024;
 const JOURNAL_LIMIT: i64 = 4 << 20;
 
 /// Each migration takes the schema from its index to the next version.
-const MIGRATIONS: [&str; 1] = ["
+pub const MIGRATIONS: [&str; 2] = [
+    "
     CREATE TABLE series (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
     CREATE TABLE raw (
         series INTEGER NOT NULL, t INTEGER NOT NULL, value REAL NOT NULL,
@@ -37,7 +38,21 @@ const MIGRATIONS: [&str; 1] = ["
     CREATE INDEX events_by_time ON events (t);
     -- Up to when each rollup tier is complete (unix seconds, exclusive).
     CREATE TABLE rolled (tier TEXT PRIMARY KEY, until INTEGER NOT NULL);
-"];
+",
+    "
+    -- The error groups each service's logs have shown (new-error alerts):
+    -- id is the group's hash (its hex is the group id) as a signed integer.
+    CREATE TABLE known_groups (
+        service TEXT NOT NULL, id INTEGER NOT NULL,
+        template TEXT, level TEXT,
+        first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+        PRIMARY KEY (service, id)) WITHOUT ROWID;
+    -- Groups whose alerts are silenced, until a time (unix seconds) or for good (NULL).
+    CREATE TABLE mutes (
+        id INTEGER PRIMARY KEY, until INTEGER,
+        since INTEGER NOT NULL, by TEXT NOT NULL);
+",
+];
 
 /// Why the store could not be opened; the daemon then runs without history.
 #[derive(Debug, Clone, PartialEq)]

@@ -249,3 +249,83 @@ fn a_newer_schema_is_refused_and_untouched() {
     assert!(err.to_string().contains("newer diagbot"), "{err}");
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
+
+/// A file of schema 1 (before error groups) migrates to the current
+/// schema with its samples and events kept, and then holds known groups and mutes.
+#[test]
+fn a_schema_1_file_migrates_and_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("diagbot.db");
+    let old = rusqlite::Connection::open(&path).unwrap();
+    old.execute_batch(&format!(
+        "BEGIN; {}; PRAGMA application_id = {}; PRAGMA user_version = 1; COMMIT;
+         INSERT INTO series (id, name) VALUES (1, 'service.bot.rss');
+         INSERT INTO raw (series, t, value) VALUES (1, 1700000000, 42.5);
+         INSERT INTO events (t, kind, service, message) VALUES (1700000000, 'restart', 'bot', 'bot restarted');",
+        schema::MIGRATIONS[0],
+        schema::APPLICATION_ID
+    ))
+    .unwrap();
+    drop(old);
+
+    let w = writer(&path, 64 << 20);
+    assert_eq!(schema::version_of(&w.conn).unwrap(), schema::VERSION);
+    assert_eq!(schema::VERSION, 2);
+    let value: f64 = w
+        .conn
+        .query_row(
+            "SELECT value FROM raw WHERE series = 1 AND t = 1700000000",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(value, 42.5);
+    assert_eq!(count(&w, "events"), 1);
+
+    // The new tables work: seen twice (first kept earliest, last latest), a mute.
+    let row = |first, last, described| groups::SeenRow {
+        id: u64::MAX - 1,
+        first_seen: first,
+        last_seen: last,
+        described,
+    };
+    groups::save_seen(&w.conn, "bot", &[row(100, 200, None)]).unwrap();
+    groups::save_seen(
+        &w.conn,
+        "bot",
+        &[row(
+            150,
+            300,
+            Some(("db down".into(), Some("error".into()))),
+        )],
+    )
+    .unwrap();
+    let known = groups::known(&w.conn, "bot").unwrap();
+    assert_eq!(
+        known,
+        vec![groups::KnownRow {
+            id: u64::MAX - 1,
+            first_seen: 100,
+            last_seen: 300
+        }]
+    );
+    assert!(groups::known(&w.conn, "other").unwrap().is_empty());
+    let template: String = w
+        .conn
+        .query_row("SELECT template FROM known_groups", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(template, "db down");
+    groups::mute(&w.conn, u64::MAX - 1, Some(500), 400, "cli").unwrap();
+    let mutes = groups::mutes(&w.conn).unwrap();
+    assert_eq!(mutes.len(), 1);
+    assert_eq!(mutes[0].id, "fffffffffffffffe");
+    assert!(mutes[0].active(499) && !mutes[0].active(500));
+    assert!(groups::unmute(&w.conn, u64::MAX - 1).unwrap());
+    assert!(!groups::unmute(&w.conn, u64::MAX - 1).unwrap());
+    drop(w);
+
+    // Opened again: nothing to migrate, the rows stay.
+    let w = writer(&path, 64 << 20);
+    assert_eq!(count(&w, "known_groups"), 1);
+    assert_eq!(count(&w, "raw"), 1);
+}

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use prometheus_client::metrics::counter::Counter;
 use rusqlite::{params, Connection};
 
+use super::groups::{self, Mute, SeenRow};
 use super::handle::Availability;
 use super::retention::{self, Limits};
 use super::{is_full, rollup, Tick};
@@ -25,6 +26,21 @@ pub enum Job {
     },
     /// Answered once every job before it is done.
     Flush(std::sync::mpsc::Sender<()>),
+    /// What a service's new-error watch saw since the last.
+    Seen {
+        service: String,
+        seen: Vec<SeenRow>,
+    },
+    /// Sets a mute; answered when written (or why not).
+    Mute {
+        mute: Mute,
+        done: std::sync::mpsc::Sender<Result<(), String>>,
+    },
+    /// Removes a mute; answered with whether there was one.
+    Unmute {
+        id: u64,
+        done: std::sync::mpsc::Sender<Result<bool, String>>,
+    },
 }
 
 pub struct Writer {
@@ -71,6 +87,26 @@ impl Writer {
                 Job::Maintain { now } => self.maintain(now),
                 Job::Flush(done) => {
                     let _ = done.send(());
+                }
+                Job::Seen { service, seen } => {
+                    if let Err(e) = groups::save_seen(&self.conn, &service, &seen) {
+                        self.failures.inc();
+                        tracing::error!(
+                            "history: the known error groups of {service} were not saved: {e}"
+                        );
+                    }
+                }
+                Job::Mute { mute, done } => {
+                    let written = groups::parse_hex(&mute.id)
+                        .ok_or_else(|| format!("{:?} is not a group id", mute.id))
+                        .and_then(|id| {
+                            groups::mute(&self.conn, id, mute.until, mute.since, &mute.by)
+                                .map_err(|e| e.to_string())
+                        });
+                    let _ = done.send(written);
+                }
+                Job::Unmute { id, done } => {
+                    let _ = done.send(groups::unmute(&self.conn, id).map_err(|e| e.to_string()));
                 }
             }
         }
@@ -176,6 +212,7 @@ impl Writer {
         let work = || -> rusqlite::Result<()> {
             rollup::roll(&self.conn, now)?;
             retention::by_age(&self.conn, now, &self.limits)?;
+            groups::by_age(&self.conn, now - self.limits.hourly)?;
             Ok(())
         };
         if let Err(e) = work() {

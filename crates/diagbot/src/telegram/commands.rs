@@ -33,6 +33,14 @@ pub enum Command {
     Top {
         since: Option<String>,
     },
+    Mute {
+        id: String,
+        span: Option<String>,
+    },
+    Unmute {
+        id: String,
+    },
+    Mutes,
     Cache,
 }
 
@@ -47,6 +55,9 @@ impl Command {
             Command::Grep { .. } => "grep",
             Command::Oom { .. } => "oom",
             Command::Top { .. } => "top",
+            Command::Mute { .. } => "mute",
+            Command::Unmute { .. } => "unmute",
+            Command::Mutes => "mutes",
             Command::Cache => "cache",
         }
     }
@@ -73,6 +84,17 @@ pub fn parse(text: &str) -> Command {
         "/oom" => Command::Oom { since: since(rest) },
         "/top" => Command::Top { since: since(rest) },
         "/cache" => Command::Cache,
+        "/mutes" => Command::Mutes,
+        "/mute" if !rest.is_empty() => {
+            let (id, span) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+            Command::Mute {
+                id: id.to_string(),
+                span: since(span.trim()),
+            }
+        }
+        "/unmute" if !rest.is_empty() => Command::Unmute {
+            id: rest.to_string(),
+        },
         "/grep" if !rest.is_empty() => {
             // A last word that reads as a time is the window: "/grep timed out 1h".
             match rest.rsplit_once(char::is_whitespace) {
@@ -97,6 +119,9 @@ pub const HELP: &str = "<b>diagbot</b> answers:
 /grep &lt;pattern&gt; [since] — the last lines matching a regex
 /oom [since] — OOM kills with their victims
 /top [since] — the most frequent kinds of warning and error
+/mute &lt;id&gt; [for] — no new-error alerts for a group (for 90s, 15m, 1h, 7d; else until /unmute)
+/unmute &lt;id&gt; — alerts for the group again
+/mutes — the groups muted
 /cache — diagbot's own cache
 <i>since</i> is 90s, 15m, 1h, 2d or a time such as 2026-02-27T10:00.";
 
@@ -116,6 +141,9 @@ pub async fn answer(state: &AppState, cmd: &Command) -> String {
             Ok(bound) => super::top::top(state, bound, since.as_deref()).await,
             Err(msg) => msg,
         },
+        Command::Mute { id, span } => super::mutes::mute(state, id, span.as_deref()).await,
+        Command::Unmute { id } => super::mutes::unmute(state, id).await,
+        Command::Mutes => super::mutes::list(state).await,
         Command::Cache => cache(state),
     }
 }
@@ -314,6 +342,27 @@ mod tests {
         assert_eq!(parse("/frobnicate"), Command::Help);
         assert_eq!(parse("hello"), Command::Help);
         assert_eq!(parse("/oom"), Command::Oom { since: None });
+        assert_eq!(
+            parse("/mute@diagbot_bot 1298d872fc13a77e 7d"),
+            Command::Mute {
+                id: "1298d872fc13a77e".into(),
+                span: Some("7d".into())
+            }
+        );
+        assert_eq!(
+            parse("/mute 1298d872fc13a77e"),
+            Command::Mute {
+                id: "1298d872fc13a77e".into(),
+                span: None
+            }
+        );
+        assert_eq!(parse("/mute"), Command::Help);
+        assert_eq!(
+            parse("/unmute 1298d872fc13a77e"),
+            Command::Unmute {
+                id: "1298d872fc13a77e".into()
+            }
+        );
         assert_eq!(
             parse("/top@diagbot_bot 2h"),
             Command::Top {

@@ -89,7 +89,20 @@ fn the_groups_api_answers_as_the_cli_does() {
             .unwrap();
         let from_cli: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert!(!from_cli["groups"].as_array().unwrap().is_empty(), "{api}");
-        assert_eq!(from_api, from_cli, "{api}");
+        // What only the daemon says (from its store and a second grouping)
+        // aside, the answers are the same; the command line says null.
+        let mut common = from_api.clone();
+        for g in common["groups"].as_array_mut().unwrap() {
+            g["new"] = Value::Null;
+            g["previous_count"] = Value::Null;
+        }
+        assert_eq!(common, from_cli, "{api}");
+        let previous = from_api["groups"][0]["previous_count"].clone();
+        assert_eq!(
+            previous.is_null(),
+            !api.contains("since"),
+            "{api}: {previous}"
+        );
         // --remote prints the daemon's answer as a local run prints its own.
         let mut remote = cli.clone();
         remote.extend(["--json", "--remote", &url]);
@@ -102,7 +115,7 @@ fn the_groups_api_answers_as_the_cli_does() {
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{out:?}");
         let from_remote: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(from_remote, from_cli, "{api} --remote");
+        assert_eq!(from_remote, from_api, "{api} --remote");
     }
     // Asked again, the answer comes from the cache.
     let cached = get_headers(&d.url("/api/v1/groups"));

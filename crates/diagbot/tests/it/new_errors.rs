@@ -230,3 +230,272 @@ fn a_known_error_after_the_quiet_period_is_back_and_a_traceback_is_one_group() {
         [("error_group_back", "payment <num> failed")]
     );
 }
+
+/// The (kind, template) pairs of `events`.
+fn kinds(events: &[(String, String, String)]) -> Vec<(&str, &str)> {
+    events
+        .iter()
+        .map(|e| (e.0.as_str(), e.1.as_str()))
+        .collect()
+}
+
+#[test]
+fn a_group_known_before_a_restart_does_not_alert_after_it_though_the_log_was_rotated() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = service_log(dir.path());
+    let d = start(dir.path(), &log, "");
+    let mut rx = d.state.events.subscribe();
+    let t = wait_ticks(&d, 0, 1);
+    append(
+        &log,
+        &line("ERROR", "Order 17 rejected: insufficient balance"),
+    );
+    wait_ticks(&d, t, 2);
+    assert_eq!(
+        kinds(&group_events(&mut rx)),
+        [(
+            "new_error_group",
+            "Order <num> rejected: insufficient balance"
+        )]
+    );
+    d.stop();
+
+    // Rotated while diagbot was down: the log read at start holds none of
+    // it, so only the store knows the group.
+    std::fs::write(&log, line("INFO", "started again")).unwrap();
+    let d = start(dir.path(), &log, "");
+    let mut rx = d.state.events.subscribe();
+    let t = wait_ticks(&d, 0, 1);
+    append(
+        &log,
+        &line("ERROR", "Order 18 rejected: insufficient balance"),
+    );
+    append(&log, &line("ERROR", "websocket closed by peer"));
+    wait_ticks(&d, t, 2);
+    assert_eq!(
+        kinds(&group_events(&mut rx)),
+        [("new_error_group", "websocket closed by peer")]
+    );
+}
+
+/// Runs the diagbot binary with `args`: (exit code, stdout, stderr).
+fn diagbot(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("diagbot"))
+        .args(args)
+        .env_remove("DIAGBOT_TOKEN")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_muted_group_does_not_alert_until_its_mute_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = service_log(dir.path());
+    let d = start(dir.path(), &log, "[groups]\nquiet = \"1s\"\n");
+    let remote = d.url("");
+    let mut rx = d.state.events.subscribe();
+    let t = wait_ticks(&d, 0, 1);
+    append(&log, &line("ERROR", "payment 7 failed"));
+    let t = wait_ticks(&d, t, 2);
+    let got = group_events(&mut rx);
+    assert_eq!(kinds(&got), [("new_error_group", "payment <num> failed")]);
+    let id = got[0].2.clone();
+
+    // Muted for 3 s by the command line, through the daemon.
+    let (code, out, err) = diagbot(&["groups", "mute", &id, "--for", "3s", "--remote", &remote]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with(&format!("muted {id} until ")), "{out}");
+    let mutes = d.json("/api/v1/groups/mutes");
+    let mute = &mutes["mutes"][0];
+    assert_eq!(mute["id"], id.as_str());
+    assert_eq!(mute["by"], "cli");
+    assert_eq!(mute["active"], true);
+    let until = mute["until"].as_i64().unwrap();
+
+    // Silent past the quiet period, then again: back, but muted; another
+    // group of the same tick alerts.
+    std::thread::sleep(Duration::from_millis(1500));
+    let t = ticks(&d).max(t);
+    append(&log, &line("ERROR", "payment 8 failed"));
+    append(&log, &line("ERROR", "refund 3 failed"));
+    let last = Instant::now();
+    wait_ticks(&d, t, 2);
+    assert_eq!(
+        kinds(&group_events(&mut rx)),
+        [("new_error_group", "refund <num> failed")]
+    );
+
+    // Once the mute has ended (and the quiet period since the last line), it alerts again.
+    let started = Instant::now();
+    while chrono::Utc::now().timestamp() <= until || last.elapsed() < Duration::from_millis(1500) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the mute never ended"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (code, out, _) = diagbot(&["groups", "mutes", "--remote", &remote]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(&format!("{id} until ")) && out.contains("(ended)") && out.contains("by cli"),
+        "{out}"
+    );
+    let t = ticks(&d);
+    append(&log, &line("ERROR", "payment 9 failed"));
+    wait_ticks(&d, t, 2);
+    assert_eq!(
+        kinds(&group_events(&mut rx)),
+        [("error_group_back", "payment <num> failed")]
+    );
+
+    // Unmuted: gone from the list; a second time says it was not muted.
+    assert_eq!(
+        diagbot(&["groups", "unmute", &id, "--remote", &remote]).0,
+        0
+    );
+    let (code, out, _) = diagbot(&["groups", "unmute", &id, "--remote", &remote]);
+    assert_eq!(
+        (code, out.trim()),
+        (1, format!("{id} was not muted").as_str())
+    );
+    assert_eq!(
+        d.json("/api/v1/groups/mutes")["mutes"],
+        serde_json::json!([])
+    );
+    // A form (what another site's page could send) is refused, and so is GET.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut form = agent
+        .post(&d.url("/api/v1/groups/mute"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(format!("id={id}"))
+        .unwrap();
+    assert_eq!(form.status().as_u16(), 400);
+    let body = form.body_mut().read_to_string().unwrap();
+    assert!(body.contains("application/json"), "{body}");
+    let (status, body) = d.get("/api/v1/groups/mute");
+    assert_eq!(status, 405);
+    assert!(body.contains("use POST"), "{body}");
+    assert_eq!(
+        d.json("/api/v1/groups/mutes")["mutes"],
+        serde_json::json!([])
+    );
+    // Not a group id: the daemon says so, and nothing is written.
+    let (code, _, err) = diagbot(&["groups", "mute", "order-17", "--remote", &remote]);
+    assert_eq!(code, 2);
+    assert!(err.contains("is not a group id"), "{err}");
+}
+
+#[test]
+fn mute_in_telegram_silences_a_group_before_it_first_shows() {
+    let fake = Fake::default();
+    let api = serve_fake(fake.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let log = service_log(dir.path());
+    let d = start(dir.path(), &log, &telegram_config(api, ""));
+    let mut rx = d.state.events.subscribe();
+    wait_ticks(&d, 0, 1);
+    let id = diagbot_core::groups::id::group_id(
+        Some(diagbot_core::logs::level::Level::Error),
+        "payment <num> failed",
+    );
+    fake.say(OPERATOR, &format!("/mute {id}"));
+    let sent = fake.wait_sent(1);
+    assert_eq!(
+        sent[0].text,
+        format!("🔕 muted <code>{id}</code> until /unmute")
+    );
+    assert_telegram_html(&sent[0].text);
+
+    let t = ticks(&d);
+    append(&log, &line("ERROR", "payment 7 failed"));
+    append(&log, &line("ERROR", "refund 3 failed"));
+    wait_ticks(&d, t, 2);
+    assert_eq!(
+        kinds(&group_events(&mut rx)),
+        [("new_error_group", "refund <num> failed")]
+    );
+    fake.say(OPERATOR, "/mutes");
+    let sent = fake.wait_sent(3);
+    let alerts: Vec<&str> = sent
+        .iter()
+        .filter(|s| s.text.contains("New error"))
+        .map(|s| s.text.as_str())
+        .collect();
+    assert_eq!(alerts.len(), 1, "{sent:#?}");
+    assert!(alerts[0].contains("refund") && !alerts[0].contains("payment"));
+    let list = &sent.last().unwrap().text;
+    assert!(
+        list.starts_with("<b>mutes</b>")
+            && list.contains(&format!("<code>{id}</code> until /unmute · by telegram")),
+        "{list}"
+    );
+    fake.say(OPERATOR, "/mute not-an-id");
+    let sent = fake.wait_sent(4);
+    assert!(
+        sent[3].text.contains("is not a group id"),
+        "{}",
+        sent[3].text
+    );
+    assert_telegram_html(&sent[3].text);
+}
+
+#[test]
+fn the_api_says_which_groups_are_new_from_the_stores_first_seen_times() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("logs")).unwrap();
+    let log = dir.path().join("logs/crypto-bot.log");
+    let at = |ago: chrono::Duration, message: &str| {
+        format!(
+            "{} ERROR {message}\n",
+            (chrono::Local::now() - ago).format("%Y-%m-%d %H:%M:%S,%3f")
+        )
+    };
+    // A group first seen 30 hours ago, and again within the last day.
+    std::fs::write(
+        &log,
+        at(chrono::Duration::hours(30), "cache miss storm on shard 4")
+            + &at(chrono::Duration::hours(1), "cache miss storm on shard 5"),
+    )
+    .unwrap();
+    let d = start(dir.path(), &log, "");
+    let t = wait_ticks(&d, 0, 1);
+    append(&log, &line("ERROR", "payment 7 failed"));
+    wait_ticks(&d, t, 2);
+    d.state.store.flush();
+
+    let answer = d.json("/api/v1/groups?level=error&since=1d");
+    let group = |template: &str| {
+        answer["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["template"] == template)
+            .unwrap_or_else(|| panic!("no {template:?} in {answer:#}"))
+            .clone()
+    };
+    let old = group("cache miss storm on shard <num>");
+    let new = group("payment <num> failed");
+    assert_eq!(old["new"], false, "{old:#}");
+    assert_eq!(new["new"], true, "{new:#}");
+    // The day before: the old group's one line, none of the new one's (each
+    // line is counted once per configured path naming its file: here both
+    // logs.paths and the service's logs, so the counts are equal, not 1).
+    assert!(old["count"].as_u64() > Some(0), "{answer:#}");
+    assert_eq!(old["previous_count"], old["count"], "{answer:#}");
+    assert_eq!(new["previous_count"], 0, "{answer:#}");
+    // Without a start to the range, new is not said.
+    let all = d.json("/api/v1/groups?level=error");
+    assert!(all["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|g| g["new"].is_null() && g["previous_count"].is_null()));
+}
