@@ -104,8 +104,11 @@ pub fn walk(
             Err(e) => walker.report.skip(path, &e),
             Ok(Opened::File(file)) => {
                 walker.report.roots_opened += 1;
-                let size = file.size;
-                walker.file(path.clone(), size, Some(file));
+                // A file named itself and within a named directory is read once.
+                if walker.seen.insert(file.id) {
+                    let size = file.size;
+                    walker.file(path.clone(), size, Some(file));
+                }
             }
             Ok(Opened::Dir(fd, _)) => {
                 walker.report.roots_opened += 1;

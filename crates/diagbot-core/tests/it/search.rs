@@ -654,3 +654,33 @@ fn a_file_read_in_parts_resumes_exactly() {
     assert_eq!(refreshed, full);
     assert_eq!(full.lines.last().unwrap().line_number, 4000 + 3 * 572 + 2);
 }
+
+/// A file named itself and also within a named directory, in either order,
+/// is read once: by a search and by a grouping alike.
+#[test]
+fn a_file_named_twice_by_overlapping_paths_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "app.log",
+        b"2026-11-29 10:00:00 ERROR boom 1\n2026-11-29 10:00:01 ERROR boom 2\n",
+    );
+    let folder = dir.path().to_path_buf();
+    for paths in [
+        vec![folder.clone(), file.clone()],
+        vec![file.clone(), folder.clone()],
+    ] {
+        let result = search(&Query::grep("boom", paths.clone())).unwrap();
+        assert_eq!(result.matches, 2, "{paths:?}");
+        assert_eq!(result.files.len(), 1, "{paths:?}");
+        let groups = diagbot_core::groups::run(
+            &diagbot_core::groups::GroupsQuery::new(paths.clone()),
+            now(),
+            &|_| {},
+        )
+        .unwrap();
+        assert_eq!(groups.groups.len(), 1, "{paths:?}");
+        assert_eq!(groups.groups[0].count, 2, "{paths:?}");
+        assert_eq!(groups.groups[0].files.len(), 1, "{paths:?}");
+    }
+}
