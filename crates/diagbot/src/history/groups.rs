@@ -64,11 +64,16 @@ pub fn muted(store: &Store, now: i64) -> Result<HashSet<String>, String> {
         .collect())
 }
 
+/// The longest mute with an end: past it, times no longer read as dates.
+pub const LONGEST_MUTE: Duration = Duration::from_secs(100 * 365 * 86400);
+
 /// Why a mute was not set or removed.
 #[derive(Debug, Clone)]
 pub enum MuteError {
     /// The id is not a group id.
     BadId(String),
+    /// The mute's length is past any date a mute can end on.
+    BadSpan(String),
     /// History is off, or the writer failed.
     Unavailable(String),
 }
@@ -76,7 +81,9 @@ pub enum MuteError {
 impl std::fmt::Display for MuteError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            MuteError::BadId(why) | MuteError::Unavailable(why) => write!(f, "{why}"),
+            MuteError::BadId(why) | MuteError::BadSpan(why) | MuteError::Unavailable(why) => {
+                write!(f, "{why}")
+            }
         }
     }
 }
@@ -98,6 +105,12 @@ pub async fn mute(
     by: &str,
 ) -> Result<Mute, MuteError> {
     let number = parse_id(id)?;
+    if span.is_some_and(|d| d > LONGEST_MUTE) {
+        return Err(MuteError::BadSpan(format!(
+            "a mute lasts at most {} days; leave the length out to mute until unmuted",
+            LONGEST_MUTE.as_secs() / 86400
+        )));
+    }
     let now = chrono::Utc::now().timestamp();
     let mute = Mute {
         id: rows::hex(number),

@@ -403,6 +403,7 @@ fn mute_error(e: crate::history::groups::MuteError) -> ApiError {
     use crate::history::groups::MuteError;
     match e {
         MuteError::BadId(why) => ApiError::bad("id", why),
+        MuteError::BadSpan(why) => ApiError::bad("for", why),
         MuteError::Unavailable(why) => ApiError::unavailable(why),
     }
 }

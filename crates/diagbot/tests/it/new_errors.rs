@@ -391,6 +391,22 @@ fn a_muted_group_does_not_alert_until_its_mute_ends() {
     let (code, _, err) = diagbot(&["groups", "mute", "order-17", "--remote", &remote]);
     assert_eq!(code, 2);
     assert!(err.contains("is not a group id"), "{err}");
+    // A mute past any date it could end on: said, and nothing written.
+    let (code, _, err) = diagbot(&[
+        "groups",
+        "mute",
+        &id,
+        "--for",
+        "99999999999d",
+        "--remote",
+        &remote,
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("a mute lasts at most 36500 days"), "{err}");
+    assert_eq!(
+        d.json("/api/v1/groups/mutes")["mutes"],
+        serde_json::json!([])
+    );
 }
 
 #[test]
