@@ -48,38 +48,17 @@ pub fn get_json<T: serde::de::DeserializeOwned>(
     path: &str,
     params: &[(&str, String)],
 ) -> anyhow::Result<T> {
-    if !base.starts_with("http://") {
-        anyhow::bail!("--remote takes an http:// URL (got {base:?}); put TLS in front of diagbot with a proxy if needed");
-    }
-    let url = format!("{}{path}", base.trim_end_matches('/'));
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(std::time::Duration::from_secs(120)))
-        .build()
-        .into();
-    let mut request = agent
+    let url = url_of(base, path)?;
+    let mut request = agent(120)
         .get(&url)
         .query_pairs(params.iter().map(|(k, v)| (*k, v.as_str())));
     if let Ok(token) = std::env::var("DIAGBOT_TOKEN") {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }
-    let mut response = request
+    let response = request
         .call()
         .map_err(|e| anyhow::anyhow!("cannot reach {url}: {e}"))?;
-    let status = response.status();
-    let body = response
-        .body_mut()
-        .read_to_string()
-        .map_err(|e| anyhow::anyhow!("reading the answer from {url}: {e}"))?;
-    if !status.is_success() {
-        let message = serde_json::from_str::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v["error"].as_str().map(str::to_string))
-            .unwrap_or(body);
-        anyhow::bail!("{url} answered {status}: {message}");
-    }
-    serde_json::from_str(&body)
-        .map_err(|e| anyhow::anyhow!("{url} sent an answer diagbot cannot read: {e}"))
+    read_answer(&url, response)
 }
 
 /// POSTs `body` as JSON to `base` + `path` and reads the JSON answer; an
@@ -90,22 +69,41 @@ pub fn post_json<T: serde::de::DeserializeOwned>(
     path: &str,
     body: &serde_json::Value,
 ) -> anyhow::Result<T> {
-    if !base.starts_with("http://") {
-        anyhow::bail!("--remote takes an http:// URL (got {base:?}); put TLS in front of diagbot with a proxy if needed");
-    }
-    let url = format!("{}{path}", base.trim_end_matches('/'));
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(std::time::Duration::from_secs(30)))
-        .build()
-        .into();
-    let mut request = agent.post(&url).header("Content-Type", "application/json");
+    let url = url_of(base, path)?;
+    let mut request = agent(30)
+        .post(&url)
+        .header("Content-Type", "application/json");
     if let Ok(token) = std::env::var("DIAGBOT_TOKEN") {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }
-    let mut response = request.send(body.to_string()).map_err(|e| {
+    let response = request.send(body.to_string()).map_err(|e| {
         anyhow::anyhow!("cannot reach the daemon at {url}: {e} (is `diagbot serve` running?)")
     })?;
+    read_answer(&url, response)
+}
+
+/// `base` + `path`, for a plain-HTTP `base` only.
+fn url_of(base: &str, path: &str) -> anyhow::Result<String> {
+    if !base.starts_with("http://") {
+        anyhow::bail!("--remote takes an http:// URL (got {base:?}); put TLS in front of diagbot with a proxy if needed");
+    }
+    Ok(format!("{}{path}", base.trim_end_matches('/')))
+}
+
+/// A client that hands error answers back (their JSON names the problem).
+fn agent(timeout_secs: u64) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(timeout_secs)))
+        .build()
+        .into()
+}
+
+/// The JSON answer from `url`; an error answer as the daemon's own message.
+fn read_answer<T: serde::de::DeserializeOwned>(
+    url: &str,
+    mut response: ureq::http::Response<ureq::Body>,
+) -> anyhow::Result<T> {
     let status = response.status();
     let text = response
         .body_mut()
