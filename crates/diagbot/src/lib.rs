@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clients;
 pub mod daemon;
 pub mod dashboard;
+pub mod grouping;
 pub mod heartbeat;
 pub mod history;
 pub mod http;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
-use super::drain::{Group, Grouper};
+use super::drain::{Group, Grouper, Steps};
 use super::id::group_id;
 use crate::logs::level::Level;
 use crate::query::{FileWarning, Skipped};
@@ -44,6 +44,9 @@ pub struct GroupSummary {
     /// groups into "other" and this one is not among those kept).
     #[serde(default)]
     pub previous_count: Option<u64>,
+    /// Its events in each of [`GroupsResult::steps`] (only when steps were asked for).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub counts: Vec<u32>,
 }
 
 /// The least recently seen groups, merged to stay within the bound.
@@ -93,6 +96,9 @@ pub struct GroupsResult {
     pub warnings: Vec<FileWarning>,
     /// The grouper's heap bytes at the end.
     pub heap_bytes: u64,
+    /// The steps of time each group's `counts` are in (only when asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Steps>,
     /// The files read, in order (what [`Assigned::file`] indexes).
     #[serde(skip)]
     pub paths: Vec<String>,
@@ -112,6 +118,7 @@ impl crate::cache::Cached for GroupsResult {
                     + g.example.capacity()
                     + g.files.iter().map(String::capacity).sum::<usize>()
                     + g.files.capacity() * std::mem::size_of::<String>()
+                    + g.counts.capacity() * 4
             })
             .sum();
         let skipped: usize = self
@@ -147,7 +154,18 @@ impl GroupsResult {
 
 /// The groups of `grouper`, most events first (ties: earliest first seen,
 /// then id), with the ids runs of lines were assigned to (by group serial).
-pub fn summarize(grouper: &Grouper, paths: &[String]) -> (Vec<GroupSummary>, Vec<(u32, u32)>) {
+/// With `steps`, every group has a count for each step.
+pub fn summarize(
+    grouper: &Grouper,
+    paths: &[String],
+    steps: Option<&Steps>,
+) -> (Vec<GroupSummary>, Vec<(u32, u32)>) {
+    let step_counts = |g: &Group| -> Vec<u32> {
+        match steps {
+            Some(s) if g.counts.is_empty() => vec![0; s.len.min(super::drain::MAX_STEPS) as usize],
+            _ => g.counts.clone(),
+        }
+    };
     let live: Vec<&Group> = grouper.groups().collect();
     let total: u64 = live.iter().map(|g| g.count).sum::<u64>() + grouper.other().count;
     // Two groups may end with one template (they took different paths in
@@ -176,6 +194,9 @@ pub fn summarize(grouper: &Grouper, paths: &[String]) -> (Vec<GroupSummary>, Vec
                 }
             }
             s.more_files += g.more_files;
+            for (sum, c) in s.counts.iter_mut().zip(&g.counts) {
+                *sum = sum.saturating_add(*c);
+            }
             continue;
         }
         index.insert(id.clone(), summaries.len());
@@ -194,6 +215,7 @@ pub fn summarize(grouper: &Grouper, paths: &[String]) -> (Vec<GroupSummary>, Vec
                 example: String::from_utf8_lossy(&g.example).into_owned(),
                 new: None,
                 previous_count: None,
+                counts: step_counts(g),
             },
         ));
     }

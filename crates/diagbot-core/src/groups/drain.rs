@@ -18,6 +18,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
 use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
 
 use super::id::BuildTokenHasher;
 use super::mask::mask_token;
@@ -47,6 +48,31 @@ pub struct GrouperOptions {
     pub prefix_tokens: usize,
     /// Children of a tree node before new tokens go down its `<*>` branch.
     pub max_children: usize,
+    /// Count each group's events per step of time too (for a sparkline).
+    pub steps: Option<Steps>,
+}
+
+/// Equal steps of time from `start`: each group counts its events in each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Steps {
+    /// The first step's start, in unix seconds.
+    pub start: i64,
+    /// Each step's length in seconds (at least 1).
+    pub seconds: u64,
+    /// How many steps (at most [`MAX_STEPS`]).
+    pub len: u32,
+}
+
+/// The most steps a group counts in: 240 × 4 bytes a group, at most.
+pub const MAX_STEPS: u32 = 240;
+
+impl Steps {
+    /// The step `time` falls in; `None` before the first or after the last.
+    fn index(&self, time: &DateTime<FixedOffset>) -> Option<usize> {
+        let offset = time.timestamp().checked_sub(self.start)?;
+        let i = u64::try_from(offset).ok()? / self.seconds.max(1);
+        (i < u64::from(self.len.min(MAX_STEPS))).then_some(i as usize)
+    }
 }
 
 impl Default for GrouperOptions {
@@ -56,6 +82,7 @@ impl Default for GrouperOptions {
             similarity: 0.5,
             prefix_tokens: 2,
             max_children: 100,
+            steps: None,
         }
     }
 }
@@ -95,6 +122,9 @@ pub struct Group {
     pub more_files: u32,
     /// The newest line (cut at [`MAX_EXAMPLE`] bytes).
     pub example: Vec<u8>,
+    /// Events in each of [`GrouperOptions::steps`] (empty without them;
+    /// an event without a time is in none).
+    pub counts: Vec<u32>,
     example_time: Option<DateTime<FixedOffset>>,
     node: u32,
     tick: u64,
@@ -118,11 +148,20 @@ impl Group {
             + self.tokens.iter().map(|t| t.len()).sum::<usize>()
             + self.files.capacity() * 4
             + self.example.capacity()
+            + self.counts.capacity() * 4
     }
 
-    fn see(&mut self, event: &Event<'_>, tick: u64) {
+    fn see(&mut self, event: &Event<'_>, tick: u64, steps: Option<&Steps>) {
         self.count += 1;
         self.tick = tick;
+        if let Some((steps, time)) = steps.zip(event.time.as_ref()) {
+            if let Some(i) = steps.index(time) {
+                if self.counts.is_empty() {
+                    self.counts = vec![0; steps.len.min(MAX_STEPS) as usize];
+                }
+                self.counts[i] = self.counts[i].saturating_add(1);
+            }
+        }
         if let Some(t) = event.time {
             self.first_seen = Some(self.first_seen.map_or(t, |f| f.min(t)));
             self.last_seen = Some(self.last_seen.map_or(t, |l| l.max(t)));
@@ -236,7 +275,7 @@ impl Grouper {
                         *t = WILDCARD.into();
                     }
                 }
-                group.see(event, tick);
+                group.see(event, tick, self.options.steps.as_ref());
                 return group.serial;
             }
         }
@@ -441,11 +480,12 @@ impl Grouper {
             files: Vec::new(),
             more_files: 0,
             example: Vec::new(),
+            counts: Vec::new(),
             example_time: None,
             node,
             tick,
         };
-        group.see(event, tick);
+        group.see(event, tick, self.options.steps.as_ref());
         let slot = match self.free.pop() {
             Some(s) => {
                 self.slots[s as usize] = Some(group);

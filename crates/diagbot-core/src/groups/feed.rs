@@ -23,7 +23,7 @@ use std::io::{BufReader, Read};
 use chrono::{DateTime, FixedOffset};
 
 use super::answer::{summarize, Assigned, GroupsResult, OtherSummary};
-use super::drain::{Event, Grouper, GrouperOptions};
+use super::drain::{Event, Grouper, GrouperOptions, Steps, MAX_STEPS};
 use super::message::message_span;
 use super::{GroupsQuery, LevelFilter};
 use crate::engine::{lines_warning, nothing_opened, window_of, Progress, SearchError};
@@ -70,8 +70,10 @@ pub fn run_with(
         return Err(SearchError::NoPaths);
     }
     let window = window_of(&query.since, &query.until, now)?;
+    let steps = steps_of(query.step, window, now);
     let mut grouper = Grouper::new(GrouperOptions {
         max_groups: query.max_groups,
+        steps,
         ..GrouperOptions::default()
     });
     let mut paths: Vec<String> = Vec::new();
@@ -94,6 +96,7 @@ pub fn run_with(
         skipped: Vec::new(),
         warnings: Vec::new(),
         heap_bytes: 0,
+        steps,
         paths: Vec::new(),
         assigned: Vec::new(),
     };
@@ -136,7 +139,7 @@ pub fn run_with(
     let mut skipped = report.skipped;
     skipped.extend(noted);
     let (assigned, considered) = (std::mem::take(&mut feed.assigned), feed.considered);
-    let (groups, by_serial) = summarize(&grouper, &paths);
+    let (groups, by_serial) = summarize(&grouper, &paths, steps.as_ref());
     result.assigned = assigned
         .into_iter()
         .map(|(a, serial)| Assigned {
@@ -160,6 +163,22 @@ pub fn run_with(
     result.heap_bytes = grouper.heap_size() as u64;
     result.paths = paths;
     Ok(result)
+}
+
+/// Steps of `step` seconds from the window's start to its end (now when
+/// open), the last one cut short; none without a step or a start.
+fn steps_of(step: Option<u64>, window: Window, now: DateTime<FixedOffset>) -> Option<Steps> {
+    let seconds = step?.max(1);
+    let start = window.since?.div_euclid(1000);
+    let end = window
+        .until
+        .map_or(now.timestamp(), |u| (u + 999).div_euclid(1000));
+    let span = u64::try_from(end - start).ok()?.max(1);
+    Some(Steps {
+        start,
+        seconds,
+        len: span.div_ceil(seconds).min(u64::from(MAX_STEPS)) as u32,
+    })
 }
 
 /// What reading one file gave.
@@ -491,5 +510,52 @@ mod tests {
         s.feed(b"ee", &mut each);
         s.finish(&mut each);
         assert_eq!(got, ["one", "two", "three"]);
+    }
+
+    #[test]
+    fn with_a_step_each_group_counts_its_lines_in_each_step_of_the_range() {
+        use crate::when::TimeBound;
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("app.log");
+        std::fs::write(
+            &log,
+            "2026-11-29T09:00:00Z ERROR disk full on /dev/sda1\n\
+             2026-11-29T10:05:00Z ERROR disk full on /dev/sda1\n\
+             2026-11-29T10:40:00Z ERROR disk full on /dev/sdb2\n\
+             2026-11-29T11:10:00Z WARNING slow request 120 ms\n\
+             2026-11-29T11:30:00Z ERROR disk full on /dev/sda1\n\
+             2026-11-29T12:59:59Z ERROR disk full on /dev/sda1\n",
+        )
+        .unwrap();
+        let mut query = GroupsQuery::new(vec![log]);
+        query.since = Some(TimeBound::parse("2026-11-29T10:00:00Z").unwrap());
+        query.until = Some(TimeBound::parse("2026-11-29T13:00:00Z").unwrap());
+        query.step = Some(3600);
+        let now = DateTime::parse_from_rfc3339("2026-11-29T14:00:00Z").unwrap();
+        let r = run(&query, now, &|_| {}).unwrap();
+        let steps = r.steps.expect("steps");
+        assert_eq!((steps.seconds, steps.len), (3600, 3));
+        assert_eq!(steps.start, now.timestamp() - 4 * 3600);
+        let counts: Vec<(&str, &[u32])> = r
+            .groups
+            .iter()
+            .map(|g| (g.template.as_str(), g.counts.as_slice()))
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("disk full on <path>", &[2, 1, 1][..]),
+                ("slow request <num> ms", &[0, 1, 0][..])
+            ]
+        );
+        // Without a step, no counts and none in the JSON.
+        query.step = None;
+        let r = run(&query, now, &|_| {}).unwrap();
+        assert!(r.steps.is_none() && r.groups.iter().all(|g| g.counts.is_empty()));
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(
+            !json.contains("counts") && !json.contains("steps"),
+            "{json}"
+        );
     }
 }

@@ -35,7 +35,7 @@ pub mod message;
 pub mod watch;
 
 pub use answer::{Assigned, GroupSummary, GroupsResult, OtherSummary};
-pub use drain::{Grouper, GrouperOptions};
+pub use drain::{Grouper, GrouperOptions, Steps, MAX_STEPS};
 pub use feed::{run, run_with};
 pub use known::{KnownGroups, Seen, Sighting};
 pub use watch::{ErrorWatch, Sighted, TickReport};
@@ -117,6 +117,9 @@ pub struct GroupsQuery {
     pub anchors: Vec<PathBuf>,
     /// The most bytes one `.gz` file is decompressed to (`logs.max_decompressed`).
     pub max_decompressed: u64,
+    /// Count each group's events in steps of this many seconds from `since`
+    /// ([`GroupsResult::steps`]; at most [`MAX_STEPS`] steps, none without `since`).
+    pub step: Option<u64>,
 }
 
 impl GroupsQuery {
@@ -126,11 +129,12 @@ impl GroupsQuery {
         let bound =
             |b: &Option<TimeBound>| b.as_ref().map_or("-".to_string(), TimeBound::canonical);
         format!(
-            "groups level={} max={} since={} until={} max_decompressed={} paths={:?}{}",
+            "groups level={} max={} since={} until={} step={} max_decompressed={} paths={:?}{}",
             self.level.name(),
             self.max_groups,
             bound(&self.since),
             bound(&self.until),
+            self.step.map_or("-".to_string(), |s| s.to_string()),
             self.max_decompressed,
             self.paths,
             crate::query::formats_key(&self.formats)
@@ -149,6 +153,7 @@ impl GroupsQuery {
             assign: false,
             anchors: Vec::new(),
             max_decompressed: crate::engine::DEFAULT_MAX_DECOMPRESSED,
+            step: None,
         }
     }
 }

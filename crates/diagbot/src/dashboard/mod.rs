@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod charts;
 pub mod escape;
+pub mod groups;
 mod headers;
 pub mod login;
 pub mod page;
@@ -23,9 +24,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::grouping::{self, Refused};
 use crate::history::{self, model::HistoryAnswer, model::HistoryRequest};
 use crate::state::AppState;
 use charts::Frame;
+use diagbot_core::groups::{GroupsQuery, GroupsResult, DAEMON_MAX_GROUPS};
+use diagbot_core::when::TimeBound;
 use range::Range;
 
 /// The page's addresses.
@@ -76,6 +80,7 @@ async fn show(
         Ok(status) => read_history(&state, status, &queries, frame).await,
         Err(_) => Err("the status, which names the services, could not be read".into()),
     };
+    let groups = read_groups(&state, range).await;
     let html = page::render(&page::Page {
         range,
         unknown_range: unknown_range.map(String::as_str),
@@ -84,6 +89,7 @@ async fn show(
         history: history.as_ref().map_err(Clone::clone),
         queries: &queries,
         refresh: settings.core.health.sample_interval,
+        groups: groups.as_ref().map_err(Clone::clone),
     });
     (headers::page(), html).into_response()
 }
@@ -112,6 +118,23 @@ async fn read_history(
         answer.series.extend(counted.series);
     }
     Ok(answer)
+}
+
+/// The range's error groups, asked as the page's script asks
+/// `/api/v1/groups` (so the two share one cached grouping).
+async fn read_groups(state: &AppState, range: Range) -> Result<GroupsResult, String> {
+    let mut query = GroupsQuery::new(state.settings().core.log_paths.clone());
+    query.since = Some(TimeBound::Ago(std::time::Duration::from_secs(
+        range.seconds() as u64,
+    )));
+    query.step = Some(groups::step(range));
+    query.max_groups = DAEMON_MAX_GROUPS;
+    grouping::answer(state, query)
+        .await
+        .map(|(answer, _)| answer)
+        .map_err(|e| match e {
+            Refused::Bad { message, .. } | Refused::Unavailable(message) => message,
+        })
 }
 
 async fn script() -> impl IntoResponse {

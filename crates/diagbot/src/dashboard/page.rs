@@ -11,9 +11,10 @@ use serde_json::json;
 
 use super::charts::{self, Frame};
 use super::range::Range;
-use super::{escape, svg};
+use super::{escape, groups, svg};
 use crate::history::model::{EventRecord, HistoryAnswer};
 use crate::present::{format, StatusView, SwapView};
+use diagbot_core::groups::{GroupsResult, DAEMON_MAX_GROUPS};
 
 /// Events listed, newest first.
 pub const LATEST_EVENTS: usize = 20;
@@ -34,6 +35,8 @@ pub struct Page<'a> {
     pub queries: &'a [String],
     /// How often the page's script fetches again (`health.sample_interval`).
     pub refresh: Duration,
+    /// The range's error groups, or why there are none.
+    pub groups: Result<&'a GroupsResult, String>,
 }
 
 /// The whole document.
@@ -96,6 +99,11 @@ pub fn render(page: &Page) -> String {
             );
         }
     }
+    let _ = write!(
+        out,
+        r#"<section><h2>Error groups</h2><div id="groups">{}</div></section>"#,
+        groups::render(&page.groups, page.range)
+    );
     out.push_str(r#"<section><h2>Latest events</h2><ul id="events">"#);
     out.push_str(&events(
         page.history
@@ -110,7 +118,14 @@ pub fn render(page: &Page) -> String {
     )));
     let config = json!({
         "range": page.range.name(),
-        "ranges": Range::ALL.map(|r| json!({ "name": r.name(), "seconds": r.seconds() })),
+        "ranges": Range::ALL.map(|r| json!({
+            "name": r.name(),
+            "seconds": r.seconds(),
+            "group_step": groups::step(r),
+            "group_step_name": groups::step_name(groups::step(r)),
+        })),
+        "top_groups": groups::TOP_GROUPS,
+        "max_groups": DAEMON_MAX_GROUPS,
         "refresh_ms": page.refresh.max(MIN_REFRESH).as_millis() as u64,
         "queries": page.queries,
         "counts_step": charts::COUNTS_STEP,

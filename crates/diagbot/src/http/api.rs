@@ -18,6 +18,7 @@ use serde_json::json;
 
 use super::error::ApiError;
 use crate::budget::Budgeted;
+use crate::grouping::{self, Refused};
 use crate::state::AppState;
 
 type RawParams = Params<BTreeMap<String, String>>;
@@ -129,18 +130,7 @@ pub async fn history(
     };
     let until = at("until", now.timestamp() + 1)?;
     let since = at("since", now.timestamp() - 86_400)?;
-    let step = single
-        .get("step")
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            diagbot_core::when::parse_duration(s)
-                .map(|d| d.as_secs())
-                .or_else(|_| s.parse::<u64>())
-                .map_err(|_| {
-                    ApiError::bad("step", format!("{s:?} is not a step such as 60, 5m or 1h"))
-                })
-        })
-        .transpose()?;
+    let step = step_param(single.get("step").map(String::as_str))?;
     let req = crate::history::model::HistoryRequest {
         series,
         since,
@@ -256,19 +246,18 @@ pub async fn groups(
     State(state): State<Arc<AppState>>,
     Params(params): RawParams,
 ) -> Result<Response, ApiError> {
-    reject_unknown(&params, &["since", "until", "level", "max", "paths"])?;
+    reject_unknown(
+        &params,
+        &["since", "until", "level", "max", "paths", "step"],
+    )?;
     let settings = state.settings();
     let mut query = GroupsQuery::new(requested_paths(&params, &settings.core.log_paths)?);
-    query.formats = settings.core.formats.clone();
-    // Requested paths are opened beneath the configured ones, as a search's are.
-    query.anchors = settings.core.log_paths.clone();
-    query.max_decompressed = settings.core.max_decompressed;
-    query.max_groups = MAX_GROUPS_LIMIT;
     query.since = bound(&params, "since")?;
     query.until = bound(&params, "until")?;
     if let Some(level) = params.get("level") {
         query.level = LevelFilter::parse(level).map_err(|e| ApiError::bad("level", e))?;
     }
+    query.max_groups = MAX_GROUPS_LIMIT;
     if let Some(max) = params.get("max") {
         query.max_groups = max
             .parse()
@@ -281,35 +270,11 @@ pub async fn groups(
                 )
             })?;
     }
-    // One grouping at a time (each holds a grouper while it runs): the
-    // others wait, within the request timeout, and then find it cached.
-    let _turn = state
-        .groups_in_flight
-        .acquire()
-        .await
-        .map_err(|_| ApiError::unavailable("stopping"))?;
-    // The grouping stops when this request ends early (a timeout, a client
-    // gone: the cache's load is dropped) or at shutdown.
-    let (result, how) = state
-        .diag
-        .groups(&query)
-        .await
-        .map_err(|e| match e.as_ref() {
-            SearchError::EmptyWindow { .. } => ApiError::bad("since", e.to_string()),
-            SearchError::Cancelled | SearchError::Unavailable(_) | SearchError::ScanFailed(_) => {
-                ApiError::unavailable(e.to_string())
-            }
-            other => ApiError::bad("paths", other.to_string()),
-        })?;
-    // `new` comes from the store as it is now, after the cached grouping:
-    // a cached answer does not keep a stale one.
-    let since_secs = query.since.as_ref().map(|b| {
-        b.resolve(chrono::Local::now().fixed_offset())
-            .div_euclid(1000)
-    });
-    let mut result = result.as_ref().clone();
-    crate::history::groups::fill_new(&state, &mut result, since_secs).await;
-    super::previous::fill(&state, &query, &mut result).await;
+    query.step = step_param(params.get("step").map(String::as_str))?;
+    let (result, how) = grouping::answer(&state, query).await.map_err(|e| match e {
+        Refused::Bad { parameter, message } => ApiError::bad(parameter, message),
+        Refused::Unavailable(reason) => ApiError::unavailable(reason),
+    })?;
     let mut response = Json(serde_json::to_value(&result).unwrap_or_default()).into_response();
     response.headers_mut().insert(
         "x-diagbot-cache",
@@ -443,6 +408,21 @@ async fn blocking<T: Send + 'static>(
             parameter: None,
             status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
         })
+}
+
+/// `step=`: seconds (`60`) or a duration (`5m`, `1h`); none when absent or empty.
+fn step_param(value: Option<&str>) -> Result<Option<u64>, ApiError> {
+    value
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            diagbot_core::when::parse_duration(s)
+                .map(|d| d.as_secs())
+                .or_else(|_| s.parse::<u64>())
+                .map_err(|_| {
+                    ApiError::bad("step", format!("{s:?} is not a step such as 60, 5m or 1h"))
+                })
+        })
+        .transpose()
 }
 
 fn bound(params: &BTreeMap<String, String>, name: &str) -> Result<Option<TimeBound>, ApiError> {

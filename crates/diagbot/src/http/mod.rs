@@ -16,7 +16,6 @@ use crate::state::AppState;
 pub mod api;
 pub mod clients;
 mod error;
-mod previous;
 pub mod serve;
 
 pub use error::ApiError;

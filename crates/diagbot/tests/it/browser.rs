@@ -264,13 +264,24 @@ fn drawn(browser: &Browser) -> String {
         "Array.from(document.querySelectorAll('#status table tr')).map((tr) => \
            Array.from(tr.cells).slice(0, 7).map((c) => c.textContent).join(' | ')).join('\\n')",
     );
+    let groups = browser.eval(&format!(
+        "({GROUPS_SIGNATURE})(document.getElementById('groups'))"
+    ));
     format!(
-        "{}\n\n{}\n\n{}",
+        "{}\n\n{}\n\n{}\n\n{}",
         host.as_str().unwrap(),
         services.as_str().unwrap(),
-        charts.as_str().unwrap()
+        charts.as_str().unwrap(),
+        groups.as_str().unwrap()
     )
 }
+
+/// A function of a box (`#groups`) giving its elements, one a line, with
+/// their attributes and text, then the box's whole text.
+const GROUPS_SIGNATURE: &str = "(box) => Array.from(box.querySelectorAll('*')).map((e) => \
+       [e.tagName, ...['class', 'title', 'data-id', 'x', 'y', 'width', 'height', 'viewBox', 'aria-label'] \
+         .map((a) => e.getAttribute(a)), e.children.length === 0 ? e.textContent : ''].join('|')).join('\\n') \
+       + '\\n' + box.textContent";
 
 /// Fails at the first element the two drawings differ in, naming it.
 fn same_drawing(script: &str, server: &str) {
@@ -338,6 +349,12 @@ fn the_dashboard_draws_its_charts_and_switches_ranges_in_a_real_browser() {
         "Number(document.body.dataset.redraws) > 0",
     );
     same_drawing(&drawn(&browser), &served);
+    // The error groups of the last hour: the two lines of the last 20 minutes.
+    assert!(
+        served.contains("2 warning or error lines in the last 1h, in 2 groups."),
+        "{served}"
+    );
+    assert!(served.contains("TH||||||||||per 5 min"), "{served}");
     // A range link switches in place: the same document, the new axis, the address follows.
     browser.click(".ranges a[data-range='6h']");
     browser.wait_until(
@@ -353,6 +370,18 @@ fn the_dashboard_draws_its_charts_and_switches_ranges_in_a_real_browser() {
     assert_eq!(
         axis(&browser, "service-0"),
         ["-6 h", "-3 h", "now", "+90 min"]
+    );
+    browser.wait_until(
+        "the error groups of 6 h",
+        "document.querySelector('#groups p').textContent.startsWith('6 warning or error lines in the last 6h')",
+    );
+    assert_eq!(
+        browser.eval("document.querySelectorAll('#groups table.groups tbody tr').length"),
+        2
+    );
+    assert_eq!(
+        browser.eval("document.querySelector('#groups tbody tr td code').textContent"),
+        "payment <script>alert('log')</script> failed for order <num>"
     );
     // The script's redraw has the server's charts: the same ones, the same limits.
     assert_eq!(
@@ -480,6 +509,121 @@ fn the_script_draws_a_history_answer_as_the_server_does() {
     assert!(server.contains("path||series rss|M72.0,"), "{server}");
     assert!(
         server.contains("killed at 552 MiB RSS <script>alert('event')</script>"),
+        "{server}"
+    );
+    same_drawing(script, server);
+    let errors = browser.console_errors();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}
+
+/// The page's script and the server draw the same error groups from the
+/// same answer: markup in a template and an example, a group with no
+/// level, a new one, one with no time, more groups than the table shows,
+/// and groups merged into "other".
+#[test]
+fn the_script_draws_a_groups_answer_as_the_server_does() {
+    use diagbot::dashboard::{groups, range::Range};
+    use diagbot_core::groups::{GroupSummary, GroupsResult, OtherSummary, Steps};
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let (_dir, d) = fixture_daemon("");
+    browser.goto(&d.url("/?range=24h"));
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
+    let group = |i: u32, template: &str, level: Option<&str>, counts: Vec<u32>| GroupSummary {
+        id: format!("{i:016x}"),
+        template: template.into(),
+        level: level.map(|l| serde_json::from_value(json!(l)).unwrap()),
+        count: counts.iter().map(|&c| u64::from(c)).sum::<u64>().max(1),
+        share: 0.1,
+        first_seen: at("2026-11-28T13:00:00+01:00"),
+        last_seen: if i == 3 {
+            None
+        } else {
+            at("2026-11-29T09:15:42.123456789+02:00")
+        },
+        files: vec!["/var/log/app.log".into()],
+        more_files: 0,
+        example: format!("<img src=x onerror=alert({i})> & \"{template}\""),
+        new: (i == 1).then_some(true),
+        previous_count: None,
+        counts,
+    };
+    let mut list = vec![
+        group(
+            1,
+            "payment <script>alert('t')</script> failed <num>",
+            Some("error"),
+            (0..24).map(|h| h % 5).collect(),
+        ),
+        group(
+            2,
+            "no level here",
+            None,
+            (0..24).map(|h| if h == 0 { 60 } else { 1 }).collect(),
+        ),
+        group(3, "timeless <*>", Some("warning"), vec![0; 24]),
+    ];
+    list.extend((4..16).map(|i| {
+        group(
+            i,
+            &format!("other kind {i}"),
+            Some("fatal"),
+            (0..24).map(|h| u32::from(h == i)).collect(),
+        )
+    }));
+    let answer = GroupsResult {
+        lines_considered: list.iter().map(|g| g.count).sum::<u64>() + 9,
+        groups: list,
+        other: Some(OtherSummary {
+            groups: 3,
+            count: 9,
+            first_seen: None,
+            last_seen: None,
+        }),
+        lines_read: 1000,
+        files_searched: 1,
+        bytes_scanned: 1 << 20,
+        skipped: vec![],
+        warnings: vec![],
+        heap_bytes: 1 << 16,
+        steps: Some(Steps {
+            start: 1_790_000_000,
+            seconds: 3600,
+            len: 24,
+        }),
+        paths: vec![],
+        assigned: vec![],
+    };
+    let served = groups::render(&Ok(&answer), Range::Day);
+    let compared = browser.call(
+        &format!(
+            r#"const [answer, served] = arguments;
+             const sig = {GROUPS_SIGNATURE};
+             const server = document.createElement('div');
+             server.innerHTML = served;
+             const script = document.createElement('div');
+             script.replaceChildren(...window.diagbotGroups.render(answer, '24h'));
+             return [sig(script), sig(server)];"#
+        ),
+        vec![
+            serde_json::to_value(&answer).unwrap(),
+            Value::String(served),
+        ],
+    );
+    let (script, server) = (compared[0].as_str().unwrap(), compared[1].as_str().unwrap());
+    assert!(server.contains("TR|||0000000000000001|"), "{server}");
+    assert!(
+        server.contains("payment <script>alert('t')</script> failed <num>"),
+        "{server}"
+    );
+    assert_eq!(
+        server.matches("TR|").count(),
+        1 + groups::TOP_GROUPS,
+        "{server}"
+    );
+    assert!(
+        server.contains("and 3 groups merged into “other”"),
         "{server}"
     );
     same_drawing(script, server);

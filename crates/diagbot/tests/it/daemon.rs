@@ -125,12 +125,44 @@ fn the_groups_api_answers_as_the_cli_does() {
         ("/api/v1/groups?max=0", "max"),
         ("/api/v1/groups?paths=/etc", "paths"),
         ("/api/v1/groups?max_lines=3", "max_lines"),
+        ("/api/v1/groups?step=1h", "step"),
+        ("/api/v1/groups?since=30d&step=60", "step"),
+        ("/api/v1/groups?since=1d&step=soon", "step"),
+        ("/api/v1/groups?since=1d&step=0", "step"),
     ] {
         let (code, body) = d.get(api);
         assert_eq!(code, 400, "{api}: {body}");
         let v: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["parameter"], parameter, "{api}");
     }
+}
+
+#[test]
+fn with_a_step_each_group_says_its_lines_in_each_step_as_the_dashboard_draws_them() {
+    let (_dir, _logs, config_file) = setup("");
+    let d = TestDaemon::start(&config_file);
+    let answer = d.json(
+        "/api/v1/groups?level=any&since=2026-01-27T10:00:00&until=2026-01-27T12:00:00&step=20m",
+    );
+    assert_eq!(answer["steps"]["seconds"], 1200, "{answer}");
+    assert_eq!(answer["steps"]["len"], 6, "{answer}");
+    let groups = answer["groups"].as_array().unwrap();
+    assert!(!groups.is_empty(), "{answer}");
+    for g in groups {
+        let counts: Vec<u64> = serde_json::from_value(g["counts"].clone()).unwrap();
+        assert_eq!(counts.len(), 6, "{g}");
+        // Every line of the fixture has a time, so each is in one step.
+        assert_eq!(
+            counts.iter().sum::<u64>(),
+            g["count"].as_u64().unwrap(),
+            "{g}"
+        );
+    }
+    // Without a step the answer has no counts (as the command line's).
+    let plain =
+        d.json("/api/v1/groups?level=any&since=2026-01-27T10:00:00&until=2026-01-27T12:00:00");
+    assert!(plain.get("steps").is_none(), "{plain}");
+    assert!(plain["groups"][0].get("counts").is_none(), "{plain}");
 }
 
 /// The `x-diagbot-cache` header of a GET.

@@ -61,6 +61,7 @@ pub fn fixture_daemon(http: &str) -> (tempfile::TempDir, TestDaemon) {
     let logs = dir.path().join("logs");
     std::fs::create_dir(&logs).unwrap();
     std::fs::write(logs.join("app.log"), APP_LOG).unwrap();
+    std::fs::write(logs.join("recent.log"), recent_log(chrono::Utc::now())).unwrap();
     let config_file = dir.path().join("diagbot.toml");
     std::fs::write(&config_file, fixture_config(dir.path(), &logs, http)).unwrap();
     let d = TestDaemon::start(&config_file);
@@ -80,6 +81,38 @@ pub fn fixture_daemon(http: &str) -> (tempfile::TempDir, TestDaemon) {
         std::thread::sleep(Duration::from_millis(50));
     }
     (dir, d)
+}
+
+/// Errors and warnings of the last hours (the dashboard's error groups),
+/// one with markup in its message: two groups, and a bar for each hour
+/// they were seen in.
+pub fn recent_log(now: chrono::DateTime<chrono::Utc>) -> String {
+    let at = |minutes_ago: i64| {
+        (now - chrono::Duration::minutes(minutes_ago)).format("%Y-%m-%dT%H:%M:%SZ")
+    };
+    [
+        (
+            290,
+            "ERROR payment <script>alert('log')</script> failed for order 1001",
+        ),
+        (
+            160,
+            "ERROR payment <script>alert('log')</script> failed for order 1002",
+        ),
+        (170, "WARNING disk /var is 91% full"),
+        (
+            150,
+            "ERROR payment <script>alert('log')</script> failed for order 1003",
+        ),
+        (
+            20,
+            "ERROR payment <script>alert('log')</script> failed for order 1004",
+        ),
+        (10, "WARNING disk /var is 95% full"),
+    ]
+    .iter()
+    .map(|(ago, message)| format!("{} {message}\n", at(*ago)))
+    .collect()
 }
 
 /// The token an `[http]` snippet sets, if any.
@@ -144,7 +177,7 @@ fn the_page_shows_charts_without_javascript_and_says_why_history_is_missing() {
     assert_eq!(headers[0].as_deref(), Some("text/html; charset=utf-8"));
     assert!(headers[1].as_deref().unwrap().contains("script-src 'self'"));
     // Host memory, swap, load, two services, one query: six charts.
-    assert_eq!(html.matches("<svg ").count(), 6, "{html}");
+    assert_eq!(html.matches(r#"class="chart""#).count(), 6, "{html}");
     for id in [
         "host-memory",
         "host-swap",
@@ -176,6 +209,36 @@ fn the_page_shows_charts_without_javascript_and_says_why_history_is_missing() {
     assert!(!html.contains("<img"), "{html}");
     assert!(html.contains("&lt;img src=x onerror=alert(&#39;svc&#39;)&gt; RSS"));
     assert!(html.contains("&lt;script&gt;alert(&#39;query&#39;)&lt;/script&gt;: matches per hour"));
+    // The error groups of the last 6 h, most lines first, the markup in a
+    // log line shown as text, with a bar for each hour a group was seen in.
+    assert!(
+        html.contains("6 warning or error lines in the last 6h, in 2 groups."),
+        "{html}"
+    );
+    let payment = html.find("<code title=\"20").expect("a group's row");
+    assert!(
+        html[payment..].starts_with("<code title=\"") && html[payment..].contains("failed for order 1004\">payment &lt;script&gt;alert(&#39;log&#39;)&lt;/script&gt; failed for order &lt;num&gt;</code>"),
+        "{html}"
+    );
+    let rows: Vec<&str> = html.split("<tr data-id=").skip(1).collect();
+    assert_eq!(rows.len(), 2, "{html}");
+    assert!(
+        rows[0].contains("<td>error</td>") && rows[0].contains("<td>4</td>"),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        rows[0].contains("aria-label=\"4 lines, at most 2 per hour\""),
+        "{}",
+        rows[0]
+    );
+    // 290, 160 and 150, and 20 minutes ago: three hours with a bar.
+    assert_eq!(rows[0].matches("<rect").count(), 3, "{}", rows[0]);
+    assert!(
+        rows[1].contains("<td>warning</td>") && rows[1].contains("<td>2</td>"),
+        "{}",
+        rows[1]
+    );
     // The same at /dashboard; the range is in the axis.
     let (code, _, other) = request("GET", &d.url("/dashboard?range=1h"), &[], None, &[]);
     assert_eq!(code, 200);

@@ -1,12 +1,14 @@
 // diagbot's dashboard script: every health.sample_interval (and when a range
-// link is clicked) it fetches /api/v1/status and /api/v1/history and draws the
-// status, the charts, the events and the cache's size again, with the geometry and
-// labels of the server's SVG (src/dashboard/svg.rs, charts.rs). Text is only
+// link is clicked) it fetches /api/v1/status, /api/v1/history and
+// /api/v1/groups and draws the status, the charts, the error groups, the events
+// and the cache's size again, with the geometry and labels of the server's
+// HTML and SVG (src/dashboard/svg.rs, charts.rs, groups.rs). Text is only
 // ever set with textContent, so nothing from a log is read as markup.
 (function () {
   'use strict';
   const SVG = 'http://www.w3.org/2000/svg';
   const W = 720, H = 200, LEFT = 72, RIGHT = 40, TOP = 12, BOTTOM = 24;
+  const SPARK_W = 120, SPARK_H = 24;
   const config = JSON.parse(document.getElementById('dashboard-config').textContent);
   let range = config.range;
   let timer = null;
@@ -16,6 +18,9 @@
   function rangeSeconds(name) {
     const r = config.ranges.find((x) => x.name === name);
     return r ? r.seconds : null;
+  }
+  function groupStep(name) {
+    return config.ranges.find((x) => x.name === name).group_step;
   }
 
   // Rust's {:.N} of a value at or above zero: a value exactly halfway between
@@ -302,6 +307,73 @@
     section.replaceChildren(...parts);
   }
 
+  // dashboard::groups
+  function counted(n, what) { return n + ' ' + what + (n === 1 ? '' : 's'); }
+  function stepName(s) {
+    if (s === 3600) return 'hour';
+    if (s % 3600 === 0) return s / 3600 + ' h';
+    return Math.floor(s / 60) + ' min';
+  }
+  // The whole seconds of an RFC 3339 time (chrono writes up to nine decimals).
+  function unixOf(rfc3339) { return Math.floor(Date.parse(rfc3339.replace(/\.\d+/, '')) / 1000); }
+  function html(tag, className, text) {
+    const e = document.createElement(tag);
+    if (className) e.className = className;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function spark(counts, steps) {
+    const peak = counts.reduce((a, b) => Math.max(a, b), 0);
+    const total = counts.reduce((a, b) => a + b, 0);
+    const svg = el('svg', { class: 'spark', viewBox: '0 0 ' + SPARK_W + ' ' + SPARK_H, role: 'img',
+      'aria-label': total + ' lines, at most ' + peak + ' per ' + stepName(steps.seconds) });
+    const width = SPARK_W / Math.max(counts.length, 1);
+    counts.forEach((c, i) => {
+      if (c <= 0) return;
+      const height = Math.max(c / peak * SPARK_H, 1);
+      svg.appendChild(el('rect', { x: f1(i * width), y: f1(SPARK_H - height), width: f1(width), height: f1(height) },
+        utc(steps.start + i * steps.seconds) + ': ' + c));
+    });
+    return svg;
+  }
+  function renderGroups(answer, rangeName) {
+    const summary = html('p', 'groups-summary');
+    summary.append(counted(answer.lines_considered, 'warning or error line') + ' in the last ' + rangeName +
+      ', in ' + counted(answer.groups.length, 'group') +
+      (answer.other ? ' and ' + counted(answer.other.groups, 'group') + ' merged into “other”' : '') +
+      '. All of them: ', html('code', null, 'diagbot groups --since ' + rangeName));
+    if (answer.groups.length === 0) return [summary, html('p', 'none', 'no warning or error lines in this range')];
+    const table = html('table', 'groups');
+    const head = table.createTHead().insertRow();
+    const step = answer.steps ? answer.steps.seconds : groupStep(rangeName);
+    for (const name of ['level', 'group', 'lines', 'last seen', 'per ' + stepName(step)]) head.appendChild(html('th', null, name));
+    const body = table.createTBody();
+    for (const g of answer.groups.slice(0, config.top_groups)) {
+      const row = body.insertRow();
+      row.dataset.id = g.id;
+      row.insertCell().textContent = g.level || 'none';
+      const code = html('code', null, g.template);
+      code.title = g.example;
+      const group = row.insertCell();
+      group.append(code);
+      if (g.new === true) group.append(' ', html('b', 'new', 'new'));
+      row.insertCell().textContent = String(g.count);
+      row.insertCell().textContent = g.last_seen ? utc(unixOf(g.last_seen)) : '';
+      const cell = row.insertCell();
+      if (answer.steps) cell.appendChild(spark(g.counts, answer.steps));
+    }
+    return [summary, table];
+  }
+  function drawGroups(answer, failure) {
+    const box = document.getElementById('groups');
+    if (!box) return;
+    if (answer) box.replaceChildren(...renderGroups(answer, range));
+    else box.replaceChildren(html('p', 'note', 'The error groups could not be read: ' + failure));
+  }
+  function groupsUrl() {
+    return '/api/v1/groups?since=' + encodeURIComponent(range) + '&step=' + groupStep(range) + '&max=' + config.max_groups;
+  }
+
   function note(text) {
     const p = document.getElementById('history-note');
     p.textContent = text;
@@ -354,8 +426,15 @@
         note('History is unavailable (' + e.message + '): the charts show only the values now, the limits and the projections.');
       }
     }
+    let groups = null, groupsFailure = null;
+    try {
+      groups = await getJson(groupsUrl());
+    } catch (e) {
+      groupsFailure = e.message;
+    }
     drawStatus(status);
     drawCharts(buildCharts(frame, status, history), frame);
+    drawGroups(groups, groupsFailure);
     if (history) drawEvents(history.events);
     const cache = status.diagbot.cache;
     document.getElementById('cache-size').textContent = cache
@@ -387,5 +466,6 @@
   }
   // The drawing, for the browser test to hold against the server's for the same answer.
   window.diagbotCharts = { build: buildCharts, render };
+  window.diagbotGroups = { render: renderGroups };
   schedule();
 }());

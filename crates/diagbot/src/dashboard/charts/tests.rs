@@ -209,12 +209,16 @@ fn the_page_escapes_what_logs_and_configuration_say() {
         history: Ok(&history),
         queries: &queries,
         refresh: std::time::Duration::from_secs(30),
+        groups: Err("no log paths <configured>".into()),
     });
     // Our two script elements and no other.
     assert_eq!(html.matches("<script").count(), 2, "{html}");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;: matches per hour"));
     assert!(html.contains("killed at 552 MiB RSS &lt;script&gt;alert(2)&lt;/script&gt;"));
     assert!(html.contains("&lt;worker &amp; co&gt;"));
+    assert!(html.contains(
+        r#"<div id="groups"><p class="note">The error groups could not be read: no log paths &lt;configured&gt;</p></div>"#
+    ));
     // The events, newest first, the out-of-range one too (the list is the answer's).
     let kill = html
         .find("<li class=\"event oom_kill\">")
@@ -249,6 +253,7 @@ fn without_history_the_page_says_why_and_shows_the_status() {
         history: Err("the disk is full <really>".into()),
         queries: &[],
         refresh: std::time::Duration::from_millis(100),
+        groups: Err("stopping".into()),
     });
     assert!(
         html.contains("History is unavailable (the disk is full &lt;really&gt;)"),

@@ -45,6 +45,8 @@ pub async fn fill(state: &AppState, query: &GroupsQuery, result: &mut GroupsResu
     let previous = GroupsQuery {
         since: Some(from),
         until: Some(to),
+        // Only the counts are wanted there, not their steps.
+        step: None,
         ..query.clone()
     };
     let answer = match state.diag.groups(&previous).await {

@@ -1,0 +1,107 @@
+//! A groups answer as the daemon gives it (`/api/v1/groups`, the
+//! dashboard): over the configured formats, beneath the configured paths,
+//! through the result cache, with `new` from the history store and
+//! `previous_count` from a grouping of the range before ([`previous`]).
+
+pub mod previous;
+
+use diagbot_core::cache::HitOrLoad;
+use diagbot_core::engine::SearchError;
+use diagbot_core::groups::{GroupsQuery, GroupsResult, MAX_STEPS};
+
+use crate::state::AppState;
+
+/// Why a groups question was not answered.
+#[derive(Debug)]
+pub enum Refused {
+    /// The question is wrong: the parameter to fix and why.
+    Bad {
+        parameter: &'static str,
+        message: String,
+    },
+    /// The daemon could not answer now (stopping, a failed read).
+    Unavailable(String),
+}
+
+impl Refused {
+    fn bad(parameter: &'static str, message: impl Into<String>) -> Refused {
+        Refused::Bad {
+            parameter,
+            message: message.into(),
+        }
+    }
+}
+
+/// The answer to `query` (its paths as asked; formats, anchors and the
+/// `.gz` limit taken from the settings), and whether it came from the cache.
+pub async fn answer(
+    state: &AppState,
+    mut query: GroupsQuery,
+) -> Result<(GroupsResult, HitOrLoad), Refused> {
+    let settings = state.settings();
+    query.formats = settings.core.formats.clone();
+    // Requested paths are opened beneath the configured ones, as a search's are.
+    query.anchors = settings.core.log_paths.clone();
+    query.max_decompressed = settings.core.max_decompressed;
+    check_steps(&query)?;
+    // One grouping at a time (each holds a grouper while it runs): the
+    // others wait, within the request timeout, and then find it cached.
+    let _turn = state
+        .groups_in_flight
+        .acquire()
+        .await
+        .map_err(|_| Refused::Unavailable("stopping".into()))?;
+    // The grouping stops when the request ends early (a timeout, a client
+    // gone: the cache's load is dropped) or at shutdown.
+    let (result, how) = state
+        .diag
+        .groups(&query)
+        .await
+        .map_err(|e| match e.as_ref() {
+            SearchError::EmptyWindow { .. } => Refused::bad("since", e.to_string()),
+            SearchError::Cancelled | SearchError::Unavailable(_) | SearchError::ScanFailed(_) => {
+                Refused::Unavailable(e.to_string())
+            }
+            other => Refused::bad("paths", other.to_string()),
+        })?;
+    // `new` comes from the store as it is now, after the cached grouping:
+    // a cached answer does not keep a stale one.
+    let since_secs = query.since.as_ref().map(|b| {
+        b.resolve(chrono::Local::now().fixed_offset())
+            .div_euclid(1000)
+    });
+    let mut result = result.as_ref().clone();
+    crate::history::groups::fill_new(state, &mut result, since_secs).await;
+    previous::fill(state, &query, &mut result).await;
+    Ok((result, how))
+}
+
+/// A `step` needs the range's start, and gives at most [`MAX_STEPS`] counts a group.
+fn check_steps(query: &GroupsQuery) -> Result<(), Refused> {
+    let Some(step) = query.step else {
+        return Ok(());
+    };
+    let Some(since) = &query.since else {
+        return Err(Refused::bad(
+            "step",
+            "step counts from the range's start: give since too",
+        ));
+    };
+    if step == 0 {
+        return Err(Refused::bad("step", "step must be at least 1 second"));
+    }
+    let now = chrono::Local::now().fixed_offset();
+    let until = query
+        .until
+        .as_ref()
+        .map_or(now.timestamp_millis(), |u| u.resolve(now));
+    let seconds = u64::try_from(until - since.resolve(now)).unwrap_or(0) / 1000;
+    let steps = seconds.div_ceil(step);
+    if steps > u64::from(MAX_STEPS) {
+        return Err(Refused::bad(
+            "step",
+            format!("a step of {step} s gives {steps} counts over the range; at most {MAX_STEPS}"),
+        ));
+    }
+    Ok(())
+}
