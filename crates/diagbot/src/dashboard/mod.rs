@@ -17,6 +17,7 @@ pub mod svg;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -80,7 +81,7 @@ async fn show(
         Ok(status) => read_history(&state, status, &queries, frame).await,
         Err(_) => Err("the status, which names the services, could not be read".into()),
     };
-    let groups = read_groups(&state, range).await;
+    let groups = read_groups(&state, range, GROUPS_WAIT).await;
     let html = page::render(&page::Page {
         range,
         unknown_range: unknown_range.map(String::as_str),
@@ -120,21 +121,43 @@ async fn read_history(
     Ok(answer)
 }
 
-/// The range's error groups, asked as the page's script asks
-/// `/api/v1/groups` (so the two share one cached grouping).
-async fn read_groups(state: &AppState, range: Range) -> Result<GroupsResult, String> {
+/// The page's groups question for `range`: the one its script sends.
+pub fn groups_query(state: &AppState, range: Range) -> GroupsQuery {
     let mut query = GroupsQuery::new(state.settings().core.log_paths.clone());
-    query.since = Some(TimeBound::Ago(std::time::Duration::from_secs(
-        range.seconds() as u64,
-    )));
+    query.since = Some(TimeBound::Ago(Duration::from_secs(range.seconds() as u64)));
     query.step = Some(groups::step(range));
     query.max_groups = DAEMON_MAX_GROUPS;
-    grouping::answer(state, query)
-        .await
-        .map(|(answer, _)| answer)
-        .map_err(|e| match e {
-            Refused::Bad { message, .. } | Refused::Unavailable(message) => message,
-        })
+    query
+}
+
+/// How long the page waits for its error groups before it is served
+/// without them (the grouping goes on, and the script's next refresh finds
+/// it in the cache).
+pub const GROUPS_WAIT: Duration = Duration::from_secs(5);
+
+/// The range's error groups, asked as the page's script asks
+/// `/api/v1/groups` (so the two share one cached grouping). The grouping
+/// runs as a task of its own, so a page served after `wait` without it
+/// does not stop it.
+pub async fn read_groups(
+    state: &Arc<AppState>,
+    range: Range,
+    wait: Duration,
+) -> Result<GroupsResult, String> {
+    let query = groups_query(state, range);
+    let state = Arc::clone(state);
+    let grouping = tokio::spawn(async move { grouping::answer(&state, query).await });
+    match tokio::time::timeout(wait, grouping).await {
+        Ok(Ok(Ok((answer, _)))) => Ok(answer),
+        Ok(Ok(Err(Refused::Bad { message, .. } | Refused::Unavailable(message)))) => {
+            Err(message)
+        }
+        Ok(Err(failed)) => Err(format!("the grouping failed: {failed}")),
+        Err(_) => Err(format!(
+            "they are still being counted (over {} s on these logs); the page's next refresh shows them",
+            wait.as_secs_f64()
+        )),
+    }
 }
 
 async fn script() -> impl IntoResponse {

@@ -378,3 +378,35 @@ fn the_token_given_once_becomes_a_cookie_that_the_page_and_the_api_accept() {
     // The bearer header still opens everything.
     assert_eq!(get_with(&d.url("/dashboard"), Some("t0ken")).0, 200);
 }
+
+/// A page that cannot wait for its error groups is served without them and
+/// says why, and the grouping goes on into the cache: the script's next
+/// refresh (the same question) finds it there, and does not start it again.
+#[test]
+fn a_page_served_before_its_groups_are_counted_leaves_them_counting() {
+    use diagbot::dashboard::{groups_query, range::Range, read_groups};
+    use diagbot_core::cache::HitOrLoad;
+    let (_dir, d) = fixture_daemon("");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        // Another grouping runs (it holds the one turn there is): the page's waits.
+        let turn = d.state.groups_in_flight.acquire().await.unwrap();
+        let served = read_groups(&d.state, Range::Week, Duration::from_millis(200)).await;
+        let why = served.expect_err("no turn to count in");
+        assert!(why.contains("still being counted"), "{why}");
+        drop(turn);
+        let (answer, how) =
+            diagbot::grouping::answer(&d.state, groups_query(&d.state, Range::Week))
+                .await
+                .unwrap();
+        assert!(
+            matches!(how, HitOrLoad::Hit | HitOrLoad::Joined),
+            "the page's grouping was stopped: {how:?}"
+        );
+        assert_eq!(answer.lines_considered, 6, "{answer:?}");
+    });
+}

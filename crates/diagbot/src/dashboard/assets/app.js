@@ -410,6 +410,8 @@
     const seconds = rangeSeconds(range);
     const now = Math.floor(Date.now() / 1000);
     const frame = { since: now - seconds, now, ahead: Math.trunc(seconds / 4) };
+    // Asked first and drawn last: a grouping of large logs must not hold up the charts.
+    const groupsAsked = getJson(groupsUrl()).then((answer) => [answer, null], (e) => [null, e.message]);
     let status;
     try {
       status = await getJson('/api/v1/status');
@@ -426,21 +428,15 @@
         note('History is unavailable (' + e.message + '): the charts show only the values now, the limits and the projections.');
       }
     }
-    let groups = null, groupsFailure = null;
-    try {
-      groups = await getJson(groupsUrl());
-    } catch (e) {
-      groupsFailure = e.message;
-    }
     drawStatus(status);
     drawCharts(buildCharts(frame, status, history), frame);
-    drawGroups(groups, groupsFailure);
     if (history) drawEvents(history.events);
     const cache = status.diagbot.cache;
     document.getElementById('cache-size').textContent = cache
       ? cache.entries + (cache.entries === 1 ? ' answer in ' : ' answers in ') + bytes(cache.bytes) + ' of ' + bytes(cache.budget_bytes)
       : 'not known';
     document.getElementById('updated').textContent = 'as of ' + utc(now);
+    drawGroups(...await groupsAsked);
     document.body.dataset.redraws = String(Number(document.body.dataset.redraws) + 1);
   }
 
