@@ -868,6 +868,35 @@ fn an_hour_of_the_origin_story_from_the_store_is_drawn_with_its_kill() {
     }
     let logs = dir.path().join("logs");
     std::fs::create_dir(&logs).unwrap();
+    // The bot's log of that hour: rejected orders, slow answers, dropped
+    // sockets and, before the kill, a MemoryError.
+    let wall = chrono::Utc::now();
+    let mut log = String::new();
+    for minute in (1..60).rev() {
+        let at = (wall - chrono::Duration::minutes(minute)).format("%Y-%m-%d %H:%M:%S,123");
+        let lines: &[String] = &[
+            format!(
+                "{at} ERROR order {} rejected: insufficient balance",
+                5000 + minute * 7
+            ),
+            format!(
+                "{at} WARNING exchange answered in {} ms",
+                2000 + minute * 13
+            ),
+            format!("{at} ERROR websocket closed (code 1006), reconnecting"),
+        ];
+        let every = [2, 5, 9];
+        for (line, n) in lines.iter().zip(every) {
+            if minute % n == 0 || (minute > 20 && minute < 26) {
+                log.push_str(line);
+                log.push('\n');
+            }
+        }
+        if minute == 21 {
+            log.push_str(&format!("{at} ERROR job failed\nTraceback (most recent call last):\n  File \"bot.py\", line 88, in refresh\nMemoryError\n"));
+        }
+    }
+    std::fs::write(logs.join("crypto-bot.log"), log).unwrap();
     // The host now, on a /proc of its own: a 1 GB VPS, as the stored hour.
     let proc = dir.path().join("proc");
     std::fs::create_dir(&proc).unwrap();
@@ -903,6 +932,17 @@ fn an_hour_of_the_origin_story_from_the_store_is_drawn_with_its_kill() {
         "{kills:#?}"
     );
     assert!(!browser.marker_texts("service-0", "started").is_empty());
+    // The hour's error groups, the rejected orders first, each with its bars.
+    assert_eq!(
+        browser.eval("document.querySelector('#groups tbody tr td code').textContent"),
+        "order <num> rejected: insufficient balance"
+    );
+    assert_eq!(
+        browser.eval("document.querySelectorAll('#groups tbody tr').length"),
+        4
+    );
+    let bars = browser.eval("document.querySelectorAll('#groups tbody tr')[0].querySelectorAll('svg.spark rect').length");
+    assert!(bars.as_u64().unwrap() >= 10, "{bars}");
     let errors = browser.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     browser.screenshot_if_asked();
