@@ -178,6 +178,8 @@ fn open_store(
         five_minutes: secs(storage.retention.five_minutes),
         hourly: secs(storage.retention.hourly),
         max_events: storage.retention.max_events,
+        max_known_groups: (settings.core.groups.max * diagbot_core::groups::watch::KNOWN_PER_GROUP)
+            as u64,
     };
     Store::open(
         &path,

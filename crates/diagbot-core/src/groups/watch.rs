@@ -88,6 +88,10 @@ pub struct TickReport {
     pub since_secs: Option<i64>,
 }
 
+/// Known group ids kept per service for each group the grouper keeps: a
+/// group merged into "other" stays known (no alert when it returns).
+pub const KNOWN_PER_GROUP: usize = 4;
+
 /// One service's new-error watch: its files' offsets, its grouper and its known groups.
 pub struct ErrorWatch {
     grouper: Grouper,
@@ -102,7 +106,8 @@ pub struct ErrorWatch {
 }
 
 impl ErrorWatch {
-    /// A watch keeping at most `max_groups` groups (and four times as many known ids).
+    /// A watch keeping at most `max_groups` groups (and [`KNOWN_PER_GROUP`]
+    /// times as many known ids).
     pub fn new(max_groups: usize) -> Self {
         let max_groups = max_groups.max(1);
         ErrorWatch {
@@ -110,7 +115,7 @@ impl ErrorWatch {
                 max_groups,
                 ..GrouperOptions::default()
             }),
-            known: KnownGroups::new(max_groups.saturating_mul(4)),
+            known: KnownGroups::new(max_groups.saturating_mul(KNOWN_PER_GROUP)),
             files: HashMap::new(),
             ids: HashMap::new(),
             max_groups,

@@ -205,6 +205,7 @@ mod tests {
             five_minutes: 30 * 86_400,
             hourly: 365 * 86_400,
             max_events: 100_000,
+            max_known_groups: 20_000,
         };
         let mut writer = Writer::new(
             conn,

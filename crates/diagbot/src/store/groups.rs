@@ -154,6 +154,25 @@ pub fn mutes(conn: &Connection) -> rusqlite::Result<Vec<Mute>> {
     rows.collect()
 }
 
+/// Keeps at most `max` known groups per service, the most recently seen:
+/// logs that show a new kind of error every second (or an attacker who
+/// writes them) cannot fill the file with groups.
+pub fn by_count(conn: &Connection, max: u64) -> rusqlite::Result<()> {
+    let max = i64::try_from(max).unwrap_or(i64::MAX);
+    let over: Vec<String> = conn
+        .prepare_cached("SELECT service FROM known_groups GROUP BY service HAVING count(*) > ?1")?
+        .query_map([max], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for service in over {
+        conn.execute(
+            "DELETE FROM known_groups WHERE service = ?1 AND id NOT IN
+               (SELECT id FROM known_groups WHERE service = ?1 ORDER BY last_seen DESC, id LIMIT ?2)",
+            rusqlite::params![service, max],
+        )?;
+    }
+    Ok(())
+}
+
 /// Forgets known groups not seen since `cutoff`, and mutes that ended before it.
 pub fn by_age(conn: &Connection, cutoff: i64) -> rusqlite::Result<()> {
     conn.execute("DELETE FROM known_groups WHERE last_seen < ?1", [cutoff])?;

@@ -13,6 +13,9 @@ pub struct Limits {
     pub five_minutes: i64,
     pub hourly: i64,
     pub max_events: u64,
+    /// Known error groups kept per service, the most recently seen (what
+    /// the daemon's watch keeps in memory: more would never be read).
+    pub max_known_groups: u64,
 }
 
 impl Limits {

@@ -17,6 +17,7 @@ fn limits() -> Limits {
         five_minutes: 30 * DAY,
         hourly: 365 * DAY,
         max_events: 100,
+        max_known_groups: 20_000,
     }
 }
 
@@ -328,4 +329,38 @@ fn a_schema_1_file_migrates_and_keeps_its_data() {
     let w = writer(&path, 64 << 20);
     assert_eq!(count(&w, "known_groups"), 1);
     assert_eq!(count(&w, "raw"), 1);
+}
+
+#[test]
+fn known_groups_are_kept_per_service_up_to_the_cap_the_most_recently_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = writer(&dir.path().join("diagbot.db"), 64 << 20);
+    let now = 1_800_000_000;
+    let seen = |n: u64| -> Vec<groups::SeenRow> {
+        (0..n)
+            .map(|i| groups::SeenRow {
+                id: i,
+                first_seen: now - 1000,
+                last_seen: now - 1000 + i as i64,
+                described: Some((format!("kind {i} of error"), Some("error".into()))),
+            })
+            .collect()
+    };
+    // A log showing a new kind of error each time, and a quiet service.
+    groups::save_seen(&w.conn, "flood", &seen(50)).unwrap();
+    groups::save_seen(&w.conn, "quiet", &seen(5)).unwrap();
+    groups::by_count(&w.conn, 10).unwrap();
+    let kept: Vec<u64> = groups::known(&w.conn, "flood")
+        .unwrap()
+        .iter()
+        .map(|k| k.id)
+        .collect();
+    assert_eq!(kept.len(), 10);
+    assert!(kept.iter().all(|&id| id >= 40), "the newest ten: {kept:?}");
+    assert_eq!(groups::known(&w.conn, "quiet").unwrap().len(), 5);
+    // The writer's maintenance applies its limit.
+    let mut w = w;
+    groups::save_seen(&w.conn, "flood", &seen(20_100)).unwrap();
+    w.maintain(now);
+    assert_eq!(groups::known(&w.conn, "flood").unwrap().len(), 20_000);
 }

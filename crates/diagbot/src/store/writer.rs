@@ -213,6 +213,7 @@ impl Writer {
             rollup::roll(&self.conn, now)?;
             retention::by_age(&self.conn, now, &self.limits)?;
             groups::by_age(&self.conn, now - self.limits.hourly)?;
+            groups::by_count(&self.conn, self.limits.max_known_groups)?;
             Ok(())
         };
         if let Err(e) = work() {
