@@ -48,6 +48,15 @@ pub fn render(answer: &Result<&GroupsResult, String>, range: Range) -> String {
         }
     };
     let mut out = String::new();
+    if answer.groups.is_empty() {
+        let _ = write!(
+            out,
+            r#"<p class="none">No warning or error lines in the last {}.</p>"#,
+            range.name()
+        );
+        unplaced(&mut out, answer);
+        return out;
+    }
     let shown = answer.groups.len().min(TOP_GROUPS);
     let _ = write!(
         out,
@@ -61,10 +70,6 @@ pub fn render(answer: &Result<&GroupsResult, String>, range: Range) -> String {
         },
         range.name()
     );
-    if answer.groups.is_empty() {
-        out.push_str(r#"<p class="none">no warning or error lines in this range</p>"#);
-        return out;
-    }
     let step = answer.steps.map_or(step(range), |s| s.seconds);
     let _ = write!(
         out,
@@ -75,7 +80,34 @@ pub fn render(answer: &Result<&GroupsResult, String>, range: Range) -> String {
         row(&mut out, g, answer.steps.as_ref());
     }
     out.push_str("</tbody></table>");
+    unplaced(&mut out, answer);
     out
+}
+
+/// Files named in the note on lines the range could not place.
+pub const UNPLACED_NAMED: usize = 5;
+
+/// The files whose lines have no timestamp diagbot reads: the range cannot
+/// place them, so their errors are not above, and the page says so.
+fn unplaced(out: &mut String, answer: &GroupsResult) {
+    let files = &answer.warnings;
+    if files.is_empty() {
+        return;
+    }
+    let mut names: Vec<String> = files
+        .iter()
+        .take(UNPLACED_NAMED)
+        .map(|w| w.path.clone())
+        .collect();
+    if files.len() > UNPLACED_NAMED {
+        names.push(format!("{} more", files.len() - UNPLACED_NAMED));
+    }
+    let _ = write!(
+        out,
+        r#"<p class="note unplaced">Not counted: lines without a timestamp diagbot reads, in {}: {}. <code>diagbot formats test FILE</code> shows how a file is read.</p>"#,
+        counted(files.len() as u64, "file"),
+        escape::text(&names.join(", "))
+    );
 }
 
 /// "1 group", "3 groups".
@@ -206,10 +238,25 @@ mod tests {
             html.contains("15 warning or error lines in the last 24h, in 15 groups."),
             "{html}"
         );
-        let none = render(&Ok(&answer(vec![])), Range::Day);
+        let mut empty = answer(vec![]);
+        let none = render(&Ok(&empty), Range::Day);
+        assert_eq!(
+            none,
+            r#"<p class="none">No warning or error lines in the last 24h.</p>"#
+        );
+        // Files the range cannot place are named (a few), not silently left out.
+        empty.warnings = (0..7)
+            .map(|i| diagbot_core::query::FileWarning {
+                path: format!("/var/log/<{i}>.log"),
+                problem: diagbot_core::query::TimestampProblem::NoTimestamps,
+                lines_with_time: 0,
+                lines: 10,
+            })
+            .collect();
+        let unplaced = render(&Ok(&empty), Range::Day);
         assert!(
-            none.contains("no warning or error lines in this range"),
-            "{none}"
+            unplaced.contains("in 7 files: /var/log/&lt;0&gt;.log, /var/log/&lt;1&gt;.log, /var/log/&lt;2&gt;.log, /var/log/&lt;3&gt;.log, /var/log/&lt;4&gt;.log, 2 more."),
+            "{unplaced}"
         );
         let failed = render(&Err("<b>gone</b>".into()), Range::Day);
         assert!(

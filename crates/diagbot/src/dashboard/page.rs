@@ -125,6 +125,7 @@ pub fn render(page: &Page) -> String {
             "group_step_name": groups::step_name(groups::step(r)),
         })),
         "top_groups": groups::TOP_GROUPS,
+        "unplaced_named": groups::UNPLACED_NAMED,
         "max_groups": DAEMON_MAX_GROUPS,
         "refresh_ms": page.refresh.max(MIN_REFRESH).as_millis() as u64,
         "queries": page.queries,

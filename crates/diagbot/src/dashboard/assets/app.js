@@ -336,13 +336,25 @@
     });
     return svg;
   }
+  function unplaced(answer) {
+    const files = answer.warnings;
+    if (files.length === 0) return [];
+    const names = files.slice(0, config.unplaced_named).map((w) => w.path);
+    if (files.length > config.unplaced_named) names.push((files.length - config.unplaced_named) + ' more');
+    const p = html('p', 'note unplaced');
+    p.append('Not counted: lines without a timestamp diagbot reads, in ' + counted(files.length, 'file') + ': ' +
+      names.join(', ') + '. ', html('code', null, 'diagbot formats test FILE'), ' shows how a file is read.');
+    return [p];
+  }
   function renderGroups(answer, rangeName) {
+    if (answer.groups.length === 0) {
+      return [html('p', 'none', 'No warning or error lines in the last ' + rangeName + '.')].concat(unplaced(answer));
+    }
     const summary = html('p', 'groups-summary');
     summary.append(counted(answer.lines_considered, 'warning or error line') + ' in the last ' + rangeName +
       ', in ' + counted(answer.groups.length, 'group') +
       (answer.other ? ' and ' + counted(answer.other.groups, 'group') + ' merged into “other”' : '') +
       '. All of them: ', html('code', null, 'diagbot groups --since ' + rangeName));
-    if (answer.groups.length === 0) return [summary, html('p', 'none', 'no warning or error lines in this range')];
     const table = html('table', 'groups');
     const head = table.createTHead().insertRow();
     const step = answer.steps ? answer.steps.seconds : groupStep(rangeName);
@@ -362,7 +374,7 @@
       const cell = row.insertCell();
       if (answer.steps) cell.appendChild(spark(g.counts, answer.steps));
     }
-    return [summary, table];
+    return [summary, table].concat(unplaced(answer));
   }
   function drawGroups(answer, failure) {
     const box = document.getElementById('groups');
