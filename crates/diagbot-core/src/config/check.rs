@@ -215,7 +215,11 @@ fn check_groups(raw: &RawGroups, at: &Locator) -> Result<GroupsSettings, ConfigE
         max: *raw.max.get_ref(),
         quiet: raw.quiet.get_ref().0,
         alerts: raw.alerts,
+        budget_bytes: raw.budget.get_ref().0,
     };
+    if g.budget_bytes < 64 << 10 {
+        return Err(at.error(raw.budget.span(), "groups.budget", "must be at least 64KiB"));
+    }
     if !(1..=MAX_GROUPS_LIMIT).contains(&g.max) {
         return Err(at.error(
             raw.max.span(),

@@ -156,6 +156,9 @@ pub struct GroupsSettings {
     pub quiet: Duration,
     /// New-error alerts: the daemon groups each service's appended error lines.
     pub alerts: bool,
+    /// The heap all services' new-error watches may take together: past it,
+    /// the largest watch merges its least recently seen groups into "other".
+    pub budget_bytes: u64,
 }
 
 impl Default for GroupsSettings {
@@ -164,6 +167,7 @@ impl Default for GroupsSettings {
             max: crate::groups::DEFAULT_MAX_GROUPS,
             quiet: Duration::from_secs(24 * 3600),
             alerts: true,
+            budget_bytes: 8 << 20,
         }
     }
 }

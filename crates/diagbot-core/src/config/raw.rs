@@ -233,6 +233,8 @@ pub struct RawGroups {
     pub quiet: Spanned<Human<Duration>>,
     /// Alert when a service's logs show an error group not seen before.
     pub alerts: bool,
+    /// The heap all services' error groups may take in the daemon.
+    pub budget: Spanned<Human<u64>>,
 }
 
 impl Default for RawGroups {
@@ -247,6 +249,7 @@ impl From<&GroupsSettings> for RawGroups {
             max: unplaced(g.max),
             quiet: unplaced(Human(g.quiet)),
             alerts: g.alerts,
+            budget: unplaced(Human(g.budget_bytes)),
         }
     }
 }

@@ -143,8 +143,10 @@ impl Group {
         String::from_utf8_lossy(&out).into_owned()
     }
 
+    /// Its heap bytes, the box that holds it included.
     fn heap_size(&self) -> usize {
-        self.tokens.capacity() * std::mem::size_of::<Box<[u8]>>()
+        std::mem::size_of::<Group>()
+            + self.tokens.capacity() * std::mem::size_of::<Box<[u8]>>()
             + self.tokens.iter().map(|t| t.len()).sum::<usize>()
             + self.files.capacity() * 4
             + self.example.capacity()
@@ -201,6 +203,15 @@ struct Node {
     children: HashMap<Box<[u8]>, u32, BuildTokenHasher>,
     wildcard: Option<u32>,
     groups: Vec<u32>,
+    /// The node above (`None`: a root), so that a leaf left empty by a
+    /// merged group can be taken out of the tree.
+    parent: Option<u32>,
+}
+
+impl Node {
+    fn is_empty(&self) -> bool {
+        self.groups.is_empty() && self.children.is_empty() && self.wildcard.is_none()
+    }
 }
 
 /// Groups messages by template, online and bounded.
@@ -208,8 +219,11 @@ pub struct Grouper {
     options: GrouperOptions,
     roots: HashMap<(Option<Level>, u32), u32, BuildTokenHasher>,
     nodes: Vec<Node>,
-    slots: Vec<Option<Group>>,
+    /// Boxed: a freed slot keeps 8 bytes, not a whole group's.
+    slots: Vec<Option<Box<Group>>>,
     free: Vec<u32>,
+    /// Nodes taken out of the tree, for reuse.
+    free_nodes: Vec<u32>,
     live: usize,
     /// (tick when pushed, slot): the least recently seen first; stale entries are skipped.
     recency: BinaryHeap<Reverse<(u64, u32)>>,
@@ -234,6 +248,7 @@ impl Grouper {
             nodes: Vec::new(),
             slots: Vec::new(),
             free: Vec::new(),
+            free_nodes: Vec::new(),
             live: 0,
             recency: BinaryHeap::new(),
             tick: 0,
@@ -284,7 +299,7 @@ impl Grouper {
 
     /// The live groups, in no particular order.
     pub fn groups(&self) -> impl Iterator<Item = &Group> {
-        self.slots.iter().flatten()
+        self.slots.iter().flatten().map(|g| &**g)
     }
 
     /// What was merged away.
@@ -308,9 +323,10 @@ impl Grouper {
         nodes
             + self.nodes.capacity() * std::mem::size_of::<Node>()
             + self.roots.capacity() * (std::mem::size_of::<((Option<Level>, u32), u32)>() + 1)
-            + self.slots.capacity() * std::mem::size_of::<Option<Group>>()
+            + self.slots.capacity() * std::mem::size_of::<Option<Box<Group>>>()
             + self.groups().map(Group::heap_size).sum::<usize>()
             + self.free.capacity() * 4
+            + self.free_nodes.capacity() * 4
             + self.recency.capacity() * 16
             + self.masked.capacity()
             + self.spans.capacity() * 8
@@ -364,7 +380,7 @@ impl Grouper {
         let mut node = match self.roots.get(&key) {
             Some(&n) => n,
             None => {
-                let n = self.new_node();
+                let n = self.new_node(None);
                 self.roots.insert(key, n);
                 n
             }
@@ -385,13 +401,13 @@ impl Grouper {
                 None if variable || full => match self.nodes[node as usize].wildcard {
                     Some(w) => w,
                     None => {
-                        let w = self.new_node();
+                        let w = self.new_node(Some(node));
                         self.nodes[node as usize].wildcard = Some(w);
                         w
                     }
                 },
                 None => {
-                    let child = self.new_node();
+                    let child = self.new_node(Some(node));
                     let key: Box<[u8]> = self.masked[a as usize..b as usize].into();
                     self.nodes[node as usize].children.insert(key, child);
                     child
@@ -401,9 +417,44 @@ impl Grouper {
         node
     }
 
-    fn new_node(&mut self) -> u32 {
-        self.nodes.push(Node::default());
+    fn new_node(&mut self, parent: Option<u32>) -> u32 {
+        let node = Node {
+            parent,
+            ..Node::default()
+        };
+        if let Some(n) = self.free_nodes.pop() {
+            self.nodes[n as usize] = node;
+            return n;
+        }
+        self.nodes.push(node);
         (self.nodes.len() - 1) as u32
+    }
+
+    /// Takes `node` out of the tree when it holds nothing, then its parent
+    /// if that is left empty: merged groups do not leave their branches
+    /// behind (a flood of new kinds of lines would grow the tree for ever).
+    fn prune(&mut self, mut node: u32) {
+        while self.nodes[node as usize].is_empty() {
+            let parent = self.nodes[node as usize].parent;
+            // Its map's memory is given back; the slot is reused.
+            self.nodes[node as usize] = Node::default();
+            self.free_nodes.push(node);
+            match parent {
+                Some(p) => {
+                    let up = &mut self.nodes[p as usize];
+                    if up.wildcard == Some(node) {
+                        up.wildcard = None;
+                    } else {
+                        up.children.retain(|_, child| *child != node);
+                    }
+                    node = p;
+                }
+                None => {
+                    self.roots.retain(|_, root| *root != node);
+                    return;
+                }
+            }
+        }
     }
 
     /// The group in `leaf` the current tokens match best, if it matches enough.
@@ -488,11 +539,11 @@ impl Grouper {
         group.see(event, tick, self.options.steps.as_ref());
         let slot = match self.free.pop() {
             Some(s) => {
-                self.slots[s as usize] = Some(group);
+                self.slots[s as usize] = Some(Box::new(group));
                 s
             }
             None => {
-                self.slots.push(Some(group));
+                self.slots.push(Some(Box::new(group)));
                 (self.slots.len() - 1) as u32
             }
         };
@@ -500,6 +551,32 @@ impl Grouper {
         self.recency.push(Reverse((tick, slot)));
         self.live += 1;
         serial
+    }
+
+    /// Merges the least recently seen groups into "other" until the heap is
+    /// at most `bytes` (or no group is left); returns how many were merged.
+    /// In batches sized from the groups' mean size, the heap measured again
+    /// after each (freed slots are kept for reuse, so it does not fall by
+    /// exactly what the merged groups held).
+    pub fn shrink_to(&mut self, bytes: usize) -> u64 {
+        let mut merged = 0;
+        loop {
+            let heap = self.heap_size();
+            if heap <= bytes || self.live == 0 {
+                return merged;
+            }
+            let held: usize = self.groups().map(Group::heap_size).sum();
+            let mean = (held / self.live).max(1);
+            let batch = ((heap - bytes) / mean).clamp(1, self.live);
+            for _ in 0..batch {
+                let live = self.live;
+                self.evict();
+                if self.live == live {
+                    return merged;
+                }
+                merged += 1;
+            }
+        }
     }
 
     /// Merges the least recently seen group into "other".
@@ -519,6 +596,7 @@ impl Grouper {
             self.nodes[group.node as usize]
                 .groups
                 .retain(|&s| s != slot);
+            self.prune(group.node);
             self.free.push(slot);
             self.live -= 1;
             let other = &mut self.other;
@@ -619,5 +697,46 @@ mod tests {
             per_line <= MAX_LEAF_SCAN as u64,
             "{per_line} comparisons per line"
         );
+    }
+
+    /// A budget smaller than what the groups hold merges the least recently
+    /// seen into "other" until the heap is within it; the newest stay.
+    #[test]
+    fn shrinking_to_a_budget_merges_the_least_recently_seen_groups() {
+        let mut grouper = Grouper::new(GrouperOptions::default());
+        let word = |n: u64| -> String {
+            (0..6)
+                .map(|k| char::from(b'a' + ((n >> (k * 4)) % 16) as u8))
+                .collect()
+        };
+        for i in 0..400u64 {
+            let message = format!("{} {} broke: {}", word(i), word(i + 1000), "x".repeat(300));
+            grouper.add(&Event {
+                message: message.as_bytes(),
+                line: message.as_bytes(),
+                level: Some(Level::Error),
+                time: None,
+                file: 0,
+            });
+        }
+        let live = grouper.groups().count();
+        assert!(live > 300, "{live} groups");
+        let before = grouper.heap_size();
+        let target = before / 2;
+        let merged = grouper.shrink_to(target);
+        assert!(merged > 0);
+        assert!(
+            grouper.heap_size() <= target,
+            "{} > {target}",
+            grouper.heap_size()
+        );
+        assert_eq!(grouper.other().groups, merged);
+        assert_eq!(grouper.groups().count() as u64, live as u64 - merged);
+        // The newest group is kept.
+        let newest = format!("{} {} broke: {}", word(399), word(1399), "x".repeat(300));
+        assert!(grouper.groups().any(|g| g.example == newest.as_bytes()));
+        // Nothing to merge: shrinking to zero empties it and stops.
+        grouper.shrink_to(0);
+        assert_eq!(grouper.groups().count(), 0);
     }
 }

@@ -135,6 +135,18 @@ impl ErrorWatch {
         self.ticks
     }
 
+    /// Merges the least recently seen groups into "other" until the watch's
+    /// heap is at most `bytes` (or no group is left; what it knows stays
+    /// known): returns how many groups were merged.
+    pub fn shrink_to(&mut self, bytes: usize) -> u64 {
+        let rest = self.heap_size() - self.grouper.heap_size();
+        let merged = self.grouper.shrink_to(bytes.saturating_sub(rest));
+        let live: std::collections::HashSet<u32> =
+            self.grouper.groups().map(|g| g.serial).collect();
+        self.ids.retain(|serial, _| live.contains(serial));
+        merged
+    }
+
     /// The heap bytes held: the grouper, the known ids, the files' marks.
     pub fn heap_size(&self) -> usize {
         self.grouper.heap_size()

@@ -17,6 +17,7 @@
 //! left out of the events; they are still seen (and stay known).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use diagbot_core::config::Settings;
@@ -26,6 +27,7 @@ use diagbot_core::logs::cancel::Cancel;
 use diagbot_core::logs::user_format::UserFormat;
 
 use crate::history::groups;
+use crate::metrics::ServiceLabel;
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -60,6 +62,13 @@ pub async fn watch(state: &AppState, settings: &Arc<Settings>, events: &mut Vec<
         } else {
             tracing::debug!(service, bytes = report.bytes, heap, "error groups read");
         }
+        state
+            .metrics
+            .error_groups_heap
+            .get_or_create(&ServiceLabel {
+                service: service.clone(),
+            })
+            .set(heap as i64);
         for s in &report.skipped {
             tracing::debug!(service, path = %s.path, "error groups: not read: {}", s.reason);
         }
@@ -130,7 +139,31 @@ fn tick_all(
             watch.known_mut().take_changes(),
             &described,
         );
-        out.push((svc.name.clone(), report, watch.heap_size()));
+        out.push((svc.name.clone(), report, 0));
+    }
+    for (service, merged, total) in within_budget(&mut watches, settings.groups.budget_bytes) {
+        // A flood over the budget merges groups at every sample: said at
+        // most every ten minutes as a warning.
+        static WARNED_AT: AtomicI64 = AtomicI64::new(i64::MIN);
+        let warned = WARNED_AT.load(Ordering::Relaxed);
+        if now_secs.saturating_sub(warned) < 600 {
+            tracing::debug!(service, merged, total, "error groups: over groups.budget");
+            continue;
+        }
+        WARNED_AT.store(now_secs, Ordering::Relaxed);
+        tracing::warn!(
+            service,
+            merged,
+            "error groups: all services' groups took {total} bytes, over groups.budget ({}): \
+             the {merged} least recently seen groups of {service} were merged into \"other\" \
+             (they stay known: no alert when they return)",
+            settings.groups.budget_bytes
+        );
+    }
+    for (service, _, heap) in &mut out {
+        *heap = watches
+            .get(service.as_str())
+            .map_or(0, ErrorWatch::heap_size);
     }
     let news = out.iter().any(|(_, r, _)| !r.sighted.is_empty());
     let muted = if news && store.path().is_some() {
@@ -142,6 +175,35 @@ fn tick_all(
         HashSet::new()
     };
     (out, muted)
+}
+
+/// Keeps all watches' heap within `budget` bytes: while over it, the
+/// largest watch merges its least recently seen groups into "other" (a
+/// flood of new kinds of errors in one service's logs costs that service's
+/// oldest groups, not the others'). Returns, for each watch shrunk, how
+/// many groups it merged and the total heap before.
+fn within_budget(
+    watches: &mut HashMap<String, ErrorWatch>,
+    budget: u64,
+) -> Vec<(String, u64, usize)> {
+    let budget = usize::try_from(budget).unwrap_or(usize::MAX);
+    let mut shrunk = Vec::new();
+    for _ in 0..watches.len() {
+        let total: usize = watches.values().map(ErrorWatch::heap_size).sum();
+        let Some((name, largest)) = watches.iter_mut().max_by_key(|(_, w)| w.heap_size()) else {
+            break;
+        };
+        if total <= budget {
+            break;
+        }
+        let own = largest.heap_size();
+        let merged = largest.shrink_to(own.saturating_sub(total - budget));
+        if merged == 0 {
+            break;
+        }
+        shrunk.push((name.clone(), merged, total));
+    }
+    shrunk
 }
 
 /// Fills a new watch's known groups from the store (none when it is off).

@@ -19,6 +19,7 @@ use diagbot_core::health::Event;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
@@ -83,6 +84,8 @@ pub struct Metrics {
     pub health_events: Family<KindLabel, Counter>,
     /// Error groups new since start, by service (never by group: bounded labels).
     pub error_groups_new: Family<ServiceLabel, Counter>,
+    /// The heap each service's new-error watch holds (within `groups.budget` together).
+    pub error_groups_heap: Family<ServiceLabel, Gauge>,
     sampled: Arc<Mutex<Figures>>,
     /// Lines appended to each service's logs, by level.
     pub log_lines: LogLines,
@@ -171,6 +174,13 @@ impl Metrics {
             "Error groups seen for the first time since diagbot started, by service",
             error_groups_new.clone(),
         );
+        let error_groups_heap = Family::<ServiceLabel, Gauge>::default();
+        registry.register_with_unit(
+            "diagbot_error_groups_heap",
+            "Heap held by each service's new-error watch (its groups, known ids and file marks); all together within groups.budget",
+            prometheus_client::registry::Unit::Bytes,
+            error_groups_heap.clone(),
+        );
         registry.register(
             "diagbot_health_events",
             "OOM kills, restarts and projected OOMs seen, by kind",
@@ -195,6 +205,7 @@ impl Metrics {
             oom_kills,
             health_events,
             error_groups_new,
+            error_groups_heap,
             sampled,
             log_lines,
             http_requests,

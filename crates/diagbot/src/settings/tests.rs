@@ -198,7 +198,7 @@ fn a_bad_environment_override_names_the_variable() {
 
 #[test]
 fn errors_name_the_file_the_line_and_the_key() {
-    let cases: [(&str, &str); 15] = [
+    let cases: [(&str, &str); 16] = [
         (
             "[log]\nlevel = \"loud\"\n",
             "diagbot.toml:2: log.level: \"loud\" is not one of trace",
@@ -252,6 +252,10 @@ fn errors_name_the_file_the_line_and_the_key() {
         (
             "[groups]\n\nquiet = \"0s\"\n",
             "diagbot.toml:3: groups.quiet: must be at least 1s",
+        ),
+        (
+            "[groups]\nmax = 10\nbudget = \"1KiB\"\n",
+            "diagbot.toml:3: groups.budget: must be at least 64KiB",
         ),
         (
             "[refresh]\nqueries = [\n  { name = \"bad\", pattern = \"(unclosed\" },\n]\n",

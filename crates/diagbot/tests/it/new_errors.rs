@@ -515,3 +515,55 @@ fn the_api_says_which_groups_are_new_from_the_stores_first_seen_times() {
         .iter()
         .all(|g| g["new"].is_null() && g["previous_count"].is_null()));
 }
+
+/// A flood of new kinds of errors in one service's log (an attacker who
+/// can write to it, or a bug printing a new message each time): the
+/// watches stay within `groups.budget`, their least recently seen groups
+/// merged into "other", and `/metrics` shows the heap each holds.
+#[test]
+fn a_flood_of_new_kinds_of_errors_stays_within_the_groups_budget() {
+    const BUDGET: f64 = 256.0 * 1024.0;
+    let dir = tempfile::tempdir().unwrap();
+    let log = service_log(dir.path());
+    let d = start(dir.path(), &log, "[groups]\nbudget = \"256KiB\"\n");
+    let mut t = wait_ticks(&d, 0, 1);
+    // Letters only (digits would be masked): every line a template of its own.
+    let word = |n: u64, salt: u64| -> String {
+        let mut x = n
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(salt.wrapping_mul(0xBF58_476D_1CE4_E5B9));
+        (0..9)
+            .map(|_| {
+                x ^= x >> 29;
+                x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
+                char::from(b'a' + (x % 26) as u8)
+            })
+            .collect()
+    };
+    let heap = |d: &TestDaemon| {
+        metric(
+            &d.get("/metrics").1,
+            &format!("diagbot_error_groups_heap_bytes{{service=\"{SERVICE}\"}}"),
+        )
+    };
+    let mut most = 0.0f64;
+    for batch in 0..4u64 {
+        let lines: String = (0..500)
+            .map(|i| {
+                let n = batch * 500 + i;
+                let words: Vec<String> = (0..60).map(|k| word(n, k)).collect();
+                line("ERROR", &words.join(" "))
+            })
+            .collect();
+        append(&log, &lines);
+        t = wait_ticks(&d, t, 2);
+        let now = heap(&d);
+        assert!(now > 0.0 && now <= BUDGET, "batch {batch}: {now} bytes");
+        most = most.max(now);
+    }
+    // 2000 groups of 600-byte lines would hold about 2.5 MiB.
+    assert!(most > BUDGET / 2.0, "the watch held {most} bytes at most");
+    // The groups the log showed first were merged away; the newest stay.
+    let watches = d.state.error_watches.lock().unwrap();
+    assert!(watches[SERVICE].heap_size() as f64 <= BUDGET);
+}
