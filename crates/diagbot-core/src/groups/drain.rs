@@ -739,4 +739,42 @@ mod tests {
         grouper.shrink_to(0);
         assert_eq!(grouper.groups().count(), 0);
     }
+
+    /// Past `max_groups`, a flood of new kinds of lines (each with first
+    /// words of its own, of many lengths) keeps the grouper's heap flat: a
+    /// merged group's branch of the tree goes with it.
+    #[test]
+    fn a_flood_of_new_kinds_past_the_bound_keeps_the_heap_flat() {
+        let mut grouper = Grouper::new(GrouperOptions {
+            max_groups: 50,
+            ..GrouperOptions::default()
+        });
+        let word = |n: u64| -> String {
+            (0..8)
+                .map(|k| char::from(b'a' + ((n >> (k * 4)) % 16) as u8))
+                .collect()
+        };
+        let mut add = |kinds: std::ops::Range<u64>| {
+            for i in kinds {
+                // As many words as 3 to 200: each count a tree of its own.
+                let again = " again".repeat((i % 198) as usize);
+                let message = format!("{} {} gave up{again}", word(i), word(i * 31 + 7));
+                grouper.add(&Event {
+                    message: message.as_bytes(),
+                    line: message.as_bytes(),
+                    level: Some(Level::Error),
+                    time: None,
+                    file: 0,
+                });
+            }
+            grouper.heap_size()
+        };
+        let early = add(0..1_000);
+        let late = add(1_000..40_000);
+        assert!(
+            late < early * 2,
+            "{early} bytes after 1000 kinds, {late} after 40000"
+        );
+        assert_eq!(grouper.groups().count(), 50);
+    }
 }
