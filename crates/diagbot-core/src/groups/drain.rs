@@ -484,8 +484,10 @@ impl Grouper {
                 } else if (is_placeholder(t) != is_placeholder(m)
                     && (is_constant(t) || is_constant(m)))
                     || value_type_conflict(t, m)
+                    || label_conflict(t, m)
                 {
-                    // A word where the others had a number (`****` for a fan's speed).
+                    // A word where the others had a number (`****` for a fan's speed);
+                    // a value under another name (`LOGIN(uid=<num>)`, `(uid=<num>)`).
                     conflicts = usize::MAX;
                     break;
                 }
@@ -636,6 +638,52 @@ fn value_type_conflict(a: &[u8], b: &[u8]) -> bool {
     a[..i] == b[..j] && ((is_placeholder(va) && word(vb)) || (word(va) && is_placeholder(vb)))
 }
 
+/// Placeholders as [`mask`](super::mask) writes them, and the template's `<*>`.
+const PLACEHOLDERS: [&[u8]; 7] = [
+    b"<num>", b"<ip>", b"<hex>", b"<uuid>", b"<path>", b"<time>", b"<*>",
+];
+
+/// The length of the placeholder `token` starts with, if it starts with one.
+fn placeholder_at(token: &[u8]) -> Option<usize> {
+    PLACEHOLDERS
+        .iter()
+        .find(|p| token.starts_with(p))
+        .map(|p| p.len())
+}
+
+/// The letters of `token` outside its placeholders: a byte scan, no allocation.
+fn label(token: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < token.len() {
+            if let Some(n) = placeholder_at(&token[i..]) {
+                i += n;
+                continue;
+            }
+            i += 1;
+            if token[i - 1].is_ascii_alphabetic() {
+                return Some(token[i - 1]);
+            }
+        }
+        None
+    })
+}
+
+/// Two tokens that both hold a named value, named differently: the letters
+/// around the values (a field's name) differ (`LOGIN(uid=<num>)` against
+/// `(uid=<num>)`, `src=<ip>` against `dst=<ip>`). A field's name is part of
+/// the message; its value is not. A bare value (`<ip>,`) has no name: it may
+/// stand where a named one did (`LOCAL(<num>)`); nor has a token with digits
+/// left after masking (`0e.0[A]`): its letters may be part of a value.
+fn label_conflict(a: &[u8], b: &[u8]) -> bool {
+    let named_value = |t: &[u8]| {
+        !t.iter().any(u8::is_ascii_digit)
+            && (0..t.len()).any(|i| t[i] == b'<' && placeholder_at(&t[i..]).is_some())
+            && label(t).next().is_some()
+    };
+    named_value(a) && named_value(b) && !label(a).eq(label(b))
+}
+
 /// A typed placeholder alone (`<num>`), perhaps with punctuation around it.
 fn is_placeholder(token: &[u8]) -> bool {
     let inner = token.trim_ascii();
@@ -662,6 +710,42 @@ mod tests {
     /// 50,000 distinct lines whose first words vary all end in the
     /// wildcard leaf: each is compared with a bounded number of templates,
     /// not with every group made before it (which was quadratic).
+    fn group_of(grouper: &mut Grouper, message: &str) -> u32 {
+        grouper.add(&Event {
+            message: message.as_bytes(),
+            line: message.as_bytes(),
+            level: None,
+            time: None,
+            file: 0,
+        })
+    }
+
+    /// A value under another name is another message (`LOGIN(uid=0)`
+    /// against `(uid=0)`); a bare value, or one with digits left after
+    /// masking, may stand where a named one did.
+    #[test]
+    fn a_value_under_another_name_is_another_message() {
+        let mut g = Grouper::new(GrouperOptions::default());
+        let a = group_of(&mut g, "session opened for user news by (uid=0)");
+        assert_eq!(
+            a,
+            group_of(&mut g, "session opened for user test by (uid=509)")
+        );
+        assert_ne!(
+            a,
+            group_of(&mut g, "session opened for user root by LOGIN(uid=0)")
+        );
+        let b = group_of(&mut g, "synchronized to 10.0.0.1, stratum 3");
+        assert_eq!(b, group_of(&mut g, "synchronized to LOCAL(0), stratum 10"));
+        let c = group_of(&mut g, "PCI interrupt 0000:00:02.0[A] -> GSI 16");
+        assert_eq!(
+            c,
+            group_of(&mut g, "PCI interrupt 0000:02:0e.0[A] -> GSI 17")
+        );
+        assert!(label_conflict(b"src=<ip>", b"dst=<ip>"));
+        assert!(!label_conflict(b"src=<ip>", b"src=<ip>:<num>"));
+    }
+
     #[test]
     fn grouping_distinct_lines_compares_a_bounded_number_of_templates_per_line() {
         let mut grouper = Grouper::new(GrouperOptions::default());
