@@ -707,9 +707,7 @@ fn is_variable(token: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    /// 50,000 distinct lines whose first words vary all end in the
-    /// wildcard leaf: each is compared with a bounded number of templates,
-    /// not with every group made before it (which was quadratic).
+    /// The group `message` joins (a line without a header, level or time).
     fn group_of(grouper: &mut Grouper, message: &str) -> u32 {
         grouper.add(&Event {
             message: message.as_bytes(),
@@ -746,6 +744,9 @@ mod tests {
         assert!(!label_conflict(b"src=<ip>", b"src=<ip>:<num>"));
     }
 
+    /// 50,000 distinct lines whose first words vary all end in the
+    /// wildcard leaf: each is compared with a bounded number of templates,
+    /// not with every group made before it (which was quadratic).
     #[test]
     fn grouping_distinct_lines_compares_a_bounded_number_of_templates_per_line() {
         let mut grouper = Grouper::new(GrouperOptions::default());
