@@ -707,6 +707,17 @@ fn is_variable(token: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    /// Adds `message` as an error line without a header or time.
+    fn add_error(grouper: &mut Grouper, message: &str) -> u32 {
+        grouper.add(&Event {
+            message: message.as_bytes(),
+            line: message.as_bytes(),
+            level: Some(Level::Error),
+            time: None,
+            file: 0,
+        })
+    }
+
     /// The group `message` joins (a line without a header, level or time).
     fn group_of(grouper: &mut Grouper, message: &str) -> u32 {
         grouper.add(&Event {
@@ -767,13 +778,7 @@ mod tests {
                 word(i * 7 + 3),
                 word(i * 13 + 5)
             );
-            grouper.add(&Event {
-                message: message.as_bytes(),
-                line: message.as_bytes(),
-                level: Some(Level::Error),
-                time: None,
-                file: 0,
-            });
+            add_error(&mut grouper, &message);
         }
         let live = grouper.groups().count() as u64;
         assert!(live > 1000, "the lines are distinct: {live} groups");
@@ -796,13 +801,7 @@ mod tests {
         };
         for i in 0..400u64 {
             let message = format!("{} {} broke: {}", word(i), word(i + 1000), "x".repeat(300));
-            grouper.add(&Event {
-                message: message.as_bytes(),
-                line: message.as_bytes(),
-                level: Some(Level::Error),
-                time: None,
-                file: 0,
-            });
+            add_error(&mut grouper, &message);
         }
         let live = grouper.groups().count();
         assert!(live > 300, "{live} groups");
@@ -844,13 +843,7 @@ mod tests {
                 // As many words as 3 to 200: each count a tree of its own.
                 let again = " again".repeat((i % 198) as usize);
                 let message = format!("{} {} gave up{again}", word(i), word(i * 31 + 7));
-                grouper.add(&Event {
-                    message: message.as_bytes(),
-                    line: message.as_bytes(),
-                    level: Some(Level::Error),
-                    time: None,
-                    file: 0,
-                });
+                add_error(&mut grouper, &message);
             }
             grouper.heap_size()
         };
