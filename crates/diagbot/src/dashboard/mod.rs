@@ -146,7 +146,7 @@ pub async fn read_groups(
 ) -> Result<GroupsResult, String> {
     let query = groups_query(state, range);
     let state = Arc::clone(state);
-    let grouping = tokio::spawn(async move { grouping::answer(&state, query).await });
+    let grouping = tokio::spawn(async move { grouping::answer(&state, query, false).await });
     match tokio::time::timeout(wait, grouping).await {
         Ok(Ok(Ok((answer, _)))) => Ok(answer),
         Ok(Ok(Err(Refused::Bad { message, .. } | Refused::Unavailable(message)))) => {

@@ -34,9 +34,11 @@ impl Refused {
 
 /// The answer to `query` (its paths as asked; formats, anchors and the
 /// `.gz` limit taken from the settings), and whether it came from the cache.
+/// With `previous`, `previous_count` is filled (a second grouping).
 pub async fn answer(
     state: &AppState,
     mut query: GroupsQuery,
+    previous: bool,
 ) -> Result<(GroupsResult, HitOrLoad), Refused> {
     let settings = state.settings();
     query.formats = settings.core.formats.clone();
@@ -72,7 +74,9 @@ pub async fn answer(
     });
     let mut result = result.as_ref().clone();
     crate::history::groups::fill_new(state, &mut result, since_secs).await;
-    previous::fill(state, &query, &mut result).await;
+    if previous {
+        previous::fill(state, &query, &mut result).await;
+    }
     Ok((result, how))
 }
 

@@ -248,7 +248,9 @@ pub async fn groups(
 ) -> Result<Response, ApiError> {
     reject_unknown(
         &params,
-        &["since", "until", "level", "max", "paths", "step"],
+        &[
+            "since", "until", "level", "max", "paths", "step", "previous",
+        ],
     )?;
     let settings = state.settings();
     let mut query = GroupsQuery::new(requested_paths(&params, &settings.core.log_paths)?);
@@ -271,10 +273,14 @@ pub async fn groups(
             })?;
     }
     query.step = step_param(params.get("step").map(String::as_str))?;
-    let (result, how) = grouping::answer(&state, query).await.map_err(|e| match e {
-        Refused::Bad { parameter, message } => ApiError::bad(parameter, message),
-        Refused::Unavailable(reason) => ApiError::unavailable(reason),
-    })?;
+    // `previous_count` unless asked not to (the dashboard does not show it).
+    let previous = !params.contains_key("previous") || flag(&params, "previous")?;
+    let (result, how) = grouping::answer(&state, query, previous)
+        .await
+        .map_err(|e| match e {
+            Refused::Bad { parameter, message } => ApiError::bad(parameter, message),
+            Refused::Unavailable(reason) => ApiError::unavailable(reason),
+        })?;
     let mut response = Json(serde_json::to_value(&result).unwrap_or_default()).into_response();
     response.headers_mut().insert(
         "x-diagbot-cache",

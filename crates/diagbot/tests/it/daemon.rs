@@ -158,6 +158,19 @@ fn with_a_step_each_group_says_its_lines_in_each_step_as_the_dashboard_draws_the
             "{g}"
         );
     }
+    assert!(groups[0]["previous_count"].is_u64(), "{answer}");
+    // The dashboard asks without the previous range's counts.
+    let without = d.json(
+        "/api/v1/groups?level=any&since=2026-01-27T10:00:00&until=2026-01-27T12:00:00&step=20m&previous=false",
+    );
+    assert!(
+        without["groups"][0]["previous_count"].is_null(),
+        "{without}"
+    );
+    assert_eq!(without["groups"][0]["counts"], groups[0]["counts"]);
+    let (code, body) = d.get("/api/v1/groups?since=1d&previous=maybe");
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("\"parameter\":\"previous\""), "{body}");
     // Without a step the answer has no counts (as the command line's).
     let plain =
         d.json("/api/v1/groups?level=any&since=2026-01-27T10:00:00&until=2026-01-27T12:00:00");

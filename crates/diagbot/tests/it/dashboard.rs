@@ -400,7 +400,7 @@ fn a_page_served_before_its_groups_are_counted_leaves_them_counting() {
         assert!(why.contains("still being counted"), "{why}");
         drop(turn);
         let (answer, how) =
-            diagbot::grouping::answer(&d.state, groups_query(&d.state, Range::Week))
+            diagbot::grouping::answer(&d.state, groups_query(&d.state, Range::Week), false)
                 .await
                 .unwrap();
         assert!(

@@ -383,7 +383,7 @@
     else box.replaceChildren(html('p', 'note', 'The error groups could not be read: ' + failure));
   }
   function groupsUrl() {
-    return '/api/v1/groups?since=' + encodeURIComponent(range) + '&step=' + groupStep(range) + '&max=' + config.max_groups;
+    return '/api/v1/groups?since=' + encodeURIComponent(range) + '&step=' + groupStep(range) + '&max=' + config.max_groups + '&previous=false';
   }
 
   function note(text) {
