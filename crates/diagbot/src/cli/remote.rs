@@ -55,9 +55,9 @@ pub fn get_json<T: serde::de::DeserializeOwned>(
     if let Ok(token) = std::env::var("DIAGBOT_TOKEN") {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }
-    let response = request
-        .call()
-        .map_err(|e| anyhow::anyhow!("cannot reach {url}: {e}"))?;
+    let response = request.call().map_err(|e| {
+        anyhow::anyhow!("cannot reach the daemon at {url}: {e} (is `diagbot serve` running?)")
+    })?;
     read_answer(&url, response)
 }
 

@@ -567,3 +567,30 @@ fn a_flood_of_new_kinds_of_errors_stays_within_the_groups_budget() {
     let watches = d.state.error_watches.lock().unwrap();
     assert!(watches[SERVICE].heap_size() as f64 <= BUDGET);
 }
+
+/// Without a daemon, each command that asks one says so and how to start
+/// it, and exits 2: a mute, the list of mutes, and any `--remote`.
+#[test]
+fn without_a_daemon_the_commands_that_ask_one_say_to_start_it() {
+    // A port nothing listens on: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    for args in [
+        vec!["groups", "mute", "0123456789abcdef", "--remote", &url],
+        vec!["groups", "mutes", "--remote", &url],
+        vec!["status", "--remote", &url],
+        vec!["groups", "--remote", &url],
+    ] {
+        let (code, _, err) = diagbot(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("cannot reach the daemon at {url}/api/v1/"))
+                && err.contains("(is `diagbot serve` running?)"),
+            "{args:?}: {err}"
+        );
+    }
+}
