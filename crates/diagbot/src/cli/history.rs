@@ -15,6 +15,7 @@ use super::args::{load_settings, parse_when};
 use super::render::table;
 use crate::history::model::{HistoryAnswer, HistoryRequest};
 use crate::history::{plan, series};
+use crate::present::format::sparkline;
 
 /// Rows a table aims for when no step is asked.
 const TABLE_ROWS: u64 = 24;
@@ -252,29 +253,4 @@ fn clock(at: i64) -> String {
         || at.to_string(),
         |t| t.format("%Y-%m-%d %H:%M").to_string(),
     )
-}
-
-/// `▁▂▄█`: each value's height between the series' least and greatest.
-pub fn sparkline(values: &[f64]) -> String {
-    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    values
-        .iter()
-        .map(|v| {
-            let share = if hi > lo { (v - lo) / (hi - lo) } else { 0.0 };
-            BARS[((share * 7.0).round() as usize).min(7)]
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_sparkline_rises_with_its_values() {
-        assert_eq!(sparkline(&[1.0, 2.0, 3.0, 8.0]), "▁▂▃█");
-        assert_eq!(sparkline(&[5.0, 5.0]), "▁▁");
-    }
 }

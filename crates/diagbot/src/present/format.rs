@@ -60,6 +60,20 @@ pub fn time(t: &DateTime<FixedOffset>) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
+/// `▁▂▄█`: each value's height between the series' least and greatest.
+pub fn sparkline(values: &[f64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    values
+        .iter()
+        .map(|v| {
+            let share = if hi > lo { (v - lo) / (hi - lo) } else { 0.0 };
+            BARS[((share * 7.0).round() as usize).min(7)]
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +108,11 @@ mod tests {
         assert_eq!(rate(-0.5 * units::MIB / 60.0), "-0.5 MiB/min");
         let t = DateTime::parse_from_rfc3339("2026-02-27T10:00:00+01:00").unwrap();
         assert_eq!(time(&t), "2026-02-27 10:00:00");
+    }
+
+    #[test]
+    fn a_sparkline_rises_with_its_values() {
+        assert_eq!(sparkline(&[1.0, 2.0, 3.0, 8.0]), "▁▂▃█");
+        assert_eq!(sparkline(&[5.0, 5.0]), "▁▁");
     }
 }

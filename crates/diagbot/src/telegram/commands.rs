@@ -33,6 +33,10 @@ pub enum Command {
     Top {
         since: Option<String>,
     },
+    History {
+        service: Option<String>,
+        since: Option<String>,
+    },
     Mute {
         id: String,
         span: Option<String>,
@@ -55,6 +59,7 @@ impl Command {
             Command::Grep { .. } => "grep",
             Command::Oom { .. } => "oom",
             Command::Top { .. } => "top",
+            Command::History { .. } => "history",
             Command::Mute { .. } => "mute",
             Command::Unmute { .. } => "unmute",
             Command::Mutes => "mutes",
@@ -83,6 +88,18 @@ pub fn parse(text: &str) -> Command {
         "/errors" => Command::Errors { since: since(rest) },
         "/oom" => Command::Oom { since: since(rest) },
         "/top" => Command::Top { since: since(rest) },
+        "/history" => {
+            // A last word that reads as a time is the range: "/history bot 7d".
+            let (service, range) = match rest.rsplit_once(char::is_whitespace) {
+                Some((svc, last)) if TimeBound::parse(last).is_ok() => (svc.trim(), last),
+                _ if TimeBound::parse(rest).is_ok() => ("", rest),
+                _ => (rest, ""),
+            };
+            Command::History {
+                service: since(service),
+                since: since(range),
+            }
+        }
         "/cache" => Command::Cache,
         "/mutes" => Command::Mutes,
         "/mute" if !rest.is_empty() => {
@@ -119,6 +136,7 @@ pub const HELP: &str = "<b>diagbot</b> answers:
 /grep &lt;pattern&gt; [since] — the last lines matching a regex
 /oom [since] — OOM kills with their victims
 /top [since] — the most frequent kinds of warning and error
+/history [service] [since] — memory, load and RSS over time (default 24h), and the events
 /mute &lt;id&gt; [for] — no new-error alerts for a group (for 90s, 15m, 1h, 7d; else until /unmute)
 /unmute &lt;id&gt; — alerts for the group again
 /mutes — the groups muted
@@ -141,6 +159,9 @@ pub async fn answer(state: &AppState, cmd: &Command) -> String {
             Ok(bound) => super::top::top(state, bound, since.as_deref()).await,
             Err(msg) => msg,
         },
+        Command::History { service, since } => {
+            super::history::history(state, service.as_deref(), since.as_deref()).await
+        }
         Command::Mute { id, span } => super::mutes::mute(state, id, span.as_deref()).await,
         Command::Unmute { id } => super::mutes::unmute(state, id).await,
         Command::Mutes => super::mutes::list(state).await,
@@ -357,6 +378,20 @@ mod tests {
             }
         );
         assert_eq!(parse("/mute"), Command::Help);
+        let history = |service: Option<&str>, since: Option<&str>| Command::History {
+            service: service.map(Into::into),
+            since: since.map(Into::into),
+        };
+        assert_eq!(parse("/history"), history(None, None));
+        assert_eq!(parse("/history 7d"), history(None, Some("7d")));
+        assert_eq!(
+            parse("/history crypto-bot"),
+            history(Some("crypto-bot"), None)
+        );
+        assert_eq!(
+            parse("/history@diagbot_bot crypto-bot 2h"),
+            history(Some("crypto-bot"), Some("2h"))
+        );
         assert_eq!(
             parse("/unmute 1298d872fc13a77e"),
             Command::Unmute {

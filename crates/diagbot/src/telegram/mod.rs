@@ -16,6 +16,7 @@
 
 pub mod commands;
 pub mod guard;
+pub mod history;
 pub mod mutes;
 pub mod outbox;
 pub mod render;

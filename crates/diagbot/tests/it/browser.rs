@@ -846,62 +846,13 @@ fn the_origin_story_is_drawn_from_history_in_a_real_browser() {
 /// the README shows).
 #[test]
 fn an_hour_of_the_origin_story_from_the_store_is_drawn_with_its_kill() {
-    use diagbot::store::{Limits, Store, StoredEvent, Tick};
     let Some(browser) = Browser::start() else {
         return;
     };
-    const MIB: f64 = 1048576.0;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("history.db");
     let now = chrono::Utc::now().timestamp();
-    let start = now - 3600 + 30;
-    {
-        let store = Store::open(
-            &db,
-            64 << 20,
-            Limits {
-                raw: 2 * 86400,
-                five_minutes: 30 * 86400,
-                hourly: 365 * 86400,
-                max_events: 100_000,
-                max_known_groups: 20_000,
-            },
-            Default::default(),
-            Duration::from_secs(60),
-        );
-        for minute in 0..60i64 {
-            let at = start + minute * 60;
-            let climb = if minute < 40 { minute } else { minute - 40 };
-            let rss = (150.0 + climb as f64 * 10.0) * MIB;
-            let mut events = Vec::new();
-            if minute == 40 {
-                events.push(StoredEvent {
-                    time: at - 20,
-                    kind: "oom_kill".into(),
-                    service: Some("crypto-bot".into()),
-                    message: "OOM kill in crypto-bot: python3 (pid 4242) killed at 550 MiB RSS after running 40 min".into(),
-                });
-                events.push(StoredEvent {
-                    time: at,
-                    kind: "started".into(),
-                    service: Some("crypto-bot".into()),
-                    message: "crypto-bot is running again as pid 4400 at 150 MiB".into(),
-                });
-            }
-            store.record(Tick {
-                at,
-                values: vec![
-                    ("service.crypto-bot.rss".into(), rss),
-                    ("host.memory_used".into(), 300.0 * MIB + rss),
-                    ("host.memory_available".into(), 660.0 * MIB - rss),
-                    ("host.swap_used".into(), 20.0 * MIB),
-                    ("host.load1".into(), 0.3 + (minute % 7) as f64 / 10.0),
-                ],
-                events,
-            });
-        }
-        store.flush();
-    }
+    store_origin_hour(&db, now);
     let logs = dir.path().join("logs");
     std::fs::create_dir(&logs).unwrap();
     // The bot's log of that hour: rejected orders, slow answers, dropped

@@ -182,3 +182,60 @@ pub fn setup(extra: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
     std::fs::write(&config_file, config_text(&logs, extra)).unwrap();
     (dir, logs, config_file)
 }
+
+/// The origin story's last hour, written through the store's own writer
+/// into `db` (history ending at `now`): a bot climbing from 150 MiB by
+/// 10 MiB a minute, killed at minute 40 at 550 MiB and started again, and
+/// the host around it.
+pub fn store_origin_hour(db: &Path, now: i64) {
+    use diagbot::store::{Limits, Store, StoredEvent, Tick};
+    const MIB: f64 = 1048576.0;
+    let start = now - 3600 + 30;
+    {
+        let store = Store::open(
+            db,
+            64 << 20,
+            Limits {
+                raw: 2 * 86400,
+                five_minutes: 30 * 86400,
+                hourly: 365 * 86400,
+                max_events: 100_000,
+                max_known_groups: 20_000,
+            },
+            Default::default(),
+            Duration::from_secs(60),
+        );
+        for minute in 0..60i64 {
+            let at = start + minute * 60;
+            let climb = if minute < 40 { minute } else { minute - 40 };
+            let rss = (150.0 + climb as f64 * 10.0) * MIB;
+            let mut events = Vec::new();
+            if minute == 40 {
+                events.push(StoredEvent {
+                    time: at - 20,
+                    kind: "oom_kill".into(),
+                    service: Some("crypto-bot".into()),
+                    message: "OOM kill in crypto-bot: python3 (pid 4242) killed at 550 MiB RSS after running 40 min".into(),
+                });
+                events.push(StoredEvent {
+                    time: at,
+                    kind: "started".into(),
+                    service: Some("crypto-bot".into()),
+                    message: "crypto-bot is running again as pid 4400 at 150 MiB".into(),
+                });
+            }
+            store.record(Tick {
+                at,
+                values: vec![
+                    ("service.crypto-bot.rss".into(), rss),
+                    ("host.memory_used".into(), 300.0 * MIB + rss),
+                    ("host.memory_available".into(), 660.0 * MIB - rss),
+                    ("host.swap_used".into(), 20.0 * MIB),
+                    ("host.load1".into(), 0.3 + (minute % 7) as f64 / 10.0),
+                ],
+                events,
+            });
+        }
+        store.flush();
+    }
+}

@@ -820,3 +820,59 @@ fn a_refused_token_stops_the_bot_not_the_daemon() {
     assert_eq!(fake.lock().updates.len(), 1, "nobody polled");
     assert_eq!(d.get("/healthz").0, 200);
 }
+
+/// `/history`: the origin story's hour from the store, as sparklines with
+/// where each series went, and the kill among the events; one service, a
+/// range, and a service that is not there.
+#[test]
+fn history_shows_the_stored_hour_with_its_kill() {
+    let fake = Fake::default();
+    let api = serve_fake(fake.clone());
+    let (dir, _logs, config_file) = setup(&telegram_config(
+        api,
+        "commands_per_second = 1000\n\
+         [[services]]\nname = \"crypto-bot\"\nprocess = { pidfile = \"/nonexistent/bot.pid\" }\n",
+    ));
+    let db = dir.path().join("history").join("diagbot.db");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    crate::common::store_origin_hour(&db, chrono::Utc::now().timestamp());
+    let _d = TestDaemon::start(&config_file);
+
+    fake.say(OPERATOR, "/history");
+    let all = fake.wait_sent(1)[0].text.clone();
+    assert_telegram_html(&all);
+    assert!(
+        all.starts_with("<b>history</b> since 24h, a bar every 1 h"),
+        "{all}"
+    );
+    assert!(all.contains("\n<b>memory used</b> <code>"), "{all}");
+    assert!(all.contains("\n<b>crypto-bot RSS</b> <code>"), "{all}");
+    assert!(
+        all.contains("<i>oom_kill</i> crypto-bot: OOM kill in crypto-bot: python3 (pid 4242) killed at 550 MiB RSS"),
+        "{all}"
+    );
+
+    // The last hour of one service, a bar every 3 min: the climb, the
+    // kill and the climb again, peaking just before the kill.
+    fake.say(OPERATOR, "/history crypto-bot 1h");
+    let one = fake.wait_sent(2)[1].text.clone();
+    assert_telegram_html(&one);
+    assert!(
+        one.starts_with("<b>history</b> since 1h, a bar every 3 min"),
+        "{one}"
+    );
+    let line = one
+        .lines()
+        .find(|l| l.starts_with("<b>crypto-bot RSS</b>"))
+        .unwrap_or_else(|| panic!("{one}"));
+    assert!(line.contains(", peak 540.0 MiB"), "{line}");
+    assert!(!one.contains("memory used"), "{one}");
+
+    fake.say(OPERATOR, "/history <b>nosuch</b>");
+    let none = fake.wait_sent(3)[2].text.clone();
+    assert_telegram_html(&none);
+    assert_eq!(
+        none,
+        "⚠ no service <b>&lt;b&gt;nosuch&lt;/b&gt;</b>; the services: crypto-bot"
+    );
+}
