@@ -105,6 +105,20 @@ pub enum Event {
         /// `None`: new; else back after this long without a line.
         back_after_secs: Option<f64>,
     },
+    /// More new or returning error groups in one sample than are alerted
+    /// one by one (a flood of new kinds of errors): the rest, together.
+    ManyErrorGroups {
+        /// The service, by its configured name.
+        service: String,
+        /// New groups not alerted one by one.
+        new: u64,
+        /// Groups back not alerted one by one.
+        back: u64,
+        /// Since the previous sample.
+        window_secs: f64,
+        /// The most frequent of them: template and lines.
+        top: Vec<(String, u64)>,
+    },
     /// diagbot's own cache is past its thresholds.
     CachePressure {
         /// Answers cached.
@@ -132,6 +146,7 @@ impl Event {
                 ..
             } => "new_error_group",
             Event::ErrorGroup { .. } => "error_group_back",
+            Event::ManyErrorGroups { .. } => "many_error_groups",
             Event::CachePressure { .. } => "cache_pressure",
         }
     }
@@ -147,7 +162,8 @@ impl Event {
             | Event::Started { service, .. }
             | Event::RestartLoop { service, .. }
             | Event::ErrorBurst { service, .. }
-            | Event::ErrorGroup { service, .. } => Some(service),
+            | Event::ErrorGroup { service, .. }
+            | Event::ManyErrorGroups { service, .. } => Some(service),
             Event::CachePressure { .. } => None,
         }
     }
@@ -282,6 +298,28 @@ impl Event {
                         long_span(*silent)
                     ),
                 }
+            }
+            Event::ManyErrorGroups {
+                service,
+                new,
+                back,
+                window_secs,
+                top,
+            } => {
+                let what = match (new, back) {
+                    (n, 0) => format!("{n} more new error groups"),
+                    (0, b) => format!("{b} more error groups back"),
+                    (n, b) => format!("{n} more new error groups and {b} back"),
+                };
+                let top = top
+                    .iter()
+                    .map(|(t, n)| format!("`{t}` ({n})"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!(
+                    "{service}: {what} in {}, not alerted one by one (diagbot groups lists them); the most frequent: {top}",
+                    minutes(window_secs.max(1.0))
+                )
             }
             Event::CachePressure {
                 entries,

@@ -16,7 +16,7 @@ use crate::settings::DaemonSettings;
 use crate::state::AppState;
 use crate::systemd;
 
-mod new_errors;
+pub mod new_errors;
 pub mod sampler;
 pub mod scheduler;
 mod ticker;

@@ -74,11 +74,21 @@ pub async fn watch(state: &AppState, settings: &Arc<Settings>, events: &mut Vec<
         }
         name_top_groups(events, &service, &report);
         let window_secs = report.since_secs.unwrap_or(0).max(0) as f64;
-        for s in report.sighted {
-            if muted.contains(&s.id) {
-                tracing::info!(service, id = %s.id, "error group muted: not alerted: {}", s.template);
-                continue;
-            }
+        let mut sighted: Vec<_> = report
+            .sighted
+            .into_iter()
+            .filter(|s| {
+                let mute = muted.contains(&s.id);
+                if mute {
+                    tracing::info!(service, id = %s.id, "error group muted: not alerted: {}", s.template);
+                }
+                !mute
+            })
+            .collect();
+        // The most frequent first: those are alerted one by one, the rest together.
+        sighted.sort_by(|a, b| b.count.cmp(&a.count));
+        let rest = sighted.split_off(sighted.len().min(ALERTED_PER_SAMPLE));
+        for s in sighted {
             events.push(Event::ErrorGroup {
                 service: service.clone(),
                 id: s.id,
@@ -89,8 +99,27 @@ pub async fn watch(state: &AppState, settings: &Arc<Settings>, events: &mut Vec<
                 back_after_secs: s.back_after_secs.map(|b| b as f64),
             });
         }
+        if !rest.is_empty() {
+            let new = rest.iter().filter(|s| s.back_after_secs.is_none()).count() as u64;
+            events.push(Event::ManyErrorGroups {
+                service: service.clone(),
+                new,
+                back: rest.len() as u64 - new,
+                window_secs,
+                top: rest
+                    .iter()
+                    .take(3)
+                    .map(|s| (s.template.clone(), s.count))
+                    .collect(),
+            });
+        }
     }
 }
+
+/// New or returning groups of one service alerted one by one in a sample;
+/// more (a flood of new kinds of errors, perhaps written on purpose) make one
+/// event together, so that they cannot crowd out the other alerts.
+pub const ALERTED_PER_SAMPLE: usize = 5;
 
 /// One tick of every service's watch, on a blocking thread; services a
 /// reload removed are forgotten. A new watch starts from the store's known

@@ -258,6 +258,13 @@ impl Metrics {
                 })
                 .inc();
         }
+        if let Event::ManyErrorGroups { service, new, .. } = event {
+            self.error_groups_new
+                .get_or_create(&ServiceLabel {
+                    service: service.clone(),
+                })
+                .inc_by(*new);
+        }
         if let Event::OomKill { service, .. } = event {
             let service = service.clone().unwrap_or_else(|| UNKNOWN_SERVICE.into());
             self.oom_kills

@@ -25,6 +25,8 @@ pub struct TelegramMetrics {
     pub outbox: prometheus_client::metrics::gauge::Gauge,
     /// A running total kept by the outbox: raised to it, never lowered.
     pub outbox_dropped: Counter<u64, AtomicU64>,
+    /// Health events that came faster than alerts could be made of them.
+    pub events_dropped: Counter,
     pub alerts: Family<KindLabel, Counter>,
 }
 
@@ -64,6 +66,11 @@ impl TelegramMetrics {
             "diagbot_telegram_outbox_dropped",
             "Telegram messages dropped from a full outbox (oldest first)",
             self.outbox_dropped.clone(),
+        );
+        registry.register(
+            "diagbot_telegram_events_dropped",
+            "Health events dropped before they became alerts: they came faster than alerts could be queued",
+            self.events_dropped.clone(),
         );
         registry.register(
             "diagbot_telegram_alerts",

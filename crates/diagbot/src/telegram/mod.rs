@@ -317,6 +317,7 @@ async fn alert(state: &AppState, outbox: &Outbox, settings: &TelegramSettings) {
                         .collect::<Vec<_>>()
                 }
                 Err(RecvError::Lagged(n)) => {
+                    state.metrics.telegram.events_dropped.inc_by(n);
                     tracing::warn!("telegram: {n} health events came faster than alerts could be queued; they were dropped");
                     Vec::new()
                 }
@@ -388,6 +389,7 @@ fn alert_text(event: &Event) -> String {
             ..
         } => "New error",
         Event::ErrorGroup { .. } => "Error back",
+        Event::ManyErrorGroups { .. } => "Many new errors",
         Event::CachePressure { .. } => "diagbot's cache",
     };
     let mut html = format!("⚠ <b>{title}</b>\n{}", render::escape(&event.describe()));

@@ -516,6 +516,85 @@ fn the_api_says_which_groups_are_new_from_the_stores_first_seen_times() {
         .all(|g| g["new"].is_null() && g["previous_count"].is_null()));
 }
 
+/// Many new kinds of errors in one sample (an attacker who can write to the
+/// log, or a bug printing a new message each time): the most frequent few
+/// are alerted one by one and the rest together, so the Telegram alerts
+/// that follow (a burst, a kill) still find room; all are counted.
+#[test]
+fn a_flood_of_new_kinds_is_alerted_as_a_few_and_one_for_the_rest() {
+    let fake = Fake::default();
+    let api = serve_fake(fake.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let log = service_log(dir.path());
+    let d = start(dir.path(), &log, &telegram_config(api, ""));
+    let mut rx = d.state.events.subscribe();
+    let t = wait_ticks(&d, 0, 1);
+    // 300 kinds, the first seen three times: one write, one sample.
+    let kind = |i: u64| {
+        let w: Vec<String> = (0..3).map(|k| letters(i, k)).collect();
+        line("ERROR", &format!("{} failed", w.join(" ")))
+    };
+    let text: String = std::iter::repeat_n(kind(0), 2)
+        .chain((0..300).map(kind))
+        .collect();
+    append(&log, &text);
+    wait_ticks(&d, t, 2);
+    let mut singles = Vec::new();
+    let mut together = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        match e {
+            Event::ErrorGroup {
+                template, count, ..
+            } => singles.push((template, count)),
+            Event::ManyErrorGroups { new, back, top, .. } => together.push((new, back, top)),
+            _ => {}
+        }
+    }
+    assert_eq!(
+        singles.len(),
+        diagbot::daemon::new_errors::ALERTED_PER_SAMPLE,
+        "{singles:?}"
+    );
+    assert_eq!(singles[0].1, 3, "the most frequent first: {singles:?}");
+    let groups = d.json("/api/v1/groups?level=error")["groups"]
+        .as_array()
+        .unwrap()
+        .len() as u64;
+    assert_eq!(together.len(), 1, "{together:?}");
+    let (new, back, top) = &together[0];
+    assert_eq!(
+        (*new + singles.len() as u64, *back),
+        (groups - 1, 0),
+        "all but the baseline's"
+    );
+    assert_eq!(top.len(), 3);
+    // Six alerts in all, escaped, and the counter has every new group.
+    let sent = fake.wait_sent(6);
+    let many = sent
+        .iter()
+        .find(|m| m.text.contains("<b>Many new errors</b>"))
+        .expect("the alert for the rest");
+    assert_telegram_html(&many.text);
+    assert!(
+        many.text
+            .contains(&format!("crypto-bot: {new} more new error groups in")),
+        "{}",
+        many.text
+    );
+    let counted = metric(
+        &d.get("/metrics").1,
+        &format!("diagbot_error_groups_new_total{{service=\"{SERVICE}\"}}"),
+    );
+    assert_eq!(counted, (groups - 1) as f64);
+    assert_eq!(
+        metric(
+            &d.get("/metrics").1,
+            "diagbot_telegram_events_dropped_total"
+        ),
+        0.0
+    );
+}
+
 /// A flood of new kinds of errors in one service's log (an attacker who
 /// can write to it, or a bug printing a new message each time): the
 /// watches stay within `groups.budget`, their least recently seen groups
@@ -527,19 +606,6 @@ fn a_flood_of_new_kinds_of_errors_stays_within_the_groups_budget() {
     let log = service_log(dir.path());
     let d = start(dir.path(), &log, "[groups]\nbudget = \"256KiB\"\n");
     let mut t = wait_ticks(&d, 0, 1);
-    // Letters only (digits would be masked): every line a template of its own.
-    let word = |n: u64, salt: u64| -> String {
-        let mut x = n
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .wrapping_add(salt.wrapping_mul(0xBF58_476D_1CE4_E5B9));
-        (0..9)
-            .map(|_| {
-                x ^= x >> 29;
-                x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
-                char::from(b'a' + (x % 26) as u8)
-            })
-            .collect()
-    };
     let heap = |d: &TestDaemon| {
         metric(
             &d.get("/metrics").1,
@@ -551,7 +617,7 @@ fn a_flood_of_new_kinds_of_errors_stays_within_the_groups_budget() {
         let lines: String = (0..500)
             .map(|i| {
                 let n = batch * 500 + i;
-                let words: Vec<String> = (0..60).map(|k| word(n, k)).collect();
+                let words: Vec<String> = (0..60).map(|k| letters(n, k)).collect();
                 line("ERROR", &words.join(" "))
             })
             .collect();
@@ -593,4 +659,19 @@ fn without_a_daemon_the_commands_that_ask_one_say_to_start_it() {
             "{args:?}: {err}"
         );
     }
+}
+
+/// Nine letters made of `n` and `salt` (no digits, which would be masked):
+/// a word of its own for each pair.
+fn letters(n: u64, salt: u64) -> String {
+    let mut x = n
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(salt.wrapping_mul(0xBF58_476D_1CE4_E5B9));
+    (0..9)
+        .map(|_| {
+            x ^= x >> 29;
+            x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
+            char::from(b'a' + (x % 26) as u8)
+        })
+        .collect()
 }
