@@ -86,7 +86,7 @@ pub async fn watch(state: &AppState, settings: &Arc<Settings>, events: &mut Vec<
             })
             .collect();
         // The most frequent first: those are alerted one by one, the rest together.
-        sighted.sort_by(|a, b| b.count.cmp(&a.count));
+        sighted.sort_by_key(|s| std::cmp::Reverse(s.count));
         let rest = sighted.split_off(sighted.len().min(ALERTED_PER_SAMPLE));
         for s in sighted {
             events.push(Event::ErrorGroup {
