@@ -327,10 +327,24 @@ fn projection(trend: &TrendReport, frame: Frame) -> Option<Projection> {
     })
 }
 
-/// The events about `service` (`None`: those about no service) within the frame.
+/// The kinds of event drawn on the memory charts: what the memory did and
+/// what happened to the process. The others (error groups, bursts, alerts)
+/// are in the events list only: a flood of them would bury the chart.
+pub const MARKER_KINDS: [&str; 6] = [
+    "oom_kill",
+    "restart",
+    "exited",
+    "started",
+    "restart_loop",
+    "projected_oom",
+];
+
+/// The events about `service` (`None`: those about no service) within the
+/// frame, of the kinds drawn.
 fn markers(events: &[EventRecord], service: Option<&str>, frame: Frame) -> Vec<Marker> {
     events
         .iter()
+        .filter(|e| MARKER_KINDS.contains(&e.kind.as_str()))
         .filter(|e| e.service.as_deref() == service)
         .filter(|e| (frame.since..=frame.now).contains(&e.time))
         .map(|e| Marker {

@@ -130,6 +130,7 @@ pub fn render(page: &Page) -> String {
         "refresh_ms": page.refresh.max(MIN_REFRESH).as_millis() as u64,
         "queries": page.queries,
         "counts_step": charts::COUNTS_STEP,
+        "marker_kinds": charts::MARKER_KINDS,
         "history": page.history.is_ok(),
         "latest_events": LATEST_EVENTS,
     });

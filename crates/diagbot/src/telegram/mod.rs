@@ -359,12 +359,13 @@ fn record_alerts(state: &AppState, releases: &[Release], chats: usize) {
             time: at,
             kind: "alert".into(),
             service: None,
-            message: match r.held_back {
-                0 => format!("alert to {chats} chat(s): {}", r.text),
-                n => format!(
-                    "alert to {chats} chat(s), {n} like it held back: {}",
-                    r.text
-                ),
+            // As text: the events list shows it as such (the HTML is Telegram's).
+            message: {
+                let text = render::plain(&r.text).replace('\n', " · ");
+                match r.held_back {
+                    0 => format!("alert to {chats} chat(s): {text}"),
+                    n => format!("alert to {chats} chat(s), {n} like it held back: {text}"),
+                }
             },
         })
         .collect();

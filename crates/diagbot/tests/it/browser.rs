@@ -481,6 +481,8 @@ fn the_script_draws_a_history_answer_as_the_server_does() {
                 "restart",
                 "bot restarted (restart 4, last result oom-kill)",
             ),
+            // Listed, not drawn: the script must leave it off the chart too.
+            event(45, "new_error_group", "new error in bot: `order <num> failed`"),
         ],
     };
     let queries = ["<script>alert('query')</script>".to_string()];

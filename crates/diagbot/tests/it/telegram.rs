@@ -572,6 +572,15 @@ fn alerts_wait_out_retry_after_and_repeats_are_held_back() {
         if alerts.len() == 2 {
             assert!(alerts[0].starts_with("alert to 1 chat(s): "), "{alerts:?}");
             assert!(alerts[0].contains("pid 900"), "{alerts:?}");
+            // Text, not Telegram's HTML: the events list shows it as it reads.
+            assert!(
+                alerts[0].starts_with("alert to 1 chat(s): ⚠ OOM kill · "),
+                "{alerts:?}"
+            );
+            assert!(
+                !alerts[0].contains("<b>") && !alerts[0].contains('\n'),
+                "{alerts:?}"
+            );
             assert!(alerts[1].contains("49 like it held back"), "{alerts:?}");
             break;
         }

@@ -109,7 +109,7 @@
     };
     const events = history ? history.events : [];
     const markers = (service) => events
-      .filter((e) => (e.service === undefined ? null : e.service) === service && e.time >= frame.since && e.time <= frame.now)
+      .filter((e) => config.marker_kinds.includes(e.kind) && (e.service === undefined ? null : e.service) === service && e.time >= frame.since && e.time <= frame.now)
       .map((e) => ({ time: e.time, kind: e.kind.replace(/[^a-z_]/g, ''), text: utc(e.time) + ' ' + e.kind + ': ' + e.message }));
     const projection = (trend) => {
       if (!trend || trend.trend.verdict !== 'climbing' || trend.latest_bytes === null) return null;

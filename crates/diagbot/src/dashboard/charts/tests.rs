@@ -302,3 +302,33 @@ fn a_querys_chart_shows_the_matches_found_each_hour_not_the_running_count() {
         ]
     );
 }
+
+#[test]
+fn error_groups_and_alerts_are_listed_not_drawn_on_the_memory_chart() {
+    let frame = Frame::of(Range::Hour, NOW);
+    let status = fixture::status();
+    let mut history = origin_story();
+    for (i, kind) in [
+        "new_error_group",
+        "many_error_groups",
+        "error_burst",
+        "alert",
+    ]
+    .iter()
+    .enumerate()
+    {
+        history.events.push(EventRecord {
+            time: NOW - 600 + i as i64,
+            kind: (*kind).into(),
+            service: Some("crypto-bot".into()),
+            message: "new error in crypto-bot".into(),
+        });
+    }
+    let charts = build(frame, &status, Some(&history), &queries());
+    let kinds: Vec<&str> = chart(&charts, "service-0")
+        .markers
+        .iter()
+        .map(|m| m.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["oom_kill", "restart"]);
+}
