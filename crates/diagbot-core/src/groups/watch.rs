@@ -135,16 +135,21 @@ impl ErrorWatch {
         self.ticks
     }
 
-    /// Merges the least recently seen groups into "other" until the watch's
-    /// heap is at most `bytes` (or no group is left; what it knows stays
-    /// known): returns how many groups were merged.
+    /// Merges the least recently seen groups into "other" until the groups'
+    /// heap ([`ErrorWatch::groups_heap_size`]) is at most `bytes` (or no
+    /// group is left; what it knows stays known): returns how many merged.
     pub fn shrink_to(&mut self, bytes: usize) -> u64 {
-        let rest = self.heap_size() - self.grouper.heap_size();
-        let merged = self.grouper.shrink_to(bytes.saturating_sub(rest));
+        let merged = self.grouper.shrink_to(bytes);
         let live: std::collections::HashSet<u32> =
             self.grouper.groups().map(|g| g.serial).collect();
         self.ids.retain(|serial, _| live.contains(serial));
         merged
+    }
+
+    /// The heap bytes the groups hold (the grouper): what `groups.budget`
+    /// bounds. The known ids are bounded by their count.
+    pub fn groups_heap_size(&self) -> usize {
+        self.grouper.heap_size()
     }
 
     /// The heap bytes held: the grouper, the known ids, the files' marks.

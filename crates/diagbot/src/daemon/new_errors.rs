@@ -206,11 +206,13 @@ fn tick_all(
     (out, muted)
 }
 
-/// Keeps all watches' heap within `budget` bytes: while over it, the
+/// Keeps all watches' groups within `budget` bytes: while over it, the
 /// largest watch merges its least recently seen groups into "other" (a
 /// flood of new kinds of errors in one service's logs costs that service's
-/// oldest groups, not the others'). Returns, for each watch shrunk, how
-/// many groups it merged and the total heap before.
+/// oldest groups, not the others'). The known ids are not counted: they are
+/// bounded by number (4 × `groups.max` a service, about 40 bytes each).
+/// Returns, for each watch shrunk, how many groups it merged and the
+/// groups' total heap before.
 fn within_budget(
     watches: &mut HashMap<String, ErrorWatch>,
     budget: u64,
@@ -218,14 +220,15 @@ fn within_budget(
     let budget = usize::try_from(budget).unwrap_or(usize::MAX);
     let mut shrunk = Vec::new();
     for _ in 0..watches.len() {
-        let total: usize = watches.values().map(ErrorWatch::heap_size).sum();
-        let Some((name, largest)) = watches.iter_mut().max_by_key(|(_, w)| w.heap_size()) else {
+        let total: usize = watches.values().map(ErrorWatch::groups_heap_size).sum();
+        let Some((name, largest)) = watches.iter_mut().max_by_key(|(_, w)| w.groups_heap_size())
+        else {
             break;
         };
         if total <= budget {
             break;
         }
-        let own = largest.heap_size();
+        let own = largest.groups_heap_size();
         let merged = largest.shrink_to(own.saturating_sub(total - budget));
         if merged == 0 {
             break;

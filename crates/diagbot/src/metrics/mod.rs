@@ -177,7 +177,7 @@ impl Metrics {
         let error_groups_heap = Family::<ServiceLabel, Gauge>::default();
         registry.register_with_unit(
             "diagbot_error_groups_heap",
-            "Heap held by each service's new-error watch (its groups, known ids and file marks); all together within groups.budget",
+            "Heap held by each service's new-error watch: its groups (all services' together within groups.budget), known ids and file marks",
             prometheus_client::registry::Unit::Bytes,
             error_groups_heap.clone(),
         );
