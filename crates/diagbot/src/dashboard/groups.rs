@@ -61,7 +61,7 @@ pub fn render(answer: &Result<&GroupsResult, String>, range: Range) -> String {
     let _ = write!(
         out,
         r#"<p class="groups-summary">{} in the last {}, in {}{}. All of them: <code>diagbot groups --since {}</code></p>"#,
-        counted(answer.lines_considered, "warning or error line"),
+        warnings_and_errors(events(answer)),
         range.name(),
         counted(answer.groups.len() as u64, "group"),
         match &answer.other {
@@ -73,7 +73,7 @@ pub fn render(answer: &Result<&GroupsResult, String>, range: Range) -> String {
     let step = answer.steps.map_or(step(range), |s| s.seconds);
     let _ = write!(
         out,
-        r#"<table class="groups"><thead><tr><th>level</th><th>group</th><th>lines</th><th>last seen</th><th>per {}</th></tr></thead><tbody>"#,
+        r#"<table class="groups"><thead><tr><th>level</th><th>group</th><th>count</th><th>last seen</th><th>per {}</th></tr></thead><tbody>"#,
         escape::text(&step_name(step))
     );
     for g in &answer.groups[..shown] {
@@ -110,6 +110,22 @@ fn unplaced(out: &mut String, answer: &GroupsResult) {
     );
 }
 
+/// The events grouped (a line with its continuation lines is one): the
+/// groups' counts and "other"'s, as the table's column counts them.
+fn events(answer: &GroupsResult) -> u64 {
+    answer.groups.iter().map(|g| g.count).sum::<u64>()
+        + answer.other.as_ref().map_or(0, |o| o.count)
+}
+
+/// "1 warning or error", "3 warnings or errors".
+fn warnings_and_errors(n: u64) -> String {
+    if n == 1 {
+        "1 warning or error".into()
+    } else {
+        format!("{n} warnings or errors")
+    }
+}
+
 /// "1 group", "3 groups".
 fn counted(n: u64, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
@@ -142,7 +158,7 @@ pub fn spark(counts: &[u32], steps: &Steps) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="spark" viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" role="img" aria-label="{total} lines, at most {peak} per {}">"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="spark" viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" role="img" aria-label="{total} in all, at most {peak} per {}">"#,
         escape::text(&step_name(steps.seconds))
     );
     let width = SPARK_WIDTH / counts.len().max(1) as f64;
@@ -222,7 +238,7 @@ mod tests {
         assert_eq!(html.matches("<rect").count(), 2);
         assert!(html.contains("<td>2026-11-29 11:30:00 UTC</td>"), "{html}");
         assert!(
-            html.contains("6 warning or error lines in the last 6h, in 1 group."),
+            html.contains("6 warnings or errors in the last 6h, in 1 group."),
             "{html}"
         );
     }
@@ -235,7 +251,7 @@ mod tests {
         let html = render(&Ok(&answer(many)), Range::Day);
         assert_eq!(html.matches("<tr data-id").count(), TOP_GROUPS);
         assert!(
-            html.contains("15 warning or error lines in the last 24h, in 15 groups."),
+            html.contains("15 warnings or errors in the last 24h, in 15 groups."),
             "{html}"
         );
         let mut empty = answer(vec![]);

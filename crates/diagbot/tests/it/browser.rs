@@ -351,7 +351,7 @@ fn the_dashboard_draws_its_charts_and_switches_ranges_in_a_real_browser() {
     same_drawing(&drawn(&browser), &served);
     // The error groups of the last hour: the two lines of the last 20 minutes.
     assert!(
-        served.contains("2 warning or error lines in the last 1h, in 2 groups."),
+        served.contains("2 warnings or errors in the last 1h, in 2 groups."),
         "{served}"
     );
     assert!(served.contains("TH||||||||||per 5 min"), "{served}");
@@ -373,7 +373,7 @@ fn the_dashboard_draws_its_charts_and_switches_ranges_in_a_real_browser() {
     );
     browser.wait_until(
         "the error groups of 6 h",
-        "document.querySelector('#groups p').textContent.startsWith('6 warning or error lines in the last 6h')",
+        "document.querySelector('#groups p').textContent.startsWith('6 warnings or errors in the last 6h')",
     );
     assert_eq!(
         browser.eval("document.querySelectorAll('#groups table.groups tbody tr').length"),

@@ -212,7 +212,7 @@ fn the_page_shows_charts_without_javascript_and_says_why_history_is_missing() {
     // The error groups of the last 6 h, most lines first, the markup in a
     // log line shown as text, with a bar for each hour a group was seen in.
     assert!(
-        html.contains("6 warning or error lines in the last 6h, in 2 groups."),
+        html.contains("6 warnings or errors in the last 6h, in 2 groups."),
         "{html}"
     );
     let payment = html.find("<code title=\"20").expect("a group's row");
@@ -228,7 +228,7 @@ fn the_page_shows_charts_without_javascript_and_says_why_history_is_missing() {
         rows[0]
     );
     assert!(
-        rows[0].contains("aria-label=\"4 lines, at most 2 per hour\""),
+        rows[0].contains("aria-label=\"4 in all, at most 2 per hour\""),
         "{}",
         rows[0]
     );

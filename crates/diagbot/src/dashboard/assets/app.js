@@ -326,7 +326,7 @@
     const peak = counts.reduce((a, b) => Math.max(a, b), 0);
     const total = counts.reduce((a, b) => a + b, 0);
     const svg = el('svg', { class: 'spark', viewBox: '0 0 ' + SPARK_W + ' ' + SPARK_H, role: 'img',
-      'aria-label': total + ' lines, at most ' + peak + ' per ' + stepName(steps.seconds) });
+      'aria-label': total + ' in all, at most ' + peak + ' per ' + stepName(steps.seconds) });
     const width = SPARK_W / Math.max(counts.length, 1);
     counts.forEach((c, i) => {
       if (c <= 0) return;
@@ -351,14 +351,15 @@
       return [html('p', 'none', 'No warning or error lines in the last ' + rangeName + '.')].concat(unplaced(answer));
     }
     const summary = html('p', 'groups-summary');
-    summary.append(counted(answer.lines_considered, 'warning or error line') + ' in the last ' + rangeName +
+    const events = answer.groups.reduce((n, g) => n + g.count, 0) + (answer.other ? answer.other.count : 0);
+    summary.append((events === 1 ? '1 warning or error' : events + ' warnings or errors') + ' in the last ' + rangeName +
       ', in ' + counted(answer.groups.length, 'group') +
       (answer.other ? ' and ' + counted(answer.other.groups, 'group') + ' merged into “other”' : '') +
       '. All of them: ', html('code', null, 'diagbot groups --since ' + rangeName));
     const table = html('table', 'groups');
     const head = table.createTHead().insertRow();
     const step = answer.steps ? answer.steps.seconds : groupStep(rangeName);
-    for (const name of ['level', 'group', 'lines', 'last seen', 'per ' + stepName(step)]) head.appendChild(html('th', null, name));
+    for (const name of ['level', 'group', 'count', 'last seen', 'per ' + stepName(step)]) head.appendChild(html('th', null, name));
     const body = table.createTBody();
     for (const g of answer.groups.slice(0, config.top_groups)) {
       const row = body.insertRow();
