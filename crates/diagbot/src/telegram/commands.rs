@@ -90,8 +90,10 @@ pub fn parse(text: &str) -> Command {
         "/top" => Command::Top { since: since(rest) },
         "/history" => {
             // A last word that reads as a time is the range: "/history bot 7d".
+            // Or the first, when the other word is not one: "/history 1h bot".
             let (service, range) = match rest.rsplit_once(char::is_whitespace) {
                 Some((svc, last)) if TimeBound::parse(last).is_ok() => (svc.trim(), last),
+                Some((first, svc)) if TimeBound::parse(first.trim()).is_ok() => (svc, first.trim()),
                 _ if TimeBound::parse(rest).is_ok() => ("", rest),
                 _ => (rest, ""),
             };

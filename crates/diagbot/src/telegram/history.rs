@@ -49,6 +49,13 @@ pub async fn history(state: &AppState, service: Option<&str>, since: Option<&str
             .filter(|s| s != "host.memory_available")
             .collect(),
         Some(name) if services.iter().any(|s| s == name) => vec![series::service(name, "rss")],
+        // "/history 999y": a time that is not one, not a service.
+        Some(word) if word.starts_with(|c: char| c.is_ascii_digit()) => {
+            let why = TimeBound::parse(word)
+                .err()
+                .map_or(String::new(), |e| e.to_string());
+            return format!("⚠ <b>{}</b> is not a time: {}", escape(word), escape(&why));
+        }
         Some(name) => {
             return format!(
                 "⚠ no service <b>{}</b>; the services: {}",

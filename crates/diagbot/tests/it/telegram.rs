@@ -884,4 +884,11 @@ fn history_shows_the_stored_hour_with_its_kill() {
         none,
         "⚠ no service <b>&lt;b&gt;nosuch&lt;/b&gt;</b>; the services: crypto-bot"
     );
+    // A range that is not one is said to be so, not taken for a service.
+    fake.say(OPERATOR, "/history 999y");
+    let bad = fake.wait_sent(4)[3].text.clone();
+    assert!(bad.starts_with("⚠ <b>999y</b> is not a time: "), "{bad}");
+    fake.say(OPERATOR, "/history 1h crypto-bot");
+    let swapped = fake.wait_sent(5)[4].text.clone();
+    assert!(swapped.starts_with("<b>history</b> since 1h"), "{swapped}");
 }
