@@ -79,12 +79,16 @@ pub fn context(state: &AppState) -> plan::Context {
 
 /// The default series for the daemon's configuration.
 pub fn default_series(state: &AppState) -> Vec<String> {
-    let settings = state.settings();
-    let services: Vec<String> = settings
+    series::defaults(&service_names(state))
+}
+
+/// The configured services' names, in their order.
+pub fn service_names(state: &AppState) -> Vec<String> {
+    state
+        .settings()
         .core
         .services
         .iter()
         .map(|s| s.name.clone())
-        .collect();
-    series::defaults(&services)
+        .collect()
 }

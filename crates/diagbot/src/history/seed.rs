@@ -12,12 +12,7 @@ use crate::state::AppState;
 pub async fn seed_watch(state: &AppState) -> usize {
     let settings = state.settings();
     let since = chrono::Utc::now().timestamp() - settings.core.health.trend_window.as_secs() as i64;
-    let services: Vec<String> = settings
-        .core
-        .services
-        .iter()
-        .map(|s| s.name.clone())
-        .collect();
+    let services = super::service_names(state);
     let store = std::sync::Arc::clone(&state.store);
     if store.path().is_none() {
         return 0;

@@ -36,13 +36,7 @@ pub async fn history(state: &AppState, service: Option<&str>, since: Option<&str
             )
         }
     };
-    let settings = state.settings();
-    let services: Vec<String> = settings
-        .core
-        .services
-        .iter()
-        .map(|s| s.name.clone())
-        .collect();
+    let services = crate::history::service_names(state);
     let names = match service {
         None => series::defaults(&services)
             .into_iter()
