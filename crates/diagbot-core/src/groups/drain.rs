@@ -67,6 +67,18 @@ pub struct Steps {
 pub const MAX_STEPS: u32 = 240;
 
 impl Steps {
+    /// How many steps of `seconds` cover `since_ms..until_ms` (milliseconds;
+    /// the last step cut short), before any bound: what a query's window
+    /// asks for, to check against [`MAX_STEPS`] or to make [`Steps`] of.
+    pub fn needed(since_ms: i64, until_ms: i64, seconds: u64) -> u64 {
+        let start = since_ms.div_euclid(1000);
+        let end = (until_ms + 999).div_euclid(1000);
+        u64::try_from(end - start)
+            .unwrap_or(0)
+            .max(1)
+            .div_ceil(seconds.max(1))
+    }
+
     /// The step `time` falls in; `None` before the first or after the last.
     fn index(&self, time: &DateTime<FixedOffset>) -> Option<usize> {
         let offset = time.timestamp().checked_sub(self.start)?;

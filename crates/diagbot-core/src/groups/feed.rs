@@ -169,15 +169,12 @@ pub fn run_with(
 /// open), the last one cut short; none without a step or a start.
 fn steps_of(step: Option<u64>, window: Window, now: DateTime<FixedOffset>) -> Option<Steps> {
     let seconds = step?.max(1);
-    let start = window.since?.div_euclid(1000);
-    let end = window
-        .until
-        .map_or(now.timestamp(), |u| (u + 999).div_euclid(1000));
-    let span = u64::try_from(end - start).ok()?.max(1);
+    let since = window.since?;
+    let until = window.until.unwrap_or(now.timestamp_millis());
     Some(Steps {
-        start,
+        start: since.div_euclid(1000),
         seconds,
-        len: span.div_ceil(seconds).min(u64::from(MAX_STEPS)) as u32,
+        len: Steps::needed(since, until, seconds).min(u64::from(MAX_STEPS)) as u32,
     })
 }
 

@@ -218,21 +218,28 @@ fn within_budget(
     budget: u64,
 ) -> Vec<(String, u64, usize)> {
     let budget = usize::try_from(budget).unwrap_or(usize::MAX);
+    // Measured once each (a walk over the groups), again only when shrunk.
+    let mut sizes: Vec<(String, usize)> = watches
+        .iter()
+        .map(|(name, w)| (name.clone(), w.groups_heap_size()))
+        .collect();
     let mut shrunk = Vec::new();
-    for _ in 0..watches.len() {
-        let total: usize = watches.values().map(ErrorWatch::groups_heap_size).sum();
-        let Some((name, largest)) = watches.iter_mut().max_by_key(|(_, w)| w.groups_heap_size())
-        else {
+    for _ in 0..sizes.len() {
+        let total: usize = sizes.iter().map(|(_, size)| size).sum();
+        let Some((name, own)) = sizes.iter_mut().max_by_key(|(_, size)| *size) else {
+            break;
+        };
+        let Some(largest) = watches.get_mut(name.as_str()) else {
             break;
         };
         if total <= budget {
             break;
         }
-        let own = largest.groups_heap_size();
         let merged = largest.shrink_to(own.saturating_sub(total - budget));
         if merged == 0 {
             break;
         }
+        *own = largest.groups_heap_size();
         shrunk.push((name.clone(), merged, total));
     }
     shrunk

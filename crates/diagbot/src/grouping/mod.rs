@@ -7,7 +7,7 @@ pub mod previous;
 
 use diagbot_core::cache::HitOrLoad;
 use diagbot_core::engine::SearchError;
-use diagbot_core::groups::{GroupsQuery, GroupsResult, MAX_STEPS};
+use diagbot_core::groups::{GroupsQuery, GroupsResult, Steps, MAX_STEPS};
 
 use crate::state::AppState;
 
@@ -99,8 +99,7 @@ fn check_steps(query: &GroupsQuery) -> Result<(), Refused> {
         .until
         .as_ref()
         .map_or(now.timestamp_millis(), |u| u.resolve(now));
-    let seconds = u64::try_from(until - since.resolve(now)).unwrap_or(0) / 1000;
-    let steps = seconds.div_ceil(step);
+    let steps = Steps::needed(since.resolve(now), until, step);
     if steps > u64::from(MAX_STEPS) {
         return Err(Refused::bad(
             "step",

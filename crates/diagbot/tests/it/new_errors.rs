@@ -40,6 +40,16 @@ fn start(dir: &Path, log: &Path, extra: &str) -> TestDaemon {
     TestDaemon::start(&file)
 }
 
+/// A fake Bot API, and a daemon alerting to it about `crypto-bot`'s log.
+fn start_with_bot() -> (Fake, tempfile::TempDir, PathBuf, TestDaemon) {
+    let fake = Fake::default();
+    let api = serve_fake(fake.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let log = service_log(dir.path());
+    let d = start(dir.path(), &log, &telegram_config(api, ""));
+    (fake, dir, log, d)
+}
+
 /// The ticks the service's watch has run.
 fn ticks(d: &TestDaemon) -> u64 {
     let watches = d.state.error_watches.lock().unwrap();
@@ -88,11 +98,7 @@ fn service_log(dir: &Path) -> PathBuf {
 
 #[test]
 fn a_new_error_alerts_once_and_known_ones_never_even_after_a_restart() {
-    let fake = Fake::default();
-    let api = serve_fake(fake.clone());
-    let dir = tempfile::tempdir().unwrap();
-    let log = service_log(dir.path());
-    let d = start(dir.path(), &log, &telegram_config(api, ""));
+    let (fake, dir, log, d) = start_with_bot();
     let mut rx = d.state.events.subscribe();
     // The baseline: the error already in the log is known.
     let t = wait_ticks(&d, 0, 1);
@@ -411,11 +417,7 @@ fn a_muted_group_does_not_alert_until_its_mute_ends() {
 
 #[test]
 fn mute_in_telegram_silences_a_group_before_it_first_shows() {
-    let fake = Fake::default();
-    let api = serve_fake(fake.clone());
-    let dir = tempfile::tempdir().unwrap();
-    let log = service_log(dir.path());
-    let d = start(dir.path(), &log, &telegram_config(api, ""));
+    let (fake, _dir, log, d) = start_with_bot();
     let mut rx = d.state.events.subscribe();
     wait_ticks(&d, 0, 1);
     let id = diagbot_core::groups::id::group_id(
@@ -522,11 +524,7 @@ fn the_api_says_which_groups_are_new_from_the_stores_first_seen_times() {
 /// that follow (a burst, a kill) still find room; all are counted.
 #[test]
 fn a_flood_of_new_kinds_is_alerted_as_a_few_and_one_for_the_rest() {
-    let fake = Fake::default();
-    let api = serve_fake(fake.clone());
-    let dir = tempfile::tempdir().unwrap();
-    let log = service_log(dir.path());
-    let d = start(dir.path(), &log, &telegram_config(api, ""));
+    let (fake, _dir, log, d) = start_with_bot();
     let mut rx = d.state.events.subscribe();
     let t = wait_ticks(&d, 0, 1);
     // 300 kinds, the first seen three times: one write, one sample.
