@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 mod file;
 mod gzip;
+mod journal;
 
 pub(crate) use file::end_of_last_line;
 
@@ -81,6 +82,12 @@ pub enum SearchError {
     /// A user-defined format's pattern or regex does not compile.
     #[error("{0}")]
     InvalidFormat(#[from] UserFormatError),
+    /// A unit name that is not one.
+    #[error("{0}")]
+    BadUnit(#[from] crate::journal::BadUnit),
+    /// Only the journal was asked, and it could not be read.
+    #[error("{0}")]
+    Journal(crate::journal::JournalError),
     /// Stopped from outside (a shutdown, or nobody waits for the answer).
     #[error("the scan was cancelled")]
     Cancelled,
@@ -108,6 +115,8 @@ pub struct Engine {
     threads: ScanThreads,
     /// A file is cut into parts of at least this many bytes when threads are spare.
     part_size: u64,
+    /// The journal a query's units are read from; `None`: not read here.
+    journal: Option<crate::journal::Journal>,
 }
 
 /// The least a part of a file scanned on its own thread holds: below it, a
@@ -128,7 +137,15 @@ impl Engine {
             tails_dropped: Mutex::new(None),
             threads: ScanThreads::ONE,
             part_size: PART_SIZE,
+            journal: None,
         }
+    }
+
+    /// The same engine, reading queries' units from `journal` (`None`: the
+    /// journal is not read, and a query that asks for it is told so).
+    pub fn with_journal(mut self, journal: Option<crate::journal::Journal>) -> Self {
+        self.journal = journal;
+        self
     }
 
     /// The same engine scanning files on `threads` (the answers do not change).
@@ -222,7 +239,7 @@ impl Engine {
             .iter()
             .map(UserFormat::compile)
             .collect::<Result<Vec<_>, _>>()?;
-        if query.paths().is_empty() {
+        if query.paths().is_empty() && query.journal.is_empty() {
             return Err(SearchError::NoPaths);
         }
         let window = window_of(&query.since, &query.until, now)?;
@@ -263,9 +280,13 @@ impl Engine {
             let outcome = scan_file(&setup, &file, opened, &previous, progress);
             (file.path.display().to_string(), outcome)
         };
+        let from_journal = self.search_journal(query, &matcher, counting, window, cancel, progress);
         pipeline(
             self.threads,
             |push| {
+                if query.paths().is_empty() {
+                    return;
+                }
                 // On several threads the costliest files go first; the answer is
                 // put in path order below either way.
                 let order = if self.threads.count.get() > 1 {
@@ -294,8 +315,17 @@ impl Engine {
         if cancel.is_cancelled() {
             return Err(SearchError::Cancelled);
         }
-        if let Some(e) = nothing_opened(&report) {
-            return Err(e);
+        let from_journal = match from_journal {
+            Some(Err(crate::journal::JournalError::Cancelled)) => {
+                return Err(SearchError::Cancelled)
+            }
+            Some(Err(e)) if query.paths().is_empty() => return Err(SearchError::Journal(e)),
+            other => other,
+        };
+        if from_journal.is_none() || !query.paths().is_empty() {
+            if let Some(e) = nothing_opened(&report) {
+                return Err(e);
+            }
         }
         let Gather {
             mut result,
@@ -308,7 +338,6 @@ impl Engine {
             noted,
             degraded,
         } = gather;
-        result.lines = last_lines(kept, query.max_lines);
         result.files = in_path_order(listed, |f| &f.path);
         result.warnings = in_path_order(warned, |w| &w.path);
         result.cut = in_path_order(cut, |c| &c.path);
@@ -318,6 +347,11 @@ impl Engine {
             .sort_by(|a, b| Path::new(&a.path).cmp(Path::new(&b.path)));
         result.skipped.extend(in_path_order(noted, |n| &n.path));
         result.partial = report.degraded.or(degraded.map(|(_, why)| why));
+        let journal_lines = match from_journal {
+            Some(part) => add_journal(&mut result, part, self.journal.as_ref()),
+            None => Vec::new(),
+        };
+        result.lines = last_lines(kept, journal_lines, query.max_lines);
         if let Some(store) = store {
             let dropped = if result.partial.is_some() {
                 Some("a resource error made the answer partial".to_string())
@@ -333,6 +367,83 @@ impl Engine {
         result.elapsed = started.elapsed();
         Ok(result)
     }
+}
+
+impl Engine {
+    /// The journal's part of `query`, when it asks for one.
+    fn search_journal(
+        &self,
+        query: &Query,
+        matcher: &RegexMatcher,
+        counting: Counting,
+        window: Window,
+        cancel: &Cancel,
+        progress: Progress<'_>,
+    ) -> Option<Result<journal::JournalTally, crate::journal::JournalError>> {
+        if query.journal.is_empty() {
+            return None;
+        }
+        let Some(source) = &self.journal else {
+            return Some(Err(crate::journal::JournalError::NotAvailable(
+                "the journal is not read here: [journal] enabled = false".into(),
+            )));
+        };
+        let search = journal::JournalSearch {
+            scope: &query.journal,
+            kind: &query.kind,
+            matcher,
+            counting,
+            window,
+            max_lines: query.max_lines,
+        };
+        Some(journal::search_journal(source, &search, cancel, progress))
+    }
+}
+
+/// Adds the journal's part to `result`: its counts, its `files[]` entry,
+/// and a note when journalctl saw only part of it, or could not be read
+/// (said once, as a skipped source). Returns its kept lines.
+fn add_journal(
+    result: &mut SearchResult,
+    part: Result<journal::JournalTally, crate::journal::JournalError>,
+    source: Option<&crate::journal::Journal>,
+) -> Vec<MatchLine> {
+    let name = source.map_or("journal".into(), |j| j.name());
+    let tally = match part {
+        Ok(tally) => tally,
+        Err(e) => {
+            if !matches!(e, crate::journal::JournalError::NotAvailable(_)) {
+                // A failure that may pass: the answer is not cached.
+                result.partial.get_or_insert_with(|| e.to_string());
+            }
+            result.skipped.push(Skipped {
+                path: name,
+                reason: e.to_string(),
+            });
+            return Vec::new();
+        }
+    };
+    result.files_searched += 1;
+    result.bytes_scanned += tally.bytes;
+    result.matches += tally.matches;
+    result.levels.add(&tally.levels);
+    result.long_lines_cut += tally.long_lines_cut;
+    if tally.matches > 0 || tally.entries > 0 {
+        result.files.push(FileMatches {
+            path: name.clone(),
+            source: crate::query::LineSource::Journal,
+            entries: Some(tally.entries),
+            matches: tally.matches,
+            timestamp_format: None,
+        });
+    }
+    if let Some(note) = tally.note {
+        result.skipped.push(Skipped {
+            path: name,
+            reason: note,
+        });
+    }
+    tally.ring.into()
 }
 
 /// The answer as the files come in, in any order: what is listed per file
@@ -421,6 +532,8 @@ impl Gather {
         if answer.matches > 0 {
             let file = FileMatches {
                 path: path.clone(),
+                source: crate::query::LineSource::File,
+                entries: None,
                 matches: answer.matches,
                 timestamp_format: scanned.learned.format.name(),
             };
@@ -535,18 +648,37 @@ fn last_kept(mut kept: Vec<Kept>, max_lines: usize) -> Vec<Kept> {
     kept
 }
 
-fn last_lines(kept: Vec<Kept>, max_lines: usize) -> Vec<MatchLine> {
-    last_kept(kept, max_lines)
+/// The last `max_lines` of the files' kept lines and the journal's, by time
+/// (lines without one first), then path and line; the journal's entries keep
+/// their order among themselves.
+fn last_lines(kept: Vec<Kept>, journal: Vec<MatchLine>, max_lines: usize) -> Vec<MatchLine> {
+    let files = last_kept(kept, max_lines)
         .into_iter()
         .map(|(path, l)| MatchLine {
+            source: crate::query::LineSource::File,
             path: path.to_string(),
             line_number: l.line_number,
+            unit: None,
+            cursor: None,
             timestamp: l.timestamp,
             level: l.level,
             text: l.text,
             truncated: l.truncated,
-        })
-        .collect()
+        });
+    if journal.is_empty() {
+        return files.collect();
+    }
+    let mut lines: Vec<MatchLine> = files.chain(journal).collect();
+    lines.sort_by(|a, b| {
+        let time = |l: &MatchLine| l.timestamp.map(|t| t.timestamp_millis());
+        time(a)
+            .cmp(&time(b))
+            .then_with(|| Path::new(&a.path).cmp(Path::new(&b.path)))
+            .then(a.line_number.cmp(&b.line_number))
+    });
+    let drop = lines.len().saturating_sub(max_lines);
+    lines.drain(..drop);
+    lines
 }
 
 fn compile(query: &Query) -> Result<RegexMatcher, SearchError> {

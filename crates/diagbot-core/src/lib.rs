@@ -39,6 +39,7 @@
 //! - [`logs`]: finding log files, reading timestamps and levels, scanning with
 //!   ripgrep's searcher, and the incremental tails that make refreshes cheap.
 //! - [`engine`]: runs a query over the files.
+//! - [`journal`]: the systemd journal as a log source, read through `journalctl`.
 //! - [`groups`]: lines grouped by template (log-template mining), bounded, with stable ids.
 //! - [`cache`]: the result cache with a byte budget, a TTL enforced by a timer,
 //!   and one load for many identical questions.
@@ -90,6 +91,7 @@ pub mod diagnostics;
 pub mod engine;
 pub mod groups;
 pub mod health;
+pub mod journal;
 pub mod logs;
 pub mod probe;
 pub mod process;

@@ -108,6 +108,53 @@ pub struct Query {
     /// no symlink is followed (see [`crate::logs::open`]). Not part of the
     /// question: the same paths give the same answer.
     pub anchors: Arc<[PathBuf]>,
+    /// The journal's entries read besides the files: some units', or all.
+    pub journal: JournalScope,
+}
+
+/// Which of the systemd journal's entries a question reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct JournalScope {
+    /// Full unit names (`bot.service`), sorted and without repeats.
+    pub units: Vec<String>,
+    /// Every entry, of any unit or none (`--journal`).
+    pub whole: bool,
+}
+
+impl JournalScope {
+    /// The entries of `units` (`bot` is `bot.service`); a name that is not a
+    /// unit name is refused.
+    pub fn units<S: AsRef<str>>(units: &[S]) -> Result<Self, crate::journal::BadUnit> {
+        Ok(JournalScope {
+            units: crate::journal::unit_names(units)?,
+            whole: false,
+        })
+    }
+
+    /// Every entry of the journal.
+    pub fn whole() -> Self {
+        JournalScope {
+            units: Vec::new(),
+            whole: true,
+        }
+    }
+
+    /// Whether no entry is read.
+    pub fn is_empty(&self) -> bool {
+        !self.whole && self.units.is_empty()
+    }
+
+    /// The scope's part of a cache key: empty when it reads nothing, so a
+    /// question over files keeps the key it had.
+    fn key(&self) -> String {
+        if self.whole {
+            " journal=all".to_string()
+        } else if self.units.is_empty() {
+            String::new()
+        } else {
+            format!(" units={:?}", self.units)
+        }
+    }
 }
 
 impl Query {
@@ -145,7 +192,13 @@ impl Query {
             max_lines: 20,
             formats: Arc::default(),
             anchors: Arc::default(),
+            journal: JournalScope::default(),
         }
+    }
+
+    /// The same question, reading the journal's entries of `scope` too.
+    pub fn with_journal(self, journal: JournalScope) -> Self {
+        Query { journal, ..self }
     }
 
     /// The same question, with the files' lines read by the user `formats`
@@ -192,6 +245,7 @@ impl Query {
             self.paths
         ));
         key.push_str(&formats_key(&self.formats));
+        key.push_str(&self.journal.key());
         key
     }
 
@@ -203,13 +257,41 @@ impl Query {
     }
 }
 
-/// One kept matching line.
+/// Where a line was read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LineSource {
+    /// A log file (`path`, `line_number`).
+    #[default]
+    File,
+    /// The systemd journal (`unit`, `cursor`).
+    Journal,
+}
+
+impl LineSource {
+    fn is_file(&self) -> bool {
+        *self == LineSource::File
+    }
+}
+
+/// One kept matching line: a file's line, or a journal entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatchLine {
-    /// The file the line is in.
+    /// Where it was read.
+    #[serde(default)]
+    pub source: LineSource,
+    /// The file the line is in (empty for the journal).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub path: String,
-    /// Its number in the file, from 1.
+    /// Its number in the file, from 1 (0 for the journal).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub line_number: u64,
+    /// A journal entry's unit (`_SYSTEMD_UNIT`), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// A journal entry's cursor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
     /// The line's own timestamp, or that of the nearest line above it that has one.
     pub timestamp: Option<DateTime<FixedOffset>>,
     /// Its level, read from the line's header (`None`: it has none).
@@ -220,11 +302,21 @@ pub struct MatchLine {
     pub truncated: bool,
 }
 
-/// How many matching lines one file had.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// How many matching lines one file had, or the journal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileMatches {
-    /// The file.
+    /// The file (`journal` for the journal).
     pub path: String,
+    /// `journal` for the journal; left out for a file.
+    #[serde(default, skip_serializing_if = "LineSource::is_file")]
+    pub source: LineSource,
+    /// The journal's entries read (left out for a file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entries: Option<u64>,
     /// Its matching lines.
     pub matches: u64,
     /// The timestamp format learned from the file's first lines (`iso8601
@@ -390,7 +482,12 @@ impl SearchResult {
         let lines: usize = self
             .lines
             .iter()
-            .map(|l| l.path.capacity() + l.text.capacity())
+            .map(|l| {
+                l.path.capacity()
+                    + l.text.capacity()
+                    + l.unit.as_ref().map_or(0, String::capacity)
+                    + l.cursor.as_ref().map_or(0, String::capacity)
+            })
             .sum();
         let files: usize = self
             .files

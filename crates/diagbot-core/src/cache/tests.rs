@@ -24,6 +24,9 @@ fn result(lines: usize, width: usize) -> SearchResult {
                 level: None,
                 text: "x".repeat(width),
                 truncated: false,
+                source: Default::default(),
+                unit: None,
+                cursor: None,
             })
             .collect(),
         cut: Vec::new(),

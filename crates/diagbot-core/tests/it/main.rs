@@ -11,5 +11,6 @@ mod grammar_props;
 mod groups_loghub;
 mod hostile_files;
 mod incremental;
+mod journal;
 mod loghub;
 mod search;

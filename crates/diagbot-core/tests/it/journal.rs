@@ -1,0 +1,366 @@
+//! Searching the systemd journal on real journal files, written by
+//! `systemd-journal-remote` from export format: every count checked against
+//! the entries written (the truth) and against `journalctl` itself.
+//!
+//! Needs `systemd-journal-remote` (Debian's package of that name; CI
+//! installs it) and `journalctl`. Outside CI a machine without them skips
+//! these tests and says so; in CI they fail instead.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use diagbot_core::journal::export::export_entry;
+use diagbot_core::journal::Journal;
+use diagbot_core::logs::level::Level;
+use diagbot_core::query::{JournalScope, LineSource};
+use diagbot_core::{Engine, GrepPattern, Query, SearchError, SearchResult};
+
+/// `systemd-journal-remote`, where Debian puts it unless `DIAGBOT_JOURNAL_REMOTE` says.
+fn journal_remote() -> Option<PathBuf> {
+    let path = std::env::var_os("DIAGBOT_JOURNAL_REMOTE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/lib/systemd/systemd-journal-remote".into());
+    let found = path.exists() && Command::new("journalctl").arg("--version").output().is_ok();
+    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
+    if !found {
+        assert!(!in_ci, "{} or journalctl is missing in CI", path.display());
+        eprintln!("skipped: {} or journalctl not found", path.display());
+        return None;
+    }
+    Some(path)
+}
+
+/// Appends `entries` (export format) to the journal file `dir/test.journal`.
+pub fn write_journal(remote: &Path, dir: &Path, entries: &[Vec<u8>]) {
+    let mut child = Command::new(remote)
+        .arg(format!("--output={}", dir.join("test.journal").display()))
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        for entry in entries {
+            stdin.write_all(entry).unwrap();
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+const BOOT: &[u8] = b"0123456789abcdef0123456789abcdef";
+/// 2026-01-01T00:00:00Z in µs.
+const T0: i64 = 1_767_225_600_000_000;
+
+/// One entry at `T0 + seconds`, of `unit` (none: a kernel-like entry) and
+/// `priority` (none: the field is left out).
+fn entry(seconds: i64, unit: Option<&str>, priority: Option<u8>, message: &[u8]) -> Vec<u8> {
+    let time = (T0 + seconds * 1_000_000).to_string();
+    let monotonic = (seconds * 1_000_000 + 1).to_string();
+    let priority = priority.map(|p| p.to_string());
+    let unit = unit.map(|u| format!("{u}.service"));
+    let mut fields: Vec<(&str, &[u8])> = vec![
+        ("__REALTIME_TIMESTAMP", time.as_bytes()),
+        ("__MONOTONIC_TIMESTAMP", monotonic.as_bytes()),
+        ("_BOOT_ID", BOOT),
+        ("_HOSTNAME", b"vps"),
+        ("MESSAGE", message),
+    ];
+    if let Some(unit) = &unit {
+        fields.push(("_SYSTEMD_UNIT", unit.as_bytes()));
+    }
+    if let Some(p) = &priority {
+        fields.push(("PRIORITY", p.as_bytes()));
+    }
+    export_entry(&fields)
+}
+
+const TRACEBACK: &[u8] = b"Traceback (most recent call last):\n  File \"bot.py\", line 12, in refresh\n    fetch()\nConnectionError: exchange timeout after 30s";
+
+/// The fixture: two units and unit-less entries, every priority, a
+/// traceback, invalid UTF-8, a 200 KB MESSAGE, an entry with no PRIORITY
+/// whose MESSAGE has a level of its own.
+fn fixture(remote: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut entries = Vec::new();
+    for i in 0..40i64 {
+        let priority = u8::try_from(i % 8).unwrap();
+        let message = format!("bot tick {i} exchange timeout={}", i % 3);
+        entries.push(entry(
+            i * 60,
+            Some("bot"),
+            Some(priority),
+            message.as_bytes(),
+        ));
+        entries.push(entry(
+            i * 60 + 1,
+            Some("web"),
+            Some(6),
+            format!("GET /{i} 200").as_bytes(),
+        ));
+    }
+    entries.push(entry(3000, Some("bot"), Some(3), TRACEBACK));
+    entries.push(entry(3001, Some("bot"), None, b"ERROR:root:payment failed"));
+    entries.push(entry(
+        3002,
+        Some("bot"),
+        Some(4),
+        b"bad bytes \xff\xfe timeout here",
+    ));
+    let mut huge = vec![b'x'; 200_000];
+    huge.extend_from_slice(b" timeout at the end");
+    entries.push(entry(3003, Some("web"), Some(3), &huge));
+    entries.push(entry(
+        3004,
+        None,
+        Some(2),
+        b"kernel: Out of memory: Killed process 908 (python3)",
+    ));
+    write_journal(remote, dir.path(), &entries);
+    dir
+}
+
+fn engine(dir: &Path) -> Engine {
+    let journal = Journal::system("journalctl").in_directory(dir.to_path_buf());
+    Engine::one_shot().with_journal(Some(journal))
+}
+
+fn now() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::Local::now().fixed_offset()
+}
+
+fn search(engine: &Engine, query: &Query) -> SearchResult {
+    engine.search(query, now(), &|_| {}).unwrap()
+}
+
+/// How many entries `journalctl` itself selects with `args` over `dir`.
+fn journalctl_count(dir: &Path, args: &[&str]) -> u64 {
+    let out = Command::new("journalctl")
+        .arg(format!("--directory={}", dir.display()))
+        .args(["--output=json", "--no-pager"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count() as u64
+}
+
+fn units(names: &[&str]) -> JournalScope {
+    JournalScope::units(names).unwrap()
+}
+
+#[test]
+fn errors_of_a_unit_count_its_entries_by_priority_and_a_traceback_is_one_record() {
+    let Some(remote) = journal_remote() else {
+        return;
+    };
+    let dir = fixture(&remote);
+    let query = Query::errors(vec![]).with_journal(units(&["bot"]));
+    let result = search(&engine(dir.path()), &query);
+    // 40 ticks, priorities 0..7 five times each; the traceback (3), the
+    // header-level entry (no PRIORITY: ERROR), the bad bytes (4).
+    let levels = &result.levels;
+    assert_eq!(levels.get(Level::Fatal), 15);
+    assert_eq!(levels.get(Level::Error), 5 + 2);
+    assert_eq!(levels.get(Level::Warning), 5 + 1);
+    assert_eq!(levels.get(Level::Info), 10);
+    assert_eq!(levels.get(Level::Debug), 5);
+    assert_eq!(result.matches, 22);
+    assert_eq!(
+        result.matches,
+        journalctl_count(dir.path(), &["-u", "bot", "-p", "3"]) + 1
+    );
+    assert_eq!(result.files_searched, 1);
+    assert_eq!(
+        result.files[0].path,
+        format!("journal {}", dir.path().display())
+    );
+    assert_eq!(result.files[0].entries, Some(43));
+    let last = result.lines.last().unwrap();
+    assert_eq!(last.text, "ERROR:root:payment failed");
+    assert_eq!(last.level, Some(Level::Error));
+    let traceback = &result.lines[result.lines.len() - 2];
+    assert_eq!(traceback.source, LineSource::Journal);
+    assert_eq!(traceback.unit.as_deref(), Some("bot.service"));
+    assert!(traceback
+        .cursor
+        .as_deref()
+        .is_some_and(|c| c.starts_with("s=")));
+    assert!(traceback
+        .text
+        .ends_with("ConnectionError: exchange timeout after 30s"));
+    assert_eq!(
+        traceback.timestamp.unwrap().timestamp_millis(),
+        (T0 / 1000) + 3_000_000
+    );
+}
+
+#[test]
+fn grep_over_units_and_the_whole_journal_finds_what_journalctl_finds() {
+    let Some(remote) = journal_remote() else {
+        return;
+    };
+    let dir = fixture(&remote);
+    let engine = engine(dir.path());
+    let cases: [(&str, bool, &[&str], u64); 6] = [
+        // A literal: journalctl selects by --grep, diagbot checks.
+        ("timeout", false, &["bot"], 42),
+        ("timeout", false, &["bot", "web"], 43),
+        // A regex journalctl is not asked to match.
+        ("timeout=[12]", false, &["bot"], 26),
+        ("time.ut", false, &["web"], 1),
+        ("TIMEOUT", true, &["bot"], 42),
+        ("Killed process", false, &[], 1),
+    ];
+    for (pattern, ignore_case, names, truth) in cases {
+        let scope = if names.is_empty() {
+            JournalScope::whole()
+        } else {
+            units(names)
+        };
+        let query = Query::grep(GrepPattern::regex(pattern).ignore_case(ignore_case), vec![])
+            .with_journal(scope);
+        let result = search(&engine, &query);
+        assert_eq!(result.matches, truth, "{pattern} in {names:?}");
+        let mut args = vec!["--grep", pattern];
+        args.push(if ignore_case {
+            "--case-sensitive=false"
+        } else {
+            "--case-sensitive=true"
+        });
+        for name in names {
+            args.extend(["-u", name]);
+        }
+        assert_eq!(
+            journalctl_count(dir.path(), &args),
+            truth,
+            "journalctl: {pattern}"
+        );
+    }
+}
+
+#[test]
+fn a_window_selects_entries_by_their_time_as_journalctl_does() {
+    let Some(remote) = journal_remote() else {
+        return;
+    };
+    let dir = fixture(&remote);
+    let mut query = Query::grep("tick", vec![]).with_journal(units(&["bot"]));
+    let at = |s: i64| {
+        let t = chrono::DateTime::from_timestamp_micros(T0 + s * 1_000_000).unwrap();
+        diagbot_core::when::TimeBound::parse(&t.to_rfc3339()).unwrap()
+    };
+    // Ticks at 0, 60, ... 2340 s: 600..=1200 holds 11 of them.
+    query.since = Some(at(600));
+    query.until = Some(at(1200));
+    let result = search(&engine(dir.path()), &query);
+    assert_eq!(result.matches, 11);
+    assert!(result.warnings.is_empty());
+}
+
+#[test]
+fn a_huge_or_invalid_message_is_read_like_a_long_or_invalid_line() {
+    let Some(remote) = journal_remote() else {
+        return;
+    };
+    let dir = fixture(&remote);
+    let engine = engine(dir.path());
+    let query = Query::grep("timeout", vec![]).with_journal(units(&["web"]));
+    let result = search(&engine, &query);
+    assert_eq!(result.matches, 1);
+    let line = &result.lines[0];
+    assert!(line.truncated);
+    assert_eq!(line.text.len(), diagbot_core::query::MAX_LINE_TEXT);
+    let query = Query::grep("bad bytes", vec![]).with_journal(units(&["bot"]));
+    let result = search(&engine, &query);
+    assert_eq!(
+        result.lines[0].text,
+        "bad bytes \u{fffd}\u{fffd} timeout here"
+    );
+}
+
+#[test]
+fn files_and_the_journal_answer_together_in_time_order() {
+    let Some(remote) = journal_remote() else {
+        return;
+    };
+    let dir = fixture(&remote);
+    let logs = tempfile::tempdir().unwrap();
+    // Between the bad-bytes entry (3002 s) and the 200 KB one (3003 s).
+    let at = chrono::DateTime::from_timestamp_micros(T0 + 3_002_500_000).unwrap();
+    let at = at
+        .with_timezone(&chrono::Local)
+        .format("%Y-%m-%d %H:%M:%S%.3f");
+    std::fs::write(
+        logs.path().join("app.log"),
+        format!("{at} ERROR app timeout\n"),
+    )
+    .unwrap();
+    let query = Query::grep("timeout", vec![logs.path().to_path_buf()])
+        .with_journal(units(&["bot", "web"]));
+    let result = search(&engine(dir.path()), &query);
+    assert_eq!(result.matches, 44);
+    assert_eq!(result.files_searched, 2);
+    let tail: Vec<_> = result
+        .lines
+        .iter()
+        .rev()
+        .take(3)
+        .map(|l| l.source)
+        .collect();
+    assert_eq!(
+        tail,
+        [LineSource::Journal, LineSource::File, LineSource::Journal]
+    );
+}
+
+#[test]
+fn without_journalctl_files_are_still_answered_and_the_journal_named_once() {
+    let logs = tempfile::tempdir().unwrap();
+    std::fs::write(
+        logs.path().join("app.log"),
+        "2026-01-01 00:00:00 ERROR down\n",
+    )
+    .unwrap();
+    let engine = Engine::one_shot().with_journal(Some(Journal::system("/nonexistent/journalctl")));
+    let query = Query::errors(vec![logs.path().to_path_buf()]).with_journal(units(&["bot"]));
+    let result = search(&engine, &query);
+    assert_eq!(result.matches, 1);
+    let said: Vec<_> = result
+        .skipped
+        .iter()
+        .filter(|s| s.path == "journal")
+        .collect();
+    assert_eq!(said.len(), 1);
+    assert!(
+        said[0].reason.starts_with("journal: not available"),
+        "{}",
+        said[0].reason
+    );
+    // Only the journal asked: the answer is the error.
+    let query = Query::errors(vec![]).with_journal(units(&["bot"]));
+    let err = engine.search(&query, now(), &|_| {}).unwrap_err();
+    assert!(matches!(err, SearchError::Journal(_)), "{err}");
+}
+
+#[test]
+fn a_unit_name_that_would_smuggle_a_match_is_refused() {
+    let err = JournalScope::units(&["bot _UID=0"]).unwrap_err();
+    assert!(err
+        .to_string()
+        .contains("\"bot _UID=0\" is not a systemd unit name"));
+}
