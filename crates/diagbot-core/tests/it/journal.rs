@@ -5,6 +5,7 @@
 //! Needs `systemd-journal-remote` (Debian's package of that name; CI
 //! installs it) and `journalctl`. Outside CI a machine without them skips
 //! these tests and says so; in CI they fail instead.
+#![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
