@@ -116,7 +116,8 @@ pub struct Engine {
     /// A file is cut into parts of at least this many bytes when threads are spare.
     part_size: u64,
     /// The journal a query's units are read from; `None`: not read here.
-    journal: Option<crate::journal::Journal>,
+    /// A live setting (`[journal]`).
+    journal: std::sync::RwLock<Option<crate::journal::Journal>>,
 }
 
 /// The least a part of a file scanned on its own thread holds: below it, a
@@ -137,15 +138,27 @@ impl Engine {
             tails_dropped: Mutex::new(None),
             threads: ScanThreads::ONE,
             part_size: PART_SIZE,
-            journal: None,
+            journal: Default::default(),
         }
     }
 
     /// The same engine, reading queries' units from `journal` (`None`: the
     /// journal is not read, and a query that asks for it is told so).
-    pub fn with_journal(mut self, journal: Option<crate::journal::Journal>) -> Self {
-        self.journal = journal;
+    pub fn with_journal(self, journal: Option<crate::journal::Journal>) -> Self {
+        self.set_journal(journal);
         self
+    }
+
+    /// Reads queries' units from `journal` from the next search on.
+    pub fn set_journal(&self, journal: Option<crate::journal::Journal>) {
+        if let Ok(mut j) = self.journal.write() {
+            *j = journal;
+        }
+    }
+
+    /// The journal searches read now.
+    fn journal(&self) -> Option<crate::journal::Journal> {
+        self.journal.read().ok().and_then(|j| j.clone())
     }
 
     /// The same engine scanning files on `threads` (the answers do not change).
@@ -280,7 +293,16 @@ impl Engine {
             let outcome = scan_file(&setup, &file, opened, &previous, progress);
             (file.path.display().to_string(), outcome)
         };
-        let from_journal = self.search_journal(query, &matcher, counting, window, cancel, progress);
+        let journal = self.journal();
+        let from_journal = search_journal(
+            journal.as_ref(),
+            query,
+            &matcher,
+            counting,
+            window,
+            cancel,
+            progress,
+        );
         pipeline(
             self.threads,
             |push| {
@@ -348,7 +370,7 @@ impl Engine {
         result.skipped.extend(in_path_order(noted, |n| &n.path));
         result.partial = report.degraded.or(degraded.map(|(_, why)| why));
         let journal_lines = match from_journal {
-            Some(part) => add_journal(&mut result, part, self.journal.as_ref()),
+            Some(part) => add_journal(&mut result, part, journal.as_ref()),
             None => Vec::new(),
         };
         result.lines = last_lines(kept, journal_lines, query.max_lines);
@@ -369,35 +391,33 @@ impl Engine {
     }
 }
 
-impl Engine {
-    /// The journal's part of `query`, when it asks for one.
-    fn search_journal(
-        &self,
-        query: &Query,
-        matcher: &RegexMatcher,
-        counting: Counting,
-        window: Window,
-        cancel: &Cancel,
-        progress: Progress<'_>,
-    ) -> Option<Result<journal::JournalTally, crate::journal::JournalError>> {
-        if query.journal.is_empty() {
-            return None;
-        }
-        let Some(source) = &self.journal else {
-            return Some(Err(crate::journal::JournalError::NotAvailable(
-                "the journal is not read here: [journal] enabled = false".into(),
-            )));
-        };
-        let search = journal::JournalSearch {
-            scope: &query.journal,
-            kind: &query.kind,
-            matcher,
-            counting,
-            window,
-            max_lines: query.max_lines,
-        };
-        Some(journal::search_journal(source, &search, cancel, progress))
+/// The journal's part of `query`, when it asks for one.
+fn search_journal(
+    source: Option<&crate::journal::Journal>,
+    query: &Query,
+    matcher: &RegexMatcher,
+    counting: Counting,
+    window: Window,
+    cancel: &Cancel,
+    progress: Progress<'_>,
+) -> Option<Result<journal::JournalTally, crate::journal::JournalError>> {
+    if query.journal.is_empty() {
+        return None;
     }
+    let Some(source) = source else {
+        return Some(Err(crate::journal::JournalError::NotAvailable(
+            "the journal is not read here: [journal] enabled = false".into(),
+        )));
+    };
+    let search = journal::JournalSearch {
+        scope: &query.journal,
+        kind: &query.kind,
+        matcher,
+        counting,
+        window,
+        max_lines: query.max_lines,
+    };
+    Some(journal::search_journal(source, &search, cancel, progress))
 }
 
 /// Adds the journal's part to `result`: its counts, its `files[]` entry,

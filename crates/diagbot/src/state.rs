@@ -74,6 +74,7 @@ impl AppState {
             .observed(Arc::new(move |result| observed.observe(result)));
         diag.engine()
             .set_max_decompressed(settings.core.max_decompressed);
+        diag.engine().set_journal(settings.core.journal());
         let metrics = Metrics::new(Arc::clone(diag.cache()), scans);
         let host = SharedHost::new(settings.core.proc_root.clone());
         let store = Arc::new(open_store(
@@ -117,6 +118,7 @@ impl AppState {
         self.diag
             .engine()
             .set_max_decompressed(settings.core.max_decompressed);
+        self.diag.engine().set_journal(settings.core.journal());
         if let Some(set) = &self.log_level {
             if let Err(e) = set(&settings.log.level) {
                 tracing::warn!("log.level not applied: {e}");

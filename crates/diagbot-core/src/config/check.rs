@@ -5,13 +5,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::raw::{
-    unplaced, RawCache, RawCore, RawGroups, RawHealth, RawLogs, RawRefresh, RawRefreshQuery,
-    RawSearch, RawSystem,
+    unplaced, RawCache, RawCore, RawGroups, RawHealth, RawJournal, RawLogs, RawRefresh,
+    RawRefreshQuery, RawSearch, RawSystem,
 };
 use super::units::Human;
 use super::{
-    formats, services, ConfigError, GroupsSettings, HealthSettings, Locator, RefreshQuery,
-    Settings, MAX_GROUPS_LIMIT,
+    formats, services, ConfigError, GroupsSettings, HealthSettings, JournalSettings, Locator,
+    RefreshQuery, Settings, MAX_GROUPS_LIMIT,
 };
 use crate::cache::CacheConfig;
 use crate::query::{GrepPattern, Query, QueryKind, MAX_LINES_LIMIT, MAX_PATTERN_LEN};
@@ -106,6 +106,19 @@ impl RawCore {
         }
         let system = &self.system;
         let optional = |s: &str| (!s.is_empty()).then(|| PathBuf::from(s));
+        let journal_timeout = self.journal.timeout.get_ref().0;
+        if journal_timeout < Duration::from_secs(1) {
+            return Err(at.error(
+                self.journal.timeout.span(),
+                "journal.timeout",
+                "must be at least 1s",
+            ));
+        }
+        let journal = JournalSettings {
+            enabled: self.journal.enabled,
+            directory: optional(&self.journal.directory),
+            timeout: journal_timeout,
+        };
         Ok(Settings {
             log_paths,
             search_threads: threads,
@@ -124,6 +137,7 @@ impl RawCore {
             kmsg: optional(&system.kmsg),
             systemctl: system.systemctl.clone(),
             journalctl: system.journalctl.clone(),
+            journal,
             services,
             health,
             groups,
@@ -166,6 +180,11 @@ impl From<&Settings> for RawCore {
                 kmsg: text(&s.kmsg),
                 systemctl: s.systemctl.clone(),
                 journalctl: s.journalctl.clone(),
+            },
+            journal: RawJournal {
+                enabled: s.journal.enabled,
+                directory: text(&s.journal.directory),
+                timeout: unplaced(Human(s.journal.timeout)),
             },
             health: RawHealth::from(&s.health),
             groups: RawGroups::from(&s.groups),

@@ -68,6 +68,8 @@ pub struct Settings {
     pub systemctl: String,
     /// The `journalctl` command.
     pub journalctl: String,
+    /// Whether and where the journal is read as a log source (`[journal]`).
+    pub journal: JournalSettings,
     /// The services watched.
     pub services: Vec<ServiceConfig>,
     /// How services' memory is watched.
@@ -87,6 +89,47 @@ impl Settings {
             0 => ScanThreads::daemon_default(),
             n => ScanThreads::daemon(n),
         }
+    }
+}
+
+/// `[journal]`, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalSettings {
+    /// Read the journal at all.
+    pub enabled: bool,
+    /// A directory of journal files; `None`: the system's journal.
+    pub directory: Option<PathBuf>,
+    /// The longest one read may take.
+    pub timeout: Duration,
+}
+
+impl Settings {
+    /// The journal searches read, unless `[journal] enabled = false`.
+    pub fn journal(&self) -> Option<crate::journal::Journal> {
+        if !self.journal.enabled {
+            return None;
+        }
+        let journal = crate::journal::Journal {
+            journalctl: self.journalctl.clone(),
+            directory: self.journal.directory.clone(),
+            timeout: self.journal.timeout,
+        };
+        Some(journal)
+    }
+
+    /// The configured services' units: what a search reads of the journal
+    /// when it is not told (nothing when the journal is off).
+    pub fn service_units(&self) -> crate::query::JournalScope {
+        if !self.journal.enabled {
+            return crate::query::JournalScope::default();
+        }
+        let units: Vec<&str> = self
+            .services
+            .iter()
+            .filter_map(|s| s.unit.as_deref())
+            .collect();
+        // A configured unit name was checked when the file was read.
+        crate::query::JournalScope::units(&units).unwrap_or_default()
     }
 }
 

@@ -180,6 +180,29 @@ impl Default for RawSystem {
     }
 }
 
+/// `[journal]`: the systemd journal as a log source.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawJournal {
+    /// Read the journal (through `system.journalctl`) for the services'
+    /// units and for `--unit`/`--journal`; false: never.
+    pub enabled: bool,
+    /// A directory of journal files (another machine's, a copy); empty: the system's journal.
+    pub directory: String,
+    /// The longest one read of the journal may take.
+    pub timeout: Spanned<Human<Duration>>,
+}
+
+impl Default for RawJournal {
+    fn default() -> Self {
+        RawJournal {
+            enabled: true,
+            directory: String::new(),
+            timeout: unplaced(Human(crate::journal::DEFAULT_TIMEOUT)),
+        }
+    }
+}
+
 /// `[health]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -320,6 +343,8 @@ pub struct RawCore {
     pub refresh: RawRefresh,
     /// `[system]`.
     pub system: RawSystem,
+    /// `[journal]`.
+    pub journal: RawJournal,
     /// `[health]`.
     pub health: RawHealth,
     /// `[groups]`.

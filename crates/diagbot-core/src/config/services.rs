@@ -68,6 +68,9 @@ pub(super) fn check(
             .as_ref()
             .map(|u| u.trim().to_string())
             .filter(|u| !u.is_empty());
+        if let Some(u) = &unit {
+            crate::journal::unit_name(u).map_err(|e| fail("unit", named(&e.to_string())))?;
+        }
         if unit.is_none() && process.is_none() {
             return Err(fail("", named("give a unit, a process match, or both")));
         }

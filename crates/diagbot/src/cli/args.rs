@@ -21,6 +21,14 @@ pub struct LogArgs {
     /// without a configuration), or the daemon's with --remote.
     #[arg(long = "path", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// A systemd unit whose journal entries are read (`bot` means
+    /// `bot.service`, as in journalctl -u); repeatable. Without --path,
+    /// --unit or --journal: the configured services' units are read too.
+    #[arg(long = "unit", value_name = "UNIT")]
+    pub units: Vec<String>,
+    /// Read the whole systemd journal, every unit's entries and the kernel's.
+    #[arg(long)]
+    pub journal: bool,
     /// The configuration file whose paths are searched without --path, and
     /// whose [[formats]] read the files (else $DIAGBOT_CONFIG,
     /// /etc/diagbot/diagbot.toml, ./diagbot.toml).
@@ -58,28 +66,53 @@ impl LogArgs {
         &self,
         build: impl FnOnce(Vec<PathBuf>) -> diagbot_core::Query,
     ) -> anyhow::Result<Asked> {
+        let asked_journal = self.asked_journal()?;
         if self.remote.is_some() {
-            let paths = if self.paths.is_empty() {
+            let paths = if self.paths.is_empty() && asked_journal.is_empty() {
                 vec![PathBuf::from(DEFAULT_LOG_PATH)]
             } else {
                 self.paths.clone()
             };
             return Ok(Asked {
-                query: build(paths),
+                query: build(paths).with_journal(asked_journal),
                 max_decompressed: diagbot_core::engine::DEFAULT_MAX_DECOMPRESSED,
+                journal: None,
             });
         }
         // Read even with --path: the formats say how the given files read.
         let (settings, _) = load_settings(self.config.as_deref())?;
-        let paths = if self.paths.is_empty() {
-            settings.core.log_paths
+        let journal = settings.core.journal();
+        let (paths, scope) = if self.named_nothing() {
+            (
+                settings.core.log_paths.clone(),
+                settings.core.service_units(),
+            )
         } else {
-            self.paths.clone()
+            (self.paths.clone(), asked_journal)
         };
         Ok(Asked {
-            query: build(paths).with_formats(settings.core.formats),
+            query: build(paths)
+                .with_formats(settings.core.formats)
+                .with_journal(scope),
             max_decompressed: settings.core.max_decompressed,
+            journal,
         })
+    }
+
+    /// Whether neither files nor the journal were named: the configured
+    /// paths and the services' units are read.
+    fn named_nothing(&self) -> bool {
+        self.paths.is_empty() && self.units.is_empty() && !self.journal
+    }
+
+    /// The journal's entries `--unit` and `--journal` ask for; a name that
+    /// is not a unit name is refused here, before anything runs.
+    fn asked_journal(&self) -> anyhow::Result<diagbot_core::query::JournalScope> {
+        use diagbot_core::query::JournalScope;
+        if self.journal {
+            return Ok(JournalScope::whole());
+        }
+        Ok(JournalScope::units(&self.units)?)
     }
 
     /// Fills `query`'s time window and answers it, here or from the daemon
@@ -88,17 +121,20 @@ impl LogArgs {
         let Asked {
             mut query,
             max_decompressed,
+            journal,
         } = asked;
         query.since = self.since.clone();
         query.until = self.until.clone();
         match &self.remote {
-            Some(url) => remote::ask(url, &query, !self.paths.is_empty()),
+            Some(url) => remote::ask(url, &query, !self.named_nothing()),
             None => {
                 let threads = self
                     .threads
                     .filter(|&n| n > 0)
                     .map_or_else(ScanThreads::all_cores, ScanThreads::new);
-                let engine = diagbot_core::Engine::one_shot().with_threads(threads);
+                let engine = diagbot_core::Engine::one_shot()
+                    .with_threads(threads)
+                    .with_journal(journal);
                 // The configured bound on `.gz` files holds here too.
                 engine.set_max_decompressed(max_decompressed);
                 progress::search_with_progress(&engine, &query)
@@ -114,6 +150,8 @@ pub struct Asked {
     pub query: diagbot_core::Query,
     /// `logs.max_decompressed` of the configuration read.
     max_decompressed: u64,
+    /// The journal of the configuration read (`None`: off, or asked remotely).
+    journal: Option<diagbot_core::journal::Journal>,
 }
 
 /// The configuration every command that needs one reads: `explicit`, else the

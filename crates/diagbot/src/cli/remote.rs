@@ -5,9 +5,10 @@ use diagbot_core::query::{Query, QueryKind};
 use diagbot_core::SearchResult;
 
 /// Asks the daemon at `base` (for example `http://127.0.0.1:9187`) for `query`'s answer.
-/// `paths` empty means the daemon's own configured paths. A token is taken from
+/// Without `explicit` sources (paths, units, the journal), the daemon's own
+/// configured paths and units are read. A token is taken from
 /// `$DIAGBOT_TOKEN`.
-pub fn ask(base: &str, query: &Query, explicit_paths: bool) -> anyhow::Result<SearchResult> {
+pub fn ask(base: &str, query: &Query, explicit: bool) -> anyhow::Result<SearchResult> {
     let (route, mut params): (&str, Vec<(&str, String)>) = match &query.kind {
         QueryKind::Grep {
             pattern,
@@ -30,13 +31,21 @@ pub fn ask(base: &str, query: &Query, explicit_paths: bool) -> anyhow::Result<Se
     if let Some(b) = &query.until {
         params.push(("until", b.canonical()));
     }
-    if explicit_paths {
+    if explicit {
         let paths: Vec<String> = query
             .paths()
             .iter()
             .map(|p| p.display().to_string())
             .collect();
-        params.push(("paths", paths.join(",")));
+        if !paths.is_empty() {
+            params.push(("paths", paths.join(",")));
+        }
+        for unit in &query.journal.units {
+            params.push(("unit", unit.clone()));
+        }
+        if query.journal.whole {
+            params.push(("journal", "true".into()));
+        }
     }
     get_json(base, &format!("/api/v1/{route}"), &params)
 }

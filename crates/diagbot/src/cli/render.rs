@@ -2,7 +2,7 @@
 
 use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
 use diagbot_core::logs::level::Level;
-use diagbot_core::query::MatchLine;
+use diagbot_core::query::{LineSource, MatchLine, Skipped};
 use diagbot_core::SearchResult;
 
 use crate::present::{format, warnings};
@@ -47,11 +47,26 @@ pub fn print_errors(result: &SearchResult, verbose: bool) {
 }
 
 fn summary(result: &SearchResult, what: &str) -> String {
+    let journal = result
+        .files
+        .iter()
+        .find(|f| f.source == LineSource::Journal);
+    let (with, searched, journal) = match journal {
+        Some(j) => (
+            result.files.len() - 1,
+            result.files_searched.saturating_sub(1),
+            format!(" and the journal ({} entries)", j.entries.unwrap_or(0)),
+        ),
+        None => (result.files.len(), result.files_searched, String::new()),
+    };
+    let place = if searched == 0 && !journal.is_empty() {
+        format!("in the journal{}", journal.trim_start_matches(" and the journal"))
+    } else {
+        format!("in {with} of {searched} files{journal}")
+    };
     format!(
-        "{} {what} in {} of {} files; {} scanned in {:.0?}{}",
+        "{} {what} {place}; {} scanned in {:.0?}{}",
         result.matches,
-        result.files.len(),
-        result.files_searched,
         format::bytes(result.bytes_scanned),
         result.elapsed,
         if result.long_lines_cut > 0 {
@@ -103,10 +118,17 @@ fn print_lines(result: &SearchResult) {
     let mut table = table();
     table.set_header(["TIME", "FILE", "LINE", "TEXT"]);
     for line in &result.lines {
+        let (place, number) = match line.source {
+            LineSource::File => (line.path.clone(), line.line_number.to_string()),
+            LineSource::Journal => (
+                line.unit.clone().unwrap_or_else(|| "journal".into()),
+                String::new(),
+            ),
+        };
         table.add_row(vec![
             Cell::new(time(line)),
-            Cell::new(&line.path),
-            Cell::new(line.line_number).set_alignment(CellAlignment::Right),
+            Cell::new(place),
+            Cell::new(number).set_alignment(CellAlignment::Right),
             Cell::new(printable(line)),
         ]);
     }
@@ -116,7 +138,11 @@ fn print_lines(result: &SearchResult) {
 /// Files not searched (or not completely): one line of counts by reason, or,
 /// with `-v`, every file and its reason (`--json` always lists them all).
 fn print_skipped(result: &SearchResult, verbose: bool) {
-    if result.skipped.is_empty() {
+    // The journal's trouble is said once, in its own words, whatever -v says.
+    for s in result.skipped.iter().filter(|s| is_journal_note(s)) {
+        println!("\n{}", s.reason);
+    }
+    if result.skipped.iter().all(is_journal_note) {
         return;
     }
     if !verbose {
@@ -125,7 +151,7 @@ fn print_skipped(result: &SearchResult, verbose: bool) {
     }
     println!("\nskipped or incomplete:");
     let mut table = table();
-    for s in &result.skipped {
+    for s in result.skipped.iter().filter(|s| !is_journal_note(s)) {
         table.add_row([&s.path, &s.reason]);
     }
     println!("{table}");
@@ -134,14 +160,19 @@ fn print_skipped(result: &SearchResult, verbose: bool) {
 /// "5 files skipped or incomplete: 3 binary file (not a text log), 2 …; -v lists them".
 pub fn skipped_summary(result: &SearchResult) -> String {
     let mut by_reason: Vec<(&str, usize)> = Vec::new();
-    for s in &result.skipped {
+    let files: Vec<&Skipped> = result
+        .skipped
+        .iter()
+        .filter(|s| !is_journal_note(s))
+        .collect();
+    for s in &files {
         match by_reason.iter_mut().find(|(r, _)| *r == s.reason) {
             Some((_, n)) => *n += 1,
             None => by_reason.push((&s.reason, 1)),
         }
     }
     by_reason.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let n = result.skipped.len();
+    let n = files.len();
     let reasons: Vec<String> = by_reason
         .iter()
         .map(|(reason, count)| format!("{count} {reason}"))
@@ -151,6 +182,11 @@ pub fn skipped_summary(result: &SearchResult) -> String {
         if n == 1 { "" } else { "s" },
         reasons.join(", ")
     )
+}
+
+/// A note about the journal (not available, seen in part), not a skipped file.
+fn is_journal_note(s: &Skipped) -> bool {
+    s.path.starts_with("journal") && s.reason.starts_with("journal:")
 }
 
 pub fn table() -> Table {

@@ -5,14 +5,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use axum::extract::{Query as Params, State};
+use axum::extract::{Query as Params, RawQuery, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use diagbot_core::cache::HitOrLoad;
 use diagbot_core::engine::SearchError;
 use diagbot_core::groups::{self, GroupsQuery, LevelFilter};
-use diagbot_core::query::{GrepPattern, Query, MAX_LINES_LIMIT};
+use diagbot_core::query::{GrepPattern, JournalScope, Query, MAX_LINES_LIMIT};
 use diagbot_core::when::TimeBound;
 use serde_json::json;
 
@@ -25,6 +25,7 @@ type RawParams = Params<BTreeMap<String, String>>;
 
 pub async fn grep(
     State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
     Params(params): RawParams,
 ) -> Result<Response, ApiError> {
     let pattern = params
@@ -35,20 +36,60 @@ pub async fn grep(
         .ignore_case(flag(&params, "ignore_case")?)
         .fixed_strings(flag(&params, "fixed_strings")?);
     let allowed = ["pattern", "ignore_case", "fixed_strings"];
-    answer(
-        &state,
-        |paths| Query::grep(pattern, paths),
-        &params,
-        &allowed,
-    )
-    .await
+    let asked = Asked {
+        params: &params,
+        raw: raw.as_deref(),
+        own: &allowed,
+    };
+    answer(&state, |paths| Query::grep(pattern, paths), asked).await
 }
 
 pub async fn errors(
     State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
     Params(params): RawParams,
 ) -> Result<Response, ApiError> {
-    answer(&state, Query::errors, &params, &[]).await
+    let asked = Asked {
+        params: &params,
+        raw: raw.as_deref(),
+        own: &[],
+    };
+    answer(&state, Query::errors, asked).await
+}
+
+/// A log query's parameters: by name (the last of a repeated one), the raw
+/// query string (for the repeatable `unit`), and the kind's own names.
+struct Asked<'a> {
+    params: &'a BTreeMap<String, String>,
+    raw: Option<&'a str>,
+    own: &'a [&'a str],
+}
+
+/// The journal's entries `unit=` (repeatable) and `journal=true` ask for;
+/// `None` when neither is given.
+fn requested_journal(
+    params: &BTreeMap<String, String>,
+    raw: Option<&str>,
+) -> Result<Option<JournalScope>, ApiError> {
+    if flag(params, "journal")? {
+        return Ok(Some(JournalScope::whole()));
+    }
+    let pairs: Vec<(String, String)> = raw
+        .map(serde_urlencoded::from_str)
+        .transpose()
+        .map_err(|e| ApiError::bad("unit", format!("cannot read the query string: {e}")))?
+        .unwrap_or_default();
+    let units: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, _)| k == "unit")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if units.is_empty() {
+        return Ok(None);
+    }
+    JournalScope::units(&units)
+        .map(Some)
+        .map_err(|e| ApiError::bad("unit", e.to_string()))
 }
 
 pub async fn cache(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
@@ -161,21 +202,35 @@ pub async fn metrics(
     ([(header::CONTENT_TYPE, content_type)], body)
 }
 
-/// Parameters every log query takes: since, until, max_lines, paths; `query`
-/// builds the question of its kind over the paths.
+/// Parameters every log query takes: since, until, max_lines, paths, unit,
+/// journal; `query` builds the question of its kind over the paths. Without
+/// paths, units or the journal, the configured paths and services' units are read.
 async fn answer(
     state: &AppState,
     query: impl FnOnce(Vec<PathBuf>) -> Query,
-    params: &BTreeMap<String, String>,
-    own: &[&str],
+    asked: Asked<'_>,
 ) -> Result<Response, ApiError> {
-    const COMMON: [&str; 4] = ["since", "until", "max_lines", "paths"];
-    reject_unknown(params, &[&COMMON[..], own].concat())?;
+    const COMMON: [&str; 6] = ["since", "until", "max_lines", "paths", "unit", "journal"];
+    let params = asked.params;
+    reject_unknown(params, &[&COMMON[..], asked.own].concat())?;
     let settings = state.settings();
-    let paths = requested_paths(params, &settings.core.log_paths)?;
+    let journal = requested_journal(params, asked.raw)?;
+    let (paths, journal) = match journal {
+        Some(scope) if !params.contains_key("paths") => (Vec::new(), scope),
+        Some(scope) => (requested_paths(params, &settings.core.log_paths)?, scope),
+        None if params.contains_key("paths") => (
+            requested_paths(params, &settings.core.log_paths)?,
+            JournalScope::default(),
+        ),
+        None => (
+            settings.core.log_paths.clone(),
+            settings.core.service_units(),
+        ),
+    };
     let mut query = query(paths)
         .with_formats(settings.core.formats.clone())
-        .beneath(&settings.core.log_paths);
+        .beneath(&settings.core.log_paths)
+        .with_journal(journal);
     query.since = bound(params, "since")?;
     query.until = bound(params, "until")?;
     if let Some(n) = params.get("max_lines") {
@@ -201,6 +256,8 @@ async fn answer(
                 ApiError::bad("pattern", e.to_string())
             }
             SearchError::TooManyLines(_) => ApiError::bad("max_lines", e.to_string()),
+            SearchError::BadUnit(_) => ApiError::bad("unit", e.to_string()),
+            SearchError::Journal(_) => ApiError::unavailable(e.to_string()),
             SearchError::EmptyWindow { .. } => ApiError::bad("since", e.to_string()),
             // Not the client's doing: worth trying again shortly.
             SearchError::Cancelled | SearchError::Unavailable(_) | SearchError::ScanFailed(_) => {

@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 
 use diagbot_core::config::raw::RawCore;
 use diagbot_core::config::raw::{
-    RawCache, RawFormat, RawGroups, RawHealth, RawLogs, RawRefresh, RawSearch, RawService,
-    RawSystem,
+    RawCache, RawFormat, RawGroups, RawHealth, RawJournal, RawLogs, RawRefresh, RawSearch,
+    RawService, RawSystem,
 };
 use diagbot_core::config::{self, ConfigError, Settings, Source};
 use serde::{Deserialize, Serialize};
@@ -46,6 +46,7 @@ pub struct RawFile {
     http: RawHttp,
     log: RawLog,
     system: RawSystem,
+    journal: RawJournal,
     health: RawHealth,
     groups: RawGroups,
     telegram: RawTelegram,
@@ -111,6 +112,7 @@ fn from_source(
         cache: raw.cache,
         refresh: raw.refresh,
         system: raw.system,
+        journal: raw.journal,
         health: raw.health,
         groups: raw.groups,
         services: raw.services,
@@ -141,6 +143,7 @@ impl DaemonSettings {
             http: RawHttp::from(&self.http),
             log: RawLog::from(&self.log),
             system: core.system,
+            journal: core.journal,
             health: core.health,
             groups: core.groups,
             telegram: RawTelegram::from(self.telegram.as_ref()),
