@@ -60,7 +60,10 @@ fn summary(result: &SearchResult, what: &str) -> String {
         None => (result.files.len(), result.files_searched, String::new()),
     };
     let place = if searched == 0 && !journal.is_empty() {
-        format!("in the journal{}", journal.trim_start_matches(" and the journal"))
+        format!(
+            "in the journal{}",
+            journal.trim_start_matches(" and the journal")
+        )
     } else {
         format!("in {with} of {searched} files{journal}")
     };

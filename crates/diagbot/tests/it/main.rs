@@ -14,6 +14,7 @@ mod formats;
 mod groups;
 mod health;
 mod history;
+mod journal;
 mod modules;
 mod new_errors;
 mod prometheus;

@@ -1,0 +1,240 @@
+//! The journal from the front ends: `--unit` and `--journal` on the command
+//! line, `unit=` and `journal=true` on the API, and a service's unit read by
+//! default; on real journal files written by `systemd-journal-remote`
+//! (CI installs it; elsewhere these tests skip without it).
+
+#![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use assert_cmd::Command;
+use diagbot_core::journal::export::export_entry;
+use predicates::prelude::*;
+use serde_json::Value;
+
+use crate::common::{config_text, TestDaemon};
+
+fn journal_remote() -> Option<PathBuf> {
+    let path = PathBuf::from("/lib/systemd/systemd-journal-remote");
+    let found = path.exists()
+        && std::process::Command::new("journalctl")
+            .arg("--version")
+            .output()
+            .is_ok();
+    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
+    if !found {
+        assert!(
+            !in_ci,
+            "systemd-journal-remote or journalctl is missing in CI"
+        );
+        eprintln!("skipped: systemd-journal-remote or journalctl not found");
+        return None;
+    }
+    Some(path)
+}
+
+/// 2026-01-27T10:00:00Z in µs, the day of testdata/app.log.
+const T0: i64 = 1_769_508_000_000_000;
+
+fn entry(seconds: i64, unit: &str, priority: u8, message: &str) -> Vec<u8> {
+    let time = (T0 + seconds * 1_000_000).to_string();
+    let monotonic = (seconds * 1_000_000 + 1).to_string();
+    let unit = format!("{unit}.service");
+    let priority = priority.to_string();
+    export_entry(&[
+        ("__REALTIME_TIMESTAMP", time.as_bytes()),
+        ("__MONOTONIC_TIMESTAMP", monotonic.as_bytes()),
+        ("_BOOT_ID", b"0123456789abcdef0123456789abcdef"),
+        ("_SYSTEMD_UNIT", unit.as_bytes()),
+        ("PRIORITY", priority.as_bytes()),
+        ("MESSAGE", message.as_bytes()),
+    ])
+}
+
+/// A bot that failed 3 times (one a traceback) and a web server that logs
+/// requests and one timeout, in `dir/journal`; logs in `dir/logs`.
+fn fixture(remote: &Path) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal");
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&journal).unwrap();
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(
+        logs.join("app.log"),
+        "2026-01-27 09:00:00 ERROR file failure\n2026-01-27 09:00:01 INFO fine\n",
+    )
+    .unwrap();
+    let mut entries = Vec::new();
+    for i in 0..3 {
+        entries.push(entry(i * 10, "bot", 6, &format!("refresh {i} done")));
+        entries.push(entry(i * 10 + 1, "web", 6, &format!("GET /{i} 200")));
+    }
+    entries.push(entry(40, "bot", 3, "payment failed: timeout after 30s"));
+    entries.push(entry(
+        41,
+        "bot",
+        3,
+        "Traceback (most recent call last):\n  File \"bot.py\", line 3\nConnectionError: exchange timeout",
+    ));
+    entries.push(entry(42, "bot", 2, "giving up"));
+    entries.push(entry(43, "web", 4, "upstream timeout"));
+    let mut child = std::process::Command::new(remote)
+        .arg(format!("--output={}", journal.join("t.journal").display()))
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        for e in &entries {
+            stdin.write_all(e).unwrap();
+        }
+    }
+    assert!(child.wait().unwrap().success());
+    let config = dir.path().join("diagbot.toml");
+    let extra = format!(
+        "[journal]\ndirectory = {:?}\n[[services]]\nname = \"bot\"\nunit = \"bot\"\n",
+        journal.display().to_string()
+    );
+    std::fs::write(&config, config_text(&logs, &extra)).unwrap();
+    (dir, config)
+}
+
+/// `diagbot ARGS --config CONFIG`.
+fn diagbot(config: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::cargo_bin("diagbot").unwrap();
+    cmd.args(args).arg("--config").arg(config);
+    cmd
+}
+
+fn json(config: &Path, args: &[&str]) -> Value {
+    let out = diagbot(config, args).arg("--json").output().unwrap();
+    assert!(
+        out.status.code().unwrap() < 2,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn errors_read_the_services_unit_beside_the_files_by_default() {
+    let Some(remote) = journal_remote() else {
+        return;
+    };
+    let (_dir, config) = fixture(&remote);
+    diagbot(&config, &["errors"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "4 error lines in 1 of 1 files and the journal (6 entries)",
+        ))
+        .stdout(predicate::str::is_match(r"\d\d:00:42\s+bot\.service\s+giving up").unwrap())
+        // The traceback is one record, its exception line in it.
+        .stdout(predicate::str::contains(
+            "ConnectionError: exchange timeout",
+        ));
+    // The web unit is no service: not read unless asked.
+    let answer = json(&config, &["errors"]);
+    assert_eq!(answer["matches"], 4);
+    assert_eq!(
+        answer["files"][1]["path"],
+        "journal ".to_string() + &journal_dir(&config)
+    );
+    assert_eq!(answer["files"][1]["source"], "journal");
+    assert_eq!(answer["files"][1]["entries"], 6);
+    assert!(answer["files"][0].get("source").is_none());
+}
+
+fn journal_dir(config: &Path) -> String {
+    config
+        .parent()
+        .unwrap()
+        .join("journal")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn unit_and_journal_name_what_is_read_and_lines_say_their_source() {
+    let Some(remote) = journal_remote() else {
+        return;
+    };
+    let (_dir, config) = fixture(&remote);
+    let answer = json(&config, &["grep", "timeout", "--unit", "web"]);
+    assert_eq!(answer["matches"], 1);
+    let line = &answer["lines"][0];
+    assert_eq!(line["source"], "journal");
+    assert_eq!(line["unit"], "web.service");
+    assert!(line["cursor"].as_str().unwrap().starts_with("s="));
+    assert!(line.get("path").is_none() && line.get("line_number").is_none());
+    let answer = json(
+        &config,
+        &["grep", "timeout", "--unit", "web", "--unit", "bot.service"],
+    );
+    assert_eq!(answer["matches"], 3);
+    diagbot(&config, &["grep", "timeout", "--journal", "--count"])
+        .assert()
+        .code(0)
+        .stdout("3\n");
+    // Files only, when only a path is named.
+    let logs = config.parent().unwrap().join("logs");
+    let answer = json(&config, &["errors", "--path", logs.to_str().unwrap()]);
+    assert_eq!(answer["matches"], 1);
+    assert_eq!(answer["lines"][0]["source"], "file");
+}
+
+#[test]
+fn a_unit_name_that_is_none_is_refused_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("diagbot.toml");
+    std::fs::write(&config, config_text(dir.path(), "")).unwrap();
+    diagbot(&config, &["grep", "x", "--unit", "bot _UID=0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "\"bot _UID=0\" is not a systemd unit name",
+        ));
+}
+
+#[test]
+fn without_journalctl_the_files_are_answered_and_the_journal_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::write(logs.join("app.log"), "2026-01-27 09:00:00 ERROR down\n").unwrap();
+    let config = dir.path().join("diagbot.toml");
+    let extra = "[system]\njournalctl = \"/nonexistent/journalctl\"\n\
+                 [[services]]\nname = \"bot\"\nunit = \"bot\"\n";
+    std::fs::write(&config, config_text(&logs, extra)).unwrap();
+    let out = diagbot(&config, &["errors"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("1 error lines in 1 of 1 files"), "{text}");
+    assert_eq!(text.matches("journal: not available").count(), 1, "{text}");
+    assert!(!text.contains("skipped or incomplete"), "{text}");
+}
+
+#[test]
+fn the_api_takes_units_and_the_whole_journal_and_refuses_a_bad_unit() {
+    let Some(remote) = journal_remote() else {
+        return;
+    };
+    let (_dir, config) = fixture(&remote);
+    let daemon = TestDaemon::start(&config);
+    let answer = daemon.json("/api/v1/grep?pattern=timeout&unit=web&unit=bot");
+    assert_eq!(answer["matches"], 3);
+    let answer = daemon.json("/api/v1/grep?pattern=GET&journal=true");
+    assert_eq!(answer["matches"], 3);
+    // By default: the configured paths and the services' units.
+    let answer = daemon.json("/api/v1/errors");
+    assert_eq!(answer["matches"], 4);
+    let (status, body) = daemon.get("/api/v1/grep?pattern=x&unit=bot%20_UID%3D0");
+    assert_eq!(status, 400, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["parameter"], "unit");
+    daemon.stop();
+}
