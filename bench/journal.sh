@@ -56,7 +56,7 @@ directory = "$TMP/journal"
 EOF
 
 # The entries, in export format, into systemd-journal-remote.
-python3 - "$ENTRIES" <<'PY' | "$REMOTE" --split-mode=none --output="$TMP/journal/bench.journal" - 2>"$TMP/remote.err" || { cat "$TMP/remote.err" >&2; exit 1; }
+python3 - "$ENTRIES" <<'PY' | "$REMOTE" --split-mode=none --output="$TMP/journal/bench.journal" - >"$TMP/remote.err" 2>&1 || { cat "$TMP/remote.err" >&2; exit 1; }
 import random
 import struct
 import sys

@@ -146,7 +146,7 @@ impl JournalScope {
 
     /// The scope's part of a cache key: empty when it reads nothing, so a
     /// question over files keeps the key it had.
-    fn key(&self) -> String {
+    pub fn key(&self) -> String {
         if self.whole {
             " journal=all".to_string()
         } else if self.units.is_empty() {

@@ -66,7 +66,7 @@ pub fn run_with(
         .iter()
         .map(UserFormat::compile)
         .collect::<Result<Vec<_>, _>>()?;
-    if query.paths.is_empty() {
+    if query.paths.is_empty() && query.journal.is_empty() {
         return Err(SearchError::NoPaths);
     }
     let window = window_of(&query.since, &query.until, now)?;
@@ -133,8 +133,31 @@ pub fn run_with(
     if cancel.is_cancelled() {
         return Err(SearchError::Cancelled);
     }
-    if let Some(e) = nothing_opened(&report) {
-        return Err(e);
+    if !query.journal.is_empty() {
+        let index = paths.len() as u32;
+        match feed.journal(index, query, cancel) {
+            Ok(read) => {
+                paths.push(read.name);
+                result.files_searched += 1;
+                result.bytes_scanned += read.bytes;
+                result.lines_read += read.entries;
+                noted.extend(read.note.map(|reason| Skipped {
+                    path: paths[index as usize].clone(),
+                    reason,
+                }));
+            }
+            Err(crate::journal::JournalError::Cancelled) => return Err(SearchError::Cancelled),
+            Err(e) if query.paths.is_empty() => return Err(SearchError::Journal(e)),
+            Err(e) => noted.push(Skipped {
+                path: "journal".into(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+    if !query.paths.is_empty() {
+        if let Some(e) = nothing_opened(&report) {
+            return Err(e);
+        }
     }
     let mut skipped = report.skipped;
     skipped.extend(noted);
@@ -189,6 +212,70 @@ struct FileRead {
 /// Warns when a time window cannot place a file's lines (as a search does).
 fn warning(path: &str, read: &FileRead) -> Option<FileWarning> {
     lines_warning(path, read.lines, read.timed)
+}
+
+/// What reading the journal gave.
+struct JournalRead {
+    name: String,
+    bytes: u64,
+    entries: u64,
+    note: Option<String>,
+}
+
+impl Feed<'_> {
+    /// Groups the journal's entries `query` asks for, each one event, as
+    /// the `index`th source.
+    fn journal(
+        &mut self,
+        index: u32,
+        query: &GroupsQuery,
+        cancel: &Cancel,
+    ) -> Result<JournalRead, crate::journal::JournalError> {
+        let Some(source) = &query.journal_source else {
+            return Err(crate::journal::JournalError::NotAvailable(
+                "the journal is not read here: [journal] enabled = false".into(),
+            ));
+        };
+        let request = crate::journal::Request {
+            units: query.journal.units.clone(),
+            since_us: self.window.since.map(|ms| ms.saturating_mul(1000)),
+            until_us: self.window.until.map(|ms| ms.saturating_mul(1000) + 999),
+            contains: None,
+            after_cursor: None,
+        };
+        let summary = source.read(&request, KEPT_LINE, cancel, |entry| {
+            self.entry(index, &entry);
+            std::ops::ControlFlow::Continue(())
+        })?;
+        Ok(JournalRead {
+            name: source.name(),
+            bytes: summary.bytes,
+            entries: summary.entries,
+            note: summary.note,
+        })
+    }
+
+    /// Groups one journal entry, at the filter's level: its template is made
+    /// of its message (a traceback's, of its exception line).
+    fn entry(&mut self, index: u32, entry: &crate::journal::Entry) {
+        let level = entry.level();
+        if !self.level.admits(level) {
+            return;
+        }
+        let time = entry.time();
+        let message = super::message::record_message(&entry.message);
+        let serial = self.grouper.add(&Event {
+            message,
+            line: &entry.message,
+            level,
+            time,
+            file: index,
+        });
+        self.considered += 1;
+        if let Some(touched) = self.touched.as_deref_mut() {
+            *touched.entry(serial).or_default() += 1;
+        }
+    }
 }
 
 /// What all files are read into.

@@ -225,10 +225,44 @@ fn is_plain(f: &[u8]) -> bool {
     f.iter().all(u8::is_ascii_alphabetic) && f.iter().skip(1).all(u8::is_ascii_lowercase)
 }
 
+/// The part of a record with no header of its own (a journal entry's
+/// MESSAGE) that its template is made of: its first line, or, for a Python
+/// traceback, its last unindented line — the exception's type and message,
+/// which say what failed (`ConnectionError: exchange timeout after 30s`),
+/// where the first line says only that something did.
+pub fn record_message(text: &[u8]) -> &[u8] {
+    let mut lines = text.split(|&b| b == b'\n');
+    let first = lines.next().unwrap_or_default();
+    if !first.starts_with(b"Traceback (most recent call last)") {
+        return first;
+    }
+    text.split(|&b| b == b'\n')
+        .rev()
+        .find(|l| l.first().is_some_and(|b| !b.is_ascii_whitespace()))
+        .unwrap_or(first)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::logs::format::TimeReader;
+
+    #[test]
+    fn a_tracebacks_template_is_made_of_its_exception_line() {
+        let traceback = b"Traceback (most recent call last):\n  File \"bot.py\", line 3, in f\n    fetch()\nConnectionError: exchange timeout after 30s\n";
+        assert_eq!(
+            record_message(traceback),
+            b"ConnectionError: exchange timeout after 30s"
+        );
+        assert_eq!(
+            record_message(b"payment failed\n  detail"),
+            b"payment failed"
+        );
+        assert_eq!(
+            record_message(b"Traceback (most recent call last):"),
+            b"Traceback (most recent call last):"
+        );
+    }
     use crate::logs::learn::learn_from_lines;
     use crate::logs::timestamp::YearHint;
 

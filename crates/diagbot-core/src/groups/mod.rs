@@ -120,6 +120,11 @@ pub struct GroupsQuery {
     /// Count each group's events in steps of this many seconds from `since`
     /// ([`GroupsResult::steps`]; at most [`MAX_STEPS`] steps, none without `since`).
     pub step: Option<u64>,
+    /// The journal's entries grouped after the files': some units', or all.
+    pub journal: crate::query::JournalScope,
+    /// Where the journal is read (`None`: not read; asking for it is said).
+    /// Not part of the question.
+    pub journal_source: Option<crate::journal::Journal>,
 }
 
 impl GroupsQuery {
@@ -138,7 +143,7 @@ impl GroupsQuery {
             self.max_decompressed,
             self.paths,
             crate::query::formats_key(&self.formats)
-        )
+        ) + &self.journal.key()
     }
 
     /// Warning lines and worse in `paths`, at most [`DEFAULT_MAX_GROUPS`] groups.
@@ -154,6 +159,8 @@ impl GroupsQuery {
             anchors: Vec::new(),
             max_decompressed: crate::engine::DEFAULT_MAX_DECOMPRESSED,
             step: None,
+            journal: Default::default(),
+            journal_source: None,
         }
     }
 }

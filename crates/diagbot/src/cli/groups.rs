@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use diagbot_core::groups::{self, GroupSummary, GroupsQuery, GroupsResult, LevelFilter};
+use diagbot_core::query::JournalScope;
 use diagbot_core::when::TimeBound;
 
 use super::args::{exit_for, load_settings, parse_when};
@@ -23,6 +24,14 @@ pub struct GroupsArgs {
     /// without a configuration).
     #[arg(long = "path", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// A systemd unit whose journal entries are grouped (`bot` means
+    /// `bot.service`); repeatable. Without --path, --unit or --journal: the
+    /// configured services' units are read too.
+    #[arg(long = "unit", value_name = "UNIT")]
+    pub units: Vec<String>,
+    /// Group the whole systemd journal's entries.
+    #[arg(long)]
+    pub journal: bool,
     /// The configuration file whose paths are read without --path, and whose
     /// [[formats]] read the files.
     #[arg(long, value_name = "FILE")]
@@ -94,18 +103,31 @@ fn ask(url: &str, args: &GroupsArgs) -> anyhow::Result<GroupsResult> {
         let paths: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
         params.push(("paths", paths.join(",")));
     }
+    for unit in &asked_journal(args)?.units {
+        params.push(("unit", unit.clone()));
+    }
+    if args.journal {
+        params.push(("journal", "true".into()));
+    }
     super::remote::get_json(url, "/api/v1/groups", &params)
 }
 
 /// Groups the files here, as configured.
 fn group_here(args: &GroupsArgs) -> anyhow::Result<GroupsResult> {
+    let asked = asked_journal(args)?;
     let (settings, _) = load_settings(args.config.as_deref())?;
-    let paths = if args.paths.is_empty() {
-        settings.core.log_paths
+    let named_nothing = args.paths.is_empty() && asked.is_empty();
+    let (paths, journal) = if named_nothing {
+        (
+            settings.core.log_paths.clone(),
+            settings.core.service_units(),
+        )
     } else {
-        args.paths.clone()
+        (args.paths.clone(), asked)
     };
     let query = GroupsQuery {
+        journal,
+        journal_source: settings.core.journal(),
         since: args.since.clone(),
         until: args.until.clone(),
         level: args.level,
@@ -117,6 +139,14 @@ fn group_here(args: &GroupsArgs) -> anyhow::Result<GroupsResult> {
     };
     let now = chrono::Local::now().fixed_offset();
     Ok(groups::run(&query, now, &|_| {})?)
+}
+
+/// The journal's entries `--unit` and `--journal` ask for (a bad name refused).
+fn asked_journal(args: &GroupsArgs) -> anyhow::Result<JournalScope> {
+    if args.journal {
+        return Ok(JournalScope::whole());
+    }
+    Ok(JournalScope::units(&args.units)?)
 }
 
 /// `PATH:LINE<TAB>ID`, one per grouped line, in file order.

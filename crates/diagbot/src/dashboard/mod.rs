@@ -123,7 +123,10 @@ async fn read_history(
 
 /// The page's groups question for `range`: the one its script sends.
 pub fn groups_query(state: &AppState, range: Range) -> GroupsQuery {
-    let mut query = GroupsQuery::new(state.settings().core.log_paths.clone());
+    let settings = state.settings();
+    let mut query = GroupsQuery::new(settings.core.log_paths.clone());
+    query.journal = settings.core.service_units();
+    query.journal_source = settings.core.journal();
     query.since = Some(TimeBound::Ago(Duration::from_secs(range.seconds() as u64)));
     query.step = Some(groups::step(range));
     query.max_groups = DAEMON_MAX_GROUPS;

@@ -214,19 +214,7 @@ async fn answer(
     let params = asked.params;
     reject_unknown(params, &[&COMMON[..], asked.own].concat())?;
     let settings = state.settings();
-    let journal = requested_journal(params, asked.raw)?;
-    let (paths, journal) = match journal {
-        Some(scope) if !params.contains_key("paths") => (Vec::new(), scope),
-        Some(scope) => (requested_paths(params, &settings.core.log_paths)?, scope),
-        None if params.contains_key("paths") => (
-            requested_paths(params, &settings.core.log_paths)?,
-            JournalScope::default(),
-        ),
-        None => (
-            settings.core.log_paths.clone(),
-            settings.core.service_units(),
-        ),
-    };
+    let (paths, journal) = requested_sources(params, asked.raw, &settings.core)?;
     let mut query = query(paths)
         .with_formats(settings.core.formats.clone())
         .beneath(&settings.core.log_paths)
@@ -283,6 +271,26 @@ async fn answer(
     Ok(response)
 }
 
+/// The files and the journal's entries a log question reads: those named
+/// (`paths`, `unit`, `journal`), else the configured paths and the
+/// configured services' units.
+fn requested_sources(
+    params: &BTreeMap<String, String>,
+    raw: Option<&str>,
+    core: &diagbot_core::config::Settings,
+) -> Result<(Vec<PathBuf>, JournalScope), ApiError> {
+    let named_paths = params.get("paths").is_some_and(|p| !p.is_empty());
+    Ok(match requested_journal(params, raw)? {
+        Some(scope) if !named_paths => (Vec::new(), scope),
+        Some(scope) => (requested_paths(params, &core.log_paths)?, scope),
+        None if named_paths => (
+            requested_paths(params, &core.log_paths)?,
+            JournalScope::default(),
+        ),
+        None => (core.log_paths.clone(), core.service_units()),
+    })
+}
+
 /// `paths` (comma-separated, each within the configured log paths), else the configured ones.
 fn requested_paths(
     params: &BTreeMap<String, String>,
@@ -301,16 +309,20 @@ fn requested_paths(
 /// --json` prints. Run on the blocking pool each time (not cached yet).
 pub async fn groups(
     State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
     Params(params): RawParams,
 ) -> Result<Response, ApiError> {
     reject_unknown(
         &params,
         &[
-            "since", "until", "level", "max", "paths", "step", "previous",
+            "since", "until", "level", "max", "paths", "step", "previous", "unit", "journal",
         ],
     )?;
     let settings = state.settings();
-    let mut query = GroupsQuery::new(requested_paths(&params, &settings.core.log_paths)?);
+    let (paths, journal) = requested_sources(&params, raw.as_deref(), &settings.core)?;
+    let mut query = GroupsQuery::new(paths);
+    query.journal = journal;
+    query.journal_source = settings.core.journal();
     query.since = bound(&params, "since")?;
     query.until = bound(&params, "until")?;
     if let Some(level) = params.get("level") {

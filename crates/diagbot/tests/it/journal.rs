@@ -238,3 +238,28 @@ fn the_api_takes_units_and_the_whole_journal_and_refuses_a_bad_unit() {
     assert_eq!(body["parameter"], "unit");
     daemon.stop();
 }
+
+#[test]
+fn groups_of_a_unit_are_made_of_its_entries_and_a_traceback_of_its_exception() {
+    let Some(remote) = journal_remote() else {
+        return;
+    };
+    let (_dir, config) = fixture(&remote);
+    let answer = json(&config, &["groups", "--unit", "bot", "--level", "error"]);
+    let templates: Vec<&str> = answer["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["template"].as_str().unwrap())
+        .collect();
+    assert_eq!(templates.len(), 3, "{templates:?}");
+    assert!(
+        templates.contains(&"ConnectionError: exchange timeout"),
+        "{templates:?}"
+    );
+    assert!(templates.iter().all(|t| !t.starts_with("Traceback")));
+    assert_eq!(answer["lines_considered"], 3);
+    // By default: the files and the service's unit.
+    let answer = json(&config, &["groups", "--level", "error"]);
+    assert_eq!(answer["lines_considered"], 4);
+}
