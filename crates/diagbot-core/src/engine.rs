@@ -263,9 +263,10 @@ impl Engine {
         let key = query.canonical();
         // A window that moves with the clock changes old answers: nothing to resume.
         let store = self.tails.as_ref().filter(|_| !query.has_relative_window());
-        let previous = store
+        let mut previous = store
             .and_then(|s| s.lock().ok().map(|mut s| s.take(&key)))
             .unwrap_or_default();
+        let prior_journal = previous.journal.take().map(|j| *j);
         let setup = FileScan {
             count_lines: store.is_some(),
             matcher: &matcher,
@@ -294,15 +295,14 @@ impl Engine {
             (file.path.display().to_string(), outcome)
         };
         let journal = self.journal();
-        let from_journal = search_journal(
-            journal.as_ref(),
-            query,
-            &matcher,
+        let part = JournalPart {
+            source: journal.as_ref(),
+            prior: prior_journal,
+            matcher: &matcher,
             counting,
             window,
-            cancel,
-            progress,
-        );
+        };
+        let from_journal = search_journal(query, part, cancel, progress);
         pipeline(
             self.threads,
             |push| {
@@ -369,8 +369,13 @@ impl Engine {
             .sort_by(|a, b| Path::new(&a.path).cmp(Path::new(&b.path)));
         result.skipped.extend(in_path_order(noted, |n| &n.path));
         result.partial = report.degraded.or(degraded.map(|(_, why)| why));
+        let mut next = next;
         let journal_lines = match from_journal {
-            Some(part) => add_journal(&mut result, part, journal.as_ref()),
+            Some(part) => {
+                // What the next refresh resumes from (a failed read: nothing, read again).
+                next.journal = part.as_ref().ok().map(|t| Box::new(t.clone()));
+                add_journal(&mut result, part, journal.as_ref())
+            }
             None => Vec::new(),
         };
         result.lines = last_lines(kept, journal_lines, query.max_lines);
@@ -391,20 +396,27 @@ impl Engine {
     }
 }
 
-/// The journal's part of `query`, when it asks for one.
-fn search_journal(
-    source: Option<&crate::journal::Journal>,
-    query: &Query,
-    matcher: &RegexMatcher,
+/// The journal's part of one search: where it is read, and what a
+/// previous run of the same question left to resume from.
+struct JournalPart<'a> {
+    source: Option<&'a crate::journal::Journal>,
+    prior: Option<crate::journal::JournalTally>,
+    matcher: &'a RegexMatcher,
     counting: Counting,
     window: Window,
+}
+
+/// The journal's part of `query`, when it asks for one.
+fn search_journal(
+    query: &Query,
+    part: JournalPart<'_>,
     cancel: &Cancel,
     progress: Progress<'_>,
-) -> Option<Result<journal::JournalTally, crate::journal::JournalError>> {
+) -> Option<Result<crate::journal::JournalTally, crate::journal::JournalError>> {
     if query.journal.is_empty() {
         return None;
     }
-    let Some(source) = source else {
+    let Some(source) = part.source else {
         return Some(Err(crate::journal::JournalError::NotAvailable(
             "the journal is not read here: [journal] enabled = false".into(),
         )));
@@ -412,12 +424,14 @@ fn search_journal(
     let search = journal::JournalSearch {
         scope: &query.journal,
         kind: &query.kind,
-        matcher,
-        counting,
-        window,
+        matcher: part.matcher,
+        counting: part.counting,
+        window: part.window,
         max_lines: query.max_lines,
     };
-    Some(journal::search_journal(source, &search, cancel, progress))
+    Some(journal::search_journal(
+        source, &search, part.prior, cancel, progress,
+    ))
 }
 
 /// Adds the journal's part to `result`: its counts, its `files[]` entry,
@@ -425,7 +439,7 @@ fn search_journal(
 /// (said once, as a skipped source). Returns its kept lines.
 fn add_journal(
     result: &mut SearchResult,
-    part: Result<journal::JournalTally, crate::journal::JournalError>,
+    part: Result<crate::journal::JournalTally, crate::journal::JournalError>,
     source: Option<&crate::journal::Journal>,
 ) -> Vec<MatchLine> {
     let name = source.map_or("journal".into(), |j| j.name());
@@ -463,7 +477,7 @@ fn add_journal(
             reason: note,
         });
     }
-    tally.ring.into()
+    tally.ring.into_iter().collect()
 }
 
 /// The answer as the files come in, in any order: what is listed per file

@@ -83,6 +83,45 @@ pub enum JournalError {
     Cancelled,
 }
 
+/// What searching the journal has found so far: the journal's part of an
+/// answer, and, kept between refreshes, where the next one resumes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JournalTally {
+    /// Matching entries (for `errors`, entries at error level or worse).
+    pub matches: u64,
+    /// Entries by level (`errors`).
+    pub levels: crate::query::LevelCounts,
+    /// Entries read.
+    pub entries: u64,
+    /// Bytes of export format read by the last read.
+    pub bytes: u64,
+    /// Entries whose MESSAGE passed the line limit (the rest was not searched).
+    pub long_lines_cut: u64,
+    /// The last matching entries, oldest first.
+    pub ring: std::collections::VecDeque<crate::query::MatchLine>,
+    /// A warning journalctl gave (it sees part of the journal).
+    pub note: Option<String>,
+    /// The cursor of the last entry read: where a refresh resumes.
+    pub cursor: Option<String>,
+}
+
+impl JournalTally {
+    /// The heap bytes it holds: its weight in the tail store.
+    pub fn heap_size(&self) -> usize {
+        self.ring.capacity() * std::mem::size_of::<crate::query::MatchLine>()
+            + self
+                .ring
+                .iter()
+                .map(|l| {
+                    l.text.capacity()
+                        + l.unit.as_ref().map_or(0, String::capacity)
+                        + l.cursor.as_ref().map_or(0, String::capacity)
+                })
+                .sum::<usize>()
+            + self.cursor.as_ref().map_or(0, String::capacity)
+    }
+}
+
 /// What a finished read saw besides its entries.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReadSummary {

@@ -7,34 +7,18 @@
 //! `--grep`; every entry it sends is still matched here with the query's own
 //! matcher, so the answer is what reading every entry would give.
 
-use std::collections::VecDeque;
 use std::ops::ControlFlow;
 
 use grep_matcher::Matcher;
 use grep_regex::RegexMatcher;
 
 use super::Progress;
-use crate::journal::{Entry, Journal, JournalError, Request};
+use crate::journal::{Entry, Journal, JournalError, JournalTally, Request};
 use crate::logs::cancel::Cancel;
 use crate::logs::level::Level;
 use crate::logs::read::MAX_LINE;
 use crate::logs::scan::{Counting, Window};
-use crate::query::{JournalScope, LevelCounts, LineSource, MatchLine, QueryKind, MAX_LINE_TEXT};
-
-/// What one search of the journal found.
-#[derive(Debug, Default)]
-pub(super) struct JournalTally {
-    pub matches: u64,
-    pub levels: LevelCounts,
-    pub entries: u64,
-    pub bytes: u64,
-    /// Entries whose MESSAGE passed the line limit (the rest was not searched).
-    pub long_lines_cut: u64,
-    /// The last matching entries, oldest first.
-    pub ring: VecDeque<MatchLine>,
-    /// A warning journalctl gave (it sees part of the journal).
-    pub note: Option<String>,
-}
+use crate::query::{JournalScope, LineSource, MatchLine, QueryKind, MAX_LINE_TEXT};
 
 /// What the journal's part of one search asks.
 pub(super) struct JournalSearch<'a> {
@@ -46,13 +30,38 @@ pub(super) struct JournalSearch<'a> {
     pub max_lines: usize,
 }
 
-/// Reads the entries `search` selects from `journal`.
+/// Reads the entries `search` selects from `journal`: those after `prior`'s
+/// cursor, added to `prior`'s counts (an incremental refresh), or all of them.
+/// A cursor the journal no longer has (vacuumed, another machine's) is
+/// dropped, and the entries read from the start.
 pub(super) fn search_journal(
     journal: &Journal,
     search: &JournalSearch<'_>,
+    prior: Option<JournalTally>,
     cancel: &Cancel,
     progress: Progress<'_>,
 ) -> Result<JournalTally, JournalError> {
+    let resumed = prior.as_ref().is_some_and(|p| p.cursor.is_some());
+    match read_entries(journal, search, prior, cancel, progress) {
+        Err(JournalError::Failed(why)) if resumed && why.contains("cursor") => {
+            tracing::warn!(
+                "{}: the saved cursor is gone ({why}); reading it again from the start",
+                journal.name()
+            );
+            read_entries(journal, search, None, cancel, progress)
+        }
+        other => other,
+    }
+}
+
+fn read_entries(
+    journal: &Journal,
+    search: &JournalSearch<'_>,
+    prior: Option<JournalTally>,
+    cancel: &Cancel,
+    progress: Progress<'_>,
+) -> Result<JournalTally, JournalError> {
+    let mut tally = prior.unwrap_or_default();
     let request = Request {
         units: search.scope.units.clone(),
         since_us: search.window.since.map(|ms| ms.saturating_mul(1000)),
@@ -62,9 +71,8 @@ pub(super) fn search_journal(
             .until
             .map(|ms| ms.saturating_mul(1000).saturating_add(999)),
         contains: literal_prefilter(search.kind),
-        after_cursor: None,
+        after_cursor: tally.cursor.clone(),
     };
-    let mut tally = JournalTally::default();
     let mut read_bytes = 0u64;
     let summary = journal.read(&request, MAX_LINE, cancel, |entry| {
         // Progress by entry (journalctl's output is not counted as it streams).
@@ -77,9 +85,12 @@ pub(super) fn search_journal(
         ControlFlow::Continue(())
     })?;
     progress(read_bytes);
-    tally.entries = summary.entries;
+    tally.entries += summary.entries;
     tally.bytes = summary.bytes;
     tally.note = summary.note;
+    if summary.last_cursor.is_some() {
+        tally.cursor = summary.last_cursor;
+    }
     Ok(tally)
 }
 

@@ -111,6 +111,8 @@ pub type FileId = (u64, u64);
 pub struct QueryTails {
     /// Boxed: the map's empty buckets then cost a pointer, not a tail.
     pub files: HashMap<FileId, Box<FileTail>>,
+    /// The journal's part, resumed from its cursor.
+    pub journal: Option<Box<crate::journal::JournalTally>>,
     last_used: u64,
 }
 
@@ -119,6 +121,7 @@ impl QueryTails {
     pub fn heap_size(&self) -> usize {
         self.files.values().map(|t| t.heap_size()).sum::<usize>()
             + self.files.capacity() * std::mem::size_of::<(FileId, Box<FileTail>)>()
+            + self.journal.as_ref().map_or(0, |j| j.heap_size())
     }
 }
 

@@ -365,3 +365,33 @@ fn a_unit_name_that_would_smuggle_a_match_is_refused() {
         .to_string()
         .contains("\"bot _UID=0\" is not a systemd unit name"));
 }
+
+#[test]
+fn a_refresh_reads_only_the_entries_after_its_cursor_and_answers_as_a_full_read() {
+    let Some(remote) = journal_remote() else { return };
+    let dir = fixture(&remote);
+    let journal = Journal::system("journalctl").in_directory(dir.path().to_path_buf());
+    let incremental = Engine::incremental(Default::default()).with_journal(Some(journal));
+    let mut query = Query::errors(vec![]).with_journal(units(&["bot"]));
+    query.max_lines = 3;
+    incremental.expect_repeats(&query);
+    let first = search(&incremental, &query);
+    let again = search(&incremental, &query);
+    assert_eq!(again.without_costs(), first.without_costs());
+    // Nothing new: only journalctl's empty answer was read.
+    assert!(again.bytes_scanned < 100, "{}", again.bytes_scanned);
+    write_journal(
+        &remote,
+        dir.path(),
+        &[
+            entry(4000, Some("bot"), Some(3), b"late failure"),
+            entry(4001, Some("web"), Some(3), b"not the bot's"),
+        ],
+    );
+    let refreshed = search(&incremental, &query);
+    let full = search(&engine(dir.path()), &query);
+    assert_eq!(refreshed.without_costs(), full.without_costs());
+    assert_eq!(refreshed.matches, first.matches + 1);
+    assert_eq!(refreshed.lines.last().unwrap().text, "late failure");
+    assert!(refreshed.bytes_scanned < first.bytes_scanned / 4);
+}
