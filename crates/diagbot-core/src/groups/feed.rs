@@ -529,6 +529,41 @@ pub fn read_range(
     })
 }
 
+/// Groups at most `max` of the journal entries `request` selects into
+/// `grouper` at `level`, adding to `touched` how many events each group
+/// serial got: the daemon's incremental read of a unit's journal.
+/// `seen` hears each entry's receive time (µs), whether grouped or not.
+pub fn read_journal_timed(
+    grouper: &mut Grouper,
+    source: &crate::journal::Journal,
+    request: &crate::journal::Request,
+    (level, max): (LevelFilter, u64),
+    cancel: &Cancel,
+    touched: &mut HashMap<u32, u64>,
+    seen: &mut dyn FnMut(Option<i64>),
+) -> Result<crate::journal::ReadSummary, crate::journal::JournalError> {
+    let mut feed = Feed {
+        grouper,
+        level,
+        window: Window::default(),
+        assign: false,
+        assigned: Vec::new(),
+        considered: 0,
+        touched: Some(touched),
+    };
+    let mut left = max;
+    source.read(request, KEPT_LINE, cancel, |entry| {
+        seen(entry.realtime_us);
+        feed.entry(0, &entry);
+        left -= 1;
+        if left == 0 {
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
+        }
+    })
+}
+
 /// Cuts chunks into lines (without `\n` or `\r\n`); a line longer than
 /// [`MAX_LINE`] is passed in its first `MAX_LINE` bytes, as a search does.
 #[derive(Default)]

@@ -15,6 +15,14 @@
 //! The first tick reads everything there is: the baseline, known without
 //! an alert, so that a restart of diagbot does not alert on old errors.
 //!
+//! A service's unit journal is followed by its cursor ([`JournalFollow`]):
+//! each tick reads the entries after it (at most [`JOURNAL_ENTRIES_PER_TICK`];
+//! the rest on the next tick). Without a cursor, the first tick reads the
+//! last quiet period's entries as the baseline; a cursor the journal no
+//! longer has (vacuumed, rotated away) resumes from the time of the last
+//! entry read, and the tick says so. The cursor and that time are what a
+//! store keeps, so a restart neither reads again nor alerts again.
+//!
 //! The known groups ([`KnownGroups`]) are kept apart from the grouper, so
 //! that a store can load and save them.
 
@@ -23,7 +31,7 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 
 use super::drain::{Grouper, GrouperOptions};
-use super::feed::{read_range, RangeRead};
+use super::feed::{read_journal_timed, read_range, RangeRead};
 use super::id::{group_hash, group_id};
 use super::known::{KnownGroups, Seen, Sighting};
 use super::LevelFilter;
@@ -42,6 +50,24 @@ use crate::query::Skipped;
 
 /// Groups named in a tick's [`TickReport::top`].
 pub const TOP_GROUPS: usize = 3;
+
+/// The most journal entries one tick reads: a long silence or a flood is
+/// caught up over several ticks, never in one unbounded read.
+pub const JOURNAL_ENTRIES_PER_TICK: u64 = 50_000;
+
+/// A unit journal a watch follows, and where it stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalFollow {
+    /// Where the journal is.
+    pub journal: crate::journal::Journal,
+    /// The units whose entries are read (full names).
+    pub units: Vec<String>,
+    /// The cursor of the last entry read.
+    pub cursor: Option<String>,
+    /// The time of the last entry read (µs since the epoch): where a read
+    /// resumes when the cursor is gone.
+    pub last_us: Option<i64>,
+}
 
 /// What a service's watch has read of one file.
 #[derive(Debug, Clone)]
@@ -103,6 +129,7 @@ pub struct ErrorWatch {
     max_groups: usize,
     ticks: u64,
     last_tick_secs: Option<i64>,
+    journal: Option<JournalFollow>,
 }
 
 impl ErrorWatch {
@@ -121,6 +148,39 @@ impl ErrorWatch {
             max_groups,
             ticks: 0,
             last_tick_secs: None,
+            journal: None,
+        }
+    }
+
+    /// Follows `units` of `journal` from the next tick on (`None`: no
+    /// journal). The position is kept while the same units are followed.
+    pub fn follow_journal(&mut self, follow: Option<(crate::journal::Journal, Vec<String>)>) {
+        self.journal = follow.map(|(journal, units)| {
+            let (cursor, last_us) = match self.journal.take() {
+                Some(j) if j.units == units => (j.cursor, j.last_us),
+                _ => (None, None),
+            };
+            JournalFollow {
+                journal,
+                units,
+                cursor,
+                last_us,
+            }
+        });
+    }
+
+    /// Where the journal read stopped: a cursor and its entry's time, for a store.
+    pub fn journal_position(&self) -> Option<(String, i64)> {
+        let j = self.journal.as_ref()?;
+        Some((j.cursor.clone()?, j.last_us.unwrap_or(0)))
+    }
+
+    /// Resumes the journal after `cursor` (its entry at `last_us`), as a
+    /// store kept it: call after [`ErrorWatch::follow_journal`], before the first tick.
+    pub fn resume_journal(&mut self, cursor: String, last_us: i64) {
+        if let Some(j) = &mut self.journal {
+            j.cursor = Some(cursor);
+            j.last_us = Some(last_us);
         }
     }
 
@@ -215,12 +275,90 @@ impl ErrorWatch {
         report.skipped.extend(walked.skipped);
         // Files no longer under the paths are forgotten.
         self.files = marks;
+        self.read_journal((now_secs, quiet_secs), cancel, &mut touched, &mut report);
         self.judge(&touched, baseline, (now_secs, quiet_secs), &mut report);
         if self.ids.len() > 2 * self.max_groups {
             let live = self.grouper.by_serial();
             self.ids.retain(|serial, _| live.contains_key(serial));
         }
         report
+    }
+
+    /// Reads the followed journal's entries after its cursor into the grouper.
+    fn read_journal(
+        &mut self,
+        (now_secs, quiet_secs): (i64, i64),
+        cancel: &Cancel,
+        touched: &mut HashMap<u32, u64>,
+        report: &mut TickReport,
+    ) {
+        let Some(follow) = &mut self.journal else {
+            return;
+        };
+        let mut request = crate::journal::Request {
+            units: follow.units.clone(),
+            after_cursor: follow.cursor.clone(),
+            ..Default::default()
+        };
+        if follow.cursor.is_none() {
+            // No position yet: the last quiet period is the baseline (or
+            // what came after the last entry known).
+            let since = follow
+                .last_us
+                .unwrap_or((now_secs - quiet_secs).saturating_mul(1_000_000));
+            request.since_us = Some(since);
+        }
+        let limits = (LevelFilter::AtLeast(Level::Error), JOURNAL_ENTRIES_PER_TICK);
+        let mut last_us = None;
+        let mut read = |grouper: &mut Grouper, request: &crate::journal::Request| {
+            let mut seen = |t: Option<i64>| last_us = t.or(last_us);
+            read_journal_timed(
+                grouper,
+                &follow.journal,
+                request,
+                limits,
+                cancel,
+                touched,
+                &mut seen,
+            )
+        };
+        let mut outcome = read(&mut self.grouper, &request);
+        if matches!(&outcome, Err(crate::journal::JournalError::Failed(why)) if why.contains("cursor"))
+        {
+            let since = follow
+                .last_us
+                .unwrap_or((now_secs - quiet_secs) * 1_000_000);
+            report.skipped.push(Skipped {
+                path: follow.journal.name(),
+                reason: format!(
+                    "journal: the saved cursor is gone (vacuumed or rotated away);                      resumed from the last entry's time, {}",
+                    chrono::DateTime::from_timestamp_micros(since)
+                        .map_or(since.to_string(), |t| t.to_rfc3339())
+                ),
+            });
+            request.after_cursor = None;
+            request.since_us = Some(since);
+            outcome = read(&mut self.grouper, &request);
+        }
+        match outcome {
+            Ok(summary) => {
+                report.bytes += summary.bytes;
+                if summary.last_cursor.is_some() {
+                    follow.cursor = summary.last_cursor;
+                    follow.last_us = last_us.or(follow.last_us);
+                }
+                if let Some(note) = summary.note {
+                    report.skipped.push(Skipped {
+                        path: follow.journal.name(),
+                        reason: note,
+                    });
+                }
+            }
+            Err(e) => report.skipped.push(Skipped {
+                path: follow.journal.name(),
+                reason: e.to_string(),
+            }),
+        }
     }
 
     /// Says which touched groups are news, and which were the most frequent.

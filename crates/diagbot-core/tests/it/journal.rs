@@ -368,7 +368,9 @@ fn a_unit_name_that_would_smuggle_a_match_is_refused() {
 
 #[test]
 fn a_refresh_reads_only_the_entries_after_its_cursor_and_answers_as_a_full_read() {
-    let Some(remote) = journal_remote() else { return };
+    let Some(remote) = journal_remote() else {
+        return;
+    };
     let dir = fixture(&remote);
     let journal = Journal::system("journalctl").in_directory(dir.path().to_path_buf());
     let incremental = Engine::incremental(Default::default()).with_journal(Some(journal));

@@ -140,16 +140,38 @@ fn tick_all(
     let now_secs = chrono::Utc::now().timestamp();
     let quiet_secs = settings.groups.quiet.as_secs() as i64;
     let mut watches = watches.lock().unwrap_or_else(|p| p.into_inner());
-    let watched = || settings.services.iter().filter(|s| !s.logs.is_empty());
+    let journal = settings.journal();
+    // A service's unit journal is followed when the journal is read.
+    let unit_of = |s: &diagbot_core::config::ServiceConfig| {
+        let unit = s.unit.as_deref().filter(|_| journal.is_some())?;
+        diagbot_core::journal::unit_name(unit).ok()
+    };
+    let watched = || {
+        settings
+            .services
+            .iter()
+            .filter(|s| !s.logs.is_empty() || unit_of(s).is_some())
+    };
     watches.retain(|name, _| watched().any(|s| s.name == *name));
     let mut out = Vec::new();
     for svc in watched() {
+        let follow = journal.clone().zip(unit_of(svc)).map(|(j, u)| (j, vec![u]));
         let watch = watches.entry(svc.name.clone()).or_insert_with(|| {
             let mut watch = ErrorWatch::new(settings.groups.max);
             load_known(store, &svc.name, &mut watch);
+            watch.follow_journal(follow.clone());
+            load_cursor(store, &svc.name, &mut watch);
             watch
         });
+        watch.follow_journal(follow);
+        let position = watch.journal_position();
         let report = watch.tick(&svc.logs, &formats, (now_secs, quiet_secs), cancel);
+        if let Some((cursor, last_us)) = watch
+            .journal_position()
+            .filter(|p| Some(p) != position.as_ref())
+        {
+            store.save_journal_cursor(&svc.name, cursor, last_us);
+        }
         let described: Vec<(u64, String, Option<String>)> = report
             .sighted
             .iter()
@@ -263,6 +285,23 @@ fn load_known(store: &Store, service: &str, watch: &mut ErrorWatch) {
             service,
             "error groups: the known groups could not be read from history ({e}); \
              only the logs read at start are known"
+        ),
+    }
+}
+
+/// Resumes a new watch's journal where the store says it stopped (from
+/// the last quiet period when it says nothing).
+fn load_cursor(store: &Store, service: &str, watch: &mut ErrorWatch) {
+    if store.path().is_none() || watch.journal_position().is_some() {
+        return;
+    }
+    match store.read(|conn| crate::store::groups::journal_cursor(conn, service)) {
+        Ok(Some((cursor, last_us))) => watch.resume_journal(cursor, last_us),
+        Ok(None) => {}
+        Err(e) => tracing::error!(
+            service,
+            "error groups: the journal cursor could not be read from history ({e}); \
+             the unit's last quiet period is read as the baseline"
         ),
     }
 }

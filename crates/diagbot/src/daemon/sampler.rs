@@ -12,9 +12,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use diagbot_core::config::Settings;
 use diagbot_core::health::{needs_kills, Event, Observation};
+use diagbot_core::journal::JournalError;
 use diagbot_core::probe::host::HostCollector;
 use diagbot_core::probe::service::HostFacts;
 use diagbot_core::probe::{self, oom};
+use diagbot_core::query::JournalScope;
 use diagbot_core::query::Query;
 
 use super::ticker::every;
@@ -107,15 +109,22 @@ async fn read_service_logs(
 ) -> (Vec<Event>, Vec<(String, u64)>) {
     let mut events = Vec::new();
     let mut counts = Vec::new();
+    // A service's unit journal is part of its logs when the journal is read.
+    let unit_of = |s: &diagbot_core::config::ServiceConfig| {
+        let unit = s.unit.as_deref().filter(|_| settings.journal.enabled)?;
+        JournalScope::units(&[unit]).ok()
+    };
     let with_logs: Vec<_> = settings
         .services
         .iter()
-        .filter(|s| !s.logs.is_empty())
+        .filter(|s| !s.logs.is_empty() || unit_of(s).is_some())
         .collect();
     let names: Vec<&str> = with_logs.iter().map(|s| s.name.as_str()).collect();
     state.metrics.log_lines.keep_only(&names);
     for svc in with_logs {
-        let mut query = Query::errors(svc.logs.clone()).with_formats(settings.formats.clone());
+        let mut query = Query::errors(svc.logs.clone())
+            .with_formats(settings.formats.clone())
+            .with_journal(unit_of(svc).unwrap_or_default());
         query.max_lines = 1;
         match state.diag.refresh(&query).await {
             Ok(result) => {
@@ -136,6 +145,11 @@ async fn read_service_logs(
                     result.matches,
                     last,
                 ));
+            }
+            // No journal on this host: said by searches that ask for it,
+            // not at every sample.
+            Err(e @ diagbot_core::SearchError::Journal(JournalError::NotAvailable(_))) => {
+                tracing::debug!(service = %svc.name, "{e}")
             }
             Err(e) => tracing::warn!(service = %svc.name, "reading the logs failed: {e}"),
         }

@@ -179,3 +179,26 @@ pub fn by_age(conn: &Connection, cutoff: i64) -> rusqlite::Result<()> {
     conn.execute("DELETE FROM mutes WHERE until < ?1", [cutoff])?;
     Ok(())
 }
+
+/// Where `service`'s watch stopped in its unit's journal: cursor and time (µs).
+pub fn journal_cursor(conn: &Connection, service: &str) -> rusqlite::Result<Option<(String, i64)>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT cursor, last_us FROM journal_cursors WHERE service = ?1")?;
+    let mut rows = stmt.query_map([service], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.next().transpose()
+}
+
+/// Saves where `service`'s watch stopped in its unit's journal.
+pub fn save_journal_cursor(
+    conn: &Connection,
+    service: &str,
+    cursor: &str,
+    last_us: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO journal_cursors (service, cursor, last_us) VALUES (?1, ?2, ?3)
+         ON CONFLICT (service) DO UPDATE SET cursor = excluded.cursor, last_us = excluded.last_us",
+    )?
+    .execute(params![service, cursor, last_us])?;
+    Ok(())
+}

@@ -146,6 +146,20 @@ impl Store {
         }
     }
 
+    /// Hands where a service's new-error watch stopped in its unit's journal
+    /// to the writer (waiting for room: losing it would read entries again).
+    pub fn save_journal_cursor(&self, service: &str, cursor: String, last_us: i64) {
+        let Some(jobs) = &self.jobs else { return };
+        let job = Job::JournalCursor {
+            service: service.to_string(),
+            cursor,
+            last_us,
+        };
+        if jobs.send(job).is_err() {
+            self.failures.inc();
+        }
+    }
+
     /// Sets `mute` through the writer, and waits until it is written. Blocking.
     pub fn mute(&self, mute: Mute) -> Result<(), String> {
         let jobs = self.writer()?;

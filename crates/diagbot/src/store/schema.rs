@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 
 /// The schema this diagbot writes; a file with a higher version is left alone.
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 /// "DGBT": tells diagbot's file from another program's SQLite file.
 pub const APPLICATION_ID: i64 = 0x4447_4254;
 /// The page cache, in KiB (negative `cache_size` is KiB): about 1 MiB.
@@ -16,7 +16,7 @@ const CACHE_KIB: i64 = 1024;
 const JOURNAL_LIMIT: i64 = 4 << 20;
 
 /// Each migration takes the schema from its index to the next version.
-pub const MIGRATIONS: [&str; 2] = [
+pub const MIGRATIONS: [&str; 3] = [
     "
     CREATE TABLE series (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
     CREATE TABLE raw (
@@ -51,6 +51,13 @@ pub const MIGRATIONS: [&str; 2] = [
     CREATE TABLE mutes (
         id INTEGER PRIMARY KEY, until INTEGER,
         since INTEGER NOT NULL, by TEXT NOT NULL);
+",
+    "
+    -- Where each service's new-error watch stopped in its unit's journal:
+    -- the last entry's cursor and time (µs), so a restart reads on from there.
+    CREATE TABLE journal_cursors (
+        service TEXT PRIMARY KEY, cursor TEXT NOT NULL, last_us INTEGER NOT NULL)
+        WITHOUT ROWID;
 ",
 ];
 

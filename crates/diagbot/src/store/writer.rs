@@ -31,6 +31,12 @@ pub enum Job {
         service: String,
         seen: Vec<SeenRow>,
     },
+    /// Where a service's new-error watch stopped in its unit's journal.
+    JournalCursor {
+        service: String,
+        cursor: String,
+        last_us: i64,
+    },
     /// Sets a mute; answered when written (or why not).
     Mute {
         mute: Mute,
@@ -93,6 +99,20 @@ impl Writer {
                         self.failures.inc();
                         tracing::error!(
                             "history: the known error groups of {service} were not saved: {e}"
+                        );
+                    }
+                }
+                Job::JournalCursor {
+                    service,
+                    cursor,
+                    last_us,
+                } => {
+                    if let Err(e) =
+                        groups::save_journal_cursor(&self.conn, &service, &cursor, last_us)
+                    {
+                        self.failures.inc();
+                        tracing::error!(
+                            "history: the journal cursor of {service} was not saved: {e}"
                         );
                     }
                 }

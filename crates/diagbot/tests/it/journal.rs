@@ -263,3 +263,146 @@ fn groups_of_a_unit_are_made_of_its_entries_and_a_traceback_of_its_exception() {
     let answer = json(&config, &["groups", "--level", "error"]);
     assert_eq!(answer["lines_considered"], 4);
 }
+
+/// Appends entries of `bot.service` stamped now to the journal file in `dir`.
+fn append_now(remote: &Path, dir: &Path, entries: &[(u8, &str)]) {
+    let now = chrono::Utc::now().timestamp_micros();
+    let exported: Vec<Vec<u8>> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, (priority, message))| {
+            let time = (now + i as i64).to_string();
+            let priority = priority.to_string();
+            export_entry(&[
+                ("__REALTIME_TIMESTAMP", time.as_bytes()),
+                ("__MONOTONIC_TIMESTAMP", time.as_bytes()),
+                ("_BOOT_ID", b"0123456789abcdef0123456789abcdef"),
+                ("_SYSTEMD_UNIT", b"bot.service"),
+                ("PRIORITY", priority.as_bytes()),
+                ("MESSAGE", message.as_bytes()),
+            ])
+        })
+        .collect();
+    let mut child = std::process::Command::new(remote)
+        .arg(format!("--output={}", dir.join("t.journal").display()))
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        for e in &exported {
+            stdin.write_all(e).unwrap();
+        }
+    }
+    assert!(child.wait().unwrap().success());
+}
+
+fn watch_ticks(d: &TestDaemon) -> u64 {
+    let watches = d.state.error_watches.lock().unwrap();
+    watches.get("bot").map_or(0, |w| w.ticks())
+}
+
+fn wait_watch_ticks(d: &TestDaemon, from: u64, n: u64) -> u64 {
+    let started = std::time::Instant::now();
+    loop {
+        let t = watch_ticks(d);
+        if t >= from + n {
+            return t;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "no tick"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn new_groups(
+    rx: &mut tokio::sync::broadcast::Receiver<diagbot_core::health::Event>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        if let diagbot_core::health::Event::ErrorGroup { template, .. } = &e {
+            out.push(template.clone());
+        }
+    }
+    out
+}
+
+#[test]
+fn a_units_new_error_alerts_once_and_a_restart_neither_reads_again_nor_alerts_again() {
+    let Some(remote) = journal_remote() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal");
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&journal).unwrap();
+    std::fs::create_dir_all(&logs).unwrap();
+    append_now(
+        &remote,
+        &journal,
+        &[(6, "started"), (3, "database is locked")],
+    );
+    let extra = format!(
+        "[journal]\ndirectory = {:?}\n[health]\nsample_interval = \"100ms\"\nerror_burst_lines = 0\n\
+         [[services]]\nname = \"bot\"\nunit = \"bot\"\n",
+        journal.display().to_string()
+    );
+    let config = dir.path().join("diagbot.toml");
+    std::fs::write(&config, config_text(&logs, &extra)).unwrap();
+
+    let d = TestDaemon::start(&config);
+    let mut rx = d.state.events.subscribe();
+    // The baseline: the error already in the journal is known.
+    let t = wait_watch_ticks(&d, 0, 1);
+    append_now(
+        &remote,
+        &journal,
+        &[
+            (3, "database is locked"),
+            (3, "Order 17 rejected: insufficient balance"),
+            (3, "Order 18 rejected: insufficient balance"),
+            (6, "Order 19 filled"),
+        ],
+    );
+    let t = wait_watch_ticks(&d, t, 3);
+    assert_eq!(
+        new_groups(&mut rx),
+        ["Order <num> rejected: insufficient balance"]
+    );
+    append_now(
+        &remote,
+        &journal,
+        &[(3, "Order 20 rejected: insufficient balance")],
+    );
+    wait_watch_ticks(&d, t, 3);
+    assert!(new_groups(&mut rx).is_empty());
+    d.stop();
+
+    // Restarted: it goes on from its cursor (the entries before are not
+    // read again: one known group is all the baseline tick sees), nothing
+    // known alerts, and a new kind still does.
+    let d = TestDaemon::start(&config);
+    let mut rx = d.state.events.subscribe();
+    let t = wait_watch_ticks(&d, 0, 1);
+    let baseline_heap = d.state.error_watches.lock().unwrap()["bot"].groups_heap_size();
+    assert_eq!(
+        baseline_heap, 0,
+        "the baseline tick read entries read before the restart"
+    );
+    append_now(
+        &remote,
+        &journal,
+        &[
+            (3, "Order 21 rejected: insufficient balance"),
+            (2, "disk full on /data"),
+        ],
+    );
+    wait_watch_ticks(&d, t, 3);
+    assert_eq!(new_groups(&mut rx), ["disk full on <path>"]);
+    d.stop();
+}
