@@ -6,13 +6,16 @@
 #   bench/journal.sh 30000           # a quick run
 #   ROUNDS=9 bench/journal.sh
 #   KEEP=1 bench/journal.sh          # keep the temporary directory (it is named)
+#   DIAGBOT=/path/to/diagbot bench/journal.sh    # that binary, no build
 #
 # Writes ENTRIES journal entries of five services (nginx access and error
 # lines, Python logging lines, tracebacks as multi-line MESSAGEs, PostgreSQL
-# lines; priorities mixed) in export format, and turns them into a journal
-# file with systemd-journal-remote, under a temporary directory in /tmp that
-# is removed at the end. Then, for a rare literal, a common literal and a
-# case-insensitive pattern:
+# lines; priorities mixed) in export format, and turns them into journal
+# files with systemd-journal-remote (it rotates its output after about
+# 175,000 such entries, so 300,000 make two files; both are read), under a
+# temporary directory in /tmp that is removed at the end. Then, for a rare
+# literal, a common literal and a case-insensitive pattern over the whole
+# journal, and the case-insensitive one within one unit:
 #   - checks that `diagbot grep P --journal --count` gives the number of
 #     entries `journalctl -g P -o json` prints (the script stops if not);
 #   - times diagbot against journalctl's default output, `-o cat`, `-o
@@ -37,8 +40,10 @@ for tool in journalctl python3 /usr/bin/time "$REMOTE"; do
     exit 2
   }
 done
-cargo build --quiet --release -p diagbot --bin diagbot
-DIAGBOT=$PWD/target/release/diagbot
+if [ -z "${DIAGBOT:-}" ]; then
+  cargo build --quiet --release -p diagbot --bin diagbot
+  DIAGBOT=$PWD/target/release/diagbot
+fi
 
 TMP=$(mktemp -d /tmp/diagbot-journal-bench.XXXXXX)
 if [ -n "${KEEP:-}" ]; then
@@ -328,22 +333,21 @@ def children(pid):
 
 
 def peak_rss(cmd):
-    """VmHWM of the process and of its largest child, sampled every 2 ms until
-    it exits (KiB), and GNU time's maximum resident set of the same command."""
+    """Peak VmHWM and largest RssAnon sample of the process and of its
+    children, sampled every 2 ms until it exits (KiB), and GNU time's
+    maximum resident set of the same command (another run)."""
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    top = kid = 0
+    top = anon = kid = kid_anon = 0
     while p.poll() is None:
-        v = status_kib(p.pid, "VmHWM")
-        if v:
-            top = max(top, v)
+        top = max(top, status_kib(p.pid, "VmHWM") or 0)
+        anon = max(anon, status_kib(p.pid, "RssAnon") or 0)
         for c in children(p.pid):
-            v = status_kib(c, "VmHWM")
-            if v:
-                kid = max(kid, v)
+            kid = max(kid, status_kib(c, "VmHWM") or 0)
+            kid_anon = max(kid_anon, status_kib(c, "RssAnon") or 0)
         time.sleep(0.002)
     gt = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, stdin=subprocess.DEVNULL,
                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    return top, kid, int(gt.stderr.strip().splitlines()[-1])
+    return top, anon, kid, kid_anon, int(gt.stderr.strip().splitlines()[-1])
 
 
 def mib(kib):
@@ -361,31 +365,49 @@ print("Journal: %d entries in %d file(s) (%s), %.1f MiB; %s; %d cores; %d rounds
 print()
 
 patterns = [
-    ("rare literal", ["connection refused"], ["--case-sensitive=true", "-g", "connection refused"]),
-    ("common literal", ["/api/v1/orders"], ["--case-sensitive=true", "-g", "/api/v1/orders"]),
-    ("case-insensitive", ["-i", "timeout"], ["--case-sensitive=false", "-g", "timeout"]),
+    # name, diagbot's pattern, journalctl's, diagbot's source, journalctl's
+    ("rare literal", ["connection refused"], ["--case-sensitive=true", "-g", "connection refused"], ["--journal"], []),
+    ("common literal", ["/api/v1/orders"], ["--case-sensitive=true", "-g", "/api/v1/orders"], ["--journal"], []),
+    ("case-insensitive", ["-i", "timeout"], ["--case-sensitive=false", "-g", "timeout"], ["--journal"], []),
+    ("case-insensitive, one unit (12 % of entries)", ["-i", "timeout"], ["--case-sensitive=false", "-g", "timeout"],
+     ["--unit", "crypto-bot"], ["--unit=crypto-bot.service"]),
 ]
 rows = []
 rss = []
-for name, dargs, jargs in patterns:
-    dcmd = D + ["grep"] + dargs + ["--journal", "--count", "--config", cfg]
+commands = []
+for name, dargs, jargs, dsrc, jsrc in patterns:
+    dcmd = D + ["grep"] + dargs + dsrc + ["--count", "--config", cfg]
+    jcmd = J + jsrc + jargs
     got = int(run(dcmd, subprocess.PIPE).stdout.decode().split()[0])
-    want = count_json(J + jargs)
+    want = count_json(jcmd)
     if got != want:
         sys.exit("count mismatch for %s: diagbot %d, journalctl -o json %d\n  %s\n  %s"
-                 % (dargs, got, want, " ".join(dcmd), " ".join(J + jargs + ["-o", "json"])))
+                 % (dargs, got, want, " ".join(dcmd), " ".join(jcmd + ["-o", "json"])))
     # The journalctl command diagbot runs for this pattern: a literal goes to --grep.
-    own = J + ["--all", "--output=export", D_FIELDS] + (jargs if "-i" not in dargs else [])
-    res = race([dcmd, J + jargs, J + jargs + ["-o", "cat"], J + jargs + ["-o", "export"], own])
-    rows.append((name, " ".join(dargs), got, want, res))
-    rss.append((" ".join(dargs), peak_rss(dcmd)))
+    own = J + ["--all", "--output=export", D_FIELDS] + jsrc + (jargs if "-i" not in dargs else [])
+    res = race([dcmd, jcmd, jcmd + ["-o", "cat"], jcmd + ["-o", "export"], own])
+    label = " ".join(dargs + dsrc)
+    rows.append((name, label, got, want, res))
+    commands.append((dcmd, jcmd, own))
+    rss.append(("diagbot grep %s --count" % label, peak_rss(dcmd)))
 
 print("| pattern | count (diagbot = journalctl) | % of entries | diagbot ms | journalctl ms | `-o cat` ms | `-o export` ms | diagbot's own journalctl ms | diagbot / journalctl | / `-o cat` | / `-o export` | / its own journalctl |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for name, pat, got, want, res in rows:
     d, j, c, e, o = (r[0] for r in res)
-    print("| %s `%s` | %d | %.2f %% | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |" % (
+    print("| %s: `%s` | %d | %.2f %% | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |" % (
         name, pat, got, 100 * got / total, d, j, c, e, o, d / j, d / c, d / e, d / o))
+print()
+def show(cmd):
+    return " ".join(("'%s'" % a if " " in a else a) for a in cmd).replace(tmp, "$TMP").replace(diagbot, "diagbot")
+
+
+print("The commands of each row (journalctl's default output, then the same with `-o cat` or `-o export` added):")
+print()
+for dcmd, jcmd, own in commands:
+    print("    " + show(dcmd))
+    print("    " + show(jcmd))
+    print("    " + show(own) + "    # diagbot's own")
 print()
 print("CPU, user + system, process and children, medians ms:")
 print()
@@ -410,13 +432,14 @@ labels = ["`diagbot errors --journal`", "`journalctl -p 3 -o export`", "`journal
 for label, r in zip(labels, res):
     print("| %s | %.0f | %.0f | %.2f |" % (label, r[0], r[1], r[0] / res[0][0]))
 print()
-rss.append(("errors", peak_rss(ecmd)))
+rss.append(("diagbot errors --journal", peak_rss(ecmd)))
 
-print("Peak RSS (VmHWM sampled every 2 ms; GNU time's %M is the larger of the process and its reaped children):")
+print("Peak RSS: VmHWM of each process, and the largest RssAnon seen, sampled every 2 ms; GNU time's %M")
+print("is the larger of diagbot's and its reaped child's (wait4 reports both); journalctl maps the journal")
+print("files, whose pages count in its RSS.")
 print()
-print("| command | diagbot | its journalctl child | GNU time %M |")
+print("| command | diagbot (anonymous) | its journalctl child (anonymous) | GNU time %M |")
 print("|---|---|---|---|")
-for pat, (top, kid, gt) in rss:
-    cmd = "diagbot errors --journal" if pat == "errors" else "diagbot grep %s --journal --count" % pat
-    print("| `%s` | %s | %s | %s |" % (cmd, mib(top), mib(kid), mib(gt)))
+for cmd, (top, anon, kid, kid_anon, gt) in rss:
+    print("| `%s` | %s (%s) | %s (%s) | %s |" % (cmd, mib(top), mib(anon), mib(kid), mib(kid_anon), mib(gt)))
 PY

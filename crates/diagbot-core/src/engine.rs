@@ -468,7 +468,10 @@ fn add_journal(
             source: crate::query::LineSource::Journal,
             entries: Some(tally.entries),
             matches: tally.matches,
-            timestamp_format: None,
+            // Not learned: each entry carries its time.
+            timestamp_format: Some(
+                "the journal's own (_SOURCE_REALTIME_TIMESTAMP, __REALTIME_TIMESTAMP)".into(),
+            ),
         });
     }
     if let Some(note) = tally.note {

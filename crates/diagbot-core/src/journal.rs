@@ -57,8 +57,9 @@ pub struct Request {
     pub since_us: Option<i64>,
     /// Entries received at or before this many µs since the epoch.
     pub until_us: Option<i64>,
-    /// A literal the entry's MESSAGE must contain, with case (`--grep`).
-    pub contains: Option<String>,
+    /// A PCRE2 pattern the entry's MESSAGE must match, with case (`--grep`):
+    /// one that selects no fewer entries than the caller's own matcher.
+    pub grep: Option<String>,
     /// Entries after this cursor only.
     pub after_cursor: Option<String>,
 }
@@ -189,9 +190,9 @@ impl Journal {
         if let Some(until) = request.until_us {
             args.push(format!("--until={}", at(until)));
         }
-        if let Some(literal) = &request.contains {
+        if let Some(pattern) = &request.grep {
             args.push("--case-sensitive=true".to_string());
-            args.push(format!("--grep={}", pcre_literal(literal)));
+            args.push(format!("--grep={pattern}"));
         }
         if let Some(cursor) = &request.after_cursor {
             args.push(format!("--after-cursor={cursor}"));

@@ -90,6 +90,14 @@ impl RawCore {
                 }
             }
         }
+        // The services' units are read beside the paths, as every question
+        // that names no source reads them (when the journal is read).
+        let units: Vec<&str> = services
+            .iter()
+            .filter(|_| self.journal.enabled)
+            .filter_map(|s| s.unit.as_deref())
+            .collect();
+        let service_units = crate::query::JournalScope::units(&units).unwrap_or_default();
         let mut refresh = Vec::new();
         for (i, q) in self.refresh.queries.iter().enumerate() {
             let mut query = refresh_query(q.get_ref(), &log_paths).map_err(|problem| {
@@ -101,7 +109,10 @@ impl RawCore {
             })?;
             // Warm answers must be read as every other question is (and
             // share its cache key: the bot's /errors is this query).
-            query.query = query.query.with_formats(formats.clone());
+            query.query = query
+                .query
+                .with_formats(formats.clone())
+                .with_journal(service_units.clone());
             refresh.push(query);
         }
         let system = &self.system;

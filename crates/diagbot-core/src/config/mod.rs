@@ -118,7 +118,8 @@ impl Settings {
     }
 
     /// The configured services' units: what a search reads of the journal
-    /// when it is not told (nothing when the journal is off).
+    /// when it is not told (nothing when the journal is off). The refresh
+    /// queries read them too.
     pub fn service_units(&self) -> crate::query::JournalScope {
         if !self.journal.enabled {
             return crate::query::JournalScope::default();

@@ -2,7 +2,7 @@
 //! else read whole; always through the fd the walk opened (never by name).
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::num::NonZeroU64;
 use std::os::unix::fs::FileExt;
 
@@ -12,8 +12,9 @@ use rustix::fs::Advice;
 use super::gzip::scan_gzip;
 use super::Progress;
 use crate::logs::cancel::{Cancel, Cancellable};
+use crate::logs::follow::{next_read, LastRead, NextRead};
 use crate::logs::format::TimeReader;
-use crate::logs::learn::{learn_from_reader, Learned};
+use crate::logs::learn::{learn_file, Learned};
 use crate::logs::open::{resource_error, FileId, OpenedFile};
 use crate::logs::read::{Counted, ReadAt};
 use crate::logs::scan::{
@@ -66,23 +67,6 @@ pub(super) struct ScannedFile {
     pub learned: Learned,
 }
 
-/// Learns the timestamp format of a file from its first bytes (decompressed for `.gz`).
-fn learn_file(
-    setup: &FileScan<'_>,
-    file: &LogFile,
-    handle: &File,
-    size: u64,
-    hint: YearHint,
-) -> Learned {
-    let head = ReadAt::new(handle, 0).take(size);
-    if file.compressed {
-        let decoder = flate2::read::MultiGzDecoder::new(BufReader::new(head));
-        learn_from_reader(decoder, setup.formats, &file.path, hint)
-    } else {
-        learn_from_reader(head, setup.formats, &file.path, hint)
-    }
-}
-
 /// Scans `opened` (the file the walk opened and checked).
 pub(super) fn scan_file(
     setup: &FileScan<'_>,
@@ -103,12 +87,21 @@ pub(super) fn scan_file(
         .lock()
         .ok()
         .and_then(|mut tails| tails.files.remove(&id));
-    if let Some(tail) = &prior {
-        // Same size and mtime, and still the same file: nothing to read. (The head is
-        // checked too: mtime has coarse granularity, and a truncate-and-rewrite to
-        // the same size within one tick would otherwise go unseen.)
-        if tail.size == size && tail.modified == modified && tail.head.still_matches(&handle, size)
-        {
+    let last = prior.as_deref().map(|t| LastRead {
+        head: &t.head,
+        offset: t.offset,
+        size: t.size,
+        modified: t.modified,
+        learned: &t.learned,
+    });
+    let next = next_read(last, &handle, size, modified, || {
+        learn_file(file, &handle, size, setup.formats, hint)
+    });
+    let (resumed, learned) = match next {
+        NextRead::Unchanged => {
+            let Some(tail) = prior else {
+                unreachable!("nothing is unchanged without a last read")
+            };
             let mut answer = tail.tally.clone();
             if let Some(p) = &tail.partial {
                 answer.extend(p, max_lines);
@@ -121,16 +114,14 @@ pub(super) fn scan_file(
             return Ok(ScannedFile {
                 answer,
                 bytes: 0,
-                tail: prior.map(|t| (id, t)),
+                tail: Some((id, tail)),
                 notes,
                 learned,
             });
         }
-    }
-    // A settled format is kept while the file keeps its head; else it is learned (again).
-    let learned = match &prior {
-        Some(t) if t.learned.complete && t.head.still_matches(&handle, size) => t.learned.clone(),
-        _ => learn_file(setup, file, &handle, size, hint),
+        NextRead::Read {
+            resumed, learned, ..
+        } => (resumed, learned),
     };
     let spec = ScanSpec {
         matcher: setup.matcher,
@@ -151,12 +142,10 @@ pub(super) fn scan_file(
             learned.clone(),
         );
     }
-    let resumable = prior.filter(|t| {
-        size >= t.offset
-            && t.head.still_matches(&handle, size)
-            && t.learned.format == learned.format
-    });
-    let (offset, mut tally) = resumable.map_or((0, FileTally::default()), |t| (t.offset, t.tally));
+    let (offset, mut tally) = match prior.filter(|_| resumed) {
+        Some(t) => (t.offset, t.tally),
+        None => (0, FileTally::default()),
+    };
     let head = HeadHash::of(&handle, size)?;
     let end = end_of_last_line(&handle, offset, size, setup.cancel)?;
 

@@ -13,7 +13,7 @@ use grep_matcher::Matcher;
 use grep_regex::RegexMatcher;
 
 use super::Progress;
-use crate::journal::{Entry, Journal, JournalError, JournalTally, Request};
+use crate::journal::{pcre_literal, Entry, Journal, JournalError, JournalTally, Request};
 use crate::logs::cancel::Cancel;
 use crate::logs::level::Level;
 use crate::logs::read::MAX_LINE;
@@ -70,7 +70,7 @@ fn read_entries(
             .window
             .until
             .map(|ms| ms.saturating_mul(1000).saturating_add(999)),
-        contains: literal_prefilter(search.kind),
+        grep: literal_prefilter(search.kind),
         after_cursor: tally.cursor.clone(),
     };
     let mut read_bytes = 0u64;
@@ -141,9 +141,14 @@ fn record_line(entry: Entry, level: Option<Level>) -> MatchLine {
     }
 }
 
-/// The literal journalctl may select entries by: a case-sensitive pattern
-/// with nothing but literal characters in it (PCRE2 and the regex crate
-/// read those alike). Anything else is matched here only.
+/// The PCRE2 pattern journalctl may select entries by (`--grep`, run with
+/// case): a literal (no regex syntax, or `-F`) that matches every MESSAGE the
+/// query's own matcher matches, and few others. With `-i` the literal must be
+/// ASCII, each letter spelled with its cases: journalctl's PCRE2 folds case
+/// in ASCII only (in byte mode), while the regex crate folds Unicode, where
+/// `k` also matches U+212A (KELVIN SIGN) and `s` U+017F (LONG S); those are
+/// spelled out as the characters themselves, which read the same in PCRE2's
+/// byte and UTF modes. Anything else is matched here only.
 fn literal_prefilter(kind: &QueryKind) -> Option<String> {
     let QueryKind::Grep {
         pattern,
@@ -153,11 +158,31 @@ fn literal_prefilter(kind: &QueryKind) -> Option<String> {
     else {
         return None;
     };
-    if *ignore_case || pattern.is_empty() || pattern.contains('\n') {
+    let literal = *fixed_strings || !pattern.chars().any(regex_syntax_char);
+    if !literal || pattern.is_empty() || pattern.contains('\n') {
         return None;
     }
-    let literal = *fixed_strings || !pattern.chars().any(regex_syntax_char);
-    literal.then(|| pattern.clone())
+    if !*ignore_case {
+        return Some(pcre_literal(pattern));
+    }
+    if !pattern.is_ascii() {
+        return None;
+    }
+    let mut out = String::with_capacity(pattern.len() * 4);
+    for c in pattern.chars() {
+        match c.to_ascii_lowercase() {
+            'k' => out.push_str("(?:k|K|\u{212A})"),
+            's' => out.push_str("(?:s|S|\u{17F})"),
+            l if l.is_ascii_lowercase() => {
+                out.push('[');
+                out.push(l);
+                out.push(l.to_ascii_uppercase());
+                out.push(']');
+            }
+            _ => out.push_str(&pcre_literal(c.encode_utf8(&mut [0; 4]))),
+        }
+    }
+    Some(out)
 }
 
 /// Whether `c` may mean something other than itself in a regex.
@@ -173,7 +198,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_a_case_sensitive_literal_goes_to_journalctl() {
+    fn only_a_literal_goes_to_journalctl_with_its_cases_spelled_out() {
         let grep = |p: &str, i, f| QueryKind::Grep {
             pattern: p.into(),
             ignore_case: i,
@@ -185,14 +210,19 @@ mod tests {
         );
         assert_eq!(
             literal_prefilter(&grep("a.b (x)", false, true)).as_deref(),
-            Some("a.b (x)")
+            Some("a\\.b\\ \\(x\\)")
         );
+        // Case folded as the regex crate folds it: k and s have a third case.
+        assert_eq!(
+            literal_prefilter(&grep("Ok 5s", true, false)).as_deref(),
+            Some("[oO](?:k|K|\u{212A})\\ 5(?:s|S|\u{17F})")
+        );
+        assert_eq!(literal_prefilter(&grep("café", true, false)), None);
         assert_eq!(
             literal_prefilter(&grep("connection refused", false, false)).as_deref(),
-            Some("connection refused")
+            Some("connection\\ refused")
         );
         assert_eq!(literal_prefilter(&grep("a.b", false, false)), None);
-        assert_eq!(literal_prefilter(&grep("timeout", true, false)), None);
         assert_eq!(literal_prefilter(&grep("", false, false)), None);
         assert_eq!(literal_prefilter(&QueryKind::Errors), None);
     }

@@ -13,8 +13,10 @@
 //! a continuation of the line above (a traceback's `File …` lines): it joins
 //! that line's event. The event's level is its first line's: a `WARNING`
 //! line followed by a traceback is a warning (the code chose to log it so).
-//! Only when the first line has no level does a continuation line give it
-//! one (a bare `Traceback (most recent call last):` makes it an error).
+//! An error marker (`Traceback (most recent call last):`, a panic) below an
+//! event under warning level, or without a level, starts an error event of
+//! its own: a crash the service's stderr wrote between its log lines. So
+//! `groups` and `errors` see the same events.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -29,7 +31,7 @@ use super::{GroupsQuery, LevelFilter};
 use crate::engine::{lines_warning, nothing_opened, window_of, Progress, SearchError};
 use crate::logs::cancel::{Cancel, Cancellable};
 use crate::logs::format::{FileFormat, LineHead, TimeReader};
-use crate::logs::learn::learn_from_reader;
+use crate::logs::learn::learn_file;
 use crate::logs::level::Level;
 use crate::logs::open::OpenedFile;
 use crate::logs::read::{for_each_chunk, Counted, ReadAt, MAX_LINE};
@@ -214,6 +216,15 @@ fn warning(path: &str, read: &FileRead) -> Option<FileWarning> {
     lines_warning(path, read.lines, read.timed)
 }
 
+/// Whether `line`, which has no timestamp of its own, continues an event
+/// at `level`: always, but for an error marker (a traceback, a panic) below
+/// an event under warning level or without one, which starts an error event
+/// of its own, as `errors` counts it ([`OpenEvent`](crate::logs::scan::OpenEvent)).
+fn continues_event(level: Option<Level>, line: &[u8]) -> bool {
+    level.is_some_and(|l| l <= Level::Warning)
+        || crate::logs::level::structured::error_marker(line).is_none()
+}
+
 /// What reading the journal gave.
 struct JournalRead {
     name: String,
@@ -240,7 +251,7 @@ impl Feed<'_> {
             units: query.journal.units.clone(),
             since_us: self.window.since.map(|ms| ms.saturating_mul(1000)),
             until_us: self.window.until.map(|ms| ms.saturating_mul(1000) + 999),
-            contains: None,
+            grep: None,
             after_cursor: None,
         };
         let summary = source.read(&request, KEPT_LINE, cancel, |entry| {
@@ -315,13 +326,7 @@ impl Feed<'_> {
         let (handle, size) = (opened.file, opened.size);
         let hint =
             YearHint::from_system_time(opened.modified.unwrap_or_else(std::time::SystemTime::now));
-        let head = ReadAt::new(&handle, 0).take(size);
-        let learned = if file.compressed {
-            let decoder = flate2::read::MultiGzDecoder::new(BufReader::new(head));
-            learn_from_reader(decoder, formats, &file.path, hint)
-        } else {
-            learn_from_reader(head, formats, &file.path, hint)
-        };
+        let learned = learn_file(file, &handle, size, formats, hint);
         let times = TimeReader::new(&learned.format, formats, hint);
         let mut lines = FileLines {
             feed: self,
@@ -392,12 +397,12 @@ impl FileLines<'_, '_, '_> {
             self.timed += 1;
         }
         if head.time.is_none() && self.continues {
-            if let Some(p) = &mut self.pending {
+            if let Some(p) = self
+                .pending
+                .as_mut()
+                .filter(|p| continues_event(p.level, line))
+            {
                 p.lines += 1;
-                // The first line's level stands (see the module docs).
-                if p.level.is_none() {
-                    p.level = head.level(line);
-                }
                 return;
             }
             if self.skip_leading {

@@ -37,11 +37,11 @@ use super::known::{KnownGroups, Seen, Sighting};
 use super::LevelFilter;
 use crate::engine::end_of_last_line;
 use crate::logs::cancel::Cancel;
+use crate::logs::follow::{next_read, LastRead, NextRead};
 use crate::logs::format::{FileFormat, TimeReader};
-use crate::logs::learn::{learn_from_reader, Learned};
+use crate::logs::learn::{learn_file, Learned};
 use crate::logs::level::Level;
 use crate::logs::open::{FileId, OpenedFile};
-use crate::logs::read::ReadAt;
 use crate::logs::tail::HeadHash;
 use crate::logs::timestamp::YearHint;
 use crate::logs::user_format::CompiledUserFormat;
@@ -436,27 +436,24 @@ fn read_appended(
         modified,
         ..
     } = opened;
-    let same_head = prior
-        .as_ref()
-        .is_some_and(|p| p.head.still_matches(&handle, size));
-    if let Some(p) = &prior {
-        if same_head && p.size == size && p.modified == modified {
-            return Ok((p.clone(), 0));
-        }
-    }
     let hint = YearHint::from_system_time(modified.unwrap_or_else(SystemTime::now));
-    let learned = match &prior {
-        Some(p) if same_head && p.learned.complete => p.learned.clone(),
-        _ => learn_from_reader(
-            std::io::Read::take(ReadAt::new(&handle, 0), size),
-            formats,
-            &file.path,
-            hint,
-        ),
+    let last = prior.as_ref().map(|p| LastRead {
+        head: &p.head,
+        offset: p.offset,
+        size: p.size,
+        modified: p.modified,
+        learned: &p.learned,
+    });
+    let learn = || learn_file(file, &handle, size, formats, hint);
+    let (from, learned) = match next_read(last, &handle, size, modified, learn) {
+        NextRead::Unchanged => {
+            let Some(p) = prior else {
+                unreachable!("nothing is unchanged without a last read")
+            };
+            return Ok((p, 0));
+        }
+        NextRead::Read { from, learned, .. } => (from, learned),
     };
-    let from = prior
-        .filter(|p| same_head && size >= p.offset && p.learned.format == learned.format)
-        .map_or(0, |p| p.offset);
     let head = HeadHash::of(&handle, size)?;
     let to = end_of_last_line(&handle, from, size, cancel)?;
     let read = RangeRead {

@@ -47,7 +47,7 @@ fn each_value_is_one_argument_and_the_pattern_a_literal() {
         units: vec!["bot.service".into()],
         since_us: Some(1_767_000_000_250_000),
         until_us: Some(-1),
-        contains: Some("a.b (c) \\d".into()),
+        grep: Some(pcre_literal("a.b (c) \\d")),
         after_cursor: Some("s=1;i=2".into()),
     };
     let args = journal.args(&request);

@@ -158,6 +158,12 @@ impl<'a> TimeReader<'a> {
         }
     }
 
+    /// Whether the file's lines were seen to have timestamps: then a line
+    /// without one continues the event above it.
+    pub fn has_timestamps(&self) -> bool {
+        *self.format != FileFormat::Unknown
+    }
+
     /// The year rule of the file: its modification time.
     pub fn hint(&self) -> &YearHint {
         &self.hint

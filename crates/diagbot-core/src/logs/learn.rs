@@ -248,6 +248,25 @@ impl<'a> Learner<'a> {
     }
 }
 
+/// Learns the format of `file` (the walk's `LogFile`, opened as `handle`,
+/// `size` bytes) from its first bytes, decompressed for a `.gz`: what every
+/// reader of log files learns a file's format by.
+pub fn learn_file(
+    file: &crate::logs::walk::LogFile,
+    handle: &std::fs::File,
+    size: u64,
+    users: &[CompiledUserFormat],
+    hint: YearHint,
+) -> Learned {
+    let head = Read::take(crate::logs::read::ReadAt::new(handle, 0), size);
+    if file.compressed {
+        let decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(head));
+        learn_from_reader(decoder, users, &file.path, hint)
+    } else {
+        learn_from_reader(head, users, &file.path, hint)
+    }
+}
+
 /// Learns the format of the file at `path` from the start of `reader` (at
 /// most [`HEAD_BYTES`], stopping once the sample is full). Only whole lines
 /// count. A read error ends the sample where it happened.

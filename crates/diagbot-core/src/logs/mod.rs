@@ -2,7 +2,8 @@
 //!
 //! - [`walk`], [`read`], [`scan`], [`tail`]: finding files, reading them in
 //!   chunks, scanning with ripgrep's searcher, and what a refresh resumes from;
-//!   [`split`]: cutting a large file into parts scanned at once.
+//!   [`split`]: cutting a large file into parts scanned at once; [`follow`]:
+//!   whether a repeated read skips, resumes or rereads a file.
 //! - [`timestamp`]: the grammar of dates and times and the search for one in a line.
 //! - [`learn`] and [`format`](mod@format): each file's timestamp format, learned from its
 //!   first lines, and reading its lines with it.
@@ -11,6 +12,7 @@
 
 pub mod cancel;
 pub mod explain;
+pub mod follow;
 pub mod format;
 pub mod learn;
 pub mod level;

@@ -137,6 +137,32 @@ pub struct FileTally {
     /// Of those, lines with a timestamp of their own: with `checked_lines`,
     /// what a time window's warnings say about a file.
     pub timed_lines: u64,
+    /// The last event of a `Levels` scan, which lines without a timestamp
+    /// below it continue (see [`OpenEvent`]).
+    pub open_event: Option<OpenEvent>,
+}
+
+/// The event a `Levels` scan read last, still open to the lines below it
+/// that have no timestamp of their own (a traceback, a stack trace, a
+/// multi-line message): they are part of it, neither counted nor kept on
+/// their own. An error event's shown text gains its exception line: the last
+/// unindented line below its first continuation line (`ValueError: bad
+/// input`, a Java `Caused by:`), which says what failed.
+///
+/// An error marker (`Traceback (most recent call last):`, a panic, `Exception
+/// in thread`) below an event under warning level (or without a level)
+/// starts an error event of its own: a crash that a service's stderr wrote
+/// between its log lines, not something the line above chose to log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpenEvent {
+    /// Its level, from its first line.
+    pub level: Option<Level>,
+    /// It was counted (it is in the window).
+    pub counted: bool,
+    /// It is the ring's last line.
+    pub kept: bool,
+    /// Lines below it so far.
+    pub continued: u32,
 }
 
 impl FileTally {
@@ -145,6 +171,7 @@ impl FileTally {
         FileTally {
             lines: self.lines,
             last_timestamp: self.last_timestamp,
+            open_event: self.open_event,
             ..FileTally::default()
         }
     }
@@ -162,6 +189,7 @@ impl FileTally {
         self.long_lines_cut += later.long_lines_cut;
         self.checked_lines += later.checked_lines;
         self.timed_lines += later.timed_lines;
+        self.open_event = later.open_event.or(self.open_event);
     }
 
     /// The heap bytes of the kept lines: a tally's weight in the tail store.
@@ -371,9 +399,17 @@ impl TallySink<'_, '_> {
         if self.tracking {
             let read = spec.times.read(line);
             self.tally.checked_lines += 1;
-            if let Some(t) = read.time.and_then(|t| t.time.to_datetime()) {
+            let own = read.time.and_then(|t| t.time.to_datetime());
+            if let Some(t) = own {
                 self.tally.last_timestamp = Some(t);
                 self.tally.timed_lines += 1;
+            }
+            if spec.counting == Counting::Levels
+                && spec.times.has_timestamps()
+                && read.time.is_none()
+                && self.continue_event(line)
+            {
+                return;
             }
             head = Some(read);
             timestamp = self.tally.last_timestamp;
@@ -386,6 +422,11 @@ impl TallySink<'_, '_> {
                 let read = head.get_or_insert_with(|| spec.times.read(line));
                 let level = read.level(line);
                 self.tally.levels.count(level);
+                self.tally.open_event = Some(OpenEvent {
+                    level,
+                    counted: true,
+                    ..OpenEvent::default()
+                });
                 if !level.is_some_and(Level::is_error) {
                     return;
                 }
@@ -416,7 +457,49 @@ impl TallySink<'_, '_> {
         if self.tally.ring.len() > spec.max_lines {
             self.tally.ring.pop_front();
         }
+        if let Some(open) = &mut self.tally.open_event {
+            open.kept = true;
+        }
     }
+
+    /// Takes `line`, which has no timestamp of its own, into the open event
+    /// (see [`OpenEvent`]); false when it starts an event of its own.
+    fn continue_event(&mut self, line: &[u8]) -> bool {
+        let Some(open) = &mut self.tally.open_event else {
+            // Above the first event (a read resumed mid-event is not: its tally has it).
+            return false;
+        };
+        let below_warning = open.level.is_none_or(|l| l > Level::Warning);
+        if below_warning && crate::logs::level::structured::error_marker(line).is_some() {
+            return false;
+        }
+        open.continued = open.continued.saturating_add(1);
+        let exception = open.counted
+            && open.kept
+            && open.continued > 1
+            && line.first().is_some_and(|b| !b.is_ascii_whitespace());
+        if exception {
+            if let Some(kept) = self.tally.ring.back_mut() {
+                with_exception_line(kept, line);
+            }
+        }
+        true
+    }
+}
+
+/// Shows `line` as the exception line of the kept event `kept`: after its
+/// first line, in place of the one shown before; cut to `MAX_LINE_TEXT`.
+fn with_exception_line(kept: &mut KeptLine, line: &[u8]) {
+    let first = kept.text.find('\n').unwrap_or(kept.text.len());
+    kept.text.truncate(first);
+    let room = MAX_LINE_TEXT.saturating_sub(kept.text.len() + 1);
+    if room == 0 {
+        return;
+    }
+    let cut = line.len().min(room);
+    kept.text.push('\n');
+    kept.text.push_str(&String::from_utf8_lossy(&line[..cut]));
+    kept.truncated |= cut < line.len();
 }
 
 impl Sink for TallySink<'_, '_> {

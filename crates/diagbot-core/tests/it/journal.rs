@@ -124,6 +124,19 @@ fn fixture(remote: &Path) -> tempfile::TempDir {
         Some(2),
         b"kernel: Out of memory: Killed process 908 (python3)",
     ));
+    // Letters whose case Unicode folds beyond ASCII: U+212A KELVIN SIGN, U+017F LONG S.
+    entries.push(entry(
+        3005,
+        Some("misc"),
+        Some(6),
+        "\u{212A}elvin sign".as_bytes(),
+    ));
+    entries.push(entry(
+        3006,
+        Some("misc"),
+        Some(6),
+        "\u{17F}tatus ok".as_bytes(),
+    ));
     write_journal(remote, dir.path(), &entries);
     dir
 }
@@ -396,4 +409,25 @@ fn a_refresh_reads_only_the_entries_after_its_cursor_and_answers_as_a_full_read(
     assert_eq!(refreshed.matches, first.matches + 1);
     assert_eq!(refreshed.lines.last().unwrap().text, "late failure");
     assert!(refreshed.bytes_scanned < first.bytes_scanned / 4);
+}
+
+/// With `-i`, journalctl is asked for each letter's cases (it folds ASCII
+/// only), so an entry only Unicode's case folding matches is still found.
+#[test]
+fn ignore_case_finds_what_unicode_folds_though_journalctl_folds_ascii_only() {
+    let Some(remote) = journal_remote() else {
+        return;
+    };
+    let dir = fixture(&remote);
+    let engine = engine(dir.path());
+    for (pattern, text) in [
+        ("KELVIN", "\u{212A}elvin sign"),
+        ("status", "\u{17F}tatus ok"),
+    ] {
+        let query = Query::grep(GrepPattern::regex(pattern).ignore_case(true), vec![])
+            .with_journal(units(&["misc"]));
+        let result = search(&engine, &query);
+        assert_eq!(result.matches, 1, "{pattern}");
+        assert_eq!(result.lines[0].text, text);
+    }
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, TimeZone};
 
 use diagbot_core::engine::{Engine, SearchError};
+use diagbot_core::logs::level::Level;
 use diagbot_core::logs::user_format::UserFormat;
 use diagbot_core::query::{GrepPattern, Query, TimestampProblem, MAX_LINE_TEXT};
 use diagbot_core::when::TimeBound;
@@ -113,15 +114,20 @@ fn an_unfinished_last_line_without_a_time_takes_the_time_above() {
 }
 
 #[test]
-fn errors_counts_lines_by_level_and_lists_error_lines() {
+fn errors_counts_events_by_level_and_lists_error_events() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "app.log", APP_LOG.as_bytes());
     let r = search(&Query::errors(vec![dir.path().to_path_buf()])).unwrap();
     assert_eq!(r.kind, diagbot_core::query::ResultKind::Errors);
-    // Three ERROR lines and the traceback's first line.
-    assert_eq!(r.matches, 4);
-    assert_eq!(r.levels.0, [0, 4, 1, 1, 0, 0, 2]);
-    assert!(r.lines.iter().any(|l| l.text.starts_with("Traceback")));
+    // Three ERROR events: the traceback is part of the line above it (its
+    // lines were counted on their own: a fourth error and two without a level).
+    assert_eq!(r.matches, 3);
+    assert_eq!(r.levels.0, [0, 3, 1, 1, 0, 0, 0]);
+    assert!(!r.lines.iter().any(|l| l.text.starts_with("Traceback")));
+    assert!(r
+        .lines
+        .iter()
+        .any(|l| l.text.ends_with("\nValueError: bad input")));
 }
 
 #[test]
@@ -393,12 +399,16 @@ fn lines_without_a_level_are_counted_as_unknown() {
         "app.log",
         b"2026-01-27 10:00:00 INFO up\n2026-01-27 10:00:01 disk check: no error found\nplain text\n",
     );
+    // In a file without timestamps, every line is an event of its own.
+    write(dir.path(), "plain.log", b"no time here\nnor here\n");
     let r = search(&Query::errors(vec![dir.path().to_path_buf()])).unwrap();
     assert_eq!(r.levels.get(diagbot_core::logs::level::Level::Info), 1);
-    assert_eq!(r.levels.unknown(), 2);
+    // `disk check…` (no level), and plain.log's two lines; `plain text`
+    // has no time of its own: it is part of the event above it.
+    assert_eq!(r.levels.unknown(), 3);
     assert_eq!(r.matches, 0);
     let json = serde_json::to_value(&r).unwrap();
-    assert_eq!(json["levels"]["unknown"], 2);
+    assert_eq!(json["levels"]["unknown"], 3);
     let back: diagbot_core::SearchResult = serde_json::from_value(json).unwrap();
     assert_eq!(back.levels, r.levels);
 }
@@ -652,7 +662,8 @@ fn a_file_read_in_parts_resumes_exactly() {
     full.elapsed = Default::default();
     refreshed.bytes_scanned = full.bytes_scanned;
     assert_eq!(refreshed, full);
-    assert_eq!(full.lines.last().unwrap().line_number, 4000 + 3 * 572 + 2);
+    // The appended ERROR line (its traceback is part of it).
+    assert_eq!(full.lines.last().unwrap().line_number, 4000 + 3 * 572 + 1);
 }
 
 /// A file named itself and also within a named directory, in either order,
@@ -683,4 +694,79 @@ fn a_file_named_twice_by_overlapping_paths_is_read_once() {
         assert_eq!(groups.groups[0].count, 2, "{paths:?}");
         assert_eq!(groups.groups[0].files.len(), 1, "{paths:?}");
     }
+}
+
+/// A service's log with a logged failure and its traceback, a crash its
+/// stderr wrote below an info line, and a warning logged with a traceback.
+const EVENTS_LOG: &str = "\
+2026-01-27 10:00:00 ERROR job crashed
+Traceback (most recent call last):
+  File \"bot.py\", line 3, in run
+    fetch()
+ValueError: bad input
+2026-01-27 10:00:01 INFO refresh done
+Traceback (most recent call last):
+  File \"x.py\", line 1, in <module>
+ConnectionError: exchange timeout after 30s
+2026-01-27 10:00:02 WARNING retried
+Traceback (most recent call last):
+KeyError: 1
+2026-01-27 10:00:03 ERROR late failure
+";
+
+/// `errors` counts events: a traceback is part of the line above it (one
+/// error, not two), shown with its exception line; below an info line it is
+/// an error of its own; below a warning, part of the warning.
+#[test]
+fn errors_count_events_and_show_a_tracebacks_exception_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(dir.path(), "bot.log", EVENTS_LOG.as_bytes());
+    let query = Query::errors(vec![log.clone()]);
+    let result = search(&query).unwrap();
+    assert_eq!(result.matches, 3);
+    assert_eq!(result.levels.get(Level::Error), 3);
+    assert_eq!(result.levels.get(Level::Warning), 1);
+    assert_eq!(result.levels.get(Level::Info), 1);
+    assert_eq!(result.levels.unknown(), 0);
+    let texts: Vec<&str> = result.lines.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "2026-01-27 10:00:00 ERROR job crashed\nValueError: bad input",
+            "Traceback (most recent call last):\nConnectionError: exchange timeout after 30s",
+            "2026-01-27 10:00:03 ERROR late failure",
+        ]
+    );
+    assert_eq!(result.lines[1].line_number, 7);
+    // Cut into parts scanned at once, the answer is the same.
+    let parts = Engine::one_shot()
+        .with_threads(ScanThreads::new(4))
+        .with_part_size(64)
+        .search(&query, now(), &|_| {})
+        .unwrap();
+    assert_eq!(parts.without_costs(), result.without_costs());
+}
+
+/// A refresh that resumes inside a traceback (the rest appended later) sees
+/// the same events as a full read.
+#[test]
+fn a_refresh_resumed_inside_a_traceback_sees_the_same_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let (head, rest) = EVENTS_LOG.split_at(EVENTS_LOG.find("    fetch()").unwrap());
+    let log = write(dir.path(), "bot.log", head.as_bytes());
+    let engine = Engine::incremental(Default::default());
+    let query = Query::errors(vec![log.clone()]);
+    engine.expect_repeats(&query);
+    let first = engine.search(&query, now(), &|_| {}).unwrap();
+    assert_eq!(first.matches, 1);
+    fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .unwrap()
+        .write_all(rest.as_bytes())
+        .unwrap();
+    let refreshed = engine.search(&query, now(), &|_| {}).unwrap();
+    let full = search(&query).unwrap();
+    assert_eq!(refreshed.without_costs(), full.without_costs());
+    assert!(refreshed.bytes_scanned < full.bytes_scanned);
 }

@@ -23,13 +23,19 @@ pub fn print_grep(result: &SearchResult, verbose: bool) {
 }
 
 pub fn print_errors(result: &SearchResult, verbose: bool) {
-    println!("{}", summary(result, "error lines"));
+    // Events: a traceback or a multi-line message is one (with its line above).
+    let what = if result.matches == 1 {
+        "error"
+    } else {
+        "errors"
+    };
+    println!("{}", summary(result, what));
     print_warnings(result);
     if verbose {
         print_formats(result);
     }
     let mut table = table();
-    table.set_header(["LEVEL", "LINES"]);
+    table.set_header(["LEVEL", "EVENTS"]);
     for level in Level::ALL {
         table.add_row(vec![
             Cell::new(level.name()),
@@ -206,11 +212,15 @@ fn time(line: &MatchLine) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-/// The line with control characters made visible, so log bytes cannot drive the terminal.
+/// The line with control characters made visible, so log bytes cannot drive
+/// the terminal; the lines of an event (its exception line, a journal
+/// entry's lines) stand on one row, parted by ` … `.
 fn printable(line: &MatchLine) -> String {
     let mut out = String::with_capacity(line.text.len());
     for c in line.text.chars() {
-        if c.is_control() && c != '\t' {
+        if c == '\n' {
+            out.push_str(" … ");
+        } else if c.is_control() && c != '\t' {
             out.extend(c.escape_default());
         } else {
             out.push(c);

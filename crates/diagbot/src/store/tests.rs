@@ -271,7 +271,7 @@ fn a_schema_1_file_migrates_and_keeps_its_data() {
 
     let w = writer(&path, 64 << 20);
     assert_eq!(schema::version_of(&w.conn).unwrap(), schema::VERSION);
-    assert_eq!(schema::VERSION, 2);
+    assert_eq!(schema::VERSION, 3);
     let value: f64 = w
         .conn
         .query_row(
@@ -282,6 +282,7 @@ fn a_schema_1_file_migrates_and_keeps_its_data() {
         .unwrap();
     assert_eq!(value, 42.5);
     assert_eq!(count(&w, "events"), 1);
+    assert_eq!(count(&w, "journal_cursors"), 0);
 
     // The new tables work: seen twice (first kept earliest, last latest), a mute.
     let row = |first, last, described| groups::SeenRow {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use diagbot_core::engine::SearchError;
 use diagbot_core::logs::level::Level;
 use diagbot_core::probe::oom;
-use diagbot_core::query::{Query, QueryKind, SearchResult};
+use diagbot_core::query::{JournalScope, LineSource, Query, QueryKind, SearchResult};
 use diagbot_core::when::TimeBound;
 
 use super::render::{escape, with_lines_and_tail};
@@ -21,6 +21,7 @@ pub enum Command {
     Status,
     Services,
     Errors {
+        service: Option<String>,
         since: Option<String>,
     },
     Grep {
@@ -31,6 +32,7 @@ pub enum Command {
         since: Option<String>,
     },
     Top {
+        service: Option<String>,
         since: Option<String>,
     },
     History {
@@ -85,18 +87,23 @@ pub fn parse(text: &str) -> Command {
     match name.as_str() {
         "/status" => Command::Status,
         "/services" => Command::Services,
-        "/errors" => Command::Errors { since: since(rest) },
+        "/errors" => {
+            let (service, range) = service_and_range(rest);
+            Command::Errors {
+                service: since(service),
+                since: since(range),
+            }
+        }
         "/oom" => Command::Oom { since: since(rest) },
-        "/top" => Command::Top { since: since(rest) },
+        "/top" => {
+            let (service, range) = service_and_range(rest);
+            Command::Top {
+                service: since(service),
+                since: since(range),
+            }
+        }
         "/history" => {
-            // A last word that reads as a time is the range: "/history bot 7d".
-            // Or the first, when the other word is not one: "/history 1h bot".
-            let (service, range) = match rest.rsplit_once(char::is_whitespace) {
-                Some((svc, last)) if TimeBound::parse(last).is_ok() => (svc.trim(), last),
-                Some((first, svc)) if TimeBound::parse(first.trim()).is_ok() => (svc, first.trim()),
-                _ if TimeBound::parse(rest).is_ok() => ("", rest),
-                _ => (rest, ""),
-            };
+            let (service, range) = service_and_range(rest);
             Command::History {
                 service: since(service),
                 since: since(range),
@@ -131,19 +138,32 @@ pub fn parse(text: &str) -> Command {
     }
 }
 
+/// A service and a range in either order: a last word that reads as a
+/// time is the range ("bot 7d"); or the first, when the other word is not
+/// one ("1h bot"); a lone word is whichever it reads as.
+fn service_and_range(rest: &str) -> (&str, &str) {
+    match rest.rsplit_once(char::is_whitespace) {
+        Some((svc, last)) if TimeBound::parse(last).is_ok() => (svc.trim(), last),
+        Some((first, svc)) if TimeBound::parse(first.trim()).is_ok() => (svc, first.trim()),
+        _ if TimeBound::parse(rest).is_ok() => ("", rest),
+        _ => (rest, ""),
+    }
+}
+
 pub const HELP: &str = "<b>diagbot</b> answers:
 /status — host memory, load, disks and services
 /services — each service: state, RSS against its limit, restarts, trend
-/errors [since] — error counts and the last error lines
-/grep &lt;pattern&gt; [since] — the last lines matching a regex
+/errors [service] [since] — error counts and the last errors
+/grep &lt;pattern&gt; [service] [since] — the last lines matching a regex
 /oom [since] — OOM kills with their victims
-/top [since] — the most frequent kinds of warning and error
+/top [service] [since] — the most frequent kinds of warning and error
 /history [service] [since] — memory, load and RSS over time (default 24h), and the events
 /mute &lt;id&gt; [for] — no new-error alerts for a group (for 90s, 15m, 1h, 7d; else until /unmute)
 /unmute &lt;id&gt; — alerts for the group again
 /mutes — the groups muted
 /cache — diagbot's own cache
-<i>since</i> is 90s, 15m, 1h, 2d or a time such as 2026-02-27T10:00.";
+<i>since</i> is 90s, 15m, 1h, 2d or a time such as 2026-02-27T10:00; a <i>service</i> \
+is read in its log files and its unit's journal (without one: every configured log).";
 
 /// The answer to `cmd`, as Telegram HTML.
 pub async fn answer(state: &AppState, cmd: &Command) -> String {
@@ -151,16 +171,37 @@ pub async fn answer(state: &AppState, cmd: &Command) -> String {
         Command::Help => HELP.to_string(),
         Command::Status => status(state, false).await,
         Command::Services => status(state, true).await,
-        Command::Errors { since } => search(state, Query::errors, since.as_deref()).await,
-        Command::Grep { pattern, since } => {
-            let grep = |paths| Query::grep(pattern.as_str(), paths);
-            search(state, grep, since.as_deref()).await
-        }
-        Command::Oom { since } => oom_kills(state, since.as_deref()).await,
-        Command::Top { since } => match parse_since(since.as_deref()) {
-            Ok(bound) => super::top::top(state, bound, since.as_deref()).await,
+        Command::Errors { service, since } => match sources(state, service.as_deref()) {
+            Ok(sources) => search(state, Query::errors, sources, since.as_deref()).await,
             Err(msg) => msg,
         },
+        Command::Grep { pattern, since } => {
+            // A last word that names a service reads as the service.
+            let settings = state.settings();
+            let named = pattern
+                .rsplit_once(char::is_whitespace)
+                .filter(|(_, last)| settings.core.services.iter().any(|s| s.name == *last));
+            let (pattern, service) = match named {
+                Some((p, svc)) => (p.trim(), Some(svc)),
+                None => (pattern.as_str(), None),
+            };
+            let grep = |paths| Query::grep(pattern, paths);
+            match sources(state, service) {
+                Ok(sources) => search(state, grep, sources, since.as_deref()).await,
+                Err(msg) => msg,
+            }
+        }
+        Command::Oom { since } => oom_kills(state, since.as_deref()).await,
+        Command::Top { service, since } => {
+            let sources = match sources(state, service.as_deref()) {
+                Ok(s) => s,
+                Err(msg) => return msg,
+            };
+            match parse_since(since.as_deref()) {
+                Ok(bound) => super::top::top(state, sources, bound, since.as_deref()).await,
+                Err(msg) => msg,
+            }
+        }
         Command::History { service, since } => {
             super::history::history(state, service.as_deref(), since.as_deref()).await
         }
@@ -185,10 +226,35 @@ fn parse_since(since: Option<&str>) -> Result<Option<TimeBound>, String> {
         .transpose()
 }
 
-/// Answers the question `query` builds over the configured log paths.
+/// What a command reads: a service's log files and unit journal, or every
+/// configured path and the services' units; an unknown service is said.
+pub fn sources(
+    state: &AppState,
+    service: Option<&str>,
+) -> Result<(Vec<PathBuf>, JournalScope), String> {
+    let settings = state.settings();
+    let core = &settings.core;
+    let Some(name) = service else {
+        return Ok((core.log_paths.clone(), core.service_units()));
+    };
+    let Some(svc) = core.services.iter().find(|s| s.name == name) else {
+        let known: Vec<&str> = core.services.iter().map(|s| s.name.as_str()).collect();
+        return Err(format!(
+            "⚠ no service is named <b>{}</b>; the services: {}",
+            escape(name),
+            escape(&known.join(", "))
+        ));
+    };
+    let unit = svc.unit.as_deref().filter(|_| core.journal.enabled);
+    let journal = JournalScope::units(&unit.into_iter().collect::<Vec<_>>()).unwrap_or_default();
+    Ok((svc.logs.clone(), journal))
+}
+
+/// Answers the question `query` builds over `sources`.
 async fn search(
     state: &AppState,
     query: impl FnOnce(Vec<PathBuf>) -> Query,
+    (paths, journal): (Vec<PathBuf>, JournalScope),
     since: Option<&str>,
 ) -> String {
     let since_bound = match parse_since(since) {
@@ -196,8 +262,9 @@ async fn search(
         Err(msg) => return msg,
     };
     let settings = state.settings();
-    let mut query =
-        query(settings.core.log_paths.clone()).with_formats(settings.core.formats.clone());
+    let mut query = query(paths)
+        .with_formats(settings.core.formats.clone())
+        .with_journal(journal);
     query.since = since_bound;
     // /errors asks what the background refresh keeps warm (and what the HTTP
     // API asks by default), with the same formats, so it is answered from the
@@ -227,8 +294,9 @@ fn render_search(kind: &QueryKind, since: Option<&str>, r: &SearchResult) -> Str
     let (head, cli) = match kind {
         QueryKind::Errors => (
             format!(
-                "<b>errors</b>{window}: {} error lines ({} fatal) and {} warnings in {} files",
+                "<b>errors</b>{window}: {} error{} ({} fatal) and {} warnings in {} files",
                 r.matches,
+                if r.matches == 1 { "" } else { "s" },
                 r.levels.get(Level::Fatal),
                 r.levels.get(Level::Warning),
                 r.files_searched
@@ -259,7 +327,10 @@ fn render_search(kind: &QueryKind, since: Option<&str>, r: &SearchResult) -> Str
     let lines: Vec<String> = r
         .lines
         .iter()
-        .map(|l| format!("{}:{} {}", file_name(&l.path), l.line_number, l.text))
+        .map(|l| match l.source {
+            LineSource::File => format!("{}:{} {}", file_name(&l.path), l.line_number, l.text),
+            LineSource::Journal => format!("{} {}", l.unit.as_deref().unwrap_or("journal"), l.text),
+        })
         .collect();
     // Lines the answer itself left out (past max_lines) are not shown either.
     let not_in_answer = r.matches.saturating_sub(r.lines.len() as u64);
@@ -344,6 +415,14 @@ mod tests {
         assert_eq!(
             parse("/errors 1h"),
             Command::Errors {
+                service: None,
+                since: Some("1h".into())
+            }
+        );
+        assert_eq!(
+            parse("/errors crypto-bot 1h"),
+            Command::Errors {
+                service: Some("crypto-bot".into()),
                 since: Some("1h".into())
             }
         );
@@ -403,7 +482,15 @@ mod tests {
         assert_eq!(
             parse("/top@diagbot_bot 2h"),
             Command::Top {
+                service: None,
                 since: Some("2h".into())
+            }
+        );
+        assert_eq!(
+            parse("/top bot"),
+            Command::Top {
+                service: Some("bot".into()),
+                since: None
             }
         );
     }

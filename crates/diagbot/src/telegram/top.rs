@@ -13,9 +13,16 @@ const BUDGET: usize = 4000;
 const MAX_TEMPLATE_CHARS: usize = 200;
 
 /// Groups the configured logs' warning lines and worse (since `since`) and renders the top ones.
-pub async fn top(state: &AppState, since: Option<TimeBound>, said: Option<&str>) -> String {
+pub async fn top(
+    state: &AppState,
+    (paths, journal): (Vec<std::path::PathBuf>, diagbot_core::query::JournalScope),
+    since: Option<TimeBound>,
+    said: Option<&str>,
+) -> String {
     let settings = state.settings();
-    let mut query = GroupsQuery::new(settings.core.log_paths.clone());
+    let mut query = GroupsQuery::new(paths);
+    query.journal = journal;
+    query.journal_source = settings.core.journal();
     query.formats = settings.core.formats.clone();
     query.max_decompressed = settings.core.max_decompressed;
     // As the HTTP API's: a bounded grouper, one grouping at a time.

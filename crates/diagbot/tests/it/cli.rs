@@ -145,28 +145,38 @@ fn since_and_until_select_a_window() {
         .code(1);
 }
 
+/// Events, not lines: `ERROR job crashed` and the traceback below it are
+/// one error (they were counted as two, and the traceback's own lines as
+/// lines without a level), shown with the exception line that says what failed.
 #[test]
-fn errors_prints_levels_and_the_last_error_lines() {
+fn errors_counts_events_and_shows_a_tracebacks_exception_line() {
     let dir = logs();
     diagbot()
         .args(["errors", "--path"])
         .arg(dir.path())
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("4 error lines in 1 of 2 files"))
-        .stdout(predicate::str::is_match(r"error\s+4").unwrap())
+        .stdout(predicate::str::contains("3 errors in 1 of 2 files"))
+        .stdout(predicate::str::is_match(r"LEVEL\s+EVENTS").unwrap())
+        .stdout(predicate::str::is_match(r"error\s+3").unwrap())
         .stdout(predicate::str::is_match(r"warning\s+1").unwrap())
         .stdout(predicate::str::is_match(r"info\s+2").unwrap())
-        // Lines without a level are shown too, not only in the JSON.
-        .stdout(predicate::str::is_match(r"\(no level\)\s+2").unwrap())
+        // Events without a level are shown too, not only in the JSON.
+        .stdout(predicate::str::is_match(r"\(no level\)\s+0").unwrap())
         .stdout(predicate::str::contains(
-            "Traceback (most recent call last):",
-        ));
+            "ERROR job crashed … ValueError: bad input",
+        ))
+        .stdout(predicate::str::contains("Traceback (most recent call last):").not());
     let v = json(dir.path(), &["errors"]);
-    assert_eq!(v["levels"]["unknown"], 2);
-    assert_eq!(v["levels"]["error"], 4);
+    assert_eq!(v["levels"]["unknown"], 0);
+    assert_eq!(v["levels"]["error"], 3);
     assert_eq!(v["levels"]["fatal"], 0);
-    assert_eq!(v["lines"].as_array().unwrap().len(), 4);
+    let lines = v["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 3);
+    assert!(lines[1]["text"]
+        .as_str()
+        .unwrap()
+        .ends_with("ERROR job crashed\nValueError: bad input"));
     assert_eq!(v["skipped"], serde_json::json!([]));
 }
 

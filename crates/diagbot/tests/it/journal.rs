@@ -130,7 +130,7 @@ fn errors_read_the_services_unit_beside_the_files_by_default() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains(
-            "4 error lines in 1 of 1 files and the journal (6 entries)",
+            "4 errors in 1 of 1 files and the journal (6 entries)",
         ))
         .stdout(predicate::str::is_match(r"\d\d:00:42\s+bot\.service\s+giving up").unwrap())
         // The traceback is one record, its exception line in it.
@@ -213,7 +213,7 @@ fn without_journalctl_the_files_are_answered_and_the_journal_named_once() {
     let out = diagbot(&config, &["errors"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("1 error lines in 1 of 1 files"), "{text}");
+    assert!(text.contains("1 error in 1 of 1 files"), "{text}");
     assert_eq!(text.matches("journal: not available").count(), 1, "{text}");
     assert!(!text.contains("skipped or incomplete"), "{text}");
 }
