@@ -350,6 +350,31 @@ def peak_rss(cmd):
     return top, anon, kid, kid_anon, int(gt.stderr.strip().splitlines()[-1])
 
 
+def pcre_literal(text):
+    """A literal in PCRE2 (crates/diagbot-core/src/journal.rs, `pcre_literal`)."""
+    return "".join("\\" + c if c.isascii() and not c.isalnum() else c for c in text)
+
+
+def prefilter(dargs):
+    """The --grep diagbot gives journalctl for an ASCII literal, with case
+    (crates/diagbot-core/src/engine/journal.rs, `literal_prefilter`): with -i,
+    each letter spelled with its cases, k and s with their third."""
+    if "-i" not in dargs:
+        return pcre_literal(dargs[-1])
+    out = []
+    for c in dargs[-1]:
+        l = c.lower() if c.isascii() else c
+        if l == "k":
+            out.append("(?:k|K|\u212a)")
+        elif l == "s":
+            out.append("(?:s|S|\u017f)")
+        elif l.isascii() and l.isalpha():
+            out.append("[%s%s]" % (l, l.upper()))
+        else:
+            out.append(pcre_literal(c))
+    return "".join(out)
+
+
 def mib(kib):
     return "%.1f MiB" % (kib / 1024)
 
@@ -384,7 +409,7 @@ for name, dargs, jargs, dsrc, jsrc in patterns:
         sys.exit("count mismatch for %s: diagbot %d, journalctl -o json %d\n  %s\n  %s"
                  % (dargs, got, want, " ".join(dcmd), " ".join(jcmd + ["-o", "json"])))
     # The journalctl command diagbot runs for this pattern: a literal goes to --grep.
-    own = J + ["--all", "--output=export", D_FIELDS] + jsrc + (jargs if "-i" not in dargs else [])
+    own = J + ["--all", "--output=export", D_FIELDS] + jsrc + ["--case-sensitive=true", "--grep=" + prefilter(dargs)]
     res = race([dcmd, jcmd, jcmd + ["-o", "cat"], jcmd + ["-o", "export"], own])
     label = " ".join(dargs + dsrc)
     rows.append((name, label, got, want, res))

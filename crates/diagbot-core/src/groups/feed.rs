@@ -35,7 +35,7 @@ use crate::logs::learn::learn_file;
 use crate::logs::level::Level;
 use crate::logs::open::OpenedFile;
 use crate::logs::read::{for_each_chunk, Counted, ReadAt, MAX_LINE};
-use crate::logs::scan::Window;
+use crate::logs::scan::{continues_event, Window};
 use crate::logs::timestamp::YearHint;
 use crate::logs::user_format::{CompiledUserFormat, UserFormat};
 use crate::logs::walk::{walk, LogFile, Order};
@@ -216,15 +216,6 @@ fn warning(path: &str, read: &FileRead) -> Option<FileWarning> {
     lines_warning(path, read.lines, read.timed)
 }
 
-/// Whether `line`, which has no timestamp of its own, continues an event
-/// at `level`: always, but for an error marker (a traceback, a panic) below
-/// an event under warning level or without one, which starts an error event
-/// of its own, as `errors` counts it ([`OpenEvent`](crate::logs::scan::OpenEvent)).
-fn continues_event(level: Option<Level>, line: &[u8]) -> bool {
-    level.is_some_and(|l| l <= Level::Warning)
-        || crate::logs::level::structured::error_marker(line).is_none()
-}
-
 /// What reading the journal gave.
 struct JournalRead {
     name: String,
@@ -310,6 +301,9 @@ struct Pending {
     lines: u32,
     level: Option<Level>,
     time: Option<DateTime<FixedOffset>>,
+    /// For a bare traceback (no line of the service's above it): its
+    /// exception line so far, which its template is made of.
+    exception: Option<Vec<u8>>,
 }
 
 impl Feed<'_> {
@@ -403,6 +397,11 @@ impl FileLines<'_, '_, '_> {
                 .filter(|p| continues_event(p.level, line))
             {
                 p.lines += 1;
+                let unindented = line.first().is_some_and(|b| !b.is_ascii_whitespace());
+                if let Some(exception) = p.exception.as_mut().filter(|_| unindented) {
+                    exception.clear();
+                    exception.extend_from_slice(&line[..line.len().min(KEPT_LINE)]);
+                }
                 return;
             }
             if self.skip_leading {
@@ -422,6 +421,7 @@ impl FileLines<'_, '_, '_> {
             lines: 1,
             level: head.level(line),
             time: self.last_time,
+            exception: super::message::is_bare_traceback(line).then(Vec::new),
         });
     }
 
@@ -434,9 +434,14 @@ impl FileLines<'_, '_, '_> {
         if feed.level.admits(p.level) && feed.window.contains(p.time.as_ref()) {
             let leveled = p.head.level(&p.line).is_some();
             let span = message_span(&p.line, &p.head, leveled);
+            // A bare traceback is known by its exception, as Sentry groups.
+            let (message, line) = match p.exception.as_deref().filter(|e| !e.is_empty()) {
+                Some(exception) => (exception, exception),
+                None => (&p.line[span], &p.line[..]),
+            };
             let serial = feed.grouper.add(&Event {
-                message: &p.line[span],
-                line: &p.line,
+                message,
+                line,
                 level: p.level,
                 time: p.time,
                 file: self.file,

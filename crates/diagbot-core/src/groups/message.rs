@@ -225,6 +225,13 @@ fn is_plain(f: &[u8]) -> bool {
     f.iter().all(u8::is_ascii_alphabetic) && f.iter().skip(1).all(u8::is_ascii_lowercase)
 }
 
+/// Whether `line` opens a Python traceback: as an event's first line, one
+/// with nothing of the service's own above it (a crash its stderr wrote),
+/// whose template is made of its exception line.
+pub(crate) fn is_bare_traceback(line: &[u8]) -> bool {
+    line.starts_with(b"Traceback (most recent call last)")
+}
+
 /// The part of a record with no header of its own (a journal entry's
 /// MESSAGE) that its template is made of: its first line, or, for a Python
 /// traceback, its last unindented line — the exception's type and message,
@@ -233,7 +240,7 @@ fn is_plain(f: &[u8]) -> bool {
 pub fn record_message(text: &[u8]) -> &[u8] {
     let mut lines = text.split(|&b| b == b'\n');
     let first = lines.next().unwrap_or_default();
-    if !first.starts_with(b"Traceback (most recent call last)") {
+    if !is_bare_traceback(first) {
         return first;
     }
     text.split(|&b| b == b'\n')

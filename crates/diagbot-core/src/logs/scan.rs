@@ -469,8 +469,7 @@ impl TallySink<'_, '_> {
             // Above the first event (a read resumed mid-event is not: its tally has it).
             return false;
         };
-        let below_warning = open.level.is_none_or(|l| l > Level::Warning);
-        if below_warning && crate::logs::level::structured::error_marker(line).is_some() {
+        if !continues_event(open.level, line) {
             return false;
         }
         open.continued = open.continued.saturating_add(1);
@@ -485,6 +484,15 @@ impl TallySink<'_, '_> {
         }
         true
     }
+}
+
+/// Whether `line`, which has no timestamp of its own, continues an event at
+/// `level` (see [`OpenEvent`]): always, but for an error marker (a traceback,
+/// a panic) below an event under warning level or without one. The one rule
+/// of events, for `errors` and `groups` alike.
+pub fn continues_event(level: Option<Level>, line: &[u8]) -> bool {
+    level.is_some_and(|l| l <= Level::Warning)
+        || crate::logs::level::structured::error_marker(line).is_none()
 }
 
 /// Shows `line` as the exception line of the kept event `kept`: after its

@@ -79,21 +79,7 @@ fn fixture(remote: &Path) -> (tempfile::TempDir, PathBuf) {
     ));
     entries.push(entry(42, "bot", 2, "giving up"));
     entries.push(entry(43, "web", 4, "upstream timeout"));
-    let mut child = std::process::Command::new(remote)
-        .arg(format!("--output={}", journal.join("t.journal").display()))
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().unwrap();
-        for e in &entries {
-            stdin.write_all(e).unwrap();
-        }
-    }
-    assert!(child.wait().unwrap().success());
+    write_journal(remote, &journal, &entries);
     let config = dir.path().join("diagbot.toml");
     let extra = format!(
         "[journal]\ndirectory = {:?}\n[[services]]\nname = \"bot\"\nunit = \"bot\"\n",
@@ -283,6 +269,11 @@ fn append_now(remote: &Path, dir: &Path, entries: &[(u8, &str)]) {
             ])
         })
         .collect();
+    write_journal(remote, dir, &exported);
+}
+
+/// Appends `entries` (export format) to the journal file `dir/t.journal`.
+fn write_journal(remote: &Path, dir: &Path, entries: &[Vec<u8>]) {
     let mut child = std::process::Command::new(remote)
         .arg(format!("--output={}", dir.join("t.journal").display()))
         .arg("-")
@@ -293,7 +284,7 @@ fn append_now(remote: &Path, dir: &Path, entries: &[(u8, &str)]) {
     {
         use std::io::Write;
         let mut stdin = child.stdin.take().unwrap();
-        for e in &exported {
+        for e in entries {
             stdin.write_all(e).unwrap();
         }
     }
@@ -404,5 +395,73 @@ fn a_units_new_error_alerts_once_and_a_restart_neither_reads_again_nor_alerts_ag
     );
     wait_watch_ticks(&d, t, 3);
     assert_eq!(new_groups(&mut rx), ["disk full on <path>"]);
+    d.stop();
+}
+
+/// Error entries in a service's unit journal make an error burst, as lines
+/// in its log files do.
+#[test]
+fn a_units_error_entries_make_a_burst() {
+    let Some(remote) = journal_remote() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal");
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&journal).unwrap();
+    std::fs::create_dir_all(&logs).unwrap();
+    append_now(&remote, &journal, &[(6, "started")]);
+    let extra = format!(
+        "[journal]\ndirectory = {:?}\n[health]\nsample_interval = \"100ms\"\n\
+         error_burst_lines = 2\nerror_burst_window = \"5m\"\n[groups]\nalerts = false\n\
+         [[services]]\nname = \"bot\"\nunit = \"bot\"\n",
+        journal.display().to_string()
+    );
+    let config = dir.path().join("diagbot.toml");
+    std::fs::write(&config, config_text(&logs, &extra)).unwrap();
+    let d = TestDaemon::start(&config);
+    let mut rx = d.state.events.subscribe();
+    // The first sample takes what is there as its start (its counter appears) ...
+    let info = "diagbot_log_lines_total{service=\"bot\",level=\"info\"} ";
+    let started = std::time::Instant::now();
+    while !d.get("/metrics").1.contains(info) {
+        let waited = started.elapsed();
+        assert!(
+            waited < std::time::Duration::from_secs(30),
+            "no sample read the unit"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // ... and a later one the burst.
+    append_now(
+        &remote,
+        &journal,
+        &[
+            (3, "payment failed"),
+            (3, "payment failed"),
+            (2, "giving up"),
+        ],
+    );
+    let started = std::time::Instant::now();
+    let burst = loop {
+        match rx.try_recv() {
+            Ok(diagbot_core::health::Event::ErrorBurst {
+                service,
+                lines,
+                last_line,
+                ..
+            }) => break (service, lines, last_line),
+            Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Empty) => {}
+            Err(e) => panic!("{e}"),
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "no burst"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(burst.0, "bot");
+    assert_eq!(burst.1, 3);
+    assert_eq!(burst.2.as_deref(), Some("giving up"));
     d.stop();
 }
