@@ -399,7 +399,9 @@ fn read_numeric_date(s: &[u8], at: usize, weekday: bool) -> Option<Reading> {
         }
         6 => {
             let fields = [small(s, at, 2), small(s, at + 2, 2), small(s, at + 4, 2)];
-            let time = time_after(s, at + 6, b" ", false)?;
+            // `yyMMdd HHmmss` too: a compact date takes a compact time, as
+            // ISO 8601's basic form does (HDFS writes `081109 203615`).
+            let time = time_after(s, at + 6, b" ", true)?;
             Some(time.into_reading(DateForm::Compact6, 0, true, fields))
         }
         4 => read_year_first(s, at).or_else(|| {

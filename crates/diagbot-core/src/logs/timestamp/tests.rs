@@ -129,3 +129,19 @@ fn lines_without_timestamps() {
         assert_eq!(naive(line), None, "{line:?}");
     }
 }
+
+/// A compact two-digit-year date takes a compact time as well as one with
+/// colons (`yyMMdd HHmmss`, as HDFS and old MySQL write it).
+#[test]
+fn a_compact_two_digit_year_date_with_a_compact_time() {
+    assert_eq!(
+        naive("260127 101500 148 INFO dfs.DataNode: x").as_deref(),
+        Some("2026-01-27 10:15:00")
+    );
+    assert_eq!(
+        naive("260127 10:15:00 148 INFO x").as_deref(),
+        Some("2026-01-27 10:15:00")
+    );
+    // Six digits and a number that is no time of day are no timestamp.
+    assert_eq!(naive("260127 991500 x"), None);
+}
