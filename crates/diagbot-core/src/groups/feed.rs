@@ -33,8 +33,9 @@ use crate::logs::cancel::{Cancel, Cancellable};
 use crate::logs::format::{FileFormat, LineHead, TimeReader};
 use crate::logs::learn::learn_file;
 use crate::logs::level::Level;
+use crate::logs::lines::Splitter;
 use crate::logs::open::OpenedFile;
-use crate::logs::read::{for_each_chunk, Counted, ReadAt, MAX_LINE};
+use crate::logs::read::{for_each_chunk, Counted, ReadAt};
 use crate::logs::scan::{continues_event, Window};
 use crate::logs::timestamp::YearHint;
 use crate::logs::user_format::{CompiledUserFormat, UserFormat};
@@ -340,11 +341,11 @@ impl Feed<'_> {
         let outcome = if file.compressed {
             let decoder = flate2::read::MultiGzDecoder::new(BufReader::new(reader));
             let bounded = decoder.take(max_decompressed);
-            for_each_chunk(bounded, |c| splitter.feed(c, &mut |l| lines.line(l)))
+            for_each_chunk(bounded, |c| splitter.feed(c, &mut |l, _| lines.line(l)))
         } else {
-            for_each_chunk(reader, |c| splitter.feed(c, &mut |l| lines.line(l)))
+            for_each_chunk(reader, |c| splitter.feed(c, &mut |l, _| lines.line(l)))
         };
-        splitter.finish(&mut |l| lines.line(l));
+        splitter.finish(&mut |l, _| lines.line(l));
         lines.flush();
         let cut = file.compressed && splitter.bytes >= max_decompressed;
         let note = match outcome {
@@ -527,8 +528,8 @@ pub fn read_range(
     let mut splitter = Splitter::default();
     let span = read.to.saturating_sub(read.from);
     let reader = Cancellable::new(ReadAt::new(read.file, read.from).take(span), read.cancel);
-    let outcome = for_each_chunk(reader, |c| splitter.feed(c, &mut |l| lines.line(l)));
-    splitter.finish(&mut |l| lines.line(l));
+    let outcome = for_each_chunk(reader, |c| splitter.feed(c, &mut |l, _| lines.line(l)));
+    splitter.finish(&mut |l, _| lines.line(l));
     lines.flush();
     let number = lines.number;
     outcome?;
@@ -574,72 +575,9 @@ pub fn read_journal_timed(
     })
 }
 
-/// Cuts chunks into lines (without `\n` or `\r\n`); a line longer than
-/// [`MAX_LINE`] is passed in its first `MAX_LINE` bytes, as a search does.
-#[derive(Default)]
-struct Splitter {
-    carry: Vec<u8>,
-    cut: bool,
-    bytes: u64,
-}
-
-impl Splitter {
-    fn feed(&mut self, chunk: &[u8], each: &mut dyn FnMut(&[u8])) {
-        self.bytes += chunk.len() as u64;
-        let mut rest = chunk;
-        if !self.carry.is_empty() || self.cut {
-            let Some(nl) = memchr::memchr(b'\n', rest) else {
-                self.carry_more(rest);
-                return;
-            };
-            self.carry_more(&rest[..nl]);
-            each(trim_cr(&self.carry));
-            self.carry.clear();
-            self.cut = false;
-            rest = &rest[nl + 1..];
-        }
-        let mut start = 0;
-        for nl in memchr::memchr_iter(b'\n', rest) {
-            each(trim_cr(&rest[start..nl]));
-            start = nl + 1;
-        }
-        self.carry_more(&rest[start..]);
-    }
-
-    fn carry_more(&mut self, bytes: &[u8]) {
-        let room = MAX_LINE.saturating_sub(self.carry.len());
-        self.cut |= bytes.len() > room;
-        self.carry
-            .extend_from_slice(&bytes[..bytes.len().min(room)]);
-    }
-
-    fn finish(&mut self, each: &mut dyn FnMut(&[u8])) {
-        if !self.carry.is_empty() || self.cut {
-            each(trim_cr(&self.carry));
-            self.carry.clear();
-        }
-    }
-}
-
-fn trim_cr(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lines_split_across_chunks_arrive_whole() {
-        let mut s = Splitter::default();
-        let mut got: Vec<String> = Vec::new();
-        let mut each = |l: &[u8]| got.push(String::from_utf8_lossy(l).into_owned());
-        s.feed(b"one\r\ntw", &mut each);
-        s.feed(b"o\nthr", &mut each);
-        s.feed(b"ee", &mut each);
-        s.finish(&mut each);
-        assert_eq!(got, ["one", "two", "three"]);
-    }
 
     #[test]
     fn with_a_step_each_group_counts_its_lines_in_each_step_of_the_range() {

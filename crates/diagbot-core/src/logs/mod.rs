@@ -1,7 +1,7 @@
 //! Log files: which to read, how to read them, and what their lines say.
 //!
-//! - [`walk`], [`read`], [`scan`], [`tail`]: finding files, reading them in
-//!   chunks, scanning with ripgrep's searcher, and what a refresh resumes from;
+//! - [`walk`], [`read`], [`lines`], [`scan`], [`tail`]: finding files, reading them in
+//!   chunks, cutting chunks into lines, scanning with ripgrep's searcher, and what a refresh resumes from;
 //!   [`split`]: cutting a large file into parts scanned at once; [`follow`]:
 //!   whether a repeated read skips, resumes or rereads a file.
 //! - [`timestamp`]: the grammar of dates and times and the search for one in a line.
@@ -16,6 +16,7 @@ pub mod follow;
 pub mod format;
 pub mod learn;
 pub mod level;
+pub mod lines;
 pub mod open;
 pub mod read;
 pub mod scan;

@@ -15,8 +15,12 @@
 //!   timestamp gets the one above it later, by reading back from its offset.
 //!   Used for plain files when the query has no time window.
 //! - tracking: every line reaches the sink (passthru) so that the time of each
-//!   line is known. Used for time windows, for `errors` (every line has a
-//!   level) and for compressed files (which cannot be read backwards).
+//!   line is known. Used for time windows and for compressed files (which
+//!   cannot be read backwards).
+//!
+//! `errors` looks at every line and matches no pattern: its lines come from
+//! the line splitter error groups read through ([`crate::logs::lines`]), and
+//! it counts events ([`OpenEvent`]) by the same rule ([`continues_event`]).
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -32,6 +36,7 @@ use grep_searcher::{
 
 use crate::logs::format::TimeReader;
 use crate::logs::level::Level;
+use crate::logs::lines::Splitter;
 use crate::logs::read::{for_each_chunk, MAX_LINE};
 use crate::query::{LevelCounts, MAX_LINE_TEXT};
 
@@ -216,6 +221,9 @@ pub fn scan_region<R: Read>(
     compressed: bool,
     tally: &mut FileTally,
 ) -> io::Result<RegionRead> {
+    if spec.counting == Counting::Levels {
+        return scan_events(spec, reader, start_offset, tally);
+    }
     let tracking = spec.tracks_every_line(compressed);
     // When every line reaches the sink, the sink numbers them: neither the
     // searcher nor the splitter needs to count line ends (a tenth of an
@@ -244,6 +252,42 @@ pub fn scan_region<R: Read>(
     let bytes = lines.bytes;
     give_back_searcher(lines.searcher);
     outcome.map(|()| RegionRead { bytes })
+}
+
+/// Every line of the region, each event counted by level (`errors`): read
+/// through the line splitter that error groups read through (every line is
+/// looked at; there is no pattern to skip lines by, as a grep's searcher does).
+fn scan_events<R: Read>(
+    spec: &ScanSpec<'_>,
+    reader: R,
+    start_offset: u64,
+    tally: &mut FileTally,
+) -> io::Result<RegionRead> {
+    let base_line = tally.lines;
+    let mut sink = TallySink {
+        spec,
+        tally,
+        base_line,
+        start_offset,
+        tracking: true,
+        seen: 0,
+    };
+    let mut splitter = Splitter::at(start_offset);
+    let mut number = base_line;
+    let outcome = for_each_chunk(reader, |chunk| {
+        splitter.feed(chunk, &mut |line, offset| {
+            number += 1;
+            sink.on_line(line, number, offset, true);
+        });
+    });
+    // An unfinished last line is read but not counted among the lines: the
+    // next read (or the scan of the rest) starts with it.
+    splitter.finish(&mut |line, offset| sink.on_line(line, number + 1, offset, true));
+    sink.tally.lines = number;
+    sink.tally.long_lines_cut += splitter.long_lines_cut;
+    outcome.map(|()| RegionRead {
+        bytes: splitter.bytes,
+    })
 }
 
 thread_local! {
@@ -391,8 +435,8 @@ impl TallySink<'_, '_> {
         }
     }
 
-    fn on_line(&mut self, raw: &[u8], line_number: u64, offset: u64, is_match: bool) {
-        let line = trim_newline(raw);
+    /// Takes one line (without its line end).
+    fn on_line(&mut self, line: &[u8], line_number: u64, offset: u64, is_match: bool) {
         let spec = self.spec;
         let mut timestamp = None;
         let mut head = None;
@@ -516,14 +560,14 @@ impl Sink for TallySink<'_, '_> {
     fn matched(&mut self, _: &Searcher, m: &SinkMatch<'_>) -> Result<bool, io::Error> {
         let line_number = self.base_line + self.number(m.line_number());
         let offset = self.start_offset + m.absolute_byte_offset();
-        self.on_line(m.bytes(), line_number, offset, true);
+        self.on_line(trim_newline(m.bytes()), line_number, offset, true);
         Ok(true)
     }
 
     fn context(&mut self, _: &Searcher, c: &SinkContext<'_>) -> Result<bool, io::Error> {
         let line_number = self.base_line + self.number(c.line_number());
         let offset = self.start_offset + c.absolute_byte_offset();
-        self.on_line(c.bytes(), line_number, offset, false);
+        self.on_line(trim_newline(c.bytes()), line_number, offset, false);
         Ok(true)
     }
 }

@@ -400,8 +400,13 @@ fn read_numeric_date(s: &[u8], at: usize, weekday: bool) -> Option<Reading> {
         6 => {
             let fields = [small(s, at, 2), small(s, at + 2, 2), small(s, at + 4, 2)];
             // `yyMMdd HHmmss` too: a compact date takes a compact time, as
-            // ISO 8601's basic form does (HDFS writes `081109 203615`).
+            // ISO 8601's basic form does (HDFS writes `081109 203615`); but
+            // two numbers followed by a time of day with separators are a
+            // number and a date (`000123 020101 00:00:00`): a line has one time.
             let time = time_after(s, at + 6, b" ", true)?;
+            if time.time.sep == 0 && clock_follows(s, time.time.end()) {
+                return None;
+            }
             Some(time.into_reading(DateForm::Compact6, 0, true, fields))
         }
         4 => read_year_first(s, at).or_else(|| {
@@ -414,6 +419,16 @@ fn read_numeric_date(s: &[u8], at: usize, weekday: bool) -> Option<Reading> {
         1 | 2 => read_day_or_month_first(s, at, n),
         _ => None,
     }
+}
+
+/// Whether a time of day with separators (`00:00:00`, `9:05`) follows `at`
+/// after a blank.
+fn clock_follows(s: &[u8], at: usize) -> bool {
+    if s.get(at) != Some(&b' ') {
+        return false;
+    }
+    let n = digit_run(s, at + 1);
+    (1..=2).contains(&n) && s.get(at + 1 + n) == Some(&b':')
 }
 
 /// `2026-01-27 …`, `2026/01/27 …`, `2026.01.27 …`, `2026 Jan 27 …`.

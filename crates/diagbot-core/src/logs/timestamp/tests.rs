@@ -145,3 +145,14 @@ fn a_compact_two_digit_year_date_with_a_compact_time() {
     // Six digits and a number that is no time of day are no timestamp.
     assert_eq!(naive("260127 991500 x"), None);
 }
+
+/// Two six-digit numbers followed by a time with colons are not a compact
+/// date and time: a line has one time, and that one has colons (found by the
+/// property test, where a file's lines place the `yyMMdd HH:mm:ss` after the number).
+#[test]
+fn a_number_before_a_compact_date_and_a_clock_is_no_compact_date_and_time() {
+    assert_ne!(
+        naive("000123 020101 00:00:01 job 17 done").as_deref(),
+        Some("2000-01-23 02:01:01")
+    );
+}

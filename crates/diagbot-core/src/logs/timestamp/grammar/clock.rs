@@ -20,6 +20,13 @@ pub(super) struct TimeOfDay {
     end: usize,
 }
 
+impl TimeOfDay {
+    /// Where the time (with its fraction, AM/PM and zone) ends in the line.
+    pub(super) fn end(&self) -> usize {
+        self.end
+    }
+}
+
 pub(super) struct TimeAfter {
     pub(super) date_time_sep: u8,
     pub(super) time: TimeOfDay,
