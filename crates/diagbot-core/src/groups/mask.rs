@@ -62,6 +62,9 @@ pub fn mask_token(token: &[u8], out: &mut Vec<u8>) {
         out.extend_from_slice(&token[end..]);
         return;
     }
+    if masked_underscored(&token[start..end], out, (&token[..start], &token[end..])) {
+        return;
+    }
     // Part by part: a digit-free token has nothing to mask.
     if !token.iter().any(u8::is_ascii_digit) {
         out.extend_from_slice(token);
@@ -76,6 +79,41 @@ pub fn mask_token(token: &[u8], out: &mut Vec<u8>) {
         }
     }
     mask_part(&token[part..], out);
+}
+
+/// An identifier of a name and numbers joined by `_` (`blk_-1608999687919862906`,
+/// `job_1445144423722_0020_000001`, `appattempt_1445_0001`): each number of
+/// three digits or more is a value (`blk_<num>`, `job_<num>_<num>_<num>`).
+/// Shorter numbers and names without a number part (`jk2_init`) are kept.
+/// Writes it between `around`'s two parts and says so; else writes nothing.
+fn masked_underscored(s: &[u8], out: &mut Vec<u8>, around: (&[u8], &[u8])) -> bool {
+    let mut parts = s.split(|&b| b == b'_');
+    let Some(name) = parts.next() else {
+        return false;
+    };
+    if name.is_empty() || !name.iter().all(u8::is_ascii_alphanumeric) {
+        return false;
+    }
+    let rest: Vec<&[u8]> = parts.collect();
+    let number = |p: &[u8]| {
+        let digits = p.strip_prefix(b"-").unwrap_or(p);
+        digits.len() >= 3 && digits.iter().all(u8::is_ascii_digit)
+    };
+    if rest.is_empty() || !rest.iter().any(|p| number(p)) {
+        return false;
+    }
+    out.extend_from_slice(around.0);
+    out.extend_from_slice(name);
+    for p in rest {
+        out.push(b'_');
+        if number(p) {
+            out.extend_from_slice(b"<num>");
+        } else {
+            out.extend_from_slice(p);
+        }
+    }
+    out.extend_from_slice(around.1);
+    true
 }
 
 fn mask_part(part: &[u8], out: &mut Vec<u8>) {
@@ -182,6 +220,23 @@ fn is_ipv4(s: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_and_numbers_joined_by_underscores_is_an_identifier() {
+        let masked = |t: &str| {
+            let mut out = Vec::new();
+            mask_token(t.as_bytes(), &mut out);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(masked("blk_-1608999687919862906"), "blk_<num>");
+        assert_eq!(
+            masked("job_1445144423722_0020_000001"),
+            "job_<num>_<num>_<num>"
+        );
+        assert_eq!(masked("(chunk_-4411223344556677889)"), "(chunk_<num>)");
+        assert_eq!(masked("jk2_init()"), "jk2_init()");
+        assert_eq!(masked("step_2"), "step_2");
+    }
 
     fn masked(t: &str) -> String {
         let mut out = Vec::new();

@@ -77,6 +77,10 @@ fn json_string_after(line: &[u8], key: &[u8]) -> Option<std::ops::Range<usize>> 
 /// `leveled`: the level rules found a level in the line's header (else a
 /// level word is the message's: HPC's lone `warning`).
 pub fn message_start(line: &[u8], head: &LineHead, leveled: bool) -> usize {
+    // A learned header says where its message starts, line after line.
+    if let (Some(shape), Some(t)) = (head.header, head.time) {
+        return crate::logs::header::message_start(line, t.end, shape);
+    }
     let after = match head.time {
         Some(t) if head.by_format || t.start <= HEADER_REACH => t.end,
         _ => 0,
@@ -297,6 +301,7 @@ mod tests {
             time: None,
             by_format: false,
             given_level: None,
+            header: None,
         };
         let span = message_span(line, &head, true);
         assert_eq!(&line[span], br#"db timeout \"x\""#);
@@ -305,6 +310,7 @@ mod tests {
             time: None,
             by_format: false,
             given_level: None,
+            header: None,
         };
         assert_eq!(message_span(plain, &reader_head, true).end, plain.len());
     }

@@ -51,6 +51,8 @@ pub struct BuiltinFormat {
     pub frac_sep: u8,
     /// How the zone is written, as sampled.
     pub zone: ZoneStyle,
+    /// The header learned from the same lines: where the message starts.
+    pub header: Option<crate::logs::header::HeaderShape>,
 }
 
 impl BuiltinFormat {
@@ -126,16 +128,23 @@ pub struct LineHead {
     pub by_format: bool,
     /// A user format's `level` group: `Some(level)` overrides the header rules.
     pub given_level: Option<Option<Level>>,
+    /// The file's learned header, when the file's format read the time.
+    pub header: Option<crate::logs::header::HeaderShape>,
 }
 
 impl LineHead {
     /// The level of `line` (whose head this is): a user format's `level`
     /// group, or else the header rules around the timestamp.
     pub fn level(&self, line: &[u8]) -> Option<Level> {
-        match self.given_level {
-            Some(level) => level,
-            None => header_level(line, self.time.map(|t| (t.start, t.end))),
+        if let Some(level) = self.given_level {
+            return level;
         }
+        // A learned header with fields says where its level stands.
+        let learned = self
+            .header
+            .zip(self.time)
+            .and_then(|(shape, t)| crate::logs::header::header_level(line, t.end, shape));
+        learned.or_else(|| header_level(line, self.time.map(|t| (t.start, t.end))))
     }
 }
 
@@ -185,6 +194,7 @@ impl<'a> TimeReader<'a> {
                             time: Some(time),
                             by_format: true,
                             given_level: None,
+                            header: f.header,
                         }
                     }
                     // Another form at the very start of the line is what the
@@ -199,6 +209,7 @@ impl<'a> TimeReader<'a> {
                                 }),
                                 by_format: false,
                                 given_level: None,
+                                header: None,
                             };
                         }
                     }
@@ -213,6 +224,7 @@ impl<'a> TimeReader<'a> {
                         time: Some(r.time),
                         by_format: true,
                         given_level: r.level,
+                        header: None,
                     };
                 }
             }
@@ -222,6 +234,7 @@ impl<'a> TimeReader<'a> {
             time: find_line_timestamp_preferring(line, &self.hint, prefer),
             by_format: false,
             given_level: None,
+            header: None,
         }
     }
 

@@ -70,7 +70,14 @@ pub struct Learner<'a> {
     candidates: Vec<Candidate>,
     sampled: u32,
     line_no: u32,
+    /// The first lines' starts, from which the header is learned once the
+    /// timestamp's place is known.
+    kept: Vec<Vec<u8>>,
 }
+
+/// Lines kept to learn a header from, and how much of each.
+const KEPT_LINES: usize = 200;
+const KEPT_BYTES: usize = 512;
 
 impl<'a> Learner<'a> {
     /// `users` are all the query's formats; those whose glob matches `path` take part.
@@ -92,6 +99,7 @@ impl<'a> Learner<'a> {
             candidates: Vec::new(),
             sampled: 0,
             line_no: 0,
+            kept: Vec::new(),
         }
     }
 
@@ -106,6 +114,9 @@ impl<'a> Learner<'a> {
             return;
         }
         self.line_no += 1;
+        if self.kept.len() < KEPT_LINES {
+            self.kept.push(line[..line.len().min(KEPT_BYTES)].to_vec());
+        }
         let mut any = self.observe_users(line);
         let hint = self.hint;
         let line_no = self.line_no;
@@ -237,14 +248,22 @@ impl<'a> Learner<'a> {
             .enumerate()
             .max_by_key(|(i, (_, valid))| (*valid, Reverse(*i)))
             .map(|(_, (o, _))| *o)?;
-        Some(FileFormat::Builtin(BuiltinFormat {
+        let mut format = BuiltinFormat {
             anchor: best.anchor,
             layout: best.layout,
             order,
             frac_digits: best.first.frac_digits,
             frac_sep: best.first.frac_sep,
             zone: best.first.zone,
-        }))
+            header: None,
+        };
+        let hint = self.hint;
+        let timed = self
+            .kept
+            .iter()
+            .filter_map(|l| format.read(l, &hint).map(|t| (&l[..], t.end)));
+        format.header = crate::logs::header::learn_header(timed);
+        Some(FileFormat::Builtin(format))
     }
 }
 

@@ -7,13 +7,15 @@
 //! - [`timestamp`]: the grammar of dates and times and the search for one in a line.
 //! - [`learn`] and [`format`](mod@format): each file's timestamp format, learned from its
 //!   first lines, and reading its lines with it.
-//! - [`level`]: a line's level, from its header.
+//! - [`level`]: a line's level, from its header; [`header`]: a file's header
+//!   fields, learned from its first lines, and where its message starts.
 //! - [`user_format`]: formats users define; [`explain`]: how a file's lines are read.
 
 pub mod cancel;
 pub mod explain;
 pub mod follow;
 pub mod format;
+pub mod header;
 pub mod learn;
 pub mod level;
 pub mod lines;

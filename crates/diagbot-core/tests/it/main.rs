@@ -9,6 +9,7 @@ mod formats;
 mod fuzz;
 mod grammar_props;
 mod groups_loghub;
+mod headers;
 mod hostile_files;
 mod incremental;
 mod journal;
