@@ -22,6 +22,9 @@ pub struct FileExplanation {
     pub format: Option<String>,
     /// Lines of the sample that showed a timestamp (the first 200 at most).
     pub sampled_lines: u32,
+    /// The header learned from them: how many fields after the time, and
+    /// whether `|` parts them (`None`: none learned; the per-line rules read).
+    pub header: Option<crate::logs::header::HeaderShape>,
     /// User formats not tried because their glob does not match the path.
     pub formats_not_applying: Vec<String>,
     /// The first lines, one by one.
@@ -44,10 +47,26 @@ pub struct LineExplanation {
     pub inherits_from: Option<u64>,
     /// The line's level.
     pub level: Option<Level>,
+    /// Where the message starts, in bytes: after the learned header (or, in
+    /// a file too short to learn one, where the per-line rules put it).
+    pub message_start: usize,
+    /// The header fields between the time and the message, by kind (none
+    /// when no header was learned).
+    pub header: Vec<HeaderField>,
     /// A user format's `message` group.
     pub message: Option<String>,
     /// Why no timestamp was found.
     pub problem: Option<String>,
+}
+
+/// One header field of a line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeaderField {
+    /// Its kind: `level`, `number`, `bracketed`, `separator`, `key=value`,
+    /// `name:`, `name`, `word`.
+    pub kind: &'static str,
+    /// Its text.
+    pub text: String,
 }
 
 /// Explains how the lines of the file at `path` (last modified at `modified`)
@@ -92,8 +111,22 @@ pub fn explain_lines(
             } else {
                 last_timed
             };
+            let leveled = head.level(line).is_some();
+            let message_start = crate::groups::message::message_span(line, &head, leveled).start;
+            let header = match (head.header, head.time) {
+                (Some(shape), Some(t)) => crate::logs::header::header_fields(line, t.end, shape)
+                    .into_iter()
+                    .map(|(kind, span)| HeaderField {
+                        kind: kind.name(),
+                        text: String::from_utf8_lossy(&line[span]).into_owned(),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
             LineExplanation {
                 line_number,
+                message_start,
+                header,
                 matched_by: time.map(|_| {
                     if head.by_format {
                         format_name.clone().unwrap_or_default()
@@ -114,6 +147,10 @@ pub fn explain_lines(
     Ok(FileExplanation {
         format: format_name,
         sampled_lines: learned.sampled,
+        header: match learned.format {
+            FileFormat::Builtin(f) => f.header,
+            _ => None,
+        },
         formats_not_applying: compiled
             .iter()
             .filter(|f| !f.applies_to(path))

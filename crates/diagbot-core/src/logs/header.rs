@@ -11,12 +11,15 @@
 //!   level word, a number, a bracketed field, a lone separator (`-`, `,`), a
 //!   `key=value`, a name labelled with a colon (`com.example.Client:`,
 //!   `sshd[24200]:`);
-//! - a word or a name with digits (`CBS`, `node-7`, `Step_LSC`) when a
-//!   header field of the kinds above follows it (`dn228 Nov 9 12:01:01
-//!   dn228/dn228 crond[2915]:`), or when it is a column: its values say
-//!   nothing of what follows them (the next words of the lines with one
-//!   value are many), where a message's first word mostly decides its next
-//!   ones (the same template).
+//! - a word or a name with digits (`CBS`, `node-7`, `Step_LSC`) when it is a
+//!   column: its values say nothing of what follows them (the next words of
+//!   the lines with one value are many), where a message's first word
+//!   mostly decides its next ones (the same template); or when a level, a
+//!   bracketed field or a labelled name follows it (`dn228 Nov 9 12:01:01
+//!   dn228/dn228 crond[2915]:`) — a number alone after it may be the
+//!   message's own (`Retry 2 …` in a file of one kind of line).
+//!
+//! A labelled name ends the header: its colon introduces the message.
 //!
 //! The message is the rest: in pipe mode, what follows the last header
 //! column. No rule is for one system; each is a property of log headers,
@@ -34,7 +37,7 @@ const MAX_CATEGORIES: usize = 16;
 const AGREE: f64 = 0.9;
 
 /// A file's learned header: how many fields after the time, and how they are parted.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct HeaderShape {
     /// Fields after the time that are header.
     pub fields: u8,
@@ -67,6 +70,14 @@ impl FieldKind {
     /// Kinds that are header wherever most lines agree on them.
     fn header_by_kind(self) -> bool {
         !matches!(self, FieldKind::Mixed | FieldKind::Word)
+    }
+
+    /// Kinds that say a header stands before them, whatever came between.
+    fn marks_header(self) -> bool {
+        matches!(
+            self,
+            FieldKind::Level | FieldKind::Bracketed | FieldKind::Labelled
+        )
     }
 
     /// The kind's name in `formats test`.
@@ -270,6 +281,7 @@ pub fn learn_header<'l>(lines: impl IntoIterator<Item = (&'l [u8], usize)>) -> O
         .collect();
     let n = split.len() as f64;
     let mut header = 0;
+    let mut weak = false;
     for i in 0..MAX_HEADER_FIELDS {
         // The message must follow on most lines.
         let with_next = split.iter().filter(|(_, f)| f.len() > i + 1).count();
@@ -288,16 +300,36 @@ pub fn learn_header<'l>(lines: impl IntoIterator<Item = (&'l [u8], usize)>) -> O
             break;
         }
         // In pipe mode a column is a column: the message is the last one.
-        // Else a word or name column is header when a header field follows
-        // it (a host before a program's tag) or it passes as a column.
-        if pipes || kind.header_by_kind() || is_column(&split, i, kind) {
+        if pipes || is_column_kind(kind) && is_column(&split, i, kind) {
             header = i + 1;
+            continue;
+        }
+        if !kind.header_by_kind() {
+            // A word that is no column may still be header: when a marked
+            // field follows it (a host before a program's tag).
+            weak = true;
+            continue;
+        }
+        // A number after such a word may be the message's own (`Retry 2` in
+        // a file of one kind of line); a level, a bracketed field or a name
+        // with a colon marks a header wherever it stands.
+        if !weak || kind.marks_header() {
+            header = i + 1;
+            weak = false;
+        }
+        if kind == FieldKind::Labelled {
+            // The colon introduces the message.
+            break;
         }
     }
     Some(HeaderShape {
         fields: header as u8,
         pipes,
     })
+}
+
+fn is_column_kind(kind: FieldKind) -> bool {
+    matches!(kind, FieldKind::Word | FieldKind::Mixed)
 }
 
 fn majority(kinds: &[FieldKind]) -> Option<(FieldKind, usize)> {
@@ -351,7 +383,7 @@ fn is_column(split: &[SplitLine<'_>], i: usize, kind: FieldKind) -> bool {
     }
     let varied = judged
         .iter()
-        .filter(|(v, &c)| next[**v].len() * 3 >= c.min(12))
+        .filter(|(v, &c)| next[**v].len() * 4 >= c.min(12))
         .count();
     varied * 2 > judged.len()
 }
@@ -378,6 +410,23 @@ pub fn header_level(
     fields
         .take(usize::from(shape.fields))
         .find_map(|(s, e)| level_of(&line[s..e]))
+}
+
+/// `line`'s header fields by the learned `shape`: each one's kind and span.
+pub fn header_fields(
+    line: &[u8],
+    time_end: usize,
+    shape: HeaderShape,
+) -> Vec<(FieldKind, std::ops::Range<usize>)> {
+    let fields = Fields {
+        line,
+        i: after_time(line, time_end, shape.pipes),
+        pipes: shape.pipes,
+    };
+    fields
+        .take(usize::from(shape.fields))
+        .map(|(s, e)| (kind_of(&line[s..e]), s..e))
+        .collect()
 }
 
 /// Where the message starts in `line`, whose time ends at `time_end`, by
@@ -423,6 +472,65 @@ mod tests {
         assert_eq!(
             texts,
             [&b"Step_LSC"[..], b"30002312", b"onStandStepChanged 3579"]
+        );
+    }
+
+    /// Lines with their time ending at `end`.
+    fn learned(lines: &[String], end: usize) -> HeaderShape {
+        learn_header(lines.iter().map(|l| (l.as_bytes(), end))).unwrap()
+    }
+
+    #[test]
+    fn in_a_file_of_one_kind_of_line_the_message_s_own_number_is_not_header() {
+        let lines: Vec<String> = (0..12)
+            .map(|i| format!("2026-01-27 10:00:00 WARN [main] x.Server: Retry {i} of order {i}"))
+            .collect();
+        let shape = learned(&lines, 19);
+        assert_eq!(shape.fields, 3);
+        let line = lines[0].as_bytes();
+        assert_eq!(
+            &line[message_start(line, 19, shape)..],
+            b"Retry 0 of order 0"
+        );
+    }
+
+    #[test]
+    fn a_host_and_a_second_time_before_a_tag_are_header() {
+        let lines: Vec<String> = (0..12)
+            .map(|i| {
+                format!(
+                    "- 1131566461 2005.11.09 dn{i} Nov 9 12:01:01 dn{i}/dn{i} crond[29{i}]: session {} for user root",
+                    ["opened", "closed"][i % 2]
+                )
+            })
+            .collect();
+        let shape = learned(&lines, 12);
+        let line = lines[1].as_bytes();
+        assert_eq!(
+            &line[message_start(line, 12, shape)..],
+            b"session closed for user root"
+        );
+    }
+
+    #[test]
+    fn a_column_of_a_few_words_is_header_and_a_message_s_first_word_is_not() {
+        let kinds = ["started job", "stopped worker", "failed disk check"];
+        let lines: Vec<String> = (0..30)
+            .map(|i| {
+                format!(
+                    "2026-01-27 10:00:00 INFO {} {}",
+                    ["CBS", "CSI", "SVC"][i % 3],
+                    kinds[(i / 3) % 3]
+                )
+            })
+            .collect();
+        let shape = learned(&lines, 19);
+        assert_eq!(
+            shape,
+            HeaderShape {
+                fields: 2,
+                pipes: false
+            }
         );
     }
 

@@ -229,6 +229,12 @@ fn generate(seed: u64, lines: usize) -> Generated {
             kinds.push(k);
         }
     }
+    // A name with a colon introduces the message: it stands last (as a
+    // logger, a syslog tag or a component with its colon does).
+    if let Some(at) = kinds.iter().position(|k| matches!(k, Field::Logger)) {
+        let logger = kinds.remove(at);
+        kinds.push(logger);
+    }
     let pipes = rng.below(3) == 0;
     let mut templates: Vec<Vec<Result<&str, usize>>> = Vec::new();
     while templates.len() < 5 + rng.below(10) {

@@ -108,6 +108,15 @@ fn print_human(report: &Report<'_>, texts: &[Vec<u8>]) {
             println!("format: none; no line of the file's start has a timestamp diagbot reads")
         }
     }
+    match e.header {
+        Some(h) if h.fields > 0 => println!(
+            "header: {} field(s) after the time{}, learned from the same lines; the message follows",
+            h.fields,
+            if h.pipes { ", parted by |" } else { "" }
+        ),
+        Some(_) => println!("header: none after the time; the message follows it"),
+        None => println!("header: not learned (too few timestamped lines); read line by line"),
+    }
     if !e.formats_not_applying.is_empty() {
         println!(
             "not tried, their glob does not match the file: {}",
@@ -131,6 +140,22 @@ fn print_human(report: &Report<'_>, texts: &[Vec<u8>]) {
         if let Some(why) = why(line) {
             table.add_row(vec!["", "", "", "", &why]);
         }
+        let message = texts
+            .get(line.line_number as usize - 1)
+            .and_then(|t| t.get(line.message_start..))
+            .map(shown)
+            .unwrap_or_default();
+        let fields: Vec<String> = line
+            .header
+            .iter()
+            .map(|f| format!("{} `{}`", f.kind, shown(f.text.as_bytes())))
+            .collect();
+        let parts = if fields.is_empty() {
+            format!("↳ message: {message}")
+        } else {
+            format!("↳ header: {} · message: {message}", fields.join(" · "))
+        };
+        table.add_row(vec!["", "", "", "", &parts]);
     }
     println!("\n{table}");
 }
