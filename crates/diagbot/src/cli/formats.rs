@@ -108,14 +108,15 @@ fn print_human(report: &Report<'_>, texts: &[Vec<u8>]) {
             println!("format: none; no line of the file's start has a timestamp diagbot reads")
         }
     }
-    match e.header {
+    match e.header.filter(|_| report.format_source == Some("builtin")) {
         Some(h) if h.fields > 0 => println!(
             "header: {} field(s) after the time{}, learned from the same lines; the message follows",
             h.fields,
             if h.pipes { ", parted by |" } else { "" }
         ),
         Some(_) => println!("header: none after the time; the message follows it"),
-        None => println!("header: not learned (too few timestamped lines); read line by line"),
+        // A user format's regex says where its message is; else too few lines.
+        None => {}
     }
     if !e.formats_not_applying.is_empty() {
         println!(
@@ -150,12 +151,15 @@ fn print_human(report: &Report<'_>, texts: &[Vec<u8>]) {
             .iter()
             .map(|f| format!("{} `{}`", f.kind, shown(f.text.as_bytes())))
             .collect();
-        let parts = if fields.is_empty() {
-            format!("↳ message: {message}")
-        } else {
-            format!("↳ header: {} · message: {message}", fields.join(" · "))
-        };
-        table.add_row(vec!["", "", "", "", &parts]);
+        // Where the learned header ends, line by line.
+        if e.header.is_some() && line.timestamp.is_some() {
+            let parts = if fields.is_empty() {
+                format!("↳ message: {message}")
+            } else {
+                format!("↳ header: {} · message: {message}", fields.join(" · "))
+            };
+            table.add_row(vec!["", "", "", "", &parts]);
+        }
     }
     println!("\n{table}");
 }

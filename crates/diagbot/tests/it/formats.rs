@@ -354,3 +354,45 @@ fn the_api_warns_and_a_reload_applies_a_new_format() {
         "{errors_before:#}\n{errors:#}"
     );
 }
+
+/// The header learned from a file's first lines is shown line by line: its
+/// fields by kind, and where the message starts.
+#[test]
+fn formats_test_shows_the_learned_header_and_the_message() {
+    let s = setup();
+    let log = s.log.with_file_name("service.log");
+    let mut text = String::from(
+        "2026-01-27 10:00:01,001 INFO [pool worker 3 on 9000] com.example.net.Client: Connection refused to 10.0.0.1:80\n",
+    );
+    for i in 2..12 {
+        text.push_str(&format!(
+            "2026-01-27 10:00:{i:02},001 WARN [main] com.example.net.Server: Retry {i} of order {i}\n"
+        ));
+    }
+    std::fs::write(&log, text).unwrap();
+    let out = diagbot(&s.without, &["formats", "test", "--lines", "2"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let shown = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        shown.contains("header: 3 field(s) after the time"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(
+            "↳ header: level `INFO` · bracketed `[pool worker 3 on 9000]` · name: \
+             `com.example.net.Client:` · message: Connection refused to 10.0.0.1:80"
+        ),
+        "{shown}"
+    );
+    assert!(shown.contains("· message: Retry 2 of order 2"), "{shown}");
+    let out = diagbot(&s.without, &["formats", "test", "--json"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["header"]["fields"], 3);
+    assert_eq!(v["lines"][0]["header"][1]["kind"], "bracketed");
+    assert_eq!(v["lines"][0]["message_start"], 77);
+}
