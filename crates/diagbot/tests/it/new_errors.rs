@@ -679,3 +679,53 @@ fn letters(n: u64, salt: u64) -> String {
         })
         .collect()
 }
+
+/// A request id in every line's header (`[req-<uuid> …]`) is header, not
+/// message: three failed requests of one kind are one new error, alerted
+/// once (it was one group, and one alert, per request).
+#[test]
+fn a_request_id_in_the_header_makes_one_alert_for_one_kind_of_error() {
+    let fake = Fake::default();
+    let api = serve_fake(fake.clone());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("logs")).unwrap();
+    let log = dir.path().join("logs/crypto-bot.log");
+    let stamp = || {
+        chrono::Local::now()
+            .format("%Y-%m-%d %H:%M:%S,%3f")
+            .to_string()
+    };
+    let request =
+        |n: u32| format!("[req-{n:08x}-4b7a-4f0e-9a51-3c2f1b9e8d{n:02x} 113d3a99c3da401f - - -]");
+    let mut baseline = String::new();
+    for n in 0..12 {
+        baseline.push_str(&format!(
+            "{} 2513 INFO bot.api {} GET /orders/{n} status: 200\n",
+            stamp(),
+            request(n)
+        ));
+    }
+    std::fs::write(&log, baseline).unwrap();
+    let d = start(dir.path(), &log, &telegram_config(api, ""));
+    let mut rx = d.state.events.subscribe();
+    let t = wait_ticks(&d, 0, 1);
+    for n in 20..23 {
+        append(
+            &log,
+            &format!(
+                "{} 2513 ERROR bot.api {} POST /orders failed: exchange timeout after 30s\n",
+                stamp(),
+                request(n)
+            ),
+        );
+    }
+    wait_ticks(&d, t, 2);
+    let got = group_events(&mut rx);
+    assert_eq!(got.len(), 1, "one kind of error, one alert: {got:?}");
+    assert_eq!(got[0].1, "POST <path> failed: exchange timeout after <num>");
+    let sent = fake.wait_sent(1);
+    assert_eq!(
+        sent.iter().filter(|s| s.text.contains("New error")).count(),
+        1
+    );
+}
