@@ -465,3 +465,39 @@ fn a_units_error_entries_make_a_burst() {
     assert_eq!(burst.2.as_deref(), Some("giving up"));
     d.stop();
 }
+
+/// Telegram's `/errors`, `/grep` and `/top` take a service's name and read
+/// its files and its unit's journal; a name that is no service is said.
+#[test]
+fn telegram_commands_read_a_services_files_and_unit_journal() {
+    use crate::telegram::{serve_fake, telegram_config, Fake, OPERATOR};
+    let Some(remote) = journal_remote() else {
+        return;
+    };
+    let (dir, config) = fixture(&remote);
+    let fake = Fake::default();
+    let api = serve_fake(fake.clone());
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&telegram_config(api, "commands_per_second = 1000\n"));
+    std::fs::write(&config, text).unwrap();
+    let d = TestDaemon::start(&config);
+    fake.say(OPERATOR, "/errors bot");
+    let errors = fake.wait_sent(1)[0].text.clone();
+    // The bot's three error entries; its service has no log files.
+    assert!(errors.starts_with("<b>errors</b>: 3 errors"), "{errors}");
+    assert!(errors.contains("bot.service giving up"), "{errors}");
+    fake.say(OPERATOR, "/grep timeout bot");
+    let grep = fake.wait_sent(2)[1].text.clone();
+    assert!(grep.contains(": 2 matching lines"), "{grep}");
+    fake.say(OPERATOR, "/top bot");
+    let top = fake.wait_sent(3)[2].text.clone();
+    assert!(top.contains("ConnectionError: exchange timeout"), "{top}");
+    fake.say(OPERATOR, "/errors nosuch");
+    let refused = fake.wait_sent(4)[3].text.clone();
+    assert!(
+        refused.contains("no service is named <b>nosuch</b>"),
+        "{refused}"
+    );
+    d.stop();
+    drop(dir);
+}

@@ -184,3 +184,57 @@ fn known_ids_survive_as_the_store_would_keep_them() {
         .sighted
         .is_empty());
 }
+
+/// A fake `journalctl` in `dir` that refuses any `--after-cursor` (as when
+/// the entry it names was vacuumed) and otherwise prints `entries` in export
+/// format; it writes the arguments it got to `dir/args`.
+fn journal_refusing_cursors(dir: &Path, entries: &[(&str, &str)]) -> crate::journal::Journal {
+    use std::os::unix::fs::PermissionsExt;
+    let mut export = String::new();
+    for (cursor, message) in entries {
+        export.push_str(&format!(
+            "__CURSOR={cursor}\\n__REALTIME_TIMESTAMP=1769508000000000\\nPRIORITY=3\\nMESSAGE={message}\\n\\n"
+        ));
+    }
+    let script = format!(
+        "#!/bin/sh\necho \"$@\" >> {args:?}\ncase \"$*\" in *--after-cursor*) \
+         echo 'Failed to seek to cursor: Invalid argument' >&2; exit 1;; esac\nprintf '{export}'\n",
+        args = dir.join("args"),
+    );
+    let path = dir.join("journalctl");
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    crate::journal::Journal::system(path.display().to_string())
+}
+
+/// A cursor the journal no longer has: the watch reads on from the time of
+/// the last entry it read, and says so; the entries are grouped.
+#[test]
+fn a_cursor_the_journal_lost_resumes_from_the_last_time_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = journal_refusing_cursors(
+        dir.path(),
+        &[("c1", "payment 1 failed"), ("c2", "payment 2 failed")],
+    );
+    let mut w = ErrorWatch::new(100);
+    w.follow_journal(Some((journal, vec!["bot.service".into()])));
+    w.resume_journal("gone".into(), 1_769_507_000_000_000);
+    let logs = tempfile::tempdir().unwrap();
+    let report = tick(&mut w, logs.path(), now(), 3600);
+    let said: Vec<&str> = report.skipped.iter().map(|s| s.reason.as_str()).collect();
+    assert!(
+        said.iter()
+            .any(|r| r.contains("the saved cursor is gone") && r.contains("2026-01-27T09:43:20")),
+        "{said:?}"
+    );
+    assert_eq!(report.top, [("payment <num> failed".to_string(), 2)]);
+    assert_eq!(w.journal_position().map(|p| p.0), Some("c2".to_string()));
+    let args = std::fs::read_to_string(dir.path().join("args")).unwrap();
+    assert!(
+        args.lines()
+            .nth(1)
+            .unwrap()
+            .contains("--since=@1769507000.000000"),
+        "{args}"
+    );
+}
