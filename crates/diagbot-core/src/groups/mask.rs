@@ -62,7 +62,9 @@ pub fn mask_token(token: &[u8], out: &mut Vec<u8>) {
         out.extend_from_slice(&token[end..]);
         return;
     }
-    if masked_underscored(&token[start..end], out, (&token[..start], &token[end..])) {
+    let underscored = memchr::memchr(b'_', &token[start..end]).is_some();
+    if underscored && masked_underscored(&token[start..end], out, (&token[..start], &token[end..]))
+    {
         return;
     }
     // Part by part: a digit-free token has nothing to mask.
@@ -94,17 +96,16 @@ fn masked_underscored(s: &[u8], out: &mut Vec<u8>, around: (&[u8], &[u8])) -> bo
     if name.is_empty() || !name.iter().all(u8::is_ascii_alphanumeric) {
         return false;
     }
-    let rest: Vec<&[u8]> = parts.collect();
     let number = |p: &[u8]| {
         let digits = p.strip_prefix(b"-").unwrap_or(p);
         digits.len() >= 3 && digits.iter().all(u8::is_ascii_digit)
     };
-    if rest.is_empty() || !rest.iter().any(|p| number(p)) {
+    if !parts.clone().any(number) {
         return false;
     }
     out.extend_from_slice(around.0);
     out.extend_from_slice(name);
-    for p in rest {
+    for p in parts {
         out.push(b'_');
         if number(p) {
             out.extend_from_slice(b"<num>");

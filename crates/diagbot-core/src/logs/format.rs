@@ -139,12 +139,13 @@ impl LineHead {
         if let Some(level) = self.given_level {
             return level;
         }
-        // A learned header with fields says where its level stands.
-        let learned = self
-            .header
-            .zip(self.time)
-            .and_then(|(shape, t)| crate::logs::header::header_level(line, t.end, shape));
-        learned.or_else(|| header_level(line, self.time.map(|t| (t.start, t.end))))
+        // The per-line rules first (remembered per header: cheap); where
+        // they find none, the field where the file's learned header states
+        // its level (past a thread name with blanks, after five fields).
+        header_level(line, self.time.map(|t| (t.start, t.end))).or_else(|| {
+            let (shape, t) = self.header.zip(self.time)?;
+            crate::logs::header::header_level(line, t.end, shape)
+        })
     }
 }
 

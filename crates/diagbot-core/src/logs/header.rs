@@ -43,6 +43,8 @@ pub struct HeaderShape {
     pub fields: u8,
     /// Fields are parted by `|` (else by blanks).
     pub pipes: bool,
+    /// The header field where most lines state their level, if one does.
+    pub level_at: Option<u8>,
 }
 
 /// What a header field is, by its shape.
@@ -282,6 +284,7 @@ pub fn learn_header<'l>(lines: impl IntoIterator<Item = (&'l [u8], usize)>) -> O
     let n = split.len() as f64;
     let mut header = 0;
     let mut weak = false;
+    let mut level_at = None;
     for i in 0..MAX_HEADER_FIELDS {
         // The message must follow on most lines.
         let with_next = split.iter().filter(|(_, f)| f.len() > i + 1).count();
@@ -298,6 +301,9 @@ pub fn learn_header<'l>(lines: impl IntoIterator<Item = (&'l [u8], usize)>) -> O
         };
         if (count as f64) < AGREE * n {
             break;
+        }
+        if kind == FieldKind::Level && level_at.is_none() {
+            level_at = Some(i as u8);
         }
         // In pipe mode a column is a column: the message is the last one.
         // A column after a word that is none is the message's own word.
@@ -326,6 +332,7 @@ pub fn learn_header<'l>(lines: impl IntoIterator<Item = (&'l [u8], usize)>) -> O
     Some(HeaderShape {
         fields: header as u8,
         pipes,
+        level_at: level_at.filter(|&at| usize::from(at) < header),
     })
 }
 
@@ -399,18 +406,14 @@ pub fn header_level(
     time_end: usize,
     shape: HeaderShape,
 ) -> Option<crate::logs::level::Level> {
-    if shape.fields == 0 {
-        return None;
-    }
-    let at = after_time(line, time_end, shape.pipes);
-    let fields = Fields {
+    let at = usize::from(shape.level_at?);
+    let mut fields = Fields {
         line,
-        i: at,
+        i: after_time(line, time_end, shape.pipes),
         pipes: shape.pipes,
     };
-    fields
-        .take(usize::from(shape.fields))
-        .find_map(|(s, e)| level_of(&line[s..e]))
+    let (s, e) = fields.nth(at)?;
+    level_of(&line[s..e])
 }
 
 /// `line`'s header fields by the learned `shape`: each one's kind and span.
@@ -530,7 +533,8 @@ mod tests {
             shape,
             HeaderShape {
                 fields: 2,
-                pipes: false
+                pipes: false,
+                level_at: Some(0)
             }
         );
     }
