@@ -462,18 +462,17 @@ fn add_journal(
     result.matches += tally.matches;
     result.levels.add(&tally.levels);
     result.long_lines_cut += tally.long_lines_cut;
-    if tally.matches > 0 || tally.entries > 0 {
-        result.files.push(FileMatches {
-            path: name.clone(),
-            source: crate::query::LineSource::Journal,
-            entries: Some(tally.entries),
-            matches: tally.matches,
-            // Not learned: each entry carries its time.
-            timestamp_format: Some(
-                "the journal's own (_SOURCE_REALTIME_TIMESTAMP, __REALTIME_TIMESTAMP)".into(),
-            ),
-        });
-    }
+    // Listed whenever it was read: how many entries it had is part of the answer.
+    result.files.push(FileMatches {
+        path: name.clone(),
+        source: crate::query::LineSource::Journal,
+        entries: Some(tally.entries),
+        matches: tally.matches,
+        // Not learned: each entry carries its time.
+        timestamp_format: Some(
+            "the journal's own (_SOURCE_REALTIME_TIMESTAMP, __REALTIME_TIMESTAMP)".into(),
+        ),
+    });
     if let Some(note) = tally.note {
         result.skipped.push(Skipped {
             path: name,

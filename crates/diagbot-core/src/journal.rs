@@ -257,7 +257,13 @@ impl Journal {
         let status = ended
             .status
             .map_err(|e| JournalError::Failed(format!("cannot wait for it: {e}")))?;
-        if !status.success() && !stopped_early {
+        // With `--grep`, journalctl exits 1 when no entry matches: silently,
+        // having sent nothing. That is an answer (none), not a failure.
+        let no_match = request.grep.is_some()
+            && summary.entries == 0
+            && status.code() == Some(1)
+            && said.is_empty();
+        if !status.success() && !stopped_early && !no_match {
             return Err(exit_error(status, said));
         }
         summary.note = hidden(said).then(|| {

@@ -360,6 +360,15 @@ impl Grouper {
             }
             let start = self.masked.len();
             mask_token(token, &mut self.masked);
+            if self.masked.len() > MAX_TEMPLATE {
+                // One token past the bound (a megabyte without a blank) is cut too.
+                self.masked.truncate(MAX_TEMPLATE);
+                self.spans.push((start as u32, self.masked.len() as u32));
+                let cut = self.masked.len() as u32;
+                self.masked.extend_from_slice(CUT);
+                self.spans.push((cut, self.masked.len() as u32));
+                break;
+            }
             self.spans.push((start as u32, self.masked.len() as u32));
         }
     }
@@ -739,6 +748,22 @@ mod tests {
             time: None,
             file: 0,
         })
+    }
+
+    /// A token longer than the template's bound (a megabyte without a
+    /// blank, found by trying a journal entry) is cut like a long template.
+    #[test]
+    fn one_token_past_the_bound_is_cut_too() {
+        let mut g = Grouper::new(GrouperOptions::default());
+        let huge = "x".repeat(10_000);
+        add_error(&mut g, &huge);
+        let template = g.groups().next().unwrap().template();
+        assert!(
+            template.len() <= MAX_TEMPLATE + CUT.len() + 1,
+            "{}",
+            template.len()
+        );
+        assert!(template.ends_with('…'), "{template}");
     }
 
     /// A value under another name is another message (`LOGIN(uid=0)`

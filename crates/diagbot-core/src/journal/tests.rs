@@ -212,3 +212,21 @@ fn a_pattern_literal_matches_itself_in_pcre2_terms() {
     assert_eq!(pcre_literal("a+b"), "a\\+b");
     assert_eq!(pcre_literal("é$"), "é\\$");
 }
+
+/// journalctl exits 1, silently, when `--grep` matches nothing: no entries,
+/// not a failure. Without `--grep`, an exit 1 is one.
+#[test]
+fn no_match_for_grep_is_an_empty_answer_not_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = fake_journalctl(dir.path(), "exit 1");
+    let grep = Request {
+        grep: Some("absent".into()),
+        ..Request::default()
+    };
+    let summary = journal
+        .read(&grep, 100, &Cancel::new(), |_| ControlFlow::Continue(()))
+        .unwrap();
+    assert_eq!(summary.entries, 0);
+    let err = read_all(&journal, &Cancel::new()).unwrap_err();
+    assert_eq!(err, JournalError::Failed("exit status 1".into()));
+}

@@ -431,3 +431,27 @@ fn ignore_case_finds_what_unicode_folds_though_journalctl_folds_ascii_only() {
         assert_eq!(result.lines[0].text, text);
     }
 }
+
+/// Found by trying it: a literal that no entry holds (journalctl's `--grep`
+/// then exits 1) is zero matches, not a failed journal; a unit with no
+/// entries likewise.
+#[test]
+fn a_literal_no_entry_holds_is_zero_matches() {
+    let Some(remote) = journal_remote() else {
+        return;
+    };
+    let dir = fixture(&remote);
+    let engine = engine(dir.path());
+    for (pattern, ignore_case, unit) in [
+        ("absent", false, "bot"),
+        ("ABSENT", true, "bot"),
+        ("timeout", false, "nosuch"),
+    ] {
+        let query = Query::grep(GrepPattern::regex(pattern).ignore_case(ignore_case), vec![])
+            .with_journal(units(&[unit]));
+        let result = search(&engine, &query);
+        assert_eq!(result.matches, 0, "{pattern} in {unit}");
+        assert!(result.skipped.is_empty(), "{:?}", result.skipped);
+        assert!(result.partial.is_none());
+    }
+}

@@ -125,7 +125,13 @@ fn print_lines(result: &SearchResult) {
         println!();
     }
     let mut table = table();
-    table.set_header(["TIME", "FILE", "LINE", "TEXT"]);
+    // The journal's lines have a unit where a file's have a path and a number.
+    let all_journal = result.lines.iter().all(|l| l.source == LineSource::Journal);
+    if all_journal {
+        table.set_header(["TIME", "UNIT", "", "TEXT"]);
+    } else {
+        table.set_header(["TIME", "FILE", "LINE", "TEXT"]);
+    }
     for line in &result.lines {
         let (place, number) = match line.source {
             LineSource::File => (line.path.clone(), line.line_number.to_string()),

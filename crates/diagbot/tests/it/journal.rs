@@ -166,6 +166,10 @@ fn unit_and_journal_name_what_is_read_and_lines_say_their_source() {
         .assert()
         .code(0)
         .stdout("3\n");
+    diagbot(&config, &["grep", "absent", "--unit", "bot"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("0 matching lines in the journal"));
     // Files only, when only a path is named.
     let logs = config.parent().unwrap().join("logs");
     let answer = json(&config, &["errors", "--path", logs.to_str().unwrap()]);
@@ -215,6 +219,9 @@ fn the_api_takes_units_and_the_whole_journal_and_refuses_a_bad_unit() {
     assert_eq!(answer["matches"], 3);
     let answer = daemon.json("/api/v1/grep?pattern=GET&journal=true");
     assert_eq!(answer["matches"], 3);
+    // A literal no entry holds: zero matches, not a failed journal.
+    let (status, body) = daemon.get("/api/v1/grep?pattern=absent&unit=bot");
+    assert_eq!(status, 200, "{body}");
     // By default: the configured paths and the services' units.
     let answer = daemon.json("/api/v1/errors");
     assert_eq!(answer["matches"], 4);
