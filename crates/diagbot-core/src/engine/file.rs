@@ -95,7 +95,13 @@ pub(super) fn scan_file(
         learned: &t.learned,
     });
     let next = next_read(last, &handle, size, modified, || {
-        learn_file(file, &handle, size, setup.formats, hint)
+        learn_file(
+            file,
+            &handle,
+            size,
+            (setup.formats, hint),
+            setup.counting == Counting::Levels,
+        )
     });
     let (resumed, learned) = match next {
         NextRead::Unchanged => {

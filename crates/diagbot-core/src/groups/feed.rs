@@ -321,7 +321,7 @@ impl Feed<'_> {
         let (handle, size) = (opened.file, opened.size);
         let hint =
             YearHint::from_system_time(opened.modified.unwrap_or_else(std::time::SystemTime::now));
-        let learned = learn_file(file, &handle, size, formats, hint);
+        let learned = learn_file(file, &handle, size, (formats, hint), true);
         let times = TimeReader::new(&learned.format, formats, hint);
         let mut lines = FileLines {
             feed: self,

@@ -444,7 +444,7 @@ fn read_appended(
         modified: p.modified,
         learned: &p.learned,
     });
-    let learn = || learn_file(file, &handle, size, formats, hint);
+    let learn = || learn_file(file, &handle, size, (formats, hint), true);
     let (from, learned) = match next_read(last, &handle, size, modified, learn) {
         NextRead::Unchanged => {
             let Some(p) = prior else {

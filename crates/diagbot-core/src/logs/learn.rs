@@ -73,6 +73,8 @@ pub struct Learner<'a> {
     /// The first lines' starts, from which the header is learned once the
     /// timestamp's place is known.
     kept: Vec<Vec<u8>>,
+    /// Whether to learn the header at all (a grep does not read it).
+    header: bool,
 }
 
 /// Lines kept to learn a header from, and how much of each.
@@ -100,7 +102,13 @@ impl<'a> Learner<'a> {
             sampled: 0,
             line_no: 0,
             kept: Vec::new(),
+            header: true,
         }
+    }
+
+    /// The same learner, learning the header too or not.
+    pub fn learning_header(self, header: bool) -> Self {
+        Learner { header, ..self }
     }
 
     /// Whether the sample is full.
@@ -114,7 +122,7 @@ impl<'a> Learner<'a> {
             return;
         }
         self.line_no += 1;
-        if self.kept.len() < KEPT_LINES {
+        if self.header && self.kept.len() < KEPT_LINES {
             self.kept.push(line[..line.len().min(KEPT_BYTES)].to_vec());
         }
         let mut any = self.observe_users(line);
@@ -262,7 +270,11 @@ impl<'a> Learner<'a> {
             .kept
             .iter()
             .filter_map(|l| format.read(l, &hint).map(|t| (&l[..], t.end)));
-        format.header = crate::logs::header::learn_header(timed);
+        format.header = if self.header {
+            crate::logs::header::learn_header(timed)
+        } else {
+            None
+        };
         Some(FileFormat::Builtin(format))
     }
 }
@@ -270,19 +282,22 @@ impl<'a> Learner<'a> {
 /// Learns the format of `file` (the walk's `LogFile`, opened as `handle`,
 /// `size` bytes) from its first bytes, decompressed for a `.gz`: what every
 /// reader of log files learns a file's format by.
+/// `header`: learn the header too (what `errors` and groups read; a grep
+/// does not: its cost is the first lines' fields, once a file).
 pub fn learn_file(
     file: &crate::logs::walk::LogFile,
     handle: &std::fs::File,
     size: u64,
-    users: &[CompiledUserFormat],
-    hint: YearHint,
+    (users, hint): (&[CompiledUserFormat], YearHint),
+    header: bool,
 ) -> Learned {
     let head = Read::take(crate::logs::read::ReadAt::new(handle, 0), size);
+    let learner = Learner::new(users, &file.path, hint).learning_header(header);
     if file.compressed {
         let decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(head));
-        learn_from_reader(decoder, users, &file.path, hint)
+        learn_with(learner, decoder)
     } else {
-        learn_from_reader(head, users, &file.path, hint)
+        learn_with(learner, head)
     }
 }
 
@@ -295,7 +310,11 @@ pub fn learn_from_reader<R: Read>(
     path: &Path,
     hint: YearHint,
 ) -> Learned {
-    let mut learner = Learner::new(users, path, hint);
+    learn_with(Learner::new(users, path, hint), reader)
+}
+
+/// Feeds `learner` the start of `reader` (see [`learn_from_reader`]).
+fn learn_with<R: Read>(mut learner: Learner<'_>, reader: R) -> Learned {
     let mut reader = reader.take(HEAD_BYTES as u64);
     let mut buf = vec![0u8; 64 << 10];
     let mut pending: Vec<u8> = Vec::new();
