@@ -187,17 +187,7 @@ fn skip_trailers(line: &[u8], end: usize) -> usize {
 
 /// A level word on its own or marked: `ERROR`, `info`, `[notice]`, `<warn>`, `(E)`.
 fn is_level(f: &[u8]) -> bool {
-    let inner = f
-        .strip_prefix(b"[")
-        .or_else(|| f.strip_prefix(b"<"))
-        .or_else(|| f.strip_prefix(b"("))
-        .unwrap_or(f);
-    let inner = inner
-        .strip_suffix(b"]")
-        .or_else(|| inner.strip_suffix(b">"))
-        .or_else(|| inner.strip_suffix(b")"))
-        .or_else(|| inner.strip_suffix(b":"))
-        .unwrap_or(inner);
+    let inner = crate::logs::header::level_marks_off(f);
     let cased = inner.iter().all(u8::is_ascii_uppercase)
         || inner.iter().skip(1).all(u8::is_ascii_lowercase);
     cased

@@ -132,19 +132,25 @@ fn is_level(f: &[u8]) -> bool {
     level_of(f).is_some()
 }
 
-/// The level field `f` names, if it is one.
-fn level_of(f: &[u8]) -> Option<crate::logs::level::Level> {
+/// A field without the marks around a level word: `[notice]`, `<warn>`,
+/// `(E)`, `ERROR:` are `notice`, `warn`, `E`, `ERROR`.
+pub(crate) fn level_marks_off(f: &[u8]) -> &[u8] {
     let inner = f
         .strip_prefix(b"[")
         .or_else(|| f.strip_prefix(b"<"))
         .or_else(|| f.strip_prefix(b"("))
         .unwrap_or(f);
-    let inner = inner
+    inner
         .strip_suffix(b"]")
         .or_else(|| inner.strip_suffix(b">"))
         .or_else(|| inner.strip_suffix(b")"))
         .or_else(|| inner.strip_suffix(b":"))
-        .unwrap_or(inner);
+        .unwrap_or(inner)
+}
+
+/// The level field `f` names, if it is one.
+fn level_of(f: &[u8]) -> Option<crate::logs::level::Level> {
+    let inner = level_marks_off(f);
     if let [b] = inner {
         return level_letter(*b);
     }
