@@ -235,7 +235,7 @@ pub fn record_message(text: &[u8]) -> &[u8] {
     let mut lines = text.split(|&b| b == b'\n');
     let first = lines.next().unwrap_or_default();
     if !is_bare_traceback(first) {
-        return first;
+        return without_level_prefix(first);
     }
     text.split(|&b| b == b'\n')
         .rev()
@@ -243,10 +243,47 @@ pub fn record_message(text: &[u8]) -> &[u8] {
         .unwrap_or(first)
 }
 
+/// `line` without a `LEVEL:name:` prefix (Python's default logging format,
+/// `ERROR:root:payment failed`, as a service writes it to the journal): the
+/// level and the logger's name are header, not message.
+fn without_level_prefix(line: &[u8]) -> &[u8] {
+    let Some(colon) = memchr::memchr(b':', line) else {
+        return line;
+    };
+    let level = &line[..colon];
+    if !is_level(level) || !level.iter().all(u8::is_ascii_uppercase) {
+        return line;
+    }
+    let rest = &line[colon + 1..];
+    let name_end = rest
+        .iter()
+        .position(|&b| b == b':' || b.is_ascii_whitespace());
+    match name_end {
+        Some(i) if i > 0 && rest[i] == b':' => rest[i + 1..].trim_ascii_start(),
+        _ => line,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::logs::format::TimeReader;
+
+    #[test]
+    fn a_python_level_and_logger_prefix_is_header() {
+        assert_eq!(
+            record_message(b"ERROR:root:payment failed"),
+            b"payment failed"
+        );
+        assert_eq!(
+            record_message(b"WARNING:bot.api:slow reply: 3 s"),
+            b"slow reply: 3 s"
+        );
+        // Not such a prefix: left as it is.
+        assert_eq!(record_message(b"Error: disk full"), b"Error: disk full");
+        assert_eq!(record_message(b"ERROR: disk full"), b"ERROR: disk full");
+        assert_eq!(record_message(b"NOTE:x y:z"), b"NOTE:x y:z");
+    }
 
     #[test]
     fn a_tracebacks_template_is_made_of_its_exception_line() {
