@@ -62,6 +62,12 @@ pub fn mask_token(token: &[u8], out: &mut Vec<u8>) {
         out.extend_from_slice(&token[end..]);
         return;
     }
+    if let Some(prefix) = uuid_with_prefix(&token[start..end]) {
+        out.extend_from_slice(&token[..start + prefix]);
+        out.extend_from_slice(b"<uuid>");
+        out.extend_from_slice(&token[end..]);
+        return;
+    }
     let underscored = memchr::memchr(b'_', &token[start..end]).is_some();
     if underscored && masked_underscored(&token[start..end], out, (&token[..start], &token[end..]))
     {
@@ -81,6 +87,15 @@ pub fn mask_token(token: &[u8], out: &mut Vec<u8>) {
         }
     }
     mask_part(&token[part..], out);
+}
+
+/// `req-7d1c0e52-4b7a-4f0e-9a51-3c2f1b9e8d40`: a word, a `-` or `_`, and a
+/// UUID (request and trace ids): the length of the prefix kept.
+fn uuid_with_prefix(s: &[u8]) -> Option<usize> {
+    let sep = s.iter().position(|&b| b == b'-' || b == b'_')?;
+    let (word, rest) = (&s[..sep], &s[sep + 1..]);
+    (!word.is_empty() && word.iter().all(u8::is_ascii_alphabetic) && is_uuid(rest))
+        .then_some(sep + 1)
 }
 
 /// An identifier of a name and numbers joined by `_` (`blk_-1608999687919862906`,
@@ -237,6 +252,14 @@ mod tests {
         assert_eq!(masked("(chunk_-4411223344556677889)"), "(chunk_<num>)");
         assert_eq!(masked("jk2_init()"), "jk2_init()");
         assert_eq!(masked("step_2"), "step_2");
+        assert_eq!(
+            masked("[req-7d1c0e52-4b7a-4f0e-9a51-3c2f1b9e8d40"),
+            "[req-<uuid>"
+        );
+        assert_eq!(
+            masked("trace_7d1c0e52-4b7a-4f0e-9a51-3c2f1b9e8d40,"),
+            "trace_<uuid>,"
+        );
     }
 
     fn masked(t: &str) -> String {
