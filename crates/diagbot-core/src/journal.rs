@@ -12,7 +12,9 @@
 //! An entry is one record: its time is `_SOURCE_REALTIME_TIMESTAMP` when its
 //! sender gave one, else `__REALTIME_TIMESTAMP`; its level is its
 //! `PRIORITY` (0–2 fatal, 3 error, 4 warning, 5–6 info, 7 debug), or the
-//! level of its MESSAGE's own header when it has none; its text is MESSAGE,
+//! level of its MESSAGE's own header when it has none, or when it is a line
+//! of a service's stdout at the priority journald gives them all (info);
+//! its text is MESSAGE,
 //! lossily decoded, multi-line or not.
 
 use std::io::BufReader;
@@ -169,7 +171,8 @@ impl Journal {
             "--no-pager".to_string(),
             "--all".to_string(),
             "--output=export".to_string(),
-            "--output-fields=MESSAGE,PRIORITY,_SYSTEMD_UNIT,_SOURCE_REALTIME_TIMESTAMP".to_string(),
+            "--output-fields=MESSAGE,PRIORITY,_SYSTEMD_UNIT,_SOURCE_REALTIME_TIMESTAMP,_TRANSPORT"
+                .to_string(),
         ];
         if let Some(dir) = &self.directory {
             args.push(format!("--directory={}", dir.display()));
@@ -329,11 +332,16 @@ impl Entry {
         Some(Local.from_utc_datetime(&utc.naive_utc()).fixed_offset())
     }
 
-    /// Its level: `PRIORITY`, else its MESSAGE's own header.
+    /// Its level: `PRIORITY`, else its MESSAGE's own header. A line a
+    /// service wrote to stdout or stderr has the priority journald gave
+    /// every such line (info, unless the service prefixed `<N>`): there the
+    /// level its MESSAGE's header states (`ERROR:root:…`, a traceback) wins.
     pub fn level(&self) -> Option<Level> {
+        let stated = || detect_level(self.first_line());
         match self.priority {
+            Some(6) if self.from_stream => stated().or(Some(Level::Info)),
             Some(p) => Some(priority_level(p)),
-            None => detect_level(self.first_line()),
+            None => stated(),
         }
     }
 

@@ -22,6 +22,9 @@ pub struct Entry {
     pub unit: Option<String>,
     /// `PRIORITY`, 0 (emerg) to 7 (debug).
     pub priority: Option<u8>,
+    /// `_TRANSPORT=stdout`: a line a service wrote to its stdout or stderr,
+    /// whose `PRIORITY` journald gave it (`SyslogLevel=`, info by default).
+    pub from_stream: bool,
     /// `MESSAGE`'s bytes, at most `max_value` of them.
     pub message: Vec<u8>,
     /// `MESSAGE` was longer than `max_value` bytes and was cut.
@@ -151,6 +154,7 @@ fn keep(entry: &mut Entry, name: &[u8], value: &[u8], cut: bool, max_value: usiz
         b"_SOURCE_REALTIME_TIMESTAMP" => entry.source_realtime_us = number(),
         b"_SYSTEMD_UNIT" => entry.unit = Some(String::from_utf8_lossy(value).into_owned()),
         b"PRIORITY" => entry.priority = number().and_then(|p| u8::try_from(p).ok()),
+        b"_TRANSPORT" => entry.from_stream = value == b"stdout",
         _ => {}
     }
 }

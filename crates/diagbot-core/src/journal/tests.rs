@@ -84,6 +84,27 @@ fn priorities_map_to_levels_as_journalctl_names_them_and_a_message_header_stands
         Some(Error)
     );
     assert_eq!(entry(None, "all fine\nERROR later").level(), None);
+    // A line of a service's stdout has journald's priority (info): its own
+    // stated level wins; a service that set its priority is taken at its word.
+    let stream = |message: &str| Entry {
+        from_stream: true,
+        ..entry(Some(6), message)
+    };
+    assert_eq!(stream("ERROR:root:payment failed").level(), Some(Error));
+    assert_eq!(
+        stream("Traceback (most recent call last):").level(),
+        Some(Error)
+    );
+    assert_eq!(stream("refresh done").level(), Some(Info));
+    assert_eq!(
+        entry(Some(6), "ERROR:root:payment failed").level(),
+        Some(Info)
+    );
+    let warned = Entry {
+        from_stream: true,
+        ..entry(Some(4), "ERROR:root:x")
+    };
+    assert_eq!(warned.level(), Some(Warning));
 }
 
 #[test]

@@ -455,3 +455,42 @@ fn a_literal_no_entry_holds_is_zero_matches() {
         assert!(result.partial.is_none());
     }
 }
+
+/// A Python service that writes to stdout: journald gives every line
+/// priority 6 (info); the level each line states (`ERROR:root:`, a
+/// traceback) is its level, so `errors` finds its failures.
+#[test]
+fn a_services_stdout_lines_take_the_level_they_state() {
+    let Some(remote) = journal_remote() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let line = |s: i64, message: &str| {
+        let time = (T0 + s * 1_000_000).to_string();
+        export_entry(&[
+            ("__REALTIME_TIMESTAMP", time.as_bytes()),
+            ("__MONOTONIC_TIMESTAMP", time.as_bytes()),
+            ("_BOOT_ID", BOOT),
+            ("_SYSTEMD_UNIT", b"py.service"),
+            ("_TRANSPORT", b"stdout"),
+            ("PRIORITY", b"6"),
+            ("MESSAGE", message.as_bytes()),
+        ])
+    };
+    let entries = [
+        line(0, "INFO:root:refresh done"),
+        line(1, "ERROR:root:payment failed"),
+        line(2, "Traceback (most recent call last):"),
+        line(3, "  File \"bot.py\", line 3, in run"),
+        line(4, "ValueError: bad input"),
+        line(5, "WARNING:bot.api:slow reply"),
+    ];
+    write_journal(&remote, dir.path(), &entries);
+    let result = search(
+        &engine(dir.path()),
+        &Query::errors(vec![]).with_journal(units(&["py"])),
+    );
+    assert_eq!(result.matches, 2, "{:?}", result.lines);
+    assert_eq!(result.levels.get(Level::Warning), 1);
+    assert_eq!(result.levels.get(Level::Info), 3);
+}
