@@ -55,11 +55,7 @@ fn entry(seconds: i64, unit: &str, priority: u8, message: &str) -> Vec<u8> {
 /// A bot that failed 3 times (one a traceback) and a web server that logs
 /// requests and one timeout, in `dir/journal`; logs in `dir/logs`.
 fn fixture(remote: &Path) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let journal = dir.path().join("journal");
-    let logs = dir.path().join("logs");
-    std::fs::create_dir_all(&journal).unwrap();
-    std::fs::create_dir_all(&logs).unwrap();
+    let (dir, journal, logs) = journal_and_logs();
     std::fs::write(
         logs.join("app.log"),
         "2026-01-27 09:00:00 ERROR file failure\n2026-01-27 09:00:01 INFO fine\n",
@@ -330,16 +326,22 @@ fn new_groups(
     out
 }
 
-#[test]
-fn a_units_new_error_alerts_once_and_a_restart_neither_reads_again_nor_alerts_again() {
-    let Some(remote) = journal_remote() else {
-        return;
-    };
+/// A temp dir with an empty `journal` and an empty `logs` folder.
+fn journal_and_logs() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal");
     let logs = dir.path().join("logs");
     std::fs::create_dir_all(&journal).unwrap();
     std::fs::create_dir_all(&logs).unwrap();
+    (dir, journal, logs)
+}
+
+#[test]
+fn a_units_new_error_alerts_once_and_a_restart_neither_reads_again_nor_alerts_again() {
+    let Some(remote) = journal_remote() else {
+        return;
+    };
+    let (dir, journal, logs) = journal_and_logs();
     append_now(
         &remote,
         &journal,
@@ -412,11 +414,7 @@ fn a_units_error_entries_make_a_burst() {
     let Some(remote) = journal_remote() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let journal = dir.path().join("journal");
-    let logs = dir.path().join("logs");
-    std::fs::create_dir_all(&journal).unwrap();
-    std::fs::create_dir_all(&logs).unwrap();
+    let (dir, journal, logs) = journal_and_logs();
     append_now(&remote, &journal, &[(6, "started")]);
     let extra = format!(
         "[journal]\ndirectory = {:?}\n[health]\nsample_interval = \"100ms\"\n\
