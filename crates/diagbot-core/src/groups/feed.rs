@@ -302,6 +302,8 @@ struct Pending {
     lines: u32,
     level: Option<Level>,
     time: Option<DateTime<FixedOffset>>,
+    /// At the feed's level and in its window: grouped when it ends.
+    admitted: bool,
     /// For a bare traceback (no line of the service's above it): its
     /// exception line so far, which its template is made of.
     exception: Option<Vec<u8>>,
@@ -412,17 +414,25 @@ impl FileLines<'_, '_, '_> {
         }
         self.skip_leading = false;
         self.flush();
+        let level = head.level(line);
+        let admitted =
+            self.feed.level.admits(level) && self.feed.window.contains(self.last_time.as_ref());
         let mut buf = std::mem::take(&mut self.spare);
         buf.clear();
-        buf.extend_from_slice(&line[..line.len().min(KEPT_LINE)]);
+        // Only an event that will be grouped keeps its text; the others are
+        // followed only to know where they end.
+        if admitted {
+            buf.extend_from_slice(&line[..line.len().min(KEPT_LINE)]);
+        }
         self.pending = Some(Pending {
             line: buf,
             head,
             first_line: self.number,
             lines: 1,
-            level: head.level(line),
+            level,
             time: self.last_time,
-            exception: super::message::is_bare_traceback(line).then(Vec::new),
+            admitted,
+            exception: (admitted && super::message::is_bare_traceback(line)).then(Vec::new),
         });
     }
 
@@ -432,8 +442,8 @@ impl FileLines<'_, '_, '_> {
             return;
         };
         let feed = &mut *self.feed;
-        if feed.level.admits(p.level) && feed.window.contains(p.time.as_ref()) {
-            let leveled = p.head.level(&p.line).is_some();
+        if p.admitted {
+            let leveled = p.level.is_some();
             let span = message_span(&p.line, &p.head, leveled);
             // A bare traceback is known by its exception, as Sentry groups.
             let (message, line) = match p.exception.as_deref().filter(|e| !e.is_empty()) {

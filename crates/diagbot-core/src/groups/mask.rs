@@ -48,6 +48,12 @@ fn is_delimiter(b: u8) -> bool {
 
 /// Appends `token`, masked, to `out`.
 pub fn mask_token(token: &[u8], out: &mut Vec<u8>) {
+    // Most tokens are words: every value masked below has a digit or a
+    // slash, but for a UUID of letters only, which is 36 bytes long.
+    if token.len() < 36 && !token.iter().any(|&b| b.is_ascii_digit() || b == b'/') {
+        out.extend_from_slice(token);
+        return;
+    }
     let start = token
         .iter()
         .position(|&b| !is_opener(b))
@@ -172,9 +178,11 @@ pub fn classify(s: &[u8]) -> Option<&'static [u8]> {
     hex.then_some(b"<hex>")
 }
 
+/// `scheme://…`: letters, then `://` (the first `:`, as a scheme has none).
 fn has_scheme(s: &[u8]) -> bool {
-    memchr::memmem::find(s, b"://")
-        .is_some_and(|i| i > 0 && s[..i].iter().all(u8::is_ascii_alphabetic))
+    memchr::memchr(b':', s).is_some_and(|i| {
+        i > 0 && s[i + 1..].starts_with(b"//") && s[..i].iter().all(u8::is_ascii_alphabetic)
+    })
 }
 
 /// A path has a letter after its first slash (`/10.0.0.1` is an address).
@@ -296,5 +304,14 @@ mod tests {
         assert_eq!(masked("ssh2"), "ssh2");
         assert_eq!(masked("jk2_init()"), "jk2_init()");
         assert_eq!(masked("failed"), "failed");
+    }
+
+    #[test]
+    fn words_pass_unchanged_and_values_without_digits_are_still_seen() {
+        assert_eq!(masked("connection,"), "connection,");
+        assert_eq!(masked("abcdefab-abcd-abcd-abcd-abcdefabcdef"), "<uuid>");
+        assert_eq!(masked("file:///var/log"), "<path>");
+        assert_eq!(masked("a:b://c"), "a:b://c");
+        assert_eq!(masked("~/notes"), "<path>");
     }
 }
