@@ -332,6 +332,7 @@ impl Watch {
             window_secs: window,
             last_line,
             top_groups: Vec::new(),
+            more_groups: 0,
         });
         seen.in_burst = burst;
         event

@@ -26,11 +26,11 @@
 //! The known groups ([`KnownGroups`]) are kept apart from the grouper, so
 //! that a store can load and save them.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::drain::{Grouper, GrouperOptions};
+use super::drain::{Group, Grouper, GrouperOptions};
 use super::feed::{read_journal_timed, read_range, RangeRead};
 use super::id::{group_hash, group_id};
 use super::known::{KnownGroups, Seen, Sighting};
@@ -50,6 +50,14 @@ use crate::query::Skipped;
 
 /// Groups named in a tick's [`TickReport::top`].
 pub const TOP_GROUPS: usize = 3;
+
+/// Groups each tick remembers for [`TickReport::top`] (its most frequent):
+/// what a window's counts are summed from, bounded however many groups a
+/// tick touches.
+const RECENT_PER_TICK: usize = 64;
+
+/// Ticks remembered for [`TickReport::top`], whatever the window.
+const RECENT_TICKS: usize = 120;
 
 /// The most journal entries one tick reads: a long silence or a flood is
 /// caught up over several ticks, never in one unbounded read.
@@ -104,8 +112,12 @@ pub struct TickReport {
     pub baseline: bool,
     /// New groups and groups back, by id.
     pub sighted: Vec<Sighted>,
-    /// The tick's most frequent groups: template and events (at most [`TOP_GROUPS`]).
+    /// The most frequent groups of the last [`ErrorWatch::set_top_window`]
+    /// (this tick's and the ones before within it): template and events, at
+    /// most [`TOP_GROUPS`], largest first.
     pub top: Vec<(String, u64)>,
+    /// Other groups seen within that window.
+    pub top_more: u64,
     /// Bytes read.
     pub bytes: u64,
     /// Files not read, and why.
@@ -130,6 +142,11 @@ pub struct ErrorWatch {
     ticks: u64,
     last_tick_secs: Option<i64>,
     journal: Option<JournalFollow>,
+    /// Each recent tick's time and its most frequent groups (serial, events).
+    recent: VecDeque<(i64, Vec<(u32, u64)>)>,
+    top_window_secs: i64,
+    /// The settled format of each log path read (see [`inherit_header`]).
+    headers: HashMap<PathBuf, Learned>,
 }
 
 impl ErrorWatch {
@@ -149,7 +166,16 @@ impl ErrorWatch {
             ticks: 0,
             last_tick_secs: None,
             journal: None,
+            recent: VecDeque::new(),
+            top_window_secs: 300,
+            headers: HashMap::new(),
         }
+    }
+
+    /// The span [`TickReport::top`] counts over (an error burst's window);
+    /// 5 minutes unless set.
+    pub fn set_top_window(&mut self, secs: i64) {
+        self.top_window_secs = secs.max(0);
     }
 
     /// Follows `units` of `journal` from the next tick on (`None`: no
@@ -218,6 +244,12 @@ impl ErrorWatch {
             + self.known.heap_size()
             + self.files.capacity() * (std::mem::size_of::<(FileId, Mark)>() + 1)
             + self.ids.capacity() * (std::mem::size_of::<(u32, u64)>() + 1)
+            + self
+                .recent
+                .iter()
+                .map(|(_, counts)| counts.capacity() * std::mem::size_of::<(u32, u64)>())
+                .sum::<usize>()
+            + self.recent.capacity() * std::mem::size_of::<(i64, Vec<(u32, u64)>)>()
     }
 
     /// Reads what was appended to the files under `paths` and groups its
@@ -246,23 +278,29 @@ impl ErrorWatch {
                 return;
             }
             let id = opened.id;
-            let prior = self.files.remove(&id);
+            let prior = Prior {
+                mark: self.files.remove(&id),
+                at_path: self.headers.get(&file.path).cloned(),
+            };
+            let kept = prior.mark.clone();
             match read_appended(
                 &mut self.grouper,
                 file,
                 opened,
-                prior.clone(),
-                formats,
-                cancel,
+                prior,
+                (formats, cancel),
                 &mut touched,
             ) {
                 Ok((mark, bytes)) => {
                     report.bytes += bytes;
+                    if has_header(&mark.learned) {
+                        remember_header(&mut self.headers, &file.path, &mark.learned);
+                    }
                     marks.insert(id, mark);
                 }
                 Err(e) => {
                     // Read again from the last good offset next time.
-                    if let Some(p) = prior {
+                    if let Some(p) = kept {
                         marks.insert(id, p);
                     }
                     report.skipped.push(Skipped {
@@ -370,7 +408,6 @@ impl ErrorWatch {
         report: &mut TickReport,
     ) {
         let live = self.grouper.by_serial();
-        let mut top: Vec<(String, u64)> = Vec::new();
         for (&serial, &count) in touched {
             // Merged into "other" within this tick: too rare to be news.
             let Some(group) = live.get(&serial) else {
@@ -379,7 +416,6 @@ impl ErrorWatch {
             let template = group.template();
             let id = group_hash(group.level, &template);
             let before = self.ids.insert(serial, id);
-            top.push((template.clone(), count));
             let grew = before.is_some_and(|b| b != id && self.known.contains(b));
             if baseline || grew {
                 // The lines' own times, if they have them: a group last seen
@@ -413,9 +449,31 @@ impl ErrorWatch {
             });
         }
         report.sighted.sort_by(|a, b| a.id.cmp(&b.id));
-        top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        top.truncate(TOP_GROUPS);
+        // The baseline's counts span the logs' whole past, not the window.
+        if !baseline {
+            remember_recent(&mut self.recent, self.top_window_secs, touched, now_secs);
+        }
+        let (top, more) = self.recent_top(&live);
         report.top = top;
+        report.top_more = more;
+    }
+
+    /// The window's most frequent live groups, and how many others it saw.
+    fn recent_top(&self, live: &HashMap<u32, &Group>) -> (Vec<(String, u64)>, u64) {
+        let mut sums: HashMap<u32, u64> = HashMap::new();
+        for (_, counts) in &self.recent {
+            for &(serial, n) in counts {
+                *sums.entry(serial).or_default() += n;
+            }
+        }
+        let mut top: Vec<(String, u64)> = sums
+            .into_iter()
+            .filter_map(|(serial, n)| live.get(&serial).map(|g| (g.template(), n)))
+            .collect();
+        top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let more = top.len().saturating_sub(TOP_GROUPS) as u64;
+        top.truncate(TOP_GROUPS);
+        (top, more)
     }
 }
 
@@ -425,11 +483,14 @@ fn read_appended(
     grouper: &mut Grouper,
     file: &LogFile,
     opened: OpenedFile,
-    prior: Option<Mark>,
-    formats: &[CompiledUserFormat],
-    cancel: &Cancel,
+    prior: Prior,
+    (formats, cancel): (&[CompiledUserFormat], &Cancel),
     touched: &mut HashMap<u32, u64>,
 ) -> std::io::Result<(Mark, u64)> {
+    let Prior {
+        mark: prior,
+        at_path,
+    } = prior;
     let OpenedFile {
         file: handle,
         size,
@@ -444,7 +505,10 @@ fn read_appended(
         modified: p.modified,
         learned: &p.learned,
     });
-    let learn = || learn_file(file, &handle, size, (formats, hint), true);
+    let learn = || {
+        let learned = learn_file(file, &handle, size, (formats, hint), true);
+        inherit_header(learned, at_path.as_ref())
+    };
     let (from, learned) = match next_read(last, &handle, size, modified, learn) {
         NextRead::Unchanged => {
             let Some(p) = prior else {
@@ -452,7 +516,15 @@ fn read_appended(
             };
             return Ok((p, 0));
         }
-        NextRead::Read { from, learned, .. } => (from, learned),
+        NextRead::Read { from, learned, .. } => {
+            // A file that only grew and whose format was learned again (its
+            // header, once enough lines showed it) reads on from where it
+            // stopped: the lines before were grouped, and alerted, already.
+            let grown = prior
+                .as_ref()
+                .filter(|p| from == 0 && size >= p.offset && p.head.still_matches(&handle, size));
+            (grown.map_or(from, |p| p.offset), learned)
+        }
     };
     let head = HeadHash::of(&handle, size)?;
     let to = end_of_last_line(&handle, from, size, cancel)?;
@@ -474,6 +546,70 @@ fn read_appended(
         learned,
     };
     Ok((mark, outcome.bytes))
+}
+
+/// What the watch knew of a file before this read.
+struct Prior {
+    /// Its own last read, when it was read before.
+    mark: Option<Mark>,
+    /// The settled format of the file last at its path (before a rotation).
+    at_path: Option<Learned>,
+}
+
+/// Settled formats kept by path: one per log a service writes, bounded
+/// however many files its directories hold.
+const HEADERS_KEPT: usize = 256;
+
+fn has_header(learned: &Learned) -> bool {
+    matches!(&learned.format, FileFormat::Builtin(b) if b.header.is_some())
+}
+
+fn remember_header(headers: &mut HashMap<PathBuf, Learned>, path: &Path, learned: &Learned) {
+    if headers.len() >= HEADERS_KEPT && !headers.contains_key(path) {
+        return;
+    }
+    headers.insert(path.to_path_buf(), learned.clone());
+}
+
+/// A new file at a rotated log's path has too few lines to learn its header
+/// from; while its own lines show the same time format, it is read with the
+/// header the file before it settled, so its templates are the ones the
+/// service's errors already have (else each kind would be new again, once
+/// with the header in its template and once without, at every rotation).
+fn inherit_header(learned: Learned, before: Option<&Learned>) -> Learned {
+    let (FileFormat::Builtin(now), Some(FileFormat::Builtin(then))) =
+        (&learned.format, before.map(|b| &b.format))
+    else {
+        return learned;
+    };
+    let same_time =
+        now.anchor == then.anchor && now.layout == then.layout && now.order == then.order;
+    if learned.complete || now.header.is_some() || !same_time {
+        return learned;
+    }
+    let mut format = *now;
+    format.header = then.header;
+    Learned {
+        format: FileFormat::Builtin(format),
+        ..learned
+    }
+}
+
+/// Keeps this tick's most frequent groups, and forgets ticks past the window.
+fn remember_recent(
+    recent: &mut VecDeque<(i64, Vec<(u32, u64)>)>,
+    window_secs: i64,
+    touched: &HashMap<u32, u64>,
+    now_secs: i64,
+) {
+    let mut counts: Vec<(u32, u64)> = touched.iter().map(|(&s, &n)| (s, n)).collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    counts.truncate(RECENT_PER_TICK);
+    recent.push_back((now_secs, counts));
+    let oldest = now_secs - window_secs;
+    while recent.len() > RECENT_TICKS || recent.front().is_some_and(|(t, _)| *t <= oldest) {
+        recent.pop_front();
+    }
 }
 
 #[cfg(test)]

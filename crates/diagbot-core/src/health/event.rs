@@ -83,9 +83,13 @@ pub enum Event {
         window_secs: f64,
         /// The latest error line, when the caller had it.
         last_line: Option<String>,
-        /// The most frequent error groups of the latest sample: template and lines.
+        /// The most frequent error groups within the window, largest
+        /// first: template and events.
         #[serde(skip_serializing_if = "Vec::is_empty")]
         top_groups: Vec<(String, u64)>,
+        /// Other error groups seen within the window.
+        #[serde(skip_serializing_if = "is_zero")]
+        more_groups: u64,
     },
     /// An error group a service's logs had not shown since diagbot started,
     /// or a known one back after `groups.quiet` without a line.
@@ -261,17 +265,23 @@ impl Event {
                 lines,
                 window_secs,
                 top_groups,
+                more_groups,
                 ..
             } => {
-                let top = top_groups
+                let mut top = top_groups
                     .iter()
                     .map(|(t, n)| format!("`{t}` ({n})"))
                     .collect::<Vec<_>>()
                     .join(", ");
+                match more_groups {
+                    0 => {}
+                    1 => top.push_str(" and 1 more group"),
+                    n => top.push_str(&format!(" and {n} more groups")),
+                }
                 format!(
                     "{service}: {lines} error lines in the last {}{}",
                     minutes(*window_secs),
-                    if top.is_empty() {
+                    if top_groups.is_empty() {
                         String::new()
                     } else {
                         format!("; most frequent: {top}")
@@ -332,4 +342,8 @@ impl Event {
             ),
         }
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

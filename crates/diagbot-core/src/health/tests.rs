@@ -316,6 +316,7 @@ fn an_error_burst_is_said_once_and_again_after_it_ends() {
             window_secs: 300.0,
             last_line: Some("ERROR db down".into()),
             top_groups: Vec::new(),
+            more_groups: 0,
         })
     );
     assert_eq!(
@@ -710,9 +711,22 @@ fn an_error_group_is_its_own_alert_and_says_new_or_back() {
         window_secs: 300.0,
         last_line: None,
         top_groups: vec![("db down".into(), 20), ("timeout".into(), 5)],
+        more_groups: 0,
     };
     assert_eq!(
         burst.describe(),
         "bot: 25 error lines in the last 5 min; most frequent: `db down` (20), `timeout` (5)"
+    );
+    let wide = Event::ErrorBurst {
+        service: "bot".into(),
+        lines: 25,
+        window_secs: 300.0,
+        last_line: None,
+        top_groups: vec![("db down".into(), 20), ("timeout".into(), 5)],
+        more_groups: 4,
+    };
+    assert_eq!(
+        wide.describe(),
+        "bot: 25 error lines in the last 5 min; most frequent: `db down` (20), `timeout` (5) and 4 more groups"
     );
 }

@@ -164,6 +164,7 @@ fn tick_all(
             watch
         });
         watch.follow_journal(follow);
+        watch.set_top_window(settings.health.error_burst_window.as_secs() as i64);
         let position = watch.journal_position();
         let report = watch.tick(&svc.logs, &formats, (now_secs, quiet_secs), cancel);
         if let Some((cursor, last_us)) = watch
@@ -312,11 +313,13 @@ fn name_top_groups(events: &mut [Event], service: &str, report: &TickReport) {
         if let Event::ErrorBurst {
             service: s,
             top_groups,
+            more_groups,
             ..
         } = event
         {
             if s == service {
                 top_groups.clone_from(&report.top);
+                *more_groups = report.top_more;
             }
         }
     }
@@ -334,6 +337,7 @@ mod tests {
             window_secs: 300.0,
             last_line: None,
             top_groups: Vec::new(),
+            more_groups: 0,
         };
         let mut events = vec![burst("bot"), burst("api")];
         let report = TickReport {

@@ -132,6 +132,9 @@ fn is_separator(b: u8) -> bool {
 
 /// The fields of `s[at..]`: runs of bytes between blanks and `|`, each with
 /// the number of unescaped `"` it holds (counted in the same pass).
+/// How far a bracketed field may reach for its `]`.
+const BRACKET_REACH: usize = 64;
+
 struct Fields<'a> {
     s: &'a [u8],
     at: usize,
@@ -147,6 +150,23 @@ impl<'a> Iterator for Fields<'a> {
             p += 1;
         }
         let start = p;
+        // A bracketed field with blanks inside is one field (a thread:
+        // `[pool worker 3 on 9000]`), when it closes within a short reach.
+        if s.get(p) == Some(&b'[') {
+            let reach = &s[p..s.len().min(p + BRACKET_REACH)];
+            if let Some(close) = reach.iter().position(|&b| b == b']') {
+                let inside = &reach[1..close];
+                // One that holds a level word is read word by word (`[10:00:00 INF]`).
+                let words = || inside.split(|&b| b == b' ');
+                if inside.contains(&b' ')
+                    && !inside.iter().any(|&b| b == b'[' || b == b'\n')
+                    && !words().any(|w| level_word(w).is_some())
+                {
+                    self.at = p + close + 1;
+                    return Some((&s[start..self.at], 0));
+                }
+            }
+        }
         let mut quotes = 0;
         while p < s.len() && !is_separator(s[p]) {
             if s[p] == b'"' && (p == start || s[p - 1] != b'\\') {
