@@ -169,6 +169,12 @@ pub fn classify(s: &[u8]) -> Option<&'static [u8]> {
         if let Some(kind) = numeric(s) {
             return Some(kind);
         }
+        if is_month_name_date(s) {
+            return Some(b"<time>");
+        }
+        if is_version(s) {
+            return Some(b"<num>");
+        }
     }
     // A long run of hex digits with a digit in it: a hash, an id, an address.
     let hex = s.len() >= 8
@@ -225,6 +231,43 @@ fn numeric(s: &[u8]) -> Option<&'static [u8]> {
         .iter()
         .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b','));
     (plain && seps(b'.') <= 1).then_some(b"<num>")
+}
+
+/// A date with an English month name, and its time if glued on:
+/// `07/Dec/2026:16:21:35.455` (Common Log Format), `27-Jan-2026`.
+fn is_month_name_date(s: &[u8]) -> bool {
+    let day = s.iter().take_while(|b| b.is_ascii_digit()).count();
+    if !(1..=2).contains(&day) || !matches!(s.get(day), Some(b'/' | b'-')) {
+        return false;
+    }
+    let sep = s[day];
+    let Some(month) = s.get(day + 1..day + 4) else {
+        return false;
+    };
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+        b"dec",
+    ];
+    let month_ok = MONTHS.iter().any(|m| month.eq_ignore_ascii_case(&m[..]));
+    let rest = &s[day + 4..];
+    month_ok
+        && rest.first() == Some(&sep)
+        && rest[1..].iter().take_while(|b| b.is_ascii_digit()).count() == 4
+        && rest[5..]
+            .iter()
+            .all(|b| b.is_ascii_digit() || matches!(b, b':' | b'.'))
+}
+
+/// A version: numbers joined by dots, with the letters and marks packagers
+/// add (`15.18-0+deb12u1`, `2.6.5-1.358smp`, `1:2.36-9`, `1.0.0~rc1`).
+fn is_version(s: &[u8]) -> bool {
+    let dotted = s
+        .windows(3)
+        .any(|w| w[0].is_ascii_digit() && w[1] == b'.' && w[2].is_ascii_digit());
+    dotted
+        && s.iter().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'~' | b':' | b'-' | b'_')
+        })
 }
 
 /// `1.2.3.4` or `1.2.3.4:80`.
@@ -312,6 +355,12 @@ mod tests {
         assert_eq!(masked("abcdefab-abcd-abcd-abcd-abcdefabcdef"), "<uuid>");
         assert_eq!(masked("file:///var/log"), "<path>");
         assert_eq!(masked("a:b://c"), "a:b://c");
+        assert_eq!(masked("[07/Dec/2026:16:21:35.455]"), "[<time>]");
+        assert_eq!(masked("27-Jan-2026"), "<time>");
+        assert_eq!(masked("15.18-0+deb12u1"), "<num>");
+        assert_eq!(masked("(2.6.5-1.358smp)"), "(<num>)");
+        assert_eq!(masked("2.36-9ubuntu1"), "<num>");
+        assert_eq!(masked("12-jan"), "12-jan");
         assert_eq!(masked("~/notes"), "<path>");
     }
 }

@@ -14,4 +14,5 @@ mod hostile_files;
 mod incremental;
 mod journal;
 mod loghub;
+mod programs;
 mod search;

@@ -107,7 +107,7 @@ fn leading_letter(head: &[u8], time_start: Option<usize>) -> Option<Level> {
 }
 
 /// Redis: `1234:M 27 Jan 2026 10:00:00.123 # Warning`: `#` warning, `*` notice,
-/// `.` debug, `-` verbose, right after the time, in a line that opens with `pid:role`.
+/// `.` debug, `-` verbose (read as debug: Redis ranks it above its debug), right after the time, in a line that opens with `pid:role`.
 fn redis_symbol(head: &[u8], time: Option<(usize, usize)>) -> Option<Level> {
     let (_, end) = time?;
     let pid = head.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -119,7 +119,7 @@ fn redis_symbol(head: &[u8], time: Option<(usize, usize)>) -> Option<Level> {
         b" # " => Level::Warning,
         b" * " => Level::Info,
         b" . " => Level::Debug,
-        b" - " => Level::Trace,
+        b" - " => Level::Debug,
         _ => return None,
     };
     Some(level)
@@ -383,6 +383,46 @@ impl Word<'_> {
 }
 
 /// What a field is, in one pass over its first word.
+/// A syslog facility and severity joined by a dot, as syslog daemons write
+/// them when asked to (`local1.emerg`, `authpriv.notice`, `kern.warn`).
+fn facility_severity(f: &[u8]) -> Option<Level> {
+    const FACILITIES: &[&[u8]] = &[
+        b"kern",
+        b"user",
+        b"mail",
+        b"daemon",
+        b"auth",
+        b"syslog",
+        b"lpr",
+        b"news",
+        b"uucp",
+        b"cron",
+        b"authpriv",
+        b"ftp",
+        b"ntp",
+        b"security",
+        b"console",
+        b"local0",
+        b"local1",
+        b"local2",
+        b"local3",
+        b"local4",
+        b"local5",
+        b"local6",
+        b"local7",
+    ];
+    const SEVERITIES: &[&[u8]] = &[
+        b"emerg", b"panic", b"alert", b"crit", b"err", b"error", b"warning", b"warn", b"notice",
+        b"info", b"debug",
+    ];
+    let dot = memchr::memchr(b'.', f)?;
+    let (facility, severity) = (&f[..dot], &f[dot + 1..]);
+    if !FACILITIES.contains(&facility) || !SEVERITIES.contains(&severity) {
+        return None;
+    }
+    level_from_text(severity)
+}
+
 fn classify(f: &[u8]) -> Field<'_> {
     if f.len() == 1 && !f[0].is_ascii_alphanumeric() {
         return Field::Punct; // `-`, `|`, `:`: most separators, decided at once
@@ -414,6 +454,12 @@ fn classify(f: &[u8]) -> Field<'_> {
         upper &= b.is_ascii_uppercase();
         lower_after_first &= letters == 0 || b.is_ascii_lowercase();
         letters += 1;
+    }
+    // syslogd's `facility.severity` column (`local1.emerg`, `auth.info`).
+    if !opener {
+        if let Some(level) = facility_severity(f) {
+            return Field::Pair(Some(level));
+        }
     }
     // logfmt: `level=info`, `lvl="warn"` (the key goes on past the letters: `log.level`).
     if !opener {

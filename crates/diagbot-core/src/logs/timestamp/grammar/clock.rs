@@ -211,8 +211,16 @@ fn read_zone(s: &[u8], at: usize) -> (Option<i32>, ZoneStyle, usize) {
         Some(b'Z') if !glued_to_more(s, at + 1) => (Some(0), ZoneStyle::Z, at + 1),
         Some(b'+' | b'-') => numeric_offset(s, at, false).unwrap_or(none),
         Some(b' ') => match s.get(at + 1) {
-            // With a space before it, only a full offset: ` -07` could be anything.
-            Some(b'+' | b'-') => numeric_offset(s, at + 1, true).unwrap_or(none),
+            // With a space before it, a full offset, or two digits that a
+            // blank or the end follows (PostgreSQL's ` +03`); ` -07x` could be anything.
+            Some(b'+' | b'-') => numeric_offset(s, at + 1, true)
+                .or_else(|| {
+                    let after = s.get(at + 4);
+                    (after.is_none_or(u8::is_ascii_whitespace) && digit_run(s, at + 2) == 2)
+                        .then(|| numeric_offset(s, at + 1, false))
+                        .flatten()
+                })
+                .unwrap_or(none),
             Some(b) if b.is_ascii_uppercase() => named_zone(s, at + 1).unwrap_or(none),
             _ => none,
         },
