@@ -90,14 +90,16 @@ pub struct YearHint {
 
 impl YearHint {
     /// `modified` is the file's mtime as local wall-clock time. A line may
-    /// stand up to an hour past it and still be this year: the kernel stamps
-    /// mtimes with a coarse clock that lags the writer's by a few
-    /// milliseconds (a line of 10:00:01 in a file modified at 10:00:00.998 is
-    /// not from last year), and a local clock repeats an hour when DST ends.
+    /// stand up to 26 hours past it and still be this year: a year-less
+    /// line names no zone, and its writer's clock may keep another zone
+    /// than diagbot's (zones span UTC−12 to UTC+14: a syslog line of 18:00
+    /// written in UTC reads as 6 hours ahead to a diagbot in New York);
+    /// the kernel stamps mtimes with a coarse clock that lags the writer's;
+    /// and a local clock repeats an hour when DST ends.
     pub fn new(modified: NaiveDateTime) -> Self {
         YearHint {
             latest: modified
-                .checked_add_signed(chrono::Duration::hours(1))
+                .checked_add_signed(chrono::Duration::hours(26))
                 .unwrap_or(modified),
         }
     }
@@ -129,12 +131,10 @@ impl YearHint {
         }
     }
 
-    /// Whether `t` is more than a day after the file's mtime (a day of slack
-    /// for zones): no line of the file can have been written then.
+    /// Whether `t` is after the latest time a line of the file can have
+    /// (its mtime and the slack for zones, as [`YearHint::new`]).
     pub fn is_future(&self, t: NaiveDateTime) -> bool {
-        self.latest
-            .checked_add_signed(chrono::Duration::days(1))
-            .is_some_and(|limit| t > limit)
+        t > self.latest
     }
 }
 

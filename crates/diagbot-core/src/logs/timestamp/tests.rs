@@ -59,10 +59,16 @@ fn yearless_timestamp_never_lands_after_the_file_mtime() {
         naive("Jun 14 15:16:01 combo sshd").as_deref(),
         Some("2025-06-14 15:16:01")
     );
-    // More than an hour past the mtime: last year's.
+    // More than 26 hours past the mtime (further than any two zones are
+    // apart): last year's.
     assert_eq!(
-        naive("Mar 01 13:00:01 x").as_deref(),
-        Some("2025-03-01 13:00:01")
+        naive("Mar 02 14:00:01 x").as_deref(),
+        Some("2025-03-02 14:00:01")
+    );
+    // Hours past it, as a writer in a zone ahead of diagbot's writes: this year's.
+    assert_eq!(
+        naive("Mar 01 18:00:00 x").as_deref(),
+        Some("2026-03-01 18:00:00")
     );
     // A second past it (the mtime's coarse clock lags the writer's): this year's.
     assert_eq!(
