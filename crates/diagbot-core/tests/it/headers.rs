@@ -162,8 +162,9 @@ fn time(form: usize, t: NaiveDateTime) -> String {
         2 => t.format("%y/%m/%d %H:%M:%S").to_string(),
         3 => format!("{}.{ms:03}", t.format("%m-%d %H:%M:%S")),
         4 => format!("[{}]", t.format("%m.%d %H:%M:%S")),
+        // Hours and milliseconds unpadded, as some writers do.
         5 => format!(
-            "{}{}:{}:{ms:03}",
+            "{}{}:{}:{ms}",
             t.format("%Y%m%d-"),
             t.format("%-H"),
             t.format("%M:%S")

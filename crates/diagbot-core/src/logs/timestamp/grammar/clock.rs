@@ -164,14 +164,20 @@ pub(super) fn finish_time(
     if seconds {
         let mark = s.get(p).copied();
         let len = digit_run(s, p + 1);
-        // `:` before milliseconds only after a `:` time, and only three digits (`10:00:00:123`).
+        // `:` before milliseconds only after a `:` time, and at most three
+        // digits: a count of milliseconds, which some writers do not pad
+        // (`10:00:00:123`, `10:00:00:96` is 96 ms).
         let fraction = match mark {
             Some(b'.' | b',') => len > 0,
-            Some(b':') => sep == b':' && len == 3,
+            Some(b':') => sep == b':' && (1..=3).contains(&len),
             _ => false,
         };
         if fraction {
-            nanos = fraction_nanos(s, p + 1, len);
+            nanos = if mark == Some(b':') {
+                small(s, p + 1, len) * 1_000_000
+            } else {
+                fraction_nanos(s, p + 1, len)
+            };
             frac_digits = len.min(9) as u8;
             frac_sep = mark.unwrap_or(b'.');
             p += 1 + len;
