@@ -302,9 +302,17 @@ pub fn learn_header<'l>(lines: impl IntoIterator<Item = (&'l [u8], usize)>) -> O
             .filter(|(_, f)| f.len() > i)
             .map(|(l, f)| kind_of(&l[f[i].0..f[i].1]))
             .collect();
-        let Some((kind, count)) = majority(&kinds) else {
+        let Some((mut kind, mut count)) = majority(&kinds) else {
             break;
         };
+        if is_column_kind(kind) {
+            // A column of names holds them with and without digits alike
+            // (hosts: `db`, `calvisitor-10-105-160-95`): one kind for it.
+            let names = kinds.iter().filter(|&&k| is_column_kind(k)).count();
+            if names > count && kinds.contains(&FieldKind::Mixed) {
+                (kind, count) = (FieldKind::Mixed, names);
+            }
+        }
         if (count as f64) < AGREE * n {
             break;
         }
@@ -501,6 +509,29 @@ mod tests {
         assert_eq!(
             &line[message_start(line, 19, shape)..],
             b"Retry 0 of order 0"
+        );
+    }
+
+    #[test]
+    fn a_host_column_with_and_without_digits_is_one_column() {
+        let hosts = ["db", "calvisitor-10-105-160-95", "build-7", "mail", "web-12"];
+        let tags = ["kernel[0]:", "sshd[812]:", "cron[77]:"];
+        let lines: Vec<String> = (0..20)
+            .map(|i| {
+                format!(
+                    "Jul  1 09:00:{i:02} {} {} {}",
+                    hosts[i % hosts.len()],
+                    tags[i % tags.len()],
+                    ["Wake reason: ?", "session opened for user root"][i % 2]
+                )
+            })
+            .collect();
+        let shape = learned(&lines, 15);
+        assert_eq!(shape.fields, 2, "{shape:?}");
+        let line = lines[1].as_bytes();
+        assert_eq!(
+            &line[message_start(line, 15, shape)..],
+            b"session opened for user root"
         );
     }
 
