@@ -125,7 +125,12 @@ fn masked_underscored(s: &[u8], out: &mut Vec<u8>, around: (&[u8], &[u8])) -> bo
         return false;
     }
     out.extend_from_slice(around.0);
-    out.extend_from_slice(name);
+    // A first part that is a number too (`30546173_4261722401`) is one.
+    if number(name) {
+        out.extend_from_slice(b"<num>");
+    } else {
+        out.extend_from_slice(name);
+    }
     for p in parts {
         out.push(b'_');
         if number(p) {
@@ -303,6 +308,7 @@ mod tests {
         assert_eq!(masked("(chunk_-4411223344556677889)"), "(chunk_<num>)");
         assert_eq!(masked("jk2_init()"), "jk2_init()");
         assert_eq!(masked("step_2"), "step_2");
+        assert_eq!(masked("30546173_4261722401"), "<num>_<num>");
         assert_eq!(
             masked("[req-7d1c0e52-4b7a-4f0e-9a51-3c2f1b9e8d40"),
             "[req-<uuid>"
