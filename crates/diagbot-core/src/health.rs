@@ -25,7 +25,7 @@ use chrono::{Local, TimeZone};
 
 pub use event::Event;
 use life::{Instance, Life};
-pub use seed::{PastSample, PastService};
+pub use seed::{PastKill, PastSample, PastService};
 
 use crate::cache::CacheStats;
 use crate::config::HealthSettings;
@@ -356,6 +356,42 @@ impl Watch {
             return self.host_trend.clone();
         }
         self.trends.get(name).cloned()
+    }
+
+    /// The memory trend of service `name` for a status probed now, whose
+    /// main process is `live_pid`: when that is not the process the latest
+    /// sample saw (it was restarted in between), the trend of the one before
+    /// is not this one's, and the report says so instead.
+    pub fn trend_now(&self, name: &str, live_pid: Option<u32>) -> Option<TrendReport> {
+        let report = self.trend(name)?;
+        let sampled = report
+            .instance
+            .as_ref()
+            .filter(|i| i.running)
+            .and_then(|i| i.pid);
+        let text = match (sampled, live_pid) {
+            (Some(then), Some(now)) if then != now => format!(
+                "pid {now} is new since the last sample (pid {then} is gone); its trend starts with the next samples"
+            ),
+            (None, Some(now)) if report.instance.as_ref().is_some_and(|i| !i.running) => {
+                format!("running again as pid {now} since the last sample; its trend starts with the next samples")
+            }
+            _ => return Some(report),
+        };
+        Some(TrendReport {
+            trend: no_samples(&self.settings),
+            samples: 0,
+            span_secs: 0.0,
+            latest_bytes: None,
+            instance: Some(InstanceReport {
+                pid: live_pid,
+                running: true,
+                since_secs: self.now,
+                after_restart: true,
+            }),
+            text,
+            ..report
+        })
     }
 
     /// When service `name`'s running instance started (seconds since the

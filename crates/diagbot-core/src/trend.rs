@@ -184,11 +184,11 @@ pub struct RestartLoop {
     pub deaths: usize,
     /// OOM kills among the deaths.
     pub oom_kills: usize,
-    /// From the first counted instance's start to now.
+    /// From the first death counted to the last.
     pub over_secs: f64,
     /// The median climb before each death, when the instances climbed.
     pub climb_bytes_per_sec: Option<f64>,
-    /// "killed 4 times in 4 h, each time after climbing ~6.4 MiB/min from
+    /// "killed 4 times in 3 h, each time after climbing ~6.4 MiB/min from
     /// ~143 MiB to ~525 MiB (OOM kill each time; pids 908, 1207, 1302, 1400)".
     pub text: String,
 }

@@ -146,7 +146,7 @@ impl AppState {
             let watch = self.lock_watch();
             status.host_memory_trend = watch.trend(health::HOST);
             for svc in &mut status.services {
-                svc.memory_trend = watch.trend(&svc.name);
+                svc.memory_trend = watch.trend_now(&svc.name, svc.main_pid);
             }
         }
         status.diagbot.cache = Some(self.diag.cache().stats());

@@ -239,6 +239,23 @@ impl Life {
         }
     }
 
+    /// Marks as an OOM kill the death an OOM kill seen at `at_secs` was of:
+    /// the last one seen alive before it.
+    pub fn killed_by(&mut self, at_secs: f64) {
+        let Some(death) = self.deaths.iter_mut().rev().find(|d| d.at_secs <= at_secs) else {
+            return;
+        };
+        death.oom_killed = true;
+        let (pid, at) = (death.pid, death.at_secs);
+        if let Some(last) = self
+            .last_death
+            .as_mut()
+            .filter(|l| l.pid == pid && l.at_secs == at)
+        {
+            last.oom_killed = true;
+        }
+    }
+
     /// Forgets deaths older than the window, and says whether the service is
     /// in a restart loop: more than `threshold` deaths within it.
     pub fn update_loop(&mut self, now: f64, window: f64, threshold: u64) {
@@ -250,16 +267,21 @@ impl Life {
             self.deaths.pop_front();
         }
         self.restart_loop =
-            (self.deaths.len() as u64 > threshold).then(|| describe_loop(&self.deaths, now));
+            (self.deaths.len() as u64 > threshold).then(|| describe_loop(&self.deaths));
     }
 }
 
-/// "killed 4 times in 4 h, each time after climbing ~6.4 MiB/min from ~143 MiB
+/// "killed 4 times in 3 h, each time after climbing ~6.4 MiB/min from ~143 MiB
 /// to ~525 MiB (OOM kill each time; pids 908, 1207, 1302, 1400)".
-fn describe_loop(deaths: &VecDeque<Death>, now: f64) -> RestartLoop {
+fn describe_loop(deaths: &VecDeque<Death>) -> RestartLoop {
     let n = deaths.len();
     let kills = deaths.iter().filter(|d| d.oom_killed).count();
-    let over_secs = deaths.front().map_or(0.0, |d| now - d.started_secs);
+    // From the first death to the last: the span the deaths took, which
+    // does not grow while the service stays down.
+    let over_secs = match (deaths.front(), deaths.back()) {
+        (Some(first), Some(last)) => (last.at_secs - first.at_secs).max(0.0),
+        _ => 0.0,
+    };
     let verb = if kills == n { "killed" } else { "died" };
     let mut text = format!("{verb} {n} times in {}", long_span(over_secs));
     let climbed: Vec<&Death> = deaths.iter().filter(|d| d.climb().is_some()).collect();

@@ -39,14 +39,37 @@ pub struct PastService {
     pub limit_bytes: Option<u64>,
 }
 
+/// An OOM kill of a service the store recorded (its time: the sample that
+/// saw it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PastKill {
+    /// Seconds since the epoch.
+    pub at_secs: f64,
+    /// The service, by its configured name.
+    pub service: String,
+}
+
 impl Watch {
     /// Takes in `past` (oldest first) as if it had been sampled live, saying
-    /// nothing about it; the next [`Watch::record`] compares with the last of it.
-    pub fn seed(&mut self, past: &[PastSample]) {
+    /// nothing about it; the next [`Watch::record`] compares with the last of
+    /// it. `kills` say which of the deaths seen in `past` were OOM kills: the
+    /// samples alone show a process gone, not what took it (a kernel log
+    /// named it then, and may have rotated since).
+    pub fn seed(&mut self, past: &[PastSample], kills: &[PastKill]) {
         for sample in past {
             let mut events = self.record(&observation(sample));
             self.settle(&mut events, &[]);
         }
+        if past.is_empty() {
+            return;
+        }
+        for kill in kills {
+            if let Some(life) = self.services.get_mut(&kill.service) {
+                life.killed_by(kill.at_secs);
+            }
+        }
+        // The loops and trends again, with the deaths' causes.
+        self.settle(&mut Vec::new(), &[]);
     }
 }
 

@@ -517,7 +517,8 @@ fn origin_story(death: Death) {
             assert_eq!(looped, Some(deaths as usize), "death {deaths}: {events:?}");
             let text = found.unwrap().text;
             println!("{text}");
-            let expected = format!("killed {deaths} times in {deaths} h, each time after climbing ~6.4 MiB/min from ~143 MiB to ~521 MiB (OOM kill each time; pids 1000, ");
+            // The span from the first death to the last: an hour apart each.
+            let expected = format!("killed {deaths} times in {} h, each time after climbing ~6.4 MiB/min from ~143 MiB to ~521 MiB (OOM kill each time; pids 1000, ", deaths - 1);
             assert!(text.starts_with(&expected), "{text}");
         } else {
             assert_eq!(looped, None, "death {deaths}: {events:?}");
@@ -648,7 +649,7 @@ fn a_seeded_watch_continues_its_trend_and_counters() {
         })
         .collect();
     let mut w = watch();
-    w.seed(&past);
+    w.seed(&past, &[]);
     let trend = w.trend("bot").unwrap();
     assert!(matches!(trend.trend, Trend::Climbing { .. }), "{trend:?}");
     assert_eq!(trend.samples, 12);
@@ -671,6 +672,121 @@ fn a_seeded_watch_continues_its_trend_and_counters() {
             .iter()
             .any(|e| matches!(e, Event::Restart { restarts: 4, .. })),
         "{events:?}"
+    );
+}
+
+/// diagbot restarted in the middle of a restart loop: the deaths its store
+/// kept are OOM kills still (the store's `oom_kill` events say which), and
+/// the loop's span is the deaths', not growing while the service is down.
+#[test]
+fn a_watch_seeded_in_a_restart_loop_keeps_what_killed_each_death() {
+    let t0 = 1_772_186_400.0;
+    let sample = |i: u32, pid: u32, mb: u64| PastSample {
+        at_secs: t0 + f64::from(i) * 30.0,
+        host_used_bytes: Some(261 * MB),
+        host_available_bytes: Some(700 * MB),
+        oom_kills: Some(5),
+        services: vec![PastService {
+            name: "bot".into(),
+            pid: Some(pid),
+            rss_bytes: Some(mb * MB),
+            restarts: None,
+            cgroup_oom_kills: None,
+            limit_bytes: Some(961 * MB),
+        }],
+    };
+    // Six instances of four samples each, each killed; the seventh runs.
+    let mut past = Vec::new();
+    let mut kills = Vec::new();
+    for instance in 0..7u32 {
+        for step in 0..4u32 {
+            let i = instance * 4 + step;
+            past.push(sample(i, 2000 + instance, 100 + 50 * u64::from(step)));
+            if step == 0 && instance > 0 {
+                // The sample that saw the new process saw the kill too.
+                kills.push(PastKill {
+                    at_secs: t0 + f64::from(i) * 30.0,
+                    service: "bot".into(),
+                });
+            }
+        }
+    }
+    let mut w = watch();
+    w.seed(&past, &kills);
+    let looped = w.trend("bot").unwrap().restart_loop.unwrap();
+    assert_eq!((looped.deaths, looped.oom_kills), (6, 6), "{looped:?}");
+    assert!(
+        looped.text.starts_with("killed 6 times in 10 min")
+            && looped.text.contains("(OOM kill each time; pids 2000, "),
+        "{}",
+        looped.text
+    );
+    // Down for ten minutes: the span stays the deaths'.
+    let gone = ServiceStatus {
+        unit: None,
+        main_pid: None,
+        pids: vec![],
+        rss_bytes: None,
+        ..service("bot", 0, None, None)
+    };
+    let last = t0 + 27.0 * 30.0;
+    for minute in 1..=10 {
+        let o = Observation {
+            at_secs: last + f64::from(minute) * 60.0,
+            services: vec![gone.clone()],
+            ..obs(0.0, vec![], 5)
+        };
+        sample_with(&mut w, &o, &[]);
+    }
+    let later = w.trend("bot").unwrap().restart_loop.unwrap();
+    assert_eq!(later.deaths, 7, "{later:?}");
+    assert!(
+        later.text.starts_with("died 7 times in 12 min"),
+        "{}",
+        later.text
+    );
+    assert!(
+        later.text.contains("OOM kill 6 of 7 times"),
+        "{}",
+        later.text
+    );
+}
+
+/// `status` probes now, the trend is as of the last sample: a process that
+/// replaced the sampled one between them does not get its predecessor's
+/// verdict ("over its limit" beside a fresh process at 15 MiB).
+#[test]
+fn a_status_between_a_restart_and_the_next_sample_does_not_show_the_dead_trend() {
+    let mut w = watch();
+    for minute in 0..30u32 {
+        let mb = 300 + 20 * u64::from(minute);
+        sample(
+            &mut w,
+            &obs(
+                f64::from(minute),
+                vec![service("bot", mb * MB, Some(0), Some(0))],
+                0,
+            ),
+        );
+    }
+    let sampled = w.trend("bot").unwrap();
+    assert!(
+        matches!(sampled.trend, Trend::Climbing { .. }),
+        "{sampled:?}"
+    );
+    assert_eq!(w.trend_now("bot", Some(908)), Some(sampled.clone()));
+    let fresh = w.trend_now("bot", Some(1207)).unwrap();
+    assert!(
+        matches!(fresh.trend, Trend::TooFewSamples { samples: 0, .. }),
+        "{fresh:?}"
+    );
+    assert_eq!(fresh.instance.as_ref().and_then(|i| i.pid), Some(1207));
+    assert!(
+        fresh
+            .text
+            .starts_with("pid 1207 is new since the last sample (pid 908 is gone)"),
+        "{}",
+        fresh.text
     );
 }
 

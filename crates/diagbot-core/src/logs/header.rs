@@ -514,7 +514,13 @@ mod tests {
 
     #[test]
     fn a_host_column_with_and_without_digits_is_one_column() {
-        let hosts = ["db", "calvisitor-10-105-160-95", "build-7", "mail", "web-12"];
+        let hosts = [
+            "db",
+            "calvisitor-10-105-160-95",
+            "build-7",
+            "mail",
+            "web-12",
+        ];
         let tags = ["kernel[0]:", "sshd[812]:", "cron[77]:"];
         let lines: Vec<String> = (0..20)
             .map(|i| {

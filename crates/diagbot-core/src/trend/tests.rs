@@ -204,7 +204,7 @@ fn every_trend_report_round_trips_through_json() {
                     oom_kills: 4,
                     over_secs: 14_400.0,
                     climb_bytes_per_sec: Some(110_000.0),
-                    text: "killed 4 times in 4 h".into(),
+                    text: "killed 4 times in 3 h".into(),
                 }),
             };
             let json = serde_json::to_string(&report).unwrap();

@@ -4,9 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use diagbot_core::health::{PastSample, PastService};
+use diagbot_core::health::{PastKill, PastSample, PastService};
 
 use crate::state::AppState;
+use crate::store::StoredEvent;
 
 /// Seeds `state`'s watch from its store; says how many samples it took in.
 pub async fn seed_watch(state: &AppState) -> usize {
@@ -18,10 +19,14 @@ pub async fn seed_watch(state: &AppState) -> usize {
         return 0;
     }
     let rows = tokio::task::spawn_blocking(move || {
-        store.read(|conn| crate::store::read::raw_since(conn, since))
+        store.read(|conn| {
+            let rows = crate::store::read::raw_since(conn, since)?;
+            let events = crate::store::read::events(conn, since, i64::MAX)?;
+            Ok((rows, events))
+        })
     })
     .await;
-    let rows = match rows {
+    let (rows, events) = match rows {
         Ok(Ok(rows)) => rows,
         Ok(Err(e)) => {
             tracing::warn!("history: the watch starts empty, its samples could not be read: {e}");
@@ -30,11 +35,27 @@ pub async fn seed_watch(state: &AppState) -> usize {
         Err(_) => return 0,
     };
     let past = samples(&rows, &services);
-    state.lock_watch().seed(&past);
+    state.lock_watch().seed(&past, &kills(&events, &services));
     if !past.is_empty() {
         tracing::info!(samples = past.len(), "health watch seeded from history");
     }
     past.len()
+}
+
+/// The stored OOM kills of the configured services: what the samples'
+/// deaths were.
+pub fn kills(events: &[StoredEvent], services: &[String]) -> Vec<PastKill> {
+    events
+        .iter()
+        .filter(|e| e.kind == "oom_kill")
+        .filter_map(|e| {
+            let service = e.service.as_ref().filter(|s| services.contains(s))?;
+            Some(PastKill {
+                at_secs: e.time as f64,
+                service: service.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Rows `(time, series, value)` grouped into samples, oldest first; only

@@ -14,7 +14,7 @@ pub fn status() -> Status {
             "samples": 20, "span_secs": 600.0, "limit_bytes": 559939584u64,
             "latest_bytes": 227540992u64, "instance": null,
             "restart_loop": restart_loop.map(|t| serde_json::json!({
-                "deaths": 4, "oom_kills": 4, "over_secs": 14400.0,
+                "deaths": 4, "oom_kills": 4, "over_secs": 10800.0,
                 "climb_bytes_per_sec": 111848.0, "text": t
             })),
             "text": text
@@ -52,7 +52,7 @@ pub fn status() -> Status {
                 "cgroup": null,
                 "memory_trend": trend(
                     "not running since 14:01 (last instance climbed +6.4 MiB/min)",
-                    Some("killed 4 times in 4 h, each time after climbing ~6.4 MiB/min from ~143 MiB to ~521 MiB (OOM kill each time; pids 908, 1207, 1302, 1400)")
+                    Some("killed 4 times in 3 h, each time after climbing ~6.4 MiB/min from ~143 MiB to ~521 MiB (OOM kill each time; pids 908, 1207, 1302, 1400)")
                 ),
                 "unavailable": [ { "source": "process match", "reason": "cannot list /proc: <denied>" } ]
             },

@@ -177,7 +177,7 @@ pub struct ServiceView {
     pub running: Option<String>,
     /// Its memory trend, in the core's words.
     pub memory_trend: Option<String>,
-    /// Set when it keeps dying: "killed 4 times in 4 h, …".
+    /// Set when it keeps dying: "killed 4 times in 3 h, …".
     pub restart_loop: Option<String>,
     pub unavailable: Vec<Unavailable>,
 }
@@ -263,7 +263,7 @@ mod tests {
             .restart_loop
             .as_deref()
             .unwrap()
-            .starts_with("killed 4 times in 4 h"));
+            .starts_with("killed 4 times in 3 h"));
         assert_eq!(view.services[2].notable_result(), None, "success is usual");
         assert_eq!(view.services[3].state, None);
     }
