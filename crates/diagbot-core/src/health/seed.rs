@@ -112,6 +112,7 @@ fn service(s: &PastService) -> ServiceStatus {
             procs: Vec::new(),
         }),
         memory_trend: None,
+        other_matches: Vec::new(),
         unavailable: Vec::new(),
     }
 }

@@ -37,6 +37,7 @@ fn service(
             procs: vec![],
         }),
         memory_trend: None,
+        other_matches: Vec::new(),
         unavailable: vec![],
     }
 }

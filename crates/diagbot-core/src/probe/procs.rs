@@ -136,6 +136,46 @@ pub fn start_ticks(proc_root: &Path, pid: u32) -> Option<u64> {
     after_name.split_whitespace().nth(19)?.parse().ok()
 }
 
+/// A process's parent (field 4 of its `stat`).
+pub fn parent(proc_root: &Path, pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(proc_root.join(pid.to_string()).join("stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    // Field 4 (ppid) is the 2nd after the name.
+    after_name.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A process match's `pids` split into what it counts and what it does
+/// not: the oldest match (the service's first process) and the matches
+/// that descend from it, which are its workers; and the other matches (a
+/// second copy, another user's program whose command line also matches).
+/// A match whose ancestry cannot be read is counted.
+pub fn oldest_tree(proc_root: &Path, pids: &[u32]) -> (Vec<u32>, Vec<u32>) {
+    let oldest = pids
+        .iter()
+        .min_by_key(|&&p| (start_ticks(proc_root, p).unwrap_or(u64::MAX), p));
+    let Some(&root) = oldest else {
+        return (Vec::new(), Vec::new());
+    };
+    pids.iter()
+        .partition(|&&p| descends_from(proc_root, p, root).unwrap_or(true))
+}
+
+/// Whether `pid` is `root` or below it; `None` when its ancestry breaks off.
+fn descends_from(proc_root: &Path, pid: u32, root: u32) -> Option<bool> {
+    let mut at = pid;
+    // Deep enough for any real tree; a loop in a fixture ends too.
+    for _ in 0..64 {
+        if at == root {
+            return Some(true);
+        }
+        match parent(proc_root, at)? {
+            0 | 1 => return Some(false),
+            up => at = up,
+        }
+    }
+    Some(false)
+}
+
 /// The process's cgroup paths: (cgroup v2 path, cgroup v1 memory controller path).
 pub fn cgroups(proc_root: &Path, pid: u32) -> (Option<String>, Option<String>) {
     let text =

@@ -50,6 +50,10 @@ pub struct ServiceStatus {
     pub cgroup: Option<CgroupMemory>,
     /// Filled by the daemon from its samples.
     pub memory_trend: Option<TrendReport>,
+    /// Processes the process match found outside the service's tree (the
+    /// oldest match and its descendants): not counted in its PIDs or RSS.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_matches: Vec<u32>,
     /// The sources that could not be read, and why.
     pub unavailable: Vec<Unavailable>,
 }
@@ -71,15 +75,28 @@ pub fn probe(settings: &Settings, svc: &ServiceConfig, host: &HostFacts) -> Serv
             .map_err(|e| unavailable.push(Unavailable::new(format!("systemd ({unit})"), e)))
             .ok()
     });
-    let matched: Option<Vec<u32>> = svc.process.as_ref().and_then(|m| {
+    let found: Option<Vec<u32>> = svc.process.as_ref().and_then(|m| {
         procs::find(&settings.proc_root, m)
             .map_err(|e| unavailable.push(Unavailable::new("process match", e)))
             .ok()
     });
-    let main_pid = unit
-        .as_ref()
-        .and_then(|u| u.main_pid)
-        .or_else(|| matched.as_ref().and_then(|p| p.first().copied()));
+    // One service is one process tree: the oldest match's.
+    let (matched, other_matches) = match found {
+        Some(pids) => {
+            let (tree, others) = procs::oldest_tree(&settings.proc_root, &pids);
+            (Some(tree), others)
+        }
+        None => (None, Vec::new()),
+    };
+    let oldest = matched.as_ref().and_then(|tree| {
+        tree.iter().copied().min_by_key(|&p| {
+            (
+                procs::start_ticks(&settings.proc_root, p).unwrap_or(u64::MAX),
+                p,
+            )
+        })
+    });
+    let main_pid = unit.as_ref().and_then(|u| u.main_pid).or(oldest);
     // The cgroup: the unit's, else the main process's own.
     let cgroup_path = unit
         .as_ref()
@@ -143,6 +160,7 @@ pub fn probe(settings: &Settings, svc: &ServiceConfig, host: &HostFacts) -> Serv
         running_secs,
         cgroup,
         memory_trend: None,
+        other_matches,
         unavailable,
     }
 }

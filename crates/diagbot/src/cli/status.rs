@@ -160,6 +160,9 @@ fn render_services(out: &mut String, services: &[ServiceView]) {
         if let Some(found) = &s.restart_loop {
             let _ = writeln!(out, "{}: restart loop: {found}", s.name);
         }
+        if let Some(processes) = &s.processes {
+            let _ = writeln!(out, "{}: {processes}", s.name);
+        }
         for u in &s.unavailable {
             let _ = writeln!(out, "{}: {} unavailable: {}", s.name, u.source, u.reason);
         }

@@ -227,10 +227,14 @@ fn status_section(out: &mut String, status: &Status) {
                 s.limit.as_ref().map(|l| l.size.clone()),
                 s.restarts.map(|r| r.to_string()),
                 s.last_result.clone(),
-                [s.memory_trend.clone(), s.restart_loop.clone()]
-                    .into_iter()
-                    .flatten()
-                    .reduce(|a, b| format!("{a}; {b}")),
+                [
+                    s.memory_trend.clone(),
+                    s.restart_loop.clone(),
+                    s.processes.clone(),
+                ]
+                .into_iter()
+                .flatten()
+                .reduce(|a, b| format!("{a}; {b}")),
             ];
             out.push_str("<tr>");
             for cell in cells {

@@ -179,6 +179,9 @@ pub struct ServiceView {
     pub memory_trend: Option<String>,
     /// Set when it keeps dying: "killed 4 times in 3 h, …".
     pub restart_loop: Option<String>,
+    /// Set when a process match covers several processes, or found some it
+    /// does not count: "3 processes (pids 100, 101, 102); …".
+    pub processes: Option<String>,
     pub unavailable: Vec<Unavailable>,
 }
 
@@ -205,6 +208,7 @@ impl ServiceView {
             restart_loop: trend
                 .and_then(|t| t.restart_loop.as_ref())
                 .map(|found| found.text.clone()),
+            processes: processes(s),
             unavailable: s.unavailable.clone(),
         }
     }
@@ -213,6 +217,30 @@ impl ServiceView {
     pub fn notable_result(&self) -> Option<&str> {
         self.last_result.as_deref().filter(|r| *r != "success")
     }
+}
+
+/// What a process match covers, when there is more to say than one PID.
+fn processes(s: &ServiceStatus) -> Option<String> {
+    fn list(pids: &[u32]) -> String {
+        let mut shown: Vec<String> = pids.iter().take(8).map(u32::to_string).collect();
+        if pids.len() > 8 {
+            shown.push(format!("… {} more", pids.len() - 8));
+        }
+        shown.join(", ")
+    }
+    let counted = (s.unit.is_none() && s.pids.len() > 1)
+        .then(|| format!("{} processes (pids {})", s.pids.len(), list(&s.pids)));
+    let others = (!s.other_matches.is_empty()).then(|| {
+        format!(
+            "the process match also found pids {} outside pid {}'s process tree: not counted (narrow process.name or process.cmdline)",
+            list(&s.other_matches),
+            s.main_pid.map_or("?".into(), |p| p.to_string())
+        )
+    });
+    [counted, others]
+        .into_iter()
+        .flatten()
+        .reduce(|a, b| format!("{a}; {b}"))
 }
 
 /// A service's memory limit and how much of it is in use.

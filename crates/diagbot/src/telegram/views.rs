@@ -87,6 +87,9 @@ fn service(out: &mut Vec<String>, s: &ServiceView) {
     if let Some(found) = &s.restart_loop {
         out.push(format!("  <b>restart loop</b>: {}", escape(found)));
     }
+    if let Some(processes) = &s.processes {
+        out.push(format!("  {}", escape(processes)));
+    }
     for u in &s.unavailable {
         out.push(format!(
             "  <i>{} unavailable: {}</i>",

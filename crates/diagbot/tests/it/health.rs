@@ -202,6 +202,20 @@ impl Fixture {
         self.dir.path().join(rel)
     }
 
+    /// The command's table output.
+    fn text(&self, args: &[&str], code: i32) -> String {
+        let out = Command::cargo_bin("diagbot")
+            .unwrap()
+            .args(args)
+            .arg("--config")
+            .arg(self.path("diagbot.toml"))
+            .env_remove("DIAGBOT_CONFIG")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
     fn json(&self, args: &[&str], code: i32) -> Value {
         let out = Command::cargo_bin("diagbot")
             .unwrap()
@@ -465,6 +479,65 @@ fn process_match_on_cgroup_v1() {
     assert_eq!(s["memory_limit_source"], "cgroup");
     assert_eq!(s["cgroup"]["version"], 1);
     assert_eq!(s["running_secs"], 200.0);
+}
+
+/// A match for `bot\.py` also matches another user's `leakybot.py`: the
+/// service is the oldest match and its process tree (its worker counts, the
+/// other program does not), and status says what it left out.
+#[test]
+fn a_process_match_counts_one_process_tree_and_names_the_others() {
+    let f = Fixture::incident();
+    let root = f.dir.path();
+    // Not the incident's bot: this host runs the ones below.
+    fs::remove_dir_all(f.path("proc/1207")).unwrap();
+    process(
+        root,
+        4242,
+        &["python3", "/srv/bot/bot.py"],
+        150 * 1024,
+        6000,
+        "0::/\n",
+    );
+    process(
+        root,
+        4250,
+        &["python3", "/srv/bot/bot.py", "--worker"],
+        40 * 1024,
+        6100,
+        "0::/\n",
+    );
+    // The worker is the bot's child.
+    let stat = fs::read_to_string(f.path("proc/4250/stat")).unwrap();
+    fs::write(
+        f.path("proc/4250/stat"),
+        stat.replacen(" S 1 ", " S 4242 ", 1),
+    )
+    .unwrap();
+    process(
+        root,
+        5100,
+        &["python3", "/home/eve/leakybot.py"],
+        264 * 1024,
+        6500,
+        "0::/\n",
+    );
+    let config = fs::read_to_string(f.path("diagbot.toml")).unwrap();
+    let config = config.replace(
+        &format!("[[services]]\nname = \"crypto-bot\"\nunit = {UNIT:?}\nlogs = []\n"),
+        "[[services]]\nname = \"bot\"\nprocess = { cmdline = 'bot\\.py' }\n",
+    );
+    fs::write(f.path("diagbot.toml"), config).unwrap();
+    let v = f.json(&["status"], 0);
+    let s = &v["services"][0];
+    assert_eq!(s["main_pid"], 4242, "{v}");
+    assert_eq!(s["pids"], json!([4242, 4250]));
+    assert_eq!(s["rss_bytes"], 190 * MIB);
+    assert_eq!(s["other_matches"], json!([5100]));
+    let text = f.text(&["status"], 0);
+    assert!(
+        text.contains("bot: 2 processes (pids 4242, 4250); the process match also found pids 5100 outside pid 4242's process tree: not counted"),
+        "{text}"
+    );
 }
 
 /// `/dev/kmsg` records carry microseconds since boot; with `btime` they are wall times.
