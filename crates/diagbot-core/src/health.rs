@@ -358,6 +358,18 @@ impl Watch {
         self.trends.get(name).cloned()
     }
 
+    /// How many times service `name` came back after a death while diagbot
+    /// watched (and in the samples its store kept): a process match's
+    /// restarts. `None` for a service it does not know.
+    pub fn returns(&self, name: &str) -> Option<u64> {
+        self.services.get(name).map(|life| life.returns)
+    }
+
+    /// The PID service `name` came back as after its process `pid` died.
+    pub fn returned_after(&self, name: &str, pid: u32) -> Option<u32> {
+        self.services.get(name)?.returned_after(pid)
+    }
+
     /// The memory trend of service `name` for a status probed now, whose
     /// main process is `live_pid`: when that is not the process the latest
     /// sample saw (it was restarted in between), the trend of the one before

@@ -147,11 +147,27 @@ impl AppState {
             status.host_memory_trend = watch.trend(health::HOST);
             for svc in &mut status.services {
                 svc.memory_trend = watch.trend_now(&svc.name, svc.main_pid);
+                // systemd counts a unit's restarts; the watch, a process match's.
+                if svc.unit.is_none() && svc.restarts.is_none() {
+                    svc.restarts = watch.returns(&svc.name);
+                }
             }
         }
         status.diagbot.cache = Some(self.diag.cache().stats());
         status.diagbot.history = Some(self.history_state());
         Ok(status)
+    }
+
+    /// Says, for each kill of a service's process in `report`, the process
+    /// the watch saw the service come back as (systemd's restart counter
+    /// says it for units; a process match has only this).
+    pub fn fill_returns(&self, report: &mut diagbot_core::probe::oom::OomReport) {
+        let watch = self.lock_watch();
+        for kill in &mut report.kills {
+            if let (Some(service), Some(pid)) = (&kill.service, kill.pid) {
+                kill.returned_as = watch.returned_after(service, pid);
+            }
+        }
     }
 
     /// `on: PATH` or `off: WHY`, for `status` and `/healthz`.

@@ -104,6 +104,8 @@ pub(super) struct Death {
     /// Its last verdict.
     pub trend: Option<Trend>,
     pub oom_killed: bool,
+    /// The main PID of the instance that came after it, once one did.
+    pub next_pid: Option<u32>,
 }
 
 impl Death {
@@ -141,6 +143,9 @@ pub(super) struct Life {
     pub died_now: bool,
     /// The restart loop as of the latest sample.
     pub restart_loop: Option<RestartLoop>,
+    /// Instances started after a death, while diagbot watched: a process
+    /// match's restarts, which systemd does not count.
+    pub returns: u64,
 }
 
 impl Life {
@@ -192,6 +197,18 @@ impl Life {
             let started_secs = svc.running_secs.map_or(at_secs, |r| at_secs - r);
             let mut instance = Instance::new(svc.main_pid, svc.main_start_ticks, started_secs);
             instance.after_restart = self.last_death.is_some();
+            if instance.after_restart {
+                self.returns += 1;
+                for death in self
+                    .deaths
+                    .iter_mut()
+                    .rev()
+                    .take(1)
+                    .chain(self.last_death.as_mut())
+                {
+                    death.next_pid = death.next_pid.or(svc.main_pid);
+                }
+            }
             self.current = Some(instance);
             step.started = true;
         }
@@ -213,6 +230,7 @@ impl Life {
             last_bytes: old.latest_bytes(),
             trend: old.trend,
             oom_killed,
+            next_pid: None,
         };
         self.deaths.push_back(death.clone());
         if self.deaths.len() > MAX_DEATHS {
@@ -237,6 +255,16 @@ impl Life {
                 death.oom_killed = true;
             }
         }
+    }
+
+    /// The main PID of the instance that followed the death of `pid`.
+    pub fn returned_after(&self, pid: u32) -> Option<u32> {
+        self.deaths
+            .iter()
+            .chain(self.last_death.as_ref())
+            .rev()
+            .find(|d| d.pid == Some(pid))
+            .and_then(|d| d.next_pid)
     }
 
     /// Marks as an OOM kill the death an OOM kill seen at `at_secs` was of:

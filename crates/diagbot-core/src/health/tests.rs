@@ -272,6 +272,7 @@ fn victims_are_named_from_the_log() {
         constraint: None,
         service: service.map(Into::into),
         restart_counter: None,
+        returned_as: None,
         sources: vec!["kernel log".into()],
     };
     let mut events = vec![
@@ -387,6 +388,7 @@ fn origin_story(death: Death) {
         constraint: None,
         service: Some("bot".into()),
         restart_counter: None,
+        returned_as: None,
         sources: vec![format!("kernel log at minute {minute}")],
     };
     let mut minute = 0.0;
@@ -526,6 +528,13 @@ fn origin_story(death: Death) {
             assert_eq!(found, None);
         }
     }
+    if death == Death::ProcessGone {
+        // systemd counts no restarts of a process match: the watch counts its returns.
+        assert_eq!(w.returns("bot"), Some(CYCLES));
+        for cycle in 0..CYCLES as u32 {
+            assert_eq!(w.returned_after("bot", 1000 + cycle), Some(1001 + cycle));
+        }
+    }
     println!("kill  warned after  at      lead time before the kill");
     for (n, after, mb, lead) in lead_times {
         println!("{n:>4}  {after:>6.1} min  {mb:>4.0} MB  {lead:>5.1} min");
@@ -559,6 +568,7 @@ fn a_host_counted_kill_of_a_services_process_is_said_once() {
         constraint: None,
         service: None,
         restart_counter: None,
+        returned_as: None,
         sources: vec!["kernel log".into()],
     };
     // The host's count rises while the match misses the process: the kill

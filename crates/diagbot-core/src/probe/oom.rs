@@ -52,6 +52,10 @@ pub struct OomKill {
     pub service: Option<String>,
     /// systemd's restart counter when it restarted the service after the kill.
     pub restart_counter: Option<u64>,
+    /// The service's next process, when diagbot's watch saw it start after
+    /// the kill (a process match, whose returns systemd does not count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returned_as: Option<u32>,
     /// What saw the kill: the kernel log, the unit's journal.
     pub sources: Vec<String>,
 }
@@ -124,6 +128,7 @@ impl KernelLogParser {
             constraint,
             service: None,
             restart_counter: None,
+            returned_as: None,
             sources: vec![self.source.clone()],
         });
     }
@@ -306,6 +311,7 @@ fn join_journal(kills: &mut Vec<OomKill>, svc: &ServiceConfig, unit: &str, event
                     constraint: None,
                     service: Some(svc.name.clone()),
                     restart_counter: None,
+                    returned_as: None,
                     sources: vec![source.clone()],
                 });
                 service_kill_times.push(event.time);

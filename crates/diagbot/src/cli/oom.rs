@@ -93,7 +93,7 @@ fn render(report: &OomReport) -> String {
         let or_dash = |v: Option<&str>| Cell::new(v.unwrap_or("-"));
         let right = CellAlignment::Right;
         for row in report.kills.iter().map(OomRow::of) {
-            let restarted = row.restart_counter.map(|c| format!("yes, restart {c}"));
+            let restarted = row.restarted.as_ref().map(|how| format!("yes, {how}"));
             t.add_row(vec![
                 or_dash(row.time.as_deref()),
                 or_dash(row.pid.as_deref()).set_alignment(right),

@@ -116,10 +116,11 @@ pub async fn oom(
     reject_unknown(&params, &["since"])?;
     let since = bound(&params, "since")?.map(|b| b.resolve(chrono::Local::now().fixed_offset()));
     let settings = state.settings();
-    let report = blocking("oom report", move || {
+    let mut report = blocking("oom report", move || {
         diagbot_core::probe::oom::report(&settings.core, since)
     })
     .await?;
+    state.fill_returns(&mut report);
     Ok(Json(serde_json::to_value(report).unwrap_or_default()))
 }
 

@@ -16,8 +16,9 @@ pub struct OomRow {
     pub rss: Option<String>,
     /// The configured service it belonged to.
     pub service: Option<String>,
-    /// systemd's restart counter, when it restarted the service after the kill.
-    pub restart_counter: Option<u64>,
+    /// How the service came back: "restart 3" (systemd's counter), "as pid
+    /// 1207" (a process match, as the watch saw it).
+    pub restarted: Option<String>,
     pub cgroup: Option<String>,
     /// What saw the kill: "kernel log, journal of crypto-bot.service".
     pub seen_in: String,
@@ -31,7 +32,11 @@ impl OomRow {
             process: kill.process.clone(),
             rss: kill.rss_bytes.map(format::bytes),
             service: kill.service.clone(),
-            restart_counter: kill.restart_counter,
+            restarted: match (kill.restart_counter, kill.returned_as) {
+                (Some(c), _) => Some(format!("restart {c}")),
+                (None, Some(pid)) => Some(format!("as pid {pid}")),
+                (None, None) => None,
+            },
             cgroup: kill.cgroup.clone(),
             seen_in: kill.sources.join(", "),
         }

@@ -385,7 +385,10 @@ async fn oom_kills(state: &AppState, since: Option<&str>) -> String {
     };
     let settings = state.settings();
     match tokio::task::spawn_blocking(move || oom::report(&settings.core, since_ms)).await {
-        Ok(report) => views::oom(&report, since),
+        Ok(mut report) => {
+            state.fill_returns(&mut report);
+            views::oom(&report, since)
+        }
         Err(e) => format!("⚠ the OOM report failed: {}", escape(&e.to_string())),
     }
 }

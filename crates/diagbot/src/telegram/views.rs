@@ -129,8 +129,8 @@ fn kill(row: &OomRow) -> String {
     if let Some(s) = &row.service {
         line.push_str(&format!(" in {s}"));
     }
-    if let Some(c) = row.restart_counter {
-        line.push_str(&format!(", restarted ({c})"));
+    if let Some(restarted) = &row.restarted {
+        line.push_str(&format!(", restarted ({})", escape(restarted)));
     }
     line
 }

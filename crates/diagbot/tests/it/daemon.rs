@@ -876,6 +876,20 @@ fn a_bot_killed_and_started_again_is_warned_about_every_time() {
         text.contains("leaky: restart loop: killed 3 times in "),
         "{text}"
     );
+    // systemd counts no restarts of a process match: the watch counts its
+    // returns (the second and third runs), and says what each kill came back as.
+    let status = d.json("/api/v1/status");
+    assert_eq!(status["services"][0]["restarts"], 2, "{status}");
+    let oom = d.json("/api/v1/oom");
+    for (i, pid) in pids[..2].iter().enumerate() {
+        let kill = oom["kills"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["pid"] == *pid)
+            .unwrap_or_else(|| panic!("no kill of {pid}: {oom}"));
+        assert_eq!(kill["returned_as"], pids[i + 1], "{oom}");
+    }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     assert!(reader.join().unwrap() > 10);
 }

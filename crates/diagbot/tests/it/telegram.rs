@@ -499,6 +499,7 @@ fn oom_event(pid: u32) -> Event {
             constraint: None,
             service: Some("crypto-bot".into()),
             restart_counter: None,
+            returned_as: None,
             sources: vec!["kernel log".into()],
         }),
         ran_secs: None,
