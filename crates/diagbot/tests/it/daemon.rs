@@ -894,6 +894,98 @@ fn a_bot_killed_and_started_again_is_warned_about_every_time() {
     assert!(reader.join().unwrap() > 10);
 }
 
+/// diagbot itself restarted in the middle of a bot's restart loop: the
+/// deaths it seeds from its store are still OOM kills (the kernel log named
+/// each while it ran), so the loop reads as before, not "died … not an OOM
+/// kill any time".
+#[test]
+fn a_restart_loop_keeps_its_oom_kills_across_diagbot_s_own_restart() {
+    const LIMIT: u64 = 60 << 20;
+    let marker = format!("diagbot-reseed-test-{}", std::process::id());
+    let dir = tempfile::tempdir().unwrap();
+    let kern_log = dir.path().join("kern.log");
+    std::fs::write(&kern_log, "").unwrap();
+    let (_dir, _logs, config_file) = setup(&format!(
+        "[system]\nkernel_log = {kern_log:?}\nkmsg = \"\"\njournalctl = \"/nonexistent/journalctl\"\n\
+         [health]\nsample_interval = \"100ms\"\ntrend_window = \"5m\"\ntrend_min_span = \"1s\"\noom_horizon = \"1h\"\n\
+         restart_loop = 2\nrestart_loop_window = \"10m\"\n\
+         [[services]]\nname = \"leaky\"\nprocess = {{ name = \"python3\", cmdline = {marker:?} }}\nmemory_limit = \"60MiB\"\n"
+    ));
+    let d = TestDaemon::start(&config_file);
+    let mut events = d.state.events.subscribe();
+    let mut kills = 0;
+    for round in 0..3 {
+        let mut bot = leaking_bot(&marker);
+        let pid = bot.0.id();
+        let started = Instant::now();
+        while rss_of(pid) < LIMIT {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "round {round}: no growth"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // Seen running by a few samples before it dies.
+        std::thread::sleep(Duration::from_millis(300));
+        let now = chrono::Local::now().format("%b %e %H:%M:%S");
+        let line = format!(
+            "{now} vps kernel: Out of memory: Killed process {pid} (python3) total-vm:900000kB, anon-rss:{}kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:900kB oom_score_adj:0\n",
+            rss_of(pid) >> 10
+        );
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&kern_log)
+            .unwrap()
+            .write_all(line.as_bytes())
+            .unwrap();
+        bot.0.kill().unwrap();
+        bot.0.wait().unwrap();
+        let started = Instant::now();
+        while kills <= round {
+            match events.try_recv() {
+                Ok(diagbot_core::health::Event::OomKill {
+                    victim: Some(v), ..
+                }) if v.pid == Some(pid) => {
+                    kills += 1;
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    assert!(
+                        started.elapsed() < Duration::from_secs(20),
+                        "round {round}: no kill named"
+                    );
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        }
+    }
+    let loop_text = |d: &TestDaemon| {
+        let status = d.json("/api/v1/status");
+        status["services"][0]["memory_trend"]["restart_loop"]["text"]
+            .as_str()
+            .map(str::to_string)
+    };
+    let before = loop_text(&d).expect("a restart loop before the restart");
+    assert!(before.contains("(OOM kill each time;"), "{before}");
+    d.stop();
+    let d = TestDaemon::start(&config_file);
+    let started = Instant::now();
+    let after = loop {
+        if let Some(text) = loop_text(&d) {
+            break text;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no restart loop after the restart"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        after.starts_with("killed 3 times in ") && after.contains("(OOM kill each time;"),
+        "before: {before}\nafter:  {after}"
+    );
+}
+
 /// SIGHUP's reload applies every live key at once, each where it acts, and
 /// warns about each startup key instead of silently keeping the old value.
 #[test]
