@@ -89,6 +89,7 @@ pub mod cache;
 pub mod config;
 pub mod diagnostics;
 pub mod engine;
+pub mod explain;
 pub mod groups;
 pub mod health;
 pub mod journal;

@@ -1,0 +1,99 @@
+//! Reading a service's log files into [`Numbers`]: every line since a time,
+//! its message (the learned header left out) and its time, as the searches
+//! read them.
+
+use std::io::{BufReader, Read};
+use std::path::PathBuf;
+
+use super::Numbers;
+use crate::groups::message::message_span;
+use crate::logs::cancel::{Cancel, Cancellable};
+use crate::logs::learn::learn_file;
+use crate::logs::lines::Splitter;
+use crate::logs::read::{for_each_chunk, ReadAt};
+use crate::logs::timestamp::YearHint;
+use crate::logs::user_format::CompiledUserFormat;
+use crate::logs::walk::{walk, Order};
+use crate::query::Skipped;
+
+/// What a scan read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScanSummary {
+    /// Files read.
+    pub files: usize,
+    /// Lines with a time within the span.
+    pub lines: u64,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Files not read, and why.
+    pub skipped: Vec<Skipped>,
+}
+
+/// The most a `.gz` is decompressed to.
+const MAX_DECOMPRESSED: u64 = 256 << 20;
+
+/// Reads the lines of the files under `paths` written at `since_secs` or
+/// later (seconds since the epoch) into `numbers`. Lines without a time of
+/// their own (a traceback) are left out: a gauge is logged on a line of its own.
+pub fn read_numbers(
+    paths: &[PathBuf],
+    since_secs: f64,
+    formats: &[CompiledUserFormat],
+    cancel: &Cancel,
+    numbers: &mut Numbers,
+) -> ScanSummary {
+    let mut summary = ScanSummary::default();
+    let walked = walk(paths, &[], (true, Order::ByPath), cancel, |file, opened| {
+        let Some(opened) = opened else { return };
+        // A file last written before the span holds none of it.
+        let modified = opened.modified.unwrap_or_else(std::time::SystemTime::now);
+        let written = modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        if written < since_secs {
+            return;
+        }
+        let hint = YearHint::from_system_time(modified);
+        let (handle, size) = (opened.file, opened.size);
+        let learned = learn_file(file, &handle, size, (formats, hint), true);
+        let times = crate::logs::format::TimeReader::new(&learned.format, formats, hint);
+        let source = file.path.file_name().map_or_else(
+            || file.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let mut each = |line: &[u8], _: u64| {
+            let head = times.read(line);
+            let Some(at) = head.time.and_then(|t| t.time.to_datetime()) else {
+                return;
+            };
+            let at = at.timestamp_micros() as f64 / 1e6;
+            if at < since_secs {
+                return;
+            }
+            summary.lines += 1;
+            let leveled = head.level(line).is_some();
+            numbers.add(at, &line[message_span(line, &head, leveled)], &source);
+        };
+        let mut splitter = Splitter::default();
+        let reader = Cancellable::new(ReadAt::new(&handle, 0).take(size), cancel);
+        let outcome = if file.compressed {
+            let decoder = flate2::read::MultiGzDecoder::new(BufReader::new(reader));
+            for_each_chunk(decoder.take(MAX_DECOMPRESSED), |c| {
+                splitter.feed(c, &mut each)
+            })
+        } else {
+            for_each_chunk(reader, |c| splitter.feed(c, &mut each))
+        };
+        splitter.finish(&mut each);
+        summary.files += 1;
+        summary.bytes += splitter.bytes;
+        if let Err(e) = outcome {
+            summary.skipped.push(Skipped {
+                path: file.path.display().to_string(),
+                reason: format!("read failed: {e}; what was read counts"),
+            });
+        }
+    });
+    summary.skipped.extend(walked.skipped);
+    summary
+}
