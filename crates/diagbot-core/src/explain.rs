@@ -13,7 +13,7 @@ pub mod correlate;
 pub mod numbers;
 pub mod scan;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::units::{long_span, mib};
 use correlate::{judge_best, steps, Sample, Step, Verdict};
@@ -55,7 +55,7 @@ pub struct Memory {
 }
 
 /// One number and what its steps say.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
     /// The message template (`Cache size: <num> entries`).
     pub template: String,
@@ -74,7 +74,7 @@ pub struct Candidate {
     /// Where its lines come from.
     pub source: String,
     /// Why it is not an explanation, when it is not.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_because: Option<String>,
 }
 
@@ -86,7 +86,7 @@ impl Candidate {
 }
 
 /// The answer to "why does it climb?".
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Explanation {
     /// The service, by its configured name.
     pub service: String,
@@ -97,7 +97,7 @@ pub struct Explanation {
     /// Numbers looked at.
     pub looked_at: usize,
     /// Why nothing explains it, when nothing does.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// The whole answer for a person.
     pub text: String,

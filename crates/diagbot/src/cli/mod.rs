@@ -8,6 +8,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 mod args;
 mod config;
 mod errors;
+mod explain;
 mod formats;
 mod grep;
 mod groups;
@@ -70,6 +71,16 @@ enum Command {
     /// or asks the daemon with --remote. Exit 0 when something was recorded,
     /// 1 when nothing was, 2 on an error.
     History(history::HistoryArgs),
+    /// Which number in a service's own log lines its memory climbs with.
+    ///
+    /// Every number of every message template in the service's logs is set
+    /// against its memory samples (the daemon's history), step by step
+    /// within each run of its process: the best is named with r, the
+    /// samples behind it and about how much memory each unit of it takes.
+    /// Reads the database file read-only (storage.path) and the logs, or asks
+    /// the daemon with --remote. Exit 0 when a number was found, 1 when
+    /// none, 2 on an error.
+    Explain(explain::ExplainArgs),
     /// Run the daemon: background refresh, health sampling, HTTP API, metrics, Telegram.
     ///
     /// Keeps the common questions (errors, warnings, tracebacks, OOM and
@@ -105,6 +116,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::run(args),
         Command::Oom(args) => oom::run(args),
         Command::History(args) => history::run(args),
+        Command::Explain(args) => explain::run(args),
         Command::Config(command) => config::run(command),
         Command::Formats(command) => formats::run(command),
         Command::Completions { shell } => {

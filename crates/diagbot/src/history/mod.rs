@@ -6,6 +6,7 @@
 //!
 //! `model` is the shape every front end shares; the store fills it.
 
+pub mod explain;
 pub mod feed;
 pub mod groups;
 pub mod model;

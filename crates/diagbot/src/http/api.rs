@@ -124,6 +124,39 @@ pub async fn oom(
     Ok(Json(serde_json::to_value(report).unwrap_or_default()))
 }
 
+/// `GET /api/v1/explain?service=NAME[&since=WHEN]`: which number in the
+/// service's log lines its memory climbs with.
+pub async fn explain(
+    State(state): State<Arc<AppState>>,
+    Params(params): RawParams,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    use crate::history::explain::{answer, Refused};
+    reject_unknown(&params, &["service", "since"])?;
+    let Some(name) = params.get("service").filter(|s| !s.is_empty()) else {
+        return Err(ApiError::bad(
+            "service",
+            "service= names the service to explain",
+        ));
+    };
+    let since = bound(&params, "since")?.map(|b| {
+        b.resolve(chrono::Local::now().fixed_offset())
+            .div_euclid(1000)
+    });
+    match answer(&state, name, since).await {
+        Ok(explanation) => serde_json::to_value(explanation)
+            .map(Json)
+            .map_err(|e| ApiError {
+                error: format!("explain: {e}"),
+                parameter: None,
+                status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            }),
+        Err(refused @ Refused::UnknownService(_)) => {
+            Err(ApiError::bad("service", refused.to_string()))
+        }
+        Err(refused @ Refused::Unavailable(_)) => Err(ApiError::unavailable(refused.to_string())),
+    }
+}
+
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     Json(json!({
         "status": "ok",

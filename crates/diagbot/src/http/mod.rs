@@ -37,6 +37,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/status", get(api::status))
         .route("/api/v1/oom", get(api::oom))
         .route("/api/v1/history", get(api::history))
+        .route("/api/v1/explain", get(api::explain))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics))
         .merge(crate::dashboard::routes())

@@ -39,6 +39,10 @@ pub enum Command {
         service: Option<String>,
         since: Option<String>,
     },
+    Explain {
+        service: String,
+        since: Option<String>,
+    },
     Mute {
         id: String,
         span: Option<String>,
@@ -62,6 +66,7 @@ impl Command {
             Command::Oom { .. } => "oom",
             Command::Top { .. } => "top",
             Command::History { .. } => "history",
+            Command::Explain { .. } => "explain",
             Command::Mute { .. } => "mute",
             Command::Unmute { .. } => "unmute",
             Command::Mutes => "mutes",
@@ -107,6 +112,17 @@ pub fn parse(text: &str) -> Command {
             Command::History {
                 service: since(service),
                 since: since(range),
+            }
+        }
+        "/explain" if !rest.is_empty() => {
+            let (service, range) = service_and_range(rest);
+            if service.is_empty() {
+                Command::Help
+            } else {
+                Command::Explain {
+                    service: service.to_string(),
+                    since: since(range),
+                }
             }
         }
         "/cache" => Command::Cache,
@@ -158,6 +174,7 @@ pub const HELP: &str = "<b>diagbot</b> answers:
 /oom [since] — OOM kills with their victims
 /top [service] [since] — the most frequent kinds of warning and error
 /history [service] [since] — memory, load and RSS over time (default 24h), and the events
+/explain &lt;service&gt; [since] — which number in its log lines its memory climbs with (default 24h)
 /mute &lt;id&gt; [for] — no new-error alerts for a group (for 90s, 15m, 1h, 7d; else until /unmute)
 /unmute &lt;id&gt; — alerts for the group again
 /mutes — the groups muted
@@ -205,6 +222,7 @@ pub async fn answer(state: &AppState, cmd: &Command) -> String {
         Command::History { service, since } => {
             super::history::history(state, service.as_deref(), since.as_deref()).await
         }
+        Command::Explain { service, since } => explain(state, service, since.as_deref()).await,
         Command::Mute { id, span } => super::mutes::mute(state, id, span.as_deref()).await,
         Command::Unmute { id } => super::mutes::unmute(state, id).await,
         Command::Mutes => super::mutes::list(state).await,
@@ -393,6 +411,20 @@ async fn oom_kills(state: &AppState, since: Option<&str>) -> String {
     }
 }
 
+async fn explain(state: &AppState, service: &str, since: Option<&str>) -> String {
+    let since = match parse_since(since) {
+        Ok(b) => b.map(|b| {
+            b.resolve(chrono::Local::now().fixed_offset())
+                .div_euclid(1000)
+        }),
+        Err(msg) => return msg,
+    };
+    match crate::history::explain::answer(state, service, since).await {
+        Ok(explanation) => format!("<pre>{}</pre>", escape(&explanation.text)),
+        Err(refused) => format!("⚠ {}", escape(&refused.to_string())),
+    }
+}
+
 fn cache(state: &AppState) -> String {
     let s = state.diag.cache().stats();
     format!(
@@ -466,6 +498,14 @@ mod tests {
             service: service.map(Into::into),
             since: since.map(Into::into),
         };
+        assert_eq!(
+            parse("/explain crypto-bot 2h"),
+            Command::Explain {
+                service: "crypto-bot".into(),
+                since: Some("2h".into())
+            }
+        );
+        assert_eq!(parse("/explain"), Command::Help);
         assert_eq!(parse("/history"), history(None, None));
         assert_eq!(parse("/history 7d"), history(None, Some("7d")));
         assert_eq!(
