@@ -52,6 +52,9 @@ pub struct Memory {
     pub oom_kills: usize,
     /// The span the samples cover, seconds.
     pub span_secs: f64,
+    /// How precisely the samples' times are known, seconds (a store keeps
+    /// whole seconds: 1; samples taken live: 0).
+    pub resolution_secs: f64,
 }
 
 /// One number and what its steps say.
@@ -156,7 +159,7 @@ fn candidate(key: &NumberKey, series: &numbers::NumberSeries, memory: &Memory) -
         // Its own lines only: between the last sample of the one before and
         // its own first, the dying process may still have logged.
         let since = instance.samples.first().map_or(f64::INFINITY, |s| s.0);
-        let (found, ended_with) = steps(&instance.samples, &points, since);
+        let (found, ended_with) = steps(&instance.samples, &points, since, memory.resolution_secs);
         if !found.is_empty() {
             instances += 1;
         }

@@ -21,8 +21,16 @@ pub struct Step {
 
 /// The steps of one instance: its memory `samples` (oldest first), the
 /// number's `points` (oldest first), and `since`: values logged before it
-/// may be an earlier process's. Also the value the instance ended with.
-pub fn steps(samples: &[Sample], points: &[(f64, f64)], since: f64) -> (Vec<Step>, Option<f64>) {
+/// may be an earlier process's. `resolution`: a sample's time is known to
+/// within this many seconds after it (a store keeps whole seconds); a sample
+/// with a line logged within that span of it cannot be ordered against the
+/// line, and is left out. Also the value the instance ended with.
+pub fn steps(
+    samples: &[Sample],
+    points: &[(f64, f64)],
+    since: f64,
+    resolution: f64,
+) -> (Vec<Step>, Option<f64>) {
     let mut out = Vec::new();
     let mut at = 0;
     let mut current: Option<f64> = None;
@@ -34,6 +42,9 @@ pub fn steps(samples: &[Sample], points: &[(f64, f64)], since: f64) -> (Vec<Step
                 current = Some(points[at].1);
             }
             at += 1;
+        }
+        if points.get(at).is_some_and(|p| p.0 < t + resolution) {
+            continue;
         }
         let Some(value) = current else { continue };
         match mark {

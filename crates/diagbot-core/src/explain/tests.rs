@@ -237,3 +237,30 @@ fn too_few_samples_say_so() {
         e.reason
     );
 }
+
+/// A store keeps a sample's time in whole seconds: a line logged within the
+/// second after a stored sample may have come before or after the sample,
+/// so that sample is not used to measure a step.
+#[test]
+fn a_sample_that_shares_its_second_with_a_line_is_left_out() {
+    // Entries are added just before each line; each sample was taken 0.9 s
+    // into the second it is stored at, after any line of that second.
+    let points = [(10.5, 1.0), (11.5, 3.0), (13.5, 4.0)];
+    let samples = [
+        (9.0, 0.0),
+        (10.0, 1.0),
+        (11.0, 3.0),
+        (12.0, 3.0),
+        (13.0, 4.0),
+        (14.0, 4.0),
+    ];
+    let pairs = |steps: Vec<correlate::Step>| -> Vec<(f64, f64)> {
+        steps.iter().map(|s| (s.value, s.bytes)).collect()
+    };
+    // Read as exact, the sample of 11 pairs the value of 10.5 with memory
+    // that already holds 11.5's entries: a rise of 2 with no memory to it.
+    let (exact, _) = correlate::steps(&samples, &points, 0.0, 0.0);
+    assert_eq!(pairs(exact), [(2.0, 0.0), (1.0, 1.0)]);
+    let (whole, _) = correlate::steps(&samples, &points, 0.0, 1.0);
+    assert_eq!(pairs(whole), [(1.0, 1.0)]);
+}

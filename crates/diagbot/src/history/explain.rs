@@ -89,6 +89,8 @@ pub fn memory_of(kept: &Kept, service: &str, span_secs: f64) -> Memory {
         climb_bytes_per_sec: climb,
         oom_kills: kept.events.len(),
         span_secs,
+        // The store keeps a sample's time in whole seconds, rounded down.
+        resolution_secs: 1.0,
     }
 }
 

@@ -138,10 +138,14 @@ pub async fn explain(
             "service= names the service to explain",
         ));
     };
-    let since = bound(&params, "since")?.map(|b| {
-        b.resolve(chrono::Local::now().fixed_offset())
-            .div_euclid(1000)
-    });
+    // Unix seconds too: what `diagbot explain --remote` sends.
+    let since = match params.get("since").and_then(|s| unix_seconds(s)) {
+        Some(secs) => Some(secs),
+        None => bound(&params, "since")?.map(|b| {
+            b.resolve(chrono::Local::now().fixed_offset())
+                .div_euclid(1000)
+        }),
+    };
     match answer(&state, name, since).await {
         Ok(explanation) => serde_json::to_value(explanation)
             .map(Json)
