@@ -86,6 +86,20 @@ impl Candidate {
     pub fn is_sure(&self) -> bool {
         self.r.is_some_and(|r| r >= SURE_R) && self.samples >= SURE_STEPS
     }
+
+    /// "it climbs with `Cache size: <num> entries` (r 0.99, about 7.1 MiB
+    /// each)": what the memory trend and the alerts say of a sure candidate.
+    pub fn phrase(&self) -> String {
+        let mut about = format!("r {:.2}", self.r.unwrap_or_default());
+        if let Some(per) = self.bytes_per_unit.filter(|b| *b > 0.0) {
+            about.push_str(&format!(", about {} each", size(per)));
+        }
+        format!(
+            "it climbs with `{}`{} ({about})",
+            self.template,
+            slot_note(self)
+        )
+    }
 }
 
 /// The answer to "why does it climb?".

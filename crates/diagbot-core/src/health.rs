@@ -201,6 +201,7 @@ impl Watch {
                     service: name.clone(),
                     deaths: found.deaths,
                     text: found.text.clone(),
+                    explained_by: None,
                 });
             }
         }
@@ -495,6 +496,7 @@ fn project(
             service: name.map(str::to_string),
             in_secs,
             text: report.text.clone(),
+            explained_by: None,
         });
     }
     instance.projecting = eta.is_some();
@@ -546,6 +548,7 @@ fn service_report(settings: &HealthSettings, life: &mut Life, now: f64) -> Trend
                     after_restart: false,
                 }),
                 restart_loop: None,
+                explained_by: None,
                 text: format!("not running since {} ({last})", clock(death.at_secs)),
             }
         }
@@ -557,6 +560,7 @@ fn service_report(settings: &HealthSettings, life: &mut Life, now: f64) -> Trend
             latest_bytes: None,
             instance: None,
             restart_loop: None,
+            explained_by: None,
             text: "not running".into(),
         },
     };
@@ -594,6 +598,7 @@ fn instance_report(
         latest_bytes: latest.map(|b| b as u64),
         instance: None,
         restart_loop: None,
+        explained_by: None,
     };
     if matches!(report.trend, Trend::TooFewSamples { .. }) && !instance.after_restart {
         report.text = format!("{}; {}", report.text, samples_to_go(settings, &report));

@@ -157,6 +157,10 @@ pub struct TrendReport {
     pub instance: Option<InstanceReport>,
     /// Set when the service keeps dying and being started again.
     pub restart_loop: Option<RestartLoop>,
+    /// The number in the service's log lines its memory climbs with, once
+    /// [`explain`](crate::explain) is sure of one (the daemon sets it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explained_by: Option<crate::explain::Candidate>,
     /// The whole report in one line for a person.
     pub text: String,
 }

@@ -53,6 +53,9 @@ pub struct AppState {
     pub store: Arc<Store>,
     /// Each service's new-error watch (appended error lines, grouped), by service name.
     pub error_watches: Arc<Mutex<HashMap<String, ErrorWatch>>>,
+    /// The number each service's memory climbs with, by service name, where
+    /// explain is sure of one (the explainer task keeps it).
+    pub explained: Mutex<HashMap<String, diagbot_core::explain::Candidate>>,
 }
 
 impl AppState {
@@ -94,6 +97,7 @@ impl AppState {
             groups_in_flight: tokio::sync::Semaphore::new(1),
             clients: Default::default(),
             error_watches: Default::default(),
+            explained: Default::default(),
             heartbeat: Default::default(),
             host,
         })
@@ -147,6 +151,12 @@ impl AppState {
             status.host_memory_trend = watch.trend(health::HOST);
             for svc in &mut status.services {
                 svc.memory_trend = watch.trend_now(&svc.name, svc.main_pid);
+                if let (Some(trend), Some(found)) =
+                    (svc.memory_trend.as_mut(), self.explained_for(&svc.name))
+                {
+                    trend.text = format!("{}; {}", trend.text, found.phrase());
+                    trend.explained_by = Some(found);
+                }
                 // systemd counts a unit's restarts; the watch, a process match's.
                 if svc.unit.is_none() && svc.restarts.is_none() {
                     svc.restarts = watch.returns(&svc.name);
@@ -156,6 +166,12 @@ impl AppState {
         status.diagbot.cache = Some(self.diag.cache().stats());
         status.diagbot.history = Some(self.history_state());
         Ok(status)
+    }
+
+    /// The number service `name`'s memory climbs with, when explain is sure.
+    pub fn explained_for(&self, name: &str) -> Option<diagbot_core::explain::Candidate> {
+        let explained = self.explained.lock().unwrap_or_else(|p| p.into_inner());
+        explained.get(name).cloned()
     }
 
     /// Says, for each kill of a service's process in `report`, the process

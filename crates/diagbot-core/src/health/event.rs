@@ -63,6 +63,9 @@ pub enum Event {
         in_secs: f64,
         /// The trend in words, as [`TrendReport::text`](crate::trend::TrendReport::text).
         text: String,
+        /// What its memory climbs with, when explain is sure ([`Candidate::phrase`](crate::explain::Candidate::phrase)).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        explained_by: Option<String>,
     },
     /// A service died and came back more than `health.restart_loop` times.
     RestartLoop {
@@ -72,6 +75,9 @@ pub enum Event {
         deaths: usize,
         /// The loop in words, as [`RestartLoop::text`](crate::trend::RestartLoop::text).
         text: String,
+        /// What its memory climbs with, when explain is sure.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        explained_by: Option<String>,
     },
     /// More error lines than the threshold in a service's logs within the window.
     ErrorBurst {
@@ -255,11 +261,22 @@ impl Event {
                     .map(|a| format!(", {} after the last one was seen", minutes(a)))
                     .unwrap_or_default()
             ),
-            Event::ProjectedOom { service, text, .. } => format!(
-                "{} may run out of memory: {text}",
-                service.as_deref().unwrap_or("the host")
+            Event::ProjectedOom {
+                service,
+                text,
+                explained_by,
+                ..
+            } => format!(
+                "{} may run out of memory: {text}{}",
+                service.as_deref().unwrap_or("the host"),
+                because(explained_by.as_deref())
             ),
-            Event::RestartLoop { service, text, .. } => format!("{service}: {text}"),
+            Event::RestartLoop {
+                service,
+                text,
+                explained_by,
+                ..
+            } => format!("{service}: {text}{}", because(explained_by.as_deref())),
             Event::ErrorBurst {
                 service,
                 lines,
@@ -346,4 +363,9 @@ impl Event {
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+/// "; it climbs with `…` (r 0.99, …)" after an alert's text, when known.
+fn because(explained_by: Option<&str>) -> String {
+    explained_by.map(|e| format!("; {e}")).unwrap_or_default()
 }

@@ -165,6 +165,7 @@ fn the_original_bot_is_projected_to_run_out_once() {
         service: who,
         in_secs,
         text,
+        ..
     } = &projected[0]
     else {
         panic!("{projected:?}")
@@ -798,6 +799,33 @@ fn a_status_between_a_restart_and_the_next_sample_does_not_show_the_dead_trend()
             .starts_with("pid 1207 is new since the last sample (pid 908 is gone)"),
         "{}",
         fresh.text
+    );
+}
+
+/// Once explain is sure, the memory alerts say what the memory climbs with.
+#[test]
+fn memory_alerts_name_what_the_memory_climbs_with() {
+    let because =
+        Some("it climbs with `Cache size: <num> entries` (r 0.99, about 7.1 MiB each)".to_string());
+    let projected = Event::ProjectedOom {
+        service: Some("bot".into()),
+        in_secs: 600.0,
+        text: "+6.4 MiB/min over 10 min, limit 534 MiB reached in about 10 min".into(),
+        explained_by: because.clone(),
+    };
+    assert_eq!(
+        projected.describe(),
+        "bot may run out of memory: +6.4 MiB/min over 10 min, limit 534 MiB reached in about 10 min; it climbs with `Cache size: <num> entries` (r 0.99, about 7.1 MiB each)"
+    );
+    let looped = Event::RestartLoop {
+        service: "bot".into(),
+        deaths: 4,
+        text: "killed 4 times in 3 h".into(),
+        explained_by: because,
+    };
+    assert_eq!(
+        looped.describe(),
+        "bot: killed 4 times in 3 h; it climbs with `Cache size: <num> entries` (r 0.99, about 7.1 MiB each)"
     );
 }
 

@@ -206,6 +206,7 @@ fn every_trend_report_round_trips_through_json() {
                     climb_bytes_per_sec: Some(110_000.0),
                     text: "killed 4 times in 3 h".into(),
                 }),
+                explained_by: None,
             };
             let json = serde_json::to_string(&report).unwrap();
             let back: TrendReport =

@@ -16,6 +16,7 @@ use crate::settings::DaemonSettings;
 use crate::state::AppState;
 use crate::systemd;
 
+pub mod explainer;
 pub mod new_errors;
 pub mod sampler;
 pub mod scheduler;
@@ -62,6 +63,7 @@ pub async fn run(
         stopped(stop_rx.clone()),
     ));
     let sampler = tokio::spawn(sampler::run(Arc::clone(&state), stopped(stop_rx.clone())));
+    let explainer = tokio::spawn(explainer::run(Arc::clone(&state), stopped(stop_rx.clone())));
     // The bot starts with the daemon; a token set by a reload needs a restart.
     let telegram = state.settings().telegram.clone().map(|t| {
         tokio::spawn(crate::telegram::run(
@@ -115,6 +117,7 @@ pub async fn run(
     }
     refresh.abort();
     sampler.abort();
+    explainer.abort();
     history.abort();
     // Every tick handed over is written before the daemon stops.
     let store = Arc::clone(&state.store);

@@ -90,6 +90,7 @@ pub async fn sample_once(state: &AppState) {
     state
         .store
         .record(feed::sample_tick(&obs, extras, &slopes, &errors, &events));
+    name_explanations(state, &mut events);
     for event in events {
         tracing::warn!(event = event.kind(), "{}", event.describe());
         state.metrics.count_event(&event);
@@ -101,6 +102,28 @@ pub async fn sample_once(state: &AppState) {
 /// Reads what was appended to each service's logs (an incremental refresh:
 /// only appended bytes are read): its lines by level go to the metrics, and
 /// its error lines to the watch, which says which services are in a burst.
+/// Tells a service's memory alerts what its memory climbs with, when
+/// explain is sure of it.
+fn name_explanations(state: &AppState, events: &mut [diagbot_core::health::Event]) {
+    use diagbot_core::health::Event;
+    for event in events {
+        let (service, explained_by) = match event {
+            Event::ProjectedOom {
+                service: Some(service),
+                explained_by,
+                ..
+            }
+            | Event::RestartLoop {
+                service,
+                explained_by,
+                ..
+            } => (service.clone(), explained_by),
+            _ => continue,
+        };
+        *explained_by = state.explained_for(&service).map(|c| c.phrase());
+    }
+}
+
 /// Returns the burst events and each service's error count so far (for the history).
 async fn read_service_logs(
     state: &AppState,

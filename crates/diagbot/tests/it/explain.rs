@@ -127,6 +127,34 @@ fn explain_names_the_number_a_real_bot_leaks_with() {
         said.contains("It climbs with `Cache size: <num> entries` (bot.log): r "),
         "{said}"
     );
+    // The explainer keeps only sure answers (r 0.8 over 20 steps): this
+    // short run is not one yet.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(diagbot::daemon::explainer::explain_all(&d.state));
+    let sure = best["samples"].as_u64().unwrap() >= diagbot_core::explain::SURE_STEPS as u64;
+    assert_eq!(d.state.explained_for("bot").is_some(), sure);
+    // Once sure, status names it in the memory trend.
+    let mut found: diagbot_core::explain::Candidate = serde_json::from_value(best.clone()).unwrap();
+    found.samples = diagbot_core::explain::SURE_STEPS;
+    d.state
+        .explained
+        .lock()
+        .unwrap()
+        .insert("bot".into(), found);
+    let status = d.json("/api/v1/status");
+    let trend = &status["services"][0]["memory_trend"];
+    assert_eq!(
+        trend["explained_by"]["template"], "Cache size: <num> entries",
+        "{status}"
+    );
+    let trend_text = trend["text"].as_str().unwrap();
+    assert!(
+        trend_text.contains("; it climbs with `Cache size: <num> entries` (r "),
+        "{trend_text}"
+    );
     // An unknown service is said, with the parameter.
     let (code, body) = crate::common::get_with(&d.url("/api/v1/explain?service=nope"), None);
     assert_eq!(code, 400, "{body}");
