@@ -10,6 +10,7 @@
 //! only render the [`Explanation`].
 
 pub mod correlate;
+pub mod follow;
 pub mod numbers;
 pub mod scan;
 

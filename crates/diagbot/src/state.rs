@@ -56,6 +56,8 @@ pub struct AppState {
     /// The number each service's memory climbs with, by service name, where
     /// explain is sure of one (the explainer task keeps it).
     pub explained: Mutex<HashMap<String, diagbot_core::explain::Candidate>>,
+    /// Each service's configured numbers (`numbers`), followed in its logs, by service name.
+    pub numbers: Arc<Mutex<HashMap<String, crate::daemon::numbers::Followed>>>,
 }
 
 impl AppState {
@@ -98,6 +100,7 @@ impl AppState {
             clients: Default::default(),
             error_watches: Default::default(),
             explained: Default::default(),
+            numbers: Default::default(),
             heartbeat: Default::default(),
             host,
         })

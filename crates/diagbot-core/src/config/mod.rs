@@ -232,6 +232,23 @@ pub struct ServiceConfig {
     pub logs: Vec<PathBuf>,
     /// Overrides the cgroup's or the unit's limit.
     pub memory_limit: Option<u64>,
+    /// Numbers in its log lines kept as series, exported and alerted on.
+    pub numbers: Vec<NumberWatch>,
+}
+
+/// A number in a service's log lines that the daemon keeps (`log.SERVICE.NAME`
+/// in the history, `diagbot_log_number{service,name}` in the metrics) and
+/// alerts on past `warn_above`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumberWatch {
+    /// Its name: lower-case letters, digits and `_`.
+    pub name: String,
+    /// The message template (`Cache size: <num> entries`).
+    pub template: String,
+    /// Which `<num>` of it, from 0.
+    pub slot: u8,
+    /// The threshold, if any.
+    pub warn_above: Option<f64>,
 }
 
 /// How a service's processes are found without systemd.

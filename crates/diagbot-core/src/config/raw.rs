@@ -295,6 +295,26 @@ pub struct RawService {
     /// Overrides the cgroup's or the unit's limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_limit: Option<Human<u64>>,
+    /// Numbers in its log lines to keep as series (and alert on).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub numbers: Vec<RawNumber>,
+}
+
+/// One of a service's `numbers = [{ ... }]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNumber {
+    /// The message template, as `diagbot explain` and `groups` write it.
+    pub template: String,
+    /// Which `<num>` of it, from 1 (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variable: Option<u8>,
+    /// Its name in the history and metrics (default: from the template's words).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Alert when it goes past this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn_above: Option<f64>,
 }
 
 /// A service's `process = { ... }`.

@@ -2,9 +2,9 @@
 
 use toml::Spanned;
 
-use super::raw::{unplaced, RawProcess, RawService};
+use super::raw::{unplaced, RawNumber, RawProcess, RawService};
 use super::units::Human;
-use super::{ConfigError, Locator, ProcessMatch, ServiceConfig};
+use super::{ConfigError, Locator, NumberWatch, ProcessMatch, ServiceConfig};
 
 /// Checks every service; a mistake names its own table's line.
 pub(super) fn check(
@@ -77,15 +77,82 @@ pub(super) fn check(
         if s.memory_limit.is_some_and(|l| l.0 == 0) {
             return Err(fail("memory_limit", named("must be more than 0")));
         }
+        if s.numbers.len() > MAX_NUMBERS {
+            return Err(fail(
+                "numbers",
+                named(&format!("at most {MAX_NUMBERS} numbers a service")),
+            ));
+        }
+        let mut numbers: Vec<NumberWatch> = Vec::new();
+        for (j, n) in s.numbers.iter().enumerate() {
+            let number = number(n).map_err(|m| fail(&format!("numbers[{j}]"), named(&m)))?;
+            if numbers.iter().any(|o| o.name == number.name) {
+                return Err(fail(
+                    &format!("numbers[{j}].name"),
+                    named(&format!("the name {:?} is used twice", number.name)),
+                ));
+            }
+            numbers.push(number);
+        }
         out.push(ServiceConfig {
             name: name.to_string(),
             unit,
             process,
             logs: s.logs.clone(),
             memory_limit: s.memory_limit.map(|l| l.0),
+            numbers,
         });
     }
     Ok(out)
+}
+
+/// Numbers followed per service: each is read from every line appended.
+pub const MAX_NUMBERS: usize = 16;
+
+/// A `numbers` entry checked: a template with the `<num>` it names, a name
+/// fit for a series and a label.
+fn number(n: &RawNumber) -> Result<NumberWatch, String> {
+    let template = n.template.split_whitespace().collect::<Vec<_>>().join(" ");
+    let nums = template.matches("<num>").count();
+    if nums == 0 {
+        return Err(format!(
+            "template {template:?} has no <num> (write it as `diagbot explain` shows it)"
+        ));
+    }
+    let variable = n.variable.unwrap_or(1);
+    if variable == 0 || usize::from(variable) > nums {
+        return Err(format!(
+            "variable {variable}: the template has {nums} <num> (from 1)"
+        ));
+    }
+    let name = match &n.name {
+        Some(name) => name.clone(),
+        None => template
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty() && *w != "num")
+            .map(str::to_ascii_lowercase)
+            .collect::<Vec<_>>()
+            .join("_"),
+    };
+    let fit = !name.is_empty()
+        && name.len() <= 48
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !fit {
+        return Err(format!(
+            "name {name:?}: lower-case letters, digits and _ only, at most 48"
+        ));
+    }
+    if n.warn_above.is_some_and(|w| !w.is_finite()) {
+        return Err("warn_above must be a number".into());
+    }
+    Ok(NumberWatch {
+        name,
+        template,
+        slot: variable - 1,
+        warn_above: n.warn_above,
+    })
 }
 
 /// The table a service is written back as.
@@ -108,5 +175,15 @@ pub(super) fn raw(svc: &ServiceConfig) -> Spanned<RawService> {
         process,
         logs: svc.logs.clone(),
         memory_limit: svc.memory_limit.map(Human),
+        numbers: svc
+            .numbers
+            .iter()
+            .map(|n| RawNumber {
+                template: n.template.clone(),
+                variable: Some(n.slot + 1),
+                name: Some(n.name.clone()),
+                warn_above: n.warn_above,
+            })
+            .collect(),
     })
 }

@@ -168,3 +168,47 @@ fn max_decompressed_is_bounded_and_named_with_its_line() {
         "{e}"
     );
 }
+
+#[test]
+fn a_service_s_numbers_are_checked_and_named() {
+    let with = |numbers: &str| {
+        load_str(
+            &format!("[[services]]\nname = \"bot\"\nprocess = {{ name = \"python3\" }}\nnumbers = [{numbers}]\n"),
+            "diagbot.toml",
+            &env(&[]),
+        )
+    };
+    let s = with("{ template = \"Cache size: <num>  entries\", warn_above = 20 }").unwrap();
+    let n = &s.services[0].numbers[0];
+    assert_eq!(
+        (n.name.as_str(), n.template.as_str(), n.slot, n.warn_above),
+        (
+            "cache_size_entries",
+            "Cache size: <num> entries",
+            0,
+            Some(20.0)
+        )
+    );
+    let no_num = with("{ template = \"Cache size\" }")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        no_num.contains("services[0].numbers[0]") && no_num.contains("has no <num>"),
+        "{no_num}"
+    );
+    let slot = with("{ template = \"moved <num> of <num>\", variable = 3 }")
+        .unwrap_err()
+        .to_string();
+    assert!(slot.contains("the template has 2 <num>"), "{slot}");
+    let name = with("{ template = \"a <num>\", name = \"Bad Name\" }")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        name.contains("lower-case letters, digits and _ only"),
+        "{name}"
+    );
+    // Written back, read back the same.
+    let written = toml::to_string(&raw::RawCore::from(&s)).unwrap();
+    let again = load_str(&written, "diagbot.toml", &env(&[]));
+    assert_eq!(again.unwrap().services, s.services);
+}

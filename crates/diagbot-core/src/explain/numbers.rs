@@ -67,40 +67,11 @@ impl Numbers {
 
     /// Takes in one line's message, written at `at_secs`, from `source`.
     pub fn add(&mut self, at_secs: f64, message: &[u8], source: &str) {
-        let mut template = Vec::with_capacity(message.len());
-        let mut values: Vec<f64> = Vec::new();
-        for token in message
-            .split(u8::is_ascii_whitespace)
-            .filter(|t| !t.is_empty())
-        {
-            if !template.is_empty() {
-                template.push(b' ');
-            }
-            let start = template.len();
-            mask_token(token, &mut template);
-            let masked = &template[start..];
-            // A token with one number in it gives its value; one with more
-            // (an address, a time) is no gauge.
-            if count(masked, b"<num>") == 1 && count(masked, b"<") == 1 {
-                if let Some(v) = first_number(token) {
-                    values.push(v);
-                }
-            } else if masked.windows(5).any(|w| w == b"<num>") {
-                // Keeps the slots in step with the template's `<num>`s.
-                values.push(f64::NAN);
-            }
-            if template.len() > MAX_TEMPLATE {
-                return;
-            }
-        }
-        if values.iter().all(|v| v.is_nan()) {
+        let Some((template, values)) = template_and_values(message) else {
             return;
-        }
-        let template = String::from_utf8_lossy(&template).into_owned();
+        };
         for (slot, value) in values.into_iter().enumerate().take(MAX_SLOTS) {
-            if value.is_nan() {
-                continue;
-            }
+            let Some(value) = value else { continue };
             let key = NumberKey {
                 template: template.clone(),
                 slot: slot as u8,
@@ -161,6 +132,40 @@ impl Numbers {
             .sum::<usize>()
             + self.series.capacity() * (std::mem::size_of::<(NumberKey, NumberSeries)>() + 1)
     }
+}
+
+/// A message's template (its numbers and other values masked) and the value
+/// of each of its `<num>`s in order (`None` where a token holds more than
+/// one value: an address, a time). `None` for a message without a number,
+/// or too long to be a gauge.
+pub fn template_and_values(message: &[u8]) -> Option<(String, Vec<Option<f64>>)> {
+    let mut template = Vec::with_capacity(message.len());
+    let mut values: Vec<Option<f64>> = Vec::new();
+    for token in message
+        .split(u8::is_ascii_whitespace)
+        .filter(|t| !t.is_empty())
+    {
+        if !template.is_empty() {
+            template.push(b' ');
+        }
+        let start = template.len();
+        mask_token(token, &mut template);
+        let masked = &template[start..];
+        let nums = count(masked, b"<num>");
+        if nums == 1 && count(masked, b"<") == 1 {
+            values.push(first_number(token));
+        } else {
+            // Keeps the slots in step with the template's `<num>`s.
+            values.extend(std::iter::repeat_n(None, nums));
+        }
+        if template.len() > MAX_TEMPLATE {
+            return None;
+        }
+    }
+    if values.iter().all(Option::is_none) {
+        return None;
+    }
+    Some((String::from_utf8_lossy(&template).into_owned(), values))
 }
 
 fn count(haystack: &[u8], needle: &[u8]) -> usize {

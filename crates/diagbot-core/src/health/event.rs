@@ -129,6 +129,19 @@ pub enum Event {
         /// The most frequent of them: template and lines.
         top: Vec<(String, u64)>,
     },
+    /// A number a service's configuration follows (`numbers`) went past its `warn_above`.
+    LogNumberAbove {
+        /// The service, by its configured name.
+        service: String,
+        /// The number's name.
+        name: String,
+        /// Its template.
+        template: String,
+        /// Its value now.
+        value: f64,
+        /// The threshold.
+        warn_above: f64,
+    },
     /// diagbot's own cache is past its thresholds.
     CachePressure {
         /// Answers cached.
@@ -157,6 +170,7 @@ impl Event {
             } => "new_error_group",
             Event::ErrorGroup { .. } => "error_group_back",
             Event::ManyErrorGroups { .. } => "many_error_groups",
+            Event::LogNumberAbove { .. } => "log_number_above",
             Event::CachePressure { .. } => "cache_pressure",
         }
     }
@@ -173,7 +187,8 @@ impl Event {
             | Event::RestartLoop { service, .. }
             | Event::ErrorBurst { service, .. }
             | Event::ErrorGroup { service, .. }
-            | Event::ManyErrorGroups { service, .. } => Some(service),
+            | Event::ManyErrorGroups { service, .. }
+            | Event::LogNumberAbove { service, .. } => Some(service),
             Event::CachePressure { .. } => None,
         }
     }
@@ -183,6 +198,9 @@ impl Event {
     pub fn key(&self) -> String {
         if let Event::ErrorGroup { service, id, .. } = self {
             return format!("{}:{service}:{id}", self.kind());
+        }
+        if let Event::LogNumberAbove { service, name, .. } = self {
+            return format!("{}:{service}:{name}", self.kind());
         }
         let whom = match self {
             Event::CachePressure { .. } => "diagbot",
@@ -348,6 +366,17 @@ impl Event {
                     minutes(window_secs.max(1.0))
                 )
             }
+            Event::LogNumberAbove {
+                service,
+                template,
+                value,
+                warn_above,
+                ..
+            } => format!(
+                "{service}: `{template}` is {} (warn above {})",
+                plain(*value),
+                plain(*warn_above)
+            ),
             Event::CachePressure {
                 entries,
                 bytes,
@@ -368,4 +397,13 @@ fn is_zero(n: &u64) -> bool {
 /// "; it climbs with `…` (r 0.99, …)" after an alert's text, when known.
 fn because(explained_by: Option<&str>) -> String {
     explained_by.map(|e| format!("; {e}")).unwrap_or_default()
+}
+
+/// A logged number as its line wrote it: `61`, `3.5`.
+fn plain(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
 }

@@ -18,6 +18,7 @@ use crate::systemd;
 
 pub mod explainer;
 pub mod new_errors;
+pub mod numbers;
 pub mod sampler;
 pub mod scheduler;
 mod ticker;

@@ -82,14 +82,19 @@ pub async fn sample_once(state: &AppState) {
     state.metrics.set_sampled(figures);
     let (bursts, errors) = read_service_logs(state, &settings, obs.at_secs).await;
     events.extend(bursts);
+    let (numbers, crossed) = super::numbers::sample(state, &settings).await;
+    events.extend(crossed);
     super::new_errors::watch(state, &settings, &mut events).await;
     let cache = state.diag.cache();
     let stats = cache.stats();
     let pressed = cache.past_thresholds(stats.entries, stats.bytes);
     events.extend(state.lock_watch().record_cache(&stats, pressed));
-    state
-        .store
-        .record(feed::sample_tick(&obs, extras, &slopes, &errors, &events));
+    state.store.record(feed::sample_tick(
+        &obs,
+        extras,
+        (&slopes, &errors, &numbers),
+        &events,
+    ));
     name_explanations(state, &mut events);
     for event in events {
         tracing::warn!(event = event.kind(), "{}", event.describe());

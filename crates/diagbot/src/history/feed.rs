@@ -16,8 +16,7 @@ pub struct HostExtras {
 pub fn sample_tick(
     obs: &Observation,
     extras: HostExtras,
-    slopes: &[(String, f64)],
-    errors: &[(String, u64)],
+    (slopes, errors, numbers): (&[(String, f64)], &[(String, u64)], &[(String, f64)]),
     events: &[Event],
 ) -> Tick {
     let at = obs.at_secs as i64;
@@ -74,6 +73,9 @@ pub fn sample_tick(
             .find(|(n, _)| n == name)
             .map(|(_, l)| *l as f64);
         put(series::service(name, "errors"), lines);
+    }
+    for (series, value) in numbers {
+        put(series.clone(), Some(*value));
     }
     Tick {
         at,

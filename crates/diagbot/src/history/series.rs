@@ -29,6 +29,11 @@ pub fn query(name: &str) -> String {
     format!("query.{name}.matches")
 }
 
+/// A number a service's configuration follows in its logs: `log.SERVICE.NAME`.
+pub fn log_number(service: &str, name: &str) -> String {
+    format!("log.{service}.{name}")
+}
+
 /// The unit of a valid series name; `None` for a name that is not one.
 pub fn unit_of(name: &str) -> Option<&'static str> {
     if let Some(host) = name.strip_prefix("host.") {
@@ -51,6 +56,10 @@ pub fn unit_of(name: &str) -> Option<&'static str> {
             "errors" => Some("lines"),
             _ => None,
         };
+    }
+    if let Some(rest) = name.strip_prefix("log.") {
+        let (svc, number) = rest.rsplit_once('.')?;
+        return (!svc.is_empty() && !number.is_empty()).then_some("value");
     }
     let q = name.strip_prefix("query.")?.strip_suffix(".matches")?;
     (!q.is_empty()).then_some("lines")

@@ -45,6 +45,12 @@ pub struct ServiceLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct NumberLabels {
+    pub service: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct KindLabel {
     pub kind: String,
 }
@@ -86,6 +92,8 @@ pub struct Metrics {
     pub error_groups_new: Family<ServiceLabel, Counter>,
     /// The heap each service's new-error watch holds (within `groups.budget` together).
     pub error_groups_heap: Family<ServiceLabel, Gauge>,
+    /// The latest value of each number a service's configuration follows.
+    pub log_numbers: Family<NumberLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
     sampled: Arc<Mutex<Figures>>,
     /// Lines appended to each service's logs, by level.
     pub log_lines: LogLines,
@@ -181,6 +189,13 @@ impl Metrics {
             prometheus_client::registry::Unit::Bytes,
             error_groups_heap.clone(),
         );
+        let log_numbers =
+            Family::<NumberLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register(
+            "diagbot_log_number",
+            "The latest value of each number a service's configuration follows in its logs (services[].numbers)",
+            log_numbers.clone(),
+        );
         registry.register(
             "diagbot_health_events",
             "OOM kills, restarts and projected OOMs seen, by kind",
@@ -206,6 +221,7 @@ impl Metrics {
             health_events,
             error_groups_new,
             error_groups_heap,
+            log_numbers,
             sampled,
             log_lines,
             http_requests,

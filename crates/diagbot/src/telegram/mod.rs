@@ -391,6 +391,7 @@ fn alert_text(event: &Event) -> String {
         } => "New error",
         Event::ErrorGroup { .. } => "Error back",
         Event::ManyErrorGroups { .. } => "Many new errors",
+        Event::LogNumberAbove { .. } => "Log number past its threshold",
         Event::CachePressure { .. } => "diagbot's cache",
     };
     let mut html = format!("⚠ <b>{title}</b>\n{}", render::escape(&event.describe()));

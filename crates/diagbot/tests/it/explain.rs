@@ -168,3 +168,85 @@ fn explain_names_the_number_a_real_bot_leaks_with() {
 fn logs_dir_placeholder() -> &'static str {
     "/explain-test-logs"
 }
+
+/// The seed's own alarm, generalised: a number a service's configuration
+/// names is a history series, a gauge, and an alert once past its threshold.
+#[test]
+fn a_configured_number_is_a_series_a_gauge_and_an_alert_past_its_threshold() {
+    let (_dir, logs, config_file) = setup(&format!(
+        "[health]\nsample_interval = \"100ms\"\n\
+         [[services]]\nname = \"bot\"\nprocess = {{ pidfile = \"/nonexistent/bot.pid\" }}\nlogs = [{:?}]\n\
+         numbers = [{{ template = \"Cache size: <num> entries\", warn_above = 20 }}]\n",
+        logs_dir_placeholder()
+    ));
+    let config = std::fs::read_to_string(&config_file).unwrap().replace(
+        &format!("{:?}", logs_dir_placeholder()),
+        &format!("{logs:?}"),
+    );
+    std::fs::write(&config_file, config).unwrap();
+    let log = logs.join("bot.log");
+    let line = |n: u32| {
+        format!(
+            "{} INFO bot.cache: Cache size: {n} entries\n",
+            chrono::Local::now().format("%Y-%m-%d %H:%M:%S,%3f")
+        )
+    };
+    std::fs::write(&log, line(5)).unwrap();
+    let d = TestDaemon::start(&config_file);
+    let mut events = d.state.events.subscribe();
+    let gauge = "diagbot_log_number{service=\"bot\",name=\"cache_size_entries\"}";
+    let wait_for = |value: f64| {
+        let started = Instant::now();
+        loop {
+            let metrics = d.get("/metrics").1;
+            if (crate::common::metric(&metrics, gauge) - value).abs() < 1e-9 {
+                return;
+            }
+            assert!(started.elapsed() < Duration::from_secs(20), "{metrics}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    wait_for(5.0);
+    let mut append = |n: u32| {
+        use std::io::Write;
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .unwrap()
+            .write_all(line(n).as_bytes())
+            .unwrap();
+    };
+    append(25);
+    wait_for(25.0);
+    append(30);
+    wait_for(30.0);
+    append(10);
+    wait_for(10.0);
+    append(40);
+    wait_for(40.0);
+    let mut said = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if e.kind() == "log_number_above" {
+            said.push(e.describe());
+        }
+    }
+    // Once per crossing: 25 (30 is the same crossing), then 40 after 10.
+    assert_eq!(
+        said,
+        [
+            "bot: `Cache size: <num> entries` is 25 (warn above 20)",
+            "bot: `Cache size: <num> entries` is 40 (warn above 20)",
+        ]
+    );
+    // The history keeps it.
+    let started = Instant::now();
+    loop {
+        let h = d.json("/api/v1/history?series=log.bot.cache_size_entries&since=1h");
+        let points = h["series"][0]["points"].as_array().map_or(0, Vec::len);
+        if points > 0 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{h}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

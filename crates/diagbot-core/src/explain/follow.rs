@@ -1,0 +1,206 @@
+//! Following a service's configured numbers (`numbers = [{ template = … }]`):
+//! each tick reads what was appended to its log files since the last, and
+//! keeps each number's latest value. The daemon makes them history series,
+//! gauges and threshold alerts.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use super::numbers::template_and_values;
+use crate::config::NumberWatch;
+use crate::engine::end_of_last_line;
+use crate::groups::message::message_span;
+use crate::logs::cancel::{Cancel, Cancellable};
+use crate::logs::follow::{next_read, LastRead, NextRead};
+use crate::logs::format::TimeReader;
+use crate::logs::learn::{learn_file, Learned};
+use crate::logs::lines::Splitter;
+use crate::logs::open::FileId;
+use crate::logs::read::{for_each_chunk, ReadAt};
+use crate::logs::tail::HeadHash;
+use crate::logs::timestamp::YearHint;
+use crate::logs::user_format::CompiledUserFormat;
+use crate::logs::walk::{walk, Order};
+
+/// Where a file's last read stopped.
+struct Mark {
+    head: HeadHash,
+    offset: u64,
+    size: u64,
+    modified: Option<SystemTime>,
+    learned: Learned,
+}
+
+/// One number's latest value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Latest {
+    /// The line's time (seconds since the epoch), or the read's when it had none.
+    pub at_secs: f64,
+    /// The value.
+    pub value: f64,
+}
+
+/// One service's configured numbers, followed in its files.
+#[derive(Default)]
+pub struct NumberFollower {
+    files: HashMap<FileId, Mark>,
+    latest: HashMap<String, Latest>,
+}
+
+impl NumberFollower {
+    /// Reads what was appended to the files under `paths` and returns each
+    /// of `numbers`' latest value so far (by name), the ones not seen yet left out.
+    pub fn tick(
+        &mut self,
+        paths: &[PathBuf],
+        numbers: &[NumberWatch],
+        formats: &[CompiledUserFormat],
+        cancel: &Cancel,
+    ) -> &HashMap<String, Latest> {
+        if numbers.is_empty() {
+            return &self.latest;
+        }
+        let mut marks: HashMap<FileId, Mark> = HashMap::with_capacity(self.files.len());
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        walk(paths, &[], (true, Order::ByPath), cancel, |file, opened| {
+            let Some(opened) = opened else { return };
+            if file.compressed {
+                return;
+            }
+            let id = opened.id;
+            let prior = self.files.remove(&id);
+            let (handle, size, modified) = (opened.file, opened.size, opened.modified);
+            let hint = YearHint::from_system_time(modified.unwrap_or_else(SystemTime::now));
+            let last = prior.as_ref().map(|p| LastRead {
+                head: &p.head,
+                offset: p.offset,
+                size: p.size,
+                modified: p.modified,
+                learned: &p.learned,
+            });
+            let learn = || learn_file(file, &handle, size, (formats, hint), true);
+            let (from, learned) = match next_read(last, &handle, size, modified, learn) {
+                NextRead::Unchanged => {
+                    if let Some(p) = prior {
+                        marks.insert(id, p);
+                    }
+                    return;
+                }
+                NextRead::Read { from, learned, .. } => (from, learned),
+            };
+            let (Ok(head), Ok(to)) = (
+                HeadHash::of(&handle, size),
+                end_of_last_line(&handle, from, size, cancel),
+            ) else {
+                return;
+            };
+            let times = TimeReader::new(&learned.format, formats, hint);
+            let mut each = |line: &[u8], _: u64| {
+                let head = times.read(line);
+                let at = head
+                    .time
+                    .and_then(|t| t.time.to_datetime())
+                    .map_or(now, |t| t.timestamp_micros() as f64 / 1e6);
+                let leveled = head.level(line).is_some();
+                let Some((template, values)) =
+                    template_and_values(&line[message_span(line, &head, leveled)])
+                else {
+                    return;
+                };
+                for n in numbers {
+                    let Some(shift) = matches(&template, &n.template) else {
+                        continue;
+                    };
+                    if let Some(Some(value)) = values.get(shift + usize::from(n.slot)) {
+                        self.latest.insert(
+                            n.name.clone(),
+                            Latest {
+                                at_secs: at,
+                                value: *value,
+                            },
+                        );
+                    }
+                }
+            };
+            let mut splitter = Splitter::default();
+            let reader = Cancellable::new(ReadAt::new(&handle, from).take(to - from), cancel);
+            let read = for_each_chunk(reader, |c| splitter.feed(c, &mut each));
+            splitter.finish(&mut each);
+            if read.is_ok() {
+                marks.insert(
+                    id,
+                    Mark {
+                        head,
+                        offset: to,
+                        size,
+                        modified,
+                        learned,
+                    },
+                );
+            }
+        });
+        // Files no longer under the paths are forgotten.
+        self.files = marks;
+        self.latest
+            .retain(|name, _| numbers.iter().any(|n| &n.name == name));
+        &self.latest
+    }
+}
+
+/// Whether a line's `template` is the configured one: the same, or ending
+/// with it after a blank (a file too short to learn its header from keeps a
+/// header field before its message: `bot: Cache size: <num> entries`). The
+/// `<num>`s before it, which shift the slots.
+fn matches(template: &str, wanted: &str) -> Option<usize> {
+    if template == wanted {
+        return Some(0);
+    }
+    let prefix = template.strip_suffix(wanted)?.strip_suffix(' ')?;
+    Some(prefix.matches("<num>").count())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    #[test]
+    fn the_latest_value_of_each_configured_number_is_kept_as_lines_come() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("bot.log");
+        let line = |s: &str| format!("2026-01-27 10:00:00,000 INFO bot: {s}\n");
+        std::fs::write(
+            &log,
+            line("Cache size: 5 entries") + &line("Cache size: 7 entries"),
+        )
+        .unwrap();
+        let numbers = [NumberWatch {
+            name: "cache_size_entries".into(),
+            template: "Cache size: <num> entries".into(),
+            slot: 0,
+            warn_above: Some(20.0),
+        }];
+        let mut f = NumberFollower::default();
+        let paths = [dir.path().to_path_buf()];
+        let got = f.tick(&paths, &numbers, &[], &Cancel::new()).clone();
+        assert_eq!(got["cache_size_entries"].value, 7.0);
+        let mut file = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        file.write_all(line("Cache size: 61 entries").as_bytes())
+            .unwrap();
+        file.write_all(line("processed 3 orders").as_bytes())
+            .unwrap();
+        // A line being written is read once it is whole.
+        file.write_all(b"2026-01-27 10:00:01,000 INFO bot: Cache size: 99 ent")
+            .unwrap();
+        let got = f.tick(&paths, &numbers, &[], &Cancel::new()).clone();
+        assert_eq!(got["cache_size_entries"].value, 61.0);
+        file.write_all(b"ries\n").unwrap();
+        let got = f.tick(&paths, &numbers, &[], &Cancel::new()).clone();
+        assert_eq!(got["cache_size_entries"].value, 99.0);
+    }
+}

@@ -1,0 +1,96 @@
+//! Each sample, the numbers each service's configuration follows in its logs
+//! (`numbers = [{ template = "Cache size: <num> entries", warn_above = 20 }]`):
+//! their latest values become history series (`log.SERVICE.NAME`), gauges
+//! (`diagbot_log_number`) and, past `warn_above`, an alert said once per crossing.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use diagbot_core::config::Settings;
+use diagbot_core::explain::follow::NumberFollower;
+use diagbot_core::health::Event;
+use diagbot_core::logs::user_format::UserFormat;
+
+use crate::history::series;
+use crate::metrics::NumberLabels;
+use crate::state::AppState;
+
+/// One service's numbers: the follower, and those past their threshold.
+#[derive(Default)]
+pub struct Followed {
+    follower: NumberFollower,
+    above: HashSet<String>,
+}
+
+/// Reads what each service's logs appended; returns the numbers' series
+/// values for the history and the threshold alerts.
+pub async fn sample(
+    state: &AppState,
+    settings: &Arc<Settings>,
+) -> (Vec<(String, f64)>, Vec<Event>) {
+    if settings.services.iter().all(|s| s.numbers.is_empty()) {
+        return (Vec::new(), Vec::new());
+    }
+    let followed = Arc::clone(&state.numbers);
+    let settings = Arc::clone(settings);
+    let cancel = state.diag.engine().cancel_token();
+    let read = tokio::task::spawn_blocking(move || {
+        let formats: Vec<_> = settings
+            .formats
+            .iter()
+            .filter_map(|f| UserFormat::compile(f).ok())
+            .collect();
+        let mut followed = followed.lock().unwrap_or_else(|p| p.into_inner());
+        followed.retain(|name, _| settings.services.iter().any(|s| &s.name == name));
+        let mut values = Vec::new();
+        let mut events = Vec::new();
+        for svc in settings.services.iter().filter(|s| !s.numbers.is_empty()) {
+            let f = followed.entry(svc.name.clone()).or_default();
+            let latest = f
+                .follower
+                .tick(&svc.logs, &svc.numbers, &formats, &cancel)
+                .clone();
+            for n in &svc.numbers {
+                let Some(now) = latest.get(&n.name) else {
+                    continue;
+                };
+                values.push((svc.name.clone(), n.name.clone(), now.value));
+                let past = n.warn_above.is_some_and(|w| now.value > w);
+                let was = f.above.contains(&n.name);
+                if past && !was {
+                    events.push(Event::LogNumberAbove {
+                        service: svc.name.clone(),
+                        name: n.name.clone(),
+                        template: n.template.clone(),
+                        value: now.value,
+                        warn_above: n.warn_above.unwrap_or_default(),
+                    });
+                    f.above.insert(n.name.clone());
+                } else if !past && was {
+                    f.above.remove(&n.name);
+                }
+            }
+        }
+        (values, events)
+    })
+    .await;
+    let (values, events) = read.unwrap_or_else(|e| {
+        tracing::error!("log numbers not read: {e}");
+        (Vec::new(), Vec::new())
+    });
+    let series = values
+        .into_iter()
+        .map(|(service, name, value)| {
+            state
+                .metrics
+                .log_numbers
+                .get_or_create(&NumberLabels {
+                    service: service.clone(),
+                    name: name.clone(),
+                })
+                .set(value);
+            (series::log_number(&service, &name), value)
+        })
+        .collect();
+    (series, events)
+}
