@@ -13,12 +13,27 @@ pub struct HostExtras {
 }
 
 /// One health sample as series values, with the events it raised.
+/// What a sample knows of its services besides the probe's figures.
+pub struct ServiceFigures<'a> {
+    /// Each service's memory slope, bytes per second.
+    pub slopes: &'a [(String, f64)],
+    /// Each service's error lines so far.
+    pub errors: &'a [(String, u64)],
+    /// The configured log numbers: (series name, latest value).
+    pub numbers: &'a [(String, f64)],
+}
+
 pub fn sample_tick(
     obs: &Observation,
     extras: HostExtras,
-    (slopes, errors, numbers): (&[(String, f64)], &[(String, u64)], &[(String, f64)]),
+    figures: &ServiceFigures<'_>,
     events: &[Event],
 ) -> Tick {
+    let ServiceFigures {
+        slopes,
+        errors,
+        numbers,
+    } = figures;
     let at = obs.at_secs as i64;
     let mut values: Vec<(String, f64)> = Vec::new();
     let mut put = |name: String, value: Option<f64>| {
@@ -74,7 +89,7 @@ pub fn sample_tick(
             .map(|(_, l)| *l as f64);
         put(series::service(name, "errors"), lines);
     }
-    for (series, value) in numbers {
+    for (series, value) in numbers.iter() {
         put(series.clone(), Some(*value));
     }
     Tick {
