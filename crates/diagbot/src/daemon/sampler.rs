@@ -89,13 +89,15 @@ pub async fn sample_once(state: &AppState) {
     let stats = cache.stats();
     let pressed = cache.past_thresholds(stats.entries, stats.bytes);
     events.extend(state.lock_watch().record_cache(&stats, pressed));
-    state.store.record(feed::sample_tick(
-        &obs,
-        extras,
-        (&slopes, &errors, &numbers),
-        &events,
-    ));
     name_explanations(state, &mut events);
+    let figures = feed::ServiceFigures {
+        slopes: &slopes,
+        errors: &errors,
+        numbers: &numbers,
+    };
+    state
+        .store
+        .record(feed::sample_tick(&obs, extras, &figures, &events));
     for event in events {
         tracing::warn!(event = event.kind(), "{}", event.describe());
         state.metrics.count_event(&event);
