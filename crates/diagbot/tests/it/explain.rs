@@ -207,7 +207,7 @@ fn a_configured_number_is_a_series_a_gauge_and_an_alert_past_its_threshold() {
         }
     };
     wait_for(5.0);
-    let mut append = |n: u32| {
+    let append = |n: u32| {
         use std::io::Write;
         std::fs::OpenOptions::new()
             .append(true)
