@@ -57,7 +57,7 @@ pub struct AppState {
     /// explain is sure of one (the explainer task keeps it).
     pub explained: Mutex<HashMap<String, diagbot_core::explain::Candidate>>,
     /// Each service's configured numbers (`numbers`), followed in its logs, by service name.
-    pub numbers: Arc<Mutex<HashMap<String, crate::daemon::numbers::Followed>>>,
+    pub numbers: Arc<Mutex<HashMap<String, diagbot_core::explain::follow::NumberFollower>>>,
 }
 
 impl AppState {

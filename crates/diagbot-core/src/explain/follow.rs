@@ -47,9 +47,21 @@ pub struct Latest {
 pub struct NumberFollower {
     files: HashMap<FileId, Mark>,
     latest: HashMap<String, Latest>,
+    /// The numbers past their threshold now.
+    above: std::collections::HashSet<String>,
 }
 
 impl NumberFollower {
+    /// Whether number `name`, now `past` its threshold or not, just went
+    /// past it (said once per crossing).
+    pub fn crossed(&mut self, name: &str, past: bool) -> bool {
+        if !past {
+            self.above.remove(name);
+            return false;
+        }
+        self.above.insert(name.to_string())
+    }
+
     /// Reads what was appended to the files under `paths` and returns each
     /// of `numbers`' latest value so far (by name), the ones not seen yet left out.
     pub fn tick(

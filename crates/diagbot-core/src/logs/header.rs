@@ -308,7 +308,13 @@ pub fn learn_header<'l>(lines: impl IntoIterator<Item = (&'l [u8], usize)>) -> O
         if is_column_kind(kind) {
             // A column of names holds them with and without digits alike
             // (hosts: `db`, `calvisitor-10-105-160-95`): one kind for it.
-            let names = kinds.iter().filter(|&&k| is_column_kind(k)).count();
+            // Not paths (`/orders/7` and `/orders`): a path is what a
+            // message is about, never a host's or a component's name.
+            let names = split
+                .iter()
+                .filter_map(|(l, f)| f.get(i).map(|&(a, b)| &l[a..b]))
+                .filter(|w| is_column_kind(kind_of(w)) && !w.contains(&b'/'))
+                .count();
             if names > count && kinds.contains(&FieldKind::Mixed) {
                 (kind, count) = (FieldKind::Mixed, names);
             }
@@ -538,6 +544,24 @@ mod tests {
         assert_eq!(
             &line[message_start(line, 15, shape)..],
             b"session opened for user root"
+        );
+    }
+
+    #[test]
+    fn paths_with_and_without_digits_are_no_column() {
+        let mut lines: Vec<String> = (0..12)
+            .map(|i| {
+                format!("2026-01-27 10:00:00 2513 INFO bot.api [main] GET /orders/{i} status: 200")
+            })
+            .collect();
+        lines.extend((0..3).map(|_| {
+            "2026-01-27 10:00:01 2513 ERROR bot.api [main] POST /orders failed: timeout".to_string()
+        }));
+        let shape = learned(&lines, 19);
+        let line = lines[12].as_bytes();
+        assert_eq!(
+            &line[message_start(line, 19, shape)..],
+            b"POST /orders failed: timeout"
         );
     }
 

@@ -13,7 +13,16 @@ use crate::state::AppState;
 /// minutes, and each answer reads a day of the service's logs.
 pub const EXPLAIN_EVERY: Duration = Duration::from_secs(600);
 
+/// The first round waits this long: the daemon's start (its seed, the
+/// new-error baselines, the first refresh) comes first.
+pub const FIRST_AFTER: Duration = Duration::from_secs(60);
+
 pub async fn run(state: Arc<AppState>, stop: impl Future<Output = ()>) {
+    tokio::pin!(stop);
+    tokio::select! {
+        _ = &mut stop => return,
+        _ = tokio::time::sleep(FIRST_AFTER) => {}
+    }
     every(
         state,
         |_| EXPLAIN_EVERY,

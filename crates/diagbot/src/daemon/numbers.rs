@@ -3,24 +3,15 @@
 //! their latest values become history series (`log.SERVICE.NAME`), gauges
 //! (`diagbot_log_number`) and, past `warn_above`, an alert said once per crossing.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use diagbot_core::config::Settings;
-use diagbot_core::explain::follow::NumberFollower;
 use diagbot_core::health::Event;
 use diagbot_core::logs::user_format::UserFormat;
 
 use crate::history::series;
 use crate::metrics::NumberLabels;
 use crate::state::AppState;
-
-/// One service's numbers: the follower, and those past their threshold.
-#[derive(Default)]
-pub struct Followed {
-    follower: NumberFollower,
-    above: HashSet<String>,
-}
 
 /// Reads what each service's logs appended; returns the numbers' series
 /// values for the history and the threshold alerts.
@@ -46,18 +37,14 @@ pub async fn sample(
         let mut events = Vec::new();
         for svc in settings.services.iter().filter(|s| !s.numbers.is_empty()) {
             let f = followed.entry(svc.name.clone()).or_default();
-            let latest = f
-                .follower
-                .tick(&svc.logs, &svc.numbers, &formats, &cancel)
-                .clone();
+            let latest = f.tick(&svc.logs, &svc.numbers, &formats, &cancel).clone();
             for n in &svc.numbers {
                 let Some(now) = latest.get(&n.name) else {
                     continue;
                 };
                 values.push((svc.name.clone(), n.name.clone(), now.value));
                 let past = n.warn_above.is_some_and(|w| now.value > w);
-                let was = f.above.contains(&n.name);
-                if past && !was {
+                if f.crossed(&n.name, past) {
                     events.push(Event::LogNumberAbove {
                         service: svc.name.clone(),
                         name: n.name.clone(),
@@ -65,9 +52,6 @@ pub async fn sample(
                         value: now.value,
                         warn_above: n.warn_above.unwrap_or_default(),
                     });
-                    f.above.insert(n.name.clone());
-                } else if !past && was {
-                    f.above.remove(&n.name);
                 }
             }
         }

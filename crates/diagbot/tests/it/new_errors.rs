@@ -71,7 +71,10 @@ fn wait_ticks(d: &TestDaemon, from: u64, n: u64) -> u64 {
 }
 
 /// The error-group events received so far: (kind, template, id).
-fn group_events(rx: &mut Receiver<Event>) -> Vec<(String, String, String)> {
+/// The error-group events sent so far, once the sample in progress (whose
+/// tick may have run, its events not yet sent) is done.
+fn group_events(d: &TestDaemon, rx: &mut Receiver<Event>) -> Vec<(String, String, String)> {
+    wait_ticks(d, ticks(d), 1);
     let mut out = Vec::new();
     while let Ok(e) = rx.try_recv() {
         if let Event::ErrorGroup { template, id, .. } = &e {
@@ -113,7 +116,7 @@ fn a_new_error_alerts_once_and_known_ones_never_even_after_a_restart() {
         );
     }
     let t = wait_ticks(&d, t, 2);
-    let got = group_events(&mut rx);
+    let got = group_events(&d, &mut rx);
     assert_eq!(got.len(), 1, "{got:?}");
     let (kind, template, id) = &got[0];
     assert_eq!(kind, "new_error_group");
@@ -149,7 +152,7 @@ fn a_new_error_alerts_once_and_known_ones_never_even_after_a_restart() {
     );
     append(&log, &line("ERROR", "database is locked"));
     wait_ticks(&d, t, 3);
-    assert!(group_events(&mut rx).is_empty());
+    assert!(group_events(&d, &mut rx).is_empty());
     let metrics = d.get("/metrics").1;
     assert_eq!(
         metric(
@@ -190,7 +193,7 @@ fn a_new_error_alerts_once_and_known_ones_never_even_after_a_restart() {
         ),
     );
     wait_ticks(&d, t, 2);
-    assert!(group_events(&mut rx).is_empty());
+    assert!(group_events(&d, &mut rx).is_empty());
     let again = d.json("/api/v1/groups?level=error");
     let same = again["groups"]
         .as_array()
@@ -215,7 +218,7 @@ fn a_known_error_after_the_quiet_period_is_back_and_a_traceback_is_one_group() {
         "Traceback (most recent call last):\n  File \"pay.py\", line 9, in pay\nKeyError: 'amount'\n",
     );
     let t = wait_ticks(&d, t, 2);
-    let got = group_events(&mut rx);
+    let got = group_events(&d, &mut rx);
     assert_eq!(
         got.iter()
             .map(|g| (g.0.as_str(), g.1.as_str()))
@@ -224,11 +227,11 @@ fn a_known_error_after_the_quiet_period_is_back_and_a_traceback_is_one_group() {
     );
     // Silent past the quiet period, then again: back.
     std::thread::sleep(Duration::from_millis(2500));
-    assert!(group_events(&mut rx).is_empty());
+    assert!(group_events(&d, &mut rx).is_empty());
     let t = ticks(&d).max(t);
     append(&log, &line("ERROR", "payment 8 failed"));
     wait_ticks(&d, t, 2);
-    let got = group_events(&mut rx);
+    let got = group_events(&d, &mut rx);
     assert_eq!(
         got.iter()
             .map(|g| (g.0.as_str(), g.1.as_str()))
@@ -258,7 +261,7 @@ fn a_group_known_before_a_restart_does_not_alert_after_it_though_the_log_was_rot
     );
     wait_ticks(&d, t, 2);
     assert_eq!(
-        kinds(&group_events(&mut rx)),
+        kinds(&group_events(&d, &mut rx)),
         [(
             "new_error_group",
             "Order <num> rejected: insufficient balance"
@@ -279,7 +282,7 @@ fn a_group_known_before_a_restart_does_not_alert_after_it_though_the_log_was_rot
     append(&log, &line("ERROR", "websocket closed by peer"));
     wait_ticks(&d, t, 2);
     assert_eq!(
-        kinds(&group_events(&mut rx)),
+        kinds(&group_events(&d, &mut rx)),
         [("new_error_group", "websocket closed by peer")]
     );
 }
@@ -308,7 +311,7 @@ fn a_muted_group_does_not_alert_until_its_mute_ends() {
     let t = wait_ticks(&d, 0, 1);
     append(&log, &line("ERROR", "payment 7 failed"));
     let t = wait_ticks(&d, t, 2);
-    let got = group_events(&mut rx);
+    let got = group_events(&d, &mut rx);
     assert_eq!(kinds(&got), [("new_error_group", "payment <num> failed")]);
     let id = got[0].2.clone();
 
@@ -332,7 +335,7 @@ fn a_muted_group_does_not_alert_until_its_mute_ends() {
     let last = Instant::now();
     wait_ticks(&d, t, 2);
     assert_eq!(
-        kinds(&group_events(&mut rx)),
+        kinds(&group_events(&d, &mut rx)),
         [("new_error_group", "refund <num> failed")]
     );
 
@@ -355,7 +358,7 @@ fn a_muted_group_does_not_alert_until_its_mute_ends() {
     append(&log, &line("ERROR", "payment 9 failed"));
     wait_ticks(&d, t, 2);
     assert_eq!(
-        kinds(&group_events(&mut rx)),
+        kinds(&group_events(&d, &mut rx)),
         [("error_group_back", "payment <num> failed")]
     );
 
@@ -437,7 +440,7 @@ fn mute_in_telegram_silences_a_group_before_it_first_shows() {
     append(&log, &line("ERROR", "refund 3 failed"));
     wait_ticks(&d, t, 2);
     assert_eq!(
-        kinds(&group_events(&mut rx)),
+        kinds(&group_events(&d, &mut rx)),
         [("new_error_group", "refund <num> failed")]
     );
     fake.say(OPERATOR, "/mutes");
@@ -539,13 +542,16 @@ fn a_flood_of_new_kinds_is_alerted_as_a_few_and_one_for_the_rest() {
     wait_ticks(&d, t, 2);
     let mut singles = Vec::new();
     let mut together = Vec::new();
-    while let Ok(e) = rx.try_recv() {
-        match e {
-            Event::ErrorGroup {
+    // A sample's events are sent after its tick: wait for them, not for a time.
+    let started = std::time::Instant::now();
+    while together.is_empty() && started.elapsed() < Duration::from_secs(20) {
+        match rx.try_recv() {
+            Ok(Event::ErrorGroup {
                 template, count, ..
-            } => singles.push((template, count)),
-            Event::ManyErrorGroups { new, back, top, .. } => together.push((new, back, top)),
-            _ => {}
+            }) => singles.push((template, count)),
+            Ok(Event::ManyErrorGroups { new, back, top, .. }) => together.push((new, back, top)),
+            Ok(_) => {}
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
         }
     }
     assert_eq!(
@@ -720,7 +726,7 @@ fn a_request_id_in_the_header_makes_one_alert_for_one_kind_of_error() {
         );
     }
     wait_ticks(&d, t, 2);
-    let got = group_events(&mut rx);
+    let got = group_events(&d, &mut rx);
     assert_eq!(got.len(), 1, "one kind of error, one alert: {got:?}");
     assert_eq!(got[0].1, "POST <path> failed: exchange timeout after <num>");
     let sent = fake.wait_sent(1);
