@@ -144,6 +144,9 @@ fn number(n: &RawNumber) -> Result<NumberWatch, String> {
             "name {name:?}: lower-case letters, digits and _ only, at most 48"
         ));
     }
+    if name == "explained" {
+        return Err("name \"explained\" is diagbot's own (the number explain is sure of)".into());
+    }
     if n.warn_above.is_some_and(|w| !w.is_finite()) {
         return Err("warn_above must be a number".into());
     }

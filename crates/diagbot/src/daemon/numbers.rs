@@ -3,9 +3,10 @@
 //! their latest values become history series (`log.SERVICE.NAME`), gauges
 //! (`diagbot_log_number`) and, past `warn_above`, an alert said once per crossing.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use diagbot_core::config::Settings;
+use diagbot_core::config::{NumberWatch, Settings};
 use diagbot_core::health::Event;
 use diagbot_core::logs::user_format::UserFormat;
 
@@ -13,13 +14,32 @@ use crate::history::series;
 use crate::metrics::NumberLabels;
 use crate::state::AppState;
 
+/// The series name of the number explain is sure of: `log.SERVICE.explained`.
+pub const EXPLAINED: &str = "explained";
+
 /// Reads what each service's logs appended; returns the numbers' series
 /// values for the history and the threshold alerts.
 pub async fn sample(
     state: &AppState,
     settings: &Arc<Settings>,
 ) -> (Vec<(String, f64)>, Vec<Event>) {
-    if settings.services.iter().all(|s| s.numbers.is_empty()) {
+    // The number explain is sure of is followed too, as `explained`, so the
+    // history keeps its values beside the memory it explains.
+    let explained: HashMap<String, NumberWatch> = {
+        let sure = state.explained.lock().unwrap_or_else(|p| p.into_inner());
+        sure.iter()
+            .map(|(service, c)| {
+                let watch = NumberWatch {
+                    name: EXPLAINED.into(),
+                    template: c.template.clone(),
+                    slot: c.variable.saturating_sub(1),
+                    warn_above: None,
+                };
+                (service.clone(), watch)
+            })
+            .collect()
+    };
+    if explained.is_empty() && settings.services.iter().all(|s| s.numbers.is_empty()) {
         return (Vec::new(), Vec::new());
     }
     let followed = Arc::clone(&state.numbers);
@@ -35,9 +55,20 @@ pub async fn sample(
         followed.retain(|name, _| settings.services.iter().any(|s| &s.name == name));
         let mut values = Vec::new();
         let mut events = Vec::new();
-        for svc in settings.services.iter().filter(|s| !s.numbers.is_empty()) {
+        for svc in &settings.services {
+            let mut watched = svc.numbers.clone();
+            watched.extend(explained.get(&svc.name).cloned());
+            if watched.is_empty() {
+                continue;
+            }
             let f = followed.entry(svc.name.clone()).or_default();
-            let latest = f.tick(&svc.logs, &svc.numbers, &formats, &cancel).clone();
+            let latest = f.tick(&svc.logs, &watched, &formats, &cancel).clone();
+            if let Some(now) = latest
+                .get(EXPLAINED)
+                .filter(|_| explained.contains_key(&svc.name))
+            {
+                values.push((svc.name.clone(), EXPLAINED.to_string(), now.value));
+            }
             for n in &svc.numbers {
                 let Some(now) = latest.get(&n.name) else {
                     continue;
@@ -65,6 +96,9 @@ pub async fn sample(
     let series = values
         .into_iter()
         .map(|(service, name, value)| {
+            if name == EXPLAINED {
+                return (series::log_number(&service, &name), value);
+            }
             state
                 .metrics
                 .log_numbers

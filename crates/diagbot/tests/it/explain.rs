@@ -155,6 +155,19 @@ fn explain_names_the_number_a_real_bot_leaks_with() {
         trend_text.contains("; it climbs with `Cache size: <num> entries` (r "),
         "{trend_text}"
     );
+    // And the history keeps its values beside the memory it explains.
+    let started = Instant::now();
+    loop {
+        let h = d.json("/api/v1/history?series=log.bot.explained&since=1h");
+        if h["series"][0]["points"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty())
+        {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{h}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     // An unknown service is said, with the parameter.
     let (code, body) = crate::common::get_with(&d.url("/api/v1/explain?service=nope"), None);
     assert_eq!(code, 400, "{body}");
