@@ -45,7 +45,7 @@ pub struct AppState {
     pub heartbeat: crate::heartbeat::Heartbeat,
     /// The byte budget of HTTP answers being computed or sent.
     pub answers_in_flight: crate::budget::Budget,
-    /// `/api/v1/groups` runs one at a time.
+    /// Whole-log scans run one at a time: `/api/v1/groups`, Telegram `/top`, explain.
     pub groups_in_flight: tokio::sync::Semaphore,
     /// Requests in flight per client address.
     pub clients: crate::clients::Clients,

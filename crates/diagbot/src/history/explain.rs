@@ -152,6 +152,13 @@ pub async fn answer(
         .find(|s| s.name == name)
         .cloned()
         .ok_or_else(|| Refused::UnknownService(name.to_string()))?;
+    // Whole-log scans take turns (groupings and explanations alike): many
+    // requests at once wait rather than read the logs side by side.
+    let _turn = state
+        .groups_in_flight
+        .acquire()
+        .await
+        .map_err(|_| Refused::Unavailable("stopping".into()))?;
     let now = chrono::Utc::now().timestamp();
     let since = since.unwrap_or(now - DEFAULT_SPAN_SECS);
     let store = std::sync::Arc::clone(&state.store);
