@@ -10,7 +10,7 @@ Writes a CSV and an SVG chart, prints a table like the original bot's, and check
 the bars: RSS at the last cycle within 10 % of RSS at cycle 30, largest RSS at most
 24 MiB, cache bytes within the budget at every sample, no failed request.
 
-    python3 bench/soak.py [--cycles 288] [--out bench-data/soak] [--chart docs/soak.svg] [--telegram]
+    python3 bench/soak.py [--cycles 288] [--out bench-data/soak] [--chart docs/soak.svg] [--telegram] [--explain on|off]
 
 With --telegram, diagbot's Telegram bot runs too, against a fake Bot API served
 here on loopback: an allowed chat sends a command every cycle, a stranger every
@@ -268,6 +268,9 @@ def main():
     ap.add_argument("--telegram", action="store_true", help="run the Telegram bot against a fake Bot API")
     ap.add_argument("--storage", choices=["on", "off"], default="on",
                     help="keep history (in the run's own directory) or not")
+    ap.add_argument("--explain", choices=["on", "off"], default=None,
+                    help="watch the writer as a service sampled every second; 'on' also follows "
+                         "a number of its lines (numbers) and asks /api/v1/explain every 10 cycles")
     ap.add_argument("--sample-interval", default=None,
                     help='health.sample_interval, such as "1s" (default: the default, 30s)')
     args = ap.parse_args()
@@ -287,8 +290,16 @@ def main():
                 f'[refresh]\ninterval = "1s"\n[http]\nlisten = "127.0.0.1:{port}"\n[log]\nlevel = "warn"\n')
         db = os.path.join(work, "history", "diagbot.db")
         f.write(f'[storage]\nenabled = {"true" if args.storage == "on" else "false"}\npath = "{db}"\n')
-        if args.sample_interval and not args.telegram:
+        if args.sample_interval and not args.telegram and not args.explain:
             f.write(f'[health]\nsample_interval = "{args.sample_interval}"\n')
+        if args.explain and not args.telegram:
+            f.write(f'[health]\nsample_interval = "1s"\n'
+                    f'[[services]]\nname = "soak-writer"\nprocess = {{ pidfile = "{work}/writer.pid" }}\n'
+                    f'logs = ["{logs}"]\n')
+            with open(os.path.join(work, "writer.pid"), "w") as pidfile:
+                pidfile.write(str(os.getpid()))
+        if args.explain == "on" and not args.telegram:
+            f.write('numbers = [{ template = "heartbeat <num> ok, queue depth <num>", variable = 2 }]\n')
         fake = None
         if args.telegram:
             fake = FakeBotApi()
@@ -327,6 +338,8 @@ def main():
                     fake.say(STRANGER, "/status")
             if daemon.poll() is not None:
                 sys.exit(f"diagbot exited with {daemon.returncode} at cycle {cycle}; see {work}/diagbot.log")
+            if args.explain == "on" and cycle % 10 == 0:
+                get(base + "/api/v1/explain?service=soak-writer", timeout=60)
             _, body = get(base + "/api/v1/cache")
             answer = json.loads(body)
             cache, tails = answer["cache"], answer["tails"]

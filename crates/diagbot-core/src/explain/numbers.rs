@@ -10,8 +10,9 @@ use crate::groups::mask::mask_token;
 /// Series kept unless told otherwise.
 pub const MAX_SERIES: usize = 200;
 
-/// Points kept per series (the newest).
-pub const MAX_POINTS: usize = 4096;
+/// Points kept per series: past it, every other one goes (the series still
+/// spans the whole time, at a coarser step, as a trend's ring does).
+pub const MAX_POINTS: usize = 1024;
 
 /// Numeric variables read per template; a longer line is a table, not a gauge.
 const MAX_SLOTS: usize = 8;
@@ -101,7 +102,14 @@ impl Numbers {
         series.points.push_back((at_secs, value));
         series.last_seen = series.last_seen.max(at_secs);
         if series.points.len() > max {
-            series.points.pop_front();
+            // Keep the newest, and every other one before it.
+            let last = series.points.len() - 1;
+            let mut i = 0;
+            series.points.retain(|_| {
+                let keep = (last - i) % 2 == 0;
+                i += 1;
+                keep
+            });
         }
     }
 
@@ -230,8 +238,11 @@ mod tests {
         assert_eq!(n.dropped, 1);
         assert!(values(&n, "b <num>", 0).is_empty());
         for i in 0..10 {
-            n.add(5.0 + f64::from(i), b"a 9", "x");
+            n.add(5.0 + f64::from(i), format!("a {i}").as_bytes(), "x");
         }
-        assert_eq!(values(&n, "a <num>", 0).len(), 3);
+        // Thinned to the bound, the newest kept.
+        let kept = values(&n, "a <num>", 0);
+        assert!(kept.len() <= 3, "{kept:?}");
+        assert_eq!(kept.last(), Some(&9.0));
     }
 }
