@@ -29,14 +29,17 @@ pub struct Kept {
 
 /// Reads what the store kept of `service` since `since` (unix seconds).
 pub fn read_kept(conn: &Connection, service: &str, since: i64) -> rusqlite::Result<Kept> {
-    let (rss, pid) = (
+    // Only the service's two series: a day of every series is megabytes.
+    let mut rows = Vec::new();
+    for name in [
         series::service(service, "rss"),
         series::service(service, "pid"),
-    );
-    let rows = crate::store::read::raw_since(conn, since)?
-        .into_iter()
-        .filter(|(_, name, _)| *name == rss || *name == pid)
-        .collect();
+    ] {
+        for (t, value) in crate::store::read::raw_of(conn, &name, since)? {
+            rows.push((t, name.clone(), value));
+        }
+    }
+    rows.sort_by_key(|r| r.0);
     let events = crate::store::read::events(conn, since, i64::MAX)?
         .into_iter()
         .filter(|e| e.kind == "oom_kill" && e.service.as_deref() == Some(service))

@@ -101,6 +101,17 @@ pub fn events(conn: &Connection, since: i64, until: i64) -> rusqlite::Result<Vec
     rows.collect()
 }
 
+/// The raw samples of the series `name` since `since`: `(time, value)`, oldest first.
+pub fn raw_of(conn: &Connection, name: &str, since: i64) -> rusqlite::Result<Vec<(i64, f64)>> {
+    let Some(id) = series_id(conn, name)? else {
+        return Ok(Vec::new());
+    };
+    let mut stmt =
+        conn.prepare_cached("SELECT t, value FROM raw WHERE series = ?1 AND t >= ?2 ORDER BY t")?;
+    let rows = stmt.query_map(params![id, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
 /// Every raw sample since `since`: `(time, series name, value)`, oldest first.
 pub fn raw_since(conn: &Connection, since: i64) -> rusqlite::Result<Vec<(i64, String, f64)>> {
     let mut stmt = conn.prepare_cached(
