@@ -72,9 +72,10 @@ fn explain_names_the_number_a_real_bot_leaks_with() {
             ])
             .spawn()
             .unwrap());
-        // Eight ticks or so, sampled every 250 ms (the store keeps one a
-        // second); then killed.
-        std::thread::sleep(Duration::from_secs(16));
+        // Twelve ticks or so, sampled every 250 ms (the store keeps one a
+        // second); then killed. Enough steps that a decoy's chance
+        // correlation stays well under the bar.
+        std::thread::sleep(Duration::from_secs(24));
         drop(bot);
         orders += 10_000;
         std::thread::sleep(Duration::from_millis(500));
