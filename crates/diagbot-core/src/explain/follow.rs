@@ -13,9 +13,9 @@ use crate::config::NumberWatch;
 use crate::engine::end_of_last_line;
 use crate::groups::message::message_span;
 use crate::logs::cancel::{Cancel, Cancellable};
-use crate::logs::follow::{next_read, LastRead, NextRead};
+use crate::logs::follow::{next_read, Mark, NextRead};
 use crate::logs::format::TimeReader;
-use crate::logs::learn::{learn_file, Learned};
+use crate::logs::learn::learn_file;
 use crate::logs::lines::Splitter;
 use crate::logs::open::FileId;
 use crate::logs::read::{for_each_chunk, ReadAt};
@@ -23,15 +23,6 @@ use crate::logs::tail::HeadHash;
 use crate::logs::timestamp::YearHint;
 use crate::logs::user_format::CompiledUserFormat;
 use crate::logs::walk::{walk, Order};
-
-/// Where a file's last read stopped.
-struct Mark {
-    head: HeadHash,
-    offset: u64,
-    size: u64,
-    modified: Option<SystemTime>,
-    learned: Learned,
-}
 
 /// One number's latest value.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,13 +78,7 @@ impl NumberFollower {
             let prior = self.files.remove(&id);
             let (handle, size, modified) = (opened.file, opened.size, opened.modified);
             let hint = YearHint::from_system_time(modified.unwrap_or_else(SystemTime::now));
-            let last = prior.as_ref().map(|p| LastRead {
-                head: &p.head,
-                offset: p.offset,
-                size: p.size,
-                modified: p.modified,
-                learned: &p.learned,
-            });
+            let last = prior.as_ref().map(Mark::last_read);
             let learn = || learn_file(file, &handle, size, (formats, hint), true);
             let (from, learned) = match next_read(last, &handle, size, modified, learn) {
                 NextRead::Unchanged => {

@@ -37,7 +37,7 @@ use super::known::{KnownGroups, Seen, Sighting};
 use super::LevelFilter;
 use crate::engine::end_of_last_line;
 use crate::logs::cancel::Cancel;
-use crate::logs::follow::{next_read, LastRead, NextRead};
+use crate::logs::follow::{next_read, Mark, NextRead};
 use crate::logs::format::{FileFormat, TimeReader};
 use crate::logs::learn::{learn_file, Learned};
 use crate::logs::level::Level;
@@ -75,17 +75,6 @@ pub struct JournalFollow {
     /// The time of the last entry read (µs since the epoch): where a read
     /// resumes when the cursor is gone.
     pub last_us: Option<i64>,
-}
-
-/// What a service's watch has read of one file.
-#[derive(Debug, Clone)]
-struct Mark {
-    head: HeadHash,
-    /// Just after the last complete line read.
-    offset: u64,
-    size: u64,
-    modified: Option<SystemTime>,
-    learned: Learned,
 }
 
 /// A group a tick saw that is news: new, or back after the quiet period.
@@ -498,13 +487,7 @@ fn read_appended(
         ..
     } = opened;
     let hint = YearHint::from_system_time(modified.unwrap_or_else(SystemTime::now));
-    let last = prior.as_ref().map(|p| LastRead {
-        head: &p.head,
-        offset: p.offset,
-        size: p.size,
-        modified: p.modified,
-        learned: &p.learned,
-    });
+    let last = prior.as_ref().map(Mark::last_read);
     let learn = || {
         let learned = learn_file(file, &handle, size, (formats, hint), true);
         inherit_header(learned, at_path.as_ref())

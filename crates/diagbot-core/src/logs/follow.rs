@@ -33,6 +33,35 @@ pub struct LastRead<'a> {
     pub learned: &'a Learned,
 }
 
+/// Where a follower's last read of a file stopped (the new-error watch's,
+/// the configured numbers'): what [`next_read`] compares with next time.
+#[derive(Debug, Clone)]
+pub struct Mark {
+    /// A hash of its first bytes.
+    pub head: HeadHash,
+    /// Just after the last complete line read.
+    pub offset: u64,
+    /// Its size then.
+    pub size: u64,
+    /// Its mtime then.
+    pub modified: Option<SystemTime>,
+    /// The format it was read with.
+    pub learned: Learned,
+}
+
+impl Mark {
+    /// The last read, as [`next_read`] takes it.
+    pub fn last_read(&self) -> LastRead<'_> {
+        LastRead {
+            head: &self.head,
+            offset: self.offset,
+            size: self.size,
+            modified: self.modified,
+            learned: &self.learned,
+        }
+    }
+}
+
 /// What to do with the file now.
 #[derive(Debug)]
 pub enum NextRead {
