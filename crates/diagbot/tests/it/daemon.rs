@@ -700,6 +700,55 @@ fn leaking_bot(marker: &str) -> Leaky {
     Leaky(child)
 }
 
+/// A daemon's configuration for the leaking bot, service `leaky` matched by
+/// `marker`, its kills in `kern_log` (made empty).
+fn leaky_setup(
+    marker: &str,
+    kern_log: &std::path::Path,
+    trend_window: &str,
+    limit: &str,
+) -> (tempfile::TempDir, std::path::PathBuf) {
+    std::fs::write(kern_log, "").unwrap();
+    let (dir, _logs, config_file) = setup(&format!(
+        "[system]\nkernel_log = {kern_log:?}\nkmsg = \"\"\njournalctl = \"/nonexistent/journalctl\"\n\
+         [health]\nsample_interval = \"100ms\"\ntrend_window = \"{trend_window}\"\ntrend_min_span = \"1s\"\noom_horizon = \"1h\"\n\
+         restart_loop = 2\nrestart_loop_window = \"10m\"\n\
+         [[services]]\nname = \"leaky\"\nprocess = {{ name = \"python3\", cmdline = {marker:?} }}\nmemory_limit = \"{limit}\"\n"
+    ));
+    (dir, config_file)
+}
+
+/// Waits until process `pid` holds `limit` bytes.
+fn grow_to(pid: u32, limit: u64, round: usize) {
+    let started = Instant::now();
+    while rss_of(pid) < limit {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "round {round}: the bot does not grow"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The OOM killer's work, as the test does it: the kernel's line first (as
+/// the kernel writes it before the kill), then SIGKILL.
+fn kill_as_the_kernel(kern_log: &std::path::Path, bot: &mut Leaky) {
+    let pid = bot.0.id();
+    let now = chrono::Local::now().format("%b %e %H:%M:%S");
+    let line = format!(
+        "{now} vps kernel: Out of memory: Killed process {pid} (python3) total-vm:900000kB, anon-rss:{}kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:900kB oom_score_adj:0\n",
+        rss_of(pid) >> 10
+    );
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(kern_log)
+        .unwrap()
+        .write_all(line.as_bytes())
+        .unwrap();
+    bot.0.kill().unwrap();
+    bot.0.wait().unwrap();
+}
+
 fn rss_of(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -721,13 +770,7 @@ fn a_bot_killed_and_started_again_is_warned_about_every_time() {
     let marker = format!("diagbot-origin-test-{}", std::process::id());
     let dir = tempfile::tempdir().unwrap();
     let kern_log = dir.path().join("kern.log");
-    std::fs::write(&kern_log, "").unwrap();
-    let (_dir, _logs, config_file) = setup(&format!(
-        "[system]\nkernel_log = {kern_log:?}\nkmsg = \"\"\njournalctl = \"/nonexistent/journalctl\"\n\
-         [health]\nsample_interval = \"100ms\"\ntrend_window = \"60s\"\ntrend_min_span = \"1s\"\noom_horizon = \"1h\"\n\
-         restart_loop = 2\nrestart_loop_window = \"10m\"\n\
-         [[services]]\nname = \"leaky\"\nprocess = {{ name = \"python3\", cmdline = {marker:?} }}\nmemory_limit = \"120MiB\"\n"
-    ));
+    let (_dir, config_file) = leaky_setup(&marker, &kern_log, "60s", "120MiB");
     let d = TestDaemon::start(&config_file);
     let mut events = d.state.events.subscribe();
     // Every 20 ms, the status as the client reads it.
@@ -759,14 +802,7 @@ fn a_bot_killed_and_started_again_is_warned_about_every_time() {
         let mut bot = leaking_bot(&marker);
         let pid = bot.0.id();
         pids.push(pid);
-        let started = Instant::now();
-        while rss_of(pid) < LIMIT {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "round {round}: the bot does not grow"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        grow_to(pid, LIMIT, round);
         drain(&mut seen);
         let warned = seen.iter().any(|e| {
             matches!(e, diagbot_core::health::Event::ProjectedOom { service: Some(s), .. } if s == "leaky")
@@ -775,20 +811,7 @@ fn a_bot_killed_and_started_again_is_warned_about_every_time() {
             warned,
             "round {round}: no warning before the kill: {seen:#?}"
         );
-        // The kernel's line first, as the kernel writes it before the kill.
-        let now = chrono::Local::now().format("%b %e %H:%M:%S");
-        let line = format!(
-            "{now} vps kernel: Out of memory: Killed process {pid} (python3) total-vm:900000kB, anon-rss:{}kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:900kB oom_score_adj:0\n",
-            rss_of(pid) >> 10
-        );
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(&kern_log)
-            .unwrap()
-            .write_all(line.as_bytes())
-            .unwrap();
-        bot.0.kill().unwrap();
-        bot.0.wait().unwrap();
+        kill_as_the_kernel(&kern_log, &mut bot);
         // The kill, named, before the next run starts.
         let started = Instant::now();
         loop {
@@ -904,42 +927,17 @@ fn a_restart_loop_keeps_its_oom_kills_across_diagbot_s_own_restart() {
     let marker = format!("diagbot-reseed-test-{}", std::process::id());
     let dir = tempfile::tempdir().unwrap();
     let kern_log = dir.path().join("kern.log");
-    std::fs::write(&kern_log, "").unwrap();
-    let (_dir, _logs, config_file) = setup(&format!(
-        "[system]\nkernel_log = {kern_log:?}\nkmsg = \"\"\njournalctl = \"/nonexistent/journalctl\"\n\
-         [health]\nsample_interval = \"100ms\"\ntrend_window = \"5m\"\ntrend_min_span = \"1s\"\noom_horizon = \"1h\"\n\
-         restart_loop = 2\nrestart_loop_window = \"10m\"\n\
-         [[services]]\nname = \"leaky\"\nprocess = {{ name = \"python3\", cmdline = {marker:?} }}\nmemory_limit = \"60MiB\"\n"
-    ));
+    let (_dir, config_file) = leaky_setup(&marker, &kern_log, "5m", "60MiB");
     let d = TestDaemon::start(&config_file);
     let mut events = d.state.events.subscribe();
     let mut kills = 0;
     for round in 0..3 {
         let mut bot = leaking_bot(&marker);
         let pid = bot.0.id();
-        let started = Instant::now();
-        while rss_of(pid) < LIMIT {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "round {round}: no growth"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        grow_to(pid, LIMIT, round);
         // Seen running by a few samples before it dies.
         std::thread::sleep(Duration::from_millis(300));
-        let now = chrono::Local::now().format("%b %e %H:%M:%S");
-        let line = format!(
-            "{now} vps kernel: Out of memory: Killed process {pid} (python3) total-vm:900000kB, anon-rss:{}kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:900kB oom_score_adj:0\n",
-            rss_of(pid) >> 10
-        );
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(&kern_log)
-            .unwrap()
-            .write_all(line.as_bytes())
-            .unwrap();
-        bot.0.kill().unwrap();
-        bot.0.wait().unwrap();
+        kill_as_the_kernel(&kern_log, &mut bot);
         let started = Instant::now();
         while kills <= round {
             match events.try_recv() {
