@@ -88,6 +88,12 @@ impl Candidate {
         self.r.is_some_and(|r| r >= SURE_R) && self.samples >= SURE_STEPS
     }
 
+    /// "`Cache size: <num> entries`", with which number of it when the
+    /// template has several: the name a chart gives it.
+    pub fn name(&self) -> String {
+        format!("`{}`{}", self.template, slot_note(self))
+    }
+
     /// "it climbs with `Cache size: <num> entries` (r 0.99, about 7.1 MiB
     /// each)": what the memory trend and the alerts say of a sure candidate.
     pub fn phrase(&self) -> String {
@@ -95,11 +101,7 @@ impl Candidate {
         if let Some(per) = self.bytes_per_unit.filter(|b| *b > 0.0) {
             about.push_str(&format!(", about {} each", size(per)));
         }
-        format!(
-            "it climbs with `{}`{} ({about})",
-            self.template,
-            slot_note(self)
-        )
+        format!("it climbs with {} ({about})", self.name())
     }
 }
 

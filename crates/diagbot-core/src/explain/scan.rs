@@ -1,13 +1,16 @@
-//! Reading a service's log files into [`Numbers`]: every line since a time,
-//! its message (the learned header left out) and its time, as the searches
-//! read them.
+//! Reading a service's log files and its unit's journal into [`Numbers`]:
+//! every line since a time, its message (the learned header left out) and
+//! its time, as the searches read them.
 
 use std::io::{BufReader, Read};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use super::Numbers;
-use crate::groups::message::message_span;
+use crate::groups::message::{message_span, record_message};
+use crate::journal::{Journal, JournalError, Request};
 use crate::logs::cancel::{Cancel, Cancellable};
+use crate::logs::format::{FileFormat, TimeReader};
 use crate::logs::learn::learn_file;
 use crate::logs::lines::Splitter;
 use crate::logs::read::{for_each_chunk, ReadAt};
@@ -96,4 +99,46 @@ pub fn read_numbers(
     });
     summary.skipped.extend(walked.skipped);
     summary
+}
+
+/// The most of a journal entry's MESSAGE read: a gauge is a short line.
+const KEPT_MESSAGE: usize = 8 << 10;
+
+/// Reads the entries of `unit`'s journal written at `since_secs` or later
+/// into `numbers`, as `journal`: each at the journal's time, its message
+/// without a header of its own (a service that writes its own timestamp
+/// and level to stdout) or a `LEVEL:name:` prefix. Returns the entries read.
+pub fn read_journal_numbers(
+    journal: &Journal,
+    unit: &str,
+    since_secs: f64,
+    formats: &[CompiledUserFormat],
+    cancel: &Cancel,
+    numbers: &mut Numbers,
+) -> Result<u64, JournalError> {
+    let request = Request {
+        units: vec![unit.to_string()],
+        since_us: Some((since_secs * 1e6) as i64),
+        ..Request::default()
+    };
+    let unknown = FileFormat::Unknown;
+    let hint = YearHint::from_system_time(std::time::SystemTime::now());
+    let source = journal.name();
+    let summary = journal.read(&request, KEPT_MESSAGE, cancel, |entry| {
+        let Some(at) = entry.time() else {
+            return ControlFlow::Continue(());
+        };
+        let at = at.timestamp_micros() as f64 / 1e6;
+        let first = record_message(&entry.message);
+        let times = TimeReader::new(&unknown, formats, hint);
+        let head = times.read(first);
+        let message = if head.time.is_some() {
+            &first[message_span(first, &head, head.level(first).is_some())]
+        } else {
+            first
+        };
+        numbers.add(at, message, &source);
+        ControlFlow::Continue(())
+    })?;
+    Ok(summary.entries)
 }

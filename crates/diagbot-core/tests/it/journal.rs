@@ -494,3 +494,66 @@ fn a_services_stdout_lines_take_the_level_they_state() {
     assert_eq!(result.levels.get(Level::Warning), 1);
     assert_eq!(result.levels.get(Level::Info), 3);
 }
+
+/// explain reads a unit's journal as it reads files: each entry at the
+/// journal's time, its message without the header the service wrote
+/// itself (a timestamp and level on stdout, Python's `LEVEL:name:`), and
+/// only the unit's entries since the span's start.
+#[test]
+fn explain_reads_the_numbers_of_a_units_journal_without_their_own_headers() {
+    use diagbot_core::explain::scan::read_journal_numbers;
+    use diagbot_core::explain::Numbers;
+    let Some(remote) = journal_remote() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut entries = Vec::new();
+    for i in 0..30i64 {
+        let own = format!(
+            "2026-01-01 00:{:02}:00,417 INFO Cache size: {} entries",
+            i % 60,
+            3 + 5 * i
+        );
+        entries.push(entry(i * 60, Some("bot"), Some(6), own.as_bytes()));
+        let python = format!("INFO:bot:uptime {} s", i * 60);
+        entries.push(entry(i * 60 + 1, Some("bot"), Some(6), python.as_bytes()));
+        // Another unit's lines are not the bot's.
+        entries.push(entry(
+            i * 60 + 2,
+            Some("web"),
+            Some(6),
+            b"Cache size: 999 entries",
+        ));
+    }
+    write_journal(&remote, dir.path(), &entries);
+    let journal = Journal::system("journalctl").in_directory(dir.path().to_path_buf());
+    let mut numbers = Numbers::default();
+    let since = (T0 / 1_000_000 + 10 * 60) as f64;
+    let read = read_journal_numbers(
+        &journal,
+        "bot.service",
+        since,
+        &[],
+        &diagbot_core::logs::cancel::Cancel::new(),
+        &mut numbers,
+    )
+    .unwrap();
+    assert_eq!(
+        read, 40,
+        "the bot's 20 minutes since the span's start, two entries each"
+    );
+    let templates: Vec<&str> = numbers.iter().map(|(k, _)| k.template.as_str()).collect();
+    let cache = numbers
+        .iter()
+        .find(|(k, _)| k.template == "Cache size: <num> entries")
+        .map(|(_, s)| s)
+        .unwrap_or_else(|| panic!("no cache size among {templates:?}"));
+    assert_eq!(cache.points.len(), 20);
+    assert_eq!(cache.points[0], ((T0 / 1_000_000 + 600) as f64, 53.0));
+    assert!(cache.source.starts_with("journal"), "{}", cache.source);
+    assert!(
+        templates.contains(&"uptime <num> s"),
+        "Python's prefix is header: {templates:?}"
+    );
+    assert_eq!(templates.len(), 2, "{templates:?}");
+}

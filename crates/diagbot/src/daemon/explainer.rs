@@ -1,4 +1,5 @@
-//! Every few minutes, for each service with logs: which number in its log
+//! Every few minutes, for each service with logs (files or its unit's
+//! journal): which number in its log
 //! lines its memory climbs with (`history::explain`). A sure answer is kept
 //! in the state, where `status` and the memory alerts name it.
 
@@ -34,12 +35,14 @@ pub async fn run(state: Arc<AppState>, stop: impl Future<Output = ()>) {
 
 /// Explains each service once; keeps the sure answers, forgets the others.
 pub async fn explain_all(state: &AppState) {
-    let names: Vec<String> = state
-        .settings()
+    let settings = state.settings();
+    // A unit's journal is part of a service's logs when the journal is read.
+    let journal = settings.core.journal.enabled;
+    let names: Vec<String> = settings
         .core
         .services
         .iter()
-        .filter(|s| !s.logs.is_empty())
+        .filter(|s| !s.logs.is_empty() || (journal && s.unit.is_some()))
         .map(|s| s.name.clone())
         .collect();
     for name in names {

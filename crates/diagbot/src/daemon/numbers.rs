@@ -10,12 +10,9 @@ use diagbot_core::config::{NumberWatch, Settings};
 use diagbot_core::health::Event;
 use diagbot_core::logs::user_format::UserFormat;
 
-use crate::history::series;
+use crate::history::series::{self, EXPLAINED};
 use crate::metrics::NumberLabels;
 use crate::state::AppState;
-
-/// The series name of the number explain is sure of: `log.SERVICE.explained`.
-pub const EXPLAINED: &str = "explained";
 
 /// Reads what each service's logs appended; returns the numbers' series
 /// values for the history and the threshold alerts.

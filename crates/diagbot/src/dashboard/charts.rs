@@ -3,12 +3,14 @@
 //! (tested with values made in the test); [`super::svg`] draws them, and
 //! `assets/app.js` builds and draws the same from the same JSON.
 
+use diagbot_core::probe::service::ServiceStatus;
 use diagbot_core::probe::Status;
 use diagbot_core::trend::Trend;
 use diagbot_core::trend::TrendReport;
 
 use super::range::Range;
 use crate::history::model::{EventRecord, HistoryAnswer, Series};
+use crate::history::series;
 
 /// What a chart's values are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +55,9 @@ pub struct Chart {
     pub projection: Option<Projection>,
     /// OOM kills, restarts and the other events, at their time.
     pub markers: Vec<Marker>,
+    /// A line on its own axis (on the right): the log number a service's
+    /// memory climbs with, when explain is sure of one.
+    pub second: Option<Line>,
 }
 
 /// A series drawn as a line, oldest point first.
@@ -104,6 +109,17 @@ pub fn series_names(status: &Status, queries: &[String]) -> (Vec<String>, Vec<St
             .services
             .iter()
             .map(|s| format!("service.{}.rss", s.name)),
+    );
+    samples.extend(
+        status
+            .services
+            .iter()
+            .filter(|s| {
+                s.memory_trend
+                    .as_ref()
+                    .is_some_and(|t| t.explained_by.is_some())
+            })
+            .map(|s| explained_series(&s.name)),
     );
     let counts = queries
         .iter()
@@ -163,6 +179,7 @@ pub fn build(
                 .as_ref()
                 .and_then(|t| projection(t, frame)),
             markers: markers(events, None, frame),
+            second: None,
         },
         Chart {
             id: "host-swap".into(),
@@ -185,6 +202,7 @@ pub fn build(
                 }),
             projection: None,
             markers: Vec::new(),
+            second: None,
         },
         Chart {
             id: "host-load".into(),
@@ -200,6 +218,7 @@ pub fn build(
             limit: None,
             projection: None,
             markers: Vec::new(),
+            second: None,
         },
     ];
     for (i, svc) in status.services.iter().enumerate() {
@@ -225,6 +244,7 @@ pub fn build(
                 .filter(|_| svc.rss_bytes.is_some())
                 .and_then(|t| projection(t, frame)),
             markers: markers(events, Some(&svc.name), frame),
+            second: explained_line(svc, &series),
         });
     }
     for (i, q) in queries.iter().enumerate() {
@@ -249,9 +269,30 @@ pub fn build(
             limit: None,
             projection: None,
             markers: Vec::new(),
+            second: None,
         });
     }
     charts
+}
+
+/// The number explain is sure `svc`'s memory climbs with, from its history
+/// series (`log.SERVICE.explained`), named with its r.
+fn explained_line(svc: &ServiceStatus, series: &dyn Fn(&str) -> Vec<(i64, f64)>) -> Option<Line> {
+    let because = svc.memory_trend.as_ref()?.explained_by.as_ref()?;
+    Some(Line {
+        class: "explained",
+        label: format!(
+            "{} (r {:.2})",
+            because.name(),
+            because.r.unwrap_or_default()
+        ),
+        points: series(&explained_series(&svc.name)),
+    })
+}
+
+/// The history series of the number explain is sure of.
+pub fn explained_series(service: &str) -> String {
+    series::log_number(service, series::EXPLAINED)
 }
 
 /// The means within the frame, oldest first.

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::charts::{Chart, Frame, Unit};
+use super::charts::{Chart, Frame, Line, Unit};
 use super::escape;
 use crate::present::format;
 
@@ -30,6 +30,16 @@ impl Scale {
             .flat_map(|l| l.points.iter().map(|p| p.1))
             .chain(chart.limit.as_ref().map(|l| l.value))
             .chain(chart.projection.as_ref().map(|p| p.to.1));
+        Scale::up_to(values, frame)
+    }
+
+    /// The scale of the chart's second line, on its own axis.
+    fn of_second(line: &Line, frame: Frame) -> Scale {
+        Scale::up_to(line.points.iter().map(|p| p.1), frame)
+    }
+
+    /// A tenth of room above the highest value.
+    fn up_to(values: impl Iterator<Item = f64>, frame: Frame) -> Scale {
         let max = values.filter(|v| v.is_finite()).fold(0.0, f64::max);
         Scale {
             frame,
@@ -53,6 +63,20 @@ pub fn value(unit: Unit, v: f64) -> String {
         Unit::Bytes => format::bytes(v.max(0.0) as u64),
         Unit::Load => format!("{v:.2}"),
         Unit::Lines => format!("{v:.0}"),
+    }
+}
+
+/// A plain number, short enough for the right axis: "7", "2.5", "12k", "3.4M".
+pub fn count(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.0}k", v / 1e3)
+    } else if a >= 10.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
     }
 }
 
@@ -94,32 +118,12 @@ pub fn render(chart: &Chart, frame: Frame) -> String {
         );
     }
     for line in &chart.lines {
-        let d: Vec<String> = line
-            .points
-            .iter()
-            .enumerate()
-            .map(|(i, &(t, v))| {
-                let op = if i == 0 { 'M' } else { 'L' };
-                format!("{op}{:.1},{:.1}", scale.x(t), scale.y(v))
-            })
-            .collect();
-        let _ = write!(
-            out,
-            r#"<path class="series {}" d="{}"><title>{}</title></path>"#,
-            line.class,
-            d.join(" "),
-            escape::text(&line.label)
-        );
-        if let Some(&(t, v)) = line.points.last() {
-            let _ = write!(
-                out,
-                r#"<circle class="latest {}" cx="{:.1}" cy="{:.1}" r="3"><title>{}</title></circle>"#,
-                line.class,
-                scale.x(t),
-                scale.y(v),
-                escape::text(&format!("{}: {}", line.label, value(chart.unit, v)))
-            );
-        }
+        series(&mut out, line, &scale, |v| value(chart.unit, v));
+    }
+    if let Some(second) = &chart.second {
+        let scale = Scale::of_second(second, frame);
+        second_axis(&mut out, second, &scale);
+        series(&mut out, second, &scale, count);
     }
     if let Some(p) = &chart.projection {
         let _ = write!(
@@ -144,6 +148,60 @@ pub fn render(chart: &Chart, frame: Frame) -> String {
     }
     out.push_str("</svg>");
     out
+}
+
+/// A line and a dot at its newest point, both named on hover.
+fn series(out: &mut String, line: &Line, scale: &Scale, say: impl Fn(f64) -> String) {
+    let d: Vec<String> = line
+        .points
+        .iter()
+        .enumerate()
+        .map(|(i, &(t, v))| {
+            let op = if i == 0 { 'M' } else { 'L' };
+            format!("{op}{:.1},{:.1}", scale.x(t), scale.y(v))
+        })
+        .collect();
+    let _ = write!(
+        out,
+        r#"<path class="series {}" d="{}"><title>{}</title></path>"#,
+        line.class,
+        d.join(" "),
+        escape::text(&line.label)
+    );
+    if let Some(&(t, v)) = line.points.last() {
+        let _ = write!(
+            out,
+            r#"<circle class="latest {}" cx="{:.1}" cy="{:.1}" r="3"><title>{}</title></circle>"#,
+            line.class,
+            scale.x(t),
+            scale.y(v),
+            escape::text(&format!("{}: {}", line.label, say(v)))
+        );
+    }
+}
+
+/// The second line's values on the right at 0, half and the top, and its
+/// name in the top left corner.
+fn second_axis(out: &mut String, line: &Line, scale: &Scale) {
+    for share in [0.0, 0.5, 1.0] {
+        let v = scale.top_value * share;
+        let _ = write!(
+            out,
+            r#"<text class="ylabel2 {}" x="{:.1}" y="{:.1}">{}</text>"#,
+            line.class,
+            WIDTH - RIGHT + 4.0,
+            scale.y(v) + 4.0,
+            escape::text(&count(v))
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<text class="legend {}" x="{:.1}" y="{:.1}">{}</text>"#,
+        line.class,
+        LEFT + 6.0,
+        TOP + 12.0,
+        escape::text(&line.label)
+    );
 }
 
 /// Grid lines with values at 0, half and the top; times at the range's

@@ -1,12 +1,12 @@
 //! `explain`: a service's memory samples (cut into process instances by
 //! their PID) and OOM kills from the store, the numbers of its log lines
-//! from its files, set side by side by the core (`diagbot_core::explain`).
+//! from its files and its unit's journal, set side by side by the core (`diagbot_core::explain`).
 //! The daemon's API and Telegram ask their store; the CLI opens the
 //! database file read-only.
 
 use diagbot_core::config::{ServiceConfig, Settings};
 use diagbot_core::explain::correlate::theil_sen;
-use diagbot_core::explain::scan::read_numbers;
+use diagbot_core::explain::scan::{read_journal_numbers, read_numbers};
 use diagbot_core::explain::{explain, Explanation, Instance, Memory, Numbers};
 use diagbot_core::logs::cancel::Cancel;
 use diagbot_core::logs::user_format::UserFormat;
@@ -114,7 +114,18 @@ pub fn explain_service(
         .collect();
     let mut numbers = Numbers::default();
     read_numbers(&service.logs, since as f64, &formats, cancel, &mut numbers);
-    explain(&service.name, &memory, &numbers)
+    // A service's unit journal is part of its logs when the journal is read.
+    let journal = settings.journal().zip(service.unit.as_deref());
+    let unread = journal.and_then(|(journal, unit)| {
+        read_journal_numbers(&journal, unit, since as f64, &formats, cancel, &mut numbers).err()
+    });
+    let mut explanation = explain(&service.name, &memory, &numbers);
+    if let Some(e) = unread {
+        explanation
+            .text
+            .push_str(&format!("\nIts unit's journal was not read: {e}."));
+    }
+    explanation
 }
 
 /// Why `explain` cannot answer.

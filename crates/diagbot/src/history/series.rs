@@ -29,6 +29,10 @@ pub fn query(name: &str) -> String {
     format!("query.{name}.matches")
 }
 
+/// The name of the number explain is sure a service's memory climbs with,
+/// as a log number: `log.SERVICE.explained`.
+pub const EXPLAINED: &str = "explained";
+
 /// A number a service's configuration follows in its logs: `log.SERVICE.NAME`.
 pub fn log_number(service: &str, name: &str) -> String {
     format!("log.{service}.{name}")

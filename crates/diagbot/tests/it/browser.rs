@@ -424,7 +424,13 @@ fn the_script_draws_a_history_answer_as_the_server_does() {
         "trend": { "verdict": "climbing", "bytes_per_sec": 111848.0, "limit_in_secs": 600.0 },
         "samples": 60, "span_secs": 3540.0, "limit_bytes": 536870912u64,
         "latest_bytes": 167772160u64, "instance": null, "restart_loop": null,
-        "text": "+6.4 MiB/min over 59 min, limit 512 MiB reached in about 10 min"
+        "text": "+6.4 MiB/min over 59 min, limit 512 MiB reached in about 10 min",
+        // The number explain is sure of, drawn on the chart's second axis.
+        "explained_by": {
+            "template": "slots <num>/<num> <script>alert('template')</script>", "variable": 2,
+            "r": 0.875, "bytes_per_unit": 7444889.6, "instances": 2, "samples": 58,
+            "last_value": 198.0, "source": "bot.log"
+        }
     });
     let status: diagbot_core::probe::Status = serde_json::from_value(status_json.clone()).unwrap();
     let now = 1_790_000_000;
@@ -464,6 +470,10 @@ fn the_script_draws_a_history_answer_as_the_server_does() {
             series(
                 "service.bot.rss",
                 minutes(&|m| 150.0 * MIB + (m % 40) as f64 * 6.4 * MIB),
+            ),
+            series(
+                "log.bot.explained",
+                minutes(&|m| 3.0 + 5.0 * (m % 40) as f64 + 0.25),
             ),
             series(
                 "query.<script>alert('query')</script>.matches",
@@ -509,6 +519,13 @@ fn the_script_draws_a_history_answer_as_the_server_does() {
     );
     let (server, script) = (compared[0].as_str().unwrap(), compared[1].as_str().unwrap());
     assert!(server.contains("path||series rss|M72.0,"), "{server}");
+    assert!(server.contains("path||series explained|M72.0,"), "{server}");
+    assert!(
+        server.contains(
+            "`slots <num>/<num> <script>alert('template')</script>` (its number 2) (r 0.88)"
+        ),
+        "{server}"
+    );
     assert!(
         server.contains("killed at 552 MiB RSS <script>alert('event')</script>"),
         "{server}"

@@ -169,6 +169,14 @@ fn explain_names_the_number_a_real_bot_leaks_with() {
         assert!(started.elapsed() < Duration::from_secs(20), "{h}");
         std::thread::sleep(Duration::from_millis(200));
     }
+    // The dashboard draws them on the bot's memory chart, on their own axis.
+    let (code, page) = crate::common::get_with(&d.url("/?range=1h"), None);
+    assert_eq!(code, 200, "{page}");
+    assert!(
+        page.contains(r#"<path class="series explained" d="M"#)
+            && page.contains("`Cache size: &lt;num&gt; entries` (r "),
+        "{page}"
+    );
     // An unknown service is said, with the parameter.
     let (code, body) = crate::common::get_with(&d.url("/api/v1/explain?service=nope"), None);
     assert_eq!(code, 400, "{body}");

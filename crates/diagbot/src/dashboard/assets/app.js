@@ -53,6 +53,14 @@
   }
   // present::format::percent and uptime
   function percent(p) { return fixed(p, 0) + ' %'; }
+  // svg::count
+  function count(v) {
+    const a = Math.abs(v);
+    if (a >= 1e6) return fixed(v / 1e6, 1) + 'M';
+    if (a >= 1e4) return fixed(v / 1e3, 0) + 'k';
+    if (a >= 10) return fixed(v, 0);
+    return fixed(v, 1);
+  }
   function uptime(secs) {
     const m = Math.floor(secs / 60);
     return Math.floor(m / 1440) + ' d ' + Math.floor(m / 60) % 24 + ' h ' + m % 60 + ' min';
@@ -125,28 +133,38 @@
         lines: [line('used', 'used', find('host.memory_used'), mem ? mem.used_bytes : null),
           line('available', 'available', find('host.memory_available'), mem ? mem.available_bytes : null)],
         limit: mem ? { label: 'total', value: mem.total_bytes } : null,
-        projection: projection(status.host_memory_trend), markers: markers(null) },
+        projection: projection(status.host_memory_trend), markers: markers(null), second: null },
       { id: 'host-swap', title: 'Swap', unit: 'bytes',
         lines: [line('used', 'used', find('host.swap_used'), swap ? swap.used_bytes : null)],
         limit: swap && swap.total_bytes > 0 ? { label: 'total', value: swap.total_bytes } : null,
-        projection: null, markers: [] },
+        projection: null, markers: [], second: null },
       { id: 'host-load', title: 'Load (1 min)', unit: 'load',
         lines: [line('load', 'load1', find('host.load1'), host.load ? host.load[0] : null)],
         limit: null, projection: null, markers: [] },
     ];
+    // charts::explained_line, with Candidate::name
+    const explained = (svc) => {
+      const c = svc.memory_trend ? svc.memory_trend.explained_by : null;
+      if (!c) return null;
+      const slot = c.template.split('<num>').length > 2 ? ' (its number ' + c.variable + ')' : '';
+      return { cls: 'explained', label: '`' + c.template + '`' + slot + ' (r ' + fixed(c.r || 0, 2) + ')', points: find(explainedSeries(svc.name)) };
+    };
     status.services.forEach((svc, i) => charts.push({
       id: 'service-' + i, title: svc.name + ' RSS', unit: 'bytes',
       lines: [line('rss', 'RSS', find('service.' + svc.name + '.rss'), svc.rss_bytes)],
       limit: svc.memory_limit_bytes !== null && svc.memory_limit_bytes !== undefined ? { label: 'limit', value: svc.memory_limit_bytes } : null,
       projection: svc.rss_bytes === null ? null : projection(svc.memory_trend), markers: markers(svc.name),
+      second: explained(svc),
     }));
     config.queries.forEach((q, i) => charts.push({
       id: 'query-' + i, title: q + ': matches per hour', unit: 'lines',
       lines: [line('matches', 'matches', increases('query.' + q + '.matches'), null)],
-      limit: null, projection: null, markers: [],
+      limit: null, projection: null, markers: [], second: null,
     }));
     return charts;
   }
+  // charts::explained_series
+  function explainedSeries(service) { return 'log.' + service + '.explained'; }
 
   // svg::render
   function render(chart, frame) {
@@ -181,13 +199,33 @@
       const yy = f1(y(chart.limit.value));
       svg.appendChild(el('line', { class: 'limit', x1: f1(LEFT), y1: yy, x2: f1(W - RIGHT), y2: yy }, chart.limit.label + ': ' + value(chart.unit, chart.limit.value)));
     }
-    for (const l of chart.lines) {
-      const d = l.points.map((p, i) => (i === 0 ? 'M' : 'L') + f1(x(p[0])) + ',' + f1(y(p[1]))).join(' ');
+    // svg::series
+    const series = (l, yOf, say) => {
+      const d = l.points.map((p, i) => (i === 0 ? 'M' : 'L') + f1(x(p[0])) + ',' + f1(yOf(p[1]))).join(' ');
       svg.appendChild(el('path', { class: 'series ' + l.cls, d }, l.label));
       if (l.points.length > 0) {
         const p = l.points[l.points.length - 1];
-        svg.appendChild(el('circle', { class: 'latest ' + l.cls, cx: f1(x(p[0])), cy: f1(y(p[1])), r: '3' }, l.label + ': ' + value(chart.unit, p[1])));
+        svg.appendChild(el('circle', { class: 'latest ' + l.cls, cx: f1(x(p[0])), cy: f1(yOf(p[1])), r: '3' }, l.label + ': ' + say(p[1])));
       }
+    };
+    for (const l of chart.lines) series(l, y, (v) => value(chart.unit, v));
+    if (chart.second) {
+      // svg::second_axis, on Scale::of_second
+      const l = chart.second;
+      let max2 = 0;
+      for (const p of l.points) if (isFinite(p[1])) max2 = Math.max(max2, p[1]);
+      const top2 = max2 > 0 ? max2 * 1.1 : 1;
+      const y2 = (v) => H - BOTTOM - Math.max(v, 0) / top2 * (H - TOP - BOTTOM);
+      for (const share of [0, 0.5, 1]) {
+        const v = top2 * share;
+        const label = el('text', { class: 'ylabel2 ' + l.cls, x: f1(W - RIGHT + 4), y: f1(y2(v) + 4) });
+        label.textContent = count(v);
+        svg.appendChild(label);
+      }
+      const legend = el('text', { class: 'legend ' + l.cls, x: f1(LEFT + 6), y: f1(TOP + 12) });
+      legend.textContent = l.label;
+      svg.appendChild(legend);
+      series(l, y2, count);
     }
     if (chart.projection) {
       const p = chart.projection;
@@ -410,7 +448,8 @@
 
   async function readHistory(status, frame) {
     const samples = ['host.memory_used', 'host.memory_available', 'host.swap_used', 'host.load1']
-      .concat(status.services.map((s) => 'service.' + s.name + '.rss'));
+      .concat(status.services.map((s) => 'service.' + s.name + '.rss'))
+      .concat(status.services.filter((s) => s.memory_trend && s.memory_trend.explained_by).map((s) => explainedSeries(s.name)));
     const answer = await getJson(historyUrl(samples, frame, null));
     if (config.queries.length > 0) {
       const counted = await getJson(historyUrl(config.queries.map((q) => 'query.' + q + '.matches'), frame, config.counts_step));

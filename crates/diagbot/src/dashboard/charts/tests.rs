@@ -332,3 +332,85 @@ fn error_groups_and_alerts_are_listed_not_drawn_on_the_memory_chart() {
         .collect();
     assert_eq!(kinds, ["oom_kill", "restart"]);
 }
+
+/// The cache's size as explain named it: 5 entries a minute from 3 after
+/// each start, the kill at minute 40 emptying it.
+fn with_the_cache_size(history: &mut HistoryAnswer) -> diagbot_core::probe::Status {
+    let entries: Vec<(i64, f64, f64, f64)> = (0..60)
+        .map(|m| {
+            let v = 3.0 + 5.0 * (if m < 40 { m } else { m - 40 }) as f64;
+            (NOW - 3600 + m * 60, v, v, v)
+        })
+        .collect();
+    history.series.push(Series {
+        name: "log.crypto-bot.explained".into(),
+        unit: "value".into(),
+        step_seconds: 60,
+        points: entries,
+    });
+    let mut status = fixture::status();
+    let trend = status.services[0]
+        .memory_trend
+        .as_mut()
+        .expect("the fixture's bot has a trend");
+    trend.explained_by = Some(diagbot_core::explain::Candidate {
+        template: "Cache size: <num> entries <b>".into(),
+        variable: 1,
+        r: Some(0.987),
+        bytes_per_unit: Some(7.1 * MIB),
+        instances: 2,
+        samples: 58,
+        last_value: Some(198.0),
+        source: "/var/log/bot.log".into(),
+        not_because: None,
+    });
+    status
+}
+
+#[test]
+fn the_number_a_climb_is_explained_by_is_drawn_on_its_own_axis() {
+    let frame = Frame::of(Range::Hour, NOW);
+    let mut history = origin_story();
+    let status = with_the_cache_size(&mut history);
+    let (samples, _) = series_names(&status, &[]);
+    assert!(
+        samples.contains(&"log.crypto-bot.explained".to_string()),
+        "the page asks history for the explained number: {samples:?}"
+    );
+    let charts = build(frame, &status, Some(&history), &[]);
+    let bot = chart(&charts, "service-0");
+    let second = bot.second.as_ref().expect("the bot's climb is explained");
+    assert_eq!(second.label, "`Cache size: <num> entries <b>` (r 0.99)");
+    assert_eq!(second.points.len(), 60);
+    assert_eq!(second.points[39].1, 198.0);
+    assert_eq!(
+        chart(&charts, "service-1").second,
+        None,
+        "a climb nobody explained has one axis"
+    );
+    let out = svg::render(bot, frame);
+    // Its own scale: 198 entries at the top of the chart less a tenth, on
+    // the right (217.8 → "218"), where the RSS's scale reaches 550 MiB.
+    assert!(
+        out.contains(r#"<text class="ylabel2 explained" x="684.0""#),
+        "{out}"
+    );
+    assert!(out.contains(">218</text>"), "{out}");
+    assert!(
+        out.contains(r#"<text class="legend explained" x="78.0" y="24.0">`Cache size: &lt;num&gt; entries &lt;b&gt;` (r 0.99)</text>"#),
+        "named with its r, escaped: {out}"
+    );
+    let path = out
+        .split(r#"<path class="series explained" d=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the explained path");
+    assert_eq!(path.matches('L').count(), 59);
+    // Its highest point is a tenth below the top of the drawing area.
+    let top_y = 200.0 - 24.0 - 198.0 / 217.8 * (200.0 - 12.0 - 24.0);
+    assert!(path.contains(&format!(",{top_y:.1}")), "{path}");
+    assert_eq!(svg::count(217.8), "218");
+    assert_eq!(svg::count(2.5), "2.5");
+    assert_eq!(svg::count(48_213.0), "48k");
+    assert_eq!(svg::count(3_400_000.0), "3.4M");
+}
