@@ -28,7 +28,9 @@ port = 19000 + os.getpid() % 1000
 config = os.path.join(work, "diagbot.toml")
 with open(config, "w") as f:
     f.write(f'[logs]\npaths = ["{work}/logs"]\n[http]\nlisten = "127.0.0.1:{port}"\n')
-child = subprocess.Popen([binary, "serve", "--config", config],
+# The binary's own defaults: no MIMALLOC_* variable (the unit sets none).
+env = {k: v for k, v in os.environ.items() if not k.startswith("MIMALLOC_")}
+child = subprocess.Popen([binary, "serve", "--config", config], env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -22,12 +22,20 @@ pub const MAX_REQUESTS_PER_CLIENT: usize = 64;
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub IpAddr);
 
+/// Paths never limited: they are cheap (no scan, no large answer), and a
+/// liveness probe or a scrape refused under a flood from its own address
+/// would restart, or mark down, a daemon that is answering.
+pub const UNLIMITED_PATHS: [&str; 2] = ["/healthz", "/metrics"];
+
 /// The middleware: 429 past the limit (requests without a peer, in tests
 /// that call the router directly, are not limited).
 pub async fn limit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let Some(Peer(ip)) = req.extensions().get::<Peer>().copied() else {
         return next.run(req).await;
     };
+    if UNLIMITED_PATHS.contains(&req.uri().path()) {
+        return next.run(req).await;
+    }
     let Some(_slot) = state.clients.enter(ip, MAX_REQUESTS_PER_CLIENT) else {
         state.metrics.refused_requests.inc();
         let mut response = ApiError {
