@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clients;
 pub mod daemon;
 pub mod dashboard;
+pub mod footprint;
 pub mod grouping;
 pub mod heartbeat;
 pub mod history;

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    diagbot::footprint::return_freed_memory_at_once();
     quiet_on_broken_pipe();
     match diagbot::cli::run() {
         Ok(code) => code,

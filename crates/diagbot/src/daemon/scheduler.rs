@@ -19,11 +19,24 @@ use crate::state::AppState;
 use crate::systemd;
 
 pub async fn run(state: Arc<AppState>, stop: impl Future<Output = ()>) {
+    let started = std::sync::Once::new();
     every(
         state,
         |s| s.core.refresh_interval,
         stop,
-        |state| async move { refresh_within_interval(&state).await },
+        |state| {
+            let started = &started;
+            async move {
+                refresh_within_interval(&state).await;
+                // The first refresh ends the start-up: its code need not
+                // stay mapped (crate::footprint).
+                if !started.is_completed() {
+                    let _ = tokio::task::spawn_blocking(crate::footprint::map_only_code_that_runs)
+                        .await;
+                    started.call_once(|| {});
+                }
+            }
+        },
     )
     .await
 }
