@@ -25,7 +25,8 @@ mod status;
 #[derive(Parser)]
 #[command(
     name = "diagbot",
-    version,
+    // The version and the commit it was built from (build.rs).
+    version = env!("LONG_VERSION"),
     about = "Diagnostics for small servers: log errors, search, memory and OOM kills"
 )]
 struct Cli {
