@@ -264,6 +264,9 @@ fn check_groups(raw: &RawGroups, at: &Locator) -> Result<GroupsSettings, ConfigE
 }
 
 fn refresh_query(q: &RawRefreshQuery, paths: &[PathBuf]) -> Result<RefreshQuery, String> {
+    if q.name.chars().any(char::is_control) {
+        return Err("control characters (a line break, a tab) cannot be in a name: it is a label in /metrics".into());
+    }
     let mut query = match (q.kind.as_str(), &q.pattern) {
         ("errors", None) => Query::errors(paths.to_vec()),
         ("errors", Some(_)) => return Err("an errors query takes no pattern".into()),

@@ -27,6 +27,12 @@ pub(super) fn check(
         if name.is_empty() {
             return Err(fail("name", "a service needs a name".into()));
         }
+        if name.chars().any(char::is_control) {
+            return Err(fail(
+                "name",
+                format!("{name:?}: control characters (a line break, a tab) cannot be in a name: it is a label in /metrics and a line in alerts"),
+            ));
+        }
         let named = |m: &str| format!("{name}: {m}");
         if out.iter().any(|o| o.name == name) {
             return Err(fail("name", named("the name is used twice")));

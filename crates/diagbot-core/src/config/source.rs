@@ -65,7 +65,7 @@ impl Source {
             Some(path) => Ok(Source {
                 name: path.display().to_string(),
                 path: Some(path.to_path_buf()),
-                text: std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                text: read_config_file(path).map_err(|source| ConfigError::Read {
                     path: path.to_path_buf(),
                     source,
                 })?,
@@ -82,6 +82,49 @@ impl Source {
             text: text.to_string(),
         }
     }
+}
+
+/// The most a configuration file may hold: a commented example is 7 KiB.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// Reads a configuration file: never waits on it (a FIFO), reads only a
+/// regular file (not a device such as `/dev/zero`), and at most
+/// [`MAX_CONFIG_BYTES`], at start and on every reload alike. A symlink is
+/// followed: the administrator may keep the file elsewhere.
+fn read_config_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        let kind = if meta.file_type().is_dir() {
+            "a directory"
+        } else {
+            "not a regular file (a FIFO, socket or device)"
+        };
+        return Err(std::io::Error::other(format!(
+            "{kind}: a configuration must be a regular file"
+        )));
+    }
+    let too_big = || {
+        std::io::Error::other(format!(
+            "larger than {} KiB: not a configuration file",
+            MAX_CONFIG_BYTES >> 10
+        ))
+    };
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(too_big());
+    }
+    // The file may grow while it is read: the cap holds for what is read.
+    let mut text = String::new();
+    file.take(MAX_CONFIG_BYTES + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(too_big());
+    }
+    Ok(text)
 }
 
 /// Turns spans into places: a line of the file, or an override's variable.

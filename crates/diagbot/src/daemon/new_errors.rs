@@ -66,7 +66,7 @@ pub async fn watch(state: &AppState, settings: &Arc<Settings>, events: &mut Vec<
             .metrics
             .error_groups_heap
             .get_or_create(&ServiceLabel {
-                service: service.clone(),
+                service: service.clone().into(),
             })
             .set(heap as i64);
         for s in &report.skipped {

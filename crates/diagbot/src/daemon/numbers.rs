@@ -100,8 +100,8 @@ pub async fn sample(
                 .metrics
                 .log_numbers
                 .get_or_create(&NumberLabels {
-                    service: service.clone(),
-                    name: name.clone(),
+                    service: service.clone().into(),
+                    name: name.clone().into(),
                 })
                 .set(value);
             (series::log_number(&service, &name), value)

@@ -17,9 +17,19 @@ pub fn carries(headers: &HeaderMap, token: &Secret) -> bool {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+        .and_then(bearer_credentials);
     bearer.is_some_and(|t| token.matches(t.as_bytes()))
         || cookie_values(headers).any(|v| hex_decode(v).is_some_and(|t| token.matches(&t)))
+}
+
+/// The credentials of an `Authorization` value of the Bearer scheme: the
+/// scheme's name is case-insensitive (RFC 9110, 11.1), so `bearer` and
+/// `BEARER` are the same; blanks after it are one separator.
+fn bearer_credentials(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| rest.trim_start_matches(' '))
 }
 
 /// Every value of our cookie in the request's `Cookie` headers.
@@ -130,6 +140,24 @@ mod tests {
         assert!(!carries(&headers(&[]), &token));
         assert!(carries(
             &headers(&[("authorization", "Bearer s3cret; with=odd \"bytes\"")]),
+            &token
+        ));
+        // The scheme's name in any case (issue 26, 11); the token's own case counts.
+        for value in [
+            "bearer s3cret; with=odd \"bytes\"",
+            "BEARER  s3cret; with=odd \"bytes\"",
+        ] {
+            assert!(
+                carries(&headers(&[("authorization", value)]), &token),
+                "{value}"
+            );
+        }
+        assert!(!carries(
+            &headers(&[("authorization", "Bearer S3CRET; with=odd \"bytes\"")]),
+            &token
+        ));
+        assert!(!carries(
+            &headers(&[("authorization", "Basic s3cret")]),
             &token
         ));
     }

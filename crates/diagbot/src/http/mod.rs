@@ -16,6 +16,7 @@ use crate::state::AppState;
 pub mod api;
 pub mod clients;
 mod error;
+pub mod host;
 pub mod serve;
 
 pub use error::ApiError;
@@ -111,6 +112,24 @@ async fn not_found(req: Request) -> ApiError {
 /// without it gets the login form (see `dashboard::login`).
 async fn authorize(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let settings = state.settings();
+    if settings.http.token.is_empty() {
+        let named = req
+            .headers()
+            .get(header::HOST)
+            .map(|h| h.to_str().unwrap_or("\u{fffd}"));
+        if !host::names_this_daemon(named, settings.http.listen, &settings.http.allowed_hosts) {
+            return ApiError {
+                error: format!(
+                    "Host {:?} does not name this daemon: without http.token only {}, localhost and http.allowed_hosts are answered (against DNS rebinding)",
+                    named.unwrap_or_default(),
+                    settings.http.listen.ip()
+                ),
+                parameter: None,
+                status: StatusCode::MISDIRECTED_REQUEST,
+            }
+            .into_response();
+        }
+    }
     match login::gate(req.method(), req.uri(), req.headers(), &settings.http.token) {
         login::Gate::Pass => next.run(req).await,
         login::Gate::Respond(response) => response,

@@ -13,12 +13,14 @@ use std::sync::Mutex;
 use diagbot_core::logs::level::Level;
 use diagbot_core::query::LevelCounts;
 use prometheus_client::encoding::EncodeLabelSet;
+
+use super::LabelText;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct LogLineLabels {
-    pub service: String,
+    pub service: LabelText,
     /// `fatal`, `error`, `warning`, `info`, `debug`, `trace` or `unknown`.
     pub level: &'static str,
 }
@@ -47,7 +49,7 @@ impl LogLines {
         let before = last.get(service).copied();
         for (i, name) in names.iter().enumerate() {
             let labels = LogLineLabels {
-                service: service.to_string(),
+                service: service.to_string().into(),
                 level: name,
             };
             let counter = self.family.get_or_create(&labels);
@@ -70,7 +72,7 @@ impl LogLines {
         for service in gone {
             for level in level_names() {
                 self.family.remove(&LogLineLabels {
-                    service: service.clone(),
+                    service: service.clone().into(),
                     level,
                 });
             }

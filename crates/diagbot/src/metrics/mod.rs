@@ -7,6 +7,7 @@
 //! name, a level, a kind, a route; never a pattern, path, pid or group id.
 
 mod exposition;
+pub mod label;
 mod log_lines;
 mod sampled;
 mod snapshot;
@@ -28,6 +29,7 @@ pub use log_lines::{LogLineLabels, LogLines};
 pub use sampled::{Figures, HostFigures, ServiceFigures};
 pub use telegram::{CommandLabel, TelegramMetrics};
 
+pub use label::LabelText;
 use snapshot::Snapshot;
 
 /// The service an OOM kill is counted under when no source names one.
@@ -41,13 +43,13 @@ pub struct RequestLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ServiceLabel {
-    pub service: String,
+    pub service: LabelText,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct NumberLabels {
-    pub service: String,
-    pub name: String,
+    pub service: LabelText,
+    pub name: LabelText,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -240,7 +242,7 @@ impl Metrics {
     pub fn set_sampled(&self, figures: Figures) {
         for s in &figures.services {
             drop(self.error_groups_new.get_or_create(&ServiceLabel {
-                service: s.name.clone(),
+                service: s.name.clone().into(),
             }));
         }
         for name in figures
@@ -250,7 +252,7 @@ impl Metrics {
             .chain([UNKNOWN_SERVICE])
         {
             drop(self.oom_kills.get_or_create(&ServiceLabel {
-                service: name.to_string(),
+                service: name.to_string().into(),
             }));
         }
         *self.sampled.lock().unwrap_or_else(|p| p.into_inner()) = figures;
@@ -270,21 +272,23 @@ impl Metrics {
         {
             self.error_groups_new
                 .get_or_create(&ServiceLabel {
-                    service: service.clone(),
+                    service: service.clone().into(),
                 })
                 .inc();
         }
         if let Event::ManyErrorGroups { service, new, .. } = event {
             self.error_groups_new
                 .get_or_create(&ServiceLabel {
-                    service: service.clone(),
+                    service: service.clone().into(),
                 })
                 .inc_by(*new);
         }
         if let Event::OomKill { service, .. } = event {
             let service = service.clone().unwrap_or_else(|| UNKNOWN_SERVICE.into());
             self.oom_kills
-                .get_or_create(&ServiceLabel { service })
+                .get_or_create(&ServiceLabel {
+                    service: service.into(),
+                })
                 .inc();
         }
     }

@@ -153,7 +153,10 @@ impl Figures {
             )?;
             for s in services {
                 if let Some(v) = s.restarts {
-                    ConstCounter::new(v).encode(family.encode_family(&[("service", &s.name)])?)?;
+                    ConstCounter::new(v).encode(family.encode_family(&[(
+                        "service",
+                        super::label::escaped(&s.name).as_str(),
+                    )])?)?;
                 }
             }
         }
@@ -213,7 +216,9 @@ fn service_gauges(
     let mut family = e.encode_descriptor(name, help, None, ConstGauge::new(0f64).metric_type())?;
     for s in services {
         if let Some(v) = value(s) {
-            ConstGauge::new(v).encode(family.encode_family(&[("service", &s.name)])?)?;
+            ConstGauge::new(v).encode(
+                family.encode_family(&[("service", super::label::escaped(&s.name).as_str())])?,
+            )?;
         }
     }
     Ok(())

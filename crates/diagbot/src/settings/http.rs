@@ -27,6 +27,9 @@ pub struct RawHttp {
     pub token_file: Option<Spanned<PathBuf>>,
     /// Requests running longer get 408.
     pub request_timeout: Human<Duration>,
+    /// Host names requests may use besides the listen address and
+    /// `localhost`, when no token is set (against DNS rebinding).
+    pub allowed_hosts: Vec<Spanned<String>>,
 }
 
 impl Default for RawHttp {
@@ -36,6 +39,7 @@ impl Default for RawHttp {
             token: Spanned::new(0..0, String::new()),
             token_file: None,
             request_timeout: Human(Duration::from_secs(30)),
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -51,6 +55,9 @@ pub struct HttpSettings {
     pub token_file: Option<PathBuf>,
     /// Requests running longer get 408.
     pub request_timeout: Duration,
+    /// Host names allowed besides the listen address and `localhost`
+    /// (lower case), when no token is set.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl RawHttp {
@@ -83,11 +90,32 @@ impl RawHttp {
                 format!("{listen} is not a loopback address: set http.token (or http.token_file) so that requests need it"),
             ));
         }
+        let mut allowed_hosts = Vec::new();
+        for host in &self.allowed_hosts {
+            let name = host.get_ref().trim().to_ascii_lowercase();
+            let fine = !name.is_empty()
+                && name.len() <= 253
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+            if !fine {
+                return Err(at.error(
+                    host.span(),
+                    "http.allowed_hosts",
+                    format!(
+                        "{:?} is not a host name such as diagbot.example (letters, digits, dots and dashes; no port)",
+                        host.get_ref()
+                    ),
+                ));
+            }
+            allowed_hosts.push(name);
+        }
         Ok(HttpSettings {
             listen,
             token,
             token_file: file.map(|f| f.get_ref().clone()),
             request_timeout: self.request_timeout.0.max(Duration::from_millis(100)),
+            allowed_hosts,
         })
     }
 }
@@ -101,6 +129,11 @@ impl From<&HttpSettings> for RawHttp {
             token: Spanned::new(0..0, String::new()),
             token_file: h.token_file.clone().map(|f| Spanned::new(0..0, f)),
             request_timeout: Human(h.request_timeout),
+            allowed_hosts: h
+                .allowed_hosts
+                .iter()
+                .map(|n| Spanned::new(0..0, n.clone()))
+                .collect(),
         }
     }
 }

@@ -600,3 +600,158 @@ fn a_flood_of_large_answers_stays_within_a_bounded_heap() {
     assert!(peak < 40 << 20, "peak heap {} MiB", peak >> 20);
     drop(dir);
 }
+
+/// Issue 26, 8: the configuration swapped for a symlink to `/dev/zero`, an
+/// oversized file and a FIFO, each followed by SIGHUP: each is refused at
+/// once with a line saying why, the daemon stays small and answering, and a
+/// later SIGHUP with a good file is applied. `config check` says the same.
+#[test]
+fn a_reload_reads_only_a_regular_configuration_of_at_most_a_mebibyte() {
+    let (dir, _logs, _secret, config) = setup("");
+    let good = fs::read_to_string(&config).unwrap();
+    let serve = Serve::start(&config, None);
+    let hup = || {
+        Command::new("kill")
+            .args(["-HUP", &serve.child.id().to_string()])
+            .status()
+            .unwrap();
+    };
+    let said = |what: &str, n: usize| {
+        let started = Instant::now();
+        while serve.stderr().matches(what).count() < n {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "no {what:?} ({n}) in {}",
+                serve.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let swap = |make: &dyn Fn(&Path)| {
+        fs::remove_file(&config).unwrap();
+        make(&config);
+    };
+    // Signals are handled once the daemon runs its loop: after the first refresh.
+    said("refresh done", 1);
+    // A device that never ends.
+    swap(&|p| symlink("/dev/zero", p).unwrap());
+    hup();
+    said("not a regular file", 1);
+    // A file past the cap.
+    swap(&|p| fs::write(p, " ".repeat(2 << 20)).unwrap());
+    hup();
+    said("larger than 1024 KiB", 1);
+    // A FIFO nobody writes to.
+    swap(&|p| {
+        assert!(Command::new("mkfifo").arg(p).status().unwrap().success());
+    });
+    hup();
+    said("not a regular file", 2);
+    assert_eq!(serve.get("/healthz").0, 200);
+    let rss_kib: u64 = fs::read_to_string(format!("/proc/{}/status", serve.child.id()))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    assert!(rss_kib < 128 << 10, "peak RSS {rss_kib} KiB");
+    // A good file again: the next SIGHUP is not ignored.
+    swap(&|p| fs::write(p, format!("{good}\n[cache]\nttl = \"7m\"\n")).unwrap());
+    hup();
+    said("configuration reloaded", 1);
+    assert_eq!(
+        serve.stderr().matches("configuration not reloaded").count(),
+        3,
+        "{}",
+        serve.stderr()
+    );
+    // config check refuses them too, at once.
+    let fifo = dir.path().join("fifo.toml");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let out = Command::new(assert_cmd::cargo::cargo_bin("diagbot"))
+        .args(["config", "check"])
+        .arg(&fifo)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a regular file"),
+        "{out:?}"
+    );
+}
+
+/// One raw HTTP/1.1 GET with the given `Host` and headers; the status.
+fn get_with_host(addr: std::net::SocketAddr, path: &str, host: &str, extra: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, answer)
+}
+
+/// Issue 26, 2: without a token, a request whose `Host` is a name of the
+/// attacker's (DNS rebinding: a page elsewhere points it at 127.0.0.1) is
+/// answered 421, the API and the dashboard alike; the listen address,
+/// `localhost` and `http.allowed_hosts` are answered. With a token the
+/// token is the check, whatever the name.
+#[test]
+fn without_a_token_only_requests_naming_this_daemon_are_answered() {
+    let (_dir, _logs, _secret, config) = setup("[http]\nallowed_hosts = [\"Diagbot.LAN\"]\n");
+    // setup writes its own [http]: merge by writing the file again.
+    let text = fs::read_to_string(&config).unwrap().replace(
+        "listen = \"127.0.0.1:0\"\n[http]\n",
+        "listen = \"127.0.0.1:0\"\n",
+    );
+    fs::write(&config, text).unwrap();
+    let serve = Serve::start(&config, None);
+    let port = serve.addr.port();
+    for path in ["/api/v1/status", "/", "/healthz"] {
+        let (code, body) = get_with_host(serve.addr, path, &format!("rebind.example:{port}"), "");
+        assert_eq!(code, 421, "{path}: {body}");
+        assert!(body.contains("does not name this daemon"), "{body}");
+        assert!(!body.contains("\"host\""), "no status leaked: {body}");
+    }
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        "diagbot.lan".into(),
+    ] {
+        assert_eq!(
+            get_with_host(serve.addr, "/api/v1/status", &host, "").0,
+            200,
+            "{host}"
+        );
+    }
+    drop(serve);
+    let (_dir, _logs, _secret, config) = setup("");
+    let text = fs::read_to_string(&config)
+        .unwrap()
+        .replace("[http]\n", "[http]\ntoken = \"s3cret-token-for-tests\"\n");
+    fs::write(&config, text).unwrap();
+    let serve = Serve::start(&config, None);
+    let bearer = "Authorization: Bearer s3cret-token-for-tests\r\n";
+    assert_eq!(
+        get_with_host(serve.addr, "/api/v1/status", "diagbot.example", bearer).0,
+        200
+    );
+    assert_eq!(
+        get_with_host(serve.addr, "/api/v1/status", "diagbot.example", "").0,
+        401
+    );
+}

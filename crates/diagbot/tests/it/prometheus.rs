@@ -191,6 +191,60 @@ fn the_text_format_passes_promtool_and_openmetrics_is_served_when_asked_for() {
     assert_eq!(out.trim(), "", "promtool check metrics: {out}");
 }
 
+/// Issue 26, 9: names with `"` and `\` (what a configuration may hold) are
+/// escaped in every label, so that one cannot end its value and write a
+/// series of its own; promtool reads the exposition without a complaint. A
+/// name with a line break is refused by `config check`.
+#[test]
+fn hostile_names_are_escaped_in_labels_and_line_breaks_refused() {
+    let hostile = r#"x"} 1 diagbot_service_up{service="db"} 1 #"#;
+    let (_dir, _logs, config_file) = setup(&format!(
+        "[health]\nsample_interval = \"100ms\"\n[[services]]\nname = '{hostile}'\nprocess = {{ pidfile = \"/nonexistent/x.pid\" }}\n"
+    ));
+    let d = TestDaemon::start(&config_file);
+    d.wait_for_first_refresh();
+    // The service's series come with the first sample.
+    let started = Instant::now();
+    let text = loop {
+        let text = crate::common::get_with(&d.url("/metrics"), None).1;
+        if text.contains("diagbot_service_memory_limit_bytes{")
+            || started.elapsed() > Duration::from_secs(20)
+        {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        !text.contains("service=\"db\""),
+        "a name wrote a series of its own: {text}"
+    );
+    assert!(
+        text.contains(r#"diagbot_oom_kills_total{service="x\"} 1 diagbot_service_up{service=\"db\"} 1 #"} 0"#)
+            && text.contains(r#"diagbot_service_memory_limit_bytes{service="x\"} 1 diagbot_service_up{service=\"db\"} 1 #"} "#),
+        "{text}"
+    );
+    if let Some(promtool) = tool("promtool") {
+        let out = run(&promtool, &["check", "metrics"], Some(&text));
+        assert_eq!(out.trim(), "", "promtool check metrics: {out}");
+    }
+    let broken = config_file.with_file_name("broken.toml");
+    std::fs::write(
+        &broken,
+        "[[services]]\nname = \"x\\ndiagbot_service_up 1\"\nunit = \"x.service\"\n",
+    )
+    .unwrap();
+    let out = Command::new(assert_cmd::cargo::cargo_bin("diagbot"))
+        .args(["config", "check"])
+        .arg(&broken)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && said.contains("control characters"),
+        "{said}"
+    );
+}
+
 /// A process that grows by 256 KiB every 50 ms for 90 s, then sleeps; killed when dropped.
 struct Leaking(Child);
 
