@@ -35,6 +35,8 @@ pub struct Store {
     availability: Arc<Mutex<Availability>>,
     reader: Mutex<Option<Connection>>,
     failures: Counter,
+    /// The lock beside the database, held while the store is open.
+    _lock: Option<std::fs::File>,
 }
 
 impl Store {
@@ -46,6 +48,7 @@ impl Store {
             availability: Arc::new(Mutex::new(Availability::Off(why.into()))),
             reader: Mutex::new(None),
             failures: Counter::default(),
+            _lock: None,
         }
     }
 
@@ -59,6 +62,15 @@ impl Store {
         failures: Counter,
         retry_after: Duration,
     ) -> Store {
+        // One daemon per store: a second one would record each event twice.
+        let lock = match super::lock::take(path) {
+            Ok(lock) => lock,
+            Err(why) => {
+                tracing::error!("history off: {why}");
+                let store = Store::off(why);
+                return Store { failures, ..store };
+            }
+        };
         let conn = match schema::open_writer(path, max_size) {
             Ok(conn) => conn,
             Err(e) => {
@@ -91,6 +103,7 @@ impl Store {
             availability,
             reader: Mutex::new(None),
             failures,
+            _lock: Some(lock),
         }
     }
 

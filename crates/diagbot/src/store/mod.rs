@@ -13,6 +13,7 @@
 
 pub mod groups;
 mod handle;
+pub mod lock;
 pub mod read;
 pub mod retention;
 mod rollup;

@@ -103,6 +103,21 @@ pub fn open_writer(path: &Path, max_size: u64) -> Result<Connection, OpenError> 
             )));
         }
     }
+    // The store's files are opened where they are named, never through a
+    // link: a link planted there (dangling or not) would have diagbot
+    // create or write a database wherever it points.
+    for file in [
+        path.to_path_buf(),
+        with_suffix(path, "-wal"),
+        with_suffix(path, "-shm"),
+    ] {
+        if std::fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(OpenError::Failed(format!(
+                "{} is a symbolic link: not followed (remove it, or set storage.path to the file itself)",
+                file.display()
+            )));
+        }
+    }
     match open_checked(path, max_size) {
         Ok(conn) => Ok(conn),
         Err(Unusable::Bad(why)) => {
@@ -128,6 +143,13 @@ pub fn open_writer(path: &Path, max_size: u64) -> Result<Connection, OpenError> 
     }
 }
 
+/// `path` with `suffix` after its name: `diagbot.db-wal`.
+fn with_suffix(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    std::path::PathBuf::from(name)
+}
+
 enum Unusable {
     /// Corrupt, or not diagbot's: moved aside.
     Bad(String),
@@ -137,7 +159,8 @@ enum Unusable {
 fn open_checked(path: &Path, max_size: u64) -> Result<Connection, Unusable> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_NOFOLLOW;
     let conn = Connection::open_with_flags(path, flags)
         .map_err(|e| Unusable::Other(classify(path, &e)))?;
     // The first read of the header tells a file that is not SQLite at all.

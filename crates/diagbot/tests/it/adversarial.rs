@@ -755,3 +755,66 @@ fn without_a_token_only_requests_naming_this_daemon_are_answered() {
         401
     );
 }
+
+/// What `/healthz` says of the history store.
+fn history_of(serve: &Serve) -> String {
+    let (code, body, _) = serve.get("/healthz");
+    assert_eq!(code, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    v["history"].as_str().unwrap_or_default().to_string()
+}
+
+/// Issue 26, 6 and 7: a second daemon on the same store runs with history
+/// off, naming the first by its PID (one new error is then recorded once);
+/// a dangling symlink at the store's path is not followed: nothing is
+/// created where it points, and history is off saying why.
+#[test]
+fn one_store_per_daemon_and_no_store_through_a_link() {
+    let (dir, _logs, _secret, config) = setup("");
+    let first = Serve::start(&config, None);
+    assert!(
+        history_of(&first).starts_with("on: "),
+        "{}",
+        history_of(&first)
+    );
+    let second = Serve::start(&config, None);
+    let said = history_of(&second);
+    assert!(
+        said.starts_with("off: ")
+            && said.contains(&format!(
+                "used by another diagbot (pid {})",
+                first.child.id()
+            )),
+        "{said}"
+    );
+    assert!(history_of(&first).starts_with("on: "));
+    drop(second);
+    drop(first);
+    // The lock went with its holder: the next start has history on.
+    let again = Serve::start(&config, None);
+    assert!(
+        history_of(&again).starts_with("on: "),
+        "{}",
+        history_of(&again)
+    );
+    drop(again);
+
+    let elsewhere = dir.path().join("elsewhere");
+    fs::create_dir(&elsewhere).unwrap();
+    let linked = dir.path().join("linked.toml");
+    fs::copy(&config, &linked).unwrap();
+    // Serve keeps its store beside its configuration: linked.db.
+    symlink(elsewhere.join("planted.db"), linked.with_extension("db")).unwrap();
+    let serve = Serve::start(&linked, None);
+    let said = history_of(&serve);
+    assert!(
+        said.starts_with("off: ") && said.contains("symbolic link: not followed"),
+        "{said}"
+    );
+    drop(serve);
+    assert_eq!(
+        fs::read_dir(&elsewhere).unwrap().count(),
+        0,
+        "nothing was created where the link points"
+    );
+}
