@@ -76,17 +76,26 @@ pub enum MuteError {
     BadSpan(String),
     /// History is off, or the writer failed.
     Unavailable(String),
+    /// As many groups are muted as may be: one must end first.
+    TooMany(String),
 }
 
 impl std::fmt::Display for MuteError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            MuteError::BadId(why) | MuteError::BadSpan(why) | MuteError::Unavailable(why) => {
+            MuteError::BadId(why)
+            | MuteError::BadSpan(why)
+            | MuteError::Unavailable(why)
+            | MuteError::TooMany(why) => {
                 write!(f, "{why}")
             }
         }
     }
 }
+
+/// The most groups muted at once (the daemon keeps at most 5000 groups,
+/// and a list of mutes must stay readable).
+pub const MAX_MUTES: usize = 1000;
 
 /// `id` checked: 16 hex digits, as groups show it.
 pub fn parse_id(id: &str) -> Result<u64, MuteError> {
@@ -112,6 +121,16 @@ pub async fn mute(
         )));
     }
     let now = chrono::Utc::now().timestamp();
+    // Mutes are bounded like everything else a client can add: a mute
+    // more than the groups a daemon keeps is not silencing anything real.
+    let listed = mutes(state).await?;
+    let id_hex = rows::hex(number);
+    let active = listed.iter().filter(|m| m.active(now)).count();
+    if active >= MAX_MUTES && !listed.iter().any(|m| m.id == id_hex && m.active(now)) {
+        return Err(MuteError::TooMany(format!(
+            "{active} groups are muted, the most there may be: unmute one first"
+        )));
+    }
     let mute = Mute {
         id: rows::hex(number),
         until: span.map(|d| now.saturating_add(d.as_secs().min(i64::MAX as u64) as i64)),

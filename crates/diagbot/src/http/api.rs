@@ -483,6 +483,11 @@ fn mute_error(e: crate::history::groups::MuteError) -> ApiError {
         MuteError::BadId(why) => ApiError::bad("id", why),
         MuteError::BadSpan(why) => ApiError::bad("for", why),
         MuteError::Unavailable(why) => ApiError::unavailable(why),
+        MuteError::TooMany(why) => ApiError {
+            error: why,
+            parameter: Some("id".into()),
+            status: axum::http::StatusCode::CONFLICT,
+        },
     }
 }
 

@@ -183,7 +183,12 @@ pub const HELP: &str = "<b>diagbot</b> answers:
 is read in its log files and its unit's journal (without one: every configured log).";
 
 /// The answer to `cmd`, as Telegram HTML.
+/// The reply to `cmd`, fitted to Telegram's length like every message.
 pub async fn answer(state: &AppState, cmd: &Command) -> String {
+    super::render::fit(&unfitted(state, cmd).await)
+}
+
+async fn unfitted(state: &AppState, cmd: &Command) -> String {
     match cmd {
         Command::Help => HELP.to_string(),
         Command::Status => status(state, false).await,

@@ -735,3 +735,56 @@ fn a_request_id_in_the_header_makes_one_alert_for_one_kind_of_error() {
         1
     );
 }
+
+/// Issue 26, 10 and 11: mutes are capped (the next is refused with 409 and
+/// the reason, nothing written), and `/mutes` in Telegram over a full list
+/// with 64-character `by` fields is one message within Telegram's limit,
+/// saying it was cut (it was 5,537 characters, refused by the Bot API).
+#[test]
+fn mutes_are_capped_and_a_long_list_fits_one_telegram_message() {
+    let (fake, _dir, _log, d) = start_with_bot();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let by = "b".repeat(64);
+    let post = |n: usize| {
+        let mut r = agent
+            .post(&d.url("/api/v1/groups/mute"))
+            .header("Content-Type", "application/json")
+            .send(serde_json::json!({ "id": format!("{n:016x}"), "by": by }).to_string())
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    };
+    let max = diagbot::history::groups::MAX_MUTES;
+    for n in 0..max {
+        let (code, body) = post(n + 1);
+        assert_eq!(code, 200, "mute {n}: {body}");
+    }
+    let (code, body) = post(max + 1);
+    assert_eq!(code, 409, "{body}");
+    assert!(
+        body.contains("the most there may be: unmute one first"),
+        "{body}"
+    );
+    // Muting one already muted again is not a new one.
+    assert_eq!(post(1).0, 200);
+    assert_eq!(
+        d.json("/api/v1/groups/mutes")["mutes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        max
+    );
+    fake.say(OPERATOR, "/mutes");
+    let sent = fake.wait_sent(1);
+    let list = &sent[0].text;
+    assert!(list.starts_with("<b>mutes</b>"), "{list}");
+    assert!(
+        list.chars().count() <= 4096,
+        "{} characters",
+        list.chars().count()
+    );
+    assert!(list.contains("cut to fit Telegram's limit"), "{list}");
+    assert_telegram_html(list);
+}
