@@ -15,6 +15,7 @@ pub mod heartbeat;
 pub mod history;
 pub mod http;
 pub mod logging;
+pub mod login_failures;
 pub mod metrics;
 pub mod present;
 pub mod settings;

@@ -49,6 +49,8 @@ pub struct AppState {
     pub groups_in_flight: tokio::sync::Semaphore,
     /// Requests in flight per client address.
     pub clients: crate::clients::Clients,
+    /// Wrong tokens per address, to slow down guessing.
+    pub login_failures: crate::login_failures::LoginFailures,
     /// The history store (off when `storage.enabled` is false or it could not be opened).
     pub store: Arc<Store>,
     /// Each service's new-error watch (appended error lines, grouped), by service name.
@@ -98,6 +100,7 @@ impl AppState {
             answers_in_flight: Default::default(),
             groups_in_flight: tokio::sync::Semaphore::new(1),
             clients: Default::default(),
+            login_failures: Default::default(),
             error_watches: Default::default(),
             explained: Default::default(),
             numbers: Default::default(),

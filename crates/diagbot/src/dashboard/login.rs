@@ -23,6 +23,12 @@ pub enum Gate {
     Refuse,
 }
 
+/// Whether a request tries a token: the form's POST, or `?token=` on a page.
+pub fn is_attempt(method: &Method, uri: &Uri) -> bool {
+    (uri.path() == LOGIN && method == Method::POST)
+        || (PAGES.contains(&uri.path()) && auth::query_token(uri).is_some())
+}
+
 /// Decides for a request to any route when `http.token` is `token`.
 pub fn gate(method: &Method, uri: &Uri, headers: &HeaderMap, token: &Secret) -> Gate {
     if token.is_empty() {

@@ -130,9 +130,38 @@ async fn authorize(State(state): State<Arc<AppState>>, req: Request, next: Next)
             .into_response();
         }
     }
+    // A sign-in attempt (the form, or `?token=` on a page) from an address
+    // that has sent too many wrong tokens waits; wrong ones are counted.
+    let attempt = login::is_attempt(req.method(), req.uri())
+        .then(|| req.extensions().get::<clients::Peer>().map(|p| p.0));
+    if let Some(Some(ip)) = attempt {
+        if let Some(wait) = state.login_failures.wait(ip, std::time::Instant::now()) {
+            let mut response = ApiError {
+                error: format!(
+                    "too many wrong tokens from {ip}: try again in {} s",
+                    wait.as_secs().max(1)
+                ),
+                parameter: None,
+                status: StatusCode::TOO_MANY_REQUESTS,
+            }
+            .into_response();
+            if let Ok(v) = header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return response;
+        }
+    }
+    let counted = |response: Response| {
+        if let Some(Some(ip)) = attempt {
+            if response.status() == StatusCode::UNAUTHORIZED {
+                state.login_failures.failed(ip, std::time::Instant::now());
+            }
+        }
+        response
+    };
     match login::gate(req.method(), req.uri(), req.headers(), &settings.http.token) {
-        login::Gate::Pass => next.run(req).await,
-        login::Gate::Respond(response) => response,
+        login::Gate::Pass => counted(next.run(req).await),
+        login::Gate::Respond(response) => counted(response),
         login::Gate::Refuse => {
             let mut response = ApiError {
                 error: "missing or wrong bearer token".into(),
