@@ -15,6 +15,7 @@ use crate::state::AppState;
 
 pub mod api;
 pub mod clients;
+pub mod connections;
 mod error;
 pub mod host;
 pub mod serve;

@@ -530,8 +530,8 @@ fn peak_anon(pid: u32, stop: &AtomicBool) -> u64 {
 }
 
 /// Issue 11, 4: 200 clients at once, each a new pattern asking for 1000 long
-/// lines (an answer of 1.2 MB each). Every request is answered (or refused
-/// with 429 past the per-client limit), and the daemon's heap stays far
+/// lines (an answer of 1.2 MB each). Every request is answered (or refused:
+/// 429 past the per-client limit, closed past its connections), and the daemon's heap stays far
 /// under the unit's `MemoryMax=64M` with the binary's own defaults (no unit
 /// environment): answers in flight are bounded by a budget, the cache by
 /// its own, and freed memory goes back to the system. Health probes and
@@ -588,8 +588,11 @@ fn a_flood_of_large_answers_stays_within_a_bounded_heap() {
         probes.len()
     );
     let answered = statuses.iter().filter(|s| **s == 200).count();
+    // Refused: 429 past the requests one address may have in progress, or
+    // closed (0) past the connections it may hold (its oldest idle ones
+    // make room for its newest).
     assert!(
-        statuses.iter().all(|s| *s == 200 || *s == 429),
+        statuses.iter().all(|s| *s == 200 || *s == 429 || *s == 0),
         "{statuses:?}"
     );
     assert!(answered >= 64, "{answered} answered");
@@ -878,4 +881,101 @@ fn wrong_sign_ins_are_slowed_down_per_address() {
         get_with_host(serve.addr, "/api/v1/status", "127.0.0.1", bearer).0,
         200
     );
+}
+
+/// A connection to `addr` from the loopback address `127.0.0.{from}`.
+fn connect_from(from: u8, addr: std::net::SocketAddr) -> TcpStream {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let stream = runtime
+        .block_on(async {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.bind(std::net::SocketAddr::from(([127, 0, 0, from], 0)))?;
+            socket.connect(addr).await?.into_std()
+        })
+        .unwrap();
+    stream.set_nonblocking(false).unwrap();
+    stream
+}
+
+/// `/healthz` over a connection from `127.0.0.{from}`: the status.
+fn probe_from(from: u8, addr: std::net::SocketAddr) -> u16 {
+    let mut stream = connect_from(from, addr);
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let _ =
+        stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Issue 26, 1: 256 half-open connections from one address (no token, a
+/// head never finished) hold only that address's share (its newest);
+/// probes from another address are answered. When every place is taken by half-open
+/// connections from several addresses, a new connection closes the oldest
+/// idle one instead of being refused.
+#[test]
+fn half_open_connections_from_one_address_cannot_lock_others_out() {
+    let (_dir, _logs, _secret, config) = setup("");
+    let serve = Serve::start(&config, None);
+    let half_open = |from: u8, n: usize| -> Vec<TcpStream> {
+        (0..n)
+            .map(|_| {
+                let mut s = connect_from(from, serve.addr);
+                let _ = s.write_all(b"GET /api/v1/status HTTP/1.1\r\n");
+                s
+            })
+            .collect()
+    };
+    let flood = half_open(2, 256);
+    for _ in 0..5 {
+        assert_eq!(probe_from(3, serve.addr), 200, "a probe from elsewhere");
+    }
+    // The flood's connections past its share were closed by the daemon:
+    // each is read once it has had its answer (an end, or a reset when the
+    // daemon closed it unread); the ones held stay silent.
+    let is_closed = |s: &TcpStream| {
+        let mut s = s;
+        s.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+        match s.read(&mut [0u8; 1]) {
+            Ok(n) => n == 0,
+            Err(e) => !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+        }
+    };
+    let mut closed = vec![false; flood.len()];
+    let started = Instant::now();
+    while closed.iter().filter(|c| **c).count() < 256 - diagbot::http::connections::MAX_PER_CLIENT
+        && started.elapsed() < Duration::from_secs(5)
+    {
+        for (i, s) in flood.iter().enumerate() {
+            if !closed[i] {
+                closed[i] = is_closed(s);
+            }
+        }
+    }
+    let closed = closed.iter().filter(|c| **c).count();
+    assert_eq!(
+        closed,
+        256 - diagbot::http::connections::MAX_PER_CLIENT,
+        "only its share stays open"
+    );
+    // Every place taken by half-open connections from four addresses.
+    let others: Vec<Vec<TcpStream>> = (3..6).map(|from| half_open(from, 64)).collect();
+    assert_eq!(
+        probe_from(7, serve.addr),
+        200,
+        "the oldest idle one made room"
+    );
+    drop(others);
 }
