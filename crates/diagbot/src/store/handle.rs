@@ -86,7 +86,8 @@ impl Store {
             Arc::clone(&availability),
             failures.clone(),
             retry_after,
-        );
+        )
+        .with_file(path, max_size);
         let (tx, rx) = sync_channel(QUEUE);
         let spawned = std::thread::Builder::new()
             .name("diagbot-history".into())
@@ -239,8 +240,14 @@ impl Store {
             Ok(value)
         })();
         result.map_err(|e: rusqlite::Error| {
-            // A connection that failed is opened anew next time.
+            // A connection that failed is opened anew next time; a corrupt
+            // file is the writer's to replace.
             *reader = None;
+            if super::writer::is_corrupt(&e) {
+                if let Some(jobs) = &self.jobs {
+                    let _ = jobs.try_send(Job::Corrupt(e.to_string()));
+                }
+            }
             e.to_string()
         })
     }

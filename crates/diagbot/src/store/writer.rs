@@ -47,6 +47,8 @@ pub enum Job {
         id: u64,
         done: std::sync::mpsc::Sender<Result<bool, String>>,
     },
+    /// A read found the file corrupt: it is replaced at the next write.
+    Corrupt(String),
 }
 
 pub struct Writer {
@@ -60,6 +62,14 @@ pub struct Writer {
     series: HashMap<String, i64>,
     /// `storage.max_size` in pages, as the connection was opened with.
     cap_pages: i64,
+    /// The file and its cap, when the writer may open it anew.
+    file: Option<(std::path::PathBuf, u64)>,
+    /// The file's device and inode as opened: its name must still name it.
+    identity: Option<(u64, u64)>,
+    /// Why the file must be replaced at the next write (it is corrupt).
+    replace: Option<String>,
+    /// History was said to be off by a failure: said on again once it writes.
+    failing: bool,
 }
 
 impl Writer {
@@ -82,7 +92,19 @@ impl Writer {
             retry_after,
             paused_until: None,
             series: HashMap::new(),
+            file: None,
+            identity: None,
+            replace: None,
+            failing: false,
         }
+    }
+
+    /// Watches the file at `path` (opened with cap `max_size`): deleted,
+    /// replaced or corrupt while running, it is opened anew as at start.
+    pub fn with_file(mut self, path: &std::path::Path, max_size: u64) -> Writer {
+        self.identity = identity(path);
+        self.file = Some((path.to_path_buf(), max_size));
+        self
     }
 
     /// Takes jobs until the channel closes.
@@ -128,12 +150,16 @@ impl Writer {
                 Job::Unmute { id, done } => {
                     let _ = done.send(groups::unmute(&self.conn, id).map_err(|e| e.to_string()));
                 }
+                Job::Corrupt(why) => self.corrupt(&why),
             }
         }
     }
 
     /// Writes one tick in one transaction; at the cap, trims and tries once more.
     pub fn tick(&mut self, tick: &Tick) {
+        if let Some(why) = self.replace.take() {
+            self.reopen(&format!("it was corrupt ({why})"));
+        }
         if self
             .paused_until
             .is_some_and(|until| Instant::now() < until)
@@ -148,7 +174,8 @@ impl Writer {
         }
         match result {
             Ok(()) => {
-                if self.paused_until.take().is_some() {
+                self.paused_until = None;
+                if std::mem::take(&mut self.failing) {
                     tracing::info!("history: writing again");
                     self.set(Availability::On);
                 }
@@ -157,20 +184,99 @@ impl Writer {
         }
     }
 
+    /// A write failed: history pauses (said in `/healthz` and `status`) and
+    /// is tried again after `retry_after`; a corrupt file is replaced at the
+    /// next write. Logged once per pause, counted each time.
     fn failed(&mut self, e: &rusqlite::Error) {
         self.failures.inc();
-        if is_full(e) {
-            self.paused_until = Some(Instant::now() + self.retry_after);
-            tracing::error!(
-                "history: the disk is full ({e}); running without history, trying again in {:?}",
-                self.retry_after
-            );
-            self.set(Availability::Off(format!(
-                "paused: the disk is full ({e}); trying again every {}",
-                diagbot_core::config::units::write_duration(self.retry_after)
-            )));
+        if is_corrupt(e) {
+            self.corrupt(&e.to_string());
+            return;
+        }
+        self.paused_until = Some(Instant::now() + self.retry_after);
+        let every = diagbot_core::config::units::write_duration(self.retry_after);
+        let why = if is_full(e) {
+            format!("the disk is full ({e})")
         } else {
-            tracing::error!("history: a tick was not written: {e}");
+            format!("writes fail ({e})")
+        };
+        if !self.failing {
+            tracing::error!("history: {why}; running without history, trying again every {every}");
+        }
+        self.failing = true;
+        self.set(Availability::Off(format!(
+            "paused: {why}; trying again every {every}"
+        )));
+    }
+
+    /// The file is corrupt: said at once, replaced at the next write.
+    fn corrupt(&mut self, why: &str) {
+        if self.file.is_none() || self.replace.is_some() {
+            return;
+        }
+        self.failures.inc();
+        tracing::error!("history: the file is corrupt ({why}); it is moved aside and a fresh one opened at the next write");
+        self.failing = true;
+        self.set(Availability::Off(format!(
+            "the file is corrupt ({why}): moved aside and opened anew at the next write"
+        )));
+        self.replace = Some(why.to_string());
+        self.paused_until = None;
+    }
+
+    /// Opens the file anew as at start (a corrupt one moved aside, a missing
+    /// one created); history stays off, saying why, when that fails too.
+    fn reopen(&mut self, why: &str) {
+        let Some((path, max_size)) = self.file.clone() else {
+            return;
+        };
+        match super::schema::open_writer(&path, max_size) {
+            Ok(conn) => {
+                tracing::warn!("history: {} opened anew: {why}", path.display());
+                self.conn = conn;
+                self.series.clear();
+                self.identity = identity(&path);
+                self.paused_until = None;
+            }
+            Err(e) => {
+                self.failures.inc();
+                self.failing = true;
+                self.paused_until = Some(Instant::now() + self.retry_after);
+                tracing::error!(
+                    "history: {} could not be opened anew ({why}): {e}",
+                    path.display()
+                );
+                self.set(Availability::Off(format!(
+                    "{e}; trying again every {}",
+                    diagbot_core::config::units::write_duration(self.retry_after)
+                )));
+                self.replace = Some(why.to_string());
+            }
+        }
+    }
+
+    /// Whether the file's name still names the file open, and its header
+    /// is still SQLite's: checked each maintenance (each minute).
+    fn check_file(&mut self) {
+        let Some((path, _)) = self.file.clone() else {
+            return;
+        };
+        let now = identity(&path);
+        if now.is_none() || now != self.identity {
+            self.failures.inc();
+            let what = if now.is_none() { "deleted" } else { "replaced" };
+            tracing::error!(
+                "history: {} was {what} while running; what it held is lost, a fresh one is made",
+                path.display()
+            );
+            self.reopen(&format!("it was {what} while running"));
+            return;
+        }
+        let mut header = [0u8; 16];
+        let read = std::fs::File::open(&path)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
+        if read.is_ok() && &header != b"SQLite format 3\0" {
+            self.corrupt("its header is not SQLite's");
         }
     }
 
@@ -229,6 +335,7 @@ impl Writer {
 
     /// Rollups, retention by age and count, then the WAL and free pages given back.
     pub fn maintain(&mut self, now: i64) {
+        self.check_file();
         let work = || -> rusqlite::Result<()> {
             rollup::roll(&self.conn, now)?;
             retention::by_age(&self.conn, now, &self.limits)?;
@@ -239,18 +346,40 @@ impl Writer {
         if let Err(e) = work() {
             if is_full(&e) && self.at_cap() {
                 self.trim("a rollup reached it");
+            } else if is_corrupt(&e) {
+                self.corrupt(&e.to_string());
             } else {
                 self.failures.inc();
                 tracing::error!("history: maintenance failed: {e}");
             }
         }
-        // A vacuum step that fails or a checkpoint that finds readers is tried next time.
+        // A vacuum step that fails or a checkpoint that finds readers is
+        // tried next time; one that finds the file corrupt replaces it.
         let _ = self.conn.execute_batch("PRAGMA incremental_vacuum");
-        let _ = self
+        let checkpoint = self
             .conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        if let Err(e) = &checkpoint {
+            if is_corrupt(e) {
+                self.corrupt(&e.to_string());
+            }
+        }
         self.series.clear();
     }
+}
+
+/// Whether `e` is SQLite finding the file corrupt, or not a database.
+pub fn is_corrupt(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
+}
+
+/// The device and inode `path` names now; `None` when it names nothing.
+fn identity(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 /// The id of series `name`, made on first use.
