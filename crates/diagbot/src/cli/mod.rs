@@ -103,8 +103,13 @@ enum Command {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff): `diagbot man > /usr/local/share/man/man1/diagbot.1`.
-    Man,
+    /// Print the man page (roff): `diagbot man > /usr/local/share/man/man1/diagbot.1`;
+    /// with `--dir DIR`, write it and every subcommand's page (diagbot-grep.1, …) there.
+    Man {
+        /// A directory to write every page into.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 pub fn run() -> anyhow::Result<ExitCode> {
@@ -129,8 +134,16 @@ pub fn run() -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Man => {
-            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+        Command::Man { dir: None } => {
+            // As in the pages written by --dir: `help` has no page to name.
+            let command = Cli::command().disable_help_subcommand(true);
+            clap_mangen::Man::new(command).render(&mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { dir: Some(dir) } => {
+            clap_mangen::generate_to(Cli::command(), &dir).map_err(|e| {
+                anyhow::anyhow!("cannot write the man pages into {}: {e}", dir.display())
+            })?;
             Ok(ExitCode::SUCCESS)
         }
     }

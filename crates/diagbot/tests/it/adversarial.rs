@@ -1040,7 +1040,11 @@ fn a_store_corrupted_blocked_or_deleted_while_running_is_noticed_and_recovered()
     };
     wait_for("the corrupt file moved aside", &moved_aside, 90);
     wait_for("history answers again", &|| history() == 200, 20);
-    assert!(serve.stderr().contains("the file is corrupt"), "{}", serve.stderr());
+    assert!(
+        serve.stderr().contains("the file is corrupt"),
+        "{}",
+        serve.stderr()
+    );
     assert!(history_of(&serve).starts_with("on: "));
 
     // Immutable: writes fail; history pauses and says so, logged once.
@@ -1058,7 +1062,11 @@ fn a_store_corrupted_blocked_or_deleted_while_running_is_noticed_and_recovered()
             serve.stderr()
         );
         drop(blocked);
-        wait_for("history on again", &|| history_of(&serve).starts_with("on: "), 90);
+        wait_for(
+            "history on again",
+            &|| history_of(&serve).starts_with("on: "),
+            90,
+        );
     } else {
         assert!(
             std::env::var("CI").is_err(),
@@ -1072,6 +1080,10 @@ fn a_store_corrupted_blocked_or_deleted_while_running_is_noticed_and_recovered()
         let _ = fs::remove_file(f);
     }
     wait_for("a fresh file made", &|| db.exists(), 90);
-    assert!(serve.stderr().contains("was deleted while running"), "{}", serve.stderr());
+    assert!(
+        serve.stderr().contains("was deleted while running"),
+        "{}",
+        serve.stderr()
+    );
     wait_for("history answers", &|| history() == 200, 20);
 }

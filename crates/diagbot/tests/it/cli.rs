@@ -691,6 +691,36 @@ fn completions_and_man_page() {
         text.contains(".TH diagbot 1") && text.contains("serve"),
         "{text}"
     );
+    // Every page the main one names (diagbot-grep(1), …) is written by --dir.
+    let dir = tempfile::tempdir().unwrap();
+    let out = diagbot()
+        .args(["man", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    for named in text.split("diagbot\\-").skip(1) {
+        // Only references to a page: `diagbot\-grep(1)`.
+        let Some((name, _)) = named.split_once("(1)") else {
+            continue;
+        };
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c == '\\' || c == '-')
+        {
+            continue;
+        }
+        let sub = name.replace("\\-", "-");
+        let page = dir.path().join(format!("diagbot-{sub}.1"));
+        let roff = std::fs::read_to_string(&page)
+            .unwrap_or_else(|e| panic!("{} (named in diagbot.1): {e}", page.display()));
+        assert!(roff.contains(&format!(".TH diagbot-{sub} 1")), "{roff}");
+    }
+    let grep = std::fs::read_to_string(dir.path().join("diagbot-grep.1")).unwrap();
+    assert!(
+        grep.contains("max\\-lines"),
+        "the grep page has its options: {grep}"
+    );
 }
 
 /// The configured `logs.max_decompressed` bounds a `.gz` read by hand too:
