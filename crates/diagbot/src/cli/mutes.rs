@@ -43,6 +43,9 @@ pub struct MuteArgs {
     /// For how long: 90s, 15m, 1h, 7d. Default: until `diagbot groups unmute ID`.
     #[arg(long = "for", value_name = "DURATION", value_parser = parse_span)]
     pub span: Option<Duration>,
+    /// Mute an id no watch has seen yet (before the group first shows).
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub daemon: DaemonArgs,
 }
@@ -63,7 +66,7 @@ fn parse_span(s: &str) -> Result<Duration, String> {
 pub fn run(command: MuteCommand) -> anyhow::Result<ExitCode> {
     match command {
         MuteCommand::Mute(args) => {
-            let mut body = json!({ "id": args.id, "by": "cli" });
+            let mut body = json!({ "id": args.id, "by": "cli", "force": args.force });
             if let Some(span) = args.span {
                 body["for"] = json!(format!("{}s", span.as_secs()));
             }

@@ -78,6 +78,8 @@ pub enum MuteError {
     Unavailable(String),
     /// As many groups are muted as may be: one must end first.
     TooMany(String),
+    /// No group of that id has been seen, and the mute was not forced.
+    Unknown(String),
 }
 
 impl std::fmt::Display for MuteError {
@@ -86,7 +88,8 @@ impl std::fmt::Display for MuteError {
             MuteError::BadId(why)
             | MuteError::BadSpan(why)
             | MuteError::Unavailable(why)
-            | MuteError::TooMany(why) => {
+            | MuteError::TooMany(why)
+            | MuteError::Unknown(why) => {
                 write!(f, "{why}")
             }
         }
@@ -107,13 +110,27 @@ pub fn parse_id(id: &str) -> Result<u64, MuteError> {
 }
 
 /// Mutes group `id` for `span` (for good without), set by `by`; returns the mute written.
+/// Mutes group `id` for `span` (or until unmuted), said to be by `by`. A
+/// group no watch has seen (a typo, an id from another machine) is refused
+/// unless `force`: muting one before it first shows is a choice to make.
 pub async fn mute(
     state: &AppState,
     id: &str,
     span: Option<Duration>,
     by: &str,
+    force: bool,
 ) -> Result<Mute, MuteError> {
     let number = parse_id(id)?;
+    if !force {
+        let store = Arc::clone(&state.store);
+        let known = blocking(move || store.read(|c| rows::is_known(c, number))).await?;
+        if !known {
+            return Err(MuteError::Unknown(format!(
+                "no group {} has been seen here: check the id (diagbot groups), or mute it before it shows with force",
+                rows::hex(number)
+            )));
+        }
+    }
     if span.is_some_and(|d| d > LONGEST_MUTE) {
         return Err(MuteError::BadSpan(format!(
             "a mute lasts at most {} days; leave the length out to mute until unmuted",

@@ -408,6 +408,9 @@ pub struct MuteRequest {
     /// Who asks (shown in the list; default `api`).
     #[serde(default)]
     pub by: Option<String>,
+    /// Mute an id no watch has seen yet.
+    #[serde(default)]
+    pub force: bool,
 }
 
 /// `POST /api/v1/groups/mute` with a JSON body `{"id": …, "for": "7d"}`:
@@ -434,7 +437,7 @@ pub async fn mute(
         .transpose()?;
     let by = req.by.as_deref().unwrap_or("api");
     let by: String = by.chars().filter(|c| !c.is_control()).take(64).collect();
-    let mute = crate::history::groups::mute(&state, &req.id, span, &by)
+    let mute = crate::history::groups::mute(&state, &req.id, span, &by, req.force)
         .await
         .map_err(mute_error)?;
     Ok(Json(json!({ "mute": mute })))
@@ -483,6 +486,11 @@ fn mute_error(e: crate::history::groups::MuteError) -> ApiError {
         MuteError::BadId(why) => ApiError::bad("id", why),
         MuteError::BadSpan(why) => ApiError::bad("for", why),
         MuteError::Unavailable(why) => ApiError::unavailable(why),
+        MuteError::Unknown(why) => ApiError {
+            error: why,
+            parameter: Some("id".into()),
+            status: axum::http::StatusCode::NOT_FOUND,
+        },
         MuteError::TooMany(why) => ApiError {
             error: why,
             parameter: Some("id".into()),

@@ -130,6 +130,16 @@ pub fn mute(
     Ok(())
 }
 
+/// Whether group `id` is one diagbot knows: a service's new-error watch
+/// has seen it, or it is muted already.
+pub fn is_known(conn: &Connection, id: u64) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM known_groups WHERE id = ?1)
+             OR EXISTS (SELECT 1 FROM mutes WHERE id = ?1)",
+    )?
+    .query_row([to_sql(id)], |r| r.get(0))
+}
+
 /// Removes a mute; says whether there was one.
 pub fn unmute(conn: &Connection, id: u64) -> rusqlite::Result<bool> {
     let n = conn

@@ -46,6 +46,8 @@ pub enum Command {
     Mute {
         id: String,
         span: Option<String>,
+        /// An id no watch has seen yet.
+        force: bool,
     },
     Unmute {
         id: String,
@@ -128,10 +130,16 @@ pub fn parse(text: &str) -> Command {
         "/cache" => Command::Cache,
         "/mutes" => Command::Mutes,
         "/mute" if !rest.is_empty() => {
-            let (id, span) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+            // `/mute ID [for] [force]`.
+            let mut words: Vec<&str> = rest.split_whitespace().collect();
+            let force = words.last() == Some(&"force");
+            if force {
+                words.pop();
+            }
             Command::Mute {
-                id: id.to_string(),
-                span: since(span.trim()),
+                id: words.first().copied().unwrap_or_default().to_string(),
+                span: since(&words.get(1..).map(|w| w.join(" ")).unwrap_or_default()),
+                force,
             }
         }
         "/unmute" if !rest.is_empty() => Command::Unmute {
@@ -175,7 +183,7 @@ pub const HELP: &str = "<b>diagbot</b> answers:
 /top [service] [since] — the most frequent kinds of warning and error
 /history [service] [since] — memory, load and RSS over time (default 24h), and the events
 /explain &lt;service&gt; [since] — which number in its log lines its memory climbs with (default 24h)
-/mute &lt;id&gt; [for] — no new-error alerts for a group (for 90s, 15m, 1h, 7d; else until /unmute)
+/mute &lt;id&gt; [for] [force] — no new-error alerts for a group (for 90s, 15m, 1h, 7d; else until /unmute; force: one not seen yet)
 /unmute &lt;id&gt; — alerts for the group again
 /mutes — the groups muted
 /cache — diagbot's own cache
@@ -228,7 +236,9 @@ async fn unfitted(state: &AppState, cmd: &Command) -> String {
             super::history::history(state, service.as_deref(), since.as_deref()).await
         }
         Command::Explain { service, since } => explain(state, service, since.as_deref()).await,
-        Command::Mute { id, span } => super::mutes::mute(state, id, span.as_deref()).await,
+        Command::Mute { id, span, force } => {
+            super::mutes::mute(state, id, span.as_deref(), *force).await
+        }
         Command::Unmute { id } => super::mutes::unmute(state, id).await,
         Command::Mutes => super::mutes::list(state).await,
         Command::Cache => cache(state),
@@ -488,14 +498,32 @@ mod tests {
             parse("/mute@diagbot_bot 1298d872fc13a77e 7d"),
             Command::Mute {
                 id: "1298d872fc13a77e".into(),
-                span: Some("7d".into())
+                span: Some("7d".into()),
+                force: false,
             }
         );
         assert_eq!(
             parse("/mute 1298d872fc13a77e"),
             Command::Mute {
                 id: "1298d872fc13a77e".into(),
-                span: None
+                span: None,
+                force: false,
+            }
+        );
+        assert_eq!(
+            parse("/mute 1298d872fc13a77e 1h force"),
+            Command::Mute {
+                id: "1298d872fc13a77e".into(),
+                span: Some("1h".into()),
+                force: true,
+            }
+        );
+        assert_eq!(
+            parse("/mute 1298d872fc13a77e force"),
+            Command::Mute {
+                id: "1298d872fc13a77e".into(),
+                span: None,
+                force: true,
             }
         );
         assert_eq!(parse("/mute"), Command::Help);

@@ -1,4 +1,4 @@
-//! `/mute ID [for]`, `/unmute ID`, `/mutes`: silencing a group's new-error
+//! `/mute ID [for] [force]`, `/unmute ID`, `/mutes`: silencing a group's new-error
 //! alerts from Telegram, written to the store as `diagbot groups mute` does.
 
 use super::render::escape;
@@ -6,7 +6,7 @@ use crate::history::groups::{self, MuteError};
 use crate::state::AppState;
 
 /// Mutes group `id` for `span` (a duration such as 7d), or until /unmute.
-pub async fn mute(state: &AppState, id: &str, span: Option<&str>) -> String {
+pub async fn mute(state: &AppState, id: &str, span: Option<&str>, force: bool) -> String {
     let duration = match span.map(diagbot_core::when::parse_duration).transpose() {
         Ok(d) => d,
         Err(_) => {
@@ -16,7 +16,7 @@ pub async fn mute(state: &AppState, id: &str, span: Option<&str>) -> String {
             )
         }
     };
-    match groups::mute(state, id, duration, "telegram").await {
+    match groups::mute(state, id, duration, "telegram", force).await {
         Ok(m) => format!("🔕 muted <code>{}</code> {}", escape(&m.id), until(m.until)),
         Err(e) => failed(&e),
     }

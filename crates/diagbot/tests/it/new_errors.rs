@@ -427,13 +427,23 @@ fn mute_in_telegram_silences_a_group_before_it_first_shows() {
         Some(diagbot_core::logs::level::Level::Error),
         "payment <num> failed",
     );
+    // Not seen yet: refused unless forced.
     fake.say(OPERATOR, &format!("/mute {id}"));
     let sent = fake.wait_sent(1);
+    assert!(
+        sent[0]
+            .text
+            .contains(&format!("no group {id} has been seen here")),
+        "{}",
+        sent[0].text
+    );
+    fake.say(OPERATOR, &format!("/mute {id} force"));
+    let sent = fake.wait_sent(2);
     assert_eq!(
-        sent[0].text,
+        sent[1].text,
         format!("🔕 muted <code>{id}</code> until /unmute")
     );
-    assert_telegram_html(&sent[0].text);
+    assert_telegram_html(&sent[1].text);
 
     let t = ticks(&d);
     append(&log, &line("ERROR", "payment 7 failed"));
@@ -444,7 +454,7 @@ fn mute_in_telegram_silences_a_group_before_it_first_shows() {
         [("new_error_group", "refund <num> failed")]
     );
     fake.say(OPERATOR, "/mutes");
-    let sent = fake.wait_sent(3);
+    let sent = fake.wait_sent(4);
     let alerts: Vec<&str> = sent
         .iter()
         .filter(|s| s.text.contains("New error"))
@@ -459,13 +469,13 @@ fn mute_in_telegram_silences_a_group_before_it_first_shows() {
         "{list}"
     );
     fake.say(OPERATOR, "/mute not-an-id");
-    let sent = fake.wait_sent(4);
+    let sent = fake.wait_sent(5);
     assert!(
-        sent[3].text.contains("is not a group id"),
+        sent[4].text.contains("is not a group id"),
         "{}",
-        sent[3].text
+        sent[4].text
     );
-    assert_telegram_html(&sent[3].text);
+    assert_telegram_html(&sent[4].text);
 }
 
 #[test]
@@ -752,11 +762,27 @@ fn mutes_are_capped_and_a_long_list_fits_one_telegram_message() {
         let mut r = agent
             .post(&d.url("/api/v1/groups/mute"))
             .header("Content-Type", "application/json")
-            .send(serde_json::json!({ "id": format!("{n:016x}"), "by": by }).to_string())
+            .send(
+                serde_json::json!({ "id": format!("{n:016x}"), "by": by, "force": true })
+                    .to_string(),
+            )
             .unwrap();
         (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
     };
     let max = diagbot::history::groups::MAX_MUTES;
+    // An id no watch has seen is refused unless forced.
+    let mut r = agent
+        .post(&d.url("/api/v1/groups/mute"))
+        .header("Content-Type", "application/json")
+        .send(serde_json::json!({ "id": "00000000000000ff" }).to_string())
+        .unwrap();
+    let said = r.body_mut().read_to_string().unwrap();
+    assert_eq!(r.status().as_u16(), 404, "{said}");
+    assert!(said.contains("has been seen here"), "{said}");
+    assert_eq!(
+        d.json("/api/v1/groups/mutes")["mutes"],
+        serde_json::json!([])
+    );
     for n in 0..max {
         let (code, body) = post(n + 1);
         assert_eq!(code, 200, "mute {n}: {body}");
