@@ -66,6 +66,12 @@ impl Store {
         let lock = match super::lock::take(path) {
             Ok(lock) => lock,
             Err(why) => {
+                // A directory that cannot be written is said as at any
+                // start (what the operator can fix), before the lock's own reason.
+                let why = match schema::open_writer(path, max_size) {
+                    Err(e) => e.to_string(),
+                    Ok(_) => why,
+                };
                 tracing::error!("history off: {why}");
                 let store = Store::off(why);
                 return Store { failures, ..store };
