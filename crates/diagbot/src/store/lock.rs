@@ -13,9 +13,7 @@ use rustix::fs::{flock, FlockOperation};
 
 /// The lock file beside the database: `diagbot.db.lock`.
 pub fn lock_path(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push(".lock");
-    PathBuf::from(name)
+    super::schema::with_suffix(db, ".lock")
 }
 
 /// Takes the store's lock; the reason history is off when another process

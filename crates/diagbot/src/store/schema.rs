@@ -144,7 +144,7 @@ pub fn open_writer(path: &Path, max_size: u64) -> Result<Connection, OpenError> 
 }
 
 /// `path` with `suffix` after its name: `diagbot.db-wal`.
-fn with_suffix(path: &Path, suffix: &str) -> std::path::PathBuf {
+pub(crate) fn with_suffix(path: &Path, suffix: &str) -> std::path::PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     std::path::PathBuf::from(name)

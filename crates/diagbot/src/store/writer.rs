@@ -188,11 +188,12 @@ impl Writer {
     /// is tried again after `retry_after`; a corrupt file is replaced at the
     /// next write. Logged once per pause, counted each time.
     fn failed(&mut self, e: &rusqlite::Error) {
-        self.failures.inc();
         if is_corrupt(e) {
+            // Counted there, once.
             self.corrupt(&e.to_string());
             return;
         }
+        self.failures.inc();
         self.paused_until = Some(Instant::now() + self.retry_after);
         let every = diagbot_core::config::units::write_duration(self.retry_after);
         let why = if is_full(e) {

@@ -687,17 +687,13 @@ fn a_reload_reads_only_a_regular_configuration_of_at_most_a_mebibyte() {
     );
 }
 
-/// One raw HTTP/1.1 GET with the given `Host` and headers; the status.
-fn get_with_host(addr: std::net::SocketAddr, path: &str, host: &str, extra: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
+/// Sends `request` on `stream` and reads the answer until the daemon
+/// closes: its status (0 when none came) and its whole text.
+fn exchange(mut stream: TcpStream, request: &str) -> (u16, String) {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n"
-    )
-    .unwrap();
+    let _ = stream.write_all(request.as_bytes());
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);
     let status = answer
@@ -706,6 +702,14 @@ fn get_with_host(addr: std::net::SocketAddr, path: &str, host: &str, extra: &str
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     (status, answer)
+}
+
+/// One raw HTTP/1.1 GET with the given `Host` and headers; the status.
+fn get_with_host(addr: std::net::SocketAddr, path: &str, host: &str, extra: &str) -> (u16, String) {
+    exchange(
+        TcpStream::connect(addr).unwrap(),
+        &format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n"),
+    )
 }
 
 /// Issue 26, 2: without a token, a request whose `Host` is a name of the
@@ -825,24 +829,13 @@ fn one_store_per_daemon_and_no_store_through_a_link() {
 /// One raw HTTP/1.1 POST of a login form; the status and the answer.
 fn post_login(addr: std::net::SocketAddr, token: &str) -> (u16, String) {
     let body = format!("token={token}");
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
+    exchange(
+        TcpStream::connect(addr).unwrap(),
+        &format!(
+            "POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
     )
-    .unwrap();
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    let status = answer
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, answer)
 }
 
 /// Issue 26, 11: wrong tokens are slowed per address. After five wrong
@@ -902,19 +895,11 @@ fn connect_from(from: u8, addr: std::net::SocketAddr) -> TcpStream {
 
 /// `/healthz` over a connection from `127.0.0.{from}`: the status.
 fn probe_from(from: u8, addr: std::net::SocketAddr) -> u16 {
-    let mut stream = connect_from(from, addr);
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    let _ =
-        stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
+    exchange(
+        connect_from(from, addr),
+        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    )
+    .0
 }
 
 /// Issue 26, 1: 256 half-open connections from one address (no token, a

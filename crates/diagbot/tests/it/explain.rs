@@ -46,18 +46,12 @@ fn explain_names_the_number_a_real_bot_leaks_with() {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join(format!("{marker}.py"));
     std::fs::write(&script, BOT).unwrap();
-    let (_dir, logs, config_file) = setup(&format!(
+    let (_dir, logs, config_file) = setup_with_service_logs(&format!(
         "[system]\njournalctl = \"/nonexistent/journalctl\"\n\
          [health]\nsample_interval = \"250ms\"\ntrend_window = \"60s\"\ntrend_min_span = \"1s\"\n\
          [[services]]\nname = \"bot\"\nprocess = {{ name = \"python3\", cmdline = {marker:?} }}\nlogs = [{:?}]\n",
         logs_dir_placeholder()
     ));
-    // The service's log is the setup's log directory.
-    let config = std::fs::read_to_string(&config_file).unwrap().replace(
-        &format!("{:?}", logs_dir_placeholder()),
-        &format!("{logs:?}"),
-    );
-    std::fs::write(&config_file, config).unwrap();
     let log = logs.join("bot.log");
     let d = TestDaemon::start(&config_file);
     let mut orders = 0;
@@ -186,6 +180,21 @@ fn explain_names_the_number_a_real_bot_leaks_with() {
     );
 }
 
+/// `setup(extra)` with [`logs_dir_placeholder`] in `extra` replaced by the
+/// setup's log directory: the service's logs are the daemon's.
+#[allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
+fn setup_with_service_logs(
+    extra: &str,
+) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let (dir, logs, config_file) = setup(extra);
+    let config = std::fs::read_to_string(&config_file).unwrap().replace(
+        &format!("{:?}", logs_dir_placeholder()),
+        &format!("{logs:?}"),
+    );
+    std::fs::write(&config_file, config).unwrap();
+    (dir, logs, config_file)
+}
+
 /// A stand-in for the log directory in the configuration text until it is known.
 fn logs_dir_placeholder() -> &'static str {
     "/explain-test-logs"
@@ -195,17 +204,12 @@ fn logs_dir_placeholder() -> &'static str {
 /// names is a history series, a gauge, and an alert once past its threshold.
 #[test]
 fn a_configured_number_is_a_series_a_gauge_and_an_alert_past_its_threshold() {
-    let (_dir, logs, config_file) = setup(&format!(
+    let (_dir, logs, config_file) = setup_with_service_logs(&format!(
         "[health]\nsample_interval = \"100ms\"\n\
          [[services]]\nname = \"bot\"\nprocess = {{ pidfile = \"/nonexistent/bot.pid\" }}\nlogs = [{:?}]\n\
          numbers = [{{ template = \"Cache size: <num> entries\", warn_above = 20 }}]\n",
         logs_dir_placeholder()
     ));
-    let config = std::fs::read_to_string(&config_file).unwrap().replace(
-        &format!("{:?}", logs_dir_placeholder()),
-        &format!("{logs:?}"),
-    );
-    std::fs::write(&config_file, config).unwrap();
     let log = logs.join("bot.log");
     let line = |n: u32| {
         format!(
