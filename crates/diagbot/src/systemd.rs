@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use sd_notify::NotifyState;
 
-use crate::heartbeat::Task;
+use crate::state::heartbeat::Task;
 use crate::state::AppState;
 
 fn notify(states: &[NotifyState<'_>]) {

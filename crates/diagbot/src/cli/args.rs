@@ -154,6 +154,15 @@ pub struct Asked {
     journal: Option<diagbot_core::journal::Journal>,
 }
 
+/// A refused question as the command line says it: the option to fix
+/// first (the main function prints it and exits 2).
+pub fn refused(refusal: crate::present::refusal::Refusal) -> anyhow::Error {
+    match refusal.parameter() {
+        Some(option) => anyhow::anyhow!("--{}: {refusal}", option.replace('_', "-")),
+        None => anyhow::anyhow!("{refusal}"),
+    }
+}
+
 /// The configuration every command that needs one reads: `explicit`, else the
 /// file `serve` would find; with the environment's overrides. Returns the file read.
 pub fn load_settings(

@@ -11,7 +11,7 @@ use clap::{Args, ValueEnum};
 use comfy_table::{Cell, CellAlignment};
 use diagbot_core::when::TimeBound;
 
-use super::args::{load_settings, parse_when};
+use super::args::{load_settings, parse_when, refused};
 use super::render::table;
 use crate::history::model::{HistoryAnswer, HistoryRequest};
 use crate::history::{plan, series};
@@ -160,14 +160,13 @@ fn read_local(
             path.display()
         );
     }
-    plan::check(req).map_err(|b| anyhow::anyhow!("--{}: {}", b.parameter, b.message))?;
+    plan::check(req).map_err(refused)?;
     let ctx = plan::Context {
         now: chrono::Utc::now().timestamp(),
         sample_secs: settings.core.health.sample_interval.as_secs().max(1),
         retention: settings.storage.retention,
     };
-    let step = plan::step_of(req, &ctx)
-        .map_err(|b| anyhow::anyhow!("--{}: {}", b.parameter, b.message))?;
+    let step = plan::step_of(req, &ctx).map_err(refused)?;
     let mut conn = crate::store::read::open_read_only(&path)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
     let version = crate::store::schema::version_of(&conn)

@@ -20,9 +20,9 @@ use diagbot_core::query::JournalScope;
 use diagbot_core::query::Query;
 
 use super::ticker::every;
-use crate::heartbeat::Task;
 use crate::history::feed;
 use crate::metrics::Figures;
+use crate::state::heartbeat::Task;
 use crate::state::AppState;
 
 /// How far before the previous sample the kernel log is searched for a new kill's victim.

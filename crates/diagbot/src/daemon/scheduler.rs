@@ -14,7 +14,7 @@ use std::time::Instant;
 use diagbot_core::process;
 
 use super::ticker::every;
-use crate::heartbeat::Task;
+use crate::state::heartbeat::Task;
 use crate::state::AppState;
 use crate::systemd;
 

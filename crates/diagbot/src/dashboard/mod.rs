@@ -25,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::grouping::{self, Refused};
+use crate::grouping;
 use crate::history::{self, model::HistoryAnswer, model::HistoryRequest};
 use crate::state::AppState;
 use charts::Frame;
@@ -48,7 +48,11 @@ const STYLE: &str = include_str!("assets/style.css");
 const ICON: &str = include_str!("assets/icon.svg");
 
 /// The dashboard's routes, for the HTTP router to merge.
-pub fn routes() -> Router<Arc<AppState>> {
+pub fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<AppState>: axum::extract::FromRef<S>,
+{
     Router::new()
         .route(PAGES[0], get(show))
         .route(PAGES[1], get(show))
@@ -111,11 +115,11 @@ async fn read_history(
     };
     let mut answer = history::answer(state, &ask(samples, None))
         .await
-        .map_err(|e| e.0)?;
+        .map_err(|e| e.to_string())?;
     if !counts.is_empty() {
         let counted = history::answer(state, &ask(counts, Some(charts::COUNTS_STEP)))
             .await
-            .map_err(|e| e.0)?;
+            .map_err(|e| e.to_string())?;
         answer.series.extend(counted.series);
     }
     Ok(answer)
@@ -152,9 +156,7 @@ pub async fn read_groups(
     let grouping = tokio::spawn(async move { grouping::answer(&state, query, false).await });
     match tokio::time::timeout(wait, grouping).await {
         Ok(Ok(Ok((answer, _)))) => Ok(answer),
-        Ok(Ok(Err(Refused::Bad { message, .. } | Refused::Unavailable(message)))) => {
-            Err(message)
-        }
+        Ok(Ok(Err(refusal))) => Err(refusal.to_string()),
         Ok(Err(failed)) => Err(format!("the grouping failed: {failed}")),
         Err(_) => Err(format!(
             "they are still being counted (over {} s on these logs); the page's next refresh shows them",

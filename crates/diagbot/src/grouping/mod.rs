@@ -6,31 +6,10 @@
 pub mod previous;
 
 use diagbot_core::cache::HitOrLoad;
-use diagbot_core::engine::SearchError;
 use diagbot_core::groups::{GroupsQuery, GroupsResult, Steps, MAX_STEPS};
 
+use crate::present::refusal::Refusal;
 use crate::state::AppState;
-
-/// Why a groups question was not answered.
-#[derive(Debug)]
-pub enum Refused {
-    /// The question is wrong: the parameter to fix and why.
-    Bad {
-        parameter: &'static str,
-        message: String,
-    },
-    /// The daemon could not answer now (stopping, a failed read).
-    Unavailable(String),
-}
-
-impl Refused {
-    fn bad(parameter: &'static str, message: impl Into<String>) -> Refused {
-        Refused::Bad {
-            parameter,
-            message: message.into(),
-        }
-    }
-}
 
 /// The answer to `query` (its paths as asked; formats, anchors and the
 /// `.gz` limit taken from the settings), and whether it came from the cache.
@@ -39,7 +18,7 @@ pub async fn answer(
     state: &AppState,
     mut query: GroupsQuery,
     previous: bool,
-) -> Result<(GroupsResult, HitOrLoad), Refused> {
+) -> Result<(GroupsResult, HitOrLoad), Refusal> {
     let settings = state.settings();
     query.formats = settings.core.formats.clone();
     // Requested paths are opened beneath the configured ones, as a search's are.
@@ -52,20 +31,14 @@ pub async fn answer(
         .groups_in_flight
         .acquire()
         .await
-        .map_err(|_| Refused::Unavailable("stopping".into()))?;
+        .map_err(|_| Refusal::Unavailable("stopping".into()))?;
     // The grouping stops when the request ends early (a timeout, a client
     // gone: the cache's load is dropped) or at shutdown.
     let (result, how) = state
         .diag
         .groups(&query)
         .await
-        .map_err(|e| match e.as_ref() {
-            SearchError::EmptyWindow { .. } => Refused::bad("since", e.to_string()),
-            SearchError::Cancelled | SearchError::Unavailable(_) | SearchError::ScanFailed(_) => {
-                Refused::Unavailable(e.to_string())
-            }
-            other => Refused::bad("paths", other.to_string()),
-        })?;
+        .map_err(|e| Refusal::of_search(&e))?;
     // `new` comes from the store as it is now, after the cached grouping:
     // a cached answer does not keep a stale one.
     let since_secs = query.since.as_ref().map(|b| {
@@ -81,18 +54,18 @@ pub async fn answer(
 }
 
 /// A `step` needs the range's start, and gives at most [`MAX_STEPS`] counts a group.
-fn check_steps(query: &GroupsQuery) -> Result<(), Refused> {
+fn check_steps(query: &GroupsQuery) -> Result<(), Refusal> {
     let Some(step) = query.step else {
         return Ok(());
     };
     let Some(since) = &query.since else {
-        return Err(Refused::bad(
+        return Err(Refusal::bad(
             "step",
             "step counts from the range's start: give since too",
         ));
     };
     if step == 0 {
-        return Err(Refused::bad("step", "step must be at least 1 second"));
+        return Err(Refusal::bad("step", "step must be at least 1 second"));
     }
     let now = chrono::Local::now().fixed_offset();
     let until = query
@@ -101,7 +74,7 @@ fn check_steps(query: &GroupsQuery) -> Result<(), Refused> {
         .map_or(now.timestamp_millis(), |u| u.resolve(now));
     let steps = Steps::needed(since.resolve(now), until, step);
     if steps > u64::from(MAX_STEPS) {
-        return Err(Refused::bad(
+        return Err(Refusal::bad(
             "step",
             format!("a step of {step} s gives {steps} counts over the range; at most {MAX_STEPS}"),
         ));

@@ -13,6 +13,7 @@ use diagbot_core::logs::user_format::UserFormat;
 use rusqlite::Connection;
 
 use super::series;
+use crate::present::refusal::Refusal;
 use crate::state::AppState;
 use crate::store::StoredEvent;
 
@@ -128,36 +129,13 @@ pub fn explain_service(
     explanation
 }
 
-/// Why `explain` cannot answer.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Refused {
-    /// No service of that name is configured (400).
-    UnknownService(String),
-    /// The store is off or failed (503).
-    Unavailable(String),
-}
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Refused::UnknownService(name) => {
-                write!(f, "no service {name:?} in the configuration")
-            }
-            Refused::Unavailable(why) => write!(
-                f,
-                "explain reads the memory samples the history store kept, and the store is off: {why}"
-            ),
-        }
-    }
-}
-
 /// The daemon's answer for service `name` over the span since `since`
 /// (unix seconds; the last [`DEFAULT_SPAN_SECS`] without one).
 pub async fn answer(
     state: &AppState,
     name: &str,
     since: Option<i64>,
-) -> Result<Explanation, Refused> {
+) -> Result<Explanation, Refusal> {
     let settings = state.settings();
     let service = settings
         .core
@@ -165,14 +143,19 @@ pub async fn answer(
         .iter()
         .find(|s| s.name == name)
         .cloned()
-        .ok_or_else(|| Refused::UnknownService(name.to_string()))?;
+        .ok_or_else(|| {
+            Refusal::bad(
+                "service",
+                format!("no service {name:?} in the configuration"),
+            )
+        })?;
     // Whole-log scans take turns (groupings and explanations alike): many
     // requests at once wait rather than read the logs side by side.
     let _turn = state
         .groups_in_flight
         .acquire()
         .await
-        .map_err(|_| Refused::Unavailable("stopping".into()))?;
+        .map_err(|_| Refusal::unavailable("stopping"))?;
     let now = chrono::Utc::now().timestamp();
     let since = since.unwrap_or(now - DEFAULT_SPAN_SECS);
     let store = std::sync::Arc::clone(&state.store);
@@ -181,7 +164,11 @@ pub async fn answer(
     let answer = tokio::task::spawn_blocking(move || {
         let kept = store
             .read(|conn| read_kept(conn, &who, since))
-            .map_err(Refused::Unavailable)?;
+            .map_err(|e| {
+                Refusal::unavailable(format!(
+                    "explain reads the memory samples the history store kept: {e}"
+                ))
+            })?;
         Ok(explain_service(
             &settings.core,
             &service,
@@ -191,7 +178,7 @@ pub async fn answer(
         ))
     })
     .await;
-    answer.unwrap_or_else(|e| Err(Refused::Unavailable(format!("explain failed: {e}"))))
+    answer.unwrap_or_else(|e| Err(Refusal::unavailable(format!("explain failed: {e}"))))
 }
 
 #[cfg(test)]

@@ -109,6 +109,24 @@ pub fn stored(at: i64, event: &Event) -> StoredEvent {
     }
 }
 
+/// Alerts handed to a chat, each as its sentence: events of kind `alert`,
+/// with no service (one alert can name several).
+pub fn alerts_tick(at: i64, sentences: Vec<String>) -> Tick {
+    Tick {
+        at,
+        values: Vec::new(),
+        events: sentences
+            .into_iter()
+            .map(|message| StoredEvent {
+                time: at,
+                kind: "alert".into(),
+                service: None,
+                message,
+            })
+            .collect(),
+    }
+}
+
 /// A refresh's match counts, one series per query.
 pub fn refresh_tick(at: i64, counts: &[(String, u64)]) -> Tick {
     Tick {

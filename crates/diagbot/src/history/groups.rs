@@ -11,11 +11,11 @@ use diagbot_core::groups::{GroupsResult, Seen};
 
 use crate::state::AppState;
 use crate::store::groups::{self as rows, Mute, SeenRow};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// The groups `service` is known to have had, for its watch's
 /// [`KnownGroups::load`](diagbot_core::groups::KnownGroups::load). Blocking.
-pub fn known(store: &Store, service: &str) -> Result<Vec<(u64, Seen)>, String> {
+pub fn known(store: &Store, service: &str) -> Result<Vec<(u64, Seen)>, StoreError> {
     let rows = store.read(|conn| rows::known(conn, service))?;
     Ok(rows
         .into_iter()
@@ -55,7 +55,7 @@ pub fn save(
 }
 
 /// The ids muted at `now` (hex). Blocking.
-pub fn muted(store: &Store, now: i64) -> Result<HashSet<String>, String> {
+pub fn muted(store: &Store, now: i64) -> Result<HashSet<String>, StoreError> {
     let all = store.read(rows::mutes)?;
     Ok(all
         .into_iter()
@@ -174,12 +174,12 @@ pub async fn mutes(state: &AppState) -> Result<Vec<Mute>, MuteError> {
 }
 
 async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, MuteError> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| MuteError::Unavailable(format!("the store failed: {e}")))?
-        .map_err(MuteError::Unavailable)
+        .map_err(|e| MuteError::Unavailable(e.to_string()))
 }
 
 /// Fills each group's `new` in `result`: whether the store first saw it at
@@ -199,7 +199,7 @@ pub async fn fill_new(state: &AppState, result: &mut GroupsResult, since_secs: O
     let store = Arc::clone(&state.store);
     let firsts = tokio::task::spawn_blocking(move || store.read(|c| rows::first_seen(c, &ids)))
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| StoreError::Failed(e.to_string()))
         .and_then(|r| r);
     match firsts {
         Ok(firsts) => {

@@ -14,58 +14,35 @@ pub mod plan;
 pub mod seed;
 pub mod series;
 
+use crate::present::refusal::Refusal;
 use crate::state::AppState;
 use crate::store::Availability;
 
-/// Why there is no history to answer from: history is off, and why.
-#[derive(Debug, Clone)]
-pub struct HistoryUnavailable(pub String);
-
-/// A question history cannot answer: 400 with `parameter`, or 503 when off.
-#[derive(Debug, Clone)]
-pub enum AnswerError {
-    Bad(plan::BadRequest),
-    Unavailable(HistoryUnavailable),
-}
-
-/// The answer to `req` from the daemon's store; off history, why it is off.
-/// A request whose names or step are wrong is answered as unavailable with
-/// the reason too; [`answer_checked`] tells the two apart.
+/// The answer to `req` from the daemon's store: refused as bad when its
+/// names, range or step are wrong, as unavailable when history is off (and
+/// why) or the read failed.
 pub async fn answer(
     state: &AppState,
     req: &model::HistoryRequest,
-) -> Result<model::HistoryAnswer, HistoryUnavailable> {
-    answer_checked(state, req).await.map_err(|e| match e {
-        AnswerError::Bad(bad) => HistoryUnavailable(format!("{}: {}", bad.parameter, bad.message)),
-        AnswerError::Unavailable(u) => u,
-    })
-}
-
-/// As [`answer`], telling a bad question from history being off.
-pub async fn answer_checked(
-    state: &AppState,
-    req: &model::HistoryRequest,
-) -> Result<model::HistoryAnswer, AnswerError> {
-    plan::check(req).map_err(AnswerError::Bad)?;
+) -> Result<model::HistoryAnswer, Refusal> {
+    plan::check(req)?;
     let ctx = context(state);
-    let step = plan::step_of(req, &ctx).map_err(AnswerError::Bad)?;
+    let step = plan::step_of(req, &ctx)?;
     let store = std::sync::Arc::clone(&state.store);
     if store.path().is_none() {
         let why = match store.availability() {
             Availability::Off(why) => why,
-            Availability::On => "history is off".into(),
+            Availability::On => "no history file".into(),
         };
-        return Err(AnswerError::Unavailable(HistoryUnavailable(why)));
+        return Err(Refusal::unavailable(format!("history is off: {why}")));
     }
     let req = req.clone();
+    let failed =
+        |e: &dyn std::fmt::Display| Refusal::unavailable(format!("reading history failed: {e}"));
     tokio::task::spawn_blocking(move || store.read(|conn| plan::read(conn, &req, step, &ctx)))
         .await
-        .map_err(|e| {
-            AnswerError::Unavailable(HistoryUnavailable(format!("reading history failed: {e}")))
-        })?
-        .map_err(|e| {
-            AnswerError::Unavailable(HistoryUnavailable(format!("reading history failed: {e}")))
-        })
+        .map_err(|e| failed(&e))?
+        .map_err(|e| failed(&e))
 }
 
 /// The daemon's sampling and retention, as of now.

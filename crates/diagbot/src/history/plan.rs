@@ -6,6 +6,7 @@ use rusqlite::Connection;
 
 use super::model::{EventRecord, HistoryAnswer, HistoryRequest, Series, MAX_POINTS};
 use super::series;
+use crate::present::refusal::Refusal;
 use crate::settings::Retention;
 use crate::store::{self, Bucket, Tier};
 
@@ -23,13 +24,6 @@ pub struct Context {
     pub retention: Retention,
 }
 
-/// A question that cannot be answered, and the parameter at fault.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BadRequest {
-    pub parameter: &'static str,
-    pub message: String,
-}
-
 /// The smallest nice step at least `secs`.
 pub fn nice_step(secs: u64) -> u64 {
     NICE_STEPS
@@ -41,14 +35,14 @@ pub fn nice_step(secs: u64) -> u64 {
 
 /// The step for `req`: as given (at most [`MAX_POINTS`] over the range),
 /// else the range over [`MAX_POINTS`], no finer than the sampling.
-pub fn step_of(req: &HistoryRequest, ctx: &Context) -> Result<u64, BadRequest> {
+pub fn step_of(req: &HistoryRequest, ctx: &Context) -> Result<u64, Refusal> {
     let range = (req.until - req.since).max(1) as u64;
     match req.step {
-        Some(0) => Err(BadRequest {
+        Some(0) => Err(Refusal::Bad {
             parameter: "step",
             message: "step must be at least 1 second".into(),
         }),
-        Some(step) if range.div_ceil(step) > MAX_POINTS as u64 => Err(BadRequest {
+        Some(step) if range.div_ceil(step) > MAX_POINTS as u64 => Err(Refusal::Bad {
             parameter: "step",
             message: format!(
                 "a step of {step} s gives {} points over the range; at most {MAX_POINTS} per series",
@@ -81,9 +75,9 @@ pub fn tier_for(step: u64, since: i64, ctx: &Context) -> Tier {
 }
 
 /// Checks the names and the range; the answer itself is [`read`]'s.
-pub fn check(req: &HistoryRequest) -> Result<(), BadRequest> {
+pub fn check(req: &HistoryRequest) -> Result<(), Refusal> {
     if let Some(bad) = req.series.iter().find(|s| series::unit_of(s).is_none()) {
-        return Err(BadRequest {
+        return Err(Refusal::Bad {
             parameter: "series",
             message: format!(
                 "{bad:?} is not a series: host.memory_used, host.memory_available, host.swap_used, host.load1, service.NAME.rss (or .restarts, .oom_kills, .slope, .limit, .errors), query.NAME.matches"
@@ -91,7 +85,7 @@ pub fn check(req: &HistoryRequest) -> Result<(), BadRequest> {
         });
     }
     if req.since >= req.until {
-        return Err(BadRequest {
+        return Err(Refusal::Bad {
             parameter: "since",
             message: "since must be before until".into(),
         });
@@ -188,7 +182,7 @@ mod tests {
         assert_eq!(tier_for(1800, now - 30 * day, &c), Tier::FiveMinutes);
         assert_eq!(tier_for(7200, now - 200 * day, &c), Tier::Hourly);
         let too_fine = step_of(&req(now - day, now, Some(10)), &c).unwrap_err();
-        assert_eq!(too_fine.parameter, "step");
+        assert_eq!(too_fine.parameter(), Some("step"));
     }
 
     /// Figures for BENCHMARKS.md: the write cost of a tick (19 series, as for

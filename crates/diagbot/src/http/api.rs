@@ -10,21 +10,22 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use diagbot_core::cache::HitOrLoad;
-use diagbot_core::engine::SearchError;
 use diagbot_core::groups::{self, GroupsQuery, LevelFilter};
 use diagbot_core::query::{GrepPattern, JournalScope, Query, MAX_LINES_LIMIT};
 use diagbot_core::when::TimeBound;
 use serde_json::json;
 
+use super::budget::Budgeted;
 use super::error::ApiError;
-use crate::budget::Budgeted;
-use crate::grouping::{self, Refused};
+use super::HttpState;
+use crate::grouping;
+use crate::present::refusal::Refusal;
 use crate::state::AppState;
 
 type RawParams = Params<BTreeMap<String, String>>;
 
 pub async fn grep(
-    State(state): State<Arc<AppState>>,
+    State(http): State<HttpState>,
     RawQuery(raw): RawQuery,
     Params(params): RawParams,
 ) -> Result<Response, ApiError> {
@@ -41,11 +42,11 @@ pub async fn grep(
         raw: raw.as_deref(),
         own: &allowed,
     };
-    answer(&state, |paths| Query::grep(pattern, paths), asked).await
+    answer(&http, |paths| Query::grep(pattern, paths), asked).await
 }
 
 pub async fn errors(
-    State(state): State<Arc<AppState>>,
+    State(http): State<HttpState>,
     RawQuery(raw): RawQuery,
     Params(params): RawParams,
 ) -> Result<Response, ApiError> {
@@ -54,7 +55,7 @@ pub async fn errors(
         raw: raw.as_deref(),
         own: &[],
     };
-    answer(&state, Query::errors, asked).await
+    answer(&http, Query::errors, asked).await
 }
 
 /// A log query's parameters: by name (the last of a repeated one), the raw
@@ -101,12 +102,11 @@ pub async fn cache(State(state): State<Arc<AppState>>) -> Json<serde_json::Value
 pub async fn status(
     State(state): State<Arc<AppState>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let status = state.status().await.map_err(|e| ApiError {
-        error: format!("status failed: {e}"),
-        parameter: None,
-        status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-    })?;
-    Ok(Json(serde_json::to_value(status).unwrap_or_default()))
+    let status = state
+        .status()
+        .await
+        .map_err(|e| ApiError::internal(format!("status failed: {e}")))?;
+    json_value(status)
 }
 
 pub async fn oom(
@@ -121,7 +121,7 @@ pub async fn oom(
     })
     .await?;
     state.fill_returns(&mut report);
-    Ok(Json(serde_json::to_value(report).unwrap_or_default()))
+    json_value(report)
 }
 
 /// `GET /api/v1/explain?service=NAME[&since=WHEN]`: which number in the
@@ -130,7 +130,7 @@ pub async fn explain(
     State(state): State<Arc<AppState>>,
     Params(params): RawParams,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    use crate::history::explain::{answer, Refused};
+    use crate::history::explain::answer;
     reject_unknown(&params, &["service", "since"])?;
     let Some(name) = params.get("service").filter(|s| !s.is_empty()) else {
         return Err(ApiError::bad(
@@ -146,19 +146,7 @@ pub async fn explain(
                 .div_euclid(1000)
         }),
     };
-    match answer(&state, name, since).await {
-        Ok(explanation) => serde_json::to_value(explanation)
-            .map(Json)
-            .map_err(|e| ApiError {
-                error: format!("explain: {e}"),
-                parameter: None,
-                status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            }),
-        Err(refused @ Refused::UnknownService(_)) => {
-            Err(ApiError::bad("service", refused.to_string()))
-        }
-        Err(refused @ Refused::Unavailable(_)) => Err(ApiError::unavailable(refused.to_string())),
-    }
+    json_value(answer(&state, name, since).await?)
 }
 
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
@@ -176,7 +164,6 @@ pub async fn history(
     State(state): State<Arc<AppState>>,
     Params(pairs): Params<Vec<(String, String)>>,
 ) -> Result<Json<crate::history::model::HistoryAnswer>, ApiError> {
-    use crate::history::{answer_checked, AnswerError};
     let mut series = Vec::new();
     let mut single = BTreeMap::new();
     for (key, value) in pairs {
@@ -216,15 +203,7 @@ pub async fn history(
         until,
         step,
     };
-    answer_checked(&state, &req)
-        .await
-        .map(Json)
-        .map_err(|e| match e {
-            AnswerError::Bad(bad) => ApiError::bad(bad.parameter, bad.message),
-            AnswerError::Unavailable(u) => {
-                ApiError::unavailable(format!("history is off: {}", u.0))
-            }
-        })
+    Ok(Json(crate::history::answer(&state, &req).await?))
 }
 
 /// `/metrics`: OpenMetrics for a scraper that asks for it, else the
@@ -244,10 +223,11 @@ pub async fn metrics(
 /// journal; `query` builds the question of its kind over the paths. Without
 /// paths, units or the journal, the configured paths and services' units are read.
 async fn answer(
-    state: &AppState,
+    http: &HttpState,
     query: impl FnOnce(Vec<PathBuf>) -> Query,
     asked: Asked<'_>,
 ) -> Result<Response, ApiError> {
+    let state = &http.app;
     const COMMON: [&str; 6] = ["since", "until", "max_lines", "paths", "unit", "journal"];
     let params = asked.params;
     reject_unknown(params, &[&COMMON[..], asked.own].concat())?;
@@ -272,30 +252,14 @@ async fn answer(
             })?;
     }
     // The answer's worst case is reserved before it exists, and held until it is sent.
-    let reservation = state.answers_in_flight.reserve(query.max_lines).await;
+    let reservation = http.limits.answers_in_flight.reserve(query.max_lines).await;
     let (result, how) = state
         .diag
         .answer(&query)
         .await
-        .map_err(|e| match e.as_ref() {
-            SearchError::InvalidPattern { .. } | SearchError::PatternTooLong { .. } => {
-                ApiError::bad("pattern", e.to_string())
-            }
-            SearchError::TooManyLines(_) => ApiError::bad("max_lines", e.to_string()),
-            SearchError::BadUnit(_) => ApiError::bad("unit", e.to_string()),
-            SearchError::Journal(_) => ApiError::unavailable(e.to_string()),
-            SearchError::EmptyWindow { .. } => ApiError::bad("since", e.to_string()),
-            // Not the client's doing: worth trying again shortly.
-            SearchError::Cancelled | SearchError::Unavailable(_) | SearchError::ScanFailed(_) => {
-                ApiError::unavailable(e.to_string())
-            }
-            other => ApiError::bad("paths", other.to_string()),
-        })?;
-    let json = serde_json::to_vec(result.as_ref()).map_err(|e| ApiError {
-        error: format!("cannot write the answer: {e}"),
-        parameter: None,
-        status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-    })?;
+        .map_err(|e| Refusal::of_search(&e))?;
+    let json = serde_json::to_vec(result.as_ref())
+        .map_err(|e| ApiError::internal(format!("cannot write the answer: {e}")))?;
     drop(result);
     let mut response = Response::new(axum::body::Body::new(Budgeted::new(json, reservation)));
     response.headers_mut().insert(
@@ -382,13 +346,8 @@ pub async fn groups(
     query.step = step_param(params.get("step").map(String::as_str))?;
     // `previous_count` unless asked not to (the dashboard does not show it).
     let previous = !params.contains_key("previous") || flag(&params, "previous")?;
-    let (result, how) = grouping::answer(&state, query, previous)
-        .await
-        .map_err(|e| match e {
-            Refused::Bad { parameter, message } => ApiError::bad(parameter, message),
-            Refused::Unavailable(reason) => ApiError::unavailable(reason),
-        })?;
-    let mut response = Json(serde_json::to_value(&result).unwrap_or_default()).into_response();
+    let (result, how) = grouping::answer(&state, query, previous).await?;
+    let mut response = json_value(&result)?.into_response();
     response.headers_mut().insert(
         "x-diagbot-cache",
         HeaderValue::from_static(cache_header(how)),
@@ -529,11 +488,7 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| ApiError {
-            error: format!("{what} failed: {e}"),
-            parameter: None,
-            status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-        })
+        .map_err(|e| ApiError::internal(format!("{what} failed: {e}")))
 }
 
 /// `step=`: seconds (`60`) or a duration (`5m`, `1h`); none when absent or empty.
@@ -630,6 +585,13 @@ fn unix_seconds(s: &str) -> Option<i64> {
         return None;
     }
     s.parse().ok()
+}
+
+/// An answer as JSON; failing to write one is the daemon's fault (500), never a `null`.
+fn json_value(answer: impl serde::Serialize) -> Result<Json<serde_json::Value>, ApiError> {
+    serde_json::to_value(answer)
+        .map(Json)
+        .map_err(|e| ApiError::internal(format!("cannot write the answer: {e}")))
 }
 
 #[cfg(test)]

@@ -4,16 +4,16 @@
 //! request gets 429 with `Retry-After` at once, costing nothing. The
 //! accept loop tags each request with its client's address ([`Peer`]).
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::Mutex;
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::ApiError;
-use crate::state::AppState;
+use super::{ApiError, HttpState};
 
 /// Requests one client address may have in flight (a quarter of the connections).
 pub const MAX_REQUESTS_PER_CLIENT: usize = 64;
@@ -29,15 +29,15 @@ pub const UNLIMITED_PATHS: [&str; 2] = ["/healthz", "/metrics"];
 
 /// The middleware: 429 past the limit (requests without a peer, in tests
 /// that call the router directly, are not limited).
-pub async fn limit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+pub async fn limit(State(http): State<HttpState>, req: Request, next: Next) -> Response {
     let Some(Peer(ip)) = req.extensions().get::<Peer>().copied() else {
         return next.run(req).await;
     };
     if UNLIMITED_PATHS.contains(&req.uri().path()) {
         return next.run(req).await;
     }
-    let Some(_slot) = state.clients.enter(ip, MAX_REQUESTS_PER_CLIENT) else {
-        state.metrics.refused_requests.inc();
+    let Some(_slot) = http.limits.clients.enter(ip, MAX_REQUESTS_PER_CLIENT) else {
+        http.app.metrics.refused_requests.inc();
         let mut response = ApiError {
             error: format!(
                 "more than {MAX_REQUESTS_PER_CLIENT} requests at once from {ip}: try again shortly"
@@ -52,4 +52,84 @@ pub async fn limit(State(state): State<Arc<AppState>>, req: Request, next: Next)
         return response;
     };
     next.run(req).await
+}
+
+// Requests in flight per address: a place is taken per request and given
+// back when it ends; an address leaves the map with its last request, so the
+// map holds no more than the connections open.
+
+/// Requests in flight, by client address (an address leaves the map with its last request).
+#[derive(Debug, Default)]
+pub struct Clients {
+    in_flight: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// One request's place; given back when dropped (answered, or the client left).
+pub struct Slot<'c> {
+    clients: &'c Clients,
+    ip: IpAddr,
+}
+
+impl Clients {
+    /// A place for one more request of `ip`, unless it has `limit` already.
+    pub fn enter(&self, ip: IpAddr, limit: usize) -> Option<Slot<'_>> {
+        let mut map = self.lock();
+        let n = map.entry(ip).or_insert(0);
+        if *n >= limit {
+            return None;
+        }
+        *n += 1;
+        Some(Slot { clients: self, ip })
+    }
+
+    /// Requests of `ip` in flight.
+    pub fn in_flight(&self, ip: IpAddr) -> usize {
+        self.lock().get(&ip).copied().unwrap_or(0)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {
+        self.in_flight.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut map = self.clients.lock();
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_past_its_limit_is_refused_until_one_of_its_requests_ends() {
+        let clients = Clients::default();
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let b: IpAddr = [10, 0, 0, 2].into();
+        let first = clients.enter(a, 2).unwrap();
+        let _second = clients.enter(a, 2).unwrap();
+        assert!(clients.enter(a, 2).is_none());
+        assert!(
+            clients.enter(b, 2).is_some(),
+            "another client is not held up"
+        );
+        drop(first);
+        assert!(clients.enter(a, 2).is_some());
+    }
+
+    #[test]
+    fn an_address_leaves_the_map_with_its_last_request() {
+        let clients = Clients::default();
+        let a: IpAddr = [10, 0, 0, 1].into();
+        drop(clients.enter(a, 1));
+        assert_eq!(clients.in_flight(a), 0);
+        assert!(clients.lock().is_empty());
+    }
 }

@@ -5,6 +5,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
+use crate::present::refusal::Refusal;
+
 #[derive(Serialize)]
 pub struct ApiError {
     pub error: String,
@@ -31,6 +33,33 @@ impl ApiError {
             error: error.into(),
             parameter: None,
             status: StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+impl ApiError {
+    /// 500: the daemon failed at its own part (an answer it could not write).
+    pub fn internal(error: impl Into<String>) -> Self {
+        ApiError {
+            error: error.into(),
+            parameter: None,
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// The one place a refusal becomes a status: the asker's fault is 400 with the
+/// parameter; the rest is 503.
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        let status = match refusal {
+            Refusal::Bad { .. } => StatusCode::BAD_REQUEST,
+            Refusal::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        ApiError {
+            parameter: refusal.parameter().map(str::to_string),
+            error: refusal.to_string(),
+            status,
         }
     }
 }

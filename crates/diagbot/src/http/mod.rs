@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{FromRef, MatchedPath, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -14,20 +14,61 @@ use crate::dashboard::login;
 use crate::state::AppState;
 
 pub mod api;
+pub mod budget;
 pub mod clients;
 pub mod connections;
 mod error;
 pub mod host;
+pub mod login_failures;
 pub mod serve;
 
 pub use error::ApiError;
+
+/// What the HTTP front end keeps for itself beside the daemon's shared
+/// state: the limits that protect it from its clients.
+#[derive(Clone)]
+pub struct HttpState {
+    /// What every front end shares.
+    pub app: Arc<AppState>,
+    /// This front end's own limits.
+    pub limits: Arc<Limits>,
+}
+
+/// The HTTP front end's limits on what its clients can hold.
+#[derive(Default)]
+pub struct Limits {
+    /// The byte budget of answers being computed or sent.
+    pub answers_in_flight: budget::Budget,
+    /// Requests in flight per client address.
+    pub clients: clients::Clients,
+    /// Wrong tokens per address, to slow down guessing.
+    pub login_failures: login_failures::LoginFailures,
+}
+
+// Handlers that need only the shared state ask for it alone.
+impl FromRef<HttpState> for Arc<AppState> {
+    fn from_ref(http: &HttpState) -> Self {
+        Arc::clone(&http.app)
+    }
+}
+
+impl FromRef<HttpState> for Arc<Limits> {
+    fn from_ref(http: &HttpState) -> Self {
+        Arc::clone(&http.limits)
+    }
+}
 
 /// Largest request body accepted (the API takes none; this bounds what a client can push).
 const MAX_BODY: usize = 16 << 10;
 /// Longest request target accepted (a pattern is at most 4 KiB, escaped up to three times that).
 pub const MAX_URI: usize = 16 << 10;
 
-pub fn router(state: Arc<AppState>) -> Router {
+/// The daemon's routes, each with the HTTP front end's limits (new for this router).
+pub fn router(app: Arc<AppState>) -> Router {
+    let state = HttpState {
+        app,
+        limits: Arc::default(),
+    };
     Router::new()
         .route("/api/v1/grep", get(api::grep))
         .route("/api/v1/errors", get(api::errors))
@@ -45,21 +86,18 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::dashboard::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), authorize))
         .layer(middleware::from_fn_with_state(
-            Arc::clone(&state),
-            authorize,
-        ))
-        .layer(middleware::from_fn_with_state(
-            Arc::clone(&state),
+            Arc::clone(&state.app),
             count_requests,
         ))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
         .layer(middleware::from_fn_with_state(
-            Arc::clone(&state),
+            state.clone(),
             clients::limit,
         ))
         .layer(middleware::from_fn_with_state(
-            Arc::clone(&state),
+            Arc::clone(&state.app),
             time_limit,
         ))
         .layer(middleware::from_fn(uri_limit))
@@ -111,8 +149,8 @@ async fn not_found(req: Request) -> ApiError {
 /// With a token configured, every request needs it: `Authorization: Bearer
 /// TOKEN`, or the dashboard's cookie; a browser asking for the dashboard
 /// without it gets the login form (see `dashboard::login`).
-async fn authorize(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let settings = state.settings();
+async fn authorize(State(http): State<HttpState>, req: Request, next: Next) -> Response {
+    let settings = http.app.settings();
     if settings.http.token.is_empty() {
         let named = req
             .headers()
@@ -136,7 +174,11 @@ async fn authorize(State(state): State<Arc<AppState>>, req: Request, next: Next)
     let attempt = login::is_attempt(req.method(), req.uri())
         .then(|| req.extensions().get::<clients::Peer>().map(|p| p.0));
     if let Some(Some(ip)) = attempt {
-        if let Some(wait) = state.login_failures.wait(ip, std::time::Instant::now()) {
+        if let Some(wait) = http
+            .limits
+            .login_failures
+            .wait(ip, std::time::Instant::now())
+        {
             let mut response = ApiError {
                 error: format!(
                     "too many wrong tokens from {ip}: try again in {} s",
@@ -155,7 +197,9 @@ async fn authorize(State(state): State<Arc<AppState>>, req: Request, next: Next)
     let counted = |response: Response| {
         if let Some(Some(ip)) = attempt {
             if response.status() == StatusCode::UNAUTHORIZED {
-                state.login_failures.failed(ip, std::time::Instant::now());
+                http.limits
+                    .login_failures
+                    .failed(ip, std::time::Instant::now());
             }
         }
         response

@@ -9,6 +9,7 @@
 
 pub mod format;
 pub mod oom;
+pub mod refusal;
 pub mod status;
 pub mod warnings;
 

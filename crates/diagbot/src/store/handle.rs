@@ -13,7 +13,7 @@ use super::groups::{Mute, SeenRow};
 use super::retention::Limits;
 use super::schema;
 use super::writer::{Job, Writer};
-use super::Tick;
+use super::{StoreError, Tick};
 
 /// Ticks waiting for the writer before new ones are dropped (counted).
 const QUEUE: usize = 64;
@@ -181,31 +181,34 @@ impl Store {
     }
 
     /// Sets `mute` through the writer, and waits until it is written. Blocking.
-    pub fn mute(&self, mute: Mute) -> Result<(), String> {
+    pub fn mute(&self, mute: Mute) -> Result<(), StoreError> {
         let jobs = self.writer()?;
         let (tx, rx) = std::sync::mpsc::channel();
         jobs.send(Job::Mute { mute, done: tx })
-            .map_err(|_| "the history writer has stopped".to_string())?;
-        rx.recv()
-            .map_err(|_| "the history writer has stopped".to_string())?
+            .map_err(|_| StoreError::Stopped)?;
+        rx.recv().map_err(|_| StoreError::Stopped)?
     }
 
     /// Removes the mute of `id` through the writer; says whether there was one. Blocking.
-    pub fn unmute(&self, id: u64) -> Result<bool, String> {
+    pub fn unmute(&self, id: u64) -> Result<bool, StoreError> {
         let jobs = self.writer()?;
         let (tx, rx) = std::sync::mpsc::channel();
         jobs.send(Job::Unmute { id, done: tx })
-            .map_err(|_| "the history writer has stopped".to_string())?;
-        rx.recv()
-            .map_err(|_| "the history writer has stopped".to_string())?
+            .map_err(|_| StoreError::Stopped)?;
+        rx.recv().map_err(|_| StoreError::Stopped)?
     }
 
     /// The writer's channel, or why there is none.
-    fn writer(&self) -> Result<&SyncSender<Job>, String> {
-        self.jobs.as_ref().ok_or_else(|| match self.availability() {
-            Availability::Off(why) => format!("history is off: {why}"),
-            Availability::On => "history is off".to_string(),
-        })
+    fn writer(&self) -> Result<&SyncSender<Job>, StoreError> {
+        self.jobs.as_ref().ok_or_else(|| self.why_off())
+    }
+
+    /// Why history is off (for a store with no writer or no file).
+    fn why_off(&self) -> StoreError {
+        match self.availability() {
+            Availability::Off(why) => StoreError::Off(why),
+            Availability::On => StoreError::Off("no history file".into()),
+        }
     }
 
     /// Waits until every job handed over so far is done (at shutdown, in tests).
@@ -223,21 +226,21 @@ impl Store {
     pub fn read<T>(
         &self,
         read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
-    ) -> Result<T, String> {
+    ) -> Result<T, StoreError> {
         if let Availability::Off(why) = self.availability() {
             if self.jobs.is_none() {
-                return Err(why);
+                return Err(StoreError::Off(why));
             }
         }
         let Some(path) = &self.path else {
-            return Err("history is off".into());
+            return Err(self.why_off());
         };
         let mut reader = self.reader.lock().unwrap_or_else(|p| p.into_inner());
         if reader.is_none() {
-            *reader = Some(super::read::open_read_only(path).map_err(|e| e.to_string())?);
+            *reader = Some(super::read::open_read_only(path)?);
         }
         let Some(conn) = reader.as_mut() else {
-            return Err("history is off".into());
+            return Err(self.why_off());
         };
         let result = (|| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
@@ -254,7 +257,7 @@ impl Store {
                     let _ = jobs.try_send(Job::Corrupt(e.to_string()));
                 }
             }
-            e.to_string()
+            StoreError::from(e)
         })
     }
 }

@@ -25,6 +25,34 @@ pub use retention::Limits;
 pub use rollup::spans as rollup_spans;
 pub use schema::OpenError;
 
+/// Why the store could not do what it was asked.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StoreError {
+    /// History is off (`storage.enabled` false, or the file could not be
+    /// opened), and why.
+    #[error("history is off: {0}")]
+    Off(String),
+    /// The writer thread is gone: the daemon is stopping.
+    #[error("the history writer has stopped")]
+    Stopped,
+    /// The read or the write failed (SQLite, or the thread running it).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Failed(e.to_string())
+    }
+}
+
+/// A store that cannot answer is the daemon's trouble, never the asker's.
+impl From<StoreError> for crate::present::refusal::Refusal {
+    fn from(e: StoreError) -> Self {
+        crate::present::refusal::Refusal::Unavailable(e.to_string())
+    }
+}
+
 /// One sample tick: every series' value at `at`, and the events since the last.
 #[derive(Debug, Clone, Default)]
 pub struct Tick {

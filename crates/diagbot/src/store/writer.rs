@@ -15,7 +15,7 @@ use rusqlite::{params, Connection};
 use super::groups::{self, Mute, SeenRow};
 use super::handle::Availability;
 use super::retention::{self, Limits};
-use super::{is_full, rollup, Tick};
+use super::{is_full, rollup, StoreError, Tick};
 
 /// What the writer thread is asked to do.
 pub enum Job {
@@ -40,12 +40,12 @@ pub enum Job {
     /// Sets a mute; answered when written (or why not).
     Mute {
         mute: Mute,
-        done: std::sync::mpsc::Sender<Result<(), String>>,
+        done: std::sync::mpsc::Sender<Result<(), StoreError>>,
     },
     /// Removes a mute; answered with whether there was one.
     Unmute {
         id: u64,
-        done: std::sync::mpsc::Sender<Result<bool, String>>,
+        done: std::sync::mpsc::Sender<Result<bool, StoreError>>,
     },
     /// A read found the file corrupt: it is replaced at the next write.
     Corrupt(String),
@@ -140,15 +140,17 @@ impl Writer {
                 }
                 Job::Mute { mute, done } => {
                     let written = groups::parse_hex(&mute.id)
-                        .ok_or_else(|| format!("{:?} is not a group id", mute.id))
+                        .ok_or_else(|| {
+                            StoreError::Failed(format!("{:?} is not a group id", mute.id))
+                        })
                         .and_then(|id| {
                             groups::mute(&self.conn, id, mute.until, mute.since, &mute.by)
-                                .map_err(|e| e.to_string())
+                                .map_err(StoreError::from)
                         });
                     let _ = done.send(written);
                 }
                 Job::Unmute { id, done } => {
-                    let _ = done.send(groups::unmute(&self.conn, id).map_err(|e| e.to_string()));
+                    let _ = done.send(groups::unmute(&self.conn, id).map_err(StoreError::from));
                 }
                 Job::Corrupt(why) => self.corrupt(&why),
             }

@@ -4,14 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
-use diagbot_core::engine::SearchError;
 use diagbot_core::logs::level::Level;
 use diagbot_core::probe::oom;
 use diagbot_core::query::{JournalScope, LineSource, Query, QueryKind, SearchResult};
 use diagbot_core::when::TimeBound;
 
-use super::render::{escape, with_lines_and_tail};
+use super::render::{escape, refused, with_lines_and_tail};
 use super::views;
+use crate::present::refusal::Refusal;
 use crate::present::{format, warnings, StatusView};
 use crate::state::AppState;
 
@@ -308,12 +308,7 @@ async fn search(
     }
     match state.diag.answer(&query).await {
         Ok((result, _)) => render_search(&query.kind, since, &result),
-        Err(e) => match e.as_ref() {
-            SearchError::InvalidPattern { .. } | SearchError::PatternTooLong { .. } => {
-                format!("⚠ {}", escape(&e.to_string()))
-            }
-            other => format!("⚠ the search failed: {}", escape(&other.to_string())),
-        },
+        Err(e) => refused(&Refusal::of_search(&e)),
     }
 }
 
@@ -436,7 +431,7 @@ async fn explain(state: &AppState, service: &str, since: Option<&str>) -> String
     };
     match crate::history::explain::answer(state, service, since).await {
         Ok(explanation) => format!("<pre>{}</pre>", escape(&explanation.text)),
-        Err(refused) => format!("⚠ {}", escape(&refused.to_string())),
+        Err(refusal) => refused(&refusal),
     }
 }
 

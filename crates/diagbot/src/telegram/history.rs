@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use diagbot_core::when::TimeBound;
 
-use super::render::{escape, length};
+use super::render::{escape, length, refused};
 use crate::history::model::{HistoryAnswer, HistoryRequest, Series};
 use crate::history::series;
 use crate::present::format;
@@ -77,7 +77,7 @@ pub async fn history(state: &AppState, service: Option<&str>, since: Option<&str
     };
     match crate::history::answer(state, &req).await {
         Ok(answer) => render(&answer, said, service),
-        Err(e) => format!("⚠ history is unavailable: {}", escape(&e.0)),
+        Err(refusal) => refused(&refusal),
     }
 }
 

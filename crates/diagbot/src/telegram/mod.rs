@@ -35,8 +35,8 @@ use teloxide::types::{AllowedUpdate, ChatAction, ChatId, ParseMode, UpdateKind};
 use teloxide::{ApiError, Bot, RequestError};
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::history::feed;
 use crate::state::AppState;
-use crate::store::{StoredEvent, Tick};
 use guard::{Guard, Verdict};
 use outbox::{Cooldowns, Outbox, Outgoing, Release};
 
@@ -352,28 +352,19 @@ fn record_alerts(state: &AppState, releases: &[Release], chats: usize) {
     if releases.is_empty() {
         return;
     }
-    let at = chrono::Utc::now().timestamp();
-    let events = releases
+    let sentences = releases
         .iter()
-        .map(|r| StoredEvent {
-            time: at,
-            kind: "alert".into(),
-            service: None,
+        .map(|r| {
             // As text: the events list shows it as such (the HTML is Telegram's).
-            message: {
-                let text = render::plain(&r.text).replace('\n', " · ");
-                match r.held_back {
-                    0 => format!("alert to {chats} chat(s): {text}"),
-                    n => format!("alert to {chats} chat(s), {n} like it held back: {text}"),
-                }
-            },
+            let text = render::plain(&r.text).replace('\n', " · ");
+            match r.held_back {
+                0 => format!("alert to {chats} chat(s): {text}"),
+                n => format!("alert to {chats} chat(s), {n} like it held back: {text}"),
+            }
         })
         .collect();
-    state.store.record(Tick {
-        at,
-        values: Vec::new(),
-        events,
-    });
+    let at = chrono::Utc::now().timestamp();
+    state.store.record(feed::alerts_tick(at, sentences));
 }
 
 fn alert_text(event: &Event) -> String {

@@ -4,6 +4,8 @@
 //! do not fit, the oldest are left out whole and the message says how many and
 //! where to see them all.
 
+use crate::present::refusal::Refusal;
+
 /// Telegram's limit, in UTF-16 code units of the text after entity parsing.
 pub const TELEGRAM_LIMIT: usize = 4096;
 /// What a message may measure here. The HTML source is counted (tags and
@@ -11,6 +13,11 @@ pub const TELEGRAM_LIMIT: usize = 4096;
 const BUDGET: usize = 4000;
 /// A longer log line is cut (at a character boundary) and marked.
 const MAX_LINE_CHARS: usize = 300;
+
+/// A refused question, as the bot says it.
+pub fn refused(refusal: &Refusal) -> String {
+    format!("⚠ {}", escape(&refusal.to_string()))
+}
 
 /// Escapes `<`, `>`, `&` and `"`, and shows control characters as `\xNN`.
 pub fn escape(text: &str) -> String {

@@ -4,7 +4,8 @@
 use diagbot_core::groups::{self, GroupsQuery, GroupsResult};
 use diagbot_core::when::TimeBound;
 
-use super::render::{escape, length};
+use super::render::{escape, length, refused};
+use crate::present::refusal::Refusal;
 use crate::state::AppState;
 
 /// What a `/top` message may measure (as [`super::render`] counts: the HTML source).
@@ -34,7 +35,7 @@ pub async fn top(
     // Cached: the same question as `GET /api/v1/groups`'s default.
     match state.diag.groups(&query).await {
         Ok((result, _)) => render(&result, said),
-        Err(e) => format!("⚠ grouping failed: {}", escape(&e.to_string())),
+        Err(e) => refused(&Refusal::of_search(&e)),
     }
 }
 

@@ -14,6 +14,8 @@ use diagbot_core::probe::host::SharedHost;
 use diagbot_core::probe::Status;
 use tokio::sync::{broadcast, watch};
 
+pub mod heartbeat;
+
 use crate::metrics::{Metrics, ScanMetrics};
 use crate::settings::DaemonSettings;
 use crate::store::{Availability, Limits, Store};
@@ -42,15 +44,9 @@ pub struct AppState {
     /// The host's collector: CPU use is measured from its previous reading.
     pub host: SharedHost,
     /// When the refresh and the sampler began their current runs.
-    pub heartbeat: crate::heartbeat::Heartbeat,
-    /// The byte budget of HTTP answers being computed or sent.
-    pub answers_in_flight: crate::budget::Budget,
+    pub heartbeat: heartbeat::Heartbeat,
     /// Whole-log scans run one at a time: `/api/v1/groups`, Telegram `/top`, explain.
     pub groups_in_flight: tokio::sync::Semaphore,
-    /// Requests in flight per client address.
-    pub clients: crate::clients::Clients,
-    /// Wrong tokens per address, to slow down guessing.
-    pub login_failures: crate::login_failures::LoginFailures,
     /// The history store (off when `storage.enabled` is false or it could not be opened).
     pub store: Arc<Store>,
     /// Each service's new-error watch (appended error lines, grouped), by service name.
@@ -97,10 +93,7 @@ impl AppState {
             started: Instant::now(),
             events: broadcast::channel(EVENT_BACKLOG).0,
             log_level,
-            answers_in_flight: Default::default(),
             groups_in_flight: tokio::sync::Semaphore::new(1),
-            clients: Default::default(),
-            login_failures: Default::default(),
             error_watches: Default::default(),
             explained: Default::default(),
             numbers: Default::default(),
