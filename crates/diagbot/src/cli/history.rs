@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
@@ -76,11 +76,11 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<ExitCode> {
     let since = args.since.resolve(now).div_euclid(1000);
     let local = match &args.remote {
         Some(_) => None,
-        None => Some(load_settings(args.config.as_deref())?.0),
+        None => Some(load_settings(args.config.as_deref())?),
     };
     let services: Vec<String> = match (&args.service, &local) {
         (Some(s), _) => vec![s.clone()],
-        (None, Some(settings)) => settings
+        (None, Some((settings, _))) => settings
             .core
             .services
             .iter()
@@ -89,15 +89,22 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<ExitCode> {
         (None, None) => Vec::new(),
     };
     let names = series_for(&args, &services);
+    // JSON is the API's answer, so its step is the API's choice (the same
+    // question gives the same points); a table is kept to about TABLE_ROWS rows.
     let step = args.step.or_else(|| {
         let range = (until - since).max(1) as u64;
-        Some(plan::nice_step(range.div_ceil(TABLE_ROWS)))
+        (!args.json).then(|| plan::nice_step(range.div_ceil(TABLE_ROWS)))
     });
     let req = HistoryRequest {
         series: names,
         since,
         until,
         step,
+    };
+    let source = match (&args.remote, &local) {
+        (Some(url), _) => format!("the daemon at {url}"),
+        (None, Some((settings, file))) => local_source(settings, file.as_deref()),
+        (None, None) => unreachable!("settings are read without --remote"),
     };
     let answer: HistoryAnswer = match (&args.remote, local) {
         (Some(url), _) => {
@@ -110,12 +117,13 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<ExitCode> {
             }
             super::remote::get_json(url, "/api/v1/history", &params)?
         }
-        (None, Some(settings)) => read_local(&settings, &req)?,
+        (None, Some((settings, _))) => read_local(&settings, &req)?,
         (None, None) => unreachable!("settings are read without --remote"),
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&answer)?);
     } else {
+        println!("History from {source}.\n");
         print!("{}", render(&answer, std::io::stdout().is_terminal()));
     }
     let empty = answer.series.iter().all(|s| s.points.is_empty()) && answer.events.is_empty();
@@ -145,6 +153,19 @@ fn series_for(args: &HistoryArgs, services: &[String]) -> Vec<String> {
         (Some(Metric::Load), _) => vec!["host.load1".into()],
         (Some(Metric::Errors), Some(_)) => each("errors"),
         (Some(Metric::Errors), None) => vec![series::query("errors")],
+    }
+}
+
+/// Which file a local history comes from, and which configuration named it:
+/// two daemons on one machine keep two histories.
+fn local_source(settings: &crate::settings::DaemonSettings, file: Option<&Path>) -> String {
+    let path = settings.storage.resolved_path(&|k| std::env::var(k).ok());
+    match file {
+        Some(config) => format!("{} (storage.path of {})", path.display(), config.display()),
+        None => format!(
+            "{} (the default storage.path; no configuration file)",
+            path.display()
+        ),
     }
 }
 

@@ -110,7 +110,41 @@ fn a_restarted_daemon_shows_the_trend_of_before() {
         means.last().unwrap() > means.first().unwrap(),
         "not climbing: {means:?}"
     );
+    // Without a step, `--json --remote` asks what the API chooses: the same
+    // step and points (a sample taken between the two asks may add one).
+    let api_default = second.json(&format!(
+        "/api/v1/history?series=service.leaky.rss&since={since}&until={until}"
+    ));
+    let out = Command::cargo_bin("diagbot")
+        .unwrap()
+        .args(["history", "--service", "leaky", "--json", "--remote"])
+        .arg(second.url(""))
+        .args(["--since", &since, "--until", &until])
+        .output()
+        .unwrap();
+    let remote: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (a, c) = (&api_default["series"][0], &remote["series"][0]);
+    assert_eq!(c["step_seconds"], a["step_seconds"], "{a:#}\n{c:#}");
+    let (a, c) = (
+        a["points"].as_array().unwrap(),
+        c["points"].as_array().unwrap(),
+    );
+    assert!(c.len() >= a.len() && c.len() <= a.len() + 1, "{a:?}\n{c:?}");
     second.stop();
+
+    // The table says which file it read, and which configuration named it.
+    let out = Command::cargo_bin("diagbot")
+        .unwrap()
+        .args(["history", "--service", "leaky", "--config"])
+        .arg(&config_file)
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    let first_line = table.lines().next().unwrap_or_default();
+    assert!(
+        first_line.contains("diagbot.db") && first_line.contains(&*config_file.to_string_lossy()),
+        "{table}"
+    );
     let out = Command::cargo_bin("diagbot")
         .unwrap()
         .args(["history", "--config"])
