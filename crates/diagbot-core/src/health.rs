@@ -396,12 +396,7 @@ impl Watch {
             samples: 0,
             span_secs: 0.0,
             latest_bytes: None,
-            instance: Some(InstanceReport {
-                pid: live_pid,
-                running: true,
-                since_secs: self.now,
-                after_restart: true,
-            }),
+            instance: Some(InstanceReport::new(live_pid, true, self.now, true)),
             text,
             ..report
         })
@@ -508,12 +503,13 @@ fn service_report(settings: &HealthSettings, life: &mut Life, now: f64) -> Trend
     let mut report = match (life.current.as_mut(), &life.last_death) {
         (Some(instance), _) => {
             let mut report = instance_report(settings, instance, life.limit);
-            report.instance = Some(InstanceReport {
-                pid: instance.pid,
-                running: true,
-                since_secs: instance.samples.front().map_or(now, |s| s.at_secs),
-                after_restart: instance.after_restart,
-            });
+            let since = instance.samples.front().map_or(now, |s| s.at_secs);
+            report.instance = Some(InstanceReport::new(
+                instance.pid,
+                true,
+                since,
+                instance.after_restart,
+            ));
             if let (Trend::TooFewSamples { .. }, true) = (&report.trend, instance.after_restart) {
                 report.text = format!(
                     "restarted {} ago{}; {}",
@@ -541,12 +537,7 @@ fn service_report(settings: &HealthSettings, life: &mut Life, now: f64) -> Trend
                 span_secs: 0.0,
                 limit_bytes: life.limit,
                 latest_bytes: None,
-                instance: Some(InstanceReport {
-                    pid: death.pid,
-                    running: false,
-                    since_secs: death.at_secs,
-                    after_restart: false,
-                }),
+                instance: Some(InstanceReport::new(death.pid, false, death.at_secs, false)),
                 restart_loop: None,
                 explained_by: None,
                 text: format!("not running since {} ({last})", clock(death.at_secs)),

@@ -173,11 +173,31 @@ pub struct InstanceReport {
     pub pid: Option<u32>,
     /// Whether it runs now; if not, this is the last instance, which died.
     pub running: bool,
-    /// Seconds since the epoch: the instance's first sample when running,
-    /// its last one when not.
+    /// When it has been as it is (RFC 3339, UTC): running since its first
+    /// sample, or not running since its last one.
+    #[serde(default)]
+    pub since: String,
+    /// The same time in seconds since the epoch. Deprecated: `since` says it
+    /// as every other time in the answers does; this key goes in 0.4.
     pub since_secs: f64,
     /// Whether an earlier instance died while diagbot watched.
     pub after_restart: bool,
+}
+
+impl InstanceReport {
+    /// The report of an instance that has been running (or not) since `since_secs`.
+    pub fn new(pid: Option<u32>, running: bool, since_secs: f64, after_restart: bool) -> Self {
+        let since = chrono::DateTime::from_timestamp(since_secs.floor() as i64, 0)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default();
+        InstanceReport {
+            pid,
+            running,
+            since,
+            since_secs,
+            after_restart,
+        }
+    }
 }
 
 /// A service that died and was started again more than `health.restart_loop`

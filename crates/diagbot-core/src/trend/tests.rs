@@ -193,12 +193,12 @@ fn every_trend_report_round_trips_through_json() {
                 span_secs: 60.0,
                 limit_bytes: Some(400 << 20),
                 latest_bytes: running.then_some(150 << 20),
-                instance: Some(InstanceReport {
-                    pid: Some(908),
+                instance: Some(InstanceReport::new(
+                    Some(908),
                     running,
-                    since_secs: 1_772_186_400.0,
-                    after_restart: !running,
-                }),
+                    1_772_186_400.0,
+                    !running,
+                )),
                 restart_loop: (!running).then(|| RestartLoop {
                     deaths: 4,
                     oom_kills: 4,

@@ -82,6 +82,16 @@ fn a_restarted_daemon_shows_the_trend_of_before() {
     let v = second.json("/api/v1/status");
     let trend = &v["services"][0]["memory_trend"];
     assert_eq!(trend["trend"]["verdict"], "climbing", "{v:#}");
+    // The instance's time is a time, as every other time in the answers
+    // (and the old key, deprecated, still says it in seconds).
+    let instance = &trend["instance"];
+    let since = chrono::DateTime::parse_from_rfc3339(instance["since"].as_str().unwrap())
+        .unwrap_or_else(|e| panic!("{e}: {instance:#}"));
+    assert_eq!(
+        since.timestamp(),
+        instance["since_secs"].as_f64().unwrap().floor() as i64
+    );
+    assert!((chrono::Utc::now().timestamp() - since.timestamp()).abs() < 3600);
     assert!(
         trend["samples"].as_u64().unwrap() >= samples_before.min(5),
         "{trend:#}"
