@@ -430,7 +430,8 @@ pub struct SearchResult {
     pub kind: ResultKind,
     /// Matching lines in all files (for `errors`, lines at error level or worse).
     pub matches: u64,
-    /// Line counts by level (`errors` only; zeros for `grep`).
+    /// Line counts by level: of every line read for `errors`, of the
+    /// matching lines for `grep`.
     pub levels: LevelCounts,
     /// Files read (plain or gzipped), skipped ones not included.
     pub files_searched: u64,

@@ -111,7 +111,10 @@ fn add_entry(search: &JournalSearch<'_>, tally: &mut JournalTally, entry: Entry)
             if !search.matcher.is_match(&entry.message).unwrap_or(false) {
                 return;
             }
-            entry.level()
+            // A grep's levels are its matching lines' (errors count every line).
+            let level = entry.level();
+            tally.levels.count(level);
+            level
         }
     };
     tally.matches += 1;

@@ -476,7 +476,12 @@ impl TallySink<'_, '_> {
                 }
                 level
             }
-            Counting::Matches => None,
+            Counting::Matches => {
+                // A grep's levels are its matching lines' (errors count every line).
+                let level = head.get_or_insert_with(|| spec.times.read(line)).level(line);
+                self.tally.levels.count(level);
+                level
+            }
         };
         self.tally.matches += 1;
         if spec.max_lines == 0 {

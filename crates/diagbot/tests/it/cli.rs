@@ -83,6 +83,18 @@ fn grep_json_has_the_documented_fields() {
 }
 
 #[test]
+fn grep_json_counts_the_levels_of_its_matching_lines() {
+    let dir = logs();
+    let v = json(dir.path(), &["grep", "failure|slow"]);
+    assert_eq!(v["matches"], 3);
+    let levels = &v["levels"];
+    assert_eq!(levels["error"], 2, "{levels}");
+    assert_eq!(levels["warning"], 1, "{levels}");
+    // Lines that did not match are not counted (the file has an INFO line).
+    assert_eq!(levels["info"], 0, "{levels}");
+}
+
+#[test]
 fn grep_count_prints_only_the_number() {
     let dir = logs();
     diagbot()
