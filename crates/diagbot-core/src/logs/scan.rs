@@ -478,7 +478,9 @@ impl TallySink<'_, '_> {
             }
             Counting::Matches => {
                 // A grep's levels are its matching lines' (errors count every line).
-                let level = head.get_or_insert_with(|| spec.times.read(line)).level(line);
+                let level = head
+                    .get_or_insert_with(|| spec.times.read(line))
+                    .level(line);
                 self.tally.levels.count(level);
                 level
             }

@@ -51,6 +51,11 @@ impl Guard {
     }
 
     /// A new allowlist and rate (a reload); what was remembered stays.
+    /// The limits in effect.
+    pub fn rate(&self) -> RateLimit {
+        self.rate
+    }
+
     pub fn set_allowed(&mut self, allowed: Vec<i64>, rate: RateLimit) {
         self.allowed = allowed;
         self.rate = rate;
@@ -94,6 +99,28 @@ impl Guard {
     }
 }
 
+/// The notice a chat gets when it runs dry, with the limits in effect.
+pub fn slow_down_notice(rate: RateLimit) -> String {
+    let RateLimit { per_second, burst } = rate;
+    let pace = if per_second >= 1.0 {
+        let n = trim(per_second);
+        let s = if n == "1" { "" } else { "s" };
+        format!("{n} command{s} a second")
+    } else {
+        format!(
+            "one command every {} s",
+            trim(1.0 / per_second.max(f64::MIN_POSITIVE))
+        )
+    };
+    format!("Slow down, please: {pace} (bursts of {}).", trim(burst))
+}
+
+/// A number as people write it: no trailing `.0`, at most one decimal.
+fn trim(x: f64) -> String {
+    let s = format!("{x:.1}");
+    s.strip_suffix(".0").map_or(s.clone(), str::to_string)
+}
+
 /// Keeps `map` under `MAX_CHATS` by dropping its stalest entry.
 fn bound<V>(map: &mut HashMap<i64, V>, at: impl Fn(&V) -> Instant) {
     if map.len() < MAX_CHATS {
@@ -121,6 +148,31 @@ mod tests {
     fn an_empty_list_allows_nobody() {
         let mut g = Guard::new(vec![], RateLimit::default());
         assert_eq!(g.check(1, Instant::now()), Verdict::Refuse);
+    }
+
+    #[test]
+    fn the_notice_says_the_limits_in_effect() {
+        let default = slow_down_notice(RateLimit::default());
+        assert_eq!(
+            default,
+            "Slow down, please: 1 command a second (bursts of 5)."
+        );
+        let configured = slow_down_notice(RateLimit {
+            per_second: 0.5,
+            burst: 3.0,
+        });
+        assert_eq!(
+            configured,
+            "Slow down, please: one command every 2 s (bursts of 3)."
+        );
+        let fast = slow_down_notice(RateLimit {
+            per_second: 2.5,
+            burst: 10.0,
+        });
+        assert_eq!(
+            fast,
+            "Slow down, please: 2.5 commands a second (bursts of 10)."
+        );
     }
 
     #[test]

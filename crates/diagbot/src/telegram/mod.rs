@@ -209,7 +209,7 @@ async fn poll(state: &Arc<AppState>, bot: &Bot, outbox: &Arc<Outbox>, settings: 
                 }
                 Verdict::SlowDown => outbox.push(Outgoing {
                     chat,
-                    html: "Slow down, please: one command a second (bursts of five).".into(),
+                    html: guard::slow_down_notice(guard.rate()),
                 }),
                 Verdict::Drop => {}
             }
