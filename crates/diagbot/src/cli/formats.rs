@@ -13,6 +13,7 @@ use diagbot_core::logs::user_format::UserFormat;
 use serde::Serialize;
 
 use super::{args, head, render};
+use crate::present::visible;
 
 /// The most characters of a line shown; `--json` has the times, not the text.
 const TEXT_CHARS: usize = 100;
@@ -190,8 +191,8 @@ fn shown(bytes: &[u8]) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() && c != '\t' {
-            out.extend(c.escape_default());
+        if c != '\t' && (c.is_control() || visible::acts(c)) {
+            out.push_str(&visible::name(c));
         } else {
             out.push(c);
         }

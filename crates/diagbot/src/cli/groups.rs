@@ -11,6 +11,7 @@ use diagbot_core::query::JournalScope;
 use diagbot_core::when::TimeBound;
 
 use super::args::{exit_for, load_settings, parse_when};
+use crate::present::visible;
 use crate::present::{format, warnings};
 
 #[derive(Args)]
@@ -230,16 +231,8 @@ fn time(t: Option<chrono::DateTime<chrono::FixedOffset>>) -> String {
     t.map_or_else(|| "-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
 }
 
-/// Control characters made visible, so log bytes cannot drive the terminal.
+/// Characters that would act shown by name, so log bytes cannot drive the
+/// terminal (a newline too: a group is one row).
 fn printable(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let escaped: Vec<char> = if c.is_control() && c != '\t' {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            };
-            escaped
-        })
-        .collect()
+    visible::visible(text).replace('\n', "\\x0a")
 }

@@ -5,6 +5,7 @@ use diagbot_core::logs::level::Level;
 use diagbot_core::query::{LineSource, MatchLine, Skipped};
 use diagbot_core::SearchResult;
 
+use crate::present::visible;
 use crate::present::{format, warnings};
 
 pub fn print_json(result: &SearchResult) -> anyhow::Result<()> {
@@ -226,8 +227,8 @@ fn printable(line: &MatchLine) -> String {
     for c in line.text.chars() {
         if c == '\n' {
             out.push_str(" … ");
-        } else if c.is_control() && c != '\t' {
-            out.extend(c.escape_default());
+        } else if visible::acts(c) {
+            out.push_str(&visible::name(c));
         } else {
             out.push(c);
         }

@@ -2,7 +2,11 @@
 //! and SVG: an attacker can write a log line or name a process, so every
 //! such byte goes through [`text`] (or [`json_in_script`]) on its way out.
 
-/// `s` as HTML/XML text or attribute value: `& < > " '` escaped.
+use crate::present::visible;
+
+/// `s` as HTML/XML text or attribute value: `& < > " '` escaped, and a
+/// character that would act on the text around it shown by its name
+/// ([`visible`](crate::present::visible)).
 pub fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -12,6 +16,7 @@ pub fn text(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            c if visible::acts(c) => out.push_str(&visible::name(c)),
             c => out.push(c),
         }
     }

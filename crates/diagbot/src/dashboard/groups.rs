@@ -37,7 +37,9 @@ pub fn step_name(seconds: u64) -> String {
 }
 
 /// The inside of the page's `#groups`: the table, or why there is none.
-pub fn render(answer: &Result<&GroupsResult, String>, range: Range) -> String {
+/// `daemon` is this daemon's URL: the command it suggests asks the same
+/// daemon, so it gives the same groups (and `new`) wherever it is run.
+pub fn render(answer: &Result<&GroupsResult, String>, range: Range, daemon: &str) -> String {
     let answer = match answer {
         Ok(answer) => answer,
         Err(reason) => {
@@ -60,7 +62,7 @@ pub fn render(answer: &Result<&GroupsResult, String>, range: Range) -> String {
     let shown = answer.groups.len().min(TOP_GROUPS);
     let _ = write!(
         out,
-        r#"<p class="groups-summary">{} in the last {}, in {}{}. All of them: <code>diagbot groups --since {}</code></p>"#,
+        r#"<p class="groups-summary">{} in the last {}, in {}{}. All of them: <code>diagbot groups --since {} --remote {}</code></p>"#,
         warnings_and_errors(events(answer)),
         range.name(),
         counted(answer.groups.len() as u64, "group"),
@@ -68,7 +70,8 @@ pub fn render(answer: &Result<&GroupsResult, String>, range: Range) -> String {
             Some(o) => format!(" and {} merged into “other”", counted(o.groups, "group")),
             None => String::new(),
         },
-        range.name()
+        range.name(),
+        escape::text(daemon)
     );
     let step = answer.steps.map_or(step(range), |s| s.seconds);
     let _ = write!(
@@ -180,6 +183,8 @@ pub fn spark(counts: &[u32], steps: &Steps) -> String {
 mod tests {
     use super::*;
 
+    const DAEMON: &str = "http://127.0.0.1:9187";
+
     fn group(template: &str, counts: Vec<u32>) -> GroupSummary {
         GroupSummary {
             id: "0123456789abcdef".into(),
@@ -225,7 +230,7 @@ mod tests {
             "<script>x</script> failed <num>",
             vec![0, 4, 2, 0],
         )]);
-        let html = render(&Ok(&a), Range::SixHours);
+        let html = render(&Ok(&a), Range::SixHours, DAEMON);
         assert!(html.contains("<code title=\"&lt;img src=x onerror=alert(1)&gt; &quot;quoted&quot;\">&lt;script&gt;x&lt;/script&gt; failed &lt;num&gt;</code> <b class=\"new\">new</b>"), "{html}");
         assert!(!html.contains("<script>"), "{html}");
         assert!(html.contains("<th>per hour</th>"), "{html}");
@@ -248,14 +253,14 @@ mod tests {
         let many: Vec<GroupSummary> = (0..15)
             .map(|i| group(&format!("g{i}"), vec![1, 0, 0, 0]))
             .collect();
-        let html = render(&Ok(&answer(many)), Range::Day);
+        let html = render(&Ok(&answer(many)), Range::Day, DAEMON);
         assert_eq!(html.matches("<tr data-id").count(), TOP_GROUPS);
         assert!(
             html.contains("15 warnings or errors in the last 24h, in 15 groups."),
             "{html}"
         );
         let mut empty = answer(vec![]);
-        let none = render(&Ok(&empty), Range::Day);
+        let none = render(&Ok(&empty), Range::Day, DAEMON);
         assert_eq!(
             none,
             r#"<p class="none">No warning or error lines in the last 24h.</p>"#
@@ -269,12 +274,12 @@ mod tests {
                 lines: 10,
             })
             .collect();
-        let unplaced = render(&Ok(&empty), Range::Day);
+        let unplaced = render(&Ok(&empty), Range::Day, DAEMON);
         assert!(
             unplaced.contains("in 7 files: /var/log/&lt;0&gt;.log, /var/log/&lt;1&gt;.log, /var/log/&lt;2&gt;.log, /var/log/&lt;3&gt;.log, /var/log/&lt;4&gt;.log, 2 more."),
             "{unplaced}"
         );
-        let failed = render(&Err("<b>gone</b>".into()), Range::Day);
+        let failed = render(&Err("<b>gone</b>".into()), Range::Day, DAEMON);
         assert!(
             failed.contains("could not be read: &lt;b&gt;gone&lt;/b&gt;"),
             "{failed}"

@@ -66,6 +66,7 @@ where
 async fn show(
     State(state): State<Arc<AppState>>,
     Query(params): Query<BTreeMap<String, String>>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
     let asked = params.get("range");
     let range = asked
@@ -95,8 +96,28 @@ async fn show(
         queries: &queries,
         refresh: settings.core.health.sample_interval,
         groups: groups.as_ref().map_err(Clone::clone),
+        daemon: &daemon_url(&headers, settings.http.listen),
     });
     (headers::page(), html).into_response()
+}
+
+/// The URL the page was asked at (its `Host`), for the commands it
+/// suggests; else the listen address (loopback when it listens on every
+/// address).
+fn daemon_url(headers: &axum::http::HeaderMap, listen: std::net::SocketAddr) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.len() <= 255);
+    if let Some(host) = host {
+        return format!("http://{host}");
+    }
+    let ip = match listen.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => std::net::Ipv4Addr::LOCALHOST.into(),
+        ip if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("http://{}", std::net::SocketAddr::new(ip, listen.port()))
 }
 
 /// The samples over the frame, and the refresh queries' counts per hour.

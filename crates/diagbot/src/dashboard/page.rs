@@ -37,6 +37,8 @@ pub struct Page<'a> {
     pub refresh: Duration,
     /// The range's error groups, or why there are none.
     pub groups: Result<&'a GroupsResult, String>,
+    /// This daemon's URL, for the command lines the page suggests.
+    pub daemon: &'a str,
 }
 
 /// The whole document.
@@ -101,8 +103,9 @@ pub fn render(page: &Page) -> String {
     }
     let _ = write!(
         out,
-        r#"<section><h2>Error groups</h2><div id="groups">{}</div></section>"#,
-        groups::render(&page.groups, page.range)
+        r#"<section><h2>Error groups</h2><div id="groups" data-daemon="{}">{}</div></section>"#,
+        escape::text(page.daemon),
+        groups::render(&page.groups, page.range, page.daemon)
     );
     out.push_str(r#"<section><h2>Latest events</h2><ul id="events">"#);
     out.push_str(&events(

@@ -11,6 +11,7 @@ pub mod format;
 pub mod oom;
 pub mod refusal;
 pub mod status;
+pub mod visible;
 pub mod warnings;
 
 pub use oom::OomRow;

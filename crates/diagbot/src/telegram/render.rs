@@ -5,6 +5,7 @@
 //! where to see them all.
 
 use crate::present::refusal::Refusal;
+use crate::present::visible;
 
 /// Telegram's limit, in UTF-16 code units of the text after entity parsing.
 pub const TELEGRAM_LIMIT: usize = 4096;
@@ -19,7 +20,8 @@ pub fn refused(refusal: &Refusal) -> String {
     format!("⚠ {}", escape(&refusal.to_string()))
 }
 
-/// Escapes `<`, `>`, `&` and `"`, and shows control characters as `\xNN`.
+/// Escapes `<`, `>`, `&` and `"`, and shows control characters as `\xNN`
+/// and bidirectional overrides as `U+202E` (see `present::visible`).
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -29,7 +31,7 @@ pub fn escape(text: &str) -> String {
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
             '\t' => out.push(' '),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() || visible::acts(c) => out.push_str(&visible::name(c)),
             c => out.push(c),
         }
     }
@@ -149,6 +151,8 @@ mod tests {
             escape("<script>alert(1)</script> & </b> \"q\"\u{1b}[31m\u{fffd}"),
             "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;/b&gt; &quot;q&quot;\\x1b[31m\u{fffd}"
         );
+        // A bell and a bidirectional override are named, not acted on.
+        assert_eq!(escape("a\u{7}\u{202e}txt.exe"), "a\\x07U+202Etxt.exe");
     }
 
     #[test]

@@ -577,7 +577,8 @@ fn the_script_draws_a_groups_answer_as_the_server_does() {
         ),
         group(
             2,
-            "no level here",
+            // Written by an attacker: a terminal escape, a bell, a reversal.
+            "no level here \u{1b}[31m\u{7} \u{202e}txt.exe",
             None,
             (0..24).map(|h| if h == 0 { 60 } else { 1 }).collect(),
         ),
@@ -629,7 +630,7 @@ fn the_script_draws_a_groups_answer_as_the_server_does() {
         ..answer.clone()
     };
     for answer in [answer, empty] {
-        same_groups(&browser, &answer, Range::Day);
+        same_groups(&browser, &answer, Range::Day, &d.url(""));
     }
     let errors = browser.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:#?}");
@@ -640,9 +641,10 @@ fn same_groups(
     browser: &Browser,
     answer: &diagbot_core::groups::GroupsResult,
     range: diagbot::dashboard::range::Range,
+    daemon: &str,
 ) {
     use diagbot::dashboard::groups;
-    let served = groups::render(&Ok(answer), range);
+    let served = groups::render(&Ok(answer), range, daemon);
     let compared = browser.call(
         &format!(
             r#"const [answer, served, range] = arguments;
@@ -679,6 +681,20 @@ fn same_groups(
         );
         assert!(
             server.contains("and 3 groups merged into “other”"),
+            "{server}"
+        );
+        // Shown by name, never acted on; the same in the script's drawing.
+        assert!(
+            server.contains("no level here \\x1b[31m\\x07 U+202Etxt.exe"),
+            "{server}"
+        );
+        assert!(
+            !server.contains(['\u{1b}', '\u{7}', '\u{202e}']),
+            "{server}"
+        );
+        // The command for all of them asks this daemon.
+        assert!(
+            server.contains(&format!("diagbot groups --since 24h --remote {daemon}")),
             "{server}"
         );
     }

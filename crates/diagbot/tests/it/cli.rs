@@ -216,7 +216,7 @@ fn control_bytes_in_logs_are_shown_escaped() {
         .arg(dir.path())
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("\\u{1b}[31mred"))
+        .stdout(predicate::str::contains("\\x1b[31mred"))
         .stdout(predicate::str::contains("\u{1b}").not());
 }
 

@@ -265,7 +265,7 @@
       time.textContent = utc(e.time);
       const kind = document.createElement('b');
       kind.textContent = e.kind;
-      li.append(time, ' ', kind, ' ' + (e.service ? e.service + ': ' : '') + e.message);
+      li.append(time, ' ', kind, visible(' ' + (e.service ? e.service + ': ' : '') + e.message));
       return li;
     });
     if (items.length === 0) {
@@ -291,7 +291,7 @@
       const dt = document.createElement('dt');
       dt.textContent = name;
       const dd = document.createElement('dd');
-      dd.textContent = text;
+      dd.textContent = visible(text);
       dl.append(dt, dd);
     };
     const m = host.memory;
@@ -330,7 +330,7 @@
           words.length > 0 ? words.join('; ') : null,
         ];
         const row = body.insertRow();
-        for (const c of cells) row.insertCell().textContent = c === null ? '' : c;
+        for (const c of cells) row.insertCell().textContent = c === null ? '' : visible(c);
       }
       parts.push(table);
     }
@@ -339,7 +339,7 @@
     if (unread.length > 0) {
       const p = document.createElement('p');
       p.className = 'note';
-      p.textContent = 'Not read: ' + unread.join('; ');
+      p.textContent = visible('Not read: ' + unread.join('; '));
       parts.push(p);
     }
     section.replaceChildren(...parts);
@@ -354,10 +354,27 @@
   }
   // The whole seconds of an RFC 3339 time (chrono writes up to nine decimals).
   function unixOf(rfc3339) { return Math.floor(Date.parse(rfc3339.replace(/\.\d+/, '')) / 1000); }
+  // present::visible: a character that would act on the text around it (a
+  // control other than tab and newline, a bidirectional mark, override or
+  // isolate) is shown by its name, as the server shows it.
+  function acts(c) {
+    const n = c.codePointAt(0);
+    return (n < 0x20 && c !== '\t' && c !== '\n') || (n >= 0x7f && n <= 0x9f) || n === 0x61c || n === 0x200e ||
+      n === 0x200f || (n >= 0x202a && n <= 0x202e) || (n >= 0x2066 && n <= 0x2069);
+  }
+  function visible(text) {
+    let out = '';
+    for (const c of String(text)) {
+      if (!acts(c)) out += c;
+      else if (c.codePointAt(0) <= 0x9f) out += '\\x' + c.codePointAt(0).toString(16).padStart(2, '0');
+      else out += 'U+' + c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0');
+    }
+    return out;
+  }
   function html(tag, className, text) {
     const e = document.createElement(tag);
     if (className) e.className = className;
-    if (text !== undefined) e.textContent = text;
+    if (text !== undefined) e.textContent = visible(text);
     return e;
   }
   function spark(counts, steps) {
@@ -393,7 +410,7 @@
     summary.append((events === 1 ? '1 warning or error' : events + ' warnings or errors') + ' in the last ' + rangeName +
       ', in ' + counted(answer.groups.length, 'group') +
       (answer.other ? ' and ' + counted(answer.other.groups, 'group') + ' merged into “other”' : '') +
-      '. All of them: ', html('code', null, 'diagbot groups --since ' + rangeName));
+      '. All of them: ', html('code', null, 'diagbot groups --since ' + rangeName + ' --remote ' + document.getElementById('groups').dataset.daemon));
     const table = html('table', 'groups');
     const head = table.createTHead().insertRow();
     const step = answer.steps ? answer.steps.seconds : groupStep(rangeName);
@@ -402,9 +419,9 @@
     for (const g of answer.groups.slice(0, config.top_groups)) {
       const row = body.insertRow();
       row.dataset.id = g.id;
-      row.insertCell().textContent = g.level || 'none';
+      row.insertCell().textContent = visible(g.level || 'none');
       const code = html('code', null, g.template);
-      code.title = g.example;
+      code.title = visible(g.example);
       const group = row.insertCell();
       group.append(code);
       if (g.new === true) group.append(' ', html('b', 'new', 'new'));

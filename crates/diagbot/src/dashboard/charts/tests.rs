@@ -210,6 +210,7 @@ fn the_page_escapes_what_logs_and_configuration_say() {
         queries: &queries,
         refresh: std::time::Duration::from_secs(30),
         groups: Err("no log paths <configured>".into()),
+        daemon: "http://127.0.0.1:9187",
     });
     // Our two script elements and no other.
     assert_eq!(html.matches("<script").count(), 2, "{html}");
@@ -217,7 +218,7 @@ fn the_page_escapes_what_logs_and_configuration_say() {
     assert!(html.contains("killed at 552 MiB RSS &lt;script&gt;alert(2)&lt;/script&gt;"));
     assert!(html.contains("&lt;worker &amp; co&gt;"));
     assert!(html.contains(
-        r#"<div id="groups"><p class="note">The error groups could not be read: no log paths &lt;configured&gt;</p></div>"#
+        r#"<div id="groups" data-daemon="http://127.0.0.1:9187"><p class="note">The error groups could not be read: no log paths &lt;configured&gt;</p></div>"#
     ));
     // The events, newest first, the out-of-range one too (the list is the answer's).
     let kill = html
@@ -254,6 +255,7 @@ fn without_history_the_page_says_why_and_shows_the_status() {
         queries: &[],
         refresh: std::time::Duration::from_millis(100),
         groups: Err("stopping".into()),
+        daemon: "http://127.0.0.1:9187",
     });
     assert!(
         html.contains("History is unavailable (the disk is full &lt;really&gt;)"),
