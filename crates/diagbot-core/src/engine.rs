@@ -742,8 +742,19 @@ fn compile(query: &Query) -> Result<RegexMatcher, SearchError> {
         .build(pattern)
         .map_err(|e| SearchError::InvalidPattern {
             pattern: pattern.to_string(),
-            message: e.to_string(),
+            message: syntax_error(pattern, ignore_case).unwrap_or_else(|| e.to_string()),
         })
+}
+
+/// The syntax error in `pattern` as written, its caret under the user's own
+/// text: the matcher's message shows the pattern wrapped in its own group.
+fn syntax_error(pattern: &str, ignore_case: bool) -> Option<String> {
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(ignore_case)
+        .size_limit(usize::MAX)
+        .build()
+        .err()
+        .map(|e| e.to_string())
 }
 
 /// Warns when a time window cannot place a file's lines: none or under

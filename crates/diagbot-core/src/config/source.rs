@@ -65,9 +65,9 @@ impl Source {
             Some(path) => Ok(Source {
                 name: path.display().to_string(),
                 path: Some(path.to_path_buf()),
-                text: read_config_file(path).map_err(|source| ConfigError::Read {
+                text: read_config_file(path).map_err(|why| ConfigError::Read {
                     path: path.to_path_buf(),
-                    source,
+                    why,
                 })?,
             }),
             None => Ok(Source::text("(defaults)", "")),

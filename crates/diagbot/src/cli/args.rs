@@ -35,13 +35,13 @@ pub struct LogArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Only lines at or after WHEN: a duration back from now (90s, 15m, 1h, 2d) or a time (2026-01-27T10:00:00).
-    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+    #[arg(long, value_name = "WHEN", value_parser = parse_when, allow_hyphen_values = true)]
     pub since: Option<TimeBound>,
     /// Only lines at or before WHEN.
-    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+    #[arg(long, value_name = "WHEN", value_parser = parse_when, allow_hyphen_values = true)]
     pub until: Option<TimeBound>,
-    /// How many of the last matching lines to show.
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    /// How many of the last matching lines to show (`--lines` is the same).
+    #[arg(long, value_name = "N", default_value_t = 20, visible_alias = "lines")]
     pub max_lines: usize,
     /// Print one JSON object instead of tables.
     #[arg(long)]
@@ -192,8 +192,17 @@ pub fn environment() -> std::collections::BTreeMap<String, String> {
         .collect()
 }
 
+/// A `--since`/`--until` value. `-1h` is read as `1h` (an hour back from
+/// now), as people write "an hour ago" on a time line.
 pub fn parse_when(s: &str) -> Result<TimeBound, String> {
-    TimeBound::parse(s).map_err(|e| e.to_string())
+    let ago = s
+        .strip_prefix('-')
+        .filter(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+    match ago {
+        Some(rest) => TimeBound::parse(rest).or_else(|_| TimeBound::parse(s)),
+        None => TimeBound::parse(s),
+    }
+    .map_err(|e| e.to_string())
 }
 
 /// grep's exit codes: 0 something matched, 1 nothing did.

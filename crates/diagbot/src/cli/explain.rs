@@ -18,7 +18,7 @@ pub struct ExplainArgs {
     /// The service, by its name in the configuration.
     pub service: String,
     /// From WHEN: a duration back from now (24h, 7d) or a time. Default: 24h.
-    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+    #[arg(long, value_name = "WHEN", value_parser = parse_when, allow_hyphen_values = true)]
     pub since: Option<TimeBound>,
     /// Print one JSON object (as /api/v1/explain answers) instead of text.
     #[arg(long)]

@@ -38,10 +38,10 @@ pub struct GroupsArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Only lines at or after WHEN: a duration back from now (90s, 15m, 1h, 2d) or a time.
-    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+    #[arg(long, value_name = "WHEN", value_parser = parse_when, allow_hyphen_values = true)]
     pub since: Option<TimeBound>,
     /// Only lines at or before WHEN.
-    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+    #[arg(long, value_name = "WHEN", value_parser = parse_when, allow_hyphen_values = true)]
     pub until: Option<TimeBound>,
     /// Group lines at this level or worse: any, trace, debug, info, warning, error, fatal
     /// (`any`: lines without a level too).

@@ -42,10 +42,10 @@ pub struct HistoryArgs {
     #[arg(long, value_enum)]
     pub metric: Option<Metric>,
     /// From WHEN: a duration back from now (24h, 7d) or a time.
-    #[arg(long, value_name = "WHEN", value_parser = parse_when, default_value = "24h")]
+    #[arg(long, value_name = "WHEN", value_parser = parse_when, allow_hyphen_values = true, default_value = "24h")]
     pub since: TimeBound,
     /// Until WHEN (default: now).
-    #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+    #[arg(long, value_name = "WHEN", value_parser = parse_when, allow_hyphen_values = true)]
     pub until: Option<TimeBound>,
     /// Seconds per point (60, 5m, 1h). Default: about 24 rows over the range.
     #[arg(long, value_name = "STEP", value_parser = parse_step)]

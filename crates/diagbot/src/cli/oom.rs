@@ -16,7 +16,7 @@ use crate::present::OomRow;
 #[derive(Args)]
 pub struct OomArgs {
     /// Only kills at or after WHEN (90s, 15m, 1h, 2d, or a time).
-    #[arg(long, value_name = "WHEN", value_parser = super::args::parse_when)]
+    #[arg(long, value_name = "WHEN", value_parser = super::args::parse_when, allow_hyphen_values = true)]
     pub since: Option<TimeBound>,
     /// The configuration file (for `system.*`); as `serve` finds it otherwise.
     #[arg(long, value_name = "FILE")]

@@ -95,6 +95,58 @@ fn grep_json_counts_the_levels_of_its_matching_lines() {
 }
 
 #[test]
+fn a_bad_regex_is_shown_as_written_with_the_caret_under_it() {
+    let dir = logs();
+    let out = diagbot()
+        .args(["grep", "foo(", "--path"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("(?:"), "diagbot's own wrapping shows: {err}");
+    let lines: Vec<&str> = err.lines().collect();
+    let shown = lines.iter().position(|l| l.trim() == "foo(").expect(&err);
+    // The caret stands under the user's own `(`.
+    let caret = lines[shown + 1];
+    assert_eq!(caret.find('^'), lines[shown].find('('), "{err}");
+}
+
+#[test]
+fn a_new_users_spellings_are_understood() {
+    let dir = logs();
+    // `--lines` is `--max-lines`; `-1h` is an hour back, not a flag.
+    let out = diagbot()
+        .args([
+            "errors", "--lines", "1", "--since", "-100000d", "--json", "--path",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["lines"].as_array().unwrap().len(), 1, "{v:#}");
+    diagbot()
+        .args(["errors", "--since", "-1h", "--path"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("0 errors"));
+    // A missing configuration file says why once.
+    let out = diagbot()
+        .args(["status", "--config", "/nonexistent/diagbot.toml"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}
+
+#[test]
 fn grep_count_prints_only_the_number() {
     let dir = logs();
     diagbot()
