@@ -102,5 +102,8 @@ pub mod units;
 pub mod when;
 pub mod workers;
 
+#[cfg(test)]
+mod testing;
+
 pub use engine::{Engine, SearchError};
 pub use query::{GrepPattern, Query, QueryKind, SearchResult};

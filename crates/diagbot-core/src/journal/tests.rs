@@ -3,6 +3,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::*;
+use crate::testing::eventually;
 
 /// An executable script at `dir/journalctl` that runs `body` under sh.
 fn fake_journalctl(dir: &Path, body: &str) -> Journal {
@@ -21,23 +22,20 @@ fn read_all(journal: &Journal, cancel: &Cancel) -> Result<(Vec<Entry>, ReadSumma
     Ok((entries, summary))
 }
 
-/// Whether a process whose command line holds `marker` is still alive, a
-/// few seconds after a kill (a killed process takes a moment to go).
-fn alive(marker: &str) -> bool {
-    let running = || {
-        std::fs::read_dir("/proc").unwrap().flatten().any(|p| {
-            std::fs::read(p.path().join("cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(marker))
-        })
-    };
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while running() {
-        if Instant::now() > deadline {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
+/// Whether a process whose command line holds `marker` runs.
+fn running(marker: &str) -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|p| {
+        std::fs::read(p.path().join("cmdline"))
+            .is_ok_and(|c| String::from_utf8_lossy(&c).contains(marker))
+    })
+}
+
+/// Waits until no process whose command line holds `marker` is left (a
+/// killed process takes a moment to go); fails the test naming `what`.
+fn wait_gone(marker: &str, what: &str) {
+    eventually(what, Duration::from_secs(10), || {
+        (!running(marker)).then_some(())
+    });
 }
 
 #[test]
@@ -185,7 +183,7 @@ fn a_hung_journalctl_and_its_children_are_killed_at_the_deadline() {
     let err = read_all(&journal, &Cancel::new()).unwrap_err();
     assert_eq!(err, JournalError::TimedOut(journal.timeout));
     assert!(started.elapsed() < Duration::from_secs(60));
-    assert!(!alive(&marker), "a child of journalctl was left behind");
+    wait_gone(&marker, "the child of journalctl to be gone");
 }
 
 #[test]
@@ -199,13 +197,17 @@ fn a_cancelled_read_stops_and_leaves_no_child() {
     let cancel = Cancel::new();
     let stopper = cancel.clone();
     let waiter = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(200));
+        // Cancelled mid-read: once journalctl's child runs.
+        eventually("journalctl's child to run", Duration::from_secs(20), || {
+            running(&marker).then_some(())
+        });
         stopper.cancel();
+        marker
     });
     let err = read_all(&journal, &cancel).unwrap_err();
-    waiter.join().unwrap();
+    let marker = waiter.join().unwrap();
     assert_eq!(err, JournalError::Cancelled);
-    assert!(!alive(&marker));
+    wait_gone(&marker, "the cancelled read's child to be gone");
 }
 
 #[test]
@@ -224,7 +226,7 @@ fn a_reader_that_stops_early_leaves_no_child() {
         })
         .unwrap();
     assert_eq!(summary.entries, 1);
-    assert!(!alive(&marker));
+    wait_gone(&marker, "the stopped read's child to be gone");
 }
 
 #[test]

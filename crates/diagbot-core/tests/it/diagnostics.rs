@@ -53,6 +53,7 @@ async fn after_expiry_a_reload_reads_only_the_appended_bytes() {
     let query = Query::grep("ERROR", vec![dir.path().to_path_buf()]);
     // The background refresh's query repeats: its tails are kept from its first run.
     diag.refresh(&query).await.unwrap();
+    // A sleep: the refresh's entry must outlive its TTL (300 ms).
     tokio::time::sleep(Duration::from_millis(400)).await;
     let (first, how) = diag.answer(&query).await.unwrap();
     assert_eq!(how, HitOrLoad::Loaded);
@@ -67,6 +68,7 @@ async fn after_expiry_a_reload_reads_only_the_appended_bytes() {
         .unwrap()
         .write_all(appended.as_bytes())
         .unwrap();
+    // A sleep: the entry must outlive its TTL (300 ms).
     tokio::time::sleep(Duration::from_millis(400)).await;
     let (second, how) = diag.answer(&query).await.unwrap();
     assert_eq!(how, HitOrLoad::Loaded);

@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::common::{eventually, Text};
+
 const SECRET_MARK: &str = "s3cr3tHASHnotalog";
 
 /// A `diagbot serve` child, killed if the test ends without stopping it.
@@ -95,22 +97,67 @@ impl Serve {
             .unwrap_or(0)
     }
 
-    /// SIGTERM, then the exit status and how long it took (waits at most 30 s).
-    fn terminate(&mut self) -> (Option<ExitStatus>, Duration) {
+    /// Whether it has accepted the connection `client` opened to it: the
+    /// kernel names the connection's file (its inode) once one holds it, and
+    /// shows 0 while the connection waits in the listen queue.
+    fn accepted(&self, client: &TcpStream) -> bool {
+        let port = |hex: &str| {
+            hex.rsplit_once(':')
+                .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+        };
+        let from = client.local_addr().unwrap().port();
+        fs::read_to_string("/proc/net/tcp")
+            .unwrap_or_default()
+            .lines()
+            .skip(1)
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .any(|f| {
+                f.len() > 9
+                    && port(f[1]) == Some(self.addr.port())
+                    && port(f[2]) == Some(from)
+                    && f[9] != "0"
+            })
+    }
+
+    /// SIGTERM, then the exit status and how long it took (fails the test
+    /// when it still runs 30 s later).
+    fn terminate(&mut self) -> (ExitStatus, Duration) {
         let started = Instant::now();
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        while started.elapsed() < Duration::from_secs(30) {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return (Some(status), started.elapsed());
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        (None, started.elapsed())
+        let log = self.log.clone();
+        let child = &mut self.child;
+        let status = eventually(
+            "the daemon to exit after SIGTERM",
+            Duration::from_secs(30),
+            || {
+                child
+                    .try_wait()
+                    .unwrap()
+                    .ok_or_else(|| Text(fs::read_to_string(&log).unwrap_or_default()))
+            },
+        );
+        (status, started.elapsed())
     }
 
     fn stderr(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until its log says `what` `n` times.
+    fn wait_for_log(&self, what: &str, n: usize) {
+        eventually(
+            &format!("{what:?} ({n} times) in the daemon's log"),
+            Duration::from_secs(20),
+            || {
+                let log = self.stderr();
+                if log.matches(what).count() >= n {
+                    Ok(())
+                } else {
+                    Err(Text(log))
+                }
+            },
+        );
     }
 }
 
@@ -304,12 +351,19 @@ fn fifo_swaps_never_wedge_the_daemon() {
             ));
             answers.push((status, body));
         }
-        // Refreshes go on during the race: wait (bounded) for three more.
-        let waited = Instant::now();
-        while runs(&serve) < before + 3.0 && waited.elapsed() < Duration::from_secs(30) {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let during = runs(&serve) - before;
+        // Refreshes go on during the race: wait for three more.
+        let during = eventually(
+            "three more refreshes during the race",
+            Duration::from_secs(30),
+            || {
+                let during = runs(&serve) - before;
+                if during >= 3.0 {
+                    Ok(during)
+                } else {
+                    Err(during)
+                }
+            },
+        );
         stop.store(true, Ordering::Relaxed);
         (swapper.join().unwrap(), answers, during)
     });
@@ -321,7 +375,6 @@ fn fifo_swaps_never_wedge_the_daemon() {
     eprintln!(
         "fifo swap: {REQUESTS} requests, {swaps} swaps, {runs_during} refreshes meanwhile; SIGTERM to exit {took:?}"
     );
-    let status = status.unwrap_or_else(|| panic!("still running 30 s after SIGTERM"));
     assert!(status.success(), "{status:?}: {}", serve.stderr());
 }
 
@@ -367,19 +420,22 @@ fn at_the_fd_limit_no_degraded_answer_is_a_hit_and_it_recovers() {
     let mut idle = Vec::new();
     let top_up = |idle: &mut Vec<TcpStream>| {
         while (serve.fds_below(LIMIT) as u64) < LIMIT - 2 {
-            let before = serve.fds_below(LIMIT);
-            idle.push(TcpStream::connect(serve.addr).unwrap());
+            let stream = TcpStream::connect(serve.addr).unwrap();
             // Accepted: one more descriptor in the daemon.
-            let waited = Instant::now();
-            while serve.fds_below(LIMIT) <= before && waited.elapsed() < Duration::from_secs(5) {
-                std::thread::yield_now();
-            }
+            eventually(
+                "the daemon to accept an idle connection",
+                Duration::from_secs(20),
+                || serve.accepted(&stream),
+            );
+            idle.push(stream);
         }
     };
     // Topped up until the count holds: a descriptor the daemon held for a
     // moment of its own (the first health sample) is taken too.
     for _ in 0..20 {
         top_up(&mut idle);
+        // A sleep: the count must hold a while (a descriptor held for a
+        // moment is let go), which no event says.
         std::thread::sleep(Duration::from_millis(200));
         if serve.fds_below(LIMIT) as u64 >= LIMIT - 2 {
             break;
@@ -419,16 +475,21 @@ fn at_the_fd_limit_no_degraded_answer_is_a_hit_and_it_recovers() {
     }
     drop(idle);
     drop(over);
-    let mut recovered = None;
-    for attempt in 0..200 {
-        let (status, body, cache) = serve.get(&query);
-        let v: Value = serde_json::from_str(&body).unwrap_or_default();
-        if status == 200 && v.get("partial").is_none() {
-            recovered = Some((attempt, v["matches"].clone(), cache));
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut attempt = 0;
+    let recovered = eventually(
+        "whole answers served again",
+        Duration::from_secs(30),
+        || {
+            attempt += 1;
+            let (status, body, cache) = serve.get(&query);
+            let v: Value = serde_json::from_str(&body).unwrap_or_default();
+            if status == 200 && v.get("partial").is_none() {
+                Ok((attempt, v["matches"].clone(), cache))
+            } else {
+                Err((status, body))
+            }
+        },
+    );
     let took = started.elapsed();
     eprintln!(
         "fd limit {LIMIT}: {DEGRADED_REQUESTS} requests at the limit ({partial} partial, {degraded_hits} of them hits), {closed} idle connections closed by the daemon, recovered after {recovered:?}, {took:?}"
@@ -441,7 +502,7 @@ fn at_the_fd_limit_no_degraded_answer_is_a_hit_and_it_recovers() {
         partial > 0,
         "no answer was degraded: the limit was not reached"
     );
-    let (_, matches, cache) = recovered.expect("not serving whole answers again");
+    let (_, matches, cache) = recovered;
     assert_eq!(matches, 6);
     assert_eq!(
         cache.as_deref(),
@@ -479,7 +540,6 @@ fn gzip_bombs_are_cut_and_a_long_scan_does_not_hold_the_exit() {
     eprintln!(
         "SIGTERM during a scan of 224 MiB of .gz (refreshes done: {runs}): exit after {took:?}"
     );
-    let status = status.unwrap_or_else(|| panic!("still running 30 s after SIGTERM"));
     assert!(status.success(), "{status:?}: {}", serve.stderr());
 
     // With a 32 MiB bound: the bomb cut by its ratio (at 16 MiB), the rotation at 32 MiB.
@@ -524,6 +584,7 @@ fn peak_anon(pid: u32, stop: &AtomicBool) -> u64 {
             .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
             .unwrap_or(0);
         peak = peak.max(kib * 1024);
+        // A sleep: the sampling rate.
         std::thread::sleep(Duration::from_millis(3));
     }
     peak
@@ -562,6 +623,7 @@ fn a_flood_of_large_answers_stays_within_a_bounded_heap() {
                 for path in ["/healthz", "/metrics"] {
                     seen.push((path, serve.get(path).0));
                 }
+                // A sleep: the probes' pace.
                 std::thread::sleep(Duration::from_millis(20));
             }
             seen
@@ -619,17 +681,7 @@ fn a_reload_reads_only_a_regular_configuration_of_at_most_a_mebibyte() {
             .status()
             .unwrap();
     };
-    let said = |what: &str, n: usize| {
-        let started = Instant::now();
-        while serve.stderr().matches(what).count() < n {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "no {what:?} ({n}) in {}",
-                serve.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    };
+    let said = |what: &str, n: usize| serve.wait_for_log(what, n);
     let swap = |make: &dyn Fn(&Path)| {
         fs::remove_file(&config).unwrap();
         make(&config);
@@ -939,17 +991,23 @@ fn half_open_connections_from_one_address_cannot_lock_others_out() {
         }
     };
     let mut closed = vec![false; flood.len()];
-    let started = Instant::now();
-    while closed.iter().filter(|c| **c).count() < 256 - diagbot::http::connections::MAX_PER_CLIENT
-        && started.elapsed() < Duration::from_secs(5)
-    {
-        for (i, s) in flood.iter().enumerate() {
-            if !closed[i] {
-                closed[i] = is_closed(s);
+    let closed = eventually(
+        "the flood's connections past its share closed",
+        Duration::from_secs(20),
+        || {
+            for (i, s) in flood.iter().enumerate() {
+                if !closed[i] {
+                    closed[i] = is_closed(s);
+                }
             }
-        }
-    }
-    let closed = closed.iter().filter(|c| **c).count();
+            let n = closed.iter().filter(|c| **c).count();
+            if n >= 256 - diagbot::http::connections::MAX_PER_CLIENT {
+                Ok(n)
+            } else {
+                Err(n)
+            }
+        },
+    );
     assert_eq!(
         closed,
         256 - diagbot::http::connections::MAX_PER_CLIENT,
@@ -997,16 +1055,17 @@ fn a_store_corrupted_blocked_or_deleted_while_running_is_noticed_and_recovered()
     let db = config.with_extension("db");
     let side = |suffix: &str| PathBuf::from(format!("{}{suffix}", db.display()));
     let wait_for = |what: &str, ok: &dyn Fn() -> bool, secs: u64| {
-        let started = Instant::now();
-        while !ok() {
-            assert!(
-                started.elapsed() < Duration::from_secs(secs),
-                "{what}; /healthz history: {}; log: {}",
-                history_of(&serve),
-                serve.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        eventually(what, Duration::from_secs(secs), || {
+            if ok() {
+                Ok(())
+            } else {
+                Err(Text(format!(
+                    "/healthz history: {}; log: {}",
+                    history_of(&serve),
+                    serve.stderr()
+                )))
+            }
+        });
     };
     let history = || serve.get("/api/v1/history?series=host.load1&since=1h").0;
     wait_for("history answers", &|| history() == 200, 20);
@@ -1052,7 +1111,19 @@ fn a_store_corrupted_blocked_or_deleted_while_running_is_noticed_and_recovered()
             &|| history_of(&serve).contains("paused: writes fail"),
             20,
         );
-        std::thread::sleep(Duration::from_secs(1));
+        // More ticks not written, each a chance to log again, before the count.
+        let failures = || {
+            super::common::metric(
+                &serve.get("/metrics").1,
+                "diagbot_history_write_failures_total",
+            )
+        };
+        let paused_at = failures();
+        wait_for(
+            "three more ticks not written",
+            &|| failures() >= paused_at + 3.0,
+            20,
+        );
         assert_eq!(
             serve.stderr().matches("running without history").count(),
             1,

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::http::Method;
 use fantoccini::wd::WebDriverCompatibleCommand;
@@ -83,6 +83,15 @@ pub struct Browser {
     _driver: Driver,
 }
 
+/// What the page shows, read only if a wait times out (for its message).
+struct OnTimeout<F: Fn() -> String>(F);
+
+impl<F: Fn() -> String> std::fmt::Debug for OnTimeout<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&(self.0)())
+    }
+}
+
 impl Browser {
     /// A new browser, or `None` where there is none (see [`tools`]).
     pub fn start() -> Option<Browser> {
@@ -100,11 +109,9 @@ impl Browser {
             .unwrap();
         let driver = Driver(child);
         let url = format!("http://127.0.0.1:{port}/");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < PATIENCE, "chromedriver does not listen");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        eventually("chromedriver to listen", PATIENCE, || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -165,17 +172,20 @@ impl Browser {
 
     /// Waits until `expression` is true in the page, for at most `PATIENCE`.
     pub fn wait_until(&self, what: &str, expression: &str) {
-        let started = Instant::now();
-        while self.eval(expression) != Value::Bool(true) {
-            if started.elapsed() > PATIENCE {
-                panic!(
-                    "{what}: never true: {expression}\nthe page's note: {}\nconsole errors: {:#?}",
-                    self.eval("document.getElementById('history-note').textContent"),
-                    self.console_errors()
-                );
+        eventually(&format!("{what}: {expression}"), PATIENCE, || {
+            if self.eval(expression) == Value::Bool(true) {
+                Ok(())
+            } else {
+                // Read only for the message: reading the console empties it.
+                Err(OnTimeout(|| {
+                    format!(
+                        "the page's note: {}\nconsole errors: {:#?}",
+                        self.eval("document.getElementById('history-note').textContent"),
+                        self.console_errors()
+                    )
+                }))
             }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        });
     }
 
     pub fn click(&self, css: &str) {
@@ -787,15 +797,16 @@ fn the_origin_story_is_drawn_from_history_in_a_real_browser() {
     // The climb, the kill (the kernel's line, then the process gone), the restart.
     let mut bot = leak(&marker);
     let pid = bot.id();
-    let started = Instant::now();
-    while d.json("/api/v1/status")["services"][0]["rss_bytes"]
-        .as_u64()
-        .unwrap_or(0)
-        < 60 << 20
-    {
-        assert!(started.elapsed() < PATIENCE, "the bot does not grow");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    eventually("the bot to grow to 60 MiB", PATIENCE, || {
+        let rss = d.json("/api/v1/status")["services"][0]["rss_bytes"]
+            .as_u64()
+            .unwrap_or(0);
+        if rss >= 60 << 20 {
+            Ok(())
+        } else {
+            Err(rss)
+        }
+    });
     let now = chrono::Local::now().format("%b %e %H:%M:%S");
     std::fs::write(
         &kern_log,
@@ -813,8 +824,7 @@ fn the_origin_story_is_drawn_from_history_in_a_real_browser() {
             until - 3601
         ))
     };
-    let started = Instant::now();
-    let answer = loop {
+    let answer = eventually("the kill in the history", PATIENCE, || {
         let answer = ask();
         let killed = answer["events"]
             .as_array()
@@ -824,14 +834,11 @@ fn the_origin_story_is_drawn_from_history_in_a_real_browser() {
         // A 1 h range is drawn at a 2 s step: a few steps after the kill.
         let points = answer["series"][0]["points"].as_array().map_or(0, Vec::len);
         if killed && points > 5 {
-            break answer;
+            Ok(answer)
+        } else {
+            Err(Text(format!("{answer:#}")))
         }
-        assert!(
-            started.elapsed() < PATIENCE,
-            "no kill in history: {answer:#}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    });
     let stored = answer["series"][0]["points"].as_array().unwrap().len();
     assert!(stored > 5, "{answer:#}");
     browser.goto(&d.url("/?range=1h"));

@@ -4,8 +4,11 @@
 #![allow(clippy::unwrap_used)] // a failed setup step should fail the test loudly
 
 use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,11 +24,138 @@ pub const APP_LOG: &str = include_str!(concat!(
     "/../../testdata/app.log"
 ));
 
+/// What a check passed to [`eventually`] says: `true`, `Some(value)` or
+/// `Ok(value)` when the wait is over; `false`, `None` or `Err(seen)` when it
+/// is not yet, where `seen` is what the check saw, shown (`{:?}`) in the
+/// message when the wait times out.
+pub trait Outcome {
+    type Value;
+    type Seen;
+    fn ready(self) -> Result<Self::Value, Self::Seen>;
+    fn describe(seen: &Self::Seen) -> Option<String>;
+}
+
+impl Outcome for bool {
+    type Value = ();
+    type Seen = ();
+    fn ready(self) -> Result<(), ()> {
+        if self {
+            Ok(())
+        } else {
+            Err(())
+        }
+    }
+    fn describe(_: &()) -> Option<String> {
+        None
+    }
+}
+
+impl<T> Outcome for Option<T> {
+    type Value = T;
+    type Seen = ();
+    fn ready(self) -> Result<T, ()> {
+        self.ok_or(())
+    }
+    fn describe(_: &()) -> Option<String> {
+        None
+    }
+}
+
+impl<T, E: Debug> Outcome for Result<T, E> {
+    type Value = T;
+    type Seen = E;
+    fn ready(self) -> Result<T, E> {
+        self
+    }
+    fn describe(seen: &E) -> Option<String> {
+        Some(format!("{seen:?}"))
+    }
+}
+
+/// A state shown as it is (a log, a body, a JSON text) in the message of a
+/// wait that timed out, rather than quoted and escaped as `{:?}` shows a
+/// `String`.
+pub struct Text(pub String);
+
+impl Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The pause before the next poll: 10 ms at first, then half as long again
+/// each time, at most 100 ms.
+fn next_pause(pause: Duration) -> Duration {
+    (pause * 3 / 2).min(Duration::from_millis(100))
+}
+
+fn timed_out(what: &str, deadline: Duration, polls: u32, last: Option<String>) -> ! {
+    match last {
+        Some(last) => panic!(
+            "timed out after {deadline:?} ({polls} polls) waiting for {what}; last seen: {last}"
+        ),
+        None => panic!("timed out after {deadline:?} ({polls} polls) waiting for {what}"),
+    }
+}
+
+/// Polls `check` until it is ready (`true`, `Some`, `Ok`; see [`Outcome`])
+/// and returns its value. The deadline only guards against a wait that
+/// never ends: past it, the test fails naming `what` was awaited and what
+/// the check saw last (its `Err`).
+pub fn eventually<O: Outcome>(
+    what: &str,
+    deadline: Duration,
+    mut check: impl FnMut() -> O,
+) -> O::Value {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(10);
+    let mut polls = 0;
+    loop {
+        polls += 1;
+        let seen = match check().ready() {
+            Ok(value) => return value,
+            Err(seen) => seen,
+        };
+        if started.elapsed() >= deadline {
+            timed_out(what, deadline, polls, O::describe(&seen));
+        }
+        std::thread::sleep(pause);
+        pause = next_pause(pause);
+    }
+}
+
+/// [`eventually`] for async tests: `check` is awaited, and the pause between
+/// polls is `tokio::time::sleep`'s (the runtime's other tasks go on).
+pub async fn eventually_async<O: Outcome, F: Future<Output = O>>(
+    what: &str,
+    deadline: Duration,
+    mut check: impl FnMut() -> F,
+) -> O::Value {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(10);
+    let mut polls = 0;
+    loop {
+        polls += 1;
+        let seen = match check().await.ready() {
+            Ok(value) => return value,
+            Err(seen) => seen,
+        };
+        if started.elapsed() >= deadline {
+            timed_out(what, deadline, polls, O::describe(&seen));
+        }
+        tokio::time::sleep(pause).await;
+        pause = next_pause(pause);
+    }
+}
+
 pub struct TestDaemon {
     pub addr: SocketAddr,
     pub control: mpsc::Sender<Control>,
     thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
     pub state: Arc<AppState>,
+    /// How many times the daemon has read its configuration file again on
+    /// `Control::Reload`, whether the file was good or not.
+    reloads_read: Arc<AtomicUsize>,
 }
 
 /// The configuration for logs in `logs`; its history file is beside them,
@@ -57,6 +187,8 @@ impl TestDaemon {
         let env = BTreeMap::new();
         let settings = settings::load(Some(config_file), &env).unwrap();
         let file = config_file.to_path_buf();
+        let reloads_read = Arc::new(AtomicUsize::new(0));
+        let read = Arc::clone(&reloads_read);
         let (control, rx) = mpsc::channel(4);
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
@@ -68,8 +200,11 @@ impl TestDaemon {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
                 let state = AppState::with_log_level(settings, log_level);
                 ready_tx.send((listener.local_addr()?, Arc::clone(&state)))?;
-                let reloader: daemon::Reloader =
-                    Box::new(move || settings::load(Some(&file), &BTreeMap::new()));
+                let reloader: daemon::Reloader = Box::new(move || {
+                    let loaded = settings::load(Some(&file), &BTreeMap::new());
+                    read.fetch_add(1, Ordering::SeqCst);
+                    loaded
+                });
                 daemon::run(state, listener, rx, reloader).await
             })
         });
@@ -79,6 +214,7 @@ impl TestDaemon {
             control,
             thread: Some(thread),
             state,
+            reloads_read,
         }
     }
 
@@ -97,14 +233,23 @@ impl TestDaemon {
     }
 
     pub fn wait_for_first_refresh(&self) {
-        let started = Instant::now();
-        while metric(&self.get("/metrics").1, "diagbot_refresh_runs_total") < 1.0 {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "no refresh ran"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        eventually("the first refresh", Duration::from_secs(20), || {
+            metric(&self.get("/metrics").1, "diagbot_refresh_runs_total") >= 1.0
+        });
+    }
+
+    /// Sends `Control::Reload` and waits until the daemon has read its
+    /// configuration file for it; a good file is then being applied, a bad
+    /// one was refused (the old settings stay). Reloads are handled in turn,
+    /// so every reload sent before this one has been handled as well.
+    pub fn reload_and_wait_for_read(&self) {
+        let before = self.reloads_read.load(Ordering::SeqCst);
+        self.control.blocking_send(Control::Reload).unwrap();
+        eventually(
+            "the daemon to read its configuration for the reload",
+            Duration::from_secs(20),
+            || self.reloads_read.load(Ordering::SeqCst) > before,
+        );
     }
 
     pub fn stop(mut self) -> Duration {

@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use crate::common::{config_text, get_with, metric, setup, TestDaemon, APP_LOG};
+use crate::common::{config_text, eventually, get_with, metric, setup, TestDaemon, Text, APP_LOG};
 use assert_cmd::Command;
 use diagbot::daemon::Control;
 use serde_json::Value;
@@ -282,18 +282,11 @@ fn metrics_parse_and_move_with_queries_and_refreshes() {
     let d = TestDaemon::start(&config_file);
     d.wait_for_first_refresh();
     // The host's figures come with the first health sample.
-    let started = Instant::now();
-    while !d
-        .get("/metrics")
-        .1
-        .contains("diagbot_host_memory_available_bytes")
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "no first sample"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    eventually("the first health sample", Duration::from_secs(20), || {
+        d.get("/metrics")
+            .1
+            .contains("diagbot_host_memory_available_bytes")
+    });
     let before = d.get("/metrics").1;
     for name in [
         "diagbot_cache_entries",
@@ -372,8 +365,7 @@ fn a_broken_config_on_reload_keeps_the_old_one_and_a_good_one_applies() {
     let (_dir, logs, config_file) = setup("");
     let d = TestDaemon::start(&config_file);
     std::fs::write(&config_file, "[logs\npaths = ").unwrap();
-    d.control.blocking_send(Control::Reload).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
+    d.reload_and_wait_for_read();
     assert_eq!(
         d.get("/api/v1/errors").0,
         200,
@@ -385,14 +377,14 @@ fn a_broken_config_on_reload_keeps_the_old_one_and_a_good_one_applies() {
     )
     .unwrap();
     d.control.blocking_send(Control::Reload).unwrap();
-    let started = Instant::now();
-    while d.get("/healthz").0 != 401 {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "the new token never applied"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    eventually("the new token to apply", Duration::from_secs(5), || {
+        let (code, body) = d.get("/healthz");
+        if code == 401 {
+            Ok(())
+        } else {
+            Err(format!("{code} {body}"))
+        }
+    });
 }
 
 #[test]
@@ -479,13 +471,38 @@ fn signals_reload_and_stop_the_real_daemon() {
         .unwrap()
         .to_string();
     assert_eq!(get_with(&format!("{url}/healthz"), None).0, 200);
+    // Its log, as it comes (read by a thread, so the pipe never fills).
+    let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let log_reader = {
+        let (mut pipe, stderr) = (child.stderr.take().unwrap(), std::sync::Arc::clone(&stderr));
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = std::io::Read::read(&mut pipe, &mut buf) {
+                stderr
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
     let pid = child.id().to_string();
     std::fs::write(&config_file, "not = [toml").unwrap();
     std::process::Command::new("kill")
         .args(["-HUP", &pid])
         .status()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    eventually(
+        "the daemon to refuse the broken configuration",
+        Duration::from_secs(20),
+        || {
+            let log = stderr.lock().unwrap();
+            if log.contains("configuration not reloaded, keeping the old one") {
+                Ok(())
+            } else {
+                Err(log.clone())
+            }
+        },
+    );
     assert_eq!(get_with(&format!("{url}/healthz"), None).0, 200);
     let started = Instant::now();
     std::process::Command::new("kill")
@@ -495,12 +512,7 @@ fn signals_reload_and_stop_the_real_daemon() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     assert!(started.elapsed() < Duration::from_secs(5));
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert!(
-        stderr.contains("configuration not reloaded, keeping the old one"),
-        "{stderr}"
-    );
+    log_reader.join().unwrap();
 }
 
 /// A child process that grows by 1 MiB every 100 ms for 6 s, then sleeps.
@@ -534,19 +546,15 @@ fn a_growing_process_shows_a_climbing_trend() {
     let _child = Leaky(child);
     let d = TestDaemon::start(&config_file);
     let mut events = d.state.events.subscribe();
-    let started = Instant::now();
-    let service = loop {
+    let service = eventually("a climbing trend", Duration::from_secs(30), || {
         let v = d.json("/api/v1/status");
         let s = v["services"][0].clone();
         if s["memory_trend"]["trend"]["verdict"] == "climbing" {
-            break s;
+            Ok(s)
+        } else {
+            Err(Text(format!("{s:#}")))
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no climbing trend: {s:#}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    });
     assert_eq!(service["state"], "running");
     assert!(
         service["rss_bytes"].as_u64().unwrap() > 10 << 20,
@@ -575,16 +583,18 @@ fn a_growing_process_shows_a_climbing_trend() {
     assert!(text.contains(", cache "), "the daemon's cache: {text}");
     // The climb reaches the host's memory within the (long) horizon: one
     // projected OOM for the service (the host's own memory may climb too).
-    let event = loop {
-        match events.try_recv() {
-            Ok(e) if e.key() == "projected_oom:leaky" => break e,
-            Ok(_) => {}
-            Err(_) => {
-                assert!(started.elapsed() < Duration::from_secs(30), "no event");
-                std::thread::sleep(Duration::from_millis(50));
+    let event = eventually(
+        "a projected OOM event for leaky",
+        Duration::from_secs(30),
+        || {
+            while let Ok(e) = events.try_recv() {
+                if e.key() == "projected_oom:leaky" {
+                    return Some(e);
+                }
             }
-        }
-    };
+            None
+        },
+    );
     assert_eq!(event.kind(), "projected_oom", "{event:?}");
     assert!(
         event
@@ -630,15 +640,16 @@ fn a_restart_and_an_oom_kill_become_events() {
     let d = TestDaemon::start(&config_file);
     let mut events = d.state.events.subscribe();
     // The baseline: restarts already at 3 are not news.
-    let started = Instant::now();
-    while metric(
-        &d.get("/metrics").1,
-        "diagbot_service_restarts_total{service=\"bot\"}",
-    ) < 3.0
-    {
-        assert!(started.elapsed() < Duration::from_secs(20), "no sample");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    eventually(
+        "a sample with bot's 3 restarts",
+        Duration::from_secs(20),
+        || {
+            metric(
+                &d.get("/metrics").1,
+                "diagbot_service_restarts_total{service=\"bot\"}",
+            ) >= 3.0
+        },
+    );
     // The kill, as the kernel logs it now, and systemd's restart.
     let now = chrono::Local::now().format("%b %e %H:%M:%S");
     std::fs::write(
@@ -652,18 +663,16 @@ fn a_restart_and_an_oom_kill_become_events() {
     std::fs::write(proc.join("vmstat"), "oom_kill 1\n").unwrap();
     std::fs::write(&show, show_text(4, "oom-kill")).unwrap();
     let mut got = Vec::new();
-    while got.len() < 2 {
-        match events.try_recv() {
-            Ok(e) => got.push(e.describe()),
-            Err(_) => {
-                assert!(
-                    started.elapsed() < Duration::from_secs(20),
-                    "events: {got:?}"
-                );
-                std::thread::sleep(Duration::from_millis(50));
-            }
+    eventually("two events", Duration::from_secs(20), || {
+        while let Ok(e) = events.try_recv() {
+            got.push(e.describe());
         }
-    }
+        if got.len() >= 2 {
+            Ok(())
+        } else {
+            Err(got.clone())
+        }
+    });
     got.sort();
     assert_eq!(
         got,
@@ -720,14 +729,18 @@ fn leaky_setup(
 
 /// Waits until process `pid` holds `limit` bytes.
 fn grow_to(pid: u32, limit: u64, round: usize) {
-    let started = Instant::now();
-    while rss_of(pid) < limit {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "round {round}: the bot does not grow"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    eventually(
+        &format!("round {round}: the bot to grow to {limit} bytes"),
+        Duration::from_secs(60),
+        || {
+            let rss = rss_of(pid);
+            if rss >= limit {
+                Ok(())
+            } else {
+                Err(rss)
+            }
+        },
+    );
 }
 
 /// The OOM killer's work, as the test does it: the kernel's line first (as
@@ -786,6 +799,7 @@ fn a_bot_killed_and_started_again_is_warned_about_every_time() {
                     panic!("status the client cannot read ({e}): {body}");
                 }
                 reads += 1;
+                // A sleep: the reader's pace.
                 std::thread::sleep(Duration::from_millis(20));
             }
             reads
@@ -813,26 +827,26 @@ fn a_bot_killed_and_started_again_is_warned_about_every_time() {
         );
         kill_as_the_kernel(&kern_log, &mut bot);
         // The kill, named, before the next run starts.
-        let started = Instant::now();
-        loop {
-            drain(&mut seen);
-            let named = seen.iter().any(|e| match e {
-                diagbot_core::health::Event::OomKill {
-                    service: Some(s),
-                    victim: Some(v),
-                    ..
-                } => s == "leaky" && v.pid == Some(pid),
-                _ => false,
-            });
-            if named {
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "round {round}: no OOM kill named: {seen:#?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        eventually(
+            &format!("round {round}: the OOM kill of {pid} named"),
+            Duration::from_secs(20),
+            || {
+                drain(&mut seen);
+                let named = seen.iter().any(|e| match e {
+                    diagbot_core::health::Event::OomKill {
+                        service: Some(s),
+                        victim: Some(v),
+                        ..
+                    } => s == "leaky" && v.pid == Some(pid),
+                    _ => false,
+                });
+                if named {
+                    Ok(())
+                } else {
+                    Err(seen.clone())
+                }
+            },
+        );
         let status = d.json("/api/v1/status");
         let text = status["services"][0]["memory_trend"]["text"]
             .as_str()
@@ -935,27 +949,37 @@ fn a_restart_loop_keeps_its_oom_kills_across_diagbot_s_own_restart() {
         let mut bot = leaking_bot(&marker);
         let pid = bot.0.id();
         grow_to(pid, LIMIT, round);
-        // Seen running by a few samples before it dies.
-        std::thread::sleep(Duration::from_millis(300));
+        // Seen running by the daemon's samples, up to its limit, before it
+        // dies (the previous run's kill was named by a sample without it).
+        eventually(
+            &format!("round {round}: a sample of the bot at its limit"),
+            Duration::from_secs(20),
+            || {
+                let rss = metric(
+                    &d.get("/metrics").1,
+                    "diagbot_service_rss_bytes{service=\"leaky\"}",
+                );
+                if rss >= LIMIT as f64 {
+                    Ok(())
+                } else {
+                    Err(rss)
+                }
+            },
+        );
         kill_as_the_kernel(&kern_log, &mut bot);
-        let started = Instant::now();
-        while kills <= round {
-            match events.try_recv() {
-                Ok(diagbot_core::health::Event::OomKill {
-                    victim: Some(v), ..
-                }) if v.pid == Some(pid) => {
-                    kills += 1;
+        eventually(
+            &format!("round {round}: the kill of {pid} named"),
+            Duration::from_secs(20),
+            || {
+                while let Ok(e) = events.try_recv() {
+                    if matches!(e, diagbot_core::health::Event::OomKill { victim: Some(v), .. } if v.pid == Some(pid))
+                    {
+                        kills += 1;
+                    }
                 }
-                Ok(_) => {}
-                Err(_) => {
-                    assert!(
-                        started.elapsed() < Duration::from_secs(20),
-                        "round {round}: no kill named"
-                    );
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-            }
-        }
+                kills > round
+            },
+        );
     }
     let loop_text = |d: &TestDaemon| {
         let status = d.json("/api/v1/status");
@@ -967,17 +991,11 @@ fn a_restart_loop_keeps_its_oom_kills_across_diagbot_s_own_restart() {
     assert!(before.contains("(OOM kill each time;"), "{before}");
     d.stop();
     let d = TestDaemon::start(&config_file);
-    let started = Instant::now();
-    let after = loop {
-        if let Some(text) = loop_text(&d) {
-            break text;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "no restart loop after the restart"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let after = eventually(
+        "the restart loop after diagbot's restart",
+        Duration::from_secs(20),
+        || loop_text(&d),
+    );
     assert!(
         after.starts_with("killed 3 times in ") && after.contains("(OOM kill each time;"),
         "before: {before}\nafter:  {after}"
@@ -1019,14 +1037,18 @@ fn a_reload_applies_each_live_key_and_names_each_startup_key() {
     );
     d.wait_for_first_refresh();
     let available = || metric(&d.get("/metrics").1, "diagbot_host_memory_available_bytes");
-    let started = Instant::now();
-    while available() != 100_000.0 * 1024.0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "no first sample"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    eventually(
+        "the first sample of the old /proc",
+        Duration::from_secs(20),
+        || {
+            let now = available();
+            if now == 100_000.0 * 1024.0 {
+                Ok(())
+            } else {
+                Err(now)
+            }
+        },
+    );
     let other_logs = dir.path().join("other-logs");
     std::fs::create_dir(&other_logs).unwrap();
     std::fs::write(
@@ -1048,18 +1070,25 @@ fn a_reload_applies_each_live_key_and_names_each_startup_key() {
     .unwrap();
     let runs = metric(&d.get("/metrics").1, "diagbot_refresh_runs_total");
     d.control.blocking_send(Control::Reload).unwrap();
-    let started = Instant::now();
     // A new interval takes effect at once, not after the old tick; the
     // sampler reads the new /proc.
-    while metric(&d.get("/metrics").1, "diagbot_refresh_runs_total") < runs + 2.0
-        || available() != 200_000.0 * 1024.0
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the new intervals and proc_root never applied"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    eventually(
+        "the new intervals and proc_root to apply",
+        Duration::from_secs(20),
+        || {
+            let (now_runs, now_available) = (
+                metric(&d.get("/metrics").1, "diagbot_refresh_runs_total"),
+                available(),
+            );
+            if now_runs >= runs + 2.0 && now_available == 200_000.0 * 1024.0 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{now_runs} refresh runs, {now_available} bytes available"
+                ))
+            }
+        },
+    );
     let s = d.state.settings();
     assert_eq!(
         s.http.request_timeout,
@@ -1164,14 +1193,17 @@ fn idle_and_excess_connections_are_closed() {
     newest.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     drop(held);
-    let started = Instant::now();
-    while !healthz(d.addr).is_some_and(|a| a.starts_with("HTTP/1.1 200")) {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "not served again"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    eventually("/healthz served again", Duration::from_secs(10), || {
+        let answer = healthz(d.addr);
+        if answer
+            .as_deref()
+            .is_some_and(|a| a.starts_with("HTTP/1.1 200"))
+        {
+            Ok(())
+        } else {
+            Err(answer)
+        }
+    });
 }
 
 /// `oom --remote` asks the daemon, which reads its own kernel log.

@@ -67,19 +67,14 @@ pub fn fixture_daemon(http: &str) -> (tempfile::TempDir, TestDaemon) {
     let d = TestDaemon::start(&config_file);
     // The first sample gives the host's trend line: a page served before it
     // would lack the line that the script's redraw then shows.
-    let started = std::time::Instant::now();
     let trend = || -> serde_json::Value {
         let (_, body) = get_with(&d.url("/api/v1/status"), token_of(http));
         serde_json::from_str::<serde_json::Value>(&body).unwrap_or_default()["host_memory_trend"]
             .clone()
     };
-    while trend().is_null() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no first sample"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    eventually("the first sample", Duration::from_secs(60), || {
+        !trend().is_null()
+    });
     (dir, d)
 }
 

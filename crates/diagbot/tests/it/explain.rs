@@ -3,9 +3,9 @@
 //! logs its cache size beside decoy numbers, and is killed and started
 //! again by the test. The daemon's answer names the cache size.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::common::{setup, TestDaemon};
+use crate::common::{eventually, metric, setup, TestDaemon, Text};
 
 /// What each cache entry costs the bot.
 const PER_ENTRY: u64 = 1 << 20;
@@ -54,8 +54,15 @@ fn explain_names_the_number_a_real_bot_leaks_with() {
     ));
     let log = logs.join("bot.log");
     let d = TestDaemon::start(&config_file);
+    let ticks_logged = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .matches("INFO bot.cache: Cache size: ")
+            .count()
+    };
     let mut orders = 0;
     for run in 0..3u64 {
+        let ticks_before = ticks_logged();
         let bot = Bot(std::process::Command::new("python3")
             .arg(&script)
             .args([
@@ -66,24 +73,44 @@ fn explain_names_the_number_a_real_bot_leaks_with() {
             ])
             .spawn()
             .unwrap());
-        // Twelve ticks or so, sampled every 250 ms (the store keeps one a
-        // second); then killed. Enough steps that a decoy's chance
+        // Twelve ticks (2 s each), sampled every 250 ms (the store keeps
+        // one a second); then killed. Enough steps that a decoy's chance
         // correlation stays well under the bar.
-        std::thread::sleep(Duration::from_secs(24));
+        eventually(
+            &format!("run {run}: twelve ticks of the bot"),
+            Duration::from_secs(90),
+            || {
+                let ticks = ticks_logged() - ticks_before;
+                if ticks >= 12 {
+                    Ok(())
+                } else {
+                    Err(ticks)
+                }
+            },
+        );
         drop(bot);
         orders += 10_000;
-        std::thread::sleep(Duration::from_millis(500));
+        // Seen gone by a sample before the next run starts.
+        eventually(
+            &format!("run {run}: a sample without the bot"),
+            Duration::from_secs(20),
+            || metric(&d.get("/metrics").1, "diagbot_service_up{service=\"bot\"}") == 0.0,
+        );
     }
     // The samples reach the store within a few ticks of the writer.
-    let started = Instant::now();
-    let answer = loop {
-        let answer = d.json("/api/v1/explain?service=bot");
-        let instances = answer["candidates"][0]["instances"].as_u64().unwrap_or(0);
-        if instances >= 3 || started.elapsed() > Duration::from_secs(20) {
-            break answer;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let answer = eventually(
+        "an answer from the three runs",
+        Duration::from_secs(20),
+        || {
+            let answer = d.json("/api/v1/explain?service=bot");
+            let instances = answer["candidates"][0]["instances"].as_u64().unwrap_or(0);
+            if instances >= 3 {
+                Ok(answer)
+            } else {
+                Err(Text(format!("{answer:#}")))
+            }
+        },
+    );
     let text = answer["text"].as_str().unwrap_or_default();
     println!("{text}");
     let best = &answer["candidates"][0];
@@ -151,18 +178,21 @@ fn explain_names_the_number_a_real_bot_leaks_with() {
         "{trend_text}"
     );
     // And the history keeps its values beside the memory it explains.
-    let started = Instant::now();
-    loop {
-        let h = d.json("/api/v1/history?series=log.bot.explained&since=1h");
-        if h["series"][0]["points"]
-            .as_array()
-            .is_some_and(|p| !p.is_empty())
-        {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(20), "{h}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    eventually(
+        "the explained number in the history",
+        Duration::from_secs(20),
+        || {
+            let h = d.json("/api/v1/history?series=log.bot.explained&since=1h");
+            if h["series"][0]["points"]
+                .as_array()
+                .is_some_and(|p| !p.is_empty())
+            {
+                Ok(())
+            } else {
+                Err(Text(format!("{h:#}")))
+            }
+        },
+    );
     // The dashboard draws them on the bot's memory chart, on their own axis.
     let (code, page) = crate::common::get_with(&d.url("/?range=1h"), None);
     assert_eq!(code, 200, "{page}");
@@ -222,15 +252,18 @@ fn a_configured_number_is_a_series_a_gauge_and_an_alert_past_its_threshold() {
     let mut events = d.state.events.subscribe();
     let gauge = "diagbot_log_number{service=\"bot\",name=\"cache_size_entries\"}";
     let wait_for = |value: f64| {
-        let started = Instant::now();
-        loop {
-            let metrics = d.get("/metrics").1;
-            if (crate::common::metric(&metrics, gauge) - value).abs() < 1e-9 {
-                return;
-            }
-            assert!(started.elapsed() < Duration::from_secs(20), "{metrics}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        eventually(
+            &format!("{gauge} at {value}"),
+            Duration::from_secs(20),
+            || {
+                let now = metric(&d.get("/metrics").1, gauge);
+                if (now - value).abs() < 1e-9 {
+                    Ok(())
+                } else {
+                    Err(now)
+                }
+            },
+        );
     };
     wait_for(5.0);
     let append = |n: u32| {
@@ -265,14 +298,13 @@ fn a_configured_number_is_a_series_a_gauge_and_an_alert_past_its_threshold() {
         ]
     );
     // The history keeps it.
-    let started = Instant::now();
-    loop {
+    eventually("the number in the history", Duration::from_secs(20), || {
         let h = d.json("/api/v1/history?series=log.bot.cache_size_entries&since=1h");
         let points = h["series"][0]["points"].as_array().map_or(0, Vec::len);
         if points > 0 {
-            break;
+            Ok(())
+        } else {
+            Err(Text(format!("{h:#}")))
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "{h}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    });
 }

@@ -327,14 +327,11 @@ fn the_api_warns_and_a_reload_applies_a_new_format() {
     d.control
         .blocking_send(diagbot::daemon::Control::Reload)
         .unwrap();
-    let started = std::time::Instant::now();
-    while d.state.settings().core.formats.is_empty() {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(20),
-            "the reload never applied"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    crate::common::eventually(
+        "the reload to apply",
+        std::time::Duration::from_secs(20),
+        || !d.state.settings().core.formats.is_empty(),
+    );
     let after = d.json(window);
     assert_eq!(after["matches"], 2, "{after:#}");
     assert!(shop_warnings(&after).is_empty(), "{after:#}");

@@ -584,10 +584,10 @@ fn replace(root: &Path, rel: &str, text: &str) {
 /// PID, and the third death is a restart loop.
 #[test]
 fn a_unit_restarted_after_each_oom_kill_is_a_restart_loop() {
-    use crate::common::TestDaemon;
+    use crate::common::{eventually, TestDaemon};
     use diagbot_core::health::Event;
     use std::io::Write;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
@@ -649,32 +649,27 @@ fn a_unit_restarted_after_each_oom_kill_is_a_restart_loop() {
     let mut events = d.state.events.subscribe();
     let mut seen: Vec<Event> = Vec::new();
     let mut wait_for = |seen: &mut Vec<Event>, what: &str, found: &dyn Fn(&Event) -> bool| {
-        let started = Instant::now();
-        loop {
+        eventually(what, Duration::from_secs(20), || {
             while let Ok(e) = events.try_recv() {
                 seen.push(e);
             }
             if seen.iter().any(found) {
-                return;
+                Ok(())
+            } else {
+                Err(seen.clone())
             }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "no {what}: {seen:#?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        });
     };
     // diagbot's first sample is the baseline.
-    let started = Instant::now();
-    while d.json("/api/v1/status")["services"][0]["memory_trend"].is_null() {
-        assert!(started.elapsed() < Duration::from_secs(20), "no sample");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    eventually("the first sample", Duration::from_secs(20), || {
+        !d.json("/api/v1/status")["services"][0]["memory_trend"].is_null()
+    });
     for round in 0..3u32 {
         let pid = 2000 + round;
         // The climb: 4 MiB every 50 ms from 100 MiB to the limit.
         for mib in (100..=300).step_by(4) {
             rss(pid, mib);
+            // A sleep: the climb is a rate over time, read by samples every 100 ms.
             std::thread::sleep(Duration::from_millis(50));
         }
         wait_for(

@@ -6,12 +6,12 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use assert_cmd::Command;
 use serde_json::Value;
 
-use crate::common::{get_with, setup, TestDaemon};
+use crate::common::{eventually, get_with, setup, TestDaemon, Text};
 
 /// A python3 process that grows by 1 MiB every 100 ms for 30 s, then sleeps.
 /// (The store keeps a sample per second: the daemon samples every second here.)
@@ -59,22 +59,18 @@ fn a_restarted_daemon_shows_the_trend_of_before() {
     let _leak = leaking(&marker);
     let (dir, _logs, config_file) = setup(&leak_config(&marker));
     let first = TestDaemon::start(&config_file);
-    let started = Instant::now();
-    let samples_before = loop {
+    let samples_before = eventually("a climb over 8 samples", Duration::from_secs(40), || {
         let v = first.json("/api/v1/status");
         let trend = &v["services"][0]["memory_trend"];
         // Samples are kept by whole seconds: two a second apart can share
         // one under load, so more than the 5 the trend needs are taken.
         let samples = trend["samples"].as_u64().unwrap_or(0);
         if trend["trend"]["verdict"] == "climbing" && samples >= 8 {
-            break samples;
+            Ok(samples)
+        } else {
+            Err(Text(format!("{v:#}")))
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(40),
-            "no climb: {v:#}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    });
     first.stop();
 
     let second = TestDaemon::start(&config_file);
@@ -248,21 +244,15 @@ fn a_sigkill_mid_write_keeps_every_committed_tick() {
         setup("[http]\nlisten = \"127.0.0.1:0\"\n[health]\nsample_interval = \"100ms\"\n");
     let db = dir.path().join("history/diagbot.db");
     let (mut child, _url) = serve(&config_file);
-    let started = Instant::now();
-    let seen = loop {
+    let seen = eventually("4 ticks written", Duration::from_secs(30), || {
         // The file exists a moment before its tables do.
-        if let Some(rows) = db.exists().then(|| try_raw_rows(&db)).and_then(Result::ok) {
-            let ticks: BTreeSet<i64> = rows.iter().map(|(t, _)| *t).collect();
-            if ticks.len() >= 4 {
-                break rows;
-            }
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no ticks written"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+        let rows = db
+            .exists()
+            .then(|| try_raw_rows(&db))
+            .and_then(Result::ok)?;
+        let ticks: BTreeSet<i64> = rows.iter().map(|(t, _)| *t).collect();
+        (ticks.len() >= 4).then_some(rows)
+    });
     child.kill().unwrap();
     child.wait().unwrap();
     let conn = rusqlite::Connection::open(&db).unwrap();

@@ -13,7 +13,7 @@ use diagbot_core::journal::export::export_entry;
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::common::{config_text, TestDaemon};
+use crate::common::{config_text, eventually, TestDaemon};
 
 fn journal_remote() -> Option<PathBuf> {
     let path = PathBuf::from("/lib/systemd/systemd-journal-remote");
@@ -300,18 +300,18 @@ fn watch_ticks(d: &TestDaemon) -> u64 {
 }
 
 fn wait_watch_ticks(d: &TestDaemon, from: u64, n: u64) -> u64 {
-    let started = std::time::Instant::now();
-    loop {
-        let t = watch_ticks(d);
-        if t >= from + n {
-            return t;
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(30),
-            "no tick"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    eventually(
+        &format!("{n} ticks of the watch after tick {from}"),
+        std::time::Duration::from_secs(30),
+        || {
+            let t = watch_ticks(d);
+            if t >= from + n {
+                Ok(t)
+            } else {
+                Err(t)
+            }
+        },
+    )
 }
 
 fn new_groups(
@@ -428,15 +428,11 @@ fn a_units_error_entries_make_a_burst() {
     let mut rx = d.state.events.subscribe();
     // The first sample takes what is there as its start (its counter appears) ...
     let info = "diagbot_log_lines_total{service=\"bot\",level=\"info\"} ";
-    let started = std::time::Instant::now();
-    while !d.get("/metrics").1.contains(info) {
-        let waited = started.elapsed();
-        assert!(
-            waited < std::time::Duration::from_secs(30),
-            "no sample read the unit"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    eventually(
+        "a sample to read the unit",
+        std::time::Duration::from_secs(30),
+        || d.get("/metrics").1.contains(info),
+    );
     // ... and a later one the burst.
     append_now(
         &remote,
@@ -447,24 +443,19 @@ fn a_units_error_entries_make_a_burst() {
             (2, "giving up"),
         ],
     );
-    let started = std::time::Instant::now();
-    let burst = loop {
+    let burst = eventually("a burst", std::time::Duration::from_secs(30), || loop {
         match rx.try_recv() {
             Ok(diagbot_core::health::Event::ErrorBurst {
                 service,
                 lines,
                 last_line,
                 ..
-            }) => break (service, lines, last_line),
-            Ok(_) | Err(tokio::sync::broadcast::error::TryRecvError::Empty) => {}
+            }) => return Some((service, lines, last_line)),
+            Ok(_) => {}
+            Err(tokio::sync::broadcast::error::TryRecvError::Empty) => return None,
             Err(e) => panic!("{e}"),
         }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(30),
-            "no burst"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    });
     assert_eq!(burst.0, "bot");
     assert_eq!(burst.1, 3);
     assert_eq!(burst.2.as_deref(), Some("giving up"));

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use diagbot_core::health::Event;
 use tokio::sync::broadcast::Receiver;
 
-use crate::common::{config_text, metric, TestDaemon};
+use crate::common::{config_text, eventually, metric, TestDaemon, Text};
 use crate::telegram::{assert_telegram_html, serve_fake, telegram_config, Fake, OPERATOR};
 
 const SERVICE: &str = "crypto-bot";
@@ -59,15 +59,18 @@ fn ticks(d: &TestDaemon) -> u64 {
 /// Waits until the watch has run `n` more ticks than `from` (each sample
 /// before the last has sent its events by then).
 fn wait_ticks(d: &TestDaemon, from: u64, n: u64) -> u64 {
-    let started = Instant::now();
-    loop {
-        let t = ticks(d);
-        if t >= from + n {
-            return t;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "no tick");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    eventually(
+        &format!("{n} ticks of the watch after tick {from}"),
+        Duration::from_secs(30),
+        || {
+            let t = ticks(d);
+            if t >= from + n {
+                Ok(t)
+            } else {
+                Err(t)
+            }
+        },
+    )
 }
 
 /// The error-group events received so far: (kind, template, id).
@@ -226,6 +229,7 @@ fn a_known_error_after_the_quiet_period_is_back_and_a_traceback_is_one_group() {
         [("new_error_group", "payment <num> failed")]
     );
     // Silent past the quiet period, then again: back.
+    // A sleep: the quiet period (2 s of the watch's clock) must pass.
     std::thread::sleep(Duration::from_millis(2500));
     assert!(group_events(&d, &mut rx).is_empty());
     let t = ticks(&d).max(t);
@@ -328,6 +332,7 @@ fn a_muted_group_does_not_alert_until_its_mute_ends() {
 
     // Silent past the quiet period, then again: back, but muted; another
     // group of the same tick alerts.
+    // A sleep: the quiet period (1 s of the watch's clock) must pass.
     std::thread::sleep(Duration::from_millis(1500));
     let t = ticks(&d).max(t);
     append(&log, &line("ERROR", "payment 8 failed"));
@@ -340,14 +345,21 @@ fn a_muted_group_does_not_alert_until_its_mute_ends() {
     );
 
     // Once the mute has ended (and the quiet period since the last line), it alerts again.
-    let started = Instant::now();
-    while chrono::Utc::now().timestamp() <= until || last.elapsed() < Duration::from_millis(1500) {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the mute never ended"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    eventually(
+        "the mute's end and the quiet period since the last line",
+        Duration::from_secs(30),
+        || {
+            let mutes = d.json("/api/v1/groups/mutes");
+            let ended = chrono::Utc::now().timestamp() > until
+                && mutes["mutes"][0]["active"] == false
+                && last.elapsed() >= Duration::from_millis(1500);
+            if ended {
+                Ok(())
+            } else {
+                Err(Text(format!("{mutes:#}")))
+            }
+        },
+    );
     let (code, out, _) = diagbot(&["groups", "mutes", "--remote", &remote]);
     assert_eq!(code, 0);
     assert!(
@@ -553,17 +565,30 @@ fn a_flood_of_new_kinds_is_alerted_as_a_few_and_one_for_the_rest() {
     let mut singles = Vec::new();
     let mut together = Vec::new();
     // A sample's events are sent after its tick: wait for them, not for a time.
-    let started = std::time::Instant::now();
-    while together.is_empty() && started.elapsed() < Duration::from_secs(20) {
-        match rx.try_recv() {
-            Ok(Event::ErrorGroup {
-                template, count, ..
-            }) => singles.push((template, count)),
-            Ok(Event::ManyErrorGroups { new, back, top, .. }) => together.push((new, back, top)),
-            Ok(_) => {}
-            Err(_) => std::thread::sleep(Duration::from_millis(20)),
-        }
-    }
+    eventually(
+        "the alert for the rest of the new groups",
+        Duration::from_secs(20),
+        || {
+            while let Ok(e) = rx.try_recv() {
+                match e {
+                    Event::ErrorGroup {
+                        template, count, ..
+                    } => singles.push((template, count)),
+                    Event::ManyErrorGroups { new, back, top, .. } => {
+                        together.push((new, back, top));
+                        // What comes after is not this sample's.
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            if together.is_empty() {
+                Err(singles.len())
+            } else {
+                Ok(())
+            }
+        },
+    );
     assert_eq!(
         singles.len(),
         diagbot::daemon::new_errors::ALERTED_PER_SAMPLE,

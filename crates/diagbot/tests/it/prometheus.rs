@@ -12,11 +12,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
-use super::common::{config_text, setup, TestDaemon};
+use super::common::{config_text, eventually, setup, TestDaemon, Text};
 
 fn contrib(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -204,16 +204,18 @@ fn hostile_names_are_escaped_in_labels_and_line_breaks_refused() {
     let d = TestDaemon::start(&config_file);
     d.wait_for_first_refresh();
     // The service's series come with the first sample.
-    let started = Instant::now();
-    let text = loop {
-        let text = crate::common::get_with(&d.url("/metrics"), None).1;
-        if text.contains("diagbot_service_memory_limit_bytes{")
-            || started.elapsed() > Duration::from_secs(20)
-        {
-            break text;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let text = eventually(
+        "the service's series from the first sample",
+        Duration::from_secs(20),
+        || {
+            let text = crate::common::get_with(&d.url("/metrics"), None).1;
+            if text.contains("diagbot_service_memory_limit_bytes{") {
+                Ok(text)
+            } else {
+                Err(Text(text))
+            }
+        },
+    );
     assert!(
         !text.contains("service=\"db\""),
         "a name wrote a series of its own: {text}"
@@ -344,15 +346,14 @@ impl Prometheus {
 
     /// Polls `done` until it holds, for at most 90 s.
     fn wait_for(&self, what: &str, mut done: impl FnMut(&Prometheus) -> bool) {
-        let started = Instant::now();
-        while !done(self) {
-            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-            assert!(
-                started.elapsed() < Duration::from_secs(90),
-                "waited in vain for {what}; prometheus said:\n{log}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        eventually(what, Duration::from_secs(90), || {
+            if done(self) {
+                Ok(())
+            } else {
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                Err(Text(format!("prometheus said:\n{log}")))
+            }
+        });
     }
 }
 

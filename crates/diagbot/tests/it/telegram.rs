@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::common::{metric, setup, TestDaemon};
+use crate::common::{eventually, metric, setup, TestDaemon, Text};
 use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -81,19 +81,38 @@ impl Fake {
 
     /// Waits until `n` messages were sent (at most 30 s) and returns them.
     pub(crate) fn wait_sent(&self, n: usize) -> Vec<Sent> {
-        let started = Instant::now();
-        loop {
-            let sent = self.sent();
-            if sent.len() >= n {
-                return sent;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "{} of {n} messages sent: {sent:#?}",
-                sent.len()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        eventually(
+            &format!("{n} messages sent"),
+            Duration::from_secs(30),
+            || {
+                let sent = self.sent();
+                if sent.len() >= n {
+                    Ok(sent)
+                } else {
+                    Err(sent)
+                }
+            },
+        )
+    }
+
+    /// Waits until the answer to `/cache` was sent to the operator (at most
+    /// 30 s) and returns all sent so far.
+    pub(crate) fn wait_cache_answer(&self) -> Vec<Sent> {
+        eventually(
+            "the answer to /cache sent to the operator",
+            Duration::from_secs(30),
+            || {
+                let sent = self.sent();
+                if sent
+                    .iter()
+                    .any(|s| s.chat == OPERATOR && s.text.starts_with("<b>cache</b>"))
+                {
+                    Ok(sent)
+                } else {
+                    Err(sent)
+                }
+            },
+        )
     }
 }
 
@@ -394,11 +413,10 @@ fn strangers_get_one_refusal_with_their_chat_id_and_no_data() {
     fake.say(STRANGER, "/status");
     fake.say(STRANGER, "/errors");
     fake.say(STRANGER, "/grep .");
-    // Then the operator, so we know the stranger's messages were all handled.
+    // Then the operator, so we know the stranger's messages were all handled:
+    // their refusals were queued before its answer, and are sent in turn.
     fake.say(OPERATOR, "/cache");
-    fake.wait_sent(2);
-    std::thread::sleep(Duration::from_millis(300));
-    let sent = fake.sent();
+    let sent = fake.wait_cache_answer();
     let sent_to_stranger: Vec<&Sent> = sent.iter().filter(|s| s.chat == STRANGER).collect();
     assert_eq!(sent_to_stranger.len(), 1, "{sent:#?}");
     assert!(sent_to_stranger[0]
@@ -468,13 +486,36 @@ fn a_burst_of_commands_is_slowed_down_politely() {
     let fake = Fake::default();
     let api = serve_fake(fake.clone());
     let (_dir, _logs, config_file) = setup(&telegram_config(api, "command_burst = 3\n"));
-    let _d = TestDaemon::start(&config_file);
+    let d = TestDaemon::start(&config_file);
     for _ in 0..8 {
         fake.say(OPERATOR, "/cache");
     }
-    fake.wait_sent(4);
-    std::thread::sleep(Duration::from_millis(300));
-    let sent = fake.sent();
+    // Every command handled (its answer, or the notice, queued when it was
+    // read), and every answer that was started sent.
+    let sent = eventually(
+        "the 8 commands handled and their answers sent",
+        Duration::from_secs(30),
+        || {
+            let metrics = d.get("/metrics").1;
+            let sent = fake.sent();
+            let answers = sent
+                .iter()
+                .filter(|s| s.text.starts_with("<b>cache</b>"))
+                .count() as f64;
+            let handled = metric(&metrics, "diagbot_telegram_updates_total") >= 8.0
+                && metric(
+                    &metrics,
+                    "diagbot_telegram_commands_total{command=\"cache\"}",
+                ) == answers
+                && metric(&metrics, "diagbot_telegram_outbox") == 0.0
+                && sent.len() >= 4;
+            if handled {
+                Ok(sent)
+            } else {
+                Err(Text(format!("{sent:#?}\n{metrics}")))
+            }
+        },
+    );
     let answers = sent
         .iter()
         .filter(|s| s.text.starts_with("<b>cache</b>"))
@@ -554,45 +595,49 @@ fn alerts_wait_out_retry_after_and_repeats_are_held_back() {
         "the summary shows the latest: {}",
         sent[2].text
     );
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(fake.sent().len(), 3, "{:#?}", fake.sent());
+    // Nothing more: an answer asked for now comes next, after everything
+    // queued before it.
+    fake.say(OPERATOR, "/cache");
+    let sent = fake.wait_sent(4);
+    assert_eq!(sent.len(), 4, "{sent:#?}");
+    assert!(sent[3].text.starts_with("<b>cache</b>"), "{sent:#?}");
     let metrics = d.get("/metrics").1;
     assert_eq!(
         metric(&metrics, "diagbot_telegram_alerts_total{kind=\"oom_kill\"}"),
         50.0
     );
     // The history keeps the alerts given out: the first, and the summary.
-    let started = Instant::now();
-    loop {
-        let history = d.json("/api/v1/history?since=10m&series=host.load1");
-        let alerts: Vec<String> = history["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["kind"] == "alert")
-            .map(|e| e["message"].as_str().unwrap().to_string())
-            .collect();
-        if alerts.len() == 2 {
-            assert!(alerts[0].starts_with("alert to 1 chat(s): "), "{alerts:?}");
-            assert!(alerts[0].contains("pid 900"), "{alerts:?}");
-            // Text, not Telegram's HTML: the events list shows it as it reads.
-            assert!(
-                alerts[0].starts_with("alert to 1 chat(s): ⚠ OOM kill · "),
-                "{alerts:?}"
-            );
-            assert!(
-                !alerts[0].contains("<b>") && !alerts[0].contains('\n'),
-                "{alerts:?}"
-            );
-            assert!(alerts[1].contains("49 like it held back"), "{alerts:?}");
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "alerts in history: {alerts:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let alerts = eventually(
+        "the two alerts in the history",
+        Duration::from_secs(30),
+        || {
+            let history = d.json("/api/v1/history?since=10m&series=host.load1");
+            let alerts: Vec<String> = history["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["kind"] == "alert")
+                .map(|e| e["message"].as_str().unwrap().to_string())
+                .collect();
+            if alerts.len() == 2 {
+                Ok(alerts)
+            } else {
+                Err(alerts)
+            }
+        },
+    );
+    assert!(alerts[0].starts_with("alert to 1 chat(s): "), "{alerts:?}");
+    assert!(alerts[0].contains("pid 900"), "{alerts:?}");
+    // Text, not Telegram's HTML: the events list shows it as it reads.
+    assert!(
+        alerts[0].starts_with("alert to 1 chat(s): ⚠ OOM kill · "),
+        "{alerts:?}"
+    );
+    assert!(
+        !alerts[0].contains("<b>") && !alerts[0].contains('\n'),
+        "{alerts:?}"
+    );
+    assert!(alerts[1].contains("49 like it held back"), "{alerts:?}");
 }
 
 #[test]
@@ -604,14 +649,9 @@ fn with_the_bot_api_down_alerts_queue_and_the_http_api_answers() {
     let (_dir, _logs, config_file) = setup(&telegram_config(api, "outbox_size = 3\n"));
     let d = TestDaemon::start(&config_file);
     // The alerter is listening once the bot has started.
-    let started = Instant::now();
-    while d.state.events.receiver_count() == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the bot did not start"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    eventually("the bot to start", Duration::from_secs(10), || {
+        d.state.events.receiver_count() > 0
+    });
     for i in 0..5 {
         d.state
             .events
@@ -623,23 +663,26 @@ fn with_the_bot_api_down_alerts_queue_and_the_http_api_answers() {
             })
             .unwrap();
     }
-    // Meanwhile the daemon answers.
-    std::thread::sleep(Duration::from_millis(500));
+    // A send fails; meanwhile the daemon answers.
+    eventually("a failed send", Duration::from_secs(20), || {
+        metric(&d.get("/metrics").1, "diagbot_telegram_send_failures_total") >= 1.0
+    });
     assert_eq!(d.get("/healthz").0, 200);
     assert_eq!(d.json("/api/v1/errors")["kind"], "errors");
-    let metrics = d.get("/metrics").1;
-    assert!(
-        metric(&metrics, "diagbot_telegram_send_failures_total") >= 1.0,
-        "{metrics}"
-    );
     // The outbox kept the newest; with one message in the sender's hands, at most 3 + 1 arrive.
     let listener = std::net::TcpListener::bind(api).unwrap();
     let fake = Fake::default();
     serve_fake_on(listener, fake.clone());
     let sent = fake.wait_sent(3);
-    std::thread::sleep(Duration::from_secs(2));
-    let sent_now = fake.sent();
-    assert!(sent_now.len() <= 4, "{sent_now:#?}");
+    // Once the bot polls again, an answer asked for now is sent after
+    // everything queued before it: then no more alerts can arrive.
+    fake.say(OPERATOR, "/cache");
+    let sent_now = fake.wait_cache_answer();
+    let alerts = sent_now
+        .iter()
+        .filter(|s| s.text.contains(" restarted"))
+        .count();
+    assert!(alerts <= 4, "{sent_now:#?}");
     assert!(
         sent.iter().any(|s| s.text.contains("svc4 restarted")),
         "{sent:#?}"
@@ -693,7 +736,7 @@ fn the_token_is_never_shown() {
         "[http]\nlisten = \"127.0.0.1:{port}\"\n[log]\nlevel = \"debug\"\n{}",
         telegram_config(api, "")
     ));
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("diagbot"))
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("diagbot"))
         .args(["serve", "--config"])
         .arg(&config_file)
         .env_remove("RUST_LOG")
@@ -701,29 +744,51 @@ fn the_token_is_never_shown() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Until the first failed getMe was logged and the API answers.
-    let started = Instant::now();
-    let metrics = loop {
+    // Its output, as it comes (read by threads, so no pipe fills).
+    let output = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let readers: Vec<_> = [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ]
+    .into_iter()
+    .map(|mut pipe| {
+        let output = Arc::clone(&output);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = std::io::Read::read(&mut pipe, &mut buf) {
+                output.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        })
+    })
+    .collect();
+    let logs = || String::from_utf8_lossy(&output.lock().unwrap()).into_owned();
+    // Until the API answers and the first failed getMe was logged.
+    let metrics = eventually("the daemon to answer", Duration::from_secs(20), || {
         let url = format!("http://127.0.0.1:{port}/metrics");
-        if let Ok(mut r) = ureq::get(&url).call() {
-            break r.body_mut().read_to_string().unwrap();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the daemon did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    std::thread::sleep(Duration::from_millis(1500));
+        ureq::get(&url)
+            .call()
+            .map(|mut r| r.body_mut().read_to_string().unwrap())
+    });
+    eventually(
+        "the first failed getMe in the log",
+        Duration::from_secs(20),
+        || {
+            let logs = logs();
+            if logs.contains("telegram: getMe failed") {
+                Ok(())
+            } else {
+                Err(Text(logs))
+            }
+        },
+    );
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
-    let out = child.wait_with_output().unwrap();
-    let logs = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    child.wait().unwrap();
+    for reader in readers {
+        reader.join().unwrap();
+    }
+    let logs = logs();
     assert!(logs.contains("telegram: getMe failed"), "{logs}");
     assert!(!logs.contains(TOKEN), "{logs}");
     let secret = TOKEN.split_once(':').unwrap().1;
@@ -821,13 +886,16 @@ fn a_refused_token_stops_the_bot_not_the_daemon() {
     let config = telegram_config(api, "").replace(TOKEN, "123456789:AAWrongTokenWrongToken");
     let (_dir, _logs, config_file) = setup(&config);
     let d = TestDaemon::start(&config_file);
-    let started = Instant::now();
-    while !fake.lock().wrong_token {
-        assert!(started.elapsed() < Duration::from_secs(10), "no getMe");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    eventually(
+        "a getMe with the wrong token",
+        Duration::from_secs(10),
+        || fake.lock().wrong_token,
+    );
+    // The bot is off: its alerter, listening since it started, is gone with it.
+    eventually("the bot to stop", Duration::from_secs(10), || {
+        d.state.events.receiver_count() == 0
+    });
     fake.say(OPERATOR, "/help");
-    std::thread::sleep(Duration::from_millis(500));
     assert!(fake.sent().is_empty());
     assert_eq!(fake.lock().updates.len(), 1, "nobody polled");
     assert_eq!(d.get("/healthz").0, 200);
