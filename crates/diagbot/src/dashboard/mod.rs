@@ -14,6 +14,7 @@ pub mod login;
 pub mod page;
 pub mod range;
 pub mod svg;
+mod ticks;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -113,9 +114,12 @@ async fn read_history(
         .await
         .map_err(|e| e.0)?;
     if !counts.is_empty() {
-        let counted = history::answer(state, &ask(counts, Some(charts::COUNTS_STEP)))
-            .await
-            .map_err(|e| e.0)?;
+        let counted = history::answer(
+            state,
+            &ask(counts, Some(charts::counts_step(frame.now - frame.since))),
+        )
+        .await
+        .map_err(|e| e.0)?;
         answer.series.extend(counted.series);
     }
     Ok(answer)
