@@ -3,11 +3,12 @@
 //! (tested with values made in the test); [`super::svg`] draws them, and
 //! `assets/app.js` builds and draws the same from the same JSON.
 
-use diagbot_core::probe::service::ServiceStatus;
+use diagbot_core::probe::service::{LimitSource, ServiceStatus};
 use diagbot_core::probe::Status;
 use diagbot_core::trend::Trend;
 use diagbot_core::trend::TrendReport;
 
+use super::groups::step_name;
 use super::range::Range;
 use crate::history::model::{EventRecord, HistoryAnswer, Series};
 use crate::history::series;
@@ -49,8 +50,12 @@ pub struct Chart {
     pub title: String,
     pub unit: Unit,
     pub lines: Vec<Line>,
-    /// A horizontal line: the memory limit, the host's total.
+    /// A horizontal line: the memory limit, the host's total. Said in
+    /// words instead when far above the values (see `svg::LIMIT_REACH`).
     pub limit: Option<Level>,
+    /// A service with no limit of its own (only the host's memory): the
+    /// chart says "no limit" rather than scaling to the host.
+    pub says_no_limit: bool,
     /// Where the memory goes at the trend's rate, from now.
     pub projection: Option<Projection>,
     /// OOM kills, restarts and the other events, at their time.
@@ -66,8 +71,19 @@ pub struct Line {
     /// A CSS class: `used`, `available`, `rss`, ...
     pub class: &'static str,
     pub label: String,
-    /// `(unix seconds, value)`: the history's means, then the status's value now.
+    /// `(unix seconds, value)`: the history's means, then the status's
+    /// value now. A NaN value is a step history has no value for.
     pub points: Vec<(i64, f64)>,
+    /// Two points farther apart than this many seconds are not joined: the
+    /// time between had no samples (0: always joined).
+    pub gap: i64,
+}
+
+/// A history series within the frame and the step it was answered at.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sampled {
+    pub points: Vec<(i64, f64)>,
+    pub step: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -128,8 +144,19 @@ pub fn series_names(status: &Status, queries: &[String]) -> (Vec<String>, Vec<St
     (samples, counts)
 }
 
-/// Seconds per point of the refresh queries' counts.
-pub const COUNTS_STEP: u64 = 3600;
+/// Seconds per point of the refresh queries' counts over a range of
+/// `range_secs`: fine enough that the last minutes' matches are drawn near
+/// now (an hour's bucket put them 45 minutes back), no finer than the
+/// default refresh (5 min), at most 120 points.
+pub fn counts_step(range_secs: i64) -> u64 {
+    if range_secs <= 3600 {
+        300
+    } else if range_secs <= 7 * 86400 {
+        3600
+    } else {
+        6 * 3600
+    }
+}
 
 /// Every chart of the page: the host's memory, swap and load, each
 /// service's RSS, each refresh query's counts. Without history (`None`) each
@@ -140,10 +167,13 @@ pub fn build(
     history: Option<&HistoryAnswer>,
     queries: &[String],
 ) -> Vec<Chart> {
-    let series = |name: &str| -> Vec<(i64, f64)> {
+    let series = |name: &str| -> Sampled {
         history
             .and_then(|h| h.series.iter().find(|s| s.name == name))
-            .map(|s| means(s, frame))
+            .map(|s| Sampled {
+                points: means(s, frame),
+                step: s.step_seconds as i64,
+            })
             .unwrap_or_default()
     };
     let events = history.map_or(&[][..], |h| h.events.as_slice());
@@ -180,6 +210,7 @@ pub fn build(
                 .and_then(|t| projection(t, frame)),
             markers: markers(events, None, frame),
             second: None,
+            says_no_limit: false,
         },
         Chart {
             id: "host-swap".into(),
@@ -203,6 +234,7 @@ pub fn build(
             projection: None,
             markers: Vec::new(),
             second: None,
+            says_no_limit: false,
         },
         Chart {
             id: "host-load".into(),
@@ -219,6 +251,7 @@ pub fn build(
             projection: None,
             markers: Vec::new(),
             second: None,
+            says_no_limit: false,
         },
     ];
     for (i, svc) in status.services.iter().enumerate() {
@@ -233,10 +266,11 @@ pub fn build(
                 frame,
                 svc.rss_bytes.map(|b| b as f64),
             )],
-            limit: svc.memory_limit_bytes.map(|l| Level {
+            limit: own_limit(svc).map(|l| Level {
                 label: "limit".into(),
                 value: l as f64,
             }),
+            says_no_limit: own_limit(svc).is_none(),
             // Only a process running now is going anywhere.
             projection: svc
                 .memory_trend
@@ -247,10 +281,11 @@ pub fn build(
             second: explained_line(svc, &series),
         });
     }
+    let step = counts_step(frame.now - frame.since);
     for (i, q) in queries.iter().enumerate() {
         charts.push(Chart {
             id: format!("query-{i}"),
-            title: format!("{q}: matches per hour"),
+            title: format!("{q}: matches per {}", step_name(step)),
             unit: Unit::Lines,
             lines: vec![line(
                 "matches",
@@ -261,7 +296,10 @@ pub fn build(
                             .iter()
                             .find(|s| s.name == format!("query.{q}.matches"))
                     })
-                    .map(|s| increases(s, frame))
+                    .map(|s| Sampled {
+                        points: increases(s, frame),
+                        step: s.step_seconds as i64,
+                    })
                     .unwrap_or_default(),
                 frame,
                 None,
@@ -270,15 +308,24 @@ pub fn build(
             projection: None,
             markers: Vec::new(),
             second: None,
+            says_no_limit: false,
         });
     }
     charts
 }
 
+/// The limit `svc` is killed at, when it has one of its own: the host's
+/// memory is not, and a chart scaled to it flattens a small service.
+fn own_limit(svc: &ServiceStatus) -> Option<u64> {
+    svc.memory_limit_bytes
+        .filter(|_| svc.memory_limit_source != Some(LimitSource::HostMemory))
+}
+
 /// The number explain is sure `svc`'s memory climbs with, from its history
 /// series (`log.SERVICE.explained`), named with its r.
-fn explained_line(svc: &ServiceStatus, series: &dyn Fn(&str) -> Vec<(i64, f64)>) -> Option<Line> {
+fn explained_line(svc: &ServiceStatus, series: &dyn Fn(&str) -> Sampled) -> Option<Line> {
     let because = svc.memory_trend.as_ref()?.explained_by.as_ref()?;
+    let sampled = series(&explained_series(&svc.name));
     Some(Line {
         class: "explained",
         label: format!(
@@ -286,7 +333,8 @@ fn explained_line(svc: &ServiceStatus, series: &dyn Fn(&str) -> Vec<(i64, f64)>)
             because.name(),
             because.r.unwrap_or_default()
         ),
-        points: series(&explained_series(&svc.name)),
+        points: sampled.points,
+        gap: 2 * sampled.step,
     })
 }
 
@@ -295,13 +343,14 @@ pub fn explained_series(service: &str) -> String {
     series::log_number(service, series::EXPLAINED)
 }
 
-/// The means within the frame, oldest first.
+/// The means within the frame, oldest first; a step without a value (a
+/// null in the answer) is kept as NaN, where the line breaks.
 fn means(series: &Series, frame: Frame) -> Vec<(i64, f64)> {
     series
         .points
         .iter()
-        .filter(|p| (frame.since..=frame.now).contains(&p.0) && p.3.is_finite())
-        .map(|&(t, _, _, mean)| (t, mean))
+        .filter(|p| (frame.since..=frame.now).contains(&p.0))
+        .map(|&(t, _, _, mean)| (t, if mean.is_finite() { mean } else { f64::NAN }))
         .collect()
 }
 
@@ -328,14 +377,16 @@ fn increases(series: &Series, frame: Frame) -> Vec<(i64, f64)> {
     out
 }
 
-/// A line of `points`, ending at `now` when the status has a value now.
+/// A line of `sampled`, ending at `now` when the status has a value now,
+/// broken where points are more than two steps apart.
 fn line(
     class: &'static str,
     label: &str,
-    mut points: Vec<(i64, f64)>,
+    sampled: Sampled,
     frame: Frame,
     now: Option<f64>,
 ) -> Line {
+    let Sampled { mut points, step } = sampled;
     if let Some(v) = now {
         if points.last().is_none_or(|p| p.0 < frame.now) {
             points.push((frame.now, v));
@@ -345,6 +396,7 @@ fn line(
         class,
         label: label.into(),
         points,
+        gap: 2 * step,
     }
 }
 

@@ -21,6 +21,7 @@ pub const SPARK_HEIGHT: f64 = 24.0;
 /// over an hour and per 6 hours over 30 days (120 bars, not 720).
 pub fn step(range: Range) -> u64 {
     match range {
+        Range::QuarterHour => 60,
         Range::Hour => 300,
         Range::SixHours | Range::Day | Range::Week => 3600,
         Range::Month => 6 * 3600,

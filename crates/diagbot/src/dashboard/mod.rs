@@ -14,6 +14,7 @@ pub mod login;
 pub mod page;
 pub mod range;
 pub mod svg;
+mod ticks;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -138,9 +139,12 @@ async fn read_history(
         .await
         .map_err(|e| e.to_string())?;
     if !counts.is_empty() {
-        let counted = history::answer(state, &ask(counts, Some(charts::COUNTS_STEP)))
-            .await
-            .map_err(|e| e.to_string())?;
+        let counted = history::answer(
+            state,
+            &ask(counts, Some(charts::counts_step(frame.now - frame.since))),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         answer.series.extend(counted.series);
     }
     Ok(answer)

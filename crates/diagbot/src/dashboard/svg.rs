@@ -3,8 +3,9 @@
 
 use std::fmt::Write;
 
-use super::charts::{Chart, Frame, Line, Unit};
+use super::charts::{self, Chart, Frame, Level, Line, Unit};
 use super::escape;
+use super::ticks::{self, Axis, Kind};
 use crate::present::format;
 
 /// The drawing's size in SVG units (it scales to the page's width).
@@ -16,34 +17,41 @@ const RIGHT: f64 = 40.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 24.0;
 
+/// A limit is drawn as a line only up to this many times the chart's
+/// highest value: further up it would flatten the values onto the floor
+/// (a 50 MiB process against a 24 GiB host), so it is said in words.
+pub const LIMIT_REACH: f64 = 4.0;
+/// At most this many points of a line carry their value on hover: a day
+/// at a minute's step would otherwise add a megabyte to the page.
+pub const HOVER_TARGETS: usize = 240;
+
 /// Data to drawing coordinates.
 struct Scale {
     frame: Frame,
-    top_value: f64,
+    axis: Axis,
 }
 
 impl Scale {
+    /// The lines, the projection and the limit when it is drawn.
     fn of(chart: &Chart, frame: Frame) -> Scale {
-        let values = chart
-            .lines
-            .iter()
-            .flat_map(|l| l.points.iter().map(|p| p.1))
-            .chain(chart.limit.as_ref().map(|l| l.value))
-            .chain(chart.projection.as_ref().map(|p| p.to.1));
-        Scale::up_to(values, frame)
+        let limit = shown_limit(chart).map_or(0.0, |l| l.value);
+        Scale {
+            frame,
+            axis: ticks::axis(kind(chart.unit), data_max(chart).max(limit)),
+        }
     }
 
     /// The scale of the chart's second line, on its own axis.
     fn of_second(line: &Line, frame: Frame) -> Scale {
-        Scale::up_to(line.points.iter().map(|p| p.1), frame)
-    }
-
-    /// A tenth of room above the highest value.
-    fn up_to(values: impl Iterator<Item = f64>, frame: Frame) -> Scale {
-        let max = values.filter(|v| v.is_finite()).fold(0.0, f64::max);
+        let max = line
+            .points
+            .iter()
+            .map(|p| p.1)
+            .filter(|v| v.is_finite())
+            .fold(0.0, f64::max);
         Scale {
             frame,
-            top_value: if max > 0.0 { max * 1.1 } else { 1.0 },
+            axis: ticks::axis(Kind::Plain, max),
         }
     }
 
@@ -53,8 +61,36 @@ impl Scale {
     }
 
     fn y(&self, v: f64) -> f64 {
-        HEIGHT - BOTTOM - v.max(0.0) / self.top_value * (HEIGHT - TOP - BOTTOM)
+        HEIGHT - BOTTOM - v.max(0.0) / self.axis.top * (HEIGHT - TOP - BOTTOM)
     }
+}
+
+/// How the value axis of a chart in `unit` is labelled.
+fn kind(unit: Unit) -> Kind {
+    match unit {
+        Unit::Bytes => Kind::Bytes,
+        Unit::Load => Kind::Plain,
+        Unit::Lines => Kind::Whole,
+    }
+}
+
+/// The highest value of the lines and the projection (0 without any).
+fn data_max(chart: &Chart) -> f64 {
+    chart
+        .lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.1))
+        .chain(chart.projection.as_ref().map(|p| p.to.1))
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max)
+}
+
+/// The limit when it is near enough the values to be drawn as a line.
+fn shown_limit(chart: &Chart) -> Option<&Level> {
+    chart
+        .limit
+        .as_ref()
+        .filter(|l| l.value <= LIMIT_REACH * data_max(chart))
 }
 
 /// A value in the chart's unit: "120.0 MiB", "1.50", "42".
@@ -80,7 +116,7 @@ pub fn count(v: f64) -> String {
     }
 }
 
-/// A span before or after now: "-6 h", "+90 min", "-15 d".
+/// A span before or after now: "-6 h", "+90 min", "-15 d", "-7 min 30 s".
 pub fn offset(secs: i64) -> String {
     let sign = if secs < 0 { "-" } else { "+" };
     let s = secs.abs();
@@ -88,8 +124,10 @@ pub fn offset(secs: i64) -> String {
         format!("{sign}{} d", s / 86400)
     } else if s % 3600 == 0 {
         format!("{sign}{} h", s / 3600)
-    } else {
+    } else if s % 60 == 0 {
         format!("{sign}{} min", s / 60)
+    } else {
+        format!("{sign}{} min {} s", s / 60, s % 60)
     }
 }
 
@@ -103,19 +141,10 @@ pub fn render(chart: &Chart, frame: Frame) -> String {
         escape::text(&chart.id),
         escape::text(&chart.title)
     );
-    axes(&mut out, chart.unit, &scale);
-    if let Some(limit) = &chart.limit {
-        let y = scale.y(limit.value);
-        let _ = write!(
-            out,
-            r#"<line class="limit" x1="{LEFT:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}"><title>{}</title></line>"#,
-            WIDTH - RIGHT,
-            escape::text(&format!(
-                "{}: {}",
-                limit.label,
-                value(chart.unit, limit.value)
-            ))
-        );
+    axes(&mut out, &scale);
+    match shown_limit(chart) {
+        Some(limit) => limit_line(&mut out, limit, chart.unit, &scale),
+        None => limit_note(&mut out, chart),
     }
     for line in &chart.lines {
         series(&mut out, line, &scale, |v| value(chart.unit, v));
@@ -146,29 +175,92 @@ pub fn render(chart: &Chart, frame: Frame) -> String {
             HEIGHT - BOTTOM
         );
     }
+    legend(&mut out, chart);
     out.push_str("</svg>");
     out
 }
 
-/// A line and a dot at its newest point, both named on hover.
+fn limit_line(out: &mut String, limit: &Level, unit: Unit, scale: &Scale) {
+    let y = scale.y(limit.value);
+    let _ = write!(
+        out,
+        r#"<line class="limit" x1="{LEFT:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}"><title>{}</title></line>"#,
+        WIDTH - RIGHT,
+        escape::text(&format!("{}: {}", limit.label, value(unit, limit.value)))
+    );
+}
+
+/// A limit too far above the values to draw ("limit 512.0 MiB"), or a
+/// service's want of one ("no limit"), in the top right corner.
+fn limit_note(out: &mut String, chart: &Chart) {
+    let text = match &chart.limit {
+        Some(l) => format!("{} {}", l.label, value(chart.unit, l.value)),
+        None if chart.says_no_limit => "no limit".to_string(),
+        None => return,
+    };
+    let _ = write!(
+        out,
+        r#"<text class="limit-note" x="{:.1}" y="{:.1}">{}</text>"#,
+        WIDTH - RIGHT - 4.0,
+        TOP + 12.0,
+        escape::text(&text)
+    );
+}
+
+/// Each line's name beside a stroke of its colour, one a row in the top
+/// left corner, when a chart has more than one line.
+fn legend(out: &mut String, chart: &Chart) {
+    let lines: Vec<&Line> = chart.lines.iter().chain(chart.second.as_ref()).collect();
+    if lines.len() < 2 {
+        return;
+    }
+    for (i, line) in lines.iter().enumerate() {
+        let y = TOP + 12.0 + 13.0 * i as f64;
+        let _ = write!(
+            out,
+            r#"<g class="legend {}"><line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}"></line><text x="{:.1}" y="{y:.1}">{}</text></g>"#,
+            line.class,
+            LEFT + 6.0,
+            y - 4.0,
+            LEFT + 20.0,
+            y - 4.0,
+            LEFT + 24.0,
+            escape::text(&line.label)
+        );
+    }
+}
+
+/// The path's commands: a point joins the one before with `L` unless it
+/// lacks a value or is farther from it than the line's `gap`, where the
+/// service was not sampled (stopped, or diagbot was): then `M` starts anew.
+fn path(line: &Line, scale: &Scale) -> String {
+    let mut d: Vec<String> = Vec::new();
+    let mut before: Option<i64> = None;
+    for &(t, v) in &line.points {
+        if !v.is_finite() {
+            before = None;
+            continue;
+        }
+        let joined = before.is_some_and(|b| line.gap == 0 || t - b <= line.gap);
+        let op = if joined { 'L' } else { 'M' };
+        d.push(format!("{op}{:.1},{:.1}", scale.x(t), scale.y(v)));
+        before = Some(t);
+    }
+    d.join(" ")
+}
+
+/// A line, a dot at its newest point, and a hover target on its points
+/// (every one, or evenly spaced ones up to [`HOVER_TARGETS`]) saying the
+/// time and the value.
 fn series(out: &mut String, line: &Line, scale: &Scale, say: impl Fn(f64) -> String) {
-    let d: Vec<String> = line
-        .points
-        .iter()
-        .enumerate()
-        .map(|(i, &(t, v))| {
-            let op = if i == 0 { 'M' } else { 'L' };
-            format!("{op}{:.1},{:.1}", scale.x(t), scale.y(v))
-        })
-        .collect();
     let _ = write!(
         out,
         r#"<path class="series {}" d="{}"><title>{}</title></path>"#,
         line.class,
-        d.join(" "),
+        path(line, scale),
         escape::text(&line.label)
     );
-    if let Some(&(t, v)) = line.points.last() {
+    if let Some(&(t, v)) = line.points.iter().rev().find(|p| p.1.is_finite()) {
         let _ = write!(
             out,
             r#"<circle class="latest {}" cx="{:.1}" cy="{:.1}" r="3"><title>{}</title></circle>"#,
@@ -178,45 +270,48 @@ fn series(out: &mut String, line: &Line, scale: &Scale, say: impl Fn(f64) -> Str
             escape::text(&format!("{}: {}", line.label, say(v)))
         );
     }
+    let every = line.points.len().div_ceil(HOVER_TARGETS).max(1);
+    for &(t, v) in line.points.iter().step_by(every) {
+        if !v.is_finite() {
+            continue;
+        }
+        let _ = write!(
+            out,
+            r#"<circle class="point {}" cx="{:.1}" cy="{:.1}" r="5"><title>{}</title></circle>"#,
+            line.class,
+            scale.x(t),
+            scale.y(v),
+            escape::text(&format!("{} {}: {}", charts::utc(t), line.label, say(v)))
+        );
+    }
 }
 
-/// The second line's values on the right at 0, half and the top, and its
-/// name in the top left corner.
+/// The second line's values on the right, at its own round ticks.
 fn second_axis(out: &mut String, line: &Line, scale: &Scale) {
-    for share in [0.0, 0.5, 1.0] {
-        let v = scale.top_value * share;
+    for (v, label) in &scale.axis.ticks {
         let _ = write!(
             out,
             r#"<text class="ylabel2 {}" x="{:.1}" y="{:.1}">{}</text>"#,
             line.class,
             WIDTH - RIGHT + 4.0,
-            scale.y(v) + 4.0,
-            escape::text(&count(v))
+            scale.y(*v) + 4.0,
+            escape::text(label)
         );
     }
-    let _ = write!(
-        out,
-        r#"<text class="legend {}" x="{:.1}" y="{:.1}">{}</text>"#,
-        line.class,
-        LEFT + 6.0,
-        TOP + 12.0,
-        escape::text(&line.label)
-    );
 }
 
-/// Grid lines with values at 0, half and the top; times at the range's
-/// start, its middle, now and the end of the room ahead.
-fn axes(out: &mut String, unit: Unit, scale: &Scale) {
-    for share in [0.0, 0.5, 1.0] {
-        let v = scale.top_value * share;
-        let y = scale.y(v);
+/// Grid lines at the axis's round values; times at the range's start, its
+/// middle, now and the end of the room ahead.
+fn axes(out: &mut String, scale: &Scale) {
+    for (v, label) in &scale.axis.ticks {
+        let y = scale.y(*v);
         let _ = write!(
             out,
             r#"<line class="grid" x1="{LEFT:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}"></line><text class="ylabel" x="{:.1}" y="{:.1}">{}</text>"#,
             WIDTH - RIGHT,
             LEFT - 4.0,
             y + 4.0,
-            escape::text(&value(unit, v))
+            escape::text(label)
         );
     }
     let f = scale.frame;

@@ -76,6 +76,33 @@ impl WebDriverCompatibleCommand for BrowserLog {
     }
 }
 
+/// A DevTools command through chromedriver (`goog/cdp/execute`).
+#[derive(Debug)]
+struct DevTools {
+    command: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (Method, Option<String>) {
+        (
+            Method::POST,
+            Some(json!({ "cmd": self.command, "params": self.params }).to_string()),
+        )
+    }
+}
+
 /// One headless Chromium session, driven synchronously.
 pub struct Browser {
     client: Client,
@@ -206,6 +233,17 @@ impl Browser {
             .unwrap();
     }
 
+    /// The page as if the system asked for `scheme` (`light` or `dark`).
+    pub fn prefer_color_scheme(&self, scheme: &str) {
+        let features = json!([{ "name": "prefers-color-scheme", "value": scheme }]);
+        self.runtime
+            .block_on(self.client.issue_cmd(DevTools {
+                command: "Emulation.setEmulatedMedia",
+                params: json!({ "features": features }),
+            }))
+            .unwrap();
+    }
+
     /// Console errors and uncaught exceptions since the last call.
     pub fn console_errors(&self) -> Vec<String> {
         let log = self
@@ -256,15 +294,18 @@ impl Drop for Browser {
 }
 
 /// What the page shows, element by element, less what moves by itself on a
-/// fixture (the CPU, diagbot's own RSS, the trend's sample counts): the
+/// fixture (the CPU, diagbot's own RSS, the trend's sample counts, the time
+/// in the hover text of the point now): the
 /// served page and the script's redraw of the same range must be equal.
 fn drawn(browser: &Browser) -> String {
     let charts = browser.eval(
-        "Array.from(document.querySelectorAll('#charts figure')).map((f) => \
+        "((hoverless) => Array.from(document.querySelectorAll('#charts figure')).map((f) => \
            f.querySelector('figcaption').textContent + '\\n' + \
            Array.from(f.querySelectorAll('svg.chart, svg.chart *')).map((e) => \
              [e.tagName, ...['id', 'class', 'd', 'x1', 'y1', 'x2', 'y2', 'cx', 'cy', 'r', 'x', 'y', 'viewBox', 'aria-label'] \
-               .map((a) => e.getAttribute(a)), e.children.length === 0 ? e.textContent : ''].join('|')).join('\\n')).join('\\n\\n')",
+               .map((a) => e.getAttribute(a)), e.children.length === 0 ? hoverless(e) : ''].join('|')).join('\\n')).join('\\n\\n')) \
+           ((e) => e.tagName === 'title' && e.parentNode.classList.contains('point') \
+             ? e.textContent.replace(/^\\S+ \\S+ UTC /, 'TIME ') : e.textContent)",
     );
     let host = browser.eval(
         "Array.from(document.querySelectorAll('#status dl dt')).map((dt) => dt.textContent + ': ' + \
@@ -306,6 +347,63 @@ fn same_drawing(script: &str, server: &str) {
         a.len(),
         b.len()
     );
+}
+
+/// The `index`th field of each line of a drawing's signature that starts with `prefix`.
+fn attribute(signature: &str, prefix: &str, index: usize) -> Vec<String> {
+    signature
+        .lines()
+        .filter(|l| l.starts_with(prefix))
+        .map(|l| l.split('|').nth(index).unwrap_or_default().to_string())
+        .collect()
+}
+
+/// The value labels of each chart in a signature (charts apart by a blank line).
+fn y_labels_of(signature: &str) -> Vec<Vec<String>> {
+    signature
+        .split("\n\n")
+        .map(|svg| {
+            svg.lines()
+                .filter(|l| l.starts_with("text||ylabel|"))
+                .map(|l| l.rsplit('|').next().unwrap().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// Labels like "0 MiB", "200 MiB", "400 MiB": distinct, evenly spaced by 1,
+/// 2, 2.5 or 5 × 10^k, in one unit.
+fn round_and_distinct(labels: &[String]) {
+    let numbers: Vec<f64> = labels
+        .iter()
+        .map(|l| l.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    let units: Vec<&str> = labels
+        .iter()
+        .map(|l| l.split(' ').nth(1).unwrap_or(""))
+        .collect();
+    assert!(units.windows(2).all(|u| u[0] == u[1]), "{labels:?}");
+    assert_eq!(numbers[0], 0.0, "{labels:?}");
+    if numbers.len() < 2 {
+        return;
+    }
+    let step = numbers[1];
+    let mut mantissa = step;
+    while mantissa >= 10.0 {
+        mantissa /= 10.0;
+    }
+    while mantissa < 1.0 {
+        mantissa *= 10.0;
+    }
+    assert!(
+        [1.0, 2.0, 2.5, 5.0]
+            .iter()
+            .any(|m| (m - mantissa).abs() < 1e-9),
+        "{labels:?}"
+    );
+    for (i, n) in numbers.iter().enumerate() {
+        assert!((n - step * i as f64).abs() < 1e-9, "{labels:?}");
+    }
 }
 
 /// The x-axis labels of a chart, left to right.
@@ -442,6 +540,10 @@ fn the_script_draws_a_history_answer_as_the_server_does() {
             "last_value": 198.0, "source": "bot.log"
         }
     });
+    // The other service: 50 MiB with no limit of its own (the host's memory).
+    status_json["services"][1]["rss_bytes"] = json!(50u64 << 20);
+    status_json["services"][1]["memory_limit_bytes"] = json!(24u64 << 30);
+    status_json["services"][1]["memory_limit_source"] = json!("host memory");
     let status: diagbot_core::probe::Status = serde_json::from_value(status_json.clone()).unwrap();
     let now = 1_790_000_000;
     let frame = Frame {
@@ -457,6 +559,16 @@ fn the_script_draws_a_history_answer_as_the_server_does() {
                 (now - 3600 + m * 60, v * 0.9, v * 1.1, v)
             })
             .collect()
+    };
+    // The bot stopped from minute 20 to 29 (no samples), and the host's
+    // memory has a step without a value (null in the JSON) at minute 50.
+    let stopped = |mut points: Vec<(i64, f64, f64, f64)>| {
+        points.retain(|p| !(now - 3600 + 20 * 60..now - 3600 + 30 * 60).contains(&p.0));
+        points
+    };
+    let unvalued = |mut points: Vec<(i64, f64, f64, f64)>| {
+        points[50].3 = f64::NAN;
+        points
     };
     let series = |name: &str, points| Series {
         name: name.into(),
@@ -474,12 +586,12 @@ fn the_script_draws_a_history_answer_as_the_server_does() {
         series: vec![
             series(
                 "host.memory_used",
-                minutes(&|m| 500.0 * MIB + m as f64 * 0.37 * MIB),
+                unvalued(minutes(&|m| 500.0 * MIB + m as f64 * 0.37 * MIB)),
             ),
             series("host.load1", minutes(&|m| (m % 7) as f64 / 4.0)),
             series(
                 "service.bot.rss",
-                minutes(&|m| 150.0 * MIB + (m % 40) as f64 * 6.4 * MIB),
+                stopped(minutes(&|m| 150.0 * MIB + (m % 40) as f64 * 6.4 * MIB)),
             ),
             series(
                 "log.bot.explained",
@@ -541,6 +653,50 @@ fn the_script_draws_a_history_answer_as_the_server_does() {
         "{server}"
     );
     same_drawing(script, server);
+    // What the drawings show, read from the script's (the same as the server's).
+    let x = |t: i64| 72.0 + (t - frame.since) as f64 / 4500.0 * (720.0 - 72.0 - 40.0);
+    // The stop and the step without a value break their lines.
+    let rss = &attribute(script, "path||series rss|", 3)[0];
+    assert_eq!(rss.matches('M').count(), 2, "{rss}");
+    assert!(
+        rss.contains(&format!("M{:.1},", x(now - 3600 + 30 * 60))),
+        "{rss}"
+    );
+    let used = &attribute(script, "path||series used|", 3)[0];
+    assert_eq!(used.matches('M').count(), 2, "{used}");
+    // The host's two lines are named in a legend, with the explained number's.
+    assert!(script.contains("g||legend used|"), "{script}");
+    assert!(script.contains("g||legend available|"), "{script}");
+    assert!(script.contains("g||legend explained|"), "{script}");
+    // Each chart's value labels are round and distinct.
+    for labels in y_labels_of(script) {
+        round_and_distinct(&labels);
+    }
+    // 50 MiB with no limit of its own: its own scale, and "no limit".
+    let other = script
+        .split("\n\n")
+        .find(|svg| svg.contains("chart-service-1"))
+        .unwrap();
+    assert_eq!(
+        y_labels_of(other),
+        [vec!["0 MiB", "20 MiB", "40 MiB", "60 MiB"]]
+    );
+    assert!(other.contains("text||limit-note|"), "{other}");
+    assert!(other.contains("|no limit"), "{other}");
+    // Each point says its time and value on hover.
+    let hover = format!(
+        "{} RSS: 156.4 MiB",
+        chrono::DateTime::from_timestamp(now - 3600 + 60, 0)
+            .unwrap()
+            .format("%Y-%m-%d %H:%M:%S UTC")
+    );
+    assert!(script.contains(&hover), "{hover} in {script}");
+    // The refresh query's count: per 5 min over the hour, its dot at its time.
+    assert!(script.contains("matches per 5 min"), "{script}");
+    let dot: f64 = attribute(script, "circle||latest matches|", 8)[0]
+        .parse()
+        .unwrap();
+    assert_eq!(format!("{dot:.1}"), format!("{:.1}", x(now - 60)));
     let errors = browser.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:#?}");
 }
@@ -975,4 +1131,82 @@ fn an_hour_of_the_origin_story_from_the_store_is_drawn_with_its_kill() {
     let errors = browser.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     browser.screenshot_if_asked();
+}
+
+/// What a reader sees on the served page and its redraw: each line named in
+/// a legend, round value labels, a value on hover, the quarter hour, and
+/// colours that follow a dark system setting.
+#[test]
+fn the_charts_have_legends_round_ticks_hover_values_and_a_dark_mode_in_a_real_browser() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let (_dir, d) = fixture_daemon("");
+    browser.goto(&d.url("/?range=15m"));
+    let check = |when: &str| {
+        assert_eq!(
+            axis(&browser, "service-0"),
+            ["-15 min", "-7 min 30 s", "now", "+3 min 45 s"],
+            "{when}"
+        );
+        assert_eq!(
+            browser.eval(
+                "Array.from(document.querySelectorAll('#chart-host-memory g.legend text')).map((t) => t.textContent)"
+            ),
+            json!(["used", "available"]),
+            "{when}"
+        );
+        assert_eq!(
+            browser.eval("document.querySelectorAll('#chart-host-load g.legend').length"),
+            0,
+            "{when}: one line needs no legend"
+        );
+        let labels = browser.eval(
+            "Array.from(document.querySelectorAll('svg.chart')).map((svg) => \
+               Array.from(svg.querySelectorAll('text.ylabel')).map((t) => t.textContent))",
+        );
+        let labels: Vec<Vec<String>> = serde_json::from_value(labels).unwrap();
+        assert_eq!(labels.len(), 6, "{when}");
+        for chart in &labels {
+            round_and_distinct(chart);
+        }
+        // The bot's 160 MiB under its 512 MiB limit, and its value on hover.
+        assert_eq!(
+            labels[3],
+            ["0 MiB", "200 MiB", "400 MiB", "600 MiB"],
+            "{when}"
+        );
+        let hover = browser
+            .eval("Array.from(document.querySelectorAll('#chart-service-0 circle.point > title')).map((t) => t.textContent)");
+        let hover: Vec<String> = serde_json::from_value(hover).unwrap();
+        assert!(
+            hover.iter().any(|t| t.ends_with(" UTC RSS: 160.0 MiB")),
+            "{when}: {hover:?}"
+        );
+    };
+    check("served");
+    let served = drawn(&browser);
+    browser.wait_until(
+        "a timed refresh",
+        "Number(document.body.dataset.redraws) > 0",
+    );
+    check("redrawn");
+    same_drawing(&drawn(&browser), &served);
+    // Dark mode: the page and the charts' text change colour.
+    let colours = "[getComputedStyle(document.body).backgroundColor, \
+                    getComputedStyle(document.querySelector('#chart-host-memory g.legend text')).fill, \
+                    getComputedStyle(document.querySelector('#chart-host-memory path.series.used')).stroke]";
+    let light = browser.eval(colours);
+    browser.prefer_color_scheme("dark");
+    assert_eq!(
+        browser.eval("matchMedia('(prefers-color-scheme: dark)').matches"),
+        true
+    );
+    let dark = browser.eval(colours);
+    for i in 0..3 {
+        assert_ne!(light[i], dark[i], "colour {i}: {light} then {dark}");
+    }
+    assert_eq!(dark[0], "rgb(20, 24, 29)", "{dark}");
+    let errors = browser.console_errors();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
 }

@@ -192,7 +192,7 @@ fn the_page_shows_charts_without_javascript_and_says_why_history_is_missing() {
     assert!(html.contains("<title>limit: 512.0 MiB</title>"), "{html}");
     assert!(html.contains("<title>RSS: 160.0 MiB</title>"), "{html}");
     assert!(
-        html.contains("History is unavailable (storage.enabled is false)"),
+        html.contains("History is unavailable (history is off: storage.enabled is false)"),
         "{html}"
     );
     assert!(

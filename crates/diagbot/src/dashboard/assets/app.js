@@ -9,6 +9,8 @@
   const SVG = 'http://www.w3.org/2000/svg';
   const W = 720, H = 200, LEFT = 72, RIGHT = 40, TOP = 12, BOTTOM = 24;
   const SPARK_W = 120, SPARK_H = 24;
+  // svg::HOVER_TARGETS
+  const HOVER_TARGETS = 240;
   const config = JSON.parse(document.getElementById('dashboard-config').textContent);
   let range = config.range;
   let timer = null;
@@ -70,8 +72,40 @@
     const s = Math.abs(secs);
     if (s % 86400 === 0) return sign + s / 86400 + ' d';
     if (s % 3600 === 0) return sign + s / 3600 + ' h';
-    return sign + Math.floor(s / 60) + ' min';
+    if (s % 60 === 0) return sign + s / 60 + ' min';
+    return sign + Math.floor(s / 60) + ' min ' + s % 60 + ' s';
   }
+  // ticks::axis: round values of the unit shown, in the same arithmetic.
+  const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  function roundStep(atLeast, whole) {
+    if (whole && atLeast <= 1) return [1, 0];
+    let power = 1, exponent = 0;
+    while (power * 10 <= atLeast) { power *= 10; exponent += 1; }
+    while (power > atLeast) { power /= 10; exponent -= 1; }
+    for (const [m, extra] of [[1, 0], [2, 0], [2.5, 1], [5, 0]]) {
+      if (m * power >= atLeast) return [m * power, Math.max(extra - exponent, 0)];
+    }
+    return [10 * power, Math.max(-1 - exponent, 0)];
+  }
+  function axis(kind, max) {
+    if (!(max > 0 && isFinite(max))) return { top: 1, ticks: [[0, '0']] };
+    let divisor = 1, unit = 0;
+    if (kind === 'bytes') {
+      while (max / divisor >= 1024 && unit < BYTE_UNITS.length - 1) { divisor *= 1024; unit += 1; }
+    }
+    const name = kind === 'bytes' ? ' ' + BYTE_UNITS[unit] : '';
+    const target = max / divisor * 1.05;
+    const [step, decimals] = roundStep(target / 4, kind !== 'plain' && divisor === 1);
+    const steps = Math.ceil(target / step);
+    const ticks = [];
+    for (let i = 0; i <= steps; i++) {
+      const v = i * step;
+      ticks.push([v * divisor, fixed(v, decimals) + name]);
+    }
+    return { top: steps * step * divisor, ticks };
+  }
+  // svg::kind
+  function axisKind(unit) { return unit === 'bytes' ? 'bytes' : unit === 'lines' ? 'whole' : 'plain'; }
   function utc(t) {
     return new Date(t * 1000).toISOString().slice(0, 19).replace('T', ' ') + ' UTC';
   }
@@ -80,7 +114,7 @@
     for (const k in attrs) e.setAttribute(k, attrs[k]);
     if (title !== undefined) {
       const t = document.createElementNS(SVG, 'title');
-      t.textContent = title;
+      t.textContent = visible(title);
       e.appendChild(t);
     }
     return e;
@@ -91,14 +125,16 @@
   function buildCharts(frame, status, history) {
     const find = (name) => {
       const s = history ? history.series.find((x) => x.name === name) : null;
-      if (!s) return [];
-      return s.points.filter((p) => p[0] >= frame.since && p[0] <= frame.now && isFinite(p[3]))
-        .map((p) => [p[0], p[3]]);
+      if (!s) return { points: [], step: 0 };
+      // charts::means: a step without a value (null) breaks the line.
+      const points = s.points.filter((p) => p[0] >= frame.since && p[0] <= frame.now)
+        .map((p) => [p[0], p[3] === null || !isFinite(p[3]) ? NaN : p[3]]);
+      return { points, step: s.step_seconds };
     };
     // charts::increases: the matches found in each step.
     const increases = (name) => {
       const s = history ? history.series.find((x) => x.name === name) : null;
-      if (!s) return [];
+      if (!s) return { points: [], step: 0 };
       let before = null;
       const out = [];
       for (const p of s.points) {
@@ -107,13 +143,14 @@
         before = p[2];
         if (p[0] >= frame.since && p[0] <= frame.now) out.push([p[0], found]);
       }
-      return out;
+      return { points: out, step: s.step_seconds };
     };
-    const line = (cls, label, points, now) => {
+    const line = (cls, label, sampled, now) => {
+      const points = sampled.points;
       if (now !== null && now !== undefined && (points.length === 0 || points[points.length - 1][0] < frame.now)) {
         points.push([frame.now, now]);
       }
-      return { cls, label, points };
+      return { cls, label, points, gap: 2 * sampled.step };
     };
     const events = history ? history.events : [];
     const markers = (service) => events
@@ -133,56 +170,72 @@
         lines: [line('used', 'used', find('host.memory_used'), mem ? mem.used_bytes : null),
           line('available', 'available', find('host.memory_available'), mem ? mem.available_bytes : null)],
         limit: mem ? { label: 'total', value: mem.total_bytes } : null,
-        projection: projection(status.host_memory_trend), markers: markers(null), second: null },
+        projection: projection(status.host_memory_trend), markers: markers(null), second: null, saysNoLimit: false },
       { id: 'host-swap', title: 'Swap', unit: 'bytes',
         lines: [line('used', 'used', find('host.swap_used'), swap ? swap.used_bytes : null)],
         limit: swap && swap.total_bytes > 0 ? { label: 'total', value: swap.total_bytes } : null,
-        projection: null, markers: [], second: null },
+        projection: null, markers: [], second: null, saysNoLimit: false },
       { id: 'host-load', title: 'Load (1 min)', unit: 'load',
         lines: [line('load', 'load1', find('host.load1'), host.load ? host.load[0] : null)],
-        limit: null, projection: null, markers: [] },
+        limit: null, projection: null, markers: [], second: null, saysNoLimit: false },
     ];
     // charts::explained_line, with Candidate::name
     const explained = (svc) => {
       const c = svc.memory_trend ? svc.memory_trend.explained_by : null;
       if (!c) return null;
       const slot = c.template.split('<num>').length > 2 ? ' (its number ' + c.variable + ')' : '';
-      return { cls: 'explained', label: '`' + c.template + '`' + slot + ' (r ' + fixed(c.r || 0, 2) + ')', points: find(explainedSeries(svc.name)) };
+      const sampled = find(explainedSeries(svc.name));
+      return { cls: 'explained', label: '`' + c.template + '`' + slot + ' (r ' + fixed(c.r || 0, 2) + ')', points: sampled.points, gap: 2 * sampled.step };
     };
+    // charts::own_limit: the host's memory is no limit of the service's own.
+    const ownLimit = (svc) => svc.memory_limit_bytes !== null && svc.memory_limit_bytes !== undefined &&
+      svc.memory_limit_source !== 'host memory' ? svc.memory_limit_bytes : null;
     status.services.forEach((svc, i) => charts.push({
       id: 'service-' + i, title: svc.name + ' RSS', unit: 'bytes',
       lines: [line('rss', 'RSS', find('service.' + svc.name + '.rss'), svc.rss_bytes)],
-      limit: svc.memory_limit_bytes !== null && svc.memory_limit_bytes !== undefined ? { label: 'limit', value: svc.memory_limit_bytes } : null,
+      limit: ownLimit(svc) !== null ? { label: 'limit', value: ownLimit(svc) } : null,
+      saysNoLimit: ownLimit(svc) === null,
       projection: svc.rss_bytes === null ? null : projection(svc.memory_trend), markers: markers(svc.name),
       second: explained(svc),
     }));
+    const step = countsStep(frame.now - frame.since);
     config.queries.forEach((q, i) => charts.push({
-      id: 'query-' + i, title: q + ': matches per hour', unit: 'lines',
+      id: 'query-' + i, title: q + ': matches per ' + stepName(step), unit: 'lines',
       lines: [line('matches', 'matches', increases('query.' + q + '.matches'), null)],
-      limit: null, projection: null, markers: [], second: null,
+      limit: null, projection: null, markers: [], second: null, saysNoLimit: false,
     }));
     return charts;
+  }
+  // charts::counts_step, as the page's configuration gives it per range.
+  function countsStep(seconds) {
+    const r = config.ranges.find((x) => x.seconds === seconds);
+    return r ? r.counts_step : 3600;
   }
   // charts::explained_series
   function explainedSeries(service) { return 'log.' + service + '.explained'; }
 
   // svg::render
   function render(chart, frame) {
-    let max = 0;
-    for (const l of chart.lines) for (const p of l.points) if (isFinite(p[1])) max = Math.max(max, p[1]);
-    if (chart.limit) max = Math.max(max, chart.limit.value);
-    if (chart.projection) max = Math.max(max, chart.projection.to[1]);
-    const top = max > 0 ? max * 1.1 : 1;
+    // svg::data_max, shown_limit and Scale::of
+    let dataMax = 0;
+    for (const l of chart.lines) for (const p of l.points) if (isFinite(p[1])) dataMax = Math.max(dataMax, p[1]);
+    if (chart.projection && isFinite(chart.projection.to[1])) dataMax = Math.max(dataMax, chart.projection.to[1]);
+    const shownLimit = chart.limit && chart.limit.value <= 4 * dataMax ? chart.limit : null;
+    const ax = axis(axisKind(chart.unit), Math.max(dataMax, shownLimit ? shownLimit.value : 0));
     const span = Math.max(frame.now + frame.ahead - frame.since, 1);
     const x = (t) => LEFT + (t - frame.since) / span * (W - LEFT - RIGHT);
-    const y = (v) => H - BOTTOM - Math.max(v, 0) / top * (H - TOP - BOTTOM);
-    const svg = el('svg', { class: 'chart', id: 'chart-' + chart.id, viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': chart.title });
-    for (const share of [0, 0.5, 1]) {
-      const v = top * share, yy = f1(y(v));
+    const yOn = (top) => (v) => H - BOTTOM - Math.max(v, 0) / top * (H - TOP - BOTTOM);
+    const y = yOn(ax.top);
+    const svg = el('svg', { class: 'chart', id: 'chart-' + chart.id, viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': visible(chart.title) });
+    const text = (attrs, content) => {
+      const t = el('text', attrs);
+      t.textContent = visible(content);
+      return t;
+    };
+    for (const [v, name] of ax.ticks) {
+      const yy = f1(y(v));
       svg.appendChild(el('line', { class: 'grid', x1: f1(LEFT), y1: yy, x2: f1(W - RIGHT), y2: yy }));
-      const label = el('text', { class: 'ylabel', x: f1(LEFT - 4), y: f1(y(v) + 4) });
-      label.textContent = value(chart.unit, v);
-      svg.appendChild(label);
+      svg.appendChild(text({ class: 'ylabel', x: f1(LEFT - 4), y: f1(y(v) + 4) }, name));
     }
     const rangeSecs = frame.now - frame.since;
     const ticks = [[frame.since, offset(-rangeSecs)], [frame.since + Math.trunc(rangeSecs / 2), offset(-Math.trunc(rangeSecs / 2))], [frame.now, 'now']];
@@ -190,22 +243,37 @@
       ticks.push([frame.now + frame.ahead, offset(frame.ahead)]);
       svg.appendChild(el('line', { class: 'now', x1: f1(x(frame.now)), y1: f1(TOP), x2: f1(x(frame.now)), y2: f1(H - BOTTOM) }));
     }
-    for (const [t, text] of ticks) {
-      const label = el('text', { class: 'xlabel', x: f1(x(t)), y: f1(H - 6) });
-      label.textContent = text;
-      svg.appendChild(label);
+    for (const [t, label] of ticks) svg.appendChild(text({ class: 'xlabel', x: f1(x(t)), y: f1(H - 6) }, label));
+    if (shownLimit) {
+      const yy = f1(y(shownLimit.value));
+      svg.appendChild(el('line', { class: 'limit', x1: f1(LEFT), y1: yy, x2: f1(W - RIGHT), y2: yy }, shownLimit.label + ': ' + value(chart.unit, shownLimit.value)));
+    } else if (chart.limit || chart.saysNoLimit) {
+      // svg::limit_note
+      const note = chart.limit ? chart.limit.label + ' ' + value(chart.unit, chart.limit.value) : 'no limit';
+      svg.appendChild(text({ class: 'limit-note', x: f1(W - RIGHT - 4), y: f1(TOP + 12) }, note));
     }
-    if (chart.limit) {
-      const yy = f1(y(chart.limit.value));
-      svg.appendChild(el('line', { class: 'limit', x1: f1(LEFT), y1: yy, x2: f1(W - RIGHT), y2: yy }, chart.limit.label + ': ' + value(chart.unit, chart.limit.value)));
-    }
-    // svg::series
+    // svg::series and svg::path: a point without a value, or farther than
+    // the line's gap from the one before, starts the path anew.
     const series = (l, yOf, say) => {
-      const d = l.points.map((p, i) => (i === 0 ? 'M' : 'L') + f1(x(p[0])) + ',' + f1(yOf(p[1]))).join(' ');
-      svg.appendChild(el('path', { class: 'series ' + l.cls, d }, l.label));
-      if (l.points.length > 0) {
-        const p = l.points[l.points.length - 1];
+      const d = [];
+      let before = null;
+      for (const [t, v] of l.points) {
+        if (!isFinite(v)) { before = null; continue; }
+        const joined = before !== null && (l.gap === 0 || t - before <= l.gap);
+        d.push((joined ? 'L' : 'M') + f1(x(t)) + ',' + f1(yOf(v)));
+        before = t;
+      }
+      svg.appendChild(el('path', { class: 'series ' + l.cls, d: d.join(' ') }, l.label));
+      const valued = l.points.filter((p) => isFinite(p[1]));
+      if (valued.length > 0) {
+        const p = valued[valued.length - 1];
         svg.appendChild(el('circle', { class: 'latest ' + l.cls, cx: f1(x(p[0])), cy: f1(yOf(p[1])), r: '3' }, l.label + ': ' + say(p[1])));
+      }
+      const every = Math.max(Math.ceil(l.points.length / HOVER_TARGETS), 1);
+      for (let i = 0; i < l.points.length; i += every) {
+        const [t, v] = l.points[i];
+        if (!isFinite(v)) continue;
+        svg.appendChild(el('circle', { class: 'point ' + l.cls, cx: f1(x(t)), cy: f1(yOf(v)), r: '5' }, utc(t) + ' ' + l.label + ': ' + say(v)));
       }
     };
     for (const l of chart.lines) series(l, y, (v) => value(chart.unit, v));
@@ -214,17 +282,11 @@
       const l = chart.second;
       let max2 = 0;
       for (const p of l.points) if (isFinite(p[1])) max2 = Math.max(max2, p[1]);
-      const top2 = max2 > 0 ? max2 * 1.1 : 1;
-      const y2 = (v) => H - BOTTOM - Math.max(v, 0) / top2 * (H - TOP - BOTTOM);
-      for (const share of [0, 0.5, 1]) {
-        const v = top2 * share;
-        const label = el('text', { class: 'ylabel2 ' + l.cls, x: f1(W - RIGHT + 4), y: f1(y2(v) + 4) });
-        label.textContent = count(v);
-        svg.appendChild(label);
+      const ax2 = axis('plain', max2);
+      const y2 = yOn(ax2.top);
+      for (const [v, name] of ax2.ticks) {
+        svg.appendChild(text({ class: 'ylabel2 ' + l.cls, x: f1(W - RIGHT + 4), y: f1(y2(v) + 4) }, name));
       }
-      const legend = el('text', { class: 'legend ' + l.cls, x: f1(LEFT + 6), y: f1(TOP + 12) });
-      legend.textContent = l.label;
-      svg.appendChild(legend);
       series(l, y2, count);
     }
     if (chart.projection) {
@@ -238,6 +300,17 @@
       g.appendChild(el('circle', { cx: xx, cy: f1(TOP), r: '4' }));
       svg.appendChild(g);
     }
+    // svg::legend: each line named, when there is more than one.
+    const named = chart.lines.concat(chart.second ? [chart.second] : []);
+    if (named.length > 1) {
+      named.forEach((l, i) => {
+        const yy = TOP + 12 + 13 * i;
+        const g = el('g', { class: 'legend ' + l.cls });
+        g.appendChild(el('line', { x1: f1(LEFT + 6), y1: f1(yy - 4), x2: f1(LEFT + 20), y2: f1(yy - 4) }));
+        g.appendChild(text({ x: f1(LEFT + 24), y: f1(yy) }, l.label));
+        svg.appendChild(g);
+      });
+    }
     return svg;
   }
 
@@ -247,7 +320,7 @@
     const figures = charts.map((c) => {
       const fig = document.createElement('figure');
       const cap = document.createElement('figcaption');
-      cap.textContent = c.title;
+      cap.textContent = visible(c.title);
       fig.appendChild(cap);
       fig.appendChild(render(c, frame));
       return fig;
@@ -444,7 +517,7 @@
 
   function note(text) {
     const p = document.getElementById('history-note');
-    p.textContent = text;
+    p.textContent = visible(text);
     p.hidden = text === '';
   }
 
@@ -469,7 +542,7 @@
       .concat(status.services.filter((s) => s.memory_trend && s.memory_trend.explained_by).map((s) => explainedSeries(s.name)));
     const answer = await getJson(historyUrl(samples, frame, null));
     if (config.queries.length > 0) {
-      const counted = await getJson(historyUrl(config.queries.map((q) => 'query.' + q + '.matches'), frame, config.counts_step));
+      const counted = await getJson(historyUrl(config.queries.map((q) => 'query.' + q + '.matches'), frame, countsStep(frame.now - frame.since)));
       answer.series = answer.series.concat(counted.series);
     }
     return answer;

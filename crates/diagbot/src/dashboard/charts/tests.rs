@@ -112,7 +112,7 @@ fn a_service_chart_has_its_samples_limit_projection_and_events() {
     assert!(chart(&charts, "service-2").markers.is_empty());
     // The query's counts, without a value now (counts come only from history).
     let q = chart(&charts, "query-0");
-    assert_eq!(q.title, "<script>alert(1)</script>: matches per hour");
+    assert_eq!(q.title, "<script>alert(1)</script>: matches per 5 min");
     assert_eq!(q.lines[0].points.len(), 60);
 }
 
@@ -214,7 +214,7 @@ fn the_page_escapes_what_logs_and_configuration_say() {
     });
     // Our two script elements and no other.
     assert_eq!(html.matches("<script").count(), 2, "{html}");
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;: matches per hour"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;: matches per 5 min"));
     assert!(html.contains("killed at 552 MiB RSS &lt;script&gt;alert(2)&lt;/script&gt;"));
     assert!(html.contains("&lt;worker &amp; co&gt;"));
     assert!(html.contains(
@@ -391,16 +391,15 @@ fn the_number_a_climb_is_explained_by_is_drawn_on_its_own_axis() {
         "a climb nobody explained has one axis"
     );
     let out = svg::render(bot, frame);
-    // Its own scale: 198 entries at the top of the chart less a tenth, on
-    // the right (217.8 → "218"), where the RSS's scale reaches 550 MiB.
+    // Its own scale on the right, at round values up past its 198 entries,
+    // where the RSS's scale reaches 1000 MiB.
     assert!(
-        out.contains(r#"<text class="ylabel2 explained" x="684.0""#),
+        out.contains(r#"<text class="ylabel2 explained" x="684.0" y="16.0">300</text>"#),
         "{out}"
     );
-    assert!(out.contains(">218</text>"), "{out}");
     assert!(
-        out.contains(r#"<text class="legend explained" x="78.0" y="24.0">`Cache size: &lt;num&gt; entries &lt;b&gt;` (r 0.99)</text>"#),
-        "named with its r, escaped: {out}"
+        out.contains(r#"<g class="legend explained"><line x1="78.0" y1="33.0" x2="92.0" y2="33.0"></line><text x="96.0" y="37.0">`Cache size: &lt;num&gt; entries &lt;b&gt;` (r 0.99)</text></g>"#),
+        "named with its r, escaped, below the RSS: {out}"
     );
     let path = out
         .split(r#"<path class="series explained" d=""#)
@@ -408,11 +407,229 @@ fn the_number_a_climb_is_explained_by_is_drawn_on_its_own_axis() {
         .and_then(|rest| rest.split('"').next())
         .expect("the explained path");
     assert_eq!(path.matches('L').count(), 59);
-    // Its highest point is a tenth below the top of the drawing area.
-    let top_y = 200.0 - 24.0 - 198.0 / 217.8 * (200.0 - 12.0 - 24.0);
+    // Its highest point is at 198 of the axis's 300.
+    let top_y = 200.0 - 24.0 - 198.0 / 300.0 * (200.0 - 12.0 - 24.0);
     assert!(path.contains(&format!(",{top_y:.1}")), "{path}");
     assert_eq!(svg::count(217.8), "218");
     assert_eq!(svg::count(2.5), "2.5");
     assert_eq!(svg::count(48_213.0), "48k");
     assert_eq!(svg::count(3_400_000.0), "3.4M");
+}
+
+/// The labels of an SVG's value axis (`ylabel`), bottom up.
+fn y_labels(out: &str) -> Vec<String> {
+    out.split(r#"<text class="ylabel" "#)
+        .skip(1)
+        .filter_map(|rest| rest.split('>').nth(1)?.split('<').next())
+        .map(String::from)
+        .collect()
+}
+
+/// The `d` of the path of class `series CLASS`.
+fn path_of<'a>(out: &'a str, class: &str) -> &'a str {
+    out.split(&format!(r#"<path class="series {class}" d=""#))
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no {class} path in {out}"))
+}
+
+#[test]
+fn a_chart_of_two_lines_names_each_in_a_legend_and_one_line_needs_none() {
+    let frame = Frame::of(Range::Hour, NOW);
+    let charts = build(frame, &fixture::status(), Some(&origin_story()), &[]);
+    let memory = svg::render(chart(&charts, "host-memory"), frame);
+    assert!(
+        memory.contains(r#"<g class="legend used"><line x1="78.0" y1="20.0" x2="92.0" y2="20.0"></line><text x="96.0" y="24.0">used</text></g>"#),
+        "{memory}"
+    );
+    assert!(
+        memory.contains(r#"<g class="legend available"><line x1="78.0" y1="33.0" x2="92.0" y2="33.0"></line><text x="96.0" y="37.0">available</text></g>"#),
+        "{memory}"
+    );
+    let load = svg::render(chart(&charts, "host-load"), frame);
+    assert!(!load.contains("legend"), "{load}");
+}
+
+#[test]
+fn value_ticks_are_round_distinct_and_zero_alone_when_all_is_zero() {
+    let frame = Frame::of(Range::Hour, NOW);
+    let mut status = fixture::status();
+    let swap = status.host.swap.as_mut().expect("the fixture has swap");
+    swap.used_bytes = 0;
+    swap.total_bytes = 0;
+    let charts = build(frame, &status, Some(&origin_story()), &[]);
+    // The host's 600 MiB used of 961 MiB (its total drawn): round MiB.
+    let memory = y_labels(&svg::render(chart(&charts, "host-memory"), frame));
+    assert_eq!(memory, ["0 MiB", "500 MiB", "1000 MiB", "1500 MiB"]);
+    // No swap: 0 alone, not "1 B / 0 B / 0 B".
+    let swap = y_labels(&svg::render(chart(&charts, "host-swap"), frame));
+    assert_eq!(swap, ["0"]);
+    let load = y_labels(&svg::render(chart(&charts, "host-load"), frame));
+    assert_eq!(load, ["0.0", "0.5", "1.0", "1.5", "2.0"]);
+}
+
+/// A minute's samples of `name` with the minutes `missing` left out, and
+/// one step without a value (NaN) at minute 50.
+fn with_holes(name: &str, missing: std::ops::Range<i64>) -> HistoryAnswer {
+    let points = (0..60)
+        .filter(|m| !missing.contains(m))
+        .map(|m| {
+            let v = if m == 50 { f64::NAN } else { 100.0 * MIB };
+            (NOW - 3600 + m * 60, v, v, v)
+        })
+        .collect();
+    HistoryAnswer {
+        series: vec![Series {
+            name: name.into(),
+            unit: "bytes".into(),
+            step_seconds: 60,
+            points,
+        }],
+        events: vec![],
+    }
+}
+
+#[test]
+fn a_time_without_samples_breaks_the_line_instead_of_crossing_it() {
+    let frame = Frame::of(Range::Hour, NOW);
+    // Stopped from minute 20 to 29, and no value at minute 50.
+    let history = with_holes("service.crypto-bot.rss", 20..30);
+    let charts = build(frame, &fixture::status(), Some(&history), &[]);
+    let out = svg::render(chart(&charts, "service-0"), frame);
+    let d = path_of(&out, "rss");
+    assert_eq!(d.matches('M').count(), 3, "{d}");
+    assert_eq!(d.matches('M').count() + d.matches('L').count(), 50, "{d}");
+    let x = |t: i64| 72.0 + (t - frame.since) as f64 / 4500.0 * (720.0 - 72.0 - 40.0);
+    assert!(
+        d.contains(&format!("M{:.1},", x(NOW - 3600 + 30 * 60))),
+        "{d}"
+    );
+    assert!(
+        d.contains(&format!("M{:.1},", x(NOW - 3600 + 51 * 60))),
+        "{d}"
+    );
+    // Two steps apart are still joined (a sample late by a little).
+    let history = with_holes("service.crypto-bot.rss", 20..21);
+    let charts = build(frame, &fixture::status(), Some(&history), &[]);
+    let d = svg::render(chart(&charts, "service-0"), frame);
+    assert_eq!(path_of(&d, "rss").matches('M').count(), 2, "only the NaN");
+}
+
+#[test]
+fn the_errors_of_the_last_minutes_are_drawn_near_now_with_their_own_count() {
+    // The count of matches at each refresh, 5 minutes apart: 40 in the
+    // logs for most of the hour, 3 more just before now.
+    let step = counts_step(3600) as i64;
+    assert_eq!(step, 300);
+    let start = NOW / step * step;
+    let points = (0..12)
+        .map(|i| {
+            let t = start - (11 - i) * step;
+            let n = if i == 11 { 43.0 } else { 40.0 };
+            (t, n, n, n)
+        })
+        .collect();
+    let history = HistoryAnswer {
+        series: vec![Series {
+            name: "query.errors.matches".into(),
+            unit: "lines".into(),
+            step_seconds: step as u64,
+            points,
+        }],
+        events: vec![],
+    };
+    let frame = Frame::of(Range::Hour, NOW);
+    let queries = vec!["errors".to_string()];
+    let charts = build(frame, &fixture::status(), Some(&history), &queries);
+    let errors = chart(&charts, "query-0");
+    assert_eq!(errors.title, "errors: matches per 5 min");
+    let last = *errors.lines[0].points.last().expect("points");
+    assert_eq!(last, (start, 3.0), "the bucket's own count, at its time");
+    assert!(
+        errors.lines[0].points.iter().all(|p| p.1 <= 3.0),
+        "not a running count"
+    );
+    let out = svg::render(errors, frame);
+    let dot = out
+        .split(r#"<circle class="latest matches" cx=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|x| x.parse::<f64>().ok())
+        .expect("the newest count's dot");
+    let x = |t: i64| 72.0 + (t - frame.since) as f64 / 4500.0 * (720.0 - 72.0 - 40.0);
+    assert!(
+        dot >= x(NOW - 300) && dot <= x(NOW),
+        "{dot} within the last 5 min"
+    );
+}
+
+#[test]
+fn a_service_without_a_limit_of_its_own_is_scaled_to_its_own_values() {
+    let frame = Frame::of(Range::Hour, NOW);
+    let mut status = fixture::status();
+    // 50 MiB on a 24 GiB host, the only "limit" the host's memory.
+    let svc = &mut status.services[0];
+    svc.rss_bytes = Some(50 << 20);
+    svc.memory_limit_bytes = Some(24 << 30);
+    svc.memory_limit_source = Some(diagbot_core::probe::service::LimitSource::HostMemory);
+    svc.memory_trend = None;
+    let charts = build(frame, &status, None, &[]);
+    let bot = chart(&charts, "service-0");
+    assert_eq!(bot.limit, None);
+    let out = svg::render(bot, frame);
+    assert_eq!(y_labels(&out), ["0 MiB", "20 MiB", "40 MiB", "60 MiB"]);
+    assert!(!out.contains(r#"<line class="limit""#), "{out}");
+    assert!(
+        out.contains(r#"<text class="limit-note" x="676.0" y="24.0">no limit</text>"#),
+        "{out}"
+    );
+    // A limit of its own far above the values is said, not drawn.
+    let svc = &mut status.services[0];
+    svc.memory_limit_bytes = Some(512 << 20);
+    svc.memory_limit_source = Some(diagbot_core::probe::service::LimitSource::Config);
+    let charts = build(frame, &status, None, &[]);
+    let out = svg::render(chart(&charts, "service-0"), frame);
+    assert!(!out.contains(r#"<line class="limit""#), "{out}");
+    assert!(out.contains(">limit 512.0 MiB</text>"), "{out}");
+    assert_eq!(y_labels(&out), ["0 MiB", "20 MiB", "40 MiB", "60 MiB"]);
+}
+
+#[test]
+fn each_point_says_its_time_and_value_on_hover() {
+    let frame = Frame::of(Range::Hour, NOW);
+    let charts = build(frame, &fixture::status(), Some(&origin_story()), &[]);
+    let out = svg::render(chart(&charts, "service-0"), frame);
+    // The 60 samples and the value now.
+    assert_eq!(out.matches(r#"<circle class="point rss""#).count(), 61);
+    assert!(
+        out.contains(&format!(
+            "<title>{} RSS: 399.6 MiB</title></circle>",
+            utc(NOW - 3600 + 39 * 60)
+        )),
+        "{out}"
+    );
+    // A day at a minute's step has at most HOVER_TARGETS of them.
+    let long = Line {
+        class: "rss",
+        label: "RSS".into(),
+        points: (0..1440).map(|m| (NOW - 86400 + m * 60, 1.0)).collect(),
+        gap: 120,
+    };
+    let mut day = chart(&charts, "service-0").clone();
+    day.lines = vec![long];
+    let out = svg::render(&day, Frame::of(Range::Day, NOW));
+    assert_eq!(out.matches(r#"<circle class="point rss""#).count(), 240);
+}
+
+#[test]
+fn the_quarter_hour_is_offered_and_labels_its_axis() {
+    let frame = Frame::of(Range::QuarterHour, NOW);
+    let charts = build(frame, &fixture::status(), Some(&origin_story()), &[]);
+    let out = svg::render(chart(&charts, "service-0"), frame);
+    assert!(
+        out.contains(">-15 min<") && out.contains(">-7 min 30 s<") && out.contains(">+3 min 45 s<"),
+        "{out}"
+    );
+    // 15 of the hour's minute samples, and the value now.
+    assert_eq!(chart(&charts, "service-0").lines[0].points.len(), 16);
 }
