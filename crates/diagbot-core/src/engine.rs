@@ -17,7 +17,7 @@ use crate::logs::scan::KeptLine;
 use crate::logs::scan::{Counting, FileTally, Window};
 use crate::logs::tail::{QueryTails, TailLimits, TailStore};
 use crate::logs::user_format::{UserFormat, UserFormatError};
-use crate::logs::walk::{walk, LogFile, Order, WalkReport};
+use crate::logs::walk::{walk, LogFile, Order, Visit, WalkReport};
 use crate::query::{
     FileMatches, FileWarning, MatchLine, Query, QueryKind, ResultKind, SearchResult, Skipped,
     TimestampProblem, MAX_LINES_LIMIT, MAX_PATTERN_LEN,
@@ -319,7 +319,7 @@ impl Engine {
                 report = walk(
                     query.paths(),
                     &query.anchors,
-                    (true, order),
+                    Visit { open: true, order },
                     cancel,
                     |file, opened| {
                         if let Some(opened) = opened {

@@ -157,14 +157,6 @@ pub(super) fn scan_file(
 
     let mut bytes = 0;
     let mut notes = Notes::default();
-    let complete = read_in_parts(
-        &spec,
-        (&handle, setup.cancel, progress),
-        (offset, end),
-        (setup.parts, setup.part_size),
-        &mut tally,
-        (&mut bytes, &mut notes),
-    );
     let mut range = Range {
         spec: &spec,
         handle: &handle,
@@ -173,6 +165,7 @@ pub(super) fn scan_file(
         bytes: &mut bytes,
         notes: &mut notes,
     };
+    let complete = range.read_in_parts(offset, end, setup.parts, setup.part_size, &mut tally);
     resolve_pending_timestamps(&handle, &spec.times, &mut tally.ring);
     let mut answer = tally.clone();
     let mut partial = None;
@@ -212,87 +205,6 @@ struct PartRead {
     whole: bool,
 }
 
-/// Scans `[from, to)` into `tally` as [`Range::read`] does, cut into parts
-/// scanned at once when the range is large and threads are spare; the tally
-/// is the one a single scan gives.
-fn read_in_parts(
-    spec: &ScanSpec<'_>,
-    (handle, cancel, progress): (&File, &Cancel, Progress<'_>),
-    (from, to): (u64, u64),
-    (threads, part_size): (ScanThreads, u64),
-    tally: &mut FileTally,
-    (bytes, notes): (&mut u64, &mut Notes),
-) -> bool {
-    // A scan that carries each line's time starts parts at timestamped lines.
-    let tracking = spec.tracks_every_line(false);
-    let cuts = if threads.count.get() > 1 {
-        cut_points(handle, from, to, threads.count.get(), part_size, |line| {
-            !tracking || spec.times.read(line).time.is_some()
-        })
-    } else {
-        vec![from, to]
-    };
-    if cuts.len() <= 2 {
-        let mut range = Range {
-            spec,
-            handle,
-            progress,
-            cancel,
-            bytes,
-            notes,
-        };
-        return range.read(from, to, tally);
-    }
-    let ranges: Vec<(u64, u64)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
-    let order: Vec<usize> = (0..ranges.len()).collect();
-    let mut parts: Vec<Option<PartRead>> = ranges.iter().map(|_| None).collect();
-    let start = tally.continuation();
-    let scan_part = |&(a, b): &(u64, u64)| {
-        // The first part goes on from what came before; the others count lines from their start.
-        let mut part = if a == from {
-            start.clone()
-        } else {
-            FileTally::default()
-        };
-        let (mut bytes, mut notes) = (0, Notes::default());
-        let mut range = Range {
-            spec,
-            handle,
-            progress,
-            cancel,
-            bytes: &mut bytes,
-            notes: &mut notes,
-        };
-        let whole = range.read(a, b, &mut part);
-        PartRead {
-            tally: part,
-            bytes,
-            notes,
-            whole,
-        }
-    };
-    for_each_done(&ranges, &order, threads, scan_part, |i, done| {
-        parts[i] = Some(done)
-    });
-    let mut complete = true;
-    for (i, part) in parts.into_iter().flatten().enumerate() {
-        *bytes += part.bytes;
-        if i == 0 {
-            tally.extend(&part.tally, spec.max_lines);
-        } else {
-            join_part(tally, part.tally, spec.max_lines);
-        }
-        if !part.whole {
-            // What follows a part read short cannot be joined: its line numbers would be wrong.
-            notes.resource |= part.notes.resource;
-            notes.note = notes.note.take().or(part.notes.note);
-            complete = false;
-            break;
-        }
-    }
-    complete
-}
-
 /// Reads byte ranges of one plain file.
 struct Range<'r> {
     spec: &'r ScanSpec<'r>,
@@ -304,6 +216,80 @@ struct Range<'r> {
 }
 
 impl Range<'_> {
+    /// Scans `[from, to)` into `tally` as [`Range::read`] does, cut into parts
+    /// scanned at once when the range is large and threads are spare; the tally
+    /// is the one a single scan gives.
+    fn read_in_parts(
+        &mut self,
+        from: u64,
+        to: u64,
+        threads: ScanThreads,
+        part_size: u64,
+        tally: &mut FileTally,
+    ) -> bool {
+        let (spec, handle, progress, cancel) = (self.spec, self.handle, self.progress, self.cancel);
+        // A scan that carries each line's time starts parts at timestamped lines.
+        let tracking = spec.tracks_every_line(false);
+        let cuts = if threads.count.get() > 1 {
+            cut_points(handle, from, to, threads.count.get(), part_size, |line| {
+                !tracking || spec.times.read(line).time.is_some()
+            })
+        } else {
+            vec![from, to]
+        };
+        if cuts.len() <= 2 {
+            return self.read(from, to, tally);
+        }
+        let ranges: Vec<(u64, u64)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+        let order: Vec<usize> = (0..ranges.len()).collect();
+        let mut parts: Vec<Option<PartRead>> = ranges.iter().map(|_| None).collect();
+        let start = tally.continuation();
+        let scan_part = |&(a, b): &(u64, u64)| {
+            // The first part goes on from what came before; the others count lines from their start.
+            let mut part = if a == from {
+                start.clone()
+            } else {
+                FileTally::default()
+            };
+            let (mut bytes, mut notes) = (0, Notes::default());
+            let mut range = Range {
+                spec,
+                handle,
+                progress,
+                cancel,
+                bytes: &mut bytes,
+                notes: &mut notes,
+            };
+            let whole = range.read(a, b, &mut part);
+            PartRead {
+                tally: part,
+                bytes,
+                notes,
+                whole,
+            }
+        };
+        for_each_done(&ranges, &order, threads, scan_part, |i, done| {
+            parts[i] = Some(done)
+        });
+        let mut complete = true;
+        for (i, part) in parts.into_iter().flatten().enumerate() {
+            *self.bytes += part.bytes;
+            if i == 0 {
+                tally.extend(&part.tally, spec.max_lines);
+            } else {
+                join_part(tally, part.tally, spec.max_lines);
+            }
+            if !part.whole {
+                // What follows a part read short cannot be joined: its line numbers would be wrong.
+                self.notes.resource |= part.notes.resource;
+                self.notes.note = self.notes.note.take().or(part.notes.note);
+                complete = false;
+                break;
+            }
+        }
+        complete
+    }
+
     /// Scans `[from, to)`; returns whether all of it could be read.
     fn read(&mut self, from: u64, to: u64, tally: &mut FileTally) -> bool {
         // `pread` through the one fd: no second descriptor per file (a dup

@@ -22,7 +22,7 @@ use crate::logs::read::{for_each_chunk, ReadAt};
 use crate::logs::tail::HeadHash;
 use crate::logs::timestamp::YearHint;
 use crate::logs::user_format::CompiledUserFormat;
-use crate::logs::walk::{walk, Order};
+use crate::logs::walk::{walk, Visit};
 
 /// One number's latest value.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -69,7 +69,7 @@ impl NumberFollower {
         let now = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
-        walk(paths, &[], (true, Order::ByPath), cancel, |file, opened| {
+        walk(paths, &[], Visit::OPEN_BY_PATH, cancel, |file, opened| {
             let Some(opened) = opened else { return };
             if file.compressed {
                 return;

@@ -16,7 +16,7 @@ use crate::logs::lines::Splitter;
 use crate::logs::read::{for_each_chunk, ReadAt};
 use crate::logs::timestamp::YearHint;
 use crate::logs::user_format::CompiledUserFormat;
-use crate::logs::walk::{walk, Order};
+use crate::logs::walk::{walk, Visit};
 use crate::query::Skipped;
 
 /// What a scan read.
@@ -46,7 +46,7 @@ pub fn read_numbers(
     numbers: &mut Numbers,
 ) -> ScanSummary {
     let mut summary = ScanSummary::default();
-    let walked = walk(paths, &[], (true, Order::ByPath), cancel, |file, opened| {
+    let walked = walk(paths, &[], Visit::OPEN_BY_PATH, cancel, |file, opened| {
         let Some(opened) = opened else { return };
         // A file last written before the span holds none of it.
         let modified = opened.modified.unwrap_or_else(std::time::SystemTime::now);

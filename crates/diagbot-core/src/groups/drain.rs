@@ -101,7 +101,7 @@ impl Default for GrouperOptions {
 
 /// One line (with its continuation lines) to group.
 #[derive(Debug, Clone, Copy)]
-pub struct Event<'a> {
+pub struct LogEntry<'a> {
     /// The message, without its header.
     pub message: &'a [u8],
     /// The whole line: the group's example when it is the newest.
@@ -165,7 +165,7 @@ impl Group {
             + self.counts.capacity() * 4
     }
 
-    fn see(&mut self, event: &Event<'_>, tick: u64, steps: Option<&Steps>) {
+    fn see(&mut self, event: &LogEntry<'_>, tick: u64, steps: Option<&Steps>) {
         self.count += 1;
         self.tick = tick;
         if let Some((steps, time)) = steps.zip(event.time.as_ref()) {
@@ -284,7 +284,7 @@ impl Grouper {
     }
 
     /// Groups `event`; returns the serial of its group.
-    pub fn add(&mut self, event: &Event<'_>) -> u32 {
+    pub fn add(&mut self, event: &LogEntry<'_>) -> u32 {
         self.tokenize(event.message);
         self.tick += 1;
         let tick = self.tick;
@@ -534,7 +534,7 @@ impl Grouper {
         (sim >= self.options.similarity || all_wild).then_some(slot)
     }
 
-    fn create(&mut self, key: (Option<Level>, u32), event: &Event<'_>, tick: u64) -> u32 {
+    fn create(&mut self, key: (Option<Level>, u32), event: &LogEntry<'_>, tick: u64) -> u32 {
         if self.live >= self.options.max_groups {
             self.evict();
         }
@@ -730,7 +730,7 @@ mod tests {
 
     /// Adds `message` as an error line without a header or time.
     fn add_error(grouper: &mut Grouper, message: &str) -> u32 {
-        grouper.add(&Event {
+        grouper.add(&LogEntry {
             message: message.as_bytes(),
             line: message.as_bytes(),
             level: Some(Level::Error),
@@ -741,7 +741,7 @@ mod tests {
 
     /// The group `message` joins (a line without a header, level or time).
     fn group_of(grouper: &mut Grouper, message: &str) -> u32 {
-        grouper.add(&Event {
+        grouper.add(&LogEntry {
             message: message.as_bytes(),
             line: message.as_bytes(),
             level: None,

@@ -25,7 +25,7 @@ use std::io::{BufReader, Read};
 use chrono::{DateTime, FixedOffset};
 
 use super::answer::{summarize, Assigned, GroupsResult, OtherSummary};
-use super::drain::{Event, Grouper, GrouperOptions, Steps, MAX_STEPS};
+use super::drain::{Grouper, GrouperOptions, LogEntry, Steps, MAX_STEPS};
 use super::message::message_span;
 use super::{GroupsQuery, LevelFilter};
 use crate::engine::{lines_warning, nothing_opened, window_of, Progress, SearchError};
@@ -39,7 +39,7 @@ use crate::logs::read::{for_each_chunk, Counted, ReadAt};
 use crate::logs::scan::{continues_event, Window};
 use crate::logs::timestamp::YearHint;
 use crate::logs::user_format::{CompiledUserFormat, UserFormat};
-use crate::logs::walk::{walk, LogFile, Order};
+use crate::logs::walk::{walk, LogFile, Visit};
 use crate::query::{FileWarning, Skipped};
 
 /// The bytes of an event's first line kept until the event is grouped: far
@@ -108,7 +108,7 @@ pub fn run_with(
         &query.paths,
         &query.anchors,
         // Drain's groups depend on the lines' order: always the same one.
-        (true, Order::ByPath),
+        Visit::OPEN_BY_PATH,
         cancel,
         |file, opened| {
             let Some(opened) = opened else { return };
@@ -267,7 +267,7 @@ impl Feed<'_> {
         }
         let time = entry.time();
         let message = super::message::record_message(&entry.message);
-        let serial = self.grouper.add(&Event {
+        let serial = self.grouper.add(&LogEntry {
             message,
             line: &entry.message,
             level,
@@ -450,7 +450,7 @@ impl FileLines<'_, '_, '_> {
                 Some(exception) => (exception, exception),
                 None => (&p.line[span], &p.line[..]),
             };
-            let serial = feed.grouper.add(&Event {
+            let serial = feed.grouper.add(&LogEntry {
                 message,
                 line,
                 level: p.level,

@@ -45,7 +45,7 @@ use crate::logs::open::{FileId, OpenedFile};
 use crate::logs::tail::HeadHash;
 use crate::logs::timestamp::YearHint;
 use crate::logs::user_format::CompiledUserFormat;
-use crate::logs::walk::{walk, LogFile, Order};
+use crate::logs::walk::{walk, LogFile, Visit};
 use crate::query::Skipped;
 
 /// Groups named in a tick's [`TickReport::top`].
@@ -261,7 +261,7 @@ impl ErrorWatch {
         self.last_tick_secs = Some(now_secs);
         let mut touched: HashMap<u32, u64> = HashMap::new();
         let mut marks: HashMap<FileId, Mark> = HashMap::with_capacity(self.files.len());
-        let walked = walk(paths, &[], (true, Order::ByPath), cancel, |file, opened| {
+        let walked = walk(paths, &[], Visit::OPEN_BY_PATH, cancel, |file, opened| {
             let Some(opened) = opened else { return };
             if file.compressed {
                 return;

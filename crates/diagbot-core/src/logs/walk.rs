@@ -72,23 +72,45 @@ pub enum Order {
     CostliestFirst,
 }
 
-/// Visits every file under `paths`, in `order`, each once (by identity).
+/// How [`walk`] visits the files: whether it opens each, and in which order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Visit {
+    /// Open each file before `on_file` sees it; without, `on_file` gets `None`.
+    pub open: bool,
+    /// The order a directory's entries are visited in.
+    pub order: Order,
+}
+
+impl Visit {
+    /// Open each file, in path order (for answers that depend on the order).
+    pub const OPEN_BY_PATH: Visit = Visit {
+        open: true,
+        order: Order::ByPath,
+    };
+    /// List the files without opening them (a progress bar's total).
+    pub const LIST: Visit = Visit {
+        open: false,
+        order: Order::ByPath,
+    };
+}
+
+/// Visits every file under `paths`, in `visit.order`, each once (by identity).
 /// `anchors` are the configured paths a named path may lie beneath (see
-/// [`open_path`]). With `open`, each file is opened before `on_file` sees it;
+/// [`open_path`]). With `visit.open`, each file is opened before `on_file` sees it;
 /// without, `on_file` gets `None` (a listing, for a progress bar's total).
 /// Stops early when `cancel` is set.
 pub fn walk(
     paths: &[PathBuf],
     anchors: &[PathBuf],
-    (open, order): (bool, Order),
+    visit: Visit,
     cancel: &Cancel,
     mut on_file: impl FnMut(&LogFile, Option<OpenedFile>),
 ) -> WalkReport {
     let mut walker = Walker {
         report: WalkReport::default(),
         seen: std::collections::HashSet::new(),
-        open,
-        order,
+        open: visit.open,
+        order: visit.order,
         cancel,
         on_file: &mut on_file,
     };
@@ -122,13 +144,9 @@ pub fn walk(
 /// Lists `paths` without opening the files.
 pub fn collect_files(paths: &[PathBuf]) -> (Vec<LogFile>, Vec<Skipped>) {
     let mut files = Vec::new();
-    let report = walk(
-        paths,
-        &[],
-        (false, Order::ByPath),
-        &Cancel::new(),
-        |f, _| files.push(f.clone()),
-    );
+    let report = walk(paths, &[], Visit::LIST, &Cancel::new(), |f, _| {
+        files.push(f.clone())
+    });
     (files, report.skipped)
 }
 

@@ -205,6 +205,18 @@ pub fn parse_when(s: &str) -> Result<TimeBound, String> {
     .map_err(|e| e.to_string())
 }
 
+/// A search's exit code: 2 when nothing could be read (said first, on
+/// stderr), else grep's: 0 something matched, 1 nothing did.
+pub fn exit_for_answer(result: &diagbot_core::SearchResult) -> ExitCode {
+    match super::render::nothing_read(result) {
+        Some(why) => {
+            eprintln!("diagbot: error: {why}");
+            ExitCode::from(2)
+        }
+        None => exit_for(result.matches),
+    }
+}
+
 /// grep's exit codes: 0 something matched, 1 nothing did.
 pub fn exit_for(matches: u64) -> ExitCode {
     if matches > 0 {

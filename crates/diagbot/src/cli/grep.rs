@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 use diagbot_core::{GrepPattern, Query};
 
-use super::args::{exit_for, LogArgs};
+use super::args::{exit_for_answer, LogArgs};
 use super::render;
 
 #[derive(Args)]
@@ -32,6 +32,7 @@ pub fn run(args: GrepArgs) -> anyhow::Result<ExitCode> {
     let mut asked = args.logs.query(|paths| Query::grep(pattern, paths))?;
     asked.query.max_lines = if args.count { 0 } else { args.logs.max_lines };
     let result = args.logs.answer(asked)?;
+    let exit = exit_for_answer(&result);
     if args.count && !args.logs.json {
         println!("{}", result.matches);
     } else if args.logs.json {
@@ -39,5 +40,5 @@ pub fn run(args: GrepArgs) -> anyhow::Result<ExitCode> {
     } else {
         render::print_grep(&result, args.logs.verbose);
     }
-    Ok(exit_for(result.matches))
+    Ok(exit)
 }

@@ -173,6 +173,15 @@ fn print_skipped(result: &SearchResult, verbose: bool) {
     println!("{table}");
 }
 
+/// When files were asked for and none could be read (every one skipped:
+/// unreadable, binary, …), what to say first: a zero from nothing read is
+/// not an answer.
+pub fn nothing_read(result: &SearchResult) -> Option<String> {
+    let files_skipped = result.skipped.iter().any(|s| !is_journal_note(s));
+    (result.files_searched == 0 && result.bytes_scanned == 0 && files_skipped)
+        .then(|| format!("nothing could be read: {}", skipped_summary(result)))
+}
+
 /// "5 files skipped or incomplete: 3 binary file (not a text log), 2 …; -v lists them".
 pub fn skipped_summary(result: &SearchResult) -> String {
     let mut by_reason: Vec<(&str, usize)> = Vec::new();

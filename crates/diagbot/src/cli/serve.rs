@@ -23,6 +23,10 @@ pub struct ServeArgs {
     /// How diagbot's own log is written on stderr.
     #[arg(long, value_enum)]
     pub log_format: Option<LogFormat>,
+    /// Listen on ADDR (such as 127.0.0.1:9200) instead of http.listen; it
+    /// holds across reloads, as DIAGBOT_HTTP__LISTEN does.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -32,7 +36,17 @@ pub enum LogFormat {
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let (settings, file) = super::args::load_settings(args.config.as_deref())?;
+    // `--listen` is the environment's override, so a reload keeps it too.
+    let listen = args.listen;
+    let environment = move || {
+        let mut env = super::args::environment();
+        if let Some(listen) = listen {
+            env.insert("DIAGBOT_HTTP__LISTEN".into(), listen.to_string());
+        }
+        env
+    };
+    let file = diagbot_core::config::find_config_file(args.config.as_deref(), &environment());
+    let settings = crate::settings::load(file.as_deref(), &environment())?;
     let json = match args.log_format {
         Some(LogFormat::Json) => true,
         Some(LogFormat::Text) => false,
@@ -98,7 +112,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let (tx, rx) = mpsc::channel(4);
         tokio::spawn(forward_signals(tx));
         let reloader: daemon::Reloader =
-            Box::new(move || crate::settings::load(file.as_deref(), &super::args::environment()));
+            Box::new(move || crate::settings::load(file.as_deref(), &environment()));
         let state = AppState::with_log_level(settings, log_level);
         println!("  history: {}", state.history_state());
         println!("  dashboard: http://{addr}/");

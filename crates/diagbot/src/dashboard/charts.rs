@@ -167,19 +167,40 @@ pub fn build(
     history: Option<&HistoryAnswer>,
     queries: &[String],
 ) -> Vec<Chart> {
-    let series = |name: &str| -> Sampled {
-        history
-            .and_then(|h| h.series.iter().find(|s| s.name == name))
-            .map(|s| Sampled {
-                points: means(s, frame),
-                step: s.step_seconds as i64,
-            })
-            .unwrap_or_default()
-    };
+    let series = |name: &str| sampled(history, frame, name);
     let events = history.map_or(&[][..], |h| h.events.as_slice());
+    let mut charts = host_charts(frame, status, &series, events);
+    for (i, svc) in status.services.iter().enumerate() {
+        charts.push(service_chart(frame, i, svc, &series, events));
+    }
+    let step = counts_step(frame.now - frame.since);
+    for (i, q) in queries.iter().enumerate() {
+        charts.push(query_chart(frame, i, q, step, history));
+    }
+    charts
+}
+
+/// Series `name`'s means over the frame (none when history has no such series).
+fn sampled(history: Option<&HistoryAnswer>, frame: Frame, name: &str) -> Sampled {
+    history
+        .and_then(|h| h.series.iter().find(|s| s.name == name))
+        .map(|s| Sampled {
+            points: means(s, frame),
+            step: s.step_seconds as i64,
+        })
+        .unwrap_or_default()
+}
+
+/// The host's memory, swap and load.
+fn host_charts(
+    frame: Frame,
+    status: &Status,
+    series: &dyn Fn(&str) -> Sampled,
+    events: &[EventRecord],
+) -> Vec<Chart> {
     let host = &status.host;
     let memory = host.memory.as_ref();
-    let mut charts = vec![
+    vec![
         Chart {
             id: "host-memory".into(),
             title: "Host memory".into(),
@@ -253,65 +274,79 @@ pub fn build(
             second: None,
             says_no_limit: false,
         },
-    ];
-    for (i, svc) in status.services.iter().enumerate() {
-        charts.push(Chart {
-            id: format!("service-{i}"),
-            title: format!("{} RSS", svc.name),
-            unit: Unit::Bytes,
-            lines: vec![line(
-                "rss",
-                "RSS",
-                series(&format!("service.{}.rss", svc.name)),
-                frame,
-                svc.rss_bytes.map(|b| b as f64),
-            )],
-            limit: own_limit(svc).map(|l| Level {
-                label: "limit".into(),
-                value: l as f64,
-            }),
-            says_no_limit: own_limit(svc).is_none(),
-            // Only a process running now is going anywhere.
-            projection: svc
-                .memory_trend
-                .as_ref()
-                .filter(|_| svc.rss_bytes.is_some())
-                .and_then(|t| projection(t, frame)),
-            markers: markers(events, Some(&svc.name), frame),
-            second: explained_line(svc, &series),
-        });
+    ]
+}
+
+/// Service `svc`'s RSS, against its own limit, with the number its climb is explained by.
+fn service_chart(
+    frame: Frame,
+    i: usize,
+    svc: &ServiceStatus,
+    series: &dyn Fn(&str) -> Sampled,
+    events: &[EventRecord],
+) -> Chart {
+    Chart {
+        id: format!("service-{i}"),
+        title: format!("{} RSS", svc.name),
+        unit: Unit::Bytes,
+        lines: vec![line(
+            "rss",
+            "RSS",
+            series(&format!("service.{}.rss", svc.name)),
+            frame,
+            svc.rss_bytes.map(|b| b as f64),
+        )],
+        limit: own_limit(svc).map(|l| Level {
+            label: "limit".into(),
+            value: l as f64,
+        }),
+        says_no_limit: own_limit(svc).is_none(),
+        // Only a process running now is going anywhere.
+        projection: svc
+            .memory_trend
+            .as_ref()
+            .filter(|_| svc.rss_bytes.is_some())
+            .and_then(|t| projection(t, frame)),
+        markers: markers(events, Some(&svc.name), frame),
+        second: explained_line(svc, &series),
     }
-    let step = counts_step(frame.now - frame.since);
-    for (i, q) in queries.iter().enumerate() {
-        charts.push(Chart {
-            id: format!("query-{i}"),
-            title: format!("{q}: matches per {}", step_name(step)),
-            unit: Unit::Lines,
-            lines: vec![line(
-                "matches",
-                "matches",
-                history
-                    .and_then(|h| {
-                        h.series
-                            .iter()
-                            .find(|s| s.name == format!("query.{q}.matches"))
-                    })
-                    .map(|s| Sampled {
-                        points: increases(s, frame),
-                        step: s.step_seconds as i64,
-                    })
-                    .unwrap_or_default(),
-                frame,
-                None,
-            )],
-            limit: None,
-            projection: None,
-            markers: Vec::new(),
-            second: None,
-            says_no_limit: false,
-        });
+}
+
+/// Refresh query `q`'s matches per `step`.
+fn query_chart(
+    frame: Frame,
+    i: usize,
+    q: &str,
+    step: u64,
+    history: Option<&HistoryAnswer>,
+) -> Chart {
+    Chart {
+        id: format!("query-{i}"),
+        title: format!("{q}: matches per {}", step_name(step)),
+        unit: Unit::Lines,
+        lines: vec![line(
+            "matches",
+            "matches",
+            history
+                .and_then(|h| {
+                    h.series
+                        .iter()
+                        .find(|s| s.name == format!("query.{q}.matches"))
+                })
+                .map(|s| Sampled {
+                    points: increases(s, frame),
+                    step: s.step_seconds as i64,
+                })
+                .unwrap_or_default(),
+            frame,
+            None,
+        )],
+        limit: None,
+        projection: None,
+        markers: Vec::new(),
+        second: None,
+        says_no_limit: false,
     }
-    charts
 }
 
 /// The limit `svc` is killed at, when it has one of its own: the host's

@@ -9,7 +9,9 @@ use std::time::Instant;
 
 use diagbot_core::diagnostics::Diagnostics;
 use diagbot_core::groups::ErrorWatch;
-use diagbot_core::health::{self, Event, Watch};
+// The health watch is `health::Watch`, the settings' channel tokio's `watch`,
+// each service's new-error watch `ErrorWatch`: named by their modules here.
+use diagbot_core::health;
 use diagbot_core::probe::host::SharedHost;
 use diagbot_core::probe::Status;
 use tokio::sync::{broadcast, watch};
@@ -36,9 +38,9 @@ pub struct AppState {
     /// When the daemon started.
     pub started: Instant,
     /// Samples of the services' memory, and what changed.
-    watch: Mutex<Watch>,
+    watch: Mutex<health::Watch>,
     /// Health events (OOM kills, restarts, projected OOMs, ...) for whoever listens.
-    pub events: broadcast::Sender<Event>,
+    pub events: broadcast::Sender<health::Event>,
     /// Applies a reloaded `log.level`; none when the log cannot change (tests).
     log_level: Option<LogLevelSetter>,
     /// The host's collector: CPU use is measured from its previous reading.
@@ -87,7 +89,7 @@ impl AppState {
         Arc::new(AppState {
             store,
             diag,
-            watch: Mutex::new(Watch::new(settings.core.health.clone())),
+            watch: Mutex::new(health::Watch::new(settings.core.health.clone())),
             settings: watch::Sender::new(Arc::new(settings)),
             metrics,
             started: Instant::now(),
@@ -132,7 +134,7 @@ impl AppState {
     }
 
     /// The health watch.
-    pub fn lock_watch(&self) -> MutexGuard<'_, Watch> {
+    pub fn lock_watch(&self) -> MutexGuard<'_, health::Watch> {
         // A panic while holding it leaves samples that are still samples.
         self.watch.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -107,36 +107,12 @@ fn retry_wait(e: &RequestError, backoff: &mut Duration) -> Option<Duration> {
 }
 
 async fn poll(state: &Arc<AppState>, bot: &Bot, outbox: &Arc<Outbox>, settings: &TelegramSettings) {
-    let mut backoff = BACKOFF_FIRST;
-    // Who the bot is: checks the token, and names the bot in the log.
-    loop {
-        match bot.get_me().await {
-            Ok(me) => {
-                tracing::info!(
-                    bot = %me.username(),
-                    allowed_chats = settings.allowed_chats.len(),
-                    alert_chats = settings.alert_chats.len(),
-                    "telegram: polling for commands"
-                );
-                break;
-            }
-            Err(RequestError::Api(ApiError::InvalidToken)) => {
-                tracing::error!("telegram: the token was refused (Unauthorized); the bot is off until it is fixed");
-                return;
-            }
-            Err(e) => {
-                let wait = retry_wait(&e, &mut backoff).unwrap_or(BACKOFF_MAX);
-                tracing::warn!(
-                    "telegram: getMe failed, again in {wait:?}: {}",
-                    scrub(&e.to_string(), settings)
-                );
-                tokio::time::sleep(wait).await;
-            }
-        }
+    if !wait_for_bot(bot, settings).await {
+        return;
     }
     let mut guard = Guard::new(settings.allowed_chats.clone(), settings.rate_limit());
     let mut offset: i32 = 0;
-    backoff = BACKOFF_FIRST;
+    let mut backoff = BACKOFF_FIRST;
     loop {
         let updates = bot
             .get_updates()
@@ -177,43 +153,87 @@ async fn poll(state: &Arc<AppState>, bot: &Bot, outbox: &Arc<Outbox>, settings: 
             if let Some(t) = &state.settings().telegram {
                 guard.set_allowed(t.allowed_chats.clone(), t.rate_limit());
             }
-            match guard.check(chat, Instant::now()) {
-                Verdict::Answer => {
-                    let cmd = commands::parse(text);
-                    state.metrics.telegram.count_command(cmd.name());
-                    tokio::spawn(reply(
-                        Arc::clone(state),
-                        bot.clone(),
-                        Arc::clone(outbox),
-                        chat,
-                        cmd,
-                    ));
-                }
-                Verdict::Refuse => {
-                    state.metrics.telegram.refused.inc();
-                    tracing::warn!(
-                        chat,
-                        "telegram: a chat that is not allowed wrote; told it its chat id"
-                    );
-                    outbox.push(Outgoing {
-                        chat,
-                        html: format!(
-                            "This diagbot answers only its operators. Your chat id is <code>{chat}</code>: \
-                             add it to <code>telegram.allowed_chats</code> if this is yours."
-                        ),
-                    });
-                }
-                Verdict::Ignore => {
-                    state.metrics.telegram.refused.inc();
-                    tracing::debug!(chat, "telegram: a refused chat wrote again");
-                }
-                Verdict::SlowDown => outbox.push(Outgoing {
-                    chat,
-                    html: guard::slow_down_notice(guard.rate()),
-                }),
-                Verdict::Drop => {}
+            take(state, bot, outbox, &mut guard, chat, text);
+        }
+    }
+}
+
+/// Asks Telegram who the bot is until it answers: checks the token, and
+/// names the bot in the log. False when the token is refused (the bot is off).
+async fn wait_for_bot(bot: &Bot, settings: &TelegramSettings) -> bool {
+    let mut backoff = BACKOFF_FIRST;
+    // Who the bot is: checks the token, and names the bot in the log.
+    loop {
+        match bot.get_me().await {
+            Ok(me) => {
+                tracing::info!(
+                    bot = %me.username(),
+                    allowed_chats = settings.allowed_chats.len(),
+                    alert_chats = settings.alert_chats.len(),
+                    "telegram: polling for commands"
+                );
+                return true;
+            }
+            Err(RequestError::Api(ApiError::InvalidToken)) => {
+                tracing::error!("telegram: the token was refused (Unauthorized); the bot is off until it is fixed");
+                return false;
+            }
+            Err(e) => {
+                let wait = retry_wait(&e, &mut backoff).unwrap_or(BACKOFF_MAX);
+                tracing::warn!(
+                    "telegram: getMe failed, again in {wait:?}: {}",
+                    scrub(&e.to_string(), settings)
+                );
+                tokio::time::sleep(wait).await;
             }
         }
+    }
+}
+
+/// One chat's message: answered, refused, or slowed down, as the guard says.
+fn take(
+    state: &Arc<AppState>,
+    bot: &Bot,
+    outbox: &Arc<Outbox>,
+    guard: &mut Guard,
+    chat: i64,
+    text: &str,
+) {
+    match guard.check(chat, Instant::now()) {
+        Verdict::Answer => {
+            let cmd = commands::parse(text);
+            state.metrics.telegram.count_command(cmd.name());
+            tokio::spawn(reply(
+                Arc::clone(state),
+                bot.clone(),
+                Arc::clone(outbox),
+                chat,
+                cmd,
+            ));
+        }
+        Verdict::Refuse => {
+            state.metrics.telegram.refused.inc();
+            tracing::warn!(
+                chat,
+                "telegram: a chat that is not allowed wrote; told it its chat id"
+            );
+            outbox.push(Outgoing {
+                chat,
+                html: format!(
+                    "This diagbot answers only its operators. Your chat id is <code>{chat}</code>: \
+                     add it to <code>telegram.allowed_chats</code> if this is yours."
+                ),
+            });
+        }
+        Verdict::Ignore => {
+            state.metrics.telegram.refused.inc();
+            tracing::debug!(chat, "telegram: a refused chat wrote again");
+        }
+        Verdict::SlowDown => outbox.push(Outgoing {
+            chat,
+            html: guard::slow_down_notice(guard.rate()),
+        }),
+        Verdict::Drop => {}
     }
 }
 

@@ -303,6 +303,39 @@ fn an_unreadable_file_is_skipped_and_listed_and_the_rest_searched() {
         .contains("Permission denied"));
 }
 
+/// A directory whose every file is unreadable answers nothing: exit 2, and
+/// that nothing could be read is said first, not a zero with a footnote.
+#[test]
+fn a_directory_of_unreadable_files_is_an_error_not_a_zero() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a.log", "b.log"] {
+        let file = dir.path().join(name);
+        fs::write(&file, "2026-01-27 10:00:00 ERROR hidden\n").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o000)).unwrap();
+    }
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    for command in ["errors", "grep"] {
+        let mut args = vec![command];
+        if command == "grep" {
+            args.push("ERROR");
+        }
+        let out = unprivileged(&assert_cmd::cargo::cargo_bin("diagbot"))
+            .args(&args)
+            .arg("--path")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command}: {err}");
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            first.contains("nothing could be read") && first.contains("Permission denied"),
+            "{command}: {err}"
+        );
+    }
+}
+
 /// A fixture `/proc` through the environment override of `system.proc_root`.
 /// `--path` given twice, or in another order, is one path: the query keeps
 /// its paths sorted and without repeats (the CLI used to overwrite them, and a
@@ -396,6 +429,57 @@ fn oom_cmd(dir: &Path) -> Command {
         .env("DIAGBOT_SYSTEM__KMSG", "")
         .current_dir(dir);
     cmd
+}
+
+/// journalctl with no journal files exits 0 and says so on stderr: that
+/// is no kernel log read, not an empty one.
+#[test]
+fn oom_does_not_claim_a_journal_that_has_no_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = oom_fixture(0);
+    let journalctl = dir.path().join("journalctl");
+    fs::write(
+        &journalctl,
+        "#!/bin/sh\necho 'No journal files were found.' >&2\necho '-- No entries --'\nexit 0\n",
+    )
+    .unwrap();
+    fs::set_permissions(&journalctl, fs::Permissions::from_mode(0o755)).unwrap();
+    oom_cmd(dir.path())
+        .env("DIAGBOT_SYSTEM__KERNEL_LOG", "")
+        .env("DIAGBOT_SYSTEM__JOURNALCTL", &journalctl)
+        .assert()
+        .stdout(predicate::str::contains("kernel log read: none could be"))
+        .stdout(predicate::str::contains("No journal files were found"));
+}
+
+/// `serve --listen` listens where it says, over the configuration's
+/// `http.listen` (here an address this machine does not have).
+#[test]
+fn serve_listens_where_listen_says() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    fs::create_dir(&logs).unwrap();
+    let config = dir.path().join("diagbot.toml");
+    let text = crate::common::config_text(&logs, "[http]\nlisten = \"192.0.2.1:9187\"\n");
+    fs::write(&config, text).unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("diagbot"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        first.starts_with("diagbot listening on http://127.0.0.1:"),
+        "{first}"
+    );
 }
 
 /// The original incident: the bot's python3 killed in its service's cgroup.

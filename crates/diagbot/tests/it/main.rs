@@ -10,6 +10,7 @@ mod common;
 mod config;
 mod daemon;
 mod dashboard;
+mod docs;
 mod explain;
 mod formats;
 mod groups;

@@ -109,6 +109,19 @@ pub(super) fn read(settings: &Settings, unavailable: &mut Vec<Unavailable>) -> K
         &["-k", "--no-pager", "-o", "short-iso"],
         |line| parse_timed_line(&mut parser, line, &hint),
     ) {
+        // journalctl exits 0 when it has no journal at all: nothing was read.
+        Ok(stderr) if stderr.contains("No journal files were found") => {
+            fail(
+                Place::Journal,
+                "journalctl -k".into(),
+                ProbeError::Malformed(stderr.lines().next().unwrap_or("").trim().to_string()),
+            );
+            KernelLog {
+                kills: Vec::new(),
+                read_from: None,
+                misses,
+            }
+        }
         Ok(stderr) => {
             if journal_hidden(&stderr) {
                 misses.push(Miss {
