@@ -237,6 +237,28 @@ impl Engine {
         self.search_with(query, now, progress, &self.cancel_token())
     }
 
+    /// Keeps `next` for the query's next refresh, unless the answer was
+    /// partial or a file changed while it was read (then it is read anew).
+    fn keep_tails(
+        &self,
+        store: &Mutex<TailStore>,
+        key: String,
+        next: QueryTails,
+        result: &SearchResult,
+        keep_tails: bool,
+    ) {
+        let dropped = if result.partial.is_some() {
+            Some("a resource error made the answer partial".to_string())
+        } else if !keep_tails {
+            Some("a file changed while it was read".to_string())
+        } else {
+            store.lock().ok().and_then(|mut s| s.put(key, next).err())
+        };
+        if let Ok(mut d) = self.tails_dropped.lock() {
+            *d = dropped;
+        }
+    }
+
     /// As [`Engine::search`], stopped when `cancel` is set.
     pub fn search_with(
         &self,
@@ -349,47 +371,10 @@ impl Engine {
                 return Err(e);
             }
         }
-        let Gather {
-            mut result,
-            kept,
-            next,
-            keep_tails,
-            listed,
-            warned,
-            cut,
-            noted,
-            degraded,
-        } = gather;
-        result.files = in_path_order(listed, |f| &f.path);
-        result.warnings = in_path_order(warned, |w| &w.path);
-        result.cut = in_path_order(cut, |c| &c.path);
-        result.skipped = report.skipped;
-        result
-            .skipped
-            .sort_by(|a, b| Path::new(&a.path).cmp(Path::new(&b.path)));
-        result.skipped.extend(in_path_order(noted, |n| &n.path));
-        result.partial = report.degraded.or(degraded.map(|(_, why)| why));
-        let mut next = next;
-        let journal_lines = match from_journal {
-            Some(part) => {
-                // What the next refresh resumes from (a failed read: nothing, read again).
-                next.journal = part.as_ref().ok().map(|t| Box::new(t.clone()));
-                add_journal(&mut result, part, journal.as_ref())
-            }
-            None => Vec::new(),
-        };
-        result.lines = last_lines(kept, journal_lines, query.max_lines);
+        let (mut result, next, keep_tails) =
+            gather.finish(report, from_journal, journal.as_ref(), query.max_lines);
         if let Some(store) = store {
-            let dropped = if result.partial.is_some() {
-                Some("a resource error made the answer partial".to_string())
-            } else if !keep_tails {
-                Some("a file changed while it was read".to_string())
-            } else {
-                store.lock().ok().and_then(|mut s| s.put(key, next).err())
-            };
-            if let Ok(mut d) = self.tails_dropped.lock() {
-                *d = dropped;
-            }
+            self.keep_tails(store, key, next, &result, keep_tails);
         }
         result.elapsed = started.elapsed();
         Ok(result)
@@ -499,6 +484,48 @@ struct Gather {
 }
 
 impl Gather {
+    /// The answer from what the scans gave, in path order, with the
+    /// journal's part; and the tails the next refresh resumes from, and
+    /// whether they may be kept.
+    fn finish(
+        self,
+        report: WalkReport,
+        from_journal: Option<Result<crate::journal::JournalTally, crate::journal::JournalError>>,
+        journal: Option<&crate::journal::Journal>,
+        max_lines: usize,
+    ) -> (SearchResult, QueryTails, bool) {
+        let Gather {
+            mut result,
+            kept,
+            mut next,
+            keep_tails,
+            listed,
+            warned,
+            cut,
+            noted,
+            degraded,
+        } = self;
+        result.files = in_path_order(listed, |f| &f.path);
+        result.warnings = in_path_order(warned, |w| &w.path);
+        result.cut = in_path_order(cut, |c| &c.path);
+        result.skipped = report.skipped;
+        result
+            .skipped
+            .sort_by(|a, b| Path::new(&a.path).cmp(Path::new(&b.path)));
+        result.skipped.extend(in_path_order(noted, |n| &n.path));
+        result.partial = report.degraded.or(degraded.map(|(_, why)| why));
+        let journal_lines = match from_journal {
+            Some(part) => {
+                // What the next refresh resumes from (a failed read: nothing, read again).
+                next.journal = part.as_ref().ok().map(|t| Box::new(t.clone()));
+                add_journal(&mut result, part, journal)
+            }
+            None => Vec::new(),
+        };
+        result.lines = last_lines(kept, journal_lines, max_lines);
+        (result, next, keep_tails)
+    }
+
     fn new(counting: Counting, keep_tails: bool) -> Self {
         Gather {
             result: SearchResult {

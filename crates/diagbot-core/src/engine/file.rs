@@ -108,22 +108,7 @@ pub(super) fn scan_file(
             let Some(tail) = prior else {
                 unreachable!("nothing is unchanged without a last read")
             };
-            let mut answer = tail.tally.clone();
-            if let Some(p) = &tail.partial {
-                answer.extend(p, max_lines);
-            }
-            let learned = tail.learned.clone();
-            let notes = Notes {
-                cut: tail.cut.clone(),
-                ..Notes::default()
-            };
-            return Ok(ScannedFile {
-                answer,
-                bytes: 0,
-                tail: Some((id, tail)),
-                notes,
-                learned,
-            });
+            return Ok(unchanged(tail, id, max_lines));
         }
         NextRead::Read {
             resumed, learned, ..
@@ -194,6 +179,27 @@ pub(super) fn scan_file(
         notes,
         learned,
     })
+}
+
+/// The answer of a file unchanged since its last read: what that read
+/// kept, nothing read again.
+fn unchanged(tail: Box<FileTail>, id: FileId, max_lines: usize) -> ScannedFile {
+    let mut answer = tail.tally.clone();
+    if let Some(p) = &tail.partial {
+        answer.extend(p, max_lines);
+    }
+    let learned = tail.learned.clone();
+    let notes = Notes {
+        cut: tail.cut.clone(),
+        ..Notes::default()
+    };
+    ScannedFile {
+        answer,
+        bytes: 0,
+        tail: Some((id, tail)),
+        notes,
+        learned,
+    }
 }
 
 /// What scanning one part of a file gave.

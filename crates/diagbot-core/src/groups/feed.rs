@@ -89,20 +89,7 @@ pub fn run_with(
         considered: 0,
         touched: None,
     };
-    let mut result = GroupsResult {
-        groups: Vec::new(),
-        other: None,
-        lines_considered: 0,
-        lines_read: 0,
-        files_searched: 0,
-        bytes_scanned: 0,
-        skipped: Vec::new(),
-        warnings: Vec::new(),
-        heap_bytes: 0,
-        steps,
-        paths: Vec::new(),
-        assigned: Vec::new(),
-    };
+    let mut result = empty_result(steps);
     let mut noted = Vec::new();
     let report = walk(
         &query.paths,
@@ -165,7 +152,39 @@ pub fn run_with(
     let mut skipped = report.skipped;
     skipped.extend(noted);
     let (assigned, considered) = (std::mem::take(&mut feed.assigned), feed.considered);
-    let (groups, by_serial) = summarize(&grouper, &paths, steps.as_ref());
+    result.skipped = skipped;
+    result.lines_considered = considered;
+    fill_groups(&mut result, &grouper, paths, assigned);
+    Ok(result)
+}
+
+/// An answer before anything is read.
+fn empty_result(steps: Option<Steps>) -> GroupsResult {
+    GroupsResult {
+        groups: Vec::new(),
+        other: None,
+        lines_considered: 0,
+        lines_read: 0,
+        files_searched: 0,
+        bytes_scanned: 0,
+        skipped: Vec::new(),
+        warnings: Vec::new(),
+        heap_bytes: 0,
+        steps,
+        paths: Vec::new(),
+        assigned: Vec::new(),
+    }
+}
+
+/// The grouper's groups (and "other") into `result`, with each assigned
+/// line's group by its id.
+fn fill_groups(
+    result: &mut GroupsResult,
+    grouper: &Grouper,
+    paths: Vec<String>,
+    assigned: Vec<(Assigned, u32)>,
+) {
+    let (groups, by_serial) = summarize(grouper, &paths, result.steps.as_ref());
     result.assigned = assigned
         .into_iter()
         .map(|(a, serial)| Assigned {
@@ -184,11 +203,8 @@ pub fn run_with(
         last_seen: other.last_seen,
     });
     result.groups = groups;
-    result.lines_considered = considered;
-    result.skipped = skipped;
     result.heap_bytes = grouper.heap_size() as u64;
     result.paths = paths;
-    Ok(result)
 }
 
 /// Steps of `step` seconds from the window's start to its end (now when

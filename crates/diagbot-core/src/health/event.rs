@@ -216,28 +216,7 @@ impl Event {
                 service,
                 victim,
                 ran_secs,
-            } => {
-                let whose = service
-                    .as_deref()
-                    .map(|s| format!(" in {s}"))
-                    .unwrap_or_default();
-                let ran = ran_secs
-                    .map(|r| format!(" after running {}", long_span(r)))
-                    .unwrap_or_default();
-                match victim {
-                    Some(v) => format!(
-                        "OOM kill{whose}: {} (pid {}) killed{}{ran}",
-                        v.process.as_deref().unwrap_or("a process"),
-                        v.pid.map_or("unknown".into(), |p| p.to_string()),
-                        v.rss_bytes
-                            .map(|r| format!(" at {:.0} MiB RSS", mib(r as f64)))
-                            .unwrap_or_default()
-                    ),
-                    None => {
-                        format!("OOM kill{whose}: the victim is not in any log diagbot can read")
-                    }
-                }
-            }
+            } => oom_kill_sentence(service.as_deref(), victim.as_ref(), *ran_secs),
             Event::Restart {
                 service,
                 restarts,
@@ -302,27 +281,7 @@ impl Event {
                 top_groups,
                 more_groups,
                 ..
-            } => {
-                let mut top = top_groups
-                    .iter()
-                    .map(|(t, n)| format!("`{t}` ({n})"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                match more_groups {
-                    0 => {}
-                    1 => top.push_str(" and 1 more group"),
-                    n => top.push_str(&format!(" and {n} more groups")),
-                }
-                format!(
-                    "{service}: {lines} error lines in the last {}{}",
-                    minutes(*window_secs),
-                    if top_groups.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; most frequent: {top}")
-                    }
-                )
-            }
+            } => burst_sentence(service, *lines, *window_secs, top_groups, *more_groups),
             Event::ErrorGroup {
                 service,
                 template,
@@ -350,22 +309,7 @@ impl Event {
                 back,
                 window_secs,
                 top,
-            } => {
-                let what = match (new, back) {
-                    (n, 0) => format!("{n} more new error groups"),
-                    (0, b) => format!("{b} more error groups back"),
-                    (n, b) => format!("{n} more new error groups and {b} back"),
-                };
-                let top = top
-                    .iter()
-                    .map(|(t, n)| format!("`{t}` ({n})"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                format!(
-                    "{service}: {what} in {}, not alerted one by one (diagbot groups lists them); the most frequent: {top}",
-                    minutes(window_secs.max(1.0))
-                )
-            }
+            } => many_groups_sentence(service, *new, *back, *window_secs, top),
             Event::LogNumberAbove {
                 service,
                 template,
@@ -406,4 +350,82 @@ fn plain(v: f64) -> String {
     } else {
         format!("{v}")
     }
+}
+
+/// "OOM kill in bot: python3 (pid 908) killed at 552 MiB RSS after running 2 h".
+fn oom_kill_sentence(
+    service: Option<&str>,
+    victim: Option<&OomKill>,
+    ran_secs: Option<f64>,
+) -> String {
+    let whose = service.map(|s| format!(" in {s}")).unwrap_or_default();
+    let ran = ran_secs
+        .map(|r| format!(" after running {}", long_span(r)))
+        .unwrap_or_default();
+    match victim {
+        Some(v) => format!(
+            "OOM kill{whose}: {} (pid {}) killed{}{ran}",
+            v.process.as_deref().unwrap_or("a process"),
+            v.pid.map_or("unknown".into(), |p| p.to_string()),
+            v.rss_bytes
+                .map(|r| format!(" at {:.0} MiB RSS", mib(r as f64)))
+                .unwrap_or_default()
+        ),
+        None => {
+            format!("OOM kill{whose}: the victim is not in any log diagbot can read")
+        }
+    }
+}
+
+/// "bot: 40 error lines in the last 1 min; most frequent: `…` (30), …".
+fn burst_sentence(
+    service: &str,
+    lines: u64,
+    window_secs: f64,
+    top_groups: &[(String, u64)],
+    more_groups: u64,
+) -> String {
+    let mut top = top_groups
+        .iter()
+        .map(|(t, n)| format!("`{t}` ({n})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match more_groups {
+        0 => {}
+        1 => top.push_str(" and 1 more group"),
+        n => top.push_str(&format!(" and {n} more groups")),
+    }
+    format!(
+        "{service}: {lines} error lines in the last {}{}",
+        minutes(window_secs),
+        if top_groups.is_empty() {
+            String::new()
+        } else {
+            format!("; most frequent: {top}")
+        }
+    )
+}
+
+/// "bot: 12 more new error groups in 1 min, not alerted one by one …".
+fn many_groups_sentence(
+    service: &str,
+    new: u64,
+    back: u64,
+    window_secs: f64,
+    top: &[(String, u64)],
+) -> String {
+    let what = match (new, back) {
+        (n, 0) => format!("{n} more new error groups"),
+        (0, b) => format!("{b} more error groups back"),
+        (n, b) => format!("{n} more new error groups and {b} back"),
+    };
+    let top = top
+        .iter()
+        .map(|(t, n)| format!("`{t}` ({n})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "{service}: {what} in {}, not alerted one by one (diagbot groups lists them); the most frequent: {top}",
+        minutes(window_secs.max(1.0))
+    )
 }
