@@ -84,9 +84,16 @@ pub fn render(answer: &Result<&GroupsResult, String>, range: Range, daemon: &str
         row(&mut out, g, answer.steps.as_ref());
     }
     out.push_str("</tbody></table>");
+    if answer.groups.iter().all(|g| g.new.is_none()) {
+        out.push_str(NEW_UNKNOWN);
+    }
     unplaced(&mut out, answer);
     out
 }
+
+/// Said when no group is known to be new or old: only a `[[services]]`
+/// entry's new-error watch records when a group was first seen.
+const NEW_UNKNOWN: &str = r#"<p class="note">Which groups are new is known for the logs of a [[services]] entry, whose new-error watch records when each group was first seen; none of these is.</p>"#;
 
 /// Files named in the note on lines the range could not place.
 pub const UNPLACED_NAMED: usize = 5;

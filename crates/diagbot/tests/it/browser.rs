@@ -795,7 +795,17 @@ fn the_script_draws_a_groups_answer_as_the_server_does() {
         lines_considered: 0,
         ..answer.clone()
     };
-    for answer in [answer, empty] {
+    // No group's newness known (no [[services]] watch saw them): said.
+    let mut unknown = answer.clone();
+    for g in &mut unknown.groups {
+        g.new = None;
+    }
+    let served = diagbot::dashboard::groups::render(&Ok(&unknown), Range::Day, "http://x");
+    assert!(
+        served.contains("Which groups are new is known for the logs of a [[services]] entry"),
+        "{served}"
+    );
+    for answer in [answer, empty, unknown] {
         same_groups(&browser, &answer, Range::Day, &d.url(""));
     }
     let errors = browser.console_errors();

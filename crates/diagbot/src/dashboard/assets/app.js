@@ -503,7 +503,10 @@
       const cell = row.insertCell();
       if (answer.steps) cell.appendChild(spark(g.counts, answer.steps));
     }
-    return [summary, table].concat(unplaced(answer));
+    // groups::NEW_UNKNOWN
+    const known = answer.groups.some((g) => g.new !== null && g.new !== undefined);
+    const newness = known ? [] : [html('p', 'note', 'Which groups are new is known for the logs of a [[services]] entry, whose new-error watch records when each group was first seen; none of these is.')];
+    return [summary, table].concat(newness, unplaced(answer));
   }
   function drawGroups(answer, failure) {
     const box = document.getElementById('groups');
