@@ -525,6 +525,15 @@ fn a_burst_of_commands_is_slowed_down_politely() {
         .filter(|s| s.text.starts_with("Slow down"))
         .count();
     assert_eq!((answers, notices), (3, 1), "{sent:#?}");
+    // The notice says the limits configured, not the defaults.
+    let notice = sent
+        .iter()
+        .find(|s| s.text.starts_with("Slow down"))
+        .unwrap();
+    assert_eq!(
+        notice.text,
+        "Slow down, please: 1 command a second (bursts of 3)."
+    );
 }
 
 fn oom_event(pid: u32) -> Event {
