@@ -38,13 +38,12 @@ pub async fn limit(State(http): State<HttpState>, req: Request, next: Next) -> R
     }
     let Some(_slot) = http.limits.clients.enter(ip, MAX_REQUESTS_PER_CLIENT) else {
         http.app.metrics.refused_requests.inc();
-        let mut response = ApiError {
-            error: format!(
+        let mut response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
                 "more than {MAX_REQUESTS_PER_CLIENT} requests at once from {ip}: try again shortly"
             ),
-            parameter: None,
-            status: StatusCode::TOO_MANY_REQUESTS,
-        }
+        )
         .into_response();
         response
             .headers_mut()

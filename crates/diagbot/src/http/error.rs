@@ -17,6 +17,15 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// An answer of `status` saying `error`, with no parameter at fault.
+    pub fn new(status: StatusCode, error: impl Into<String>) -> Self {
+        ApiError {
+            error: error.into(),
+            parameter: None,
+            status,
+        }
+    }
+
     pub fn bad(parameter: &str, error: impl Into<String>) -> Self {
         ApiError {
             error: error.into(),
@@ -29,22 +38,14 @@ impl ApiError {
 impl ApiError {
     /// 503: the daemon cannot answer now (stopping, out of resources); `Retry-After` is set.
     pub fn unavailable(error: impl Into<String>) -> Self {
-        ApiError {
-            error: error.into(),
-            parameter: None,
-            status: StatusCode::SERVICE_UNAVAILABLE,
-        }
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, error)
     }
 }
 
 impl ApiError {
     /// 500: the daemon failed at its own part (an answer it could not write).
     pub fn internal(error: impl Into<String>) -> Self {
-        ApiError {
-            error: error.into(),
-            parameter: None,
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, error)
     }
 }
 

@@ -111,11 +111,10 @@ const POST_ROUTES: [&str; 2] = ["/api/v1/groups/mute", "/api/v1/groups/unmute"];
 async fn method_not_allowed(req: Request) -> Response {
     let post = POST_ROUTES.contains(&req.uri().path());
     let allowed = if post { "POST" } else { "GET" };
-    let mut response = ApiError {
-        error: format!("{} is not allowed here: use {allowed}", req.method()),
-        parameter: None,
-        status: StatusCode::METHOD_NOT_ALLOWED,
-    }
+    let mut response = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{} is not allowed here: use {allowed}", req.method()),
+    )
     .into_response();
     response.headers_mut().insert(
         header::ALLOW,
@@ -128,22 +127,20 @@ async fn method_not_allowed(req: Request) -> Response {
 async fn uri_limit(req: Request, next: Next) -> Response {
     let length = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if length > MAX_URI {
-        return ApiError {
-            error: format!("the request target is {length} bytes, over the {MAX_URI} accepted"),
-            parameter: None,
-            status: StatusCode::URI_TOO_LONG,
-        }
+        return ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            format!("the request target is {length} bytes, over the {MAX_URI} accepted"),
+        )
         .into_response();
     }
     next.run(req).await
 }
 
 async fn not_found(req: Request) -> ApiError {
-    ApiError {
-        error: format!("no such route: {}", req.uri().path()),
-        parameter: None,
-        status: StatusCode::NOT_FOUND,
-    }
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("no such route: {}", req.uri().path()),
+    )
 }
 
 /// With a token configured, every request needs it: `Authorization: Bearer
@@ -157,15 +154,11 @@ async fn authorize(State(http): State<HttpState>, req: Request, next: Next) -> R
             .get(header::HOST)
             .map(|h| h.to_str().unwrap_or("\u{fffd}"));
         if !host::names_this_daemon(named, settings.http.listen, &settings.http.allowed_hosts) {
-            return ApiError {
-                error: format!(
+            return ApiError::new(StatusCode::MISDIRECTED_REQUEST, format!(
                     "Host {:?} does not name this daemon: without http.token only {}, localhost and http.allowed_hosts are answered (against DNS rebinding)",
                     named.unwrap_or_default(),
                     settings.http.listen.ip()
-                ),
-                parameter: None,
-                status: StatusCode::MISDIRECTED_REQUEST,
-            }
+                ))
             .into_response();
         }
     }
@@ -179,14 +172,13 @@ async fn authorize(State(http): State<HttpState>, req: Request, next: Next) -> R
             .login_failures
             .wait(ip, std::time::Instant::now())
         {
-            let mut response = ApiError {
-                error: format!(
+            let mut response = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
                     "too many wrong tokens from {ip}: try again in {} s",
                     wait.as_secs().max(1)
                 ),
-                parameter: None,
-                status: StatusCode::TOO_MANY_REQUESTS,
-            }
+            )
             .into_response();
             if let Ok(v) = header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
@@ -208,12 +200,9 @@ async fn authorize(State(http): State<HttpState>, req: Request, next: Next) -> R
         login::Gate::Pass => counted(next.run(req).await),
         login::Gate::Respond(response) => counted(response),
         login::Gate::Refuse => {
-            let mut response = ApiError {
-                error: "missing or wrong bearer token".into(),
-                parameter: None,
-                status: StatusCode::UNAUTHORIZED,
-            }
-            .into_response();
+            let mut response =
+                ApiError::new(StatusCode::UNAUTHORIZED, "missing or wrong bearer token")
+                    .into_response();
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 header::HeaderValue::from_static("Bearer"),
@@ -229,14 +218,13 @@ async fn time_limit(State(state): State<Arc<AppState>>, req: Request, next: Next
     let limit = state.settings().http.request_timeout;
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
-        Err(_) => ApiError {
-            error: format!(
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
                 "the request took longer than {} (http.request_timeout)",
                 diagbot_core::config::units::write_duration(limit)
             ),
-            parameter: None,
-            status: StatusCode::REQUEST_TIMEOUT,
-        }
+        )
         .into_response(),
     }
 }
