@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -120,30 +119,6 @@ pub fn eventually<O: Outcome>(
             timed_out(what, deadline, polls, O::describe(&seen));
         }
         std::thread::sleep(pause);
-        pause = next_pause(pause);
-    }
-}
-
-/// [`eventually`] for async tests: `check` is awaited, and the pause between
-/// polls is `tokio::time::sleep`'s (the runtime's other tasks go on).
-pub async fn eventually_async<O: Outcome, F: Future<Output = O>>(
-    what: &str,
-    deadline: Duration,
-    mut check: impl FnMut() -> F,
-) -> O::Value {
-    let started = Instant::now();
-    let mut pause = Duration::from_millis(10);
-    let mut polls = 0;
-    loop {
-        polls += 1;
-        let seen = match check().await.ready() {
-            Ok(value) => return value,
-            Err(seen) => seen,
-        };
-        if started.elapsed() >= deadline {
-            timed_out(what, deadline, polls, O::describe(&seen));
-        }
-        tokio::time::sleep(pause).await;
         pause = next_pause(pause);
     }
 }
