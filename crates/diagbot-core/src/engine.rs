@@ -775,11 +775,13 @@ fn compile(query: &Query) -> Result<RegexMatcher, SearchError> {
 
 /// The syntax error in `pattern` as written, its caret under the user's own
 /// text: the matcher's message shows the pattern wrapped in its own group.
+/// Only parsed, never compiled: a pattern refused for its size must not be
+/// built again without the limit (`.{1000}{1000}` would take gigabytes).
 fn syntax_error(pattern: &str, ignore_case: bool) -> Option<String> {
-    regex::RegexBuilder::new(pattern)
+    regex_syntax::ParserBuilder::new()
         .case_insensitive(ignore_case)
-        .size_limit(usize::MAX)
         .build()
+        .parse(pattern)
         .err()
         .map(|e| e.to_string())
 }

@@ -154,7 +154,7 @@ pub fn explain(service: &str, memory: &Memory, numbers: &Numbers) -> Explanation
     not_with.truncate(NOT_WITH_SHOWN);
     let reason = candidates
         .is_empty()
-        .then(|| why_nothing(memory, numbers, looked_at));
+        .then(|| why_nothing(memory, numbers, looked_at, &not_with));
     let text = words(service, memory, &candidates, &not_with, reason.as_deref());
     Explanation {
         service: service.to_string(),
@@ -197,7 +197,9 @@ fn candidate(key: &NumberKey, series: &numbers::NumberSeries, memory: &Memory) -
         not_because: None,
     };
     if all.len() < MIN_STEPS {
-        c.not_because = Some(format!("{} steps, {MIN_STEPS} needed", all.len()));
+        let n = all.len();
+        let s = if n == 1 { "" } else { "s" };
+        c.not_because = Some(format!("{n} step{s}, {MIN_STEPS} needed"));
         return c;
     }
     let (verdict, used) = judge_best(&all, MIN_STEPS);
@@ -211,7 +213,7 @@ fn candidate(key: &NumberKey, series: &numbers::NumberSeries, memory: &Memory) -
             }
         }
         Verdict::GrowsWithTime => {
-            c.not_because = Some("grows with time, no signal in its steps".into());
+            c.not_because = Some(GROWS_WITH_TIME.into());
         }
         Verdict::Constant => {
             c.not_because = Some("its steps do not vary".into());
@@ -220,7 +222,12 @@ fn candidate(key: &NumberKey, series: &numbers::NumberSeries, memory: &Memory) -
     c
 }
 
-fn why_nothing(memory: &Memory, numbers: &Numbers, looked_at: usize) -> String {
+fn why_nothing(
+    memory: &Memory,
+    numbers: &Numbers,
+    looked_at: usize,
+    refused: &[Candidate],
+) -> String {
     let samples: usize = memory.instances.iter().map(|i| i.samples.len()).sum();
     if samples < MIN_STEPS + 1 {
         return format!(
@@ -230,8 +237,35 @@ fn why_nothing(memory: &Memory, numbers: &Numbers, looked_at: usize) -> String {
     if numbers.is_empty() {
         return "no numbers in its log lines within the span".into();
     }
-    format!("none of the {looked_at} numbers in its log lines climbs with its memory")
+    // "None climbs with it" is not the whole truth when a number rises
+    // steadily, as memory may (it cannot be told from the clock), or has
+    // too few steps to be judged: say those too.
+    let mut why = format!(
+        "none of the {looked_at} numbers in its log lines climbs with its memory step by step"
+    );
+    let steady: Vec<&str> = refused
+        .iter()
+        .filter(|c| c.not_because.as_deref() == Some(GROWS_WITH_TIME))
+        .map(|c| c.template.as_str())
+        .collect();
+    if !steady.is_empty() {
+        why.push_str(&format!(
+            "; `{}` rise{} steadily, as time does, and a leak that keeps pace with the clock cannot be told from that",
+            steady.join("`, `"),
+            if steady.len() == 1 { "s" } else { "" }
+        ));
+    }
+    let unjudged = refused.iter().filter(|c| c.samples < MIN_STEPS).count();
+    if unjudged > 0 {
+        why.push_str(&format!(
+            "; {unjudged} changed over too few memory samples to judge ({MIN_STEPS} steps needed)"
+        ));
+    }
+    why
 }
+
+/// Why a number that rises with time, steadily, is not named.
+const GROWS_WITH_TIME: &str = "grows with time, no signal in its steps";
 
 fn words(
     service: &str,

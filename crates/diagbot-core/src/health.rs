@@ -503,7 +503,7 @@ fn service_report(settings: &HealthSettings, life: &mut Life, now: f64) -> Trend
     let mut report = match (life.current.as_mut(), &life.last_death) {
         (Some(instance), _) => {
             let mut report = instance_report(settings, instance, life.limit);
-            let since = instance.samples.front().map_or(now, |s| s.at_secs);
+            let since = instance.started_secs;
             report.instance = Some(InstanceReport::new(
                 instance.pid,
                 true,

@@ -431,7 +431,8 @@ pub struct SearchResult {
     /// Matching lines in all files (for `errors`, lines at error level or worse).
     pub matches: u64,
     /// Line counts by level: of every line read for `errors`, of the
-    /// matching lines for `grep`.
+    /// matching lines for `grep` (zeros for a grep that asks for no lines,
+    /// a count alone, which reads no line's header).
     pub levels: LevelCounts,
     /// Files read (plain or gzipped), skipped ones not included.
     pub files_searched: u64,

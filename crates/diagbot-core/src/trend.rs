@@ -173,8 +173,9 @@ pub struct InstanceReport {
     pub pid: Option<u32>,
     /// Whether it runs now; if not, this is the last instance, which died.
     pub running: bool,
-    /// When it has been as it is (RFC 3339, UTC): running since its first
-    /// sample, or not running since its last one.
+    /// When it has been as it is (RFC 3339, UTC): running since it started
+    /// (its process's start when known, else diagbot's first sample of it),
+    /// or not running since its last sample.
     #[serde(default)]
     pub since: String,
     /// The same time in seconds since the epoch. Deprecated: `since` says it

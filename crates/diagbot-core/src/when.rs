@@ -29,7 +29,12 @@ impl TimeBound {
     /// time) is [`TimeBound::At`].
     pub fn parse(input: &str) -> Result<TimeBound, BadTime> {
         let s = input.trim();
-        if let Ok(d) = parse_duration(s) {
+        // `-1h` is `1h` back, as people write "an hour ago" on a time line.
+        let ago = s
+            .strip_prefix('-')
+            .filter(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+            .unwrap_or(s);
+        if let Ok(d) = parse_duration(ago) {
             return Ok(TimeBound::Ago(d));
         }
         parse_absolute(s).map(TimeBound::At).ok_or_else(|| BadTime {
@@ -166,5 +171,16 @@ mod tests {
         assert_eq!(t.canonical(), "2026-01-27T10:00:00+02:00");
         let err = TimeBound::parse("yesterday-ish").unwrap_err();
         assert!(err.to_string().contains("yesterday-ish"));
+    }
+
+    #[test]
+    fn a_minus_sign_is_the_same_time_back() {
+        assert_eq!(
+            TimeBound::parse("-1h"),
+            Ok(TimeBound::Ago(Duration::from_secs(3600)))
+        );
+        assert_eq!(TimeBound::parse("-1h"), TimeBound::parse("1h"));
+        let err = TimeBound::parse("-soon").unwrap_err();
+        assert!(err.to_string().contains("-soon"), "{err}");
     }
 }

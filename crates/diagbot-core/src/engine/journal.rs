@@ -111,9 +111,12 @@ fn add_entry(search: &JournalSearch<'_>, tally: &mut JournalTally, entry: Entry)
             if !search.matcher.is_match(&entry.message).unwrap_or(false) {
                 return;
             }
-            // A grep's levels are its matching lines' (errors count every line).
+            // A grep's levels are its matching lines' (errors count every
+            // line); a count alone does not count them, as for files.
             let level = entry.level();
-            tally.levels.count(level);
+            if search.max_lines > 0 {
+                tally.levels.count(level);
+            }
             level
         }
     };

@@ -35,6 +35,9 @@ enum Growth {
     Smooth,
     /// Memory grows on its own; the logged cache size does not follow it.
     Unrelated,
+    /// One entry every sixth of a tick, always: a leak that keeps pace with
+    /// the clock.
+    Steady,
 }
 
 /// `instances` runs of a bot ticking every minute (a smooth one, every 5
@@ -44,7 +47,7 @@ fn bot(growth: Growth, instances: u32, ticks: u32, per_entry: f64, seed: u64) ->
     let mut rng = Rng(seed);
     let tick = match growth {
         Growth::Smooth => 300.0,
-        Growth::Bursts | Growth::Unrelated => 60.0,
+        Growth::Bursts | Growth::Unrelated | Growth::Steady => 60.0,
     };
     let every = 30.0;
     let mut numbers = Numbers::default();
@@ -64,10 +67,11 @@ fn bot(growth: Growth, instances: u32, ticks: u32, per_entry: f64, seed: u64) ->
                     Growth::Bursts if part == 0 => rng.below(7),
                     Growth::Bursts => 0,
                     Growth::Smooth | Growth::Unrelated => rng.below(2),
+                    Growth::Steady => 1,
                 };
                 entries += added;
                 rss += match growth {
-                    Growth::Bursts | Growth::Smooth => added as f64 * per_entry,
+                    Growth::Bursts | Growth::Smooth | Growth::Steady => added as f64 * per_entry,
                     Growth::Unrelated => rng.below(2) as f64 * per_entry,
                 };
                 let until = t + tick * f64::from(part + 1) / 6.0;
@@ -80,7 +84,7 @@ fn bot(growth: Growth, instances: u32, ticks: u32, per_entry: f64, seed: u64) ->
             }
             // The size is logged a moment after the entries it counts are in.
             let logged = match growth {
-                Growth::Bursts => t + 0.2 + rng.unit(),
+                Growth::Bursts | Growth::Steady => t + 0.2 + rng.unit(),
                 Growth::Smooth | Growth::Unrelated => t + tick - 0.5 - 0.2 * rng.unit(),
             };
             numbers.add(
@@ -211,6 +215,21 @@ fn a_leak_no_logged_number_follows_has_no_candidate() {
             e.text
         );
     }
+}
+
+/// A leak that keeps pace with the clock cannot be told from time: said as
+/// such, not as "nothing climbs with its memory" (its cache size does).
+#[test]
+fn a_steady_leak_says_it_cannot_be_told_from_time() {
+    let (memory, numbers) = bot(Growth::Steady, 3, 60, 7.0 * MIB, 1);
+    let e = explain("bot", &memory, &numbers);
+    assert!(e.candidates.is_empty(), "{}", e.text);
+    let reason = e.reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains("`Cache size: <num> entries`") && reason.contains("steadily, as time does"),
+        "{}",
+        e.text
+    );
 }
 
 #[test]

@@ -26,6 +26,9 @@ pub(super) struct Instance {
     /// When it started (seconds since the epoch): from its running time when
     /// known, else diagbot's first sample of it.
     pub started_secs: f64,
+    /// Whether `started_secs` came from its running time (a seeded
+    /// instance's is its first stored sample until a live one says better).
+    started_known: bool,
     pub first_bytes: Option<f64>,
     pub samples: VecDeque<Sample>,
     /// Whether an earlier instance died while diagbot watched.
@@ -44,6 +47,7 @@ impl Instance {
             pid,
             start_ticks,
             started_secs,
+            started_known: false,
             first_bytes: None,
             samples: VecDeque::new(),
             after_restart: false,
@@ -181,6 +185,15 @@ impl Life {
             instance.missing = false;
         }
         let same = self.current.as_ref().is_some_and(|c| c.is(svc));
+        // An instance seeded from the store started before its first stored
+        // sample: the first live sample's running time says when (so a
+        // restart of diagbot does not move a service's start).
+        if let (Some(instance), true, Some(ran)) = (self.current.as_mut(), same, svc.running_secs) {
+            if !instance.started_known {
+                instance.started_secs = at_secs - ran;
+                instance.started_known = true;
+            }
+        }
         let replaced = self.current.is_some() && (!running || !same || restarted);
         if let (Some(instance), true) = (self.current.as_mut(), same && cgroup_killed) {
             // The OOM killer took another of the service's processes and the
@@ -196,6 +209,7 @@ impl Life {
         if running && self.current.is_none() {
             let started_secs = svc.running_secs.map_or(at_secs, |r| at_secs - r);
             let mut instance = Instance::new(svc.main_pid, svc.main_start_ticks, started_secs);
+            instance.started_known = svc.running_secs.is_some();
             instance.after_restart = self.last_death.is_some();
             if instance.after_restart {
                 self.returns += 1;

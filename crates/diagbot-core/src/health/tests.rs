@@ -665,20 +665,35 @@ fn a_seeded_watch_continues_its_trend_and_counters() {
     let trend = w.trend("bot").unwrap();
     assert!(matches!(trend.trend, Trend::Climbing { .. }), "{trend:?}");
     assert_eq!(trend.samples, 12);
+    // Seeded, its start is its first stored sample's time.
+    assert_eq!(w.started_secs("bot"), Some(1_772_186_400.0));
     // The same process, the same counts: nothing new, the trend goes on.
-    let same = sample(
-        &mut w,
-        &obs(12.0, vec![service("bot", 220 * MB, Some(3), Some(2))], 5),
-    );
+    let live = ServiceStatus {
+        running_secs: Some(7200.0),
+        ..service("bot", 220 * MB, Some(3), Some(2))
+    };
+    let same = sample(&mut w, &obs(12.0, vec![live.clone()], 5));
     assert_eq!(same, vec![]);
     assert_eq!(w.trend("bot").unwrap().samples, 13);
+    // Its first live sample says when it really started, and that holds: a
+    // restart of diagbot does not move a service's start.
+    let started = 1_772_186_400.0 + 12.0 * 60.0 - 7200.0;
+    assert_eq!(w.started_secs("bot"), Some(started));
+    let later = ServiceStatus {
+        running_secs: Some(7200.0 + 60.4),
+        ..live
+    };
+    sample(&mut w, &obs(13.0, vec![later], 5));
+    assert_eq!(w.started_secs("bot"), Some(started));
+    let instance = w.trend("bot").unwrap().instance.unwrap();
+    assert_eq!(instance.since_secs, started);
     // One more restart than before the gap: said.
     let restarted = ServiceStatus {
         main_pid: Some(1207),
         pids: vec![1207],
         ..service("bot", 100 * MB, Some(4), Some(2))
     };
-    let events = sample(&mut w, &obs(13.0, vec![restarted], 5));
+    let events = sample(&mut w, &obs(14.0, vec![restarted], 5));
     assert!(
         events
             .iter()

@@ -476,8 +476,11 @@ impl TallySink<'_, '_> {
                 }
                 level
             }
+            // A grep's levels are its matching lines' (errors count every
+            // line). A count alone reads no line's header, and stays as fast
+            // as a count can be: its levels are not counted.
+            Counting::Matches if spec.max_lines == 0 => None,
             Counting::Matches => {
-                // A grep's levels are its matching lines' (errors count every line).
                 let level = head
                     .get_or_insert_with(|| spec.times.read(line))
                     .level(line);

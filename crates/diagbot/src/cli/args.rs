@@ -192,28 +192,29 @@ pub fn environment() -> std::collections::BTreeMap<String, String> {
         .collect()
 }
 
-/// A `--since`/`--until` value. `-1h` is read as `1h` (an hour back from
-/// now), as people write "an hour ago" on a time line.
+/// A `--since`/`--until` value (`-1h` is an hour back, as `1h` is).
 pub fn parse_when(s: &str) -> Result<TimeBound, String> {
-    let ago = s
-        .strip_prefix('-')
-        .filter(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
-    match ago {
-        Some(rest) => TimeBound::parse(rest).or_else(|_| TimeBound::parse(s)),
-        None => TimeBound::parse(s),
-    }
-    .map_err(|e| e.to_string())
+    TimeBound::parse(s).map_err(|e| e.to_string())
 }
 
 /// A search's exit code: 2 when nothing could be read (said first, on
 /// stderr), else grep's: 0 something matched, 1 nothing did.
 pub fn exit_for_answer(result: &diagbot_core::SearchResult) -> ExitCode {
-    match super::render::nothing_read(result) {
+    exit_unless_nothing_read(
+        super::render::nothing_read(result.files_searched, result.bytes_scanned, &result.skipped),
+        result.matches,
+    )
+}
+
+/// 2 (saying `nothing_read` first, on stderr) when nothing could be read,
+/// else grep's exit code for `found`.
+pub fn exit_unless_nothing_read(nothing_read: Option<String>, found: u64) -> ExitCode {
+    match nothing_read {
         Some(why) => {
             eprintln!("diagbot: error: {why}");
             ExitCode::from(2)
         }
-        None => exit_for(result.matches),
+        None => exit_for(found),
     }
 }
 

@@ -10,8 +10,8 @@ use diagbot_core::groups::{self, GroupSummary, GroupsQuery, GroupsResult, LevelF
 use diagbot_core::query::JournalScope;
 use diagbot_core::when::TimeBound;
 
-use super::args::{exit_for, load_settings, parse_when};
-use crate::present::visible;
+use super::args::{exit_unless_nothing_read, load_settings, parse_when};
+use crate::present::visible::{self, one_line};
 use crate::present::{format, warnings};
 
 #[derive(Args)]
@@ -78,6 +78,9 @@ pub fn run(mut args: GroupsArgs) -> anyhow::Result<ExitCode> {
         Some(url) => ask(url, &args)?,
         None => group_here(&args)?,
     };
+    let nothing_read =
+        super::render::nothing_read(result.files_searched, result.bytes_scanned, &result.skipped);
+    let exit = exit_unless_nothing_read(nothing_read, result.lines_considered);
     if args.assign {
         print_assigned(&result)?;
     } else if args.json {
@@ -85,7 +88,7 @@ pub fn run(mut args: GroupsArgs) -> anyhow::Result<ExitCode> {
     } else {
         print_groups(&result, args.level);
     }
-    Ok(exit_for(result.lines_considered))
+    Ok(exit)
 }
 
 /// The daemon's answer to the same question (`GET /api/v1/groups`).
@@ -156,7 +159,7 @@ fn print_assigned(result: &GroupsResult) -> std::io::Result<()> {
     for a in &result.assigned {
         let (path, id) = (&result.paths[a.file as usize], result.id_of(a));
         for line in a.first_line..a.first_line + u64::from(a.lines) {
-            writeln!(out, "{path}:{line}\t{id}")?;
+            writeln!(out, "{}:{line}\t{id}", one_line(path))?;
         }
     }
     out.flush()
@@ -178,7 +181,7 @@ fn print_groups(result: &GroupsResult, level: LevelFilter) {
     for w in &result.warnings {
         println!(
             "warning: {}: {}",
-            w.path,
+            one_line(&w.path),
             warnings::sentence(w, "--since/--until")
         );
     }
@@ -195,7 +198,7 @@ fn print_groups(result: &GroupsResult, level: LevelFilter) {
         );
     }
     for s in &result.skipped {
-        println!("skipped: {}: {}", s.path, s.reason);
+        println!("skipped: {}: {}", one_line(&s.path), one_line(&s.reason));
     }
 }
 
@@ -223,7 +226,7 @@ fn print_group(rank: usize, g: &GroupSummary) {
     } else {
         String::new()
     };
-    println!("     in {}{more}", g.files.join(", "));
+    println!("     in {}{more}", one_line(&g.files.join(", ")));
     println!("     e.g. {}", printable(&g.example));
 }
 

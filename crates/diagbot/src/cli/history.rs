@@ -78,6 +78,24 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<ExitCode> {
         Some(_) => None,
         None => Some(load_settings(args.config.as_deref())?),
     };
+    if let (Some(name), Some((settings, _))) = (&args.service, &local) {
+        let known: Vec<&str> = settings
+            .core
+            .services
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        if !known.contains(&name.as_str()) {
+            anyhow::bail!(
+                "--service: no service {name:?} in the configuration (services: {})",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            );
+        }
+    }
     let services: Vec<String> = match (&args.service, &local) {
         (Some(s), _) => vec![s.clone()],
         (None, Some((settings, _))) => settings
@@ -106,7 +124,7 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<ExitCode> {
         (None, Some((settings, file))) => local_source(settings, file.as_deref()),
         (None, None) => unreachable!("settings are read without --remote"),
     };
-    let answer: HistoryAnswer = match (&args.remote, local) {
+    let mut answer: HistoryAnswer = match (&args.remote, local) {
         (Some(url), _) => {
             let mut params: Vec<(&str, String)> =
                 req.series.iter().map(|s| ("series", s.clone())).collect();
@@ -120,6 +138,12 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<ExitCode> {
         (None, Some((settings, _))) => read_local(&settings, &req)?,
         (None, None) => unreachable!("settings are read without --remote"),
     };
+    // One service's history: its events, not every service's.
+    if let Some(name) = &args.service {
+        answer
+            .events
+            .retain(|e| e.service.as_deref() == Some(name.as_str()));
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&answer)?);
     } else {
@@ -231,9 +255,11 @@ fn render(answer: &HistoryAnswer, terminal: bool) -> String {
         let mut t = table();
         t.set_header(["TIME", "MIN", "MAX", "MEAN"]);
         let right = CellAlignment::Right;
+        // Rows less than a minute apart would read alike to the minute.
+        let seconds = s.step_seconds < 60;
         for (at, min, max, mean) in &s.points {
             t.add_row(vec![
-                Cell::new(clock(*at)),
+                Cell::new(clock(*at, seconds)),
                 Cell::new(value(*min)).set_alignment(right),
                 Cell::new(value(*max)).set_alignment(right),
                 Cell::new(value(*mean)).set_alignment(right),
@@ -248,7 +274,7 @@ fn render(answer: &HistoryAnswer, terminal: bool) -> String {
         t.set_header(["TIME", "KIND", "SERVICE", "WHAT"]);
         for e in &answer.events {
             t.add_row(vec![
-                Cell::new(clock(e.time)),
+                Cell::new(clock(e.time, true)),
                 Cell::new(&e.kind),
                 Cell::new(e.service.as_deref().unwrap_or("-")),
                 Cell::new(&e.message),
@@ -267,10 +293,16 @@ fn format_value(unit: &str, v: f64) -> String {
     }
 }
 
-fn clock(at: i64) -> String {
+/// Local time to the minute, or to the second with `seconds`.
+fn clock(at: i64, seconds: bool) -> String {
     use chrono::TimeZone;
-    chrono::Local.timestamp_opt(at, 0).single().map_or_else(
-        || at.to_string(),
-        |t| t.format("%Y-%m-%d %H:%M").to_string(),
-    )
+    let format = if seconds {
+        "%Y-%m-%d %H:%M:%S"
+    } else {
+        "%Y-%m-%d %H:%M"
+    };
+    chrono::Local
+        .timestamp_opt(at, 0)
+        .single()
+        .map_or_else(|| at.to_string(), |t| t.format(format).to_string())
 }

@@ -6,6 +6,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::present::visible::one_line;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
@@ -109,10 +110,11 @@ pub fn run(command: MuteCommand) -> anyhow::Result<ExitCode> {
                 };
                 println!(
                     "{} {}{state} · set {} by {}",
-                    m["id"].as_str().unwrap_or("?"),
+                    one_line(m["id"].as_str().unwrap_or("?")),
                     until(&m["until"]),
                     time(m["since"].as_i64()),
-                    m["by"].as_str().unwrap_or("?")
+                    // A daemon's list is shown, never acted on.
+                    one_line(m["by"].as_str().unwrap_or("?"))
                 );
             }
             Ok(ExitCode::SUCCESS)

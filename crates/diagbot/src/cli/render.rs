@@ -5,7 +5,7 @@ use diagbot_core::logs::level::Level;
 use diagbot_core::query::{LineSource, MatchLine, Skipped};
 use diagbot_core::SearchResult;
 
-use crate::present::visible;
+use crate::present::visible::{self, one_line};
 use crate::present::{format, warnings};
 
 pub fn print_json(result: &SearchResult) -> anyhow::Result<()> {
@@ -92,7 +92,7 @@ fn print_warnings(result: &SearchResult) {
     for w in &result.warnings {
         println!(
             "warning: {}: {}",
-            w.path,
+            one_line(&w.path),
             warnings::sentence(w, "--since/--until")
         );
     }
@@ -110,7 +110,7 @@ fn print_formats(result: &SearchResult) {
     let mut table = table();
     for f in &result.files {
         let format = f.timestamp_format.as_deref().unwrap_or("none recognised");
-        table.add_row([f.path.as_str(), format]);
+        table.add_row([one_line(&f.path).as_ref(), format]);
     }
     println!("{table}");
 }
@@ -135,9 +135,12 @@ fn print_lines(result: &SearchResult) {
     }
     for line in &result.lines {
         let (place, number) = match line.source {
-            LineSource::File => (line.path.clone(), line.line_number.to_string()),
+            LineSource::File => (
+                one_line(&line.path).into_owned(),
+                line.line_number.to_string(),
+            ),
             LineSource::Journal => (
-                line.unit.clone().unwrap_or_else(|| "journal".into()),
+                one_line(line.unit.as_deref().unwrap_or("journal")).into_owned(),
                 String::new(),
             ),
         };
@@ -162,34 +165,34 @@ fn print_skipped(result: &SearchResult, verbose: bool) {
         return;
     }
     if !verbose {
-        println!("\n{}", skipped_summary(result));
+        println!("\n{}", skipped_summary(&result.skipped));
         return;
     }
     println!("\nskipped or incomplete:");
     let mut table = table();
     for s in result.skipped.iter().filter(|s| !is_journal_note(s)) {
-        table.add_row([&s.path, &s.reason]);
+        table.add_row([one_line(&s.path), one_line(&s.reason)]);
     }
     println!("{table}");
 }
 
 /// When files were asked for and none could be read (every one skipped:
 /// unreadable, binary, …), what to say first: a zero from nothing read is
-/// not an answer.
-pub fn nothing_read(result: &SearchResult) -> Option<String> {
-    let files_skipped = result.skipped.iter().any(|s| !is_journal_note(s));
-    (result.files_searched == 0 && result.bytes_scanned == 0 && files_skipped)
-        .then(|| format!("nothing could be read: {}", skipped_summary(result)))
+/// not an answer. For any answer: its files searched, bytes read, skipped.
+pub fn nothing_read(
+    files_searched: u64,
+    bytes_scanned: u64,
+    skipped: &[Skipped],
+) -> Option<String> {
+    let files_skipped = skipped.iter().any(|s| !is_journal_note(s));
+    (files_searched == 0 && bytes_scanned == 0 && files_skipped)
+        .then(|| format!("nothing could be read: {}", skipped_summary(skipped)))
 }
 
 /// "5 files skipped or incomplete: 3 binary file (not a text log), 2 …; -v lists them".
-pub fn skipped_summary(result: &SearchResult) -> String {
+pub fn skipped_summary(skipped: &[Skipped]) -> String {
     let mut by_reason: Vec<(&str, usize)> = Vec::new();
-    let files: Vec<&Skipped> = result
-        .skipped
-        .iter()
-        .filter(|s| !is_journal_note(s))
-        .collect();
+    let files: Vec<&Skipped> = skipped.iter().filter(|s| !is_journal_note(s)).collect();
     for s in &files {
         match by_reason.iter_mut().find(|(r, _)| *r == s.reason) {
             Some((_, n)) => *n += 1,
@@ -200,7 +203,7 @@ pub fn skipped_summary(result: &SearchResult) -> String {
     let n = files.len();
     let reasons: Vec<String> = by_reason
         .iter()
-        .map(|(reason, count)| format!("{count} {reason}"))
+        .map(|(reason, count)| format!("{count} {}", one_line(reason)))
         .collect();
     format!(
         "{n} file{} skipped or incomplete: {}; -v lists them",

@@ -32,6 +32,12 @@ fn bearer_credentials(value: &str) -> Option<&str> {
         .then(|| rest.trim_start_matches(' '))
 }
 
+/// Whether the request presents a token, right or wrong: an
+/// `Authorization` header or our cookie.
+pub fn presents_token(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::AUTHORIZATION) || cookie_values(headers).next().is_some()
+}
+
 /// Every value of our cookie in the request's `Cookie` headers.
 fn cookie_values(headers: &HeaderMap) -> impl Iterator<Item = &str> {
     headers

@@ -312,7 +312,7 @@ fn service_chart(
     }
 }
 
-/// Refresh query `q`'s matches per `step`.
+/// Refresh query `q`'s new matches per `step` (the first refresh is their baseline).
 fn query_chart(
     frame: Frame,
     i: usize,
@@ -322,7 +322,7 @@ fn query_chart(
 ) -> Chart {
     Chart {
         id: format!("query-{i}"),
-        title: format!("{q}: matches per {}", step_name(step)),
+        title: format!("{q}: new matches per {}", step_name(step)),
         unit: Unit::Lines,
         lines: vec![line(
             "matches",

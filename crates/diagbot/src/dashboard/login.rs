@@ -23,10 +23,13 @@ pub enum Gate {
     Refuse,
 }
 
-/// Whether a request tries a token: the form's POST, or `?token=` on a page.
-pub fn is_attempt(method: &Method, uri: &Uri) -> bool {
+/// Whether a request tries a token: the form's POST, `?token=` on a page,
+/// or a token in its `Authorization` header or cookie. Every way counts
+/// against one limit: a way left out would let guessing go on through it.
+pub fn is_attempt(method: &Method, uri: &Uri, headers: &HeaderMap) -> bool {
     (uri.path() == LOGIN && method == Method::POST)
         || (PAGES.contains(&uri.path()) && auth::query_token(uri).is_some())
+        || auth::presents_token(headers)
 }
 
 /// Decides for a request to any route when `http.token` is `token`.

@@ -178,8 +178,10 @@ pub fn events(events: &[EventRecord]) -> String {
             escape::text(&e.kind),
             charts::utc(e.time),
             escape::text(&e.kind),
+            // Most sentences name their service already ("bot: pid 4 is gone").
             e.service
                 .as_ref()
+                .filter(|s| !e.message.contains(s.as_str()))
                 .map_or(String::new(), |s| format!("{}: ", escape::text(s))),
             escape::text(&e.message)
         );

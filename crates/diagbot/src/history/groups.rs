@@ -167,7 +167,7 @@ pub async fn unmute(state: &AppState, id: &str) -> Result<bool, MuteError> {
     blocking(move || store.unmute(number)).await
 }
 
-/// Every mute (ended ones too, until retention forgets them).
+/// Every mute (ended ones too, for a day; see `store::groups::ENDED_MUTES_KEPT`).
 pub async fn mutes(state: &AppState) -> Result<Vec<Mute>, MuteError> {
     let store = Arc::clone(&state.store);
     blocking(move || store.read(rows::mutes)).await

@@ -395,7 +395,12 @@ pub async fn mute(
         })
         .transpose()?;
     let by = req.by.as_deref().unwrap_or("api");
-    let by: String = by.chars().filter(|c| !c.is_control()).take(64).collect();
+    // Who muted is shown wherever mutes are listed: nothing that would act.
+    let by: String = by
+        .chars()
+        .filter(|&c| !c.is_control() && !crate::present::visible::acts(c))
+        .take(64)
+        .collect();
     let mute = crate::history::groups::mute(&state, &req.id, span, &by, req.force)
         .await
         .map_err(mute_error)?;

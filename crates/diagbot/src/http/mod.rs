@@ -162,9 +162,11 @@ async fn authorize(State(http): State<HttpState>, req: Request, next: Next) -> R
             .into_response();
         }
     }
-    // A sign-in attempt (the form, or `?token=` on a page) from an address
-    // that has sent too many wrong tokens waits; wrong ones are counted.
-    let attempt = login::is_attempt(req.method(), req.uri())
+    // A request that tries a token (the form, `?token=` on a page, a Bearer
+    // header, the cookie) from an address that has sent too many wrong ones
+    // waits, right token or not (else a guess could still be told right);
+    // wrong ones are counted.
+    let attempt = login::is_attempt(req.method(), req.uri(), req.headers())
         .then(|| req.extensions().get::<clients::Peer>().map(|p| p.0));
     if let Some(Some(ip)) = attempt {
         if let Some(wait) = http
@@ -207,7 +209,7 @@ async fn authorize(State(http): State<HttpState>, req: Request, next: Next) -> R
                 header::WWW_AUTHENTICATE,
                 header::HeaderValue::from_static("Bearer"),
             );
-            response
+            counted(response)
         }
     }
 }

@@ -41,6 +41,15 @@ pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
+/// `text` on one line: [`visible`], with a newline named too (a file name
+/// can hold one, and would start a row of its own in a table).
+pub fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    match visible(text) {
+        shown if shown.contains('\n') => shown.replace('\n', "\\x0a").into(),
+        shown => shown,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +62,6 @@ mod tests {
         );
         assert_eq!(visible("plain ✓"), "plain ✓");
         assert_eq!(visible("\u{85}"), "\\x85");
+        assert_eq!(one_line("a\nb\u{1b}"), "a\\x0ab\\x1b");
     }
 }

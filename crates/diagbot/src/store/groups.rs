@@ -127,6 +127,25 @@ pub fn mute(
         "INSERT OR REPLACE INTO mutes (id, until, since, by) VALUES (?1, ?2, ?3, ?4)",
     )?
     .execute(params![to_sql(id), until, since, by])?;
+    forget_ended_mutes(conn, since)
+}
+
+/// Ended mutes kept at most, the most recently ended (a client setting
+/// short mutes in a loop cannot grow the list or the file).
+pub const ENDED_MUTES_KEPT: usize = 1000;
+/// How long an ended mute is still listed.
+pub const ENDED_MUTES_FOR_SECS: i64 = 86_400;
+
+/// Forgets mutes ended more than a day before `now`, and all but the
+/// [`ENDED_MUTES_KEPT`] most recently ended.
+fn forget_ended_mutes(conn: &Connection, now: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM mutes WHERE until IS NOT NULL AND until < ?1")?
+        .execute([now - ENDED_MUTES_FOR_SECS])?;
+    conn.prepare_cached(
+        "DELETE FROM mutes WHERE id IN (SELECT id FROM mutes WHERE until IS NOT NULL AND until < ?1
+             ORDER BY until DESC LIMIT -1 OFFSET ?2)",
+    )?
+    .execute(params![now, ENDED_MUTES_KEPT as i64])?;
     Ok(())
 }
 

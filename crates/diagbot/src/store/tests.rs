@@ -365,3 +365,31 @@ fn known_groups_are_kept_per_service_up_to_the_cap_the_most_recently_seen() {
     w.maintain(now);
     assert_eq!(groups::known(&w.conn, "flood").unwrap().len(), 20_000);
 }
+
+/// Short mutes set in a loop (an API client, an attacker) cannot grow the
+/// list or the file: ended mutes are forgotten after a day, and only the
+/// most recently ended are kept.
+#[test]
+fn ended_mutes_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = schema::open_writer(&dir.path().join("db"), 64 << 20).unwrap();
+    let now = 1_800_000_000;
+    for id in 0..(groups::ENDED_MUTES_KEPT as u64 + 500) {
+        // Each a second long, each set a second after the last.
+        let at = now + id as i64;
+        groups::mute(&conn, id + 1, Some(at + 1), at, "loop").unwrap();
+    }
+    // One that is still on, and one for good.
+    let later = now + 10_000;
+    groups::mute(&conn, 1 << 40, Some(later + 3600), later, "me").unwrap();
+    groups::mute(&conn, 1 << 41, None, later, "me").unwrap();
+    let all = groups::mutes(&conn).unwrap();
+    let active = all.iter().filter(|m| m.active(later)).count();
+    assert_eq!(active, 2);
+    assert_eq!(all.len(), groups::ENDED_MUTES_KEPT + 2);
+    // A day on, the ended ones are forgotten.
+    let next_day = later + groups::ENDED_MUTES_FOR_SECS + 10;
+    groups::mute(&conn, 1 << 42, None, next_day, "me").unwrap();
+    let all = groups::mutes(&conn).unwrap();
+    assert_eq!(all.len(), 3, "{all:?}");
+}

@@ -703,12 +703,7 @@ fn a_reload_reads_only_a_regular_configuration_of_at_most_a_mebibyte() {
     hup();
     said("not a regular file", 2);
     assert_eq!(serve.get("/healthz").0, 200);
-    let rss_kib: u64 = fs::read_to_string(format!("/proc/{}/status", serve.child.id()))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap();
+    let rss_kib = peak_rss_kib(serve.child.id());
     assert!(rss_kib < 128 << 10, "peak RSS {rss_kib} KiB");
     // A good file again: the next SIGHUP is not ignored.
     swap(&|p| fs::write(p, format!("{good}\n[cache]\nttl = \"7m\"\n")).unwrap());
@@ -921,11 +916,77 @@ fn wrong_sign_ins_are_slowed_down_per_address() {
         get_with_host(serve.addr, "/?token=right-token-for-tests", "127.0.0.1", "").0,
         429
     );
+    // Every way of giving a token waits: a guess cannot be told right
+    // through another while the address waits.
     let bearer = "Authorization: Bearer right-token-for-tests\r\n";
     assert_eq!(
         get_with_host(serve.addr, "/api/v1/status", "127.0.0.1", bearer).0,
-        200
+        429
     );
+    let cookie = "Cookie: diagbot_token=whatever\r\n";
+    assert_eq!(
+        get_with_host(serve.addr, "/api/v1/status", "127.0.0.1", cookie).0,
+        429
+    );
+    // Another address is not held up.
+    let request = format!(
+        "GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\n{bearer}Connection: close\r\n\r\n"
+    );
+    assert_eq!(exchange(connect_from(2, serve.addr), &request).0, 200);
+}
+
+/// Wrong Bearer tokens are counted as wrong sign-ins are: past five, the
+/// address waits (it could guess at thousands a second before).
+#[test]
+fn wrong_bearer_tokens_are_slowed_down_too() {
+    let (_dir, _logs, _secret, config) = setup("");
+    let text = fs::read_to_string(&config)
+        .unwrap()
+        .replace("[http]\n", "[http]\ntoken = \"right-token-for-tests\"\n");
+    fs::write(&config, text).unwrap();
+    let serve = Serve::start(&config, None);
+    for n in 0..5 {
+        let bearer = format!("Authorization: Bearer guess{n}\r\n");
+        let (code, body) = get_with_host(serve.addr, "/api/v1/status", "127.0.0.1", &bearer);
+        assert_eq!(code, 401, "guess {n}: {body}");
+    }
+    let (code, body) = get_with_host(
+        serve.addr,
+        "/api/v1/status",
+        "127.0.0.1",
+        "Authorization: Bearer guess6\r\n",
+    );
+    assert_eq!(code, 429, "{body}");
+    // A request with no token is no guess: answered as before.
+    assert_eq!(
+        get_with_host(serve.addr, "/api/v1/status", "127.0.0.1", "").0,
+        401
+    );
+}
+
+/// The most the daemon has held resident, from `/proc/PID/status`.
+fn peak_rss_kib(pid: u32) -> u64 {
+    fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap()
+}
+
+/// A pattern refused for its compiled size costs what refusing it costs:
+/// it is never built again without the limit to word the message (an
+/// attacker's `.{1000}{1000}` took 2 GiB and 27 s of one core that way).
+#[test]
+fn a_regex_too_large_to_compile_is_refused_in_bounded_memory() {
+    let (_dir, _logs, _secret, config) = setup("");
+    let serve = Serve::start(&config, None);
+    let (code, body, _) = serve.get("/api/v1/grep?pattern=.%7B1000%7D%7B1000%7D");
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("size limit"), "{body}");
+    let peak = peak_rss_kib(serve.child.id());
+    assert!(peak < 128 << 10, "peak RSS {peak} KiB");
+    assert_eq!(serve.get("/healthz").0, 200);
 }
 
 /// A connection to `addr` from the loopback address `127.0.0.{from}`.

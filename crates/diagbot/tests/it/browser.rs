@@ -692,7 +692,7 @@ fn the_script_draws_a_history_answer_as_the_server_does() {
     );
     assert!(script.contains(&hover), "{hover} in {script}");
     // The refresh query's count: per 5 min over the hour, its dot at its time.
-    assert!(script.contains("matches per 5 min"), "{script}");
+    assert!(script.contains("new matches per 5 min"), "{script}");
     let dot: f64 = attribute(script, "circle||latest matches|", 8)[0]
         .parse()
         .unwrap();

@@ -272,6 +272,36 @@ fn control_bytes_in_logs_are_shown_escaped() {
         .stdout(predicate::str::contains("\u{1b}").not());
 }
 
+/// A file name is shown as log text is: whoever can create a file in a
+/// watched directory cannot clear the terminal or forge a table row.
+#[test]
+fn control_bytes_in_file_names_are_shown_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "x\u{1b}[2J\u{7}\u{202e}gol.exe\nfake.log";
+    fs::write(dir.path().join(name), "2026-01-27 10:00:00 ERROR x\n").unwrap();
+    for args in [
+        &["grep", "ERROR", "-v"][..],
+        &["errors", "-v"][..],
+        &["groups", "--since", "100000d"][..],
+    ] {
+        let out = diagbot()
+            .args(args)
+            .arg("--path")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("x\\x1b[2J\\x07U+202Egol.exe\\x0afake.log"),
+            "{args:?}: {text}"
+        );
+        assert!(
+            !text.contains(['\u{1b}', '\u{7}', '\u{202e}']),
+            "{args:?}: {text}"
+        );
+    }
+}
+
 /// Root reads every file, so this runs diagbot as `nobody` when the tests run as root.
 #[test]
 fn an_unreadable_file_is_skipped_and_listed_and_the_rest_searched() {
@@ -315,7 +345,7 @@ fn a_directory_of_unreadable_files_is_an_error_not_a_zero() {
         fs::set_permissions(&file, fs::Permissions::from_mode(0o000)).unwrap();
     }
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
-    for command in ["errors", "grep"] {
+    for command in ["errors", "grep", "groups"] {
         let mut args = vec![command];
         if command == "grep" {
             args.push("ERROR");

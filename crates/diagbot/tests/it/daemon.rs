@@ -31,6 +31,11 @@ fn the_api_answers_as_the_cli_does() {
             "/api/v1/grep?pattern=error&ignore_case=true&since=2026-01-27T10:04:00",
             vec!["grep", "-i", "error", "--since", "2026-01-27T10:04:00"],
         ),
+        // `-100000d` is a time back on both (it was a 400 from the API).
+        (
+            "/api/v1/errors?since=-100000d",
+            vec!["errors", "--since", "-100000d"],
+        ),
     ] {
         let from_api = d.json(api);
         let out = Command::cargo_bin("diagbot")

@@ -203,7 +203,9 @@ fn the_page_shows_charts_without_javascript_and_says_why_history_is_missing() {
     assert_eq!(html.matches("<script").count(), 2, "{html}");
     assert!(!html.contains("<img"), "{html}");
     assert!(html.contains("&lt;img src=x onerror=alert(&#39;svc&#39;)&gt; RSS"));
-    assert!(html.contains("&lt;script&gt;alert(&#39;query&#39;)&lt;/script&gt;: matches per hour"));
+    assert!(
+        html.contains("&lt;script&gt;alert(&#39;query&#39;)&lt;/script&gt;: new matches per hour")
+    );
     // The error groups of the last 6 h, most lines first, the markup in a
     // log line shown as text, with a bar for each hour a group was seen in.
     assert!(

@@ -147,6 +147,25 @@ fn a_restarted_daemon_shows_the_trend_of_before() {
         .unwrap();
     let table = String::from_utf8_lossy(&out.stdout);
     let first_line = table.lines().next().unwrap_or_default();
+    // Rows less than a minute apart show their seconds.
+    let fine = Command::cargo_bin("diagbot")
+        .unwrap()
+        .args([
+            "history",
+            "--service",
+            "leaky",
+            "--since",
+            "1h",
+            "--step",
+            "10s",
+            "--config",
+        ])
+        .arg(&config_file)
+        .output()
+        .unwrap();
+    let fine = String::from_utf8_lossy(&fine.stdout);
+    let seconds = predicates::str::is_match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d").unwrap();
+    assert!(predicates::Predicate::eval(&seconds, &*fine), "{fine}");
     assert!(
         first_line.contains("diagbot.db") && first_line.contains(&*config_file.to_string_lossy()),
         "{table}"
@@ -189,7 +208,36 @@ fn a_restarted_daemon_shows_the_trend_of_before() {
         (&a["name"], &a["unit"], &a["step_seconds"])
     );
     prefix(&a["points"], &c["points"]);
-    prefix(&api["events"], &cli["events"]);
+    // `--service` keeps that service's events only.
+    let leaky_events: Vec<Value> = api["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["service"] == "leaky")
+        .cloned()
+        .collect();
+    prefix(&Value::Array(leaky_events), &cli["events"]);
+    assert!(
+        cli["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["service"] == "leaky"),
+        "{cli:#}"
+    );
+    // A service the configuration does not name is an error, not an empty table.
+    let out = Command::cargo_bin("diagbot")
+        .unwrap()
+        .args(["history", "--service", "nosuch", "--config"])
+        .arg(&config_file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no service \"nosuch\"") && err.contains("leaky"),
+        "{err}"
+    );
     drop(dir);
 }
 

@@ -200,7 +200,7 @@
     }));
     const step = countsStep(frame.now - frame.since);
     config.queries.forEach((q, i) => charts.push({
-      id: 'query-' + i, title: q + ': matches per ' + stepName(step), unit: 'lines',
+      id: 'query-' + i, title: q + ': new matches per ' + stepName(step), unit: 'lines',
       lines: [line('matches', 'matches', increases('query.' + q + '.matches'), null)],
       limit: null, projection: null, markers: [], second: null, saysNoLimit: false,
     }));
@@ -338,7 +338,8 @@
       time.textContent = utc(e.time);
       const kind = document.createElement('b');
       kind.textContent = e.kind;
-      li.append(time, ' ', kind, visible(' ' + (e.service ? e.service + ': ' : '') + e.message));
+      const named = e.service && !e.message.includes(e.service);
+      li.append(time, ' ', kind, visible(' ' + (named ? e.service + ': ' : '') + e.message));
       return li;
     });
     if (items.length === 0) {

@@ -112,7 +112,7 @@ fn a_service_chart_has_its_samples_limit_projection_and_events() {
     assert!(chart(&charts, "service-2").markers.is_empty());
     // The query's counts, without a value now (counts come only from history).
     let q = chart(&charts, "query-0");
-    assert_eq!(q.title, "<script>alert(1)</script>: matches per 5 min");
+    assert_eq!(q.title, "<script>alert(1)</script>: new matches per 5 min");
     assert_eq!(q.lines[0].points.len(), 60);
 }
 
@@ -214,7 +214,7 @@ fn the_page_escapes_what_logs_and_configuration_say() {
     });
     // Our two script elements and no other.
     assert_eq!(html.matches("<script").count(), 2, "{html}");
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;: matches per 5 min"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;: new matches per 5 min"));
     assert!(html.contains("killed at 552 MiB RSS &lt;script&gt;alert(2)&lt;/script&gt;"));
     assert!(html.contains("&lt;worker &amp; co&gt;"));
     assert!(html.contains(
@@ -228,6 +228,20 @@ fn the_page_escapes_what_logs_and_configuration_say() {
         .find("<li class=\"event restart\">")
         .expect("the restart is listed");
     assert!(restart < kill);
+    // A sentence that names its service is not prefixed with it again; one
+    // that does not is.
+    assert!(
+        html.contains("</b> OOM kill in crypto-bot: python3"),
+        "{html}"
+    );
+    assert!(
+        html.contains("</b> crypto-bot restarted (restart 4"),
+        "{html}"
+    );
+    assert!(
+        html.contains("</b> crypto-bot: a day ago, outside the range"),
+        "{html}"
+    );
     assert!(html.contains(r#"<p class="note" id="history-note" hidden>"#));
     assert!(html.contains(r#"<p id="cache-size">2 answers in 20.0 KiB of 64.0 MiB</p>"#));
     assert!(html.contains(r#"<a href="?range=1h" data-range="1h" class="active""#));
@@ -542,7 +556,7 @@ fn the_errors_of_the_last_minutes_are_drawn_near_now_with_their_own_count() {
     let queries = vec!["errors".to_string()];
     let charts = build(frame, &fixture::status(), Some(&history), &queries);
     let errors = chart(&charts, "query-0");
-    assert_eq!(errors.title, "errors: matches per 5 min");
+    assert_eq!(errors.title, "errors: new matches per 5 min");
     let last = *errors.lines[0].points.last().expect("points");
     assert_eq!(last, (start, 3.0), "the bucket's own count, at its time");
     assert!(
