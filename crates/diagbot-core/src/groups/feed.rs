@@ -102,9 +102,12 @@ pub fn run_with(
             let index = paths.len();
             let path = file.path.display().to_string();
             paths.push(path.clone());
-            let limit = query.max_decompressed;
-            let reads = (formats.as_slice(), limit, cancel);
-            match feed.file(index as u32, file, opened, reads, progress) {
+            let reading = Reading {
+                formats: &formats,
+                max_decompressed: query.max_decompressed,
+                cancel,
+            };
+            match feed.file(index as u32, file, opened, reading, progress) {
                 Ok(read) => {
                     result.files_searched += 1;
                     result.bytes_scanned += read.bytes;
@@ -333,9 +336,14 @@ impl Feed<'_> {
         index: u32,
         file: &LogFile,
         opened: OpenedFile,
-        (formats, max_decompressed, cancel): (&[CompiledUserFormat], u64, &Cancel),
+        reading: Reading<'_>,
         progress: Progress<'_>,
     ) -> Result<FileRead, String> {
+        let Reading {
+            formats,
+            max_decompressed,
+            cancel,
+        } = reading;
         let (handle, size) = (opened.file, opened.size);
         let hint =
             YearHint::from_system_time(opened.modified.unwrap_or_else(std::time::SystemTime::now));
@@ -489,6 +497,15 @@ impl FileLines<'_, '_, '_> {
         }
         self.spare = p.line;
     }
+}
+
+/// How a grouping reads each file: with the configured formats, a `.gz`
+/// decompressed to at most `max_decompressed` bytes, stopped by `cancel`.
+#[derive(Clone, Copy)]
+struct Reading<'a> {
+    formats: &'a [CompiledUserFormat],
+    max_decompressed: u64,
+    cancel: &'a Cancel,
 }
 
 /// Where a ranged read ([`read_range`]) reads and what it keeps.
