@@ -163,6 +163,26 @@ pub fn refused(refusal: crate::present::refusal::Refusal) -> anyhow::Error {
     }
 }
 
+/// The configured service named `name`, or an error naming the services
+/// there are.
+pub fn configured_service<'s>(
+    settings: &'s crate::settings::DaemonSettings,
+    name: &str,
+) -> anyhow::Result<&'s diagbot_core::config::ServiceConfig> {
+    let services = &settings.core.services;
+    services.iter().find(|s| s.name == name).ok_or_else(|| {
+        let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+        anyhow::anyhow!(
+            "no service {name:?} in the configuration (services: {})",
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        )
+    })
+}
+
 /// The configuration every command that needs one reads: `explicit`, else the
 /// file `serve` would find; with the environment's overrides. Returns the file read.
 pub fn load_settings(

@@ -64,28 +64,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
 
 fn local(args: &ExplainArgs, since: i64, now: i64) -> anyhow::Result<Explanation> {
     let settings = load_settings(args.config.as_deref())?.0;
-    let Some(service) = settings
-        .core
-        .services
-        .iter()
-        .find(|s| s.name == args.service)
-    else {
-        let names: Vec<&str> = settings
-            .core
-            .services
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect();
-        anyhow::bail!(
-            "no service {:?} in the configuration (services: {})",
-            args.service,
-            if names.is_empty() {
-                "none".to_string()
-            } else {
-                names.join(", ")
-            }
-        );
-    };
+    let service = super::args::configured_service(&settings, &args.service)?;
     let path = settings.storage.resolved_path(&|k| std::env::var(k).ok());
     if !path.exists() {
         anyhow::bail!(

@@ -79,22 +79,8 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<ExitCode> {
         None => Some(load_settings(args.config.as_deref())?),
     };
     if let (Some(name), Some((settings, _))) = (&args.service, &local) {
-        let known: Vec<&str> = settings
-            .core
-            .services
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect();
-        if !known.contains(&name.as_str()) {
-            anyhow::bail!(
-                "--service: no service {name:?} in the configuration (services: {})",
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            );
-        }
+        super::args::configured_service(settings, name)
+            .map_err(|e| anyhow::anyhow!("--service: {e}"))?;
     }
     let services: Vec<String> = match (&args.service, &local) {
         (Some(s), _) => vec![s.clone()],

@@ -898,10 +898,7 @@ fn post_login(addr: std::net::SocketAddr, token: &str) -> (u16, String) {
 #[test]
 fn wrong_sign_ins_are_slowed_down_per_address() {
     let (_dir, _logs, _secret, config) = setup("");
-    let text = fs::read_to_string(&config)
-        .unwrap()
-        .replace("[http]\n", "[http]\ntoken = \"right-token-for-tests\"\n");
-    fs::write(&config, text).unwrap();
+    set_token(&config, RIGHT_TOKEN);
     let serve = Serve::start(&config, None);
     for n in 0..5 {
         let (code, body) = post_login(serve.addr, &format!("guess{n}"));
@@ -917,7 +914,7 @@ fn wrong_sign_ins_are_slowed_down_per_address() {
         body.contains("too many wrong tokens from 127.0.0.1"),
         "{body}"
     );
-    assert_eq!(post_login(serve.addr, "right-token-for-tests").0, 429);
+    assert_eq!(post_login(serve.addr, RIGHT_TOKEN).0, 429);
     assert_eq!(
         get_with_host(serve.addr, "/?token=right-token-for-tests", "127.0.0.1", "").0,
         429
@@ -946,10 +943,7 @@ fn wrong_sign_ins_are_slowed_down_per_address() {
 #[test]
 fn wrong_bearer_tokens_are_slowed_down_too() {
     let (_dir, _logs, _secret, config) = setup("");
-    let text = fs::read_to_string(&config)
-        .unwrap()
-        .replace("[http]\n", "[http]\ntoken = \"right-token-for-tests\"\n");
-    fs::write(&config, text).unwrap();
+    set_token(&config, RIGHT_TOKEN);
     let serve = Serve::start(&config, None);
     for n in 0..5 {
         let bearer = format!("Authorization: Bearer guess{n}\r\n");
@@ -993,6 +987,17 @@ fn a_regex_too_large_to_compile_is_refused_in_bounded_memory() {
     let peak = peak_rss_kib(serve.child.id());
     assert!(peak < 128 << 10, "peak RSS {peak} KiB");
     assert_eq!(serve.get("/healthz").0, 200);
+}
+
+/// The token the sign-in tests configure.
+const RIGHT_TOKEN: &str = "right-token-for-tests";
+
+/// Sets `http.token` in the configuration `setup` wrote.
+fn set_token(config: &Path, token: &str) {
+    let text = fs::read_to_string(config)
+        .unwrap()
+        .replace("[http]\n", &format!("[http]\ntoken = {token:?}\n"));
+    fs::write(config, text).unwrap();
 }
 
 /// A connection to `addr` from the loopback address `127.0.0.{from}`.
