@@ -6,12 +6,24 @@
 //! the dashboard's script by its copy of it (`assets/app.js`, `visible`).
 
 /// Whether `c` would act rather than show: a control character other than
-/// tab and newline, or a bidirectional mark, embedding, override or isolate.
+/// tab and newline; a bidirectional mark, embedding, override or isolate;
+/// the line and paragraph separators (a line break to some readers); or an
+/// invisible space (U+200B, U+2060, U+FEFF) that can hide or forge text.
+/// The joiners U+200C and U+200D stay: scripts and emoji need them.
 pub fn acts(c: char) -> bool {
     (c.is_control() && c != '\t' && c != '\n')
         || matches!(
             c,
-            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+            '\u{061c}'
+                | '\u{200b}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
         )
 }
 
@@ -61,6 +73,12 @@ mod tests {
             "a\\x1b[31mred\\x07\tb\nU+202Etxt.exeU+2066é"
         );
         assert_eq!(visible("plain ✓"), "plain ✓");
+        assert_eq!(
+            visible("a\u{2028}b\u{200b}c\u{feff}d"),
+            "aU+2028bU+200BcU+FEFFd"
+        );
+        // Joiners are kept: a family emoji is one picture, not three.
+        assert_eq!(visible("👨\u{200d}👩"), "👨\u{200d}👩");
         assert_eq!(visible("\u{85}"), "\\x85");
         assert_eq!(one_line("a\nb\u{1b}"), "a\\x0ab\\x1b");
     }

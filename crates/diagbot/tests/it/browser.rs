@@ -744,7 +744,7 @@ fn the_script_draws_a_groups_answer_as_the_server_does() {
         group(
             2,
             // Written by an attacker: a terminal escape, a bell, a reversal.
-            "no level here \u{1b}[31m\u{7} \u{202e}txt.exe",
+            "no level here \u{1b}[31m\u{7} \u{202e}txt.exe\u{2028}\u{feff}",
             None,
             (0..24).map(|h| if h == 0 { 60 } else { 1 }).collect(),
         ),
@@ -861,7 +861,7 @@ fn same_groups(
         );
         // Shown by name, never acted on; the same in the script's drawing.
         assert!(
-            server.contains("no level here \\x1b[31m\\x07 U+202Etxt.exe"),
+            server.contains("no level here \\x1b[31m\\x07 U+202Etxt.exeU+2028U+FEFF"),
             "{server}"
         );
         assert!(

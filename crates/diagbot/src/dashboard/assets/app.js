@@ -430,11 +430,13 @@
   function unixOf(rfc3339) { return Math.floor(Date.parse(rfc3339.replace(/\.\d+/, '')) / 1000); }
   // present::visible: a character that would act on the text around it (a
   // control other than tab and newline, a bidirectional mark, override or
-  // isolate) is shown by its name, as the server shows it.
+  // isolate, a line separator, an invisible space) is shown by its name, as
+  // the server shows it.
   function acts(c) {
     const n = c.codePointAt(0);
-    return (n < 0x20 && c !== '\t' && c !== '\n') || (n >= 0x7f && n <= 0x9f) || n === 0x61c || n === 0x200e ||
-      n === 0x200f || (n >= 0x202a && n <= 0x202e) || (n >= 0x2066 && n <= 0x2069);
+    return (n < 0x20 && c !== '\t' && c !== '\n') || (n >= 0x7f && n <= 0x9f) || n === 0x61c || n === 0x200b ||
+      n === 0x200e || n === 0x200f || n === 0x2028 || n === 0x2029 || (n >= 0x202a && n <= 0x202e) ||
+      n === 0x2060 || (n >= 0x2066 && n <= 0x2069) || n === 0xfeff;
   }
   function visible(text) {
     let out = '';
