@@ -13,7 +13,7 @@ use diagbot_core::logs::user_format::UserFormat;
 use serde::Serialize;
 
 use super::{args, head, render};
-use crate::present::visible;
+use crate::present::visible::one_line;
 
 /// The most characters of a line shown; `--json` has the times, not the text.
 const TEXT_CHARS: usize = 100;
@@ -182,20 +182,14 @@ fn why(line: &LineExplanation) -> Option<String> {
     Some(format!("↳ no timestamp: {problem}{takes}"))
 }
 
-/// A line as the terminal may show it: control characters escaped, cut short.
+/// A line as the terminal may show it: on one line, nothing in it acting
+/// (see `present::visible`), cut short.
 fn shown(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == TEXT_CHARS {
-            out.push('…');
-            break;
-        }
-        if c != '\t' && (c.is_control() || visible::acts(c)) {
-            out.push_str(&visible::name(c));
-        } else {
-            out.push(c);
-        }
+    let head: String = text.chars().take(TEXT_CHARS).collect();
+    let mut out = one_line(&head).into_owned();
+    if text.chars().nth(TEXT_CHARS).is_some() {
+        out.push('…');
     }
     out
 }

@@ -11,7 +11,7 @@ use diagbot_core::query::JournalScope;
 use diagbot_core::when::TimeBound;
 
 use super::args::{exit_unless_nothing_read, load_settings, parse_when};
-use crate::present::visible::{self, one_line};
+use crate::present::visible::one_line;
 use crate::present::{format, warnings};
 
 #[derive(Args)]
@@ -211,7 +211,7 @@ fn files_with_lines(result: &GroupsResult) -> usize {
 }
 
 fn print_group(rank: usize, g: &GroupSummary) {
-    println!("\n{rank:>3}. {}", printable(&g.template));
+    println!("\n{rank:>3}. {}", one_line(&g.template));
     println!(
         "     {} · {} · {}× ({:.1}%) · first {} · last {}",
         g.id,
@@ -227,15 +227,9 @@ fn print_group(rank: usize, g: &GroupSummary) {
         String::new()
     };
     println!("     in {}{more}", one_line(&g.files.join(", ")));
-    println!("     e.g. {}", printable(&g.example));
+    println!("     e.g. {}", one_line(&g.example));
 }
 
 fn time(t: Option<chrono::DateTime<chrono::FixedOffset>>) -> String {
     t.map_or_else(|| "-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-}
-
-/// Characters that would act shown by name, so log bytes cannot drive the
-/// terminal (a newline too: a group is one row).
-fn printable(text: &str) -> String {
-    visible::visible(text).replace('\n', "\\x0a")
 }

@@ -261,29 +261,27 @@ fn series(out: &mut String, line: &Line, scale: &Scale, say: impl Fn(f64) -> Str
         escape::text(&line.label)
     );
     if let Some(&(t, v)) = line.points.iter().rev().find(|p| p.1.is_finite()) {
-        let _ = write!(
-            out,
-            r#"<circle class="latest {}" cx="{:.1}" cy="{:.1}" r="3"><title>{}</title></circle>"#,
-            line.class,
-            scale.x(t),
-            scale.y(v),
-            escape::text(&format!("{}: {}", line.label, say(v)))
-        );
+        let title = format!("{}: {}", line.label, say(v));
+        dot(out, "latest", line, (scale.x(t), scale.y(v)), 3, &title);
     }
     let every = line.points.len().div_ceil(HOVER_TARGETS).max(1);
     for &(t, v) in line.points.iter().step_by(every) {
         if !v.is_finite() {
             continue;
         }
-        let _ = write!(
-            out,
-            r#"<circle class="point {}" cx="{:.1}" cy="{:.1}" r="5"><title>{}</title></circle>"#,
-            line.class,
-            scale.x(t),
-            scale.y(v),
-            escape::text(&format!("{} {}: {}", charts::utc(t), line.label, say(v)))
-        );
+        let title = format!("{} {}: {}", charts::utc(t), line.label, say(v));
+        dot(out, "point", line, (scale.x(t), scale.y(v)), 5, &title);
     }
+}
+
+/// A circle of `kind` on `line` at `(x, y)`, saying `title` on hover.
+fn dot(out: &mut String, kind: &str, line: &Line, (x, y): (f64, f64), r: u8, title: &str) {
+    let _ = write!(
+        out,
+        r#"<circle class="{kind} {}" cx="{x:.1}" cy="{y:.1}" r="{r}"><title>{}</title></circle>"#,
+        line.class,
+        escape::text(title)
+    );
 }
 
 /// The second line's values on the right, at its own round ticks.
