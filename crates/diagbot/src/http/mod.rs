@@ -14,6 +14,7 @@ use crate::dashboard::login;
 use crate::state::AppState;
 
 pub mod api;
+pub mod body;
 pub mod budget;
 pub mod clients;
 pub mod connections;
@@ -58,8 +59,6 @@ impl FromRef<HttpState> for Arc<Limits> {
     }
 }
 
-/// Largest request body accepted (the API takes none; this bounds what a client can push).
-const MAX_BODY: usize = 16 << 10;
 /// Longest request target accepted (a pattern is at most 4 KiB, escaped up to three times that).
 pub const MAX_URI: usize = 16 << 10;
 
@@ -91,11 +90,12 @@ pub fn router(app: Arc<AppState>) -> Router {
             Arc::clone(&state.app),
             count_requests,
         ))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             clients::limit,
         ))
+        // Outside the client limit: a request takes a place once its body is in.
+        .layer(middleware::from_fn(body::read_whole))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state.app),
             time_limit,

@@ -1095,6 +1095,46 @@ fn half_open_connections_from_one_address_cannot_lock_others_out() {
     drop(others);
 }
 
+/// Bodies dripped out slowly (a head saying 100 bytes, 2 sent) from 100
+/// connections of one address take none of its 64 request places: the
+/// address's next request is answered at once, not 429 for the whole
+/// request timeout (every local user shares 127.0.0.1). The slow ones are
+/// answered 408 when the body deadline passes, and a body over the limit
+/// is refused with the API's JSON error.
+#[test]
+fn slow_request_bodies_hold_no_request_places() {
+    let (_dir, _logs, _secret, config) = setup("");
+    let serve = Serve::start(&config, None);
+    let dripping: Vec<TcpStream> = (0..100)
+        .map(|_| {
+            let mut s = connect_from(2, serve.addr);
+            let _ = s.write_all(
+                b"POST /api/v1/groups/mute HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"",
+            );
+            s
+        })
+        .collect();
+    // Each has sent its head: the daemon is reading their bodies.
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, answer) = exchange(
+        connect_from(2, serve.addr),
+        "GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = exchange(
+        dripping.into_iter().next().unwrap(),
+        "",
+    );
+    assert_eq!(status, 408, "{answer}");
+    assert!(answer.contains("did not arrive within"), "{answer}");
+    let (status, answer) = exchange(
+        connect_from(2, serve.addr),
+        "POST /api/v1/groups/mute HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n{}",
+    );
+    assert_eq!(status, 413, "{answer}");
+    assert!(answer.contains("\"error\""), "JSON, as every error: {answer}");
+}
+
 /// Makes files immutable (`chattr +i`) until dropped.
 struct Immutable(Vec<PathBuf>);
 
