@@ -15,7 +15,7 @@ use crate::logs::cancel::Cancel;
 use crate::logs::open::OpenedFile;
 use crate::logs::scan::KeptLine;
 use crate::logs::scan::{Counting, FileTally, Window};
-use crate::logs::tail::{QueryTails, TailLimits, TailStore};
+use crate::logs::tail::{FileId, FileTail, QueryTails, TailLimits, TailStore};
 use crate::logs::user_format::{UserFormat, UserFormatError};
 use crate::logs::walk::{walk, LogFile, Order, Visit, WalkReport};
 use crate::query::{
@@ -238,19 +238,20 @@ impl Engine {
     }
 
     /// Keeps `next` for the query's next refresh, unless the answer was
-    /// partial or a file changed while it was read (then it is read anew).
+    /// partial or the tails were given up while the files were read
+    /// (`given_up` says why; then the next refresh reads everything anew).
     fn keep_tails(
         &self,
         store: &Mutex<TailStore>,
         key: String,
         next: QueryTails,
         result: &SearchResult,
-        keep_tails: bool,
+        given_up: Option<String>,
     ) {
         let dropped = if result.partial.is_some() {
             Some("a resource error made the answer partial".to_string())
-        } else if !keep_tails {
-            Some("a file changed while it was read".to_string())
+        } else if given_up.is_some() {
+            given_up
         } else {
             store.lock().ok().and_then(|mut s| s.put(key, next).err())
         };
@@ -308,7 +309,8 @@ impl Engine {
             part_size: self.part_size,
         };
         let previous = Mutex::new(previous);
-        let mut gather = Gather::new(counting, store.is_some());
+        let tail_budget = store.and_then(|s| s.lock().ok().map(|s| s.budget()));
+        let mut gather = Gather::new(counting, tail_budget);
         // The walk opens each file on this thread; scan threads read them as
         // they come, and the answer is put back in the walk's order.
         let mut report = WalkReport::default();
@@ -371,10 +373,10 @@ impl Engine {
                 return Err(e);
             }
         }
-        let (mut result, next, keep_tails) =
+        let (mut result, next, given_up) =
             gather.finish(report, from_journal, journal.as_ref(), query.max_lines);
         if let Some(store) = store {
-            self.keep_tails(store, key, next, &result, keep_tails);
+            self.keep_tails(store, key, next, &result, given_up);
         }
         result.elapsed = started.elapsed();
         Ok(result)
@@ -474,7 +476,7 @@ struct Gather {
     result: SearchResult,
     kept: Vec<Kept>,
     next: QueryTails,
-    keep_tails: bool,
+    tails: TailsGathered,
     listed: Vec<(usize, FileMatches)>,
     warned: Vec<(usize, FileWarning)>,
     cut: Vec<(usize, Skipped)>,
@@ -485,20 +487,20 @@ struct Gather {
 
 impl Gather {
     /// The answer from what the scans gave, in path order, with the
-    /// journal's part; and the tails the next refresh resumes from, and
-    /// whether they may be kept.
+    /// journal's part; and the tails the next refresh resumes from, or why
+    /// they were given up.
     fn finish(
         self,
         report: WalkReport,
         from_journal: Option<Result<crate::journal::JournalTally, crate::journal::JournalError>>,
         journal: Option<&crate::journal::Journal>,
         max_lines: usize,
-    ) -> (SearchResult, QueryTails, bool) {
+    ) -> (SearchResult, QueryTails, Option<String>) {
         let Gather {
             mut result,
             kept,
             mut next,
-            keep_tails,
+            tails,
             listed,
             warned,
             cut,
@@ -523,10 +525,11 @@ impl Gather {
             None => Vec::new(),
         };
         result.lines = last_lines(kept, journal_lines, max_lines);
-        (result, next, keep_tails)
+        (result, next, tails.given_up)
     }
 
-    fn new(counting: Counting, keep_tails: bool) -> Self {
+    /// Gathers an answer; with `tail_budget`, the files' tails too, up to that many bytes.
+    fn new(counting: Counting, tail_budget: Option<usize>) -> Self {
         Gather {
             result: SearchResult {
                 kind: match counting {
@@ -548,7 +551,13 @@ impl Gather {
             },
             kept: Vec::new(),
             next: QueryTails::default(),
-            keep_tails,
+            tails: TailsGathered {
+                budget: tail_budget.unwrap_or(0),
+                bytes: 0,
+                given_up: tail_budget
+                    .is_none()
+                    .then(|| "a one-shot search keeps no tails".to_string()),
+            },
             listed: Vec::new(),
             warned: Vec::new(),
             cut: Vec::new(),
@@ -625,14 +634,48 @@ impl Gather {
         if let Some(reason) = notes.note {
             self.noted.push((index, Skipped { path, reason }));
         }
-        // A one-shot search keeps no tails: they would hold every file's lines till the end.
-        match scanned.tail {
-            Some((id, tail)) if self.keep_tails => {
-                self.next.files.insert(id, tail);
-            }
-            Some(_) => {}
-            None => self.keep_tails = false,
+        if let Some(given_up) = self.tails.add(&mut self.next, scanned.tail) {
+            self.tails.given_up = Some(given_up);
         }
+    }
+}
+
+/// The tails a search gathers for its next run, weighed as they come: a
+/// query over more files than the tail budget holds gives them up at the
+/// budget, rather than building them all and dropping them at the end
+/// (100,000 files' tails are 30 MB).
+struct TailsGathered {
+    budget: usize,
+    bytes: usize,
+    /// Why the tails are not kept (then no more are gathered).
+    given_up: Option<String>,
+}
+
+impl TailsGathered {
+    /// Adds one file's tail to `next`; `Some(why)` when the tails are given up here.
+    fn add(
+        &mut self,
+        next: &mut QueryTails,
+        tail: Option<(FileId, Box<FileTail>)>,
+    ) -> Option<String> {
+        if self.given_up.is_some() {
+            return None;
+        }
+        let Some((id, tail)) = tail else {
+            *next = QueryTails::default();
+            return Some("a file changed while it was read".to_string());
+        };
+        self.bytes += tail.heap_size() + std::mem::size_of::<(FileId, Box<FileTail>)>();
+        if self.bytes > self.budget {
+            let files = next.files.len() + 1;
+            *next = QueryTails::default();
+            return Some(format!(
+                "the tails of its first {files} files took {} bytes, over the tail budget of {} bytes",
+                self.bytes, self.budget
+            ));
+        }
+        next.files.insert(id, tail);
+        None
     }
 }
 

@@ -166,6 +166,11 @@ impl TailStore {
         }
     }
 
+    /// The bytes all queries' tails may take together: one query's more are not kept.
+    pub fn budget(&self) -> usize {
+        self.limits.max_bytes
+    }
+
     /// Takes a query's tails out for a refresh (a concurrent refresh of the same
     /// query then starts from scratch rather than sharing half-updated state).
     pub fn take(&mut self, key: &str) -> QueryTails {
