@@ -10,6 +10,7 @@ The log (40 000 lines, 48 MB) and the config go to a temp dir; every request
 stays on 127.0.0.1.
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -76,3 +77,4 @@ print(f"{n} requests in {time.time() - started:.1f} s: {statuses}; "
       f"RSS before {before} MiB, peak {mib('VmHWM')} MiB, after {mib('VmRSS')} MiB")
 child.terminate()
 child.wait()
+shutil.rmtree(work, ignore_errors=True)
