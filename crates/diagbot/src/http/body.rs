@@ -55,7 +55,8 @@ pub async fn read_whole(req: Request, next: Next) -> Response {
             .into_response()
         }
     };
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 fn too_large() -> Response {
