@@ -120,11 +120,13 @@ pub fn rss_bytes(proc_root: &Path, pid: u32) -> Option<u64> {
 }
 
 /// How long ago a process started, in seconds, from its start time in clock
-/// ticks after boot and the host's uptime.
+/// ticks after boot and the host's uptime; to the hundredth of a second that
+/// both are given in (the difference of two floats showed `3599.9999999995`).
 pub fn running_secs(proc_root: &Path, pid: u32, uptime_secs: f64) -> Option<f64> {
     let start_ticks = start_ticks(proc_root, pid)? as f64;
     let ticks = rustix::param::clock_ticks_per_second() as f64;
-    Some((uptime_secs - start_ticks / ticks).max(0.0))
+    let secs = (uptime_secs - start_ticks / ticks).max(0.0);
+    Some((secs * 100.0).round() / 100.0)
 }
 
 /// When a process started, in clock ticks after boot (field 22 of its `stat`).
@@ -200,6 +202,22 @@ pub fn cgroups(proc_root: &Path, pid: u32) -> (Option<String>, Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A process started 12.34 s after boot, read at an uptime of 3612.35 s,
+    /// has run 3600.01 s, not a float's `3600.0099999999998`.
+    #[test]
+    fn running_time_is_given_to_the_hundredth() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("77")).unwrap();
+        let ticks = rustix::param::clock_ticks_per_second();
+        let start = 1234 * ticks / 100;
+        let fields = std::iter::repeat_n("0", 17).collect::<Vec<_>>().join(" ");
+        let stat = format!("77 (my bot) S 1 {fields} {start} 0 0\n");
+        std::fs::write(dir.path().join("77/stat"), stat).unwrap();
+        assert_eq!(start_ticks(dir.path(), 77), Some(start));
+        let secs = running_secs(dir.path(), 77, 3612.35).unwrap();
+        assert_eq!(secs.to_string(), "3600.01");
+    }
 
     /// A service writes its pidfile: made a symlink to a secret it must not
     /// show the secret, and made a FIFO it must not hang the sampler.

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use axum::extract::{Query as Params, RawQuery, State};
+use axum::extract::{Query as Params, RawQuery, Request, State};
 use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use diagbot_core::cache::HitOrLoad;
@@ -476,6 +477,39 @@ fn cache_header(how: HitOrLoad) -> &'static str {
 const MAX_GROUPS_LIMIT: usize = groups::DAEMON_MAX_GROUPS;
 
 /// A 400 for the first parameter not in `allowed`.
+/// The API's parameters that may be given more than once (each value adds one).
+pub const REPEATABLE: [&str; 2] = ["unit", "series"];
+
+/// The middleware: a parameter of the API given twice is a 400 naming it,
+/// unless it is [`REPEATABLE`] (the handlers read one value by name, and
+/// the last of two silently won).
+pub async fn one_value_each(req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        if let Some(repeated) = req.uri().query().and_then(repeated_param) {
+            return ApiError::bad(
+                &repeated,
+                format!(
+                    "{repeated:?} is given more than once; it takes one value (only {} repeat)",
+                    REPEATABLE.join(" and ")
+                ),
+            )
+            .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// The first parameter of `query` given twice that may not be.
+fn repeated_param(query: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
+    let mut seen = std::collections::HashSet::new();
+    pairs
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|name| !REPEATABLE.contains(&name.as_str()))
+        .find(|name| !seen.insert(name.clone()))
+}
+
 fn reject_unknown(params: &BTreeMap<String, String>, allowed: &[&str]) -> Result<(), ApiError> {
     match params.keys().find(|k| !allowed.contains(&k.as_str())) {
         Some(unknown) => Err(ApiError::bad(

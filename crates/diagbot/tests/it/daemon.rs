@@ -211,6 +211,18 @@ fn bad_parameters_get_400_naming_the_parameter() {
             "from 0 to 1000",
         ),
         ("/api/v1/errors?colour=red", "colour", "unknown parameter"),
+        // Given twice, the last one silently won: a script's typo
+        // (`since=1h&since=1d`) read as one of the two.
+        (
+            "/api/v1/grep?pattern=a&pattern=b",
+            "pattern",
+            "\"pattern\" is given more than once",
+        ),
+        (
+            "/api/v1/errors?since=1h&max_lines=5&since=1d",
+            "since",
+            "only unit and series repeat",
+        ),
         (
             "/api/v1/grep?pattern=x&ignore_case=maybe",
             "ignore_case",
