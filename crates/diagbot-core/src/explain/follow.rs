@@ -1,10 +1,12 @@
 //! Following a service's configured numbers (`numbers = [{ template = … }]`):
 //! each tick reads what was appended to its log files since the last, and
-//! keeps each number's latest value. The daemon makes them history series,
+//! the entries of its unit's journal after the last one read, and keeps
+//! each number's latest value. The daemon makes them history series,
 //! gauges and threshold alerts.
 
 use std::collections::HashMap;
 use std::io::Read;
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -12,6 +14,8 @@ use super::numbers::template_and_values;
 use crate::config::NumberWatch;
 use crate::engine::end_of_last_line;
 use crate::groups::message::message_span;
+use crate::groups::watch::{JournalFollow, JOURNAL_ENTRIES_PER_TICK};
+use crate::journal::{Journal, Request};
 use crate::logs::cancel::{Cancel, Cancellable};
 use crate::logs::follow::{next_read, Mark, NextRead};
 use crate::logs::format::TimeReader;
@@ -40,7 +44,14 @@ pub struct NumberFollower {
     latest: HashMap<String, Latest>,
     /// The numbers past their threshold now.
     above: std::collections::HashSet<String>,
+    journal: Option<JournalFollow>,
+    /// Why the journal's last read failed, if it did.
+    journal_problem: Option<String>,
 }
+
+/// How far back the first read of a unit's journal goes (a file is read
+/// whole the first time; a journal holds every unit's entries for weeks).
+pub const FIRST_JOURNAL_SPAN_SECS: i64 = 24 * 3600;
 
 impl NumberFollower {
     /// Whether number `name`, now `past` its threshold or not, just went
@@ -53,8 +64,32 @@ impl NumberFollower {
         self.above.insert(name.to_string())
     }
 
-    /// Reads what was appended to the files under `paths` and returns each
-    /// of `numbers`' latest value so far (by name), the ones not seen yet left out.
+    /// Follows `units` of `journal` from the next tick on (`None`: no
+    /// journal). The position is kept while the same units are followed.
+    pub fn follow_journal(&mut self, follow: Option<(Journal, Vec<String>)>) {
+        self.journal = follow.map(|(journal, units)| {
+            let (cursor, last_us) = match self.journal.take() {
+                Some(j) if j.units == units => (j.cursor, j.last_us),
+                _ => (None, None),
+            };
+            JournalFollow {
+                journal,
+                units,
+                cursor,
+                last_us,
+            }
+        });
+    }
+
+    /// Why the last tick could not read the journal (it is read again, from
+    /// where it stopped, at the next).
+    pub fn journal_problem(&self) -> Option<&str> {
+        self.journal_problem.as_deref()
+    }
+
+    /// Reads what was appended to the files under `paths` (and the followed
+    /// journal) and returns each of `numbers`' latest value so far (by
+    /// name), the ones not seen yet left out.
     pub fn tick(
         &mut self,
         paths: &[PathBuf],
@@ -103,25 +138,8 @@ impl NumberFollower {
                     .and_then(|t| t.time.to_datetime())
                     .map_or(now, |t| t.timestamp_micros() as f64 / 1e6);
                 let leveled = head.level(line).is_some();
-                let Some((template, values)) =
-                    template_and_values(&line[message_span(line, &head, leveled)])
-                else {
-                    return;
-                };
-                for n in numbers {
-                    let Some(shift) = matches(&template, &n.template) else {
-                        continue;
-                    };
-                    if let Some(Some(value)) = values.get(shift + usize::from(n.slot)) {
-                        self.latest.insert(
-                            n.name.clone(),
-                            Latest {
-                                at_secs: at,
-                                value: *value,
-                            },
-                        );
-                    }
-                }
+                let message = &line[message_span(line, &head, leveled)];
+                note_values(&mut self.latest, numbers, message, at);
             };
             let mut splitter = Splitter::default();
             let reader = Cancellable::new(ReadAt::new(&handle, from).take(to - from), cancel);
@@ -142,9 +160,103 @@ impl NumberFollower {
         });
         // Files no longer under the paths are forgotten.
         self.files = marks;
+        self.read_journal(numbers, formats, now, cancel);
         self.latest
             .retain(|name, _| numbers.iter().any(|n| &n.name == name));
         &self.latest
+    }
+}
+
+impl NumberFollower {
+    /// Reads the followed journal's entries after the last one read (at
+    /// most [`JOURNAL_ENTRIES_PER_TICK`]; the first time, those of the last
+    /// [`FIRST_JOURNAL_SPAN_SECS`]).
+    fn read_journal(
+        &mut self,
+        numbers: &[NumberWatch],
+        formats: &[CompiledUserFormat],
+        now: f64,
+        cancel: &Cancel,
+    ) {
+        let Some(follow) = &mut self.journal else {
+            self.journal_problem = None;
+            return;
+        };
+        let first_since = (now as i64 - FIRST_JOURNAL_SPAN_SECS).saturating_mul(1_000_000);
+        let mut request = Request {
+            units: follow.units.clone(),
+            after_cursor: follow.cursor.clone(),
+            since_us: follow
+                .cursor
+                .is_none()
+                .then(|| follow.last_us.unwrap_or(first_since)),
+            ..Request::default()
+        };
+        let hint = YearHint::from_system_time(SystemTime::now());
+        let mut last_us = None;
+        let mut read = |latest: &mut HashMap<String, Latest>, request: &Request| {
+            let mut left = JOURNAL_ENTRIES_PER_TICK;
+            follow
+                .journal
+                .read(request, super::scan::KEPT_MESSAGE, cancel, |entry| {
+                    last_us = entry.realtime_us.or(last_us);
+                    if let Some(at) = entry.time() {
+                        let message = super::scan::entry_message(&entry.message, formats, hint);
+                        note_values(latest, numbers, message, at.timestamp_micros() as f64 / 1e6);
+                    }
+                    left -= 1;
+                    if left == 0 {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                })
+        };
+        let mut outcome = read(&mut self.latest, &request);
+        // A cursor vacuumed away: resumed from its entry's time.
+        if matches!(&outcome, Err(crate::journal::JournalError::Failed(why)) if why.contains("cursor"))
+        {
+            request.after_cursor = None;
+            request.since_us = Some(follow.last_us.unwrap_or(first_since));
+            outcome = read(&mut self.latest, &request);
+        }
+        self.journal_problem = match outcome {
+            Ok(summary) => {
+                if summary.last_cursor.is_some() {
+                    follow.cursor = summary.last_cursor;
+                    follow.last_us = last_us.or(follow.last_us);
+                }
+                summary.note
+            }
+            Err(e) => Some(e.to_string()),
+        };
+    }
+}
+
+/// Keeps the value of each of `numbers` that `message` (a line's message,
+/// its header left out) holds, as of `at` (seconds since the epoch).
+fn note_values(
+    latest: &mut HashMap<String, Latest>,
+    numbers: &[NumberWatch],
+    message: &[u8],
+    at: f64,
+) {
+    let Some((template, values)) = template_and_values(message) else {
+        return;
+    };
+    for n in numbers {
+        let Some(shift) = matches(&template, &n.template) else {
+            continue;
+        };
+        if let Some(Some(value)) = values.get(shift + usize::from(n.slot)) {
+            latest.insert(
+                n.name.clone(),
+                Latest {
+                    at_secs: at,
+                    value: *value,
+                },
+            );
+        }
     }
 }
 

@@ -102,7 +102,25 @@ pub fn read_numbers(
 }
 
 /// The most of a journal entry's MESSAGE read: a gauge is a short line.
-const KEPT_MESSAGE: usize = 8 << 10;
+pub(crate) const KEPT_MESSAGE: usize = 8 << 10;
+
+/// A journal entry's message as a number is read from: its first line,
+/// without a header of its own (a service that writes its own timestamp and
+/// level to stdout) or a `LEVEL:name:` prefix.
+pub(crate) fn entry_message<'m>(
+    message: &'m [u8],
+    formats: &[CompiledUserFormat],
+    hint: YearHint,
+) -> &'m [u8] {
+    let first = record_message(message);
+    let times = TimeReader::new(&FileFormat::Unknown, formats, hint);
+    let head = times.read(first);
+    if head.time.is_some() {
+        &first[message_span(first, &head, head.level(first).is_some())]
+    } else {
+        first
+    }
+}
 
 /// Reads the entries of `unit`'s journal written at `since_secs` or later
 /// into `numbers`, as `journal`: each at the journal's time, its message
@@ -121,7 +139,6 @@ pub fn read_journal_numbers(
         since_us: Some((since_secs * 1e6) as i64),
         ..Request::default()
     };
-    let unknown = FileFormat::Unknown;
     let hint = YearHint::from_system_time(std::time::SystemTime::now());
     let source = journal.name();
     let summary = journal.read(&request, KEPT_MESSAGE, cancel, |entry| {
@@ -129,15 +146,7 @@ pub fn read_journal_numbers(
             return ControlFlow::Continue(());
         };
         let at = at.timestamp_micros() as f64 / 1e6;
-        let first = record_message(&entry.message);
-        let times = TimeReader::new(&unknown, formats, hint);
-        let head = times.read(first);
-        let message = if head.time.is_some() {
-            &first[message_span(first, &head, head.level(first).is_some())]
-        } else {
-            first
-        };
-        numbers.add(at, message, &source);
+        numbers.add(at, entry_message(&entry.message, formats, hint), &source);
         ControlFlow::Continue(())
     })?;
     Ok(summary.entries)

@@ -358,7 +358,8 @@ impl ErrorWatch {
             report.skipped.push(Skipped {
                 path: follow.journal.name(),
                 reason: format!(
-                    "journal: the saved cursor is gone (vacuumed or rotated away);                      resumed from the last entry's time, {}",
+                    "journal: the saved cursor is gone (vacuumed or rotated away); \
+                         resumed from the last entry's time, {}",
                     chrono::DateTime::from_timestamp_micros(since)
                         .map_or(since.to_string(), |t| t.to_rfc3339())
                 ),

@@ -557,3 +557,63 @@ fn explain_reads_the_numbers_of_a_units_journal_without_their_own_headers() {
     );
     assert_eq!(templates.len(), 2, "{templates:?}");
 }
+
+/// A service that logs to the journal has its configured numbers followed
+/// there as in files: the latest value of the unit's own entries (another
+/// unit's are not its), a header of the service's own left out, and at the
+/// next tick only what came after (it was followed in files only, so a
+/// journal-only service's numbers were never drawn or alerted on).
+#[test]
+fn configured_numbers_are_followed_in_a_units_journal() {
+    use diagbot_core::config::NumberWatch;
+    use diagbot_core::explain::follow::NumberFollower;
+    use diagbot_core::logs::cancel::Cancel;
+    let Some(remote) = journal_remote() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // Entries of the last minutes: the first read goes back a day, not to T0.
+    let now_s = (chrono::Utc::now().timestamp_micros() - T0) / 1_000_000;
+    let cache = |s: i64, n: i64| {
+        let own = format!("2026-12-08 00:00:00,417 INFO Cache size: {n} entries");
+        entry(now_s - s, Some("bot"), Some(6), own.as_bytes())
+    };
+    write_journal(
+        &remote,
+        dir.path(),
+        &[
+            cache(300, 5),
+            cache(240, 7),
+            entry(200, Some("web"), Some(6), b"Cache size: 999 entries"),
+            entry(
+                now_s - 180,
+                Some("web"),
+                Some(6),
+                b"Cache size: 999 entries",
+            ),
+        ],
+    );
+    let numbers = [NumberWatch {
+        name: "cache_size_entries".into(),
+        template: "Cache size: <num> entries".into(),
+        slot: 0,
+        warn_above: Some(20.0),
+    }];
+    let journal = Journal::system("journalctl").in_directory(dir.path().to_path_buf());
+    let mut follower = NumberFollower::default();
+    follower.follow_journal(Some((journal.clone(), vec!["bot.service".into()])));
+    let latest = follower.tick(&[], &numbers, &[], &Cancel::new()).clone();
+    assert_eq!(follower.journal_problem(), None);
+    assert_eq!(latest["cache_size_entries"].value, 7.0);
+    write_journal(&remote, dir.path(), &[cache(60, 61)]);
+    // The same units again (as each sample says): the position is kept.
+    follower.follow_journal(Some((journal, vec!["bot.service".into()])));
+    let latest = follower.tick(&[], &numbers, &[], &Cancel::new()).clone();
+    assert_eq!(latest["cache_size_entries"].value, 61.0);
+    let at = latest["cache_size_entries"].at_secs;
+    assert_eq!(
+        at,
+        ((T0 / 1_000_000 + now_s - 60) as f64),
+        "the entry's own time"
+    );
+}

@@ -48,6 +48,12 @@ pub async fn sample(
             .iter()
             .filter_map(|f| UserFormat::compile(f).ok())
             .collect();
+        // A service's unit journal is followed when the journal is read.
+        let journal = settings.journal();
+        let unit_of = |s: &diagbot_core::config::ServiceConfig| {
+            let unit = s.unit.as_deref().filter(|_| journal.is_some())?;
+            diagbot_core::journal::unit_name(unit).ok()
+        };
         let mut followed = followed.lock().unwrap_or_else(|p| p.into_inner());
         followed.retain(|name, _| settings.services.iter().any(|s| &s.name == name));
         let mut values = Vec::new();
@@ -59,7 +65,20 @@ pub async fn sample(
                 continue;
             }
             let f = followed.entry(svc.name.clone()).or_default();
+            f.follow_journal(journal.clone().zip(unit_of(svc)).map(|(j, u)| (j, vec![u])));
+            let before = f.journal_problem().map(str::to_string);
             let latest = f.tick(&svc.logs, &watched, &formats, &cancel).clone();
+            // Said when it changes, not at every sample.
+            match f.journal_problem() {
+                Some(why) if before.as_deref() != Some(why) => tracing::warn!(
+                    service = %svc.name,
+                    "log numbers: the journal could not be read ({why}); read again at the next sample"
+                ),
+                None if before.is_some() => {
+                    tracing::info!(service = %svc.name, "log numbers: the journal is read again")
+                }
+                _ => {}
+            }
             if let Some(now) = latest
                 .get(EXPLAINED)
                 .filter(|_| explained.contains_key(&svc.name))

@@ -497,3 +497,58 @@ fn telegram_commands_read_a_services_files_and_unit_journal() {
     d.stop();
     drop(dir);
 }
+
+/// A service that logs only to the journal: its configured numbers are read
+/// from its unit's entries, a gauge that follows each new value, and an
+/// alert once past `warn_above` (they were read from log files only).
+#[test]
+fn a_units_configured_number_is_a_gauge_and_an_alert_past_its_threshold() {
+    let Some(remote) = journal_remote() else {
+        return;
+    };
+    let (dir, journal, logs) = journal_and_logs();
+    append_now(&remote, &journal, &[(6, "Cache size: 5 entries")]);
+    let extra = format!(
+        "[journal]\ndirectory = {:?}\n[health]\nsample_interval = \"100ms\"\n\
+         [[services]]\nname = \"bot\"\nunit = \"bot\"\n\
+         numbers = [{{ template = \"Cache size: <num> entries\", warn_above = 20 }}]\n",
+        journal.display().to_string()
+    );
+    let config = dir.path().join("diagbot.toml");
+    std::fs::write(&config, config_text(&logs, &extra)).unwrap();
+    let d = TestDaemon::start(&config);
+    let mut rx = d.state.events.subscribe();
+    let gauge = "diagbot_log_number{service=\"bot\",name=\"cache_size_entries\"}";
+    let wait_for = |value: f64| {
+        eventually(
+            &format!("{gauge} at {value}"),
+            std::time::Duration::from_secs(20),
+            || {
+                let now = crate::common::metric(&d.get("/metrics").1, gauge);
+                if (now - value).abs() < 1e-9 {
+                    Ok(())
+                } else {
+                    Err(now)
+                }
+            },
+        );
+    };
+    wait_for(5.0);
+    append_now(&remote, &journal, &[(6, "Cache size: 42 entries")]);
+    wait_for(42.0);
+    let alert = eventually(
+        "the alert past warn_above",
+        std::time::Duration::from_secs(20),
+        || loop {
+            match rx.try_recv() {
+                Ok(diagbot_core::health::Event::LogNumberAbove { value, .. }) => {
+                    return Some(value)
+                }
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        },
+    );
+    assert_eq!(alert, 42.0);
+    d.stop();
+}
