@@ -14,7 +14,7 @@ use super::numbers::template_and_values;
 use crate::config::NumberWatch;
 use crate::engine::end_of_last_line;
 use crate::groups::message::message_span;
-use crate::groups::watch::{JournalFollow, JOURNAL_ENTRIES_PER_TICK};
+use crate::groups::watch::{cursor_gone, JournalFollow, JOURNAL_ENTRIES_PER_TICK};
 use crate::journal::{Journal, Request};
 use crate::logs::cancel::{Cancel, Cancellable};
 use crate::logs::follow::{next_read, Mark, NextRead};
@@ -67,18 +67,8 @@ impl NumberFollower {
     /// Follows `units` of `journal` from the next tick on (`None`: no
     /// journal). The position is kept while the same units are followed.
     pub fn follow_journal(&mut self, follow: Option<(Journal, Vec<String>)>) {
-        self.journal = follow.map(|(journal, units)| {
-            let (cursor, last_us) = match self.journal.take() {
-                Some(j) if j.units == units => (j.cursor, j.last_us),
-                _ => (None, None),
-            };
-            JournalFollow {
-                journal,
-                units,
-                cursor,
-                last_us,
-            }
-        });
+        let before = self.journal.take();
+        self.journal = follow.map(|follow| JournalFollow::again(before, follow));
     }
 
     /// Why the last tick could not read the journal (it is read again, from
@@ -183,15 +173,7 @@ impl NumberFollower {
             return;
         };
         let first_since = (now as i64 - FIRST_JOURNAL_SPAN_SECS).saturating_mul(1_000_000);
-        let mut request = Request {
-            units: follow.units.clone(),
-            after_cursor: follow.cursor.clone(),
-            since_us: follow
-                .cursor
-                .is_none()
-                .then(|| follow.last_us.unwrap_or(first_since)),
-            ..Request::default()
-        };
+        let mut request = follow.request(first_since);
         let hint = YearHint::from_system_time(SystemTime::now());
         let mut last_us = None;
         let mut read = |latest: &mut HashMap<String, Latest>, request: &Request| {
@@ -214,18 +196,14 @@ impl NumberFollower {
         };
         let mut outcome = read(&mut self.latest, &request);
         // A cursor vacuumed away: resumed from its entry's time.
-        if matches!(&outcome, Err(crate::journal::JournalError::Failed(why)) if why.contains("cursor"))
-        {
+        if cursor_gone(&outcome) {
             request.after_cursor = None;
             request.since_us = Some(follow.last_us.unwrap_or(first_since));
             outcome = read(&mut self.latest, &request);
         }
         self.journal_problem = match outcome {
             Ok(summary) => {
-                if summary.last_cursor.is_some() {
-                    follow.cursor = summary.last_cursor;
-                    follow.last_us = last_us.or(follow.last_us);
-                }
+                follow.advance(summary.last_cursor, last_us);
                 summary.note
             }
             Err(e) => Some(e.to_string()),

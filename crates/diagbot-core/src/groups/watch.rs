@@ -77,6 +77,55 @@ pub struct JournalFollow {
     pub last_us: Option<i64>,
 }
 
+impl JournalFollow {
+    /// Follows `units` of `journal`, going on from where `before` stopped
+    /// when it followed the same units.
+    pub fn again(
+        before: Option<JournalFollow>,
+        (journal, units): (crate::journal::Journal, Vec<String>),
+    ) -> Self {
+        let (cursor, last_us) = match before {
+            Some(j) if j.units == units => (j.cursor, j.last_us),
+            _ => (None, None),
+        };
+        JournalFollow {
+            journal,
+            units,
+            cursor,
+            last_us,
+        }
+    }
+
+    /// The request for the entries after the position: after the cursor,
+    /// else from the last entry's time, else from `first_since_us`.
+    pub fn request(&self, first_since_us: i64) -> crate::journal::Request {
+        crate::journal::Request {
+            units: self.units.clone(),
+            after_cursor: self.cursor.clone(),
+            since_us: self
+                .cursor
+                .is_none()
+                .then(|| self.last_us.unwrap_or(first_since_us)),
+            ..Default::default()
+        }
+    }
+
+    /// Moves the position past a read whose last entry had `last_cursor`
+    /// and `last_us` (a read of nothing leaves it).
+    pub fn advance(&mut self, last_cursor: Option<String>, last_us: Option<i64>) {
+        if last_cursor.is_some() {
+            self.cursor = last_cursor;
+            self.last_us = last_us.or(self.last_us);
+        }
+    }
+}
+
+/// Whether a read failed because its cursor is gone (vacuumed or rotated
+/// away): then it is read again from the last entry's time.
+pub fn cursor_gone<T>(outcome: &Result<T, crate::journal::JournalError>) -> bool {
+    matches!(outcome, Err(crate::journal::JournalError::Failed(why)) if why.contains("cursor"))
+}
+
 /// A group a tick saw that is news: new, or back after the quiet period.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sighted {
@@ -170,18 +219,8 @@ impl ErrorWatch {
     /// Follows `units` of `journal` from the next tick on (`None`: no
     /// journal). The position is kept while the same units are followed.
     pub fn follow_journal(&mut self, follow: Option<(crate::journal::Journal, Vec<String>)>) {
-        self.journal = follow.map(|(journal, units)| {
-            let (cursor, last_us) = match self.journal.take() {
-                Some(j) if j.units == units => (j.cursor, j.last_us),
-                _ => (None, None),
-            };
-            JournalFollow {
-                journal,
-                units,
-                cursor,
-                last_us,
-            }
-        });
+        let before = self.journal.take();
+        self.journal = follow.map(|follow| JournalFollow::again(before, follow));
     }
 
     /// Where the journal read stopped: a cursor and its entry's time, for a store.
@@ -322,19 +361,10 @@ impl ErrorWatch {
         let Some(follow) = &mut self.journal else {
             return;
         };
-        let mut request = crate::journal::Request {
-            units: follow.units.clone(),
-            after_cursor: follow.cursor.clone(),
-            ..Default::default()
-        };
-        if follow.cursor.is_none() {
-            // No position yet: the last quiet period is the baseline (or
-            // what came after the last entry known).
-            let since = follow
-                .last_us
-                .unwrap_or((now_secs - quiet_secs).saturating_mul(1_000_000));
-            request.since_us = Some(since);
-        }
+        // No position yet: the last quiet period is the baseline (or what
+        // came after the last entry known).
+        let first_since = (now_secs - quiet_secs).saturating_mul(1_000_000);
+        let mut request = follow.request(first_since);
         let limits = (LevelFilter::AtLeast(Level::Error), JOURNAL_ENTRIES_PER_TICK);
         let mut last_us = None;
         let mut read = |grouper: &mut Grouper, request: &crate::journal::Request| {
@@ -350,11 +380,8 @@ impl ErrorWatch {
             )
         };
         let mut outcome = read(&mut self.grouper, &request);
-        if matches!(&outcome, Err(crate::journal::JournalError::Failed(why)) if why.contains("cursor"))
-        {
-            let since = follow
-                .last_us
-                .unwrap_or((now_secs - quiet_secs) * 1_000_000);
+        if cursor_gone(&outcome) {
+            let since = follow.last_us.unwrap_or(first_since);
             report.skipped.push(Skipped {
                 path: follow.journal.name(),
                 reason: format!(
@@ -371,10 +398,7 @@ impl ErrorWatch {
         match outcome {
             Ok(summary) => {
                 report.bytes += summary.bytes;
-                if summary.last_cursor.is_some() {
-                    follow.cursor = summary.last_cursor;
-                    follow.last_us = last_us.or(follow.last_us);
-                }
+                follow.advance(summary.last_cursor, last_us);
                 if let Some(note) = summary.note {
                     report.skipped.push(Skipped {
                         path: follow.journal.name(),
