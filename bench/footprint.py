@@ -15,12 +15,13 @@ Everything stays on 127.0.0.1 and in a temp dir.
 """
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+
+from packaged import own_defaults_env, packaged_config
 
 binary = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "target/release/diagbot")
 secs = float(sys.argv[2]) if len(sys.argv) > 2 else 20.0
@@ -34,23 +35,9 @@ with open(log, "w") as f:
         f.write(f"2026-01-27 10:{i // 60 % 60:02d}:{i % 60:02d},000 {level} request {i} done\n")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-example = subprocess.run([binary, "config", "example"], check=True,
-                         capture_output=True, text=True).stdout
-port = free_port()
-config_text = (example
-               .replace('paths = ["/var/log"]', f'paths = ["{logs}"]', 1)
-               .replace('listen = "127.0.0.1:9187"', f'listen = "127.0.0.1:{port}"', 1))
-assert f'"{logs}"' in config_text and str(port) in config_text, "the example's defaults moved"
 config = os.path.join(work, "diagbot.toml")
-with open(config, "w") as f:
-    f.write(config_text + f'\n# bench: the store in the temp dir\n')
-env = {k: v for k, v in os.environ.items() if not k.startswith(("MIMALLOC_", "DIAGBOT_"))}
+port = packaged_config(binary, logs, config)
+env = own_defaults_env()
 env["DIAGBOT_STORAGE__PATH"] = os.path.join(work, "diagbot.db")
 
 monit = shutil.which("monit")

@@ -15,12 +15,13 @@ are compared on one tree. Everything stays on 127.0.0.1 and in a temp dir.
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+
+from packaged import own_defaults_env, packaged_config
 
 binaries = [os.path.abspath(b) for b in sys.argv[1:]] or [os.path.abspath("target/release/diagbot")]
 files = int(os.environ.get("FILES", "100000"))
@@ -31,12 +32,6 @@ os.mkdir(logs)
 for i in range(files):
     with open(os.path.join(logs, f"{i:06d}.log"), "w") as f:
         f.write(f"2026-01-27 10:00:{i % 60:02d},000 {'ERROR' if i % 10 == 0 else 'INFO'} job {i} done\n")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def status(pid):
@@ -64,17 +59,9 @@ def why(line):
 
 
 def measure(binary):
-    example = subprocess.run([binary, "config", "example"], check=True,
-                             capture_output=True, text=True).stdout
-    port = free_port()
-    config_text = (example
-                   .replace('paths = ["/var/log"]', f'paths = ["{logs}"]', 1)
-                   .replace('listen = "127.0.0.1:9187"', f'listen = "127.0.0.1:{port}"', 1))
-    assert f'"{logs}"' in config_text and str(port) in config_text, "the example's defaults moved"
     config = os.path.join(work, "diagbot.toml")
-    with open(config, "w") as f:
-        f.write(config_text)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIMALLOC_", "DIAGBOT_"))}
+    port = packaged_config(binary, logs, config)
+    env = own_defaults_env()
     env["DIAGBOT_STORAGE__PATH"] = os.path.join(work, f"diagbot-{port}.db")
     env["DIAGBOT_REFRESH__INTERVAL"] = "20s"
     log = open(os.path.join(work, f"diagbot-{port}.log"), "w")
