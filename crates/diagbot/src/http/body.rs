@@ -1,9 +1,10 @@
 //! A request's body is read whole, within [`BODY_TIMEOUT`] and up to
-//! [`MAX_BODY`] bytes, before the request takes one of its client's places
-//! (`clients`): a client that drips a body out byte by byte would otherwise
-//! hold a place for the whole `http.request_timeout`, and 64 of them lock
-//! every other user of its address (all local users share 127.0.0.1) out of
-//! the API.
+//! [`MAX_BODY`] bytes, before a handler sees it: a client that drips a body
+//! out byte by byte holds one of its address's places (`clients`) for 5 s,
+//! not for the whole `http.request_timeout`. The read is inside that
+//! per-address limit on purpose: outside it, requests waiting for their
+//! bodies were bounded by nothing but the connections, and one address held
+//! all of its 128 (two addresses every one of the 256, `/healthz` included).
 
 use std::time::Duration;
 

@@ -91,12 +91,14 @@ pub fn router(app: Arc<AppState>) -> Router {
             Arc::clone(&state.app),
             count_requests,
         ))
+        // Inside the client limit: a request waiting for its body holds one
+        // of its address's 64 places (for at most the body's 5 s), so an
+        // address cannot hold every connection with bodies it never sends.
+        .layer(middleware::from_fn(body::read_whole))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             clients::limit,
         ))
-        // Outside the client limit: a request takes a place once its body is in.
-        .layer(middleware::from_fn(body::read_whole))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state.app),
             time_limit,

@@ -1128,32 +1128,43 @@ fn half_open_connections_from_one_address_cannot_lock_others_out() {
     drop(others);
 }
 
-/// Bodies dripped out slowly (a head saying 100 bytes, 2 sent) from 100
-/// connections of one address take none of its 64 request places: the
-/// address's next request is answered at once, not 429 for the whole
-/// request timeout (every local user shares 127.0.0.1). The slow ones are
-/// answered 408 when the body deadline passes, and a body over the limit
-/// is refused with the API's JSON error.
+/// A head that promises a body, and two bytes of it.
+const DRIPPED: &[u8] = b"POST /api/v1/groups/mute HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"";
+
+/// Bodies dripped out slowly (a head saying 100 bytes, 2 sent): each holds
+/// one of its address's 64 places for the body's 5 s, not for the whole
+/// `http.request_timeout` (here 120 s): the address's requests are answered
+/// again while the dripping connections are still open. The slow ones get
+/// 408, and a body over the limit the API's JSON 413.
 #[test]
-fn slow_request_bodies_hold_no_request_places() {
-    let (_dir, _logs, _secret, config) = setup("");
+fn a_dripped_body_holds_a_request_place_for_seconds_not_the_request_timeout() {
+    let (_dir, _logs, _secret, config) = setup("request_timeout = \"120s\"\n");
     let serve = Serve::start(&config, None);
     let dripping: Vec<TcpStream> = (0..100)
         .map(|_| {
             let mut s = connect_from(2, serve.addr);
-            let _ = s.write_all(
-                b"POST /api/v1/groups/mute HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"",
-            );
+            let _ = s.write_all(DRIPPED);
             s
         })
         .collect();
-    // Each has sent its head: the daemon is reading their bodies.
-    std::thread::sleep(Duration::from_millis(300));
-    let (status, answer) = exchange(
-        connect_from(2, serve.addr),
-        "GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    let status_from_2 = || {
+        exchange(
+            connect_from(2, serve.addr),
+            "GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        )
+    };
+    eventually(
+        "the address's requests answered while its bodies still drip",
+        Duration::from_secs(60),
+        || {
+            let (status, answer) = status_from_2();
+            if status == 200 {
+                Ok(())
+            } else {
+                Err(answer)
+            }
+        },
     );
-    assert_eq!(status, 200, "{answer}");
     let (status, answer) = exchange(dripping.into_iter().next().unwrap(), "");
     assert_eq!(status, 408, "{answer}");
     assert!(answer.contains("did not arrive within"), "{answer}");
@@ -1166,6 +1177,54 @@ fn slow_request_bodies_hold_no_request_places() {
         answer.contains("\"error\""),
         "JSON, as every error: {answer}"
     );
+}
+
+/// Two addresses each open their 128 connections and promise bodies they
+/// never send: a request waiting for its body holds one of its address's
+/// 64 request places, so the rest are answered 429 at once and their
+/// connections can make room. A probe from a third address is answered (a
+/// first cut read bodies before the per-address limit: every connection
+/// was held, and the probe was reset).
+#[test]
+fn promised_bodies_from_two_addresses_cannot_hold_every_connection() {
+    let (_dir, _logs, _secret, config) = setup("");
+    let serve = Serve::start(&config, None);
+    let flood: Vec<TcpStream> = [2u8, 4]
+        .iter()
+        .flat_map(|&from| (0..diagbot::http::connections::MAX_PER_CLIENT).map(move |_| from))
+        .map(|from| {
+            let mut s = connect_from(from, serve.addr);
+            let _ = s.write_all(DRIPPED);
+            s
+        })
+        .collect();
+    // Each address's requests past its 64 places are answered 429 at once
+    // (those waiting for their bodies are answered nothing yet).
+    let mut refused = vec![false; flood.len()];
+    let per_client = diagbot::http::clients::MAX_REQUESTS_PER_CLIENT;
+    eventually(
+        "429 for each address's requests past its places",
+        Duration::from_secs(20),
+        || {
+            for (i, s) in flood.iter().enumerate() {
+                if !refused[i] {
+                    s.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
+                    let mut head = [0u8; 12];
+                    refused[i] = matches!(s.peek(&mut head), Ok(12) if &head == b"HTTP/1.1 429");
+                }
+            }
+            let n = refused.iter().filter(|r| **r).count();
+            if n >= flood.len() - 2 * per_client {
+                Ok(n)
+            } else {
+                Err(n)
+            }
+        },
+    );
+    for _ in 0..5 {
+        assert_eq!(probe_from(3, serve.addr), 200, "a probe from elsewhere");
+    }
+    drop(flood);
 }
 
 /// Makes files immutable (`chattr +i`) until dropped.
