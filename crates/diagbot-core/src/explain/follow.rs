@@ -47,6 +47,8 @@ pub struct NumberFollower {
     journal: Option<JournalFollow>,
     /// Why the journal's last read failed, if it did.
     journal_problem: Option<String>,
+    /// The last read stopped at [`JOURNAL_ENTRIES_PER_TICK`] with more to read.
+    journal_behind: bool,
 }
 
 /// How far back the first read of a unit's journal goes (a file is read
@@ -75,6 +77,13 @@ impl NumberFollower {
     /// where it stopped, at the next).
     pub fn journal_problem(&self) -> Option<&str> {
         self.journal_problem.as_deref()
+    }
+
+    /// Whether the last tick stopped reading the journal with entries left
+    /// (a day's backlog at start, say): the values may be old ones, not
+    /// the latest, until a tick reads to the end.
+    pub fn journal_behind(&self) -> bool {
+        self.journal_behind
     }
 
     /// Reads what was appended to the files under `paths` (and the followed
@@ -168,6 +177,7 @@ impl NumberFollower {
         now: f64,
         cancel: &Cancel,
     ) {
+        self.journal_behind = false;
         let Some(follow) = &mut self.journal else {
             self.journal_problem = None;
             return;
@@ -176,8 +186,10 @@ impl NumberFollower {
         let mut request = follow.request(first_since);
         let hint = YearHint::from_system_time(SystemTime::now());
         let mut last_us = None;
+        let mut behind = false;
         let mut read = |latest: &mut HashMap<String, Latest>, request: &Request| {
             let mut left = JOURNAL_ENTRIES_PER_TICK;
+            behind = false;
             follow
                 .journal
                 .read(request, super::scan::KEPT_MESSAGE, cancel, |entry| {
@@ -188,6 +200,7 @@ impl NumberFollower {
                     }
                     left -= 1;
                     if left == 0 {
+                        behind = true;
                         ControlFlow::Break(())
                     } else {
                         ControlFlow::Continue(())
@@ -201,6 +214,7 @@ impl NumberFollower {
             request.since_us = Some(follow.last_us.unwrap_or(first_since));
             outcome = read(&mut self.latest, &request);
         }
+        self.journal_behind = behind;
         self.journal_problem = match outcome {
             Ok(summary) => {
                 follow.advance(summary.last_cursor, last_us);
@@ -226,7 +240,11 @@ fn note_values(
         let Some(shift) = matches(&template, &n.template) else {
             continue;
         };
-        if let Some(Some(value)) = values.get(shift + usize::from(n.slot)) {
+        // A number of 400 digits is infinite as a float: no value to chart or alert on.
+        if let Some(Some(value)) = values
+            .get(shift + usize::from(n.slot))
+            .filter(|v| v.is_some_and(f64::is_finite))
+        {
             latest.insert(
                 n.name.clone(),
                 Latest {

@@ -617,3 +617,56 @@ fn configured_numbers_are_followed_in_a_units_journal() {
         "the entry's own time"
     );
 }
+
+/// A day's backlog longer than one tick reads (50,000 entries) is read over
+/// several ticks, oldest first: until the last tick reaches its end the
+/// follower says it is behind, so that an old value (30, past a threshold
+/// of 20) is not taken for the latest (5) and alerted on. A number too
+/// long to be a float (400 digits) is no value.
+#[test]
+fn a_journal_backlog_is_behind_until_it_is_read_to_the_end() {
+    use diagbot_core::config::NumberWatch;
+    use diagbot_core::explain::follow::NumberFollower;
+    use diagbot_core::groups::watch::JOURNAL_ENTRIES_PER_TICK;
+    use diagbot_core::logs::cancel::Cancel;
+    let Some(remote) = journal_remote() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let now_s = (chrono::Utc::now().timestamp_micros() - T0) / 1_000_000;
+    let old = now_s - 20 * 3600;
+    let mut entries: Vec<Vec<u8>> = (0..JOURNAL_ENTRIES_PER_TICK as i64)
+        .map(|i| {
+            entry(
+                old + i / 100,
+                Some("bot"),
+                Some(6),
+                b"Cache size: 30 entries",
+            )
+        })
+        .collect();
+    entries.push(entry(
+        now_s - 60,
+        Some("bot"),
+        Some(6),
+        b"Cache size: 5 entries",
+    ));
+    let huge = format!("Cache size: {} entries", "9".repeat(400));
+    entries.push(entry(now_s - 30, Some("bot"), Some(6), huge.as_bytes()));
+    write_journal(&remote, dir.path(), &entries);
+    let numbers = [NumberWatch {
+        name: "cache".into(),
+        template: "Cache size: <num> entries".into(),
+        slot: 0,
+        warn_above: Some(20.0),
+    }];
+    let journal = Journal::system("journalctl").in_directory(dir.path().to_path_buf());
+    let mut follower = NumberFollower::default();
+    follower.follow_journal(Some((journal, vec!["bot.service".into()])));
+    let first = follower.tick(&[], &numbers, &[], &Cancel::new()).clone();
+    assert!(follower.journal_behind(), "50,000 entries read, 2 left");
+    assert_eq!(first["cache"].value, 30.0, "the backlog's old value");
+    let second = follower.tick(&[], &numbers, &[], &Cancel::new()).clone();
+    assert!(!follower.journal_behind());
+    assert_eq!(second["cache"].value, 5.0, "the latest finite value");
+}

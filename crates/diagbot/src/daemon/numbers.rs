@@ -67,6 +67,7 @@ pub async fn sample(
             let f = followed.entry(svc.name.clone()).or_default();
             f.follow_journal(journal.clone().zip(unit_of(svc)).map(|(j, u)| (j, vec![u])));
             let before = f.journal_problem().map(str::to_string);
+            let was_behind = f.journal_behind();
             let latest = f.tick(&svc.logs, &watched, &formats, &cancel).clone();
             // Said when it changes, not at every sample.
             match f.journal_problem() {
@@ -78,6 +79,14 @@ pub async fn sample(
                     tracing::info!(service = %svc.name, "log numbers: the journal is read again")
                 }
                 _ => {}
+            }
+            // A backlog still being read holds old values, not the latest:
+            // none is charted or alerted on until it is read.
+            if f.journal_behind() {
+                if !was_behind {
+                    tracing::info!(service = %svc.name, "log numbers: reading the journal's backlog; its values wait until it is read");
+                }
+                continue;
             }
             if let Some(now) = latest
                 .get(EXPLAINED)
