@@ -399,4 +399,17 @@ fn bad_history_parameters_get_400_naming_them() {
         let v: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["parameter"], parameter, "{query}: {body}");
     }
+    // A name asked many times is answered once (1,480 copies were a 53 MB
+    // answer), and more names than one question takes are refused.
+    let (status, body) = d.get(&format!(
+        "/api/v1/history?series={}",
+        vec!["host.load1"; 1000].join(",")
+    ));
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["series"].as_array().unwrap().len(), 1, "{body}");
+    let many: Vec<String> = (0..300).map(|i| format!("service.s{i}.rss")).collect();
+    let (status, body) = d.get(&format!("/api/v1/history?series={}", many.join(",")));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("at most 256 series"), "{body}");
 }
