@@ -6,8 +6,9 @@
 //! logged as a warning, counted in the metrics and sent to subscribers (the
 //! Telegram alerts).
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use diagbot_core::config::Settings;
@@ -29,17 +30,38 @@ use crate::state::AppState;
 const VICTIM_SLACK: Duration = Duration::from_secs(60);
 
 pub async fn run(state: Arc<AppState>, stop: impl Future<Output = ()>) {
+    let failures = Arc::new(Mutex::new(LogFailures::default()));
     every(
         state,
         |s| s.core.health.sample_interval,
         stop,
-        |state| async move { sample_once(&state).await },
+        move |state| {
+            let failures = Arc::clone(&failures);
+            async move { sample_once(&state, &failures).await }
+        },
     )
     .await
 }
 
+/// Each service's last failure to read its logs: said when it starts or
+/// changes and when it ends, not at every sample (2,880 times a day).
+#[derive(Debug, Default)]
+struct LogFailures(HashMap<String, String>);
+
+impl LogFailures {
+    /// Whether `why` is news for `service` (worth a warning).
+    fn failed(&mut self, service: &str, why: String) -> bool {
+        self.0.insert(service.to_string(), why.clone()).as_ref() != Some(&why)
+    }
+
+    /// Whether `service`'s logs had failed before this read (worth saying they are read again).
+    fn read(&mut self, service: &str) -> bool {
+        self.0.remove(service).is_some()
+    }
+}
+
 /// Takes one sample and reports what changed.
-pub async fn sample_once(state: &AppState) {
+async fn sample_once(state: &AppState, failures: &Mutex<LogFailures>) {
     let _busy = state.heartbeat.busy(Task::Sample);
     let daemon = state.settings();
     let settings = Arc::new(daemon.core.clone());
@@ -80,7 +102,7 @@ pub async fn sample_once(state: &AppState) {
         (Figures::of(&obs, &watch), watch.slopes())
     };
     state.metrics.set_sampled(figures);
-    let (bursts, errors) = read_service_logs(state, &settings, obs.at_secs).await;
+    let (bursts, errors) = read_service_logs(state, &settings, obs.at_secs, failures).await;
     events.extend(bursts);
     let (numbers, crossed) = super::numbers::sample(state, &settings).await;
     events.extend(crossed);
@@ -136,6 +158,7 @@ async fn read_service_logs(
     state: &AppState,
     settings: &Settings,
     at_secs: f64,
+    failures: &Mutex<LogFailures>,
 ) -> (Vec<Event>, Vec<(String, u64)>) {
     let mut events = Vec::new();
     let mut counts = Vec::new();
@@ -156,8 +179,13 @@ async fn read_service_logs(
             .with_formats(settings.formats.clone())
             .with_journal(unit_of(svc).unwrap_or_default());
         query.max_lines = 1;
-        match state.diag.refresh(&query).await {
+        let outcome = state.diag.refresh(&query).await;
+        let mut failures = failures.lock().unwrap_or_else(|p| p.into_inner());
+        match outcome {
             Ok(result) => {
+                if failures.read(&svc.name) {
+                    tracing::info!(service = %svc.name, "its logs are read again");
+                }
                 // A partial answer (out of descriptors, say) misses files:
                 // its lower totals would read as a rotation, and the next
                 // whole answer would count those files' lines again.
@@ -181,7 +209,11 @@ async fn read_service_logs(
             Err(e @ diagbot_core::SearchError::Journal(JournalError::NotAvailable(_))) => {
                 tracing::debug!(service = %svc.name, "{e}")
             }
-            Err(e) => tracing::warn!(service = %svc.name, "reading the logs failed: {e}"),
+            Err(e) => {
+                if failures.failed(&svc.name, e.to_string()) {
+                    tracing::warn!(service = %svc.name, "reading the logs failed: {e} (said again when it changes)");
+                }
+            }
         }
     }
     (events, counts)
@@ -216,5 +248,22 @@ pub fn observe(settings: &Settings, host: &HostCollector) -> Observation {
         host_available_bytes: memory.as_ref().map(|m| m.available_bytes),
         oom_kills,
         services: probe::services(settings, &facts),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_read_failure_is_said_when_it_starts_or_changes_not_at_every_sample() {
+        let mut failures = LogFailures::default();
+        assert!(failures.failed("bot", "journal: journalctl failed (x)".into()));
+        assert!(!failures.failed("bot", "journal: journalctl failed (x)".into()));
+        assert!(failures.failed("web", "journal: journalctl failed (x)".into()));
+        assert!(failures.failed("bot", "journal: timed out".into()));
+        assert!(failures.read("bot"));
+        assert!(!failures.read("bot"), "said once that it is read again");
+        assert!(failures.failed("bot", "journal: timed out".into()));
     }
 }
