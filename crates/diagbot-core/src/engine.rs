@@ -18,6 +18,7 @@ use crate::logs::scan::{Counting, FileTally, Window};
 use crate::logs::tail::{FileId, FileTail, QueryTails, TailLimits, TailStore};
 use crate::logs::user_format::{UserFormat, UserFormatError};
 use crate::logs::walk::{walk, LogFile, Order, Visit, WalkReport};
+use crate::query::MAX_FILES_LISTED;
 use crate::query::{
     FileMatches, FileWarning, MatchLine, Query, QueryKind, ResultKind, SearchResult, Skipped,
     TimestampProblem, MAX_LINES_LIMIT, MAX_PATTERN_LEN,
@@ -507,7 +508,9 @@ impl Gather {
             noted,
             degraded,
         } = self;
-        result.files = in_path_order(listed, |f| &f.path);
+        let (listed, not_listed) = first_in_path_order(listed, MAX_FILES_LISTED, |f| &f.path);
+        result.files = listed;
+        result.files_not_listed += not_listed;
         result.warnings = in_path_order(warned, |w| &w.path);
         result.cut = in_path_order(cut, |c| &c.path);
         result.skipped = report.skipped;
@@ -542,6 +545,7 @@ impl Gather {
                 bytes_scanned: 0,
                 long_lines_cut: 0,
                 files: Vec::new(),
+                files_not_listed: 0,
                 skipped: Vec::new(),
                 warnings: Vec::new(),
                 lines: Vec::new(),
@@ -610,6 +614,13 @@ impl Gather {
                 timestamp_format: scanned.learned.format.name(),
             };
             self.listed.push((index, file));
+            // Held at most twice the listed files meanwhile, not one per file.
+            if self.listed.len() >= 2 * MAX_FILES_LISTED {
+                let all = std::mem::take(&mut self.listed);
+                let (kept, dropped) = first_pairs_in_path_order(all, MAX_FILES_LISTED, |f| &f.path);
+                self.listed = kept;
+                self.result.files_not_listed += dropped;
+            }
         }
         if !window.is_open() {
             let warning = timestamp_warning(&path, answer);
@@ -735,6 +746,28 @@ fn lone_file(query: &Query) -> bool {
 fn in_path_order<T>(mut pairs: Vec<(usize, T)>, path: impl Fn(&T) -> &str) -> Vec<T> {
     pairs.sort_by(|(a, x), (b, y)| Path::new(path(x)).cmp(Path::new(path(y))).then(a.cmp(b)));
     pairs.into_iter().map(|(_, value)| value).collect()
+}
+
+/// The first `n` pairs in the order of [`in_path_order`], and how many were left out.
+fn first_pairs_in_path_order<T>(
+    mut pairs: Vec<(usize, T)>,
+    n: usize,
+    path: impl Fn(&T) -> &str,
+) -> (Vec<(usize, T)>, u64) {
+    pairs.sort_by(|(a, x), (b, y)| Path::new(path(x)).cmp(Path::new(path(y))).then(a.cmp(b)));
+    let dropped = pairs.len().saturating_sub(n) as u64;
+    pairs.truncate(n);
+    (pairs, dropped)
+}
+
+/// The values of the first `n` pairs in path order, and how many were left out.
+fn first_in_path_order<T>(
+    pairs: Vec<(usize, T)>,
+    n: usize,
+    path: impl Fn(&T) -> &str,
+) -> (Vec<T>, u64) {
+    let (kept, dropped) = first_pairs_in_path_order(pairs, n, path);
+    (kept.into_iter().map(|(_, value)| value).collect(), dropped)
 }
 
 /// A kept line and the path of its file.

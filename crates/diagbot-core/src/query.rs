@@ -440,8 +440,12 @@ pub struct SearchResult {
     pub bytes_scanned: u64,
     /// Lines longer than the line limit, whose tail was not searched.
     pub long_lines_cut: u64,
-    /// Files with at least one match.
+    /// Files with at least one match: the first [`MAX_FILES_LISTED`] in
+    /// path order (and the journal's part, when it was read).
     pub files: Vec<FileMatches>,
+    /// Files with matches past [`MAX_FILES_LISTED`], counted but not listed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub files_not_listed: u64,
     /// Files not searched, and why.
     pub skipped: Vec<Skipped>,
     /// With a time window: searched files whose lines have no timestamps, or few.
@@ -462,6 +466,10 @@ pub struct SearchResult {
     #[serde(with = "millis")]
     pub elapsed: Duration,
 }
+
+/// The most files an answer lists in `files`: a directory of 100,000
+/// matching files with long names was a 35 MB answer.
+pub const MAX_FILES_LISTED: usize = 1000;
 
 mod millis {
     use std::time::Duration;

@@ -14,6 +14,7 @@ fn result(lines: usize, width: usize) -> SearchResult {
         bytes_scanned: 0,
         long_lines_cut: 0,
         files: Vec::new(),
+        files_not_listed: 0,
         skipped: Vec::new(),
         warnings: Vec::new(),
         lines: (0..lines)

@@ -251,3 +251,44 @@ fn tails_over_the_budget_are_dropped_with_a_reason() {
     assert!(files < 50, "the tails were gathered past the budget: {why}");
     assert_eq!(engine.tail_usage(), (0, 0));
 }
+
+/// 2,500 matching files (anyone who can write into a watched directory can
+/// make 100,000): the answer lists the first 1000 in path order and counts
+/// the rest (a directory of 100,000 matching files with long names was a
+/// 35 MB answer), the same on one thread as on several; the totals count
+/// every file.
+#[test]
+fn an_answer_lists_at_most_a_thousand_files_and_counts_the_rest() {
+    use diagbot_core::query::MAX_FILES_LISTED;
+    use diagbot_core::workers::ScanThreads;
+    let dir = tempfile::tempdir().unwrap();
+    for f in 0..2500 {
+        fs::write(dir.path().join(format!("{f:04}.log")), "ERROR x\n").unwrap();
+    }
+    let q = Query::errors(vec![dir.path().to_path_buf()]);
+    let answers: Vec<_> = [1, 2]
+        .map(|n| {
+            let engine = Engine::one_shot().with_threads(ScanThreads::new(n));
+            engine.search(&q, now(), &|_| {}).unwrap().without_costs()
+        })
+        .into_iter()
+        .collect();
+    let answer = &answers[0];
+    assert_eq!((answer.matches, answer.files_searched), (2500, 2500));
+    assert_eq!(answer.files.len(), MAX_FILES_LISTED);
+    assert_eq!(answer.files_not_listed, 1500);
+    let names: Vec<String> = answer
+        .files
+        .iter()
+        .map(|f| {
+            Path::new(&f.path)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let first: Vec<String> = (0..1000).map(|f| format!("{f:04}.log")).collect();
+    assert_eq!(names, first, "the first in path order");
+    assert_eq!(answers[0], answers[1], "the same on one thread as on two");
+}

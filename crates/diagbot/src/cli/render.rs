@@ -58,13 +58,15 @@ fn summary(result: &SearchResult, what: &str) -> String {
         .files
         .iter()
         .find(|f| f.source == LineSource::Journal);
+    // Files past the listed ones count too.
+    let listed = result.files.len() + result.files_not_listed as usize;
     let (with, searched, journal) = match journal {
         Some(j) => (
-            result.files.len() - 1,
+            listed - 1,
             result.files_searched.saturating_sub(1),
             format!(" and the journal ({} entries)", j.entries.unwrap_or(0)),
         ),
-        None => (result.files.len(), result.files_searched, String::new()),
+        None => (listed, result.files_searched, String::new()),
     };
     let place = if searched == 0 && !journal.is_empty() {
         format!(
@@ -107,6 +109,13 @@ fn print_formats(result: &SearchResult) {
         return;
     }
     println!("\ntimestamp formats:");
+    if result.files_not_listed > 0 {
+        println!(
+            "(the first {} files with matches; {} more are not listed)",
+            result.files.len(),
+            result.files_not_listed
+        );
+    }
     let mut table = table();
     for f in &result.files {
         let format = f.timestamp_format.as_deref().unwrap_or("none recognised");

@@ -336,7 +336,7 @@ fn render_search(kind: &QueryKind, since: Option<&str>, r: &SearchResult) -> Str
                 "<b>grep</b> <code>{}</code>{window}: {} matching lines in {} of {} files",
                 escape(pattern),
                 r.matches,
-                r.files.len(),
+                r.files.len() as u64 + r.files_not_listed,
                 r.files_searched
             ),
             format!(
@@ -585,6 +585,7 @@ mod tests {
             bytes_scanned: 0,
             long_lines_cut: 0,
             files: Vec::new(),
+            files_not_listed: 0,
             skipped: Vec::new(),
             warnings: ["a<b>.log", "b.log", "c.log", "d.log", "e.log"]
                 .map(warning)
