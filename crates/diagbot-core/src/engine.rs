@@ -743,9 +743,8 @@ fn lone_file(query: &Query) -> bool {
 /// The values of `(place, value)` pairs in the order of their paths (the
 /// order of a walk by name, whatever order the files were read in; stable
 /// for several values of one file).
-fn in_path_order<T>(mut pairs: Vec<(usize, T)>, path: impl Fn(&T) -> &str) -> Vec<T> {
-    pairs.sort_by(|(a, x), (b, y)| Path::new(path(x)).cmp(Path::new(path(y))).then(a.cmp(b)));
-    pairs.into_iter().map(|(_, value)| value).collect()
+fn in_path_order<T>(pairs: Vec<(usize, T)>, path: impl Fn(&T) -> &str) -> Vec<T> {
+    first_in_path_order(pairs, usize::MAX, path).0
 }
 
 /// The first `n` pairs in the order of [`in_path_order`], and how many were left out.

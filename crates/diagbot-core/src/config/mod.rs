@@ -117,6 +117,17 @@ impl Settings {
         Some(journal)
     }
 
+    /// The journal and the unit (its full name) that `service`'s logs are
+    /// followed in tick by tick: none when the journal is off or the
+    /// service names no unit.
+    pub fn unit_journal(
+        &self,
+        service: &ServiceConfig,
+    ) -> Option<(crate::journal::Journal, Vec<String>)> {
+        let unit = crate::journal::unit_name(service.unit.as_deref()?).ok()?;
+        Some((self.journal()?, vec![unit]))
+    }
+
     /// The configured services' units: what a search reads of the journal
     /// when it is not told (nothing when the journal is off). The refresh
     /// queries read them too.

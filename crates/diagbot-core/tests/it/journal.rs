@@ -565,7 +565,6 @@ fn explain_reads_the_numbers_of_a_units_journal_without_their_own_headers() {
 /// journal-only service's numbers were never drawn or alerted on).
 #[test]
 fn configured_numbers_are_followed_in_a_units_journal() {
-    use diagbot_core::config::NumberWatch;
     use diagbot_core::explain::follow::NumberFollower;
     use diagbot_core::logs::cancel::Cancel;
     let Some(remote) = journal_remote() else {
@@ -593,12 +592,7 @@ fn configured_numbers_are_followed_in_a_units_journal() {
             ),
         ],
     );
-    let numbers = [NumberWatch {
-        name: "cache_size_entries".into(),
-        template: "Cache size: <num> entries".into(),
-        slot: 0,
-        warn_above: Some(20.0),
-    }];
+    let numbers = [cache_size("cache_size_entries")];
     let journal = Journal::system("journalctl").in_directory(dir.path().to_path_buf());
     let mut follower = NumberFollower::default();
     follower.follow_journal(Some((journal.clone(), vec!["bot.service".into()])));
@@ -625,7 +619,6 @@ fn configured_numbers_are_followed_in_a_units_journal() {
 /// long to be a float (400 digits) is no value.
 #[test]
 fn a_journal_backlog_is_behind_until_it_is_read_to_the_end() {
-    use diagbot_core::config::NumberWatch;
     use diagbot_core::explain::follow::NumberFollower;
     use diagbot_core::groups::watch::JOURNAL_ENTRIES_PER_TICK;
     use diagbot_core::logs::cancel::Cancel;
@@ -654,12 +647,7 @@ fn a_journal_backlog_is_behind_until_it_is_read_to_the_end() {
     let huge = format!("Cache size: {} entries", "9".repeat(400));
     entries.push(entry(now_s - 30, Some("bot"), Some(6), huge.as_bytes()));
     write_journal(&remote, dir.path(), &entries);
-    let numbers = [NumberWatch {
-        name: "cache".into(),
-        template: "Cache size: <num> entries".into(),
-        slot: 0,
-        warn_above: Some(20.0),
-    }];
+    let numbers = [cache_size("cache")];
     let journal = Journal::system("journalctl").in_directory(dir.path().to_path_buf());
     let mut follower = NumberFollower::default();
     follower.follow_journal(Some((journal, vec!["bot.service".into()])));
@@ -669,4 +657,14 @@ fn a_journal_backlog_is_behind_until_it_is_read_to_the_end() {
     let second = follower.tick(&[], &numbers, &[], &Cancel::new()).clone();
     assert!(!follower.journal_behind());
     assert_eq!(second["cache"].value, 5.0, "the latest finite value");
+}
+
+/// The origin bot's number: `Cache size: <num> entries`, warned above 20.
+fn cache_size(name: &str) -> diagbot_core::config::NumberWatch {
+    diagbot_core::config::NumberWatch {
+        name: name.into(),
+        template: "Cache size: <num> entries".into(),
+        slot: 0,
+        warn_above: Some(20.0),
+    }
 }

@@ -140,22 +140,17 @@ fn tick_all(
     let now_secs = chrono::Utc::now().timestamp();
     let quiet_secs = settings.groups.quiet.as_secs() as i64;
     let mut watches = watches.lock().unwrap_or_else(|p| p.into_inner());
-    let journal = settings.journal();
     // A service's unit journal is followed when the journal is read.
-    let unit_of = |s: &diagbot_core::config::ServiceConfig| {
-        let unit = s.unit.as_deref().filter(|_| journal.is_some())?;
-        diagbot_core::journal::unit_name(unit).ok()
-    };
     let watched = || {
         settings
             .services
             .iter()
-            .filter(|s| !s.logs.is_empty() || unit_of(s).is_some())
+            .filter(|s| !s.logs.is_empty() || settings.unit_journal(s).is_some())
     };
     watches.retain(|name, _| watched().any(|s| s.name == *name));
     let mut out = Vec::new();
     for svc in watched() {
-        let follow = journal.clone().zip(unit_of(svc)).map(|(j, u)| (j, vec![u]));
+        let follow = settings.unit_journal(svc);
         let watch = watches.entry(svc.name.clone()).or_insert_with(|| {
             let mut watch = ErrorWatch::new(settings.groups.max);
             load_known(store, &svc.name, &mut watch);

@@ -48,12 +48,6 @@ pub async fn sample(
             .iter()
             .filter_map(|f| UserFormat::compile(f).ok())
             .collect();
-        // A service's unit journal is followed when the journal is read.
-        let journal = settings.journal();
-        let unit_of = |s: &diagbot_core::config::ServiceConfig| {
-            let unit = s.unit.as_deref().filter(|_| journal.is_some())?;
-            diagbot_core::journal::unit_name(unit).ok()
-        };
         let mut followed = followed.lock().unwrap_or_else(|p| p.into_inner());
         followed.retain(|name, _| settings.services.iter().any(|s| &s.name == name));
         let mut values = Vec::new();
@@ -65,7 +59,8 @@ pub async fn sample(
                 continue;
             }
             let f = followed.entry(svc.name.clone()).or_default();
-            f.follow_journal(journal.clone().zip(unit_of(svc)).map(|(j, u)| (j, vec![u])));
+            // A service's unit journal is followed when the journal is read.
+            f.follow_journal(settings.unit_journal(svc));
             let before = f.journal_problem().map(str::to_string);
             let was_behind = f.journal_behind();
             let latest = f.tick(&svc.logs, &watched, &formats, &cancel).clone();

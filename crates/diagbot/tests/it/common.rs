@@ -201,6 +201,22 @@ impl TestDaemon {
         get_with(&self.url(path), None)
     }
 
+    /// Waits (up to 20 s) until the series `name` on `/metrics` reads `value`.
+    pub fn wait_for_metric(&self, name: &str, value: f64) {
+        eventually(
+            &format!("{name} at {value}"),
+            std::time::Duration::from_secs(20),
+            || {
+                let now = metric(&self.get("/metrics").1, name);
+                if (now - value).abs() < 1e-9 {
+                    Ok(())
+                } else {
+                    Err(now)
+                }
+            },
+        );
+    }
+
     pub fn json(&self, path: &str) -> Value {
         let (status, body) = self.get(path);
         assert_eq!(status, 200, "{path}: {body}");

@@ -251,20 +251,7 @@ fn a_configured_number_is_a_series_a_gauge_and_an_alert_past_its_threshold() {
     let d = TestDaemon::start(&config_file);
     let mut events = d.state.events.subscribe();
     let gauge = "diagbot_log_number{service=\"bot\",name=\"cache_size_entries\"}";
-    let wait_for = |value: f64| {
-        eventually(
-            &format!("{gauge} at {value}"),
-            Duration::from_secs(20),
-            || {
-                let now = metric(&d.get("/metrics").1, gauge);
-                if (now - value).abs() < 1e-9 {
-                    Ok(())
-                } else {
-                    Err(now)
-                }
-            },
-        );
-    };
+    let wait_for = |value: f64| d.wait_for_metric(gauge, value);
     wait_for(5.0);
     let append = |n: u32| {
         use std::io::Write;

@@ -519,20 +519,7 @@ fn a_units_configured_number_is_a_gauge_and_an_alert_past_its_threshold() {
     let d = TestDaemon::start(&config);
     let mut rx = d.state.events.subscribe();
     let gauge = "diagbot_log_number{service=\"bot\",name=\"cache_size_entries\"}";
-    let wait_for = |value: f64| {
-        eventually(
-            &format!("{gauge} at {value}"),
-            std::time::Duration::from_secs(20),
-            || {
-                let now = crate::common::metric(&d.get("/metrics").1, gauge);
-                if (now - value).abs() < 1e-9 {
-                    Ok(())
-                } else {
-                    Err(now)
-                }
-            },
-        );
-    };
+    let wait_for = |value: f64| d.wait_for_metric(gauge, value);
     wait_for(5.0);
     append_now(&remote, &journal, &[(6, "Cache size: 42 entries")]);
     wait_for(42.0);
